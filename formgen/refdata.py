@@ -1,0 +1,120 @@
+"""Reference data transcribed from the sources (in ``data/``), loaded once."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .paths import data_dir
+
+
+@dataclass(frozen=True)
+class Scenario:
+    no: int
+    stage: str
+    name: str
+    area: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    edition: int
+    title: str
+    stages: tuple[str, ...]
+    scenarios: tuple[Scenario, ...]
+
+    def by_name(self, name: str) -> Scenario | None:
+        return next((s for s in self.scenarios if s.name == name), None)
+
+    def nearest(self, name: str) -> str | None:
+        """The official scenario name closest to ``name``, if any is close."""
+        names = [s.name for s in self.scenarios]
+        hit = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
+        if hit:
+            return hit[0]
+        # A name that contains, or is contained in, an official one.
+        for n in names:
+            if n in name or name in n:
+                return n
+        return None
+
+    def stage_area(self, stage: str) -> str | None:
+        return next((s.area for s in self.scenarios if s.stage == stage), None)
+
+
+def _load_yaml(name: str):
+    return yaml.safe_load((data_dir() / name).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def catalogue(edition: int) -> Catalogue:
+    raw = _load_yaml(f"catalogue-{edition}.yaml")
+    scenarios = tuple(
+        Scenario(s["no"], st["name"], s["name"], st["area"], s["description"])
+        for st in raw["stages"]
+        for s in st["scenarios"]
+    )
+    return Catalogue(raw["edition"], raw["title"], tuple(st["name"] for st in raw["stages"]), scenarios)
+
+
+@functools.cache
+def enums() -> dict[str, list[str]]:
+    return _load_yaml("enums.yaml")
+
+
+@functools.cache
+def kpis() -> dict:
+    return {str(k): v for k, v in _load_yaml("kpi.yaml").items()}
+
+
+def kpi_names(edition: str) -> list[str]:
+    return [item for group in kpis()[str(edition)] for item in group["items"]]
+
+
+_UNIT = re.compile(r"[*]*（[^（）]*）$")
+
+
+def kpi_key(name: str) -> str:
+    """A KPI name without its unit and marks, for matching: '生产效率提升*（%）' -> '生产效率提升'."""
+    return _UNIT.sub("", name.strip()).rstrip("*").replace("(", "（").replace(")", "）")
+
+
+@dataclass(frozen=True)
+class IndustryClass:
+    code: str
+    name: str
+    parent: str | None
+    level: str  # 门类 / 大类 / 中类 / 小类
+
+
+@functools.cache
+def gbt4754() -> dict[str, IndustryClass]:
+    with open(data_dir() / "gbt4754-2017.csv", encoding="utf-8", newline="") as f:
+        return {
+            row["code"]: IndustryClass(row["code"], row["name"], row["parent"] or None, row["level"])
+            for row in csv.DictReader(f)
+        }
+
+
+def industry_chain(code: str) -> list[IndustryClass]:
+    """门类 -> ... -> the class of ``code``; empty if the code does not exist."""
+    table = gbt4754()
+    chain = []
+    while code:
+        cls = table.get(code)
+        if cls is None:
+            return []
+        chain.append(cls)
+        code = cls.parent
+    return list(reversed(chain))
+
+
+def data_path(name: str) -> Path:
+    return data_dir() / name

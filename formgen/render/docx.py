@@ -1,0 +1,273 @@
+"""Render a layout (forms/<pack>/<doc>.yaml) into a .docx.
+
+A single-record layout is a list of ``blocks``:
+
+- ``{p: TEXT}`` or ``{p: {expr: ...}}``: a paragraph (keys: font, size, bold, align,
+  before, after, indent);
+- ``{heading: TEXT, level: 1|2}``;
+- ``{text: {field: PATH, optional: bool, label: ...}}``: body text from the record,
+  one paragraph per line, first line indented two characters;
+- ``{figures: {part: N}}``: the record's figures of part N, numbered 图1, 图2, ...;
+- ``{table: {widths_cm: [...], rows: [...]}}``: a bordered table; a row is a list of
+  cells (or ``{cells: [...], height_cm, header}``, or ``{repeat: {each, rows}}``);
+  a cell is literal text or ``{text|field|expr, note, colspan, rowspan, align,
+  checkbox: {field, options}}``;
+- ``{repeat: {each: LIST, blocks: [...]}}``: the blocks once per item;
+- ``{page_break: true}``.
+
+A multi-record layout has ``title``, ``before``, ``columns`` and ``notes`` and is
+rendered as a table, one row per record (see ``render_multi``).
+"""
+
+from __future__ import annotations
+
+import io
+
+from docx.enum.text import WD_BREAK
+from docx.shared import Cm
+
+from ..rules import get
+from . import ooxml
+from .context import compile_expr, evaluate, fmt, namespace
+
+DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
+
+
+class _State:
+    def __init__(self, record, base_dir, font, ns):
+        self.record = record
+        self.base_dir = base_dir
+        self.font = font
+        self.ns = ns
+        self.figure_no = 0
+
+
+def _para(container, text: str, font: dict, style: dict | None = None):
+    style = style or {}
+    p = container.add_paragraph()
+    if style.get("align"):
+        p.alignment = ooxml.ALIGN[style["align"]]
+    ooxml.set_spacing(p, style.get("line_exact_pt"), style.get("before"), style.get("after"),
+                      style.get("indent"))
+    if text:
+        run = p.add_run(text)
+        ooxml.set_run_font(run, style.get("font") or font.get("east_asia"), font.get("ascii"),
+                           style.get("size") or font.get("size"), style.get("bold"))
+    return p
+
+
+def _text_of(spec, state: _State, base) -> str:
+    if isinstance(spec, str):
+        return spec
+    if "text" in spec and not spec.get("field") and not spec.get("expr"):
+        return spec["text"]
+    if spec.get("expr"):
+        return fmt(compile_expr(spec["expr"])(**state.ns))
+    return fmt(get(base, spec["field"])) if spec.get("field") else ""
+
+
+def _options(spec):
+    for opt in spec["options"]:
+        yield (opt, str(opt)) if not isinstance(opt, dict) else (opt["value"], opt.get("label", str(opt["value"])))
+
+
+def _checkbox(paragraph, spec: dict, state: _State, base):
+    value = get(base, spec["field"])
+    chosen = set(value) if isinstance(value, (list, tuple, set)) else {value}
+    sep = spec.get("separator", "  ")
+    for i, (val, label) in enumerate(_options(spec)):
+        if i and sep == "\n":
+            paragraph = paragraph._parent.add_paragraph()
+        elif i:
+            paragraph.add_run(sep)
+        ooxml.add_checkbox(paragraph, val in chosen, label, state.font)
+        if spec.get("detail") and val in chosen:
+            detail = fmt(get(base, spec["detail"]["field"]))
+            run = paragraph.add_run(spec["detail"]["format"].replace("{}", detail))
+            ooxml.set_run_font(run, state.font.get("east_asia"), state.font.get("ascii"), state.font.get("size"))
+        elif spec.get("detail") and spec["detail"].get("when") == val:
+            run = paragraph.add_run(spec["detail"]["format"].replace("{}", "      "))
+            ooxml.set_run_font(run, state.font.get("east_asia"), state.font.get("ascii"), state.font.get("size"))
+
+
+def _fill_cell(cell, spec, state: _State, base, table_font: dict):
+    cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
+    ooxml.valign_center(cell)
+    if isinstance(spec, str):
+        spec = {"text": spec, "align": "center"}
+    is_value = bool(spec.get("field") or spec.get("expr"))
+    align = spec.get("align", "left" if is_value or spec.get("checkbox") else "center")
+    style = {"align": align, "bold": spec.get("bold"), "size": spec.get("size")}
+    if spec.get("checkbox"):
+        p = _para(cell, "", table_font, style)
+        _checkbox(p, spec["checkbox"], state, base)
+    text = _text_of(spec, state, base) if not spec.get("checkbox") else ""
+    for line in text.split("\n") if text else ([] if spec.get("checkbox") else [""]):
+        _para(cell, line, table_font, style)
+    if spec.get("note"):
+        for line in spec["note"].split("\n"):
+            _para(cell, line, table_font, {"align": spec.get("note_align", align), "size": spec.get("note_size", "五号")})
+
+
+def _expand_rows(rows, state: _State, base):
+    """Rows with ``repeat`` expanded: (row spec, base object for its fields)."""
+    for row in rows:
+        if isinstance(row, dict) and "repeat" in row:
+            rep = row["repeat"]
+            items = get(base, rep["each"]) or []
+            for i, item in enumerate(items):
+                state.ns["item"], state.ns["index"] = item, i + 1
+                for r in rep["rows"]:
+                    yield r, item, dict(state.ns)
+            if not items and rep.get("empty_rows"):
+                for _ in range(rep["empty_rows"]):
+                    for r in rep["rows"]:
+                        yield {"cells": [c if isinstance(c, str) else {**c, "field": None, "expr": None} for c in (r["cells"] if isinstance(r, dict) else r)]}, None, dict(state.ns)
+        else:
+            yield row, base, dict(state.ns)
+
+
+def _table(container, spec: dict, state: _State, base):
+    widths = spec["widths_cm"]
+    ncols = len(widths)
+    rows = list(_expand_rows(spec["rows"], state, base))
+    placed = []  # (r, c, rowspan, colspan, cell spec, base, ns)
+    occupied = set()
+    for r, (row, row_base, ns) in enumerate(rows):
+        cells = row["cells"] if isinstance(row, dict) else row
+        c = 0
+        for cell in cells:
+            while (r, c) in occupied:
+                c += 1
+            cs = cell.get("colspan", 1) if isinstance(cell, dict) else 1
+            rs = cell.get("rowspan", 1) if isinstance(cell, dict) else 1
+            if c + cs > ncols:
+                raise ValueError(f"表格第{r + 1}行超出 {ncols} 列：{cells}")
+            for dr in range(rs):
+                for dc in range(cs):
+                    occupied.add((r + dr, c + dc))
+            placed.append((r, c, rs, cs, cell, row_base, ns))
+            c += cs
+    table = ooxml.new_table(container, len(rows), widths)
+    table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
+    for r, (row, _, _) in enumerate(rows):
+        if isinstance(row, dict):
+            if row.get("height_cm"):
+                ooxml.row_height(table.rows[r], row["height_cm"])
+            if row.get("header"):
+                ooxml.repeat_header(table.rows[r])
+    for r, c, rs, cs, cell, row_base, ns in placed:
+        target = table.cell(r, c)
+        if rs > 1 or cs > 1:
+            target = target.merge(table.cell(r + rs - 1, c + cs - 1))
+        saved, state.ns = state.ns, ns
+        _fill_cell(target, cell, state, row_base, table_font)
+        state.ns = saved
+    if spec.get("after_space", True):
+        _para(container, "", state.font)
+    return table
+
+
+def _figures(doc, spec: dict, state: _State):
+    part = spec.get("part")
+    width = Cm(spec.get("width_cm", 14.5))
+    for fig in state.record.figures:
+        if part is not None and (fig.part or 2) != part:
+            continue
+        state.figure_no += 1
+        p = _para(doc, "", state.font, {"align": "center"})
+        path = state.base_dir / fig.file if fig.file else None
+        if path is not None and path.is_file():
+            p.add_run().add_picture(str(path), width=width)
+        _para(doc, f"图{state.figure_no} {fig.caption or ''}".rstrip(), state.font,
+              {"align": "center", "size": spec.get("caption_size", "四号")})
+
+
+def _blocks(doc, blocks, state: _State, base, styles: dict):
+    for block in blocks or []:
+        if "p" in block:
+            p = block["p"]
+            text = p if isinstance(p, str) else _text_of(p, state, base)
+            _para(doc, text, state.font, block)
+        elif "heading" in block:
+            style = {**styles.get(f"heading{block.get('level', 1)}", {}), **{k: v for k, v in block.items() if k != "heading"}}
+            _para(doc, block["heading"], state.font, style)
+        elif "text" in block:
+            t = block["text"]
+            value = get(base, t["field"]) or ""
+            style = {**styles.get("body", {}), **t.get("style", {})}
+            for line in [x for x in str(value).split("\n") if x.strip()] or ([""] if not t.get("skip_empty") else []):
+                _para(doc, line.strip(), state.font, style)
+        elif "figures" in block:
+            _figures(doc, block["figures"], state)
+        elif "table" in block:
+            _table(doc, block["table"], state, base)
+        elif "repeat" in block:
+            rep = block["repeat"]
+            for i, item in enumerate(get(base, rep["each"]) or []):
+                state.ns["item"], state.ns["index"] = item, i + 1
+                _blocks(doc, rep["blocks"], state, item, styles)
+        elif block.get("page_break"):
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        else:
+            raise ValueError(f"未知的版式块：{block}")
+
+
+def _finish(doc, draft: bool) -> bytes:
+    if draft:
+        ooxml.mark_draft(doc, DRAFT_TEXT)
+    # Drop python-docx's default empty first paragraph if it is still empty.
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def render_single(layout: dict, record, base_dir, draft: bool = False) -> bytes:
+    font = layout.get("font", {})
+    doc = ooxml.new_document(layout.get("page", {}), font)
+    body = doc.element.body
+    for p in list(body.iterchildren()):
+        if p.tag.endswith("}p"):
+            body.remove(p)
+    state = _State(record, base_dir, font, namespace(record))
+    _blocks(doc, layout.get("blocks"), state, record, layout.get("styles", {}))
+    return _finish(doc, draft)
+
+
+def render_multi(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False) -> bytes:
+    """A ranked sheet as a Word table: title, lines before, header, one row per
+    record (``rows``: the per-record namespaces), notes after."""
+    font = layout.get("font", {"east_asia": "仿宋_GB2312", "size": "小四"})
+    doc = ooxml.new_document({**layout.get("page", {}), "orientation": layout.get("orientation", "landscape")}, font)
+    body = doc.element.body
+    for p in list(body.iterchildren()):
+        if p.tag.endswith("}p"):
+            body.remove(p)
+    for line in layout.get("heading_lines", []):
+        _para(doc, line, font, {"font": "黑体", "size": "三号"})
+    _para(doc, layout["title"], font, {"align": "center", "font": "方正小标宋简体", "size": "二号", "after": 6})
+    for line in layout.get("before", []):
+        _para(doc, fmt(compile_expr(line)(**header_ns)), font, {"after": 6})
+    columns = layout["columns"]
+    widths = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
+    table = ooxml.new_table(doc, 1 + len(rows), widths)
+    ooxml.repeat_header(table.rows[0])
+    state = _State(None, None, font, {})
+    for i, col in enumerate(columns):
+        _fill_cell(table.cell(0, i), {"text": col["header"], "align": "center", "bold": True}, state, None, font)
+    for r, ns in enumerate(rows, start=1):
+        for i, col in enumerate(columns):
+            text = cell_text(col, ns)
+            _fill_cell(table.cell(r, i), {"text": text, "align": col.get("align", "center")}, state, None, font)
+    for line in layout.get("notes", []):
+        _para(doc, line, font, {"before": 6})
+    return _finish(doc, draft)
+
+
+def cell_text(col: dict, ns: dict) -> str:
+    if col.get("expr"):
+        return fmt(compile_expr(col["expr"])(**ns))
+    return fmt(get(ns["record"], col["field"])) if col.get("field") else ""
+
+
+__all__ = ["render_single", "render_multi", "cell_text", "evaluate"]

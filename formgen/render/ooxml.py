@@ -1,0 +1,223 @@
+"""The OOXML details python-docx does not expose, kept in one place.
+
+- Chinese fonts: ``w:eastAsia`` on ``w:rFonts`` (python-docx's ``font.name`` sets only
+  ``w:ascii``/``w:hAnsi``), on runs and on the Normal style; the theme's East Asian
+  font is overridden so Word does not fall back to a Japanese font.
+- Exact line spacing (``w:spacing w:lineRule="exact"``).
+- Table borders, column widths and merged cells.
+- Check boxes as Word content controls (``w14:checkbox``) that a user can still tick.
+- The 草稿 (draft) mark.
+"""
+
+from __future__ import annotations
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt, RGBColor
+
+ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+}
+CHECKED, UNCHECKED = "\u2611", "\u25a1"  # ☑ □ (the annexes print □)
+
+# Chinese font sizes (字号) in points.
+ZIHAO = {"初号": 42, "小初": 36, "一号": 26, "小一": 24, "二号": 22, "小二": 18, "三号": 16,
+         "小三": 15, "四号": 14, "小四": 12, "五号": 10.5, "小五": 9}
+
+
+def size_pt(value) -> float:
+    return ZIHAO[value] if isinstance(value, str) else float(value)
+
+
+def set_run_font(run, east_asia: str | None = None, ascii_font: str | None = None,
+                 size=None, bold: bool | None = None, color: str | None = None):
+    rpr = run._r.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    if ascii_font:
+        fonts.set(qn("w:ascii"), ascii_font)
+        fonts.set(qn("w:hAnsi"), ascii_font)
+    if east_asia:
+        fonts.set(qn("w:eastAsia"), east_asia)
+        if not ascii_font:
+            fonts.set(qn("w:ascii"), east_asia)
+            fonts.set(qn("w:hAnsi"), east_asia)
+    if size is not None:
+        run.font.size = Pt(size_pt(size))
+    if bold is not None:
+        run.font.bold = bold
+    if color:
+        run.font.color.rgb = RGBColor.from_string(color)
+
+
+def set_style_font(style, east_asia: str, ascii_font: str, size):
+    style.font.name = ascii_font
+    style.font.size = Pt(size_pt(size))
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    fonts.set(qn("w:ascii"), ascii_font)
+    fonts.set(qn("w:hAnsi"), ascii_font)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def set_spacing(paragraph, line_exact_pt=None, before_pt=None, after_pt=None,
+                first_line_chars=None):
+    fmt = paragraph.paragraph_format
+    if line_exact_pt:
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = Pt(line_exact_pt)
+    if before_pt is not None:
+        fmt.space_before = Pt(before_pt)
+    if after_pt is not None:
+        fmt.space_after = Pt(after_pt)
+    if first_line_chars:
+        # Indent in characters (w:firstLineChars, hundredths of a character) so that
+        # "首行缩进2字符" holds whatever the font size.
+        ind = paragraph._p.get_or_add_pPr().get_or_add_ind()
+        ind.set(qn("w:firstLineChars"), str(int(first_line_chars * 100)))
+
+
+def new_document(page: dict, font: dict):
+    """A blank document with the page set-up and the Normal style's Chinese font."""
+    doc = Document()
+    section = doc.sections[0]
+    if page.get("orientation") == "landscape":
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    else:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    top, right, bottom, left = page.get("margins_cm", [2.54, 2.5, 2.54, 2.5])
+    section.top_margin, section.right_margin = Cm(top), Cm(right)
+    section.bottom_margin, section.left_margin = Cm(bottom), Cm(left)
+    normal = doc.styles["Normal"]
+    set_style_font(normal, font.get("east_asia", "仿宋_GB2312"), font.get("ascii", "Times New Roman"),
+                   font.get("size", "三号"))
+    pf = normal.paragraph_format
+    pf.space_before = Pt(0)
+    pf.space_after = Pt(0)
+    if font.get("line_exact_pt"):
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(font["line_exact_pt"])
+    else:
+        pf.line_spacing = 1.0
+    _theme_east_asia(doc, font.get("east_asia", "仿宋_GB2312"))
+    return doc
+
+
+def _theme_east_asia(doc, east_asia: str):
+    """Point the document defaults' East Asian font at ``east_asia`` instead of the theme."""
+    styles = doc.styles.element
+    rpr_default = styles.find(qn("w:docDefaults"))
+    if rpr_default is None:
+        return
+    fonts = rpr_default.find(".//" + qn("w:rFonts"))
+    if fonts is not None:
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attr), None)
+        fonts.set(qn("w:eastAsia"), east_asia)
+    lang = rpr_default.find(".//" + qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def set_cell_borders(table):
+    """Single 0.5 pt borders on every edge and inner line (what the annex tables show)."""
+    tbl_pr = table._tbl.tblPr
+    borders = tbl_pr.find(qn("w:tblBorders"))
+    if borders is None:
+        borders = OxmlElement("w:tblBorders")
+        tbl_pr.append(borders)
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = borders.find(qn(f"w:{edge}"))
+        if el is None:
+            el = OxmlElement(f"w:{edge}")
+            borders.append(el)
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), "4")
+        el.set(qn("w:space"), "0")
+        el.set(qn("w:color"), "000000")
+
+
+def new_table(doc_or_cell, rows: int, widths_cm: list[float]):
+    table = doc_or_cell.add_table(rows=rows, cols=len(widths_cm))
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    set_cell_borders(table)
+    # Fixed layout: Word and LibreOffice keep the annex's column widths.
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+    grid = table._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm):
+        col.set(qn("w:w"), str(int(Cm(w).twips)))
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths_cm):
+            cell.width = Cm(w)
+    return table
+
+
+def repeat_header(row):
+    """Repeat this table row at the top of every printed page."""
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def row_height(row, cm: float):
+    row.height = Cm(cm)
+
+
+def valign_center(cell):
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+
+
+def add_checkbox(paragraph, checked: bool, label: str, font: dict):
+    """A Word check-box content control followed by its label."""
+    glyph = CHECKED if checked else UNCHECKED
+    sdt = parse_xml(
+        f'<w:sdt {nsdecls("w")} xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml">'
+        "<w:sdtPr><w14:checkbox>"
+        f'<w14:checked w14:val="{1 if checked else 0}"/>'
+        '<w14:checkedState w14:val="2611" w14:font="MS Gothic"/>'
+        '<w14:uncheckedState w14:val="25A1" w14:font="MS Gothic"/>'
+        "</w14:checkbox></w:sdtPr>"
+        f"<w:sdtContent><w:r><w:t>{glyph}</w:t></w:r></w:sdtContent></w:sdt>"
+    )
+    paragraph._p.append(sdt)
+    run = paragraph.add_run(label)
+    set_run_font(run, font.get("east_asia"), font.get("ascii"), font.get("size"))
+    return sdt
+
+
+def mark_draft(doc, text: str):
+    """A red 草稿 line at the top of the first page and in every page header."""
+    first = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
+    p = first.insert_paragraph_before()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run(text)
+    set_run_font(run, "黑体", "Arial", "三号", bold=True, color="C00000")
+    for section in doc.sections:
+        hp = section.header.paragraphs[0]
+        hp.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        hr = hp.add_run("草稿")
+        set_run_font(hr, "黑体", "Arial", "小四", bold=True, color="C00000")

@@ -1,0 +1,156 @@
+"""Validation rules.
+
+Every rule is one small function with one stable code, a severity and a one-line
+title, registered with :func:`rule`. A rule receives a :class:`Context` and yields
+``Hit`` tuples; the runner turns them into findings carrying the label the pack's
+forms give the field. Rules that need settings read them from the pack manifest's
+``checks`` (``ctx.check("factory_name")``) and stay silent when the pack gives none,
+so a new pack turns rules on with data, not code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, NamedTuple
+
+from ..findings import ERROR, WARNING, Finding
+from ..loader import Loaded, label_for
+from ..record import Record
+
+
+class Hit(NamedTuple):
+    path: str
+    message: str
+    label: str | None = None  # overrides the looked-up label
+    severity: str | None = None  # overrides the rule's severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    title: str
+    func: Callable[["Context"], Iterable[Hit]]
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: str, title: str):
+    def deco(func):
+        if code in REGISTRY:
+            raise ValueError(f"duplicate rule code {code}")
+        REGISTRY[code] = Rule(code, severity, title, func)
+        return func
+
+    return deco
+
+
+@dataclass
+class Context:
+    loaded: Loaded
+    pack: object = None  # formgen.packs.Pack, or None for pack-independent checks
+    today: object = None
+
+    @property
+    def record(self) -> Record:
+        return self.loaded.record
+
+    def check(self, name: str, default=None):
+        if self.pack is None:
+            return default
+        return self.pack.checks.get(name, default)
+
+    @property
+    def edition(self) -> int | None:
+        return getattr(self.pack, "edition", None)
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+
+def _load_modules():
+    for mod in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{mod.name}")
+
+
+def parse_path(path: str) -> tuple:
+    """'scenarios[0].name' -> ('scenarios', 0, 'name')."""
+    out: list = []
+    for part in path.replace("[", ".[").split("."):
+        if not part:
+            continue
+        if part.startswith("["):
+            out.append(int(part[1:-1]))
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
+    """Run every registered rule (or those in ``only``) and collect all findings."""
+    _load_modules()
+    labels = getattr(ctx.pack, "labels", {}) if ctx.pack is not None else {}
+    report = Report()
+    for code in sorted(REGISTRY):
+        if only is not None and code not in only:
+            continue
+        r = REGISTRY[code]
+        for hit in r.func(ctx):
+            label = hit.label or labels.get(_generic(hit.path)) or label_for(Record, parse_path(hit.path))
+            report.findings.append(
+                Finding(
+                    r.code, hit.severity or r.severity, hit.path, label, hit.message,
+                    str(ctx.loaded.path), ctx.loaded.line_of(hit.path),
+                )
+            )
+    report.findings.sort(key=lambda f: (not f.is_error, f.line or 0, f.code))
+    return report
+
+
+def _generic(path: str) -> str:
+    """'scenarios[3].name' -> 'scenarios[].name', the key the pack's labels use."""
+    import re
+
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def get(obj, path: str):
+    """The value at a dotted path of a record (None when absent)."""
+    for part in parse_path(path):
+        if obj is None:
+            return None
+        if isinstance(part, int):
+            obj = obj[part] if part < len(obj) else None
+        elif isinstance(obj, dict):
+            obj = obj.get(part)
+        else:
+            obj = getattr(obj, part, None)
+    return obj
+
+
+def expand(record, pattern: str) -> list[tuple[str, object]]:
+    """Concrete (path, value) pairs for a path with ``[]`` wildcards over lists."""
+    if "[]" not in pattern:
+        return [(pattern, get(record, pattern))]
+    head, _, tail = pattern.partition("[]")
+    items = get(record, head) or []
+    out = []
+    for i in range(len(items)):
+        out.extend(expand(record, f"{head}[{i}]{tail}"))
+    return out
+
+
+__all__ = ["ERROR", "WARNING", "Context", "Hit", "REGISTRY", "Report", "expand", "get", "rule", "run"]

@@ -1,0 +1,66 @@
+"""Figures (上海申报书 配图): count, pixels and file size, read from image headers only.
+
+Configured by ``checks.figures``: ``min_count``, ``min_megapixels``, ``min_mb``
+(1 MB = 1024 x 1024 bytes, as Windows shows file sizes).
+"""
+
+from ..images import probe
+from . import ERROR, Hit, rule
+
+
+def _figures(ctx):
+    cfg = ctx.check("figures")
+    if not cfg:
+        return None, []
+    return cfg, list(enumerate(ctx.record.figures))
+
+
+@rule("FG001", ERROR, "配图数量不足")
+def enough(ctx):
+    cfg, figs = _figures(ctx)
+    if cfg and len(figs) < cfg.get("min_count", 0):
+        yield Hit("figures", f"共 {len(figs)} 张，不少于 {cfg['min_count']} 张")
+
+
+@rule("FG002", ERROR, "配图文件缺失或无法识别")
+def readable(ctx):
+    cfg, figs = _figures(ctx)
+    for i, f in figs:
+        if not f.file:
+            continue
+        info = probe(ctx.loaded.base_dir / f.file)
+        if info.problem:
+            yield Hit(f"figures[{i}].file", f"{f.file}：{info.problem}")
+
+
+@rule("FG003", ERROR, "配图像素不足")
+def pixels(ctx):
+    cfg, figs = _figures(ctx)
+    need = cfg.get("min_megapixels") if cfg else None
+    for i, f in figs:
+        if not need or not f.file:
+            continue
+        info = probe(ctx.loaded.base_dir / f.file)
+        if not info.problem and info.width * info.height < need * 1_000_000:
+            mp = info.width * info.height / 1_000_000
+            yield Hit(f"figures[{i}].file", f"{f.file} 为 {info.width}×{info.height}（{mp:.1f} 百万像素），不低于 {need} 百万像素")
+
+
+@rule("FG004", ERROR, "配图文件太小")
+def file_size(ctx):
+    cfg, figs = _figures(ctx)
+    need = cfg.get("min_mb") if cfg else None
+    for i, f in figs:
+        if not need or not f.file:
+            continue
+        info = probe(ctx.loaded.base_dir / f.file)
+        if not info.problem and info.bytes < need * 1024 * 1024:
+            yield Hit(f"figures[{i}].file", f"{f.file} 为 {info.bytes / 1048576:.2f} MB，不低于 {need} MB")
+
+
+@rule("FG005", ERROR, "配图缺少说明文字")
+def captioned(ctx):
+    cfg, figs = _figures(ctx)
+    for i, f in figs:
+        if cfg and f.file and not (f.caption or "").strip():
+            yield Hit(f"figures[{i}].caption", "每张配图须附说明性文字（图题）")
