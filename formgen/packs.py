@@ -58,12 +58,11 @@ class Pack:
                 out.setdefault(path, label)
         return out
 
-    def required_fields(self, single_only: bool = True) -> list[tuple[str, str, list[str]]]:
-        """(path pattern, label, short titles of the documents needing it)."""
+    def required_fields(self, documents: list[Document] | None = None) -> list[tuple[str, str, list[str]]]:
+        """(path pattern, label, short titles of the documents needing it) for
+        ``documents`` (all of the pack's by default)."""
         found: dict[str, tuple[str, list[str]]] = {}
-        for doc in self.documents:
-            if single_only and not doc.single and not doc.layout.get("record_fields_required", True):
-                continue
+        for doc in documents if documents is not None else self.documents:
             for path, label, optional in _fields(doc):
                 if optional:
                     continue

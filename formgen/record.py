@@ -185,6 +185,7 @@ class Factory(Model):
     summary: Text | None = F("项目简述", "对项目的智能化特征进行简要描述，400字左右（甘肃附件4）")
     modes: list[Mode] = L("智能制造模式", "甘肃附件4/5：离散型智能制造、流程型智能制造、网络协同制造、大规模个性化定制、远程运维服务")
     production_mode: Literal["离散型", "流程型"] | None = F("生产模式", "甘肃附件6")
+    remarks: Text | None = F("其他说明事项", "上海附件3 末行，选填")
     cmmm: CMMM = Field(default_factory=CMMM, title="智能制造能力成熟度")
     line: LineFacts = Field(default_factory=LineFacts, title="代表产线有关信息")
     benefits: Benefits = Field(default_factory=Benefits, title="建设前后效益")
@@ -301,7 +302,7 @@ class Record(Model):
     people: People = Field(default_factory=People, title="人员")
     factory: Factory = Field(default_factory=Factory, title="智能工厂")
     narrative: Narrative = Field(default_factory=Narrative, title="申报书正文")
-    kpis: dict[str, Percent] = Field(
+    kpis: dict[str, Percent | None] = Field(
         default_factory=dict,
         title="关键绩效指标",
         description="指标名: 数值；名称取自《智能工厂建设关键绩效指标参考》，单位（%）可省略",

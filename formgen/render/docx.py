@@ -250,6 +250,9 @@ def render_multi(layout: dict, rows: list[dict], header_ns: dict, draft: bool = 
         _para(doc, fmt(compile_expr(line)(**header_ns)), font, {"after": 6})
     columns = layout["columns"]
     widths = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
+    section = doc.sections[0]
+    usable = (section.page_width - section.left_margin - section.right_margin) / 360000  # EMU -> cm
+    widths = [w * usable / sum(widths) for w in widths]
     table = ooxml.new_table(doc, 1 + len(rows), widths)
     ooxml.repeat_header(table.rows[0])
     state = _State(None, None, font, {})

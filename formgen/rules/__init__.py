@@ -52,7 +52,7 @@ def rule(code: str, severity: str, title: str):
 class Context:
     loaded: Loaded
     pack: object = None  # formgen.packs.Pack, or None for pack-independent checks
-    today: object = None
+    documents: list | None = None  # the pack documents whose required fields count
 
     @property
     def record(self) -> Record:

@@ -12,7 +12,7 @@ def required(ctx):
     if ctx.pack is None:
         return
     seen = set()
-    for pattern, label, documents in ctx.pack.required_fields():
+    for pattern, label, documents in ctx.pack.required_fields(ctx.documents):
         for path, value in expand(ctx.record, pattern):
             if path in seen or not _empty(value):
                 continue

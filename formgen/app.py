@@ -1,0 +1,207 @@
+"""The flow, one direction: load record -> validate -> map onto a pack -> render ->
+write atomically. The CLI is a thin shell over these functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import ERROR, WARNING, Finding
+from .ids import compact
+from .loader import Loaded, LoadError, load
+from .output import plan, safe_name, write_all
+from .packs import Document, Pack
+from .render import docx as docx_render
+from .render import xlsx as xlsx_render
+from .render.context import namespace
+from .rules import Context, run
+
+
+def validate(loaded: Loaded, pack: Pack | None, documents: list[Document] | None = None,
+             today: dt.date | None = None) -> list[Finding]:
+    findings = run(Context(loaded, pack, documents)).findings
+    if pack is not None:
+        findings += deadline_findings(pack, today or dt.date.today(), str(loaded.path))
+    return findings
+
+
+def deadline_findings(pack: Pack, today: dt.date, source: str = "") -> list[Finding]:
+    out = []
+    for d, left in pack.deadlines_near(today):
+        if left < 0:
+            msg = f"{d['what']}截止日期 {d['date']} 已过 {-left} 天"
+        elif left == 0:
+            msg = f"{d['what']}今天（{d['date']}）截止"
+        else:
+            msg = f"{d['what']}将于 {d['date']} 截止，还剩 {left} 天"
+        out.append(Finding("DL001", WARNING, "", pack.title, msg, source))
+    return out
+
+
+def _file_name(doc: Document, fmt_: str, **values) -> str:
+    name = doc.filename
+    for k, v in values.items():
+        name = name.replace("{" + k + "}", safe_name(v or "未命名"))
+    return f"{name}.{fmt_}"
+
+
+def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
+    out = []
+    name = loaded.record.enterprise.name or loaded.path.stem
+    for doc in pack.documents:
+        if not doc.single:
+            continue
+        for fmt_ in doc.formats:
+            if fmt_ != "docx":
+                raise ValueError(f"{doc.title}: 单份文档暂只支持 docx")
+            data = docx_render.render_single(doc.layout, loaded.record, loaded.base_dir, draft)
+            out.append((_file_name(doc, fmt_, enterprise=name), data))
+    return out
+
+
+def fill(loaded: Loaded, pack: Pack, out_dir: Path, draft: bool = False, force: bool = False) -> list[Path]:
+    files = render_single(loaded, pack, draft)
+    paths = plan(out_dir, [n for n, _ in files])
+    write_all(list(zip(paths, [d for _, d in files])), force=force)
+    return paths
+
+
+@dataclass
+class Entry:
+    """One record in a ranked batch."""
+
+    source: Path
+    loaded: Loaded | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        if self.loaded and self.loaded.record.enterprise.name:
+            return self.loaded.record.enterprise.name
+        return self.source.name
+
+    @property
+    def credit_code(self) -> str:
+        return compact(self.loaded.record.enterprise.credit_code or "") if self.loaded else ""
+
+    @property
+    def ok(self) -> bool:
+        return self.loaded is not None and not any(f.is_error for f in self.findings)
+
+
+@dataclass
+class Batch:
+    entries: list[Entry]  # every record, in the bureau's order
+    ranked: list[Entry]  # those that go on the sheet, in order
+    outside: list[Entry]  # ranked beyond the quota
+    problems: list[Finding]  # batch-level problems (duplicates, quota)
+    quota: int | None
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.is_error for f in self.problems)
+
+
+def order_records(paths: list[Path], order_file: Path | None) -> list[Path]:
+    """Apply ``--order``: one credit code or record file per line, first = highest priority."""
+    if order_file is None:
+        return paths
+    keys = [ln.strip() for ln in order_file.read_text(encoding="utf-8-sig").splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")]
+    by_key: dict[str, Path] = {}
+    for p in paths:
+        by_key[str(p)] = p
+        by_key[p.name] = p
+        try:
+            code = load(p).record.enterprise.credit_code
+            if code:
+                by_key[compact(code)] = p
+        except LoadError:
+            pass
+    ordered: list[Path] = []
+    unknown = []
+    for k in keys:
+        p = by_key.get(k) or by_key.get(compact(k))
+        if p is None:
+            unknown.append(k)
+        elif p not in ordered:
+            ordered.append(p)
+    if unknown:
+        raise ValueError("排序文件中以下条目找不到对应记录：" + "、".join(unknown))
+    rest = [p for p in paths if p not in ordered]
+    return ordered + rest
+
+
+def quota_for(pack: Pack, unit_kind: str | None, override: int | None) -> int | None:
+    if override is not None:
+        return override
+    limits = pack.quota.get("by_unit_kind", {})
+    if unit_kind and unit_kind in limits:
+        return limits[unit_kind]
+    return pack.quota.get("default")
+
+
+def build_batch(paths: list[Path], pack: Pack, doc: Document, quota: int | None,
+                draft: bool = False, progress=None, today: dt.date | None = None) -> Batch:
+    entries: list[Entry] = []
+    for i, p in enumerate(paths):
+        entry = Entry(p)
+        try:
+            entry.loaded = load(p)
+            entry.findings = [f for f in validate(entry.loaded, pack, None, today) if f.code != "DL001"]
+        except LoadError as e:
+            entry.findings = e.findings
+        entries.append(entry)
+        if progress:
+            progress(i + 1, len(paths), entry)
+    problems: list[Finding] = []
+    seen: dict[str, Entry] = {}
+    dup_out: set[int] = set()
+    for e in entries:
+        code = e.credit_code
+        if not code:
+            continue
+        if code in seen:
+            first = seen[code]
+            problems.append(Finding(
+                "BT001", ERROR, "enterprise.credit_code", "统一社会信用代码",
+                f"同一企业出现两次：{first.source} 与 {e.source}（{code}）", str(e.source)))
+            dup_out.add(id(e))
+        else:
+            seen[code] = e
+    candidates = [e for e in entries if e.loaded is not None and id(e) not in dup_out and (e.ok or draft)]
+    outside: list[Entry] = []
+    if quota is not None and len(candidates) > quota:
+        outside = candidates[quota:]
+        names = "、".join(f"第{quota + i + 1}位 {e.name}" for i, e in enumerate(outside))
+        problems.append(Finding(
+            "QT001", ERROR, "", "推荐数量",
+            f"推荐 {len(candidates)} 家，超过上限 {quota} 家；超出的是：{names}"))
+    ranked = candidates if draft else candidates[: quota if quota is not None else None]
+    return Batch(entries, ranked, outside, problems, quota)
+
+
+def render_multi(doc: Document, batch: Batch, unit: str, draft: bool,
+                 recommender=None) -> list[tuple[str, bytes]]:
+    rows = [
+        {"record": e.loaded.record, "index": i + 1, **namespace(e.loaded.record)}
+        for i, e in enumerate(batch.ranked)
+    ]
+    header = {"unit": unit, "recommender": recommender}
+    out = []
+    for fmt_ in doc.formats:
+        if fmt_ == "xlsx":
+            data = xlsx_render.render(doc.layout, rows, header, draft)
+        else:
+            data = docx_render.render_multi(doc.layout, rows, header, draft)
+        out.append((_file_name(doc, fmt_, unit=unit), data))
+    return out
+
+
+def write_multi(doc: Document, batch: Batch, unit: str, out_dir: Path, draft: bool, force: bool,
+                recommender=None) -> list[Path]:
+    files = render_multi(doc, batch, unit, draft, recommender)
+    paths = plan(out_dir, [n for n, _ in files])
+    write_all(list(zip(paths, [d for _, d in files])), force=force)
+    return paths

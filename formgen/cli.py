@@ -1,0 +1,274 @@
+"""Command line: small commands over formgen.app, in Chinese for the people who use it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import app
+from .findings import SEVERITY_ZH, has_errors, to_json
+from .loader import LoadError, load, load_recommender
+from .output import OutputError
+from .packs import PackError, available, get_pack, load_pack
+from .textcount import word_count
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _echo_findings(findings, fmt: str = "text", **extra):
+    if fmt == "json":
+        click.echo(to_json(findings, **extra))
+        return
+    for f in findings:
+        click.echo(f.text(), err=False)
+    errors = sum(1 for f in findings if f.is_error)
+    warnings = len(findings) - errors
+    click.echo(f"共 {errors} 个错误，{warnings} 个警告。" if findings else "检查通过：没有发现问题。")
+
+
+def _pack(name: str | None):
+    if name is None:
+        return None
+    try:
+        return get_pack(name)
+    except PackError as e:
+        raise click.UsageError(str(e)) from e
+
+
+def _load_or_exit(path, fmt="text"):
+    try:
+        return load(path)
+    except LoadError as e:
+        _echo_findings(e.findings, fmt, record=str(path))
+        sys.exit(EXIT_UNREADABLE)
+
+
+@click.group(help="formgen：智能工厂申报表格的填写与检查工具。")
+@click.version_option(package_name="formgen")
+def main():
+    pass
+
+
+@main.command(help="列出可用的表格包及其文档。")
+def packs():
+    for name, folder in available().items():
+        pack = load_pack(folder)
+        click.echo(f"{name}\t{pack.title}（场景指引 {pack.edition or '—'} 年版）")
+        for d in pack.documents:
+            kind = "单个企业" if d.single else "多个企业（汇总、排序）"
+            click.echo(f"  {d.id}\t{d.title}\t{'/'.join(d.formats)}\t{kind}")
+
+
+@main.command(help="检查一份记录，列出全部问题。退出码：0 无错误，1 有错误，2 文件无法读取。")
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pack", "pack_name", help="按此表格包的规则检查（如 shanghai）。")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
+def validate(record, pack_name, fmt):
+    pack = _pack(pack_name)
+    loaded = _load_or_exit(record, fmt)
+    findings = app.validate(loaded, pack)
+    _echo_findings(findings, fmt, record=str(record), pack=pack_name)
+    sys.exit(EXIT_FINDINGS if has_errors(findings) else EXIT_OK)
+
+
+@main.command(help="按表格包生成单个企业的全部文档（docx）。有错误时拒绝生成，除非 --draft。")
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="输出文件夹。")
+@click.option("--draft", is_flag=True, help="有错误也生成，首页标注“草稿”。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def fill(record, pack_name, out_dir, draft, force):
+    pack = _pack(pack_name)
+    loaded = _load_or_exit(record)
+    singles = [d for d in pack.documents if d.single]
+    findings = app.validate(loaded, pack, singles)
+    if findings:
+        _echo_findings(findings)
+    if has_errors(findings) and not draft:
+        click.echo("有错误，未生成任何文件。改正后重试，或加 --draft 生成草稿。", err=True)
+        sys.exit(EXIT_FINDINGS)
+    try:
+        paths = app.fill(loaded, pack, out_dir, draft=draft and has_errors(findings), force=force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    for p in paths:
+        click.echo(f"已生成：{p}")
+
+
+@main.command(help="把多个企业的记录按推荐顺序汇总成推荐表（xlsx/docx），检查名额。")
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai。")
+@click.option("--unit", help="推荐单位名称（写在“推荐单位（盖章）”处）。")
+@click.option("--recommender", type=click.Path(dir_okay=False, path_type=Path), help="推荐单位资料 YAML。")
+@click.option("--unit-kind", type=click.Choice(["city", "province", "plan-listed", "bingtuan", "central"]),
+              help="推荐单位类别，决定名额上限。")
+@click.option("--quota", type=int, help="推荐名额上限（覆盖表格包的规定）。")
+@click.option("--order", "order_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="推荐顺序文件：每行一个统一社会信用代码或记录文件名。")
+@click.option("--doc", "doc_id", help="只生成这一个汇总文档（默认全部）。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True)
+@click.option("--draft", is_flag=True, help="有错误或超名额也生成，标注“草稿”。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file, doc_id, out_dir, draft,
+            force, fmt):
+    pack = _pack(pack_name)
+    rec = None
+    if recommender:
+        try:
+            rec = load_recommender(recommender).record
+        except LoadError as e:
+            _echo_findings(e.findings, fmt)
+            sys.exit(EXIT_UNREADABLE)
+        unit = unit or rec.unit
+        unit_kind = unit_kind or rec.unit_kind
+    if not unit:
+        raise click.UsageError("须用 --unit 或 --recommender 给出推荐单位。")
+    paths = _expand_records(records)
+    try:
+        paths = app.order_records(paths, order_file)
+    except (ValueError, OSError) as e:
+        raise click.UsageError(str(e)) from e
+    limit = app.quota_for(pack, unit_kind, quota)
+    if limit is None and pack.quota.get("required"):
+        raise click.UsageError(f"{pack.title} 的推荐名额上限须由推荐单位给出：请加 --quota N。")
+    docs = [d for d in pack.documents if not d.single and (doc_id is None or d.id == doc_id)]
+    if not docs:
+        raise click.UsageError(f"表格包 {pack.name} 没有汇总文档{(' ' + doc_id) if doc_id else ''}。")
+
+    def progress(i, n, entry):
+        if fmt == "text" and n >= 10:
+            click.echo(f"[{i}/{n}] {entry.name}", err=True)
+
+    batch = app.build_batch(paths, pack, docs[0], limit, draft, progress)
+    deadlines = app.deadline_findings(pack, __import__("datetime").date.today())
+    if fmt == "json":
+        _summary_json(batch, deadlines)
+    else:
+        _summary_text(batch, deadlines, draft)
+    refused = batch.blocked or any(not e.ok for e in batch.entries)
+    if batch.blocked and not draft:
+        click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
+        sys.exit(EXIT_FINDINGS)
+    try:
+        written = []
+        for doc in docs:
+            written += app.write_multi(doc, batch, unit, out_dir, draft and refused, force, rec)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    for p in written:
+        click.echo(f"已生成：{p}", err=fmt == "json")
+    sys.exit(EXIT_FINDINGS if refused else EXIT_OK)
+
+
+def _expand_records(items) -> list[Path]:
+    out: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            out += sorted(p for p in item.iterdir() if p.suffix in (".yaml", ".yml"))
+        else:
+            out.append(item)
+    return out
+
+
+def _summary_text(batch, deadlines, draft):
+    for f in deadlines:
+        click.echo(f.text())
+    click.echo(f"推荐顺序（名额上限 {batch.quota if batch.quota is not None else '未规定'}）：")
+    ranked = {id(e) for e in batch.ranked}
+    for i, e in enumerate(batch.entries, 1):
+        errors = [f for f in e.findings if f.is_error]
+        if id(e) in ranked:
+            state = "列入"
+        elif e in batch.outside:
+            state = "超出名额"
+        elif errors:
+            state = "有错误，未列入"
+        else:
+            state = "未列入"
+        click.echo(f"  {i}. {e.name}（{e.source}）：{state}")
+    for e in batch.entries:
+        shown = [f for f in e.findings]
+        if shown:
+            click.echo(f"— {e.name}：")
+            for f in shown:
+                click.echo(f"  {f.text()}")
+    for f in batch.problems:
+        click.echo(f.text())
+
+
+def _summary_json(batch, deadlines):
+    ranked = {id(e) for e in batch.ranked}
+    payload = {
+        "quota": batch.quota,
+        "ranked": [{"rank": i + 1, "name": e.name, "credit_code": e.credit_code, "source": str(e.source)}
+                   for i, e in enumerate(batch.ranked)],
+        "records": [
+            {"name": e.name, "source": str(e.source), "listed": id(e) in ranked,
+             "outside_quota": e in batch.outside,
+             "findings": [f.as_dict() for f in e.findings]}
+            for e in batch.entries
+        ],
+        "problems": [f.as_dict() for f in batch.problems + deadlines],
+    }
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+@main.command(help="按 Word“字数统计”的口径计算字数。")
+@click.argument("text", required=False)
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="从文件读取文本（- 为标准输入）。")
+def count(text, file):
+    if file is not None:
+        text = file.read()
+    if text is None:
+        raise click.UsageError("请给出文本，或用 --file 指定文件。")
+    click.echo(word_count(text))
+
+
+@main.command(help="写出一份空白记录，每个字段附中文说明。")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def init(path, force):
+    from .blank import blank_record
+    from .output import write_all
+
+    try:
+        write_all([(path, blank_record().encode("utf-8"))], force=force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已写出空白记录：{path}")
+
+
+@main.command(help="输出记录的 JSON Schema（供编辑器校验与补全）。")
+@click.option("--recommender", is_flag=True, help="输出推荐单位资料的 Schema。")
+def schema(recommender):
+    from .record import Record, Recommender
+
+    model = Recommender if recommender else Record
+    click.echo(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command(help="示例：生成示例配图，并用示例记录生成上海全部文档到 out/。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True)
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def demo(out_dir, force):
+    from .demo import run_demo
+
+    try:
+        for p in run_demo(out_dir, force, echo=click.echo):
+            click.echo(f"已生成：{p}")
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+
+
+__all__ = ["main", "SEVERITY_ZH"]
