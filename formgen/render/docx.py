@@ -48,7 +48,8 @@ def _para(container, text: str, font: dict, style: dict | None = None):
     if style.get("align"):
         p.alignment = ooxml.ALIGN[style["align"]]
     ooxml.set_spacing(p, style.get("line_exact_pt"), style.get("before"), style.get("after"),
-                      style.get("indent"))
+                      style.get("indent"), ooxml.size_pt(style.get("size") or font.get("size", 12)),
+                      style.get("line_single", False))
     if text:
         run = p.add_run(text)
         ooxml.set_run_font(run, style.get("font") or font.get("east_asia"), font.get("ascii"),
@@ -175,7 +176,7 @@ def _figures(doc, spec: dict, state: _State):
         if part is not None and (fig.part or 2) != part:
             continue
         state.figure_no += 1
-        p = _para(doc, "", state.font, {"align": "center"})
+        p = _para(doc, "", state.font, {"align": "center", "line_single": True})
         path = state.base_dir / fig.file if fig.file else None
         if path is not None and path.is_file():
             p.add_run().add_picture(str(path), width=width)

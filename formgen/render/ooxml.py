@@ -80,8 +80,12 @@ def set_style_font(style, east_asia: str, ascii_font: str, size):
 
 
 def set_spacing(paragraph, line_exact_pt=None, before_pt=None, after_pt=None,
-                first_line_chars=None):
+                first_line_chars=None, font_size_pt=None, line_single=False):
     fmt = paragraph.paragraph_format
+    if line_single:
+        # Pictures need "single" spacing: under an exact line height Word and
+        # LibreOffice clip an inline image to a strip of that height.
+        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
     if line_exact_pt:
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         fmt.line_spacing = Pt(line_exact_pt)
@@ -92,8 +96,10 @@ def set_spacing(paragraph, line_exact_pt=None, before_pt=None, after_pt=None,
     if first_line_chars:
         # Indent in characters (w:firstLineChars, hundredths of a character) so that
         # "首行缩进2字符" holds whatever the font size.
+        # w:firstLine (twips) as well, for readers that ignore firstLineChars.
         ind = paragraph._p.get_or_add_pPr().get_or_add_ind()
         ind.set(qn("w:firstLineChars"), str(int(first_line_chars * 100)))
+        ind.set(qn("w:firstLine"), str(int(first_line_chars * (font_size_pt or 12) * 20)))
 
 
 def new_document(page: dict, font: dict):
