@@ -1,0 +1,79 @@
+"""Shared fixtures: the bundled example record with its figures generated once."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from formgen.demo import make_figure
+from formgen.loader import load
+from formgen.packs import get_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "data" / "examples" / "shanghai-chengchuan.yaml"
+BAD = ROOT / "data" / "examples" / "shanghai-bad.yaml"
+
+
+@pytest.fixture(scope="session")
+def figures_dir(tmp_path_factory) -> Path:
+    """Ten figures that meet the Shanghai rule (8.25 MP, > 5 MB), made once."""
+    d = tmp_path_factory.mktemp("figs") / "figures"
+    for i in range(1, 11):
+        make_figure(d / f"fig{i:02d}.jpg", i)
+    return d
+
+
+@pytest.fixture(scope="session")
+def example_data() -> dict:
+    return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def write_record(tmp_path, figures_dir, example_data):
+    """Write the example record (optionally changed by ``edit(data)``) beside the figures."""
+
+    def _write(edit=None, name: str = "record.yaml") -> Path:
+        data = copy.deepcopy(example_data)
+        if edit:
+            edit(data)
+        folder = tmp_path / "rec"
+        folder.mkdir(exist_ok=True)
+        if not (folder / "figures").exists():
+            (folder / "figures").symlink_to(figures_dir, target_is_directory=True)
+        path = folder / name
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture(scope="session")
+def shanghai():
+    return get_pack("shanghai")
+
+
+def codes(findings) -> list[str]:
+    return [f.code for f in findings]
+
+
+def validate_with(path: Path, pack):
+    from formgen.app import validate
+
+    return validate(load(path), pack)
+
+
+@pytest.fixture
+def copy_example(tmp_path, figures_dir):
+    def _copy() -> Path:
+        folder = tmp_path / "ex"
+        folder.mkdir(exist_ok=True)
+        shutil.copy(EXAMPLE, folder / EXAMPLE.name)
+        if not (folder / "figures").exists():
+            (folder / "figures").symlink_to(figures_dir, target_is_directory=True)
+        return folder / EXAMPLE.name
+
+    return _copy

