@@ -20,6 +20,17 @@ from .record import Record, Recommender
 from .types import _XML_ILLEGAL, xml_illegal_chars
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without YAML's own timestamp parsing: dates stay text here and
+    are parsed by the record model, so 2024-13-01 is a field error, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class LoadError(Exception):
     def __init__(self, findings: list[Finding]):
         self.findings = findings
@@ -165,8 +176,8 @@ def _read_yaml(path: Path, model):
             [Finding("IN002", ERROR, "", "", f"文件不是 UTF-8 编码（第 {e.start} 字节）", str(path))]
         ) from e
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.reader.ReaderError as e:
         raise LoadError(_control_char_findings(path, text, model)) from e
     except yaml.MarkedYAMLError as e:
@@ -192,7 +203,7 @@ def _control_char_findings(path: Path, text: str, model) -> list[Finding]:
     lines: dict = {}
     locs: dict = {}
     try:
-        _walk(yaml.compose(clean, Loader=yaml.SafeLoader), (), lines, [], locs)
+        _walk(yaml.compose(clean, Loader=_Loader), (), lines, [], locs)
     except yaml.YAMLError:
         pass
     by_line: dict = {}
