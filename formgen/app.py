@@ -18,8 +18,9 @@ from .render.context import namespace
 from .rules import Context, run
 
 
-def validate(loaded: Loaded, pack: Pack | None, documents: list[Document] | None = None,
-             today: dt.date | None = None) -> list[Finding]:
+def validate(
+    loaded: Loaded, pack: Pack | None, documents: list[Document] | None = None, today: dt.date | None = None
+) -> list[Finding]:
     findings = run(Context(loaded, pack, documents)).findings
     if pack is not None:
         findings += deadline_findings(pack, today or dt.date.today(), str(loaded.path))
@@ -63,7 +64,7 @@ def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, by
 def fill(loaded: Loaded, pack: Pack, out_dir: Path, draft: bool = False, force: bool = False) -> list[Path]:
     files = render_single(loaded, pack, draft)
     paths = plan(out_dir, [n for n, _ in files])
-    write_all(list(zip(paths, [d for _, d in files])), force=force)
+    write_all(list(zip(paths, [d for _, d in files], strict=True)), force=force)
     return paths
 
 
@@ -107,8 +108,11 @@ def order_records(paths: list[Path], order_file: Path | None) -> list[Path]:
     """Apply ``--order``: one credit code or record file per line, first = highest priority."""
     if order_file is None:
         return paths
-    keys = [ln.strip() for ln in order_file.read_text(encoding="utf-8-sig").splitlines()
-            if ln.strip() and not ln.lstrip().startswith("#")]
+    keys = [
+        ln.strip()
+        for ln in order_file.read_text(encoding="utf-8-sig").splitlines()
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     by_key: dict[str, Path] = {}
     for p in paths:
         by_key[str(p)] = p
@@ -142,8 +146,15 @@ def quota_for(pack: Pack, unit_kind: str | None, override: int | None) -> int | 
     return pack.quota.get("default")
 
 
-def build_batch(paths: list[Path], pack: Pack, doc: Document, quota: int | None,
-                draft: bool = False, progress=None, today: dt.date | None = None) -> Batch:
+def build_batch(
+    paths: list[Path],
+    pack: Pack,
+    doc: Document,
+    quota: int | None,
+    draft: bool = False,
+    progress=None,
+    today: dt.date | None = None,
+) -> Batch:
     entries: list[Entry] = []
     for i, p in enumerate(paths):
         entry = Entry(p)
@@ -164,9 +175,16 @@ def build_batch(paths: list[Path], pack: Pack, doc: Document, quota: int | None,
             continue
         if code in seen:
             first = seen[code]
-            problems.append(Finding(
-                "BT001", ERROR, "enterprise.credit_code", "统一社会信用代码",
-                f"同一企业出现两次：{first.source} 与 {e.source}（{code}）", str(e.source)))
+            problems.append(
+                Finding(
+                    "BT001",
+                    ERROR,
+                    "enterprise.credit_code",
+                    "统一社会信用代码",
+                    f"同一企业出现两次：{first.source} 与 {e.source}（{code}）",
+                    str(e.source),
+                )
+            )
             dup_out.add(id(e))
         else:
             seen[code] = e
@@ -175,18 +193,18 @@ def build_batch(paths: list[Path], pack: Pack, doc: Document, quota: int | None,
     if quota is not None and len(candidates) > quota:
         outside = candidates[quota:]
         names = "、".join(f"第{quota + i + 1}位 {e.name}" for i, e in enumerate(outside))
-        problems.append(Finding(
-            "QT001", ERROR, "", "推荐数量",
-            f"推荐 {len(candidates)} 家，超过上限 {quota} 家；超出的是：{names}"))
+        problems.append(
+            Finding(
+                "QT001", ERROR, "", "推荐数量", f"推荐 {len(candidates)} 家，超过上限 {quota} 家；超出的是：{names}"
+            )
+        )
     ranked = candidates if draft else candidates[: quota if quota is not None else None]
     return Batch(entries, ranked, outside, problems, quota)
 
 
-def render_multi(doc: Document, batch: Batch, unit: str, draft: bool,
-                 recommender=None) -> list[tuple[str, bytes]]:
+def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommender=None) -> list[tuple[str, bytes]]:
     rows = [
-        {"record": e.loaded.record, "index": i + 1, **namespace(e.loaded.record)}
-        for i, e in enumerate(batch.ranked)
+        {"record": e.loaded.record, "index": i + 1, **namespace(e.loaded.record)} for i, e in enumerate(batch.ranked)
     ]
     header = {"unit": unit, "recommender": recommender}
     out = []
@@ -199,9 +217,10 @@ def render_multi(doc: Document, batch: Batch, unit: str, draft: bool,
     return out
 
 
-def write_multi(doc: Document, batch: Batch, unit: str, out_dir: Path, draft: bool, force: bool,
-                recommender=None) -> list[Path]:
+def write_multi(
+    doc: Document, batch: Batch, unit: str, out_dir: Path, draft: bool, force: bool, recommender=None
+) -> list[Path]:
     files = render_multi(doc, batch, unit, draft, recommender)
     paths = plan(out_dir, [n for n, _ in files])
-    write_all(list(zip(paths, [d for _, d in files])), force=force)
+    write_all(list(zip(paths, [d for _, d in files], strict=True)), force=force)
     return paths

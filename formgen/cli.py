@@ -77,8 +77,14 @@ def validate(record, pack_name, fmt):
 @main.command(help="按表格包生成单个企业的全部文档（docx）。有错误时拒绝生成，除非 --draft。")
 @click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai。")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="输出文件夹。")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="输出文件夹。",
+)
 @click.option("--draft", is_flag=True, help="有错误也生成，首页标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def fill(record, pack_name, out_dir, draft, force):
@@ -105,19 +111,26 @@ def fill(record, pack_name, out_dir, draft, force):
 @click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai。")
 @click.option("--unit", help="推荐单位名称（写在“推荐单位（盖章）”处）。")
 @click.option("--recommender", type=click.Path(dir_okay=False, path_type=Path), help="推荐单位资料 YAML。")
-@click.option("--unit-kind", type=click.Choice(["city", "province", "plan-listed", "bingtuan", "central"]),
-              help="推荐单位类别，决定名额上限。")
+@click.option(
+    "--unit-kind",
+    type=click.Choice(["city", "province", "plan-listed", "bingtuan", "central"]),
+    help="推荐单位类别，决定名额上限。",
+)
 @click.option("--quota", type=int, help="推荐名额上限（覆盖表格包的规定）。")
-@click.option("--order", "order_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="推荐顺序文件：每行一个统一社会信用代码或记录文件名。")
+@click.option(
+    "--order",
+    "order_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="推荐顺序文件：每行一个统一社会信用代码或记录文件名。",
+)
 @click.option("--doc", "doc_id", help="只生成这一个汇总文档（默认全部）。")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True
+)
 @click.option("--draft", is_flag=True, help="有错误或超名额也生成，标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file, doc_id, out_dir, draft,
-            force, fmt):
+def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file, doc_id, out_dir, draft, force, fmt):
     pack = _pack(pack_name)
     rec = None
     if recommender:
@@ -208,12 +221,18 @@ def _summary_json(batch, deadlines):
     ranked = {id(e) for e in batch.ranked}
     payload = {
         "quota": batch.quota,
-        "ranked": [{"rank": i + 1, "name": e.name, "credit_code": e.credit_code, "source": str(e.source)}
-                   for i, e in enumerate(batch.ranked)],
+        "ranked": [
+            {"rank": i + 1, "name": e.name, "credit_code": e.credit_code, "source": str(e.source)}
+            for i, e in enumerate(batch.ranked)
+        ],
         "records": [
-            {"name": e.name, "source": str(e.source), "listed": id(e) in ranked,
-             "outside_quota": e in batch.outside,
-             "findings": [f.as_dict() for f in e.findings]}
+            {
+                "name": e.name,
+                "source": str(e.source),
+                "listed": id(e) in ranked,
+                "outside_quota": e in batch.outside,
+                "findings": [f.as_dict() for f in e.findings],
+            }
             for e in batch.entries
         ],
         "problems": [f.as_dict() for f in batch.problems + deadlines],
@@ -250,15 +269,16 @@ def init(path, force):
 @main.command(help="输出记录的 JSON Schema（供编辑器校验与补全）。")
 @click.option("--recommender", is_flag=True, help="输出推荐单位资料的 Schema。")
 def schema(recommender):
-    from .record import Record, Recommender
+    from .record import Recommender, Record
 
     model = Recommender if recommender else Record
     click.echo(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
 
 
 @main.command(help="示例：生成示例配图，并用示例记录生成上海全部文档到 out/。")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def demo(out_dir, force):
     from .demo import run_demo

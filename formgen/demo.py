@@ -26,7 +26,9 @@ def make_figure(path: Path, number: int, seed: int | None = None) -> None:
     noise (so JPEG cannot shrink it below the limit) and a large figure number."""
     noise = Image.frombytes("L", (WIDTH, HEIGHT), os.urandom(WIDTH * HEIGHT))
     ramp = Image.linear_gradient("L").resize((WIDTH, HEIGHT))
-    img = Image.merge("RGB", (Image.blend(ramp, noise, 0.5), Image.blend(ramp, noise, 0.8), Image.blend(ramp.rotate(180), noise, 0.6)))
+    img = Image.merge(
+        "RGB", (Image.blend(ramp, noise, 0.5), Image.blend(ramp, noise, 0.8), Image.blend(ramp.rotate(180), noise, 0.6))
+    )
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default(size=260)
     draw.rectangle([150, 150, 1850, 650], fill=(255, 255, 255))

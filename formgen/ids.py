@@ -42,7 +42,7 @@ def uscc_problem(code: str) -> str | None:
 
 def org_check_char(body: str) -> str:
     weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(ch, 36) * w for ch, w in zip(body, weights))
+    total = sum(int(ch, 36) * w for ch, w in zip(body, weights, strict=True))
     value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
 

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .findings import ERROR, Finding, path_str
-from .record import Record, Recommender
+from .record import Recommender, Record
 from .types import _XML_ILLEGAL, xml_illegal_chars
 
 
@@ -187,7 +187,12 @@ def _read_yaml(path: Path, model):
         raise LoadError(
             [
                 Finding(
-                    "IN003", ERROR, "", "", f"YAML 格式错误（{where}）：{problem}", str(path),
+                    "IN003",
+                    ERROR,
+                    "",
+                    "",
+                    f"YAML 格式错误（{where}）：{problem}",
+                    str(path),
                     mark.line + 1 if mark else None,
                 )
             ]
@@ -217,8 +222,13 @@ def _control_char_findings(path: Path, text: str, model) -> list[Finding]:
             p = by_line.get(no, "")
             out.append(
                 Finding(
-                    "IN008", ERROR, p, label_for(model, locs.get(p, ())),
-                    f"含有文档不允许的控制字符 {', '.join(bad)}", str(path), no,
+                    "IN008",
+                    ERROR,
+                    p,
+                    label_for(model, locs.get(p, ())),
+                    f"含有文档不允许的控制字符 {', '.join(bad)}",
+                    str(path),
+                    no,
                 )
             )
     return out or [Finding("IN008", ERROR, "", "", "文件含有不允许的控制字符", str(path))]
@@ -238,8 +248,13 @@ def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
         _walk(node, (), lines, dups)
     problems = [
         Finding(
-            "IN005", ERROR, path_str(loc), label_for(model, loc),
-            f"字段重复（第 {first} 行已出现），后一个会覆盖前一个", str(path), line,
+            "IN005",
+            ERROR,
+            path_str(loc),
+            label_for(model, loc),
+            f"字段重复（第 {first} 行已出现），后一个会覆盖前一个",
+            str(path),
+            line,
         )
         for loc, line, first in dups
     ]
@@ -255,13 +270,9 @@ def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
                 known = list(owner.model_fields) if owner else []
                 near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
                 hint = f"，是否想写 {near[0]}？" if near else ""
-                problems.append(
-                    Finding("IN006", ERROR, p, str(loc[-1]), f"未知字段 {loc[-1]}{hint}", str(path), line)
-                )
+                problems.append(Finding("IN006", ERROR, p, str(loc[-1]), f"未知字段 {loc[-1]}{hint}", str(path), line))
             else:
-                problems.append(
-                    Finding("IN007", ERROR, p, label_for(model, loc), _message(err), str(path), line)
-                )
+                problems.append(Finding("IN007", ERROR, p, label_for(model, loc), _message(err), str(path), line))
     if problems:
         raise LoadError(sorted(problems, key=lambda f: f.line or 0))
     return Loaded(record, path, lines)

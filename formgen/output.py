@@ -32,7 +32,7 @@ def plan(out_dir: Path, names: list[str]) -> list[Path]:
     root = out_dir.resolve()
     paths = []
     for n in names:
-        p = (root / safe_name(Path(n).stem) ).with_suffix(Path(n).suffix)
+        p = (root / safe_name(Path(n).stem)).with_suffix(Path(n).suffix)
         if p.resolve().parent != root:
             raise OutputError(f"输出文件名不安全：{n}")
         paths.append(p)

@@ -167,8 +167,12 @@ def load_pack(folder: Path) -> Pack:
         layout = _read(folder / d["layout"])
         docs.append(
             Document(
-                d["id"], d["title"], d.get("kind", "single"), list(d.get("formats", ["docx"])),
-                layout, d.get("filename", d["id"]),
+                d["id"],
+                d["title"],
+                d.get("kind", "single"),
+                list(d.get("formats", ["docx"])),
+                layout,
+                d.get("filename", d["id"]),
             )
         )
     deadlines = [
@@ -176,8 +180,15 @@ def load_pack(folder: Path) -> Pack:
         for x in m.get("deadlines", []) or []
     ]
     return Pack(
-        m["name"], m["title"], folder, m.get("edition"), m.get("level"), docs,
-        m.get("checks", {}) or {}, m.get("quota", {}) or {}, deadlines,
+        m["name"],
+        m["title"],
+        folder,
+        m.get("edition"),
+        m.get("level"),
+        docs,
+        m.get("checks", {}) or {},
+        m.get("quota", {}) or {},
+        deadlines,
     )
 
 

@@ -23,8 +23,12 @@ Sector = Literal["原材料", "电子信息", "装备制造", "消费品"]
 Level = Literal["基础级", "先进级", "卓越级", "领航级"]
 Mode = Literal["离散型智能制造", "流程型智能制造", "网络协同制造", "大规模个性化定制", "远程运维服务"]
 EquipmentKind = Literal[
-    "高档数控机床与工业机器人", "增材制造装备", "智能传感与控制装备",
-    "智能检测与装配装备", "智能物流与仓储装备", "行业成套装备",
+    "高档数控机床与工业机器人",
+    "增材制造装备",
+    "智能传感与控制装备",
+    "智能检测与装配装备",
+    "智能物流与仓储装备",
+    "行业成套装备",
 ]
 SoftwareKind = Literal["研发设计类", "生产制造类", "经营管理类", "控制执行类", "行业专用类", "新型软件"]
 Attribute = Literal["省属", "中央在甘", "其他"]
@@ -83,9 +87,7 @@ class YearFinancials(Model):
 
 
 class Accident(Model):
-    occurred: bool | None = F(
-        "近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否"
-    )
+    occurred: bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否")
     name: Text | None = F("事故名称", "发生过事故时必填")
 
 
@@ -170,9 +172,7 @@ class Benefits(Model):
 
 
 class Factory(Model):
-    name: Text | None = F(
-        "工厂名称", "以“智能工厂”结尾，不能以车间、项目结尾；不超过14个汉字，英文字符每3个计1个"
-    )
+    name: Text | None = F("工厂名称", "以“智能工厂”结尾，不能以车间、项目结尾；不超过14个汉字，英文字符每3个计1个")
     level: Level | None = F("申报层级", "基础级、先进级、卓越级、领航级")
     address: Text | None = F("工厂地址", "上海附件3：行政区、街镇、路、门牌号")
     region: Region = Field(default_factory=Region, title="工厂所属区域")
@@ -183,7 +183,9 @@ class Factory(Model):
     investment: Amount | None = F("项目总投资（万元）")
     integrators: list[Text] = L("系统集成商")
     summary: Text | None = F("项目简述", "对项目的智能化特征进行简要描述，400字左右（甘肃附件4）")
-    modes: list[Mode] = L("智能制造模式", "甘肃附件4/5：离散型智能制造、流程型智能制造、网络协同制造、大规模个性化定制、远程运维服务")
+    modes: list[Mode] = L(
+        "智能制造模式", "甘肃附件4/5：离散型智能制造、流程型智能制造、网络协同制造、大规模个性化定制、远程运维服务"
+    )
     production_mode: Literal["离散型", "流程型"] | None = F("生产模式", "甘肃附件6")
     remarks: Text | None = F("其他说明事项", "上海附件3 末行，选填")
     cmmm: CMMM = Field(default_factory=CMMM, title="智能制造能力成熟度")

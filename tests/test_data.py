@@ -8,7 +8,16 @@ from formgen import refdata
 def test_catalogue_2025():
     c = refdata.catalogue(2025)
     assert len(c.scenarios) == 40
-    assert c.stages == ("工厂建设", "产品研发", "工艺设计", "生产管理", "生产作业", "运营管理", "产品服务", "供应链管理")
+    assert c.stages == (
+        "工厂建设",
+        "产品研发",
+        "工艺设计",
+        "生产管理",
+        "生产作业",
+        "运营管理",
+        "产品服务",
+        "供应链管理",
+    )
     assert [s.no for s in c.scenarios] == list(range(1, 41))
     assert c.by_name("工厂数字化规划设计").no == 1
     assert c.by_name("人机协同作业").stage == "生产作业"
@@ -62,5 +71,10 @@ def test_gbt4754():
     levels = [c.level for c in table.values()]
     assert levels.count("门类") == 20
     assert levels.count("大类") == 97
-    assert [c.name for c in refdata.industry_chain("3011")] == ["制造业", "非金属矿物制品业", "水泥、石灰和石膏制造", "水泥制造"]
+    assert [c.name for c in refdata.industry_chain("3011")] == [
+        "制造业",
+        "非金属矿物制品业",
+        "水泥、石灰和石膏制造",
+        "水泥制造",
+    ]
     assert refdata.industry_chain("9999") == []

@@ -24,11 +24,14 @@ def test_wrong_check_digit_names_the_right_one():
     assert uscc_problem("91310115MA1FL8TQ6D") == "校验位错误：第18位应为 C"
 
 
-@pytest.mark.parametrize("code, fragment", [
-    ("91310115MA1FL8TQ6", "应为18位"),
-    ("B1310115MA1FL8TQ6C", "格式不符"),
-    ("91310115MA1FL8TO6C", "格式不符"),  # letter O is not in the alphabet
-])
+@pytest.mark.parametrize(
+    "code, fragment",
+    [
+        ("91310115MA1FL8TQ6", "应为18位"),
+        ("B1310115MA1FL8TQ6C", "格式不符"),
+        ("91310115MA1FL8TO6C", "格式不符"),  # letter O is not in the alphabet
+    ],
+)
 def test_malformed_credit_codes(code, fragment):
     assert fragment in uscc_problem(code)
 

@@ -61,8 +61,10 @@ def test_top_level_must_be_mapping(tmp_path):
 
 def test_unquoted_numbers_become_text_and_amounts_parse(tmp_path):
     p = tmp_path / "ok.yaml"
-    p.write_text("people:\n  head: {mobile: 13901762288}\nfactory:\n  investment: '1,234.5'\n  start: 2024年3月\n",
-                 encoding="utf-8")
+    p.write_text(
+        "people:\n  head: {mobile: 13901762288}\nfactory:\n  investment: '1,234.5'\n  start: 2024年3月\n",
+        encoding="utf-8",
+    )
     r = load(p).record
     assert r.people.head.mobile == "13901762288"
     assert str(r.factory.investment) == "1234.5"

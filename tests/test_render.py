@@ -40,12 +40,35 @@ def filled(write_record, shanghai, tmp_path):
         out = tmp_path / "out"
         paths = app.fill(loaded, shanghai, out, draft=draft, force=True)
         return {p.name.split("_")[0]: p for p in paths}
+
     return _fill
 
 
-A3_LABELS = ["1", "企业名称", "2", "工厂名称", "3", "所属行业", "4", "所属区域", "5", "所属集团", "6", "工厂地址",
-             "7", "成熟度等级\n（自评估）", "8", "所获荣誉", "8", "企业负责人", "9", "企业联系人", "10", "企业填表人",
-             "其他说明事项"]
+A3_LABELS = [
+    "1",
+    "企业名称",
+    "2",
+    "工厂名称",
+    "3",
+    "所属行业",
+    "4",
+    "所属区域",
+    "5",
+    "所属集团",
+    "6",
+    "工厂地址",
+    "7",
+    "成熟度等级\n（自评估）",
+    "8",
+    "所获荣誉",
+    "8",
+    "企业负责人",
+    "9",
+    "企业联系人",
+    "10",
+    "企业填表人",
+    "其他说明事项",
+]
 
 
 def test_a3_labels_in_annex_order_and_values_in_place(filled):
@@ -69,9 +92,14 @@ def test_a3_labels_in_annex_order_and_values_in_place(filled):
 
 def test_a3_sub_notes_all_present(filled):
     text = "\n".join(cells_in_order(Document(filled()["附件3"])))
-    for note in ["（行政区）", "（如有）", "（行政区、街镇、路、门牌号）", "此处请注明成熟度评估等级（L3-L5)",
-                 "2、字数控制在14个汉字以内（含14个）;英文字符每3个计一个汉字字节。",
-                 "（电子信息、汽车、高端装备、生命健康、先进材料、时尚消费品以上六选一）"]:
+    for note in [
+        "（行政区）",
+        "（如有）",
+        "（行政区、街镇、路、门牌号）",
+        "此处请注明成熟度评估等级（L3-L5)",
+        "2、字数控制在14个汉字以内（含14个）;英文字符每3个计一个汉字字节。",
+        "（电子信息、汽车、高端装备、生命健康、先进材料、时尚消费品以上六选一）",
+    ]:
         assert note in text
 
 
@@ -82,17 +110,34 @@ def test_a4_format_font_spacing_and_parts(filled):
     assert fonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
     assert normal.font.size == Pt(16)  # 三号
     assert normal.paragraph_format.line_spacing == Pt(27)
-    assert str(normal.paragraph_format.line_spacing_rule) .startswith("EXACTLY")
+    assert str(normal.paragraph_format.line_spacing_rule).startswith("EXACTLY")
     section = doc.sections[0]
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
     header = cells_in_order(doc)
-    assert is_subsequence(["企业名称", "上海澄川精密机械股份有限公司\n（需加盖公章）", "工厂名称", "澄川精密汽车零部件智能工厂",
-                           "所属行业", "汽车", "所属区域", "浦东新区"], header)
+    assert is_subsequence(
+        [
+            "企业名称",
+            "上海澄川精密机械股份有限公司\n（需加盖公章）",
+            "工厂名称",
+            "澄川精密汽车零部件智能工厂",
+            "所属行业",
+            "汽车",
+            "所属区域",
+            "浦东新区",
+        ],
+        header,
+    )
     paras = [p.text for p in doc.paragraphs]
-    headings = ["第一部分：申报企业基本情况介绍", "2、品牌品质、专业资质、生产经营、财务状况（必填项）",
-                "第二部分：智能工厂建设情况介绍", "2、智能工厂整体架构（必填项）",
-                "第三部分：智能工厂创新情况介绍（亮点、特点）", "第四部分：智能工厂建设成效情况介绍（依据附件2中的典型环节和场景书写）",
-                "3、行业的引领性及产业链带动性等方面", "第五部分：智能制造能力成熟度自评估报告（不计入文档字数内）"]
+    headings = [
+        "第一部分：申报企业基本情况介绍",
+        "2、品牌品质、专业资质、生产经营、财务状况（必填项）",
+        "第二部分：智能工厂建设情况介绍",
+        "2、智能工厂整体架构（必填项）",
+        "第三部分：智能工厂创新情况介绍（亮点、特点）",
+        "第四部分：智能工厂建设成效情况介绍（依据附件2中的典型环节和场景书写）",
+        "3、行业的引领性及产业链带动性等方面",
+        "第五部分：智能制造能力成熟度自评估报告（不计入文档字数内）",
+    ]
     assert is_subsequence(headings, paras)
     first_body = paras.index("1、发展历程、行业属性、行业地位") + 1
     assert paras[first_body].startswith("公司成立于2006年")
@@ -120,6 +165,7 @@ def test_template_tags_and_xml_characters_printed_literally(filled):
 
     def edit(d):
         d["enterprise"]["name"] = name
+
     path = filled(edit)["附件3"]
     assert Document(path).tables[0].cell(0, 2).text.startswith(name + "\n")
     assert path.name.startswith("附件3_") and "/" not in path.name.split("_", 2)[-1]
@@ -132,17 +178,28 @@ def summary_files(paths, shanghai, tmp_path, unit="上海市浦东新区科技�
     return {p.suffix: p for p in written}, batch
 
 
-A5_HEADERS = ["序号", "单位名称", "工厂名称", "统一社会信用代码",
-              "所属行业（电子信息、汽车、高端装备、生命健康、先进材料、时尚消费品）", "智能制造能力成熟度评估分数得分",
-              "智能制造能力成熟度\n评估结果", "智能制造典型场景名称\n（场景名称须来自附件2）", "工厂地址", "联系人", "联系方式\n（手机号）"]
+A5_HEADERS = [
+    "序号",
+    "单位名称",
+    "工厂名称",
+    "统一社会信用代码",
+    "所属行业（电子信息、汽车、高端装备、生命健康、先进材料、时尚消费品）",
+    "智能制造能力成熟度评估分数得分",
+    "智能制造能力成熟度\n评估结果",
+    "智能制造典型场景名称\n（场景名称须来自附件2）",
+    "工厂地址",
+    "联系人",
+    "联系方式\n（手机号）",
+]
 
 
 def test_a5_xlsx_layout_rows_and_print_setup(write_record, shanghai, tmp_path):
     first = write_record(name="a.yaml")
 
     def second_edit(d):
-        d["enterprise"]["name"] = "=HYPERLINK(\"http://x\",\"点我\")"
+        d["enterprise"]["name"] = '=HYPERLINK("http://x","点我")'
         d["enterprise"]["credit_code"] = "91310114730258169D"
+
     second = write_record(second_edit, name="b.yaml")
     files, batch = summary_files([second, first], shanghai, tmp_path)
     wb = openpyxl.load_workbook(files[".xlsx"])
@@ -184,6 +241,7 @@ def test_a5_docx_table(write_record, shanghai, tmp_path):
 def test_output_names_cannot_leave_folder(write_record, shanghai, tmp_path):
     def edit(d):
         d["enterprise"]["name"] = "../../etc/passwd"
+
     paths = app.fill(load(write_record(edit)), shanghai, tmp_path / "o", force=True)
     for p in paths:
         assert p.parent == (tmp_path / "o").resolve()

@@ -28,19 +28,23 @@ def _with(path_edit):
 def set_name(name):
     def edit(d):
         d["factory"]["name"] = name
+
     return edit
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("澄川精密汽车零部件智能工厂", []),
-    ("智" * 10 + "智能工厂", []),  # exactly 14
-    ("智" * 11 + "智能工厂", ["FN003"]),  # 15
-    ("AI" + "智" * 8 + "智能工厂", []),  # 12.67 -> 13
-    ("ABCD" + "智" * 9 + "智能工厂", ["FN003"]),  # 13 + 1.33 -> 15
-    ("澄川精密智能车间", ["FN002"]),
-    ("澄川精密智能化项目", ["FN002"]),
-    ("澄川精密数字化工厂", ["FN001"]),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("澄川精密汽车零部件智能工厂", []),
+        ("智" * 10 + "智能工厂", []),  # exactly 14
+        ("智" * 11 + "智能工厂", ["FN003"]),  # 15
+        ("AI" + "智" * 8 + "智能工厂", []),  # 12.67 -> 13
+        ("ABCD" + "智" * 9 + "智能工厂", ["FN003"]),  # 13 + 1.33 -> 15
+        ("澄川精密智能车间", ["FN002"]),
+        ("澄川精密智能化项目", ["FN002"]),
+        ("澄川精密数字化工厂", ["FN001"]),
+    ],
+)
 def test_factory_name(write_record, shanghai, name, expected):
     found = [f for f in validate_with(write_record(set_name(name)), shanghai) if f.code.startswith("FN")]
     assert codes(found) == expected
@@ -49,8 +53,9 @@ def test_factory_name(write_record, shanghai, name, expected):
 
 
 def test_factory_name_message_shows_computed_length(write_record, shanghai):
-    (f,) = [f for f in validate_with(write_record(set_name("ABCD" + "智" * 9 + "智能工厂")), shanghai)
-            if f.code == "FN003"]
+    (f,) = [
+        f for f in validate_with(write_record(set_name("ABCD" + "智" * 9 + "智能工厂")), shanghai) if f.code == "FN003"
+    ]
     assert "14.33" in f.message and "15" in f.message and "14 个的上限" in f.message
 
 
@@ -61,12 +66,25 @@ def test_bad_suffix_is_named_specifically(write_record, shanghai):
 
 def _narrative_total(n):
     """Set the Shanghai parts to exactly ``n`` 字 in total."""
+
     def edit(d):
-        keys = ["development", "business", "build_history", "architecture", "elements", "tech_innovation",
-                "new_tech", "supply_chain", "green", "efficiency", "leadership"]
+        keys = [
+            "development",
+            "business",
+            "build_history",
+            "architecture",
+            "elements",
+            "tech_innovation",
+            "new_tech",
+            "supply_chain",
+            "green",
+            "efficiency",
+            "leadership",
+        ]
         for k in keys:
             d["narrative"][k] = "字" * 10
         d["narrative"]["development"] = "字" * (n - 100)
+
     return edit
 
 
@@ -86,10 +104,12 @@ def test_limit_fires_at_301_not_300(write_record, tmp_path, shanghai):
     original = pack.checks
     pack.checks = {"lengths": [{"path": "scenarios[].description", "max": 300}]}
     try:
+
         def edit(d):
             d["scenarios"][0]["description"] = "字" * 300
             d["scenarios"][1]["description"] = "字" * 299 + "，"
             d["scenarios"][2]["description"] = "字" * 300 + "A"
+
         found = [f for f in validate(load(write_record(edit)), pack) if f.code == "WC001"]
     finally:
         pack.checks = original
@@ -97,29 +117,58 @@ def test_limit_fires_at_301_not_300(write_record, tmp_path, shanghai):
     assert "共 301 字" in found[0].message
 
 
-@pytest.mark.parametrize("score, level", [
-    ("0.79", None), ("0.8", 1), ("1.79", 1), ("1.8", 2), ("2.79", 2), ("2.8", 3), ("3.38", 3),
-    ("3.8", 4), ("4.79", 4), ("4.8", 5), ("5", 5),
-])
+@pytest.mark.parametrize(
+    "score, level",
+    [
+        ("0.79", None),
+        ("0.8", 1),
+        ("1.79", 1),
+        ("1.8", 2),
+        ("2.79", 2),
+        ("2.8", 3),
+        ("3.38", 3),
+        ("3.8", 4),
+        ("4.79", 4),
+        ("4.8", 5),
+        ("5", 5),
+    ],
+)
 def test_cmmm_bands(score, level):
     assert level_for(Decimal(score)) == level
 
 
-@pytest.mark.parametrize("score, level, expected", [
-    (2.8, 3, []), (2.79, 3, ["CM001"]), (3.12, 2, ["CM001", "CM002"]), (4.8, 5, []), (4.79, 5, ["CM001"]),
-])
+@pytest.mark.parametrize(
+    "score, level, expected",
+    [
+        (2.8, 3, []),
+        (2.79, 3, ["CM001"]),
+        (3.12, 2, ["CM001", "CM002"]),
+        (4.8, 5, []),
+        (4.79, 5, ["CM001"]),
+    ],
+)
 def test_cmmm_score_and_level_agree(write_record, shanghai, score, level, expected):
     def edit(d):
         d["factory"]["cmmm"].update(score=score, level=level)
+
     found = [f for f in validate_with(write_record(edit), shanghai) if f.code.startswith("CM")]
     assert sorted(codes(found)) == expected
 
 
-@pytest.mark.parametrize("people, revenue, size", [
-    (1000, 40000, "大型"), (999, 40000, "中型"), (1000, 39999, "中型"),
-    (300, 2000, "中型"), (299, 2000, "小型"), (300, 1999, "小型"),
-    (20, 300, "小型"), (19, 300, "微型"), (20, 299, "微型"),
-])
+@pytest.mark.parametrize(
+    "people, revenue, size",
+    [
+        (1000, 40000, "大型"),
+        (999, 40000, "中型"),
+        (1000, 39999, "中型"),
+        (300, 2000, "中型"),
+        (299, 2000, "小型"),
+        (300, 1999, "小型"),
+        (20, 300, "小型"),
+        (19, 300, "微型"),
+        (20, 299, "微型"),
+    ],
+)
 def test_size_thresholds(people, revenue, size):
     assert size_for(people, Decimal(revenue)) == size
 
@@ -127,6 +176,7 @@ def test_size_thresholds(people, revenue, size):
 def test_declared_size_must_agree(write_record, shanghai):
     def edit(d):
         d["enterprise"].update(employees=999, size="大型")
+
     (f,) = [f for f in validate_with(write_record(edit), shanghai) if f.code == "SZ001"]
     assert f.path == "enterprise.size" and "应为中型企业" in f.message
 
@@ -137,6 +187,7 @@ def test_credit_code_and_phones(write_record, shanghai):
         d["people"]["head"]["mobile"] = "1390176228"
         d["people"]["contact"]["phone"] = "58123478"
         d["people"]["contact"]["email"] = "linxw@"
+
     found = validate_with(write_record(edit), shanghai)
     by_code = {f.code: f for f in found}
     assert by_code["ID001"].label == "统一社会信用代码"
@@ -150,6 +201,7 @@ def test_credit_code_and_phones(write_record, shanghai):
 def test_landline_or_mobile_accepted(write_record, shanghai, phone):
     def edit(d):
         d["people"]["contact"]["phone"] = phone
+
     assert "PH002" not in codes(validate_with(write_record(edit), shanghai))
 
 
@@ -157,6 +209,7 @@ def test_shanghai_enumerations(write_record, shanghai):
     def edit(d):
         d["enterprise"]["industry"]["shanghai"] = "汽车制造"
         d["factory"]["region"]["district"] = "南汇区"
+
     found = [f for f in validate_with(write_record(edit), shanghai) if f.code == "EN001"]
     assert [f.path for f in found] == ["enterprise.industry.shanghai", "factory.region.district"]
     assert "是否为“汽车”" in found[0].message
@@ -167,6 +220,7 @@ def test_scenario_near_miss_suggests_official_name(write_record, shanghai):
     def edit(d):
         d["scenarios"][1]["name"] = "在线智能检查"
         d["scenarios"][2]["stage"] = "生产管理"
+
     found = validate_with(write_record(edit), shanghai)
     (sc1,) = [f for f in found if f.code == "SC001"]
     assert sc1.path == "scenarios[1].name" and "最接近的是“在线智能检测”" in sc1.message
@@ -179,6 +233,7 @@ def test_financial_consistency(write_record, shanghai):
         d["enterprise"]["financials"][1]["year"] = 2025
         d["enterprise"]["financials"][0]["debt_ratio"] = 45.1  # actual 45.00
         d["enterprise"]["financials"][2]["profit_margin"] = 10.15  # actual 10.2000, tol 0.005
+
     found = codes(validate_with(write_record(edit), shanghai))
     assert {"FI001", "FI002", "FI003"} <= set(found)
 
@@ -187,6 +242,7 @@ def test_ratios_within_rounding_pass(write_record, shanghai):
     def edit(d):
         d["enterprise"]["financials"][0]["debt_ratio"] = 45  # 45.00 exactly
         d["enterprise"]["financials"][1]["debt_ratio"] = 43.51  # 43.5062 rounds to 43.51
+
     assert not {"FI002"} & set(codes(validate_with(write_record(edit), shanghai)))
 
 
@@ -195,6 +251,7 @@ def test_required_fields_name_the_form(write_record, shanghai):
         del d["factory"]["address"]
         d["narrative"]["architecture"] = ""
         d["enterprise"]["group"] = None  # optional (如有)
+
     found = [f for f in validate_with(write_record(edit), shanghai) if f.code == "RQ001"]
     assert [f.path for f in found] == ["factory.address", "narrative.architecture"]
     assert found[0].label == "工厂地址" and "附件3" in found[0].message
@@ -204,6 +261,7 @@ def test_required_fields_name_the_form(write_record, shanghai):
 def test_eligibility_areas_and_cmmm(write_record, shanghai):
     def edit(d):
         d["scenarios"] = [s for s in d["scenarios"] if s["stage"] != "生产管理"]
+
     (f,) = [f for f in validate_with(write_record(edit), shanghai) if f.code == "EL002"]
     assert "尚缺生产管理" in f.message
 
@@ -214,6 +272,7 @@ def test_ai_share_for_zhuoyue(write_record, shanghai):
         for s in d["scenarios"]:
             s["ai"] = False
         d["scenarios"][0]["ai"] = True  # 1 of 7 = 14.3% < 20%
+
     found = validate_with(write_record(edit), shanghai)
     assert "EL003" in codes(found)
     el2 = [f for f in found if f.code == "EL002"]
@@ -223,6 +282,7 @@ def test_ai_share_for_zhuoyue(write_record, shanghai):
 def test_kpi_name_typo_warns(write_record, shanghai):
     def edit(d):
         d["kpis"]["生产效率提高"] = 3
+
     (f,) = [f for f in validate_with(write_record(edit), shanghai) if f.code == "KP001"]
     assert f.severity == "warning" and "生产效率提升" in f.message
 
@@ -241,6 +301,7 @@ def test_figures_rules(write_record, shanghai, tmp_path):
         d["figures"][1]["file"] = "not-an-image.jpg"
         d["figures"][2]["file"] = "missing.jpg"
         d["figures"][3]["caption"] = ""
+
     found = [f for f in validate_with(write_record(edit), shanghai) if f.code.startswith("FG")]
     got = {(f.code, f.path) for f in found}
     assert ("FG001", "figures") in got
@@ -254,7 +315,29 @@ def test_bad_example_trips_every_shanghai_rule(shanghai):
     from .conftest import BAD
 
     found = set(codes(validate_with(BAD, shanghai)))
-    expected = {"FN001", "FN003", "WC002", "ID001", "PH001", "PH002", "PH004", "EN001", "CM001", "CM002",
-                "SZ001", "FI001", "FI002", "FI003", "RQ001", "SC001", "SC002", "FG001", "FG002", "EL001",
-                "EL002", "KP001", "DT001"}
+    expected = {
+        "FN001",
+        "FN003",
+        "WC002",
+        "ID001",
+        "PH001",
+        "PH002",
+        "PH004",
+        "EN001",
+        "CM001",
+        "CM002",
+        "SZ001",
+        "FI001",
+        "FI002",
+        "FI003",
+        "RQ001",
+        "SC001",
+        "SC002",
+        "FG001",
+        "FG002",
+        "EL001",
+        "EL002",
+        "KP001",
+        "DT001",
+    }
     assert expected <= found, expected - found

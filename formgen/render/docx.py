@@ -47,13 +47,24 @@ def _para(container, text: str, font: dict, style: dict | None = None):
     p = container.add_paragraph()
     if style.get("align"):
         p.alignment = ooxml.ALIGN[style["align"]]
-    ooxml.set_spacing(p, style.get("line_exact_pt"), style.get("before"), style.get("after"),
-                      style.get("indent"), ooxml.size_pt(style.get("size") or font.get("size", 12)),
-                      style.get("line_single", False))
+    ooxml.set_spacing(
+        p,
+        style.get("line_exact_pt"),
+        style.get("before"),
+        style.get("after"),
+        style.get("indent"),
+        ooxml.size_pt(style.get("size") or font.get("size", 12)),
+        style.get("line_single", False),
+    )
     if text:
         run = p.add_run(text)
-        ooxml.set_run_font(run, style.get("font") or font.get("east_asia"), font.get("ascii"),
-                           style.get("size") or font.get("size"), style.get("bold"))
+        ooxml.set_run_font(
+            run,
+            style.get("font") or font.get("east_asia"),
+            font.get("ascii"),
+            style.get("size") or font.get("size"),
+            style.get("bold"),
+        )
     return p
 
 
@@ -107,7 +118,9 @@ def _fill_cell(cell, spec, state: _State, base, table_font: dict):
         _para(cell, line, table_font, style)
     if spec.get("note"):
         for line in spec["note"].split("\n"):
-            _para(cell, line, table_font, {"align": spec.get("note_align", align), "size": spec.get("note_size", "五号")})
+            _para(
+                cell, line, table_font, {"align": spec.get("note_align", align), "size": spec.get("note_size", "五号")}
+            )
 
 
 def _expand_rows(rows, state: _State, base):
@@ -123,7 +136,16 @@ def _expand_rows(rows, state: _State, base):
             if not items and rep.get("empty_rows"):
                 for _ in range(rep["empty_rows"]):
                     for r in rep["rows"]:
-                        yield {"cells": [c if isinstance(c, str) else {**c, "field": None, "expr": None} for c in (r["cells"] if isinstance(r, dict) else r)]}, None, dict(state.ns)
+                        yield (
+                            {
+                                "cells": [
+                                    c if isinstance(c, str) else {**c, "field": None, "expr": None}
+                                    for c in (r["cells"] if isinstance(r, dict) else r)
+                                ]
+                            },
+                            None,
+                            dict(state.ns),
+                        )
         else:
             yield row, base, dict(state.ns)
 
@@ -180,8 +202,12 @@ def _figures(doc, spec: dict, state: _State):
         path = state.base_dir / fig.file if fig.file else None
         if path is not None and path.is_file():
             p.add_run().add_picture(str(path), width=width)
-        _para(doc, f"图{state.figure_no} {fig.caption or ''}".rstrip(), state.font,
-              {"align": "center", "size": spec.get("caption_size", "四号")})
+        _para(
+            doc,
+            f"图{state.figure_no} {fig.caption or ''}".rstrip(),
+            state.font,
+            {"align": "center", "size": spec.get("caption_size", "四号")},
+        )
 
 
 def _blocks(doc, blocks, state: _State, base, styles: dict):
@@ -191,7 +217,10 @@ def _blocks(doc, blocks, state: _State, base, styles: dict):
             text = p if isinstance(p, str) else _text_of(p, state, base)
             _para(doc, text, state.font, block)
         elif "heading" in block:
-            style = {**styles.get(f"heading{block.get('level', 1)}", {}), **{k: v for k, v in block.items() if k != "heading"}}
+            style = {
+                **styles.get(f"heading{block.get('level', 1)}", {}),
+                **{k: v for k, v in block.items() if k != "heading"},
+            }
             _para(doc, block["heading"], state.font, style)
         elif "text" in block:
             t = block["text"]
@@ -255,14 +284,16 @@ def render_multi(layout: dict, rows: list[dict], header_ns: dict, draft: bool = 
     usable = (section.page_width - section.left_margin - section.right_margin) / 360000  # EMU -> cm
     widths = [w * usable / sum(widths) for w in widths]
     table = ooxml.new_table(doc, 1 + len(rows), widths)
-    ooxml.repeat_header(table.rows[0])
+    # Walk the rows once: python-docx's table.cell(r, c) rebuilds the cell grid on
+    # every call, which made a 200-row sheet take a minute.
+    table_rows = list(table.rows)
+    ooxml.repeat_header(table_rows[0])
     state = _State(None, None, font, {})
-    for i, col in enumerate(columns):
-        _fill_cell(table.cell(0, i), {"text": col["header"], "align": "center", "bold": True}, state, None, font)
-    for r, ns in enumerate(rows, start=1):
-        for i, col in enumerate(columns):
-            text = cell_text(col, ns)
-            _fill_cell(table.cell(r, i), {"text": text, "align": col.get("align", "center")}, state, None, font)
+    for cell, col in zip(table_rows[0].cells, columns, strict=True):
+        _fill_cell(cell, {"text": col["header"], "align": "center", "bold": True}, state, None, font)
+    for row, ns in zip(table_rows[1:], rows, strict=True):
+        for cell, col in zip(row.cells, columns, strict=True):
+            _fill_cell(cell, {"text": cell_text(col, ns), "align": col.get("align", "center")}, state, None, font)
     for line in layout.get("notes", []):
         _para(doc, line, font, {"before": 6})
     return _finish(doc, draft)

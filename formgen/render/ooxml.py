@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -28,16 +28,34 @@ ALIGN = {
 CHECKED, UNCHECKED = "\u2611", "\u25a1"  # ☑ □ (the annexes print □)
 
 # Chinese font sizes (字号) in points.
-ZIHAO = {"初号": 42, "小初": 36, "一号": 26, "小一": 24, "二号": 22, "小二": 18, "三号": 16,
-         "小三": 15, "四号": 14, "小四": 12, "五号": 10.5, "小五": 9}
+ZIHAO = {
+    "初号": 42,
+    "小初": 36,
+    "一号": 26,
+    "小一": 24,
+    "二号": 22,
+    "小二": 18,
+    "三号": 16,
+    "小三": 15,
+    "四号": 14,
+    "小四": 12,
+    "五号": 10.5,
+    "小五": 9,
+}
 
 
 def size_pt(value) -> float:
     return ZIHAO[value] if isinstance(value, str) else float(value)
 
 
-def set_run_font(run, east_asia: str | None = None, ascii_font: str | None = None,
-                 size=None, bold: bool | None = None, color: str | None = None):
+def set_run_font(
+    run,
+    east_asia: str | None = None,
+    ascii_font: str | None = None,
+    size=None,
+    bold: bool | None = None,
+    color: str | None = None,
+):
     rpr = run._r.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
@@ -79,8 +97,15 @@ def set_style_font(style, east_asia: str, ascii_font: str, size):
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-def set_spacing(paragraph, line_exact_pt=None, before_pt=None, after_pt=None,
-                first_line_chars=None, font_size_pt=None, line_single=False):
+def set_spacing(
+    paragraph,
+    line_exact_pt=None,
+    before_pt=None,
+    after_pt=None,
+    first_line_chars=None,
+    font_size_pt=None,
+    line_single=False,
+):
     fmt = paragraph.paragraph_format
     if line_single:
         # Pictures need "single" spacing: under an exact line height Word and
@@ -115,8 +140,9 @@ def new_document(page: dict, font: dict):
     section.top_margin, section.right_margin = Cm(top), Cm(right)
     section.bottom_margin, section.left_margin = Cm(bottom), Cm(left)
     normal = doc.styles["Normal"]
-    set_style_font(normal, font.get("east_asia", "仿宋_GB2312"), font.get("ascii", "Times New Roman"),
-                   font.get("size", "三号"))
+    set_style_font(
+        normal, font.get("east_asia", "仿宋_GB2312"), font.get("ascii", "Times New Roman"), font.get("size", "三号")
+    )
     pf = normal.paragraph_format
     pf.space_before = Pt(0)
     pf.space_after = Pt(0)
@@ -173,10 +199,10 @@ def new_table(doc_or_cell, rows: int, widths_cm: list[float]):
     layout.set(qn("w:type"), "fixed")
     table._tbl.tblPr.append(layout)
     grid = table._tbl.tblGrid
-    for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm):
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm, strict=True):
         col.set(qn("w:w"), str(int(Cm(w).twips)))
     for row in table.rows:
-        for cell, w in zip(row.cells, widths_cm):
+        for cell, w in zip(row.cells, widths_cm, strict=True):
             cell.width = Cm(w)
     return table
 

@@ -56,13 +56,15 @@ def _row_height(texts_widths, font_size: float) -> float:
 
 def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_numbers": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
     ws = wb.add_worksheet(layout.get("sheet", "Sheet1")[:31])
     font = {"font_name": layout.get("xlsx_font", "仿宋_GB2312"), "font_size": layout.get("xlsx_size", 11)}
     border = {"border": 1, "text_wrap": True, "valign": "vcenter"}
-    f_title = wb.add_format({**font, "bold": True, "font_size": 18, "align": "center", "valign": "vcenter",
-                             "font_name": "方正小标宋简体"})
+    f_title = wb.add_format(
+        {**font, "bold": True, "font_size": 18, "align": "center", "valign": "vcenter", "font_name": "方正小标宋简体"}
+    )
     f_line = wb.add_format({**font, "align": "left", "valign": "vcenter"})
     f_head = wb.add_format({**font, **border, "bold": True, "align": "center"})
     f_note = wb.add_format({**font, "align": "left", "valign": "top", "text_wrap": True})
@@ -109,8 +111,12 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False)
             text = names[lv]
             # extend across neighbours that share this level (and everything above it)
             end = c
-            while (end + 1 < ncols and len(levels[end + 1]) > lv and levels[end + 1][: lv + 1] == names[: lv + 1]
-                   and not last_level):
+            while (
+                end + 1 < ncols
+                and len(levels[end + 1]) > lv
+                and levels[end + 1][: lv + 1] == names[: lv + 1]
+                and not last_level
+            ):
                 end += 1
             bottom = r + lv + (depth - len(names) if last_level else 0)
             if end > c or bottom > r + lv:
@@ -120,8 +126,11 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False)
             c = end + 1
     size = font["font_size"]
     for lv in range(depth):
-        texts = [(lev[lv], columns[i].get("width", 12)) for i, lev in enumerate(levels)
-                 if len(lev) == lv + 1 and lv == depth - 1 or (len(lev) > lv and lv < depth - 1)]
+        texts = [
+            (lev[lv], columns[i].get("width", 12))
+            for i, lev in enumerate(levels)
+            if len(lev) == lv + 1 and lv == depth - 1 or (len(lev) > lv and lv < depth - 1)
+        ]
         ws.set_row(r + lv, _row_height(texts, size))
     r += depth
     ws.repeat_rows(head_top, r - 1)
@@ -152,6 +161,6 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
     if draft:
-        ws.set_header("&R&\"黑体,Bold\"&14草稿")
+        ws.set_header('&R&"黑体,Bold"&14草稿')
     wb.close()
     return buf.getvalue()

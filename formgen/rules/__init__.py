@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 from ..findings import ERROR, WARNING, Finding
 from ..loader import Loaded, label_for
@@ -32,7 +33,7 @@ class Rule:
     code: str
     severity: str
     title: str
-    func: Callable[["Context"], Iterable[Hit]]
+    func: Callable[[Context], Iterable[Hit]]
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -112,8 +113,13 @@ def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
             label = hit.label or labels.get(_generic(hit.path)) or label_for(Record, parse_path(hit.path))
             report.findings.append(
                 Finding(
-                    r.code, hit.severity or r.severity, hit.path, label, hit.message,
-                    str(ctx.loaded.path), ctx.loaded.line_of(hit.path),
+                    r.code,
+                    hit.severity or r.severity,
+                    hit.path,
+                    label,
+                    hit.message,
+                    str(ctx.loaded.path),
+                    ctx.loaded.line_of(hit.path),
                 )
             )
     report.findings.sort(key=lambda f: (not f.is_error, f.line or 0, f.code))

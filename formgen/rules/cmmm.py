@@ -31,7 +31,10 @@ def score_matches_level(ctx):
     if expected is None:
         yield Hit("factory.cmmm.level", f"分数 {c.score} 低于0.8，达不到一级，却填写为{ZH[c.level]}")
     elif expected != c.level:
-        yield Hit("factory.cmmm.level", f"分数 {c.score} 对应{ZH[expected]}（L{expected}），却填写为{ZH[c.level]}（L{c.level}）")
+        yield Hit(
+            "factory.cmmm.level",
+            f"分数 {c.score} 对应{ZH[expected]}（L{expected}），却填写为{ZH[c.level]}（L{c.level}）",
+        )
 
 
 @rule("CM002", ERROR, "成熟度等级不在本表受理范围")

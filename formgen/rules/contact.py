@@ -52,6 +52,6 @@ def fax(ctx):
 @rule("PH004", ERROR, "邮箱格式错误")
 def email(ctx):
     for who in PEOPLE:
-        value = getattr(getattr(ctx.record.people, who), "email")
+        value = getattr(ctx.record.people, who).email
         if value and not EMAIL.match(value.strip()):
             yield Hit(f"people.{who}.email", f"{value} 不是有效的邮箱地址")

@@ -37,7 +37,9 @@ def areas_covered(ctx):
     needed, severity = NEEDED[f.level]
     missing = [a for a in needed if a not in covered]
     if missing:
-        yield Hit("scenarios", f"{f.level}智能工厂应覆盖{'、'.join(needed)}，尚缺{'、'.join(missing)}", severity=severity)
+        yield Hit(
+            "scenarios", f"{f.level}智能工厂应覆盖{'、'.join(needed)}，尚缺{'、'.join(missing)}", severity=severity
+        )
 
 
 @rule("EL003", ERROR, "应用人工智能技术场景比例不足")

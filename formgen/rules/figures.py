@@ -43,7 +43,10 @@ def pixels(ctx):
         info = probe(ctx.loaded.base_dir / f.file)
         if not info.problem and info.width * info.height < need * 1_000_000:
             mp = info.width * info.height / 1_000_000
-            yield Hit(f"figures[{i}].file", f"{f.file} 为 {info.width}×{info.height}（{mp:.1f} 百万像素），不低于 {need} 百万像素")
+            yield Hit(
+                f"figures[{i}].file",
+                f"{f.file} 为 {info.width}×{info.height}（{mp:.1f} 百万像素），不低于 {need} 百万像素",
+            )
 
 
 @rule("FG004", ERROR, "配图文件太小")

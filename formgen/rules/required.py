@@ -4,7 +4,9 @@ from . import ERROR, Hit, expand, rule
 
 
 def _empty(value) -> bool:
-    return value is None or (isinstance(value, (str, list, dict)) and not (value.strip() if isinstance(value, str) else value))
+    return value is None or (
+        isinstance(value, (str, list, dict)) and not (value.strip() if isinstance(value, str) else value)
+    )
 
 
 @rule("RQ001", ERROR, "必填项未填写")
