@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from . import app
 from .loader import load
-from .output import OutputError
+from .output import OutputError, plan, write_all
 from .packs import get_pack
 from .paths import data_dir
 
@@ -62,8 +62,10 @@ def run_demo(out_dir: Path, force: bool, echo=print) -> list[Path]:
         echo(f.text())
     if any(f.is_error for f in findings):
         raise OutputError("示例记录有错误，未生成文件。")
-    paths = app.fill(loaded, pack, out_dir, force=force)
     doc = next(d for d in pack.documents if not d.single)
     batch = app.build_batch([record_path], pack, doc, quota=5)
-    paths += app.write_multi(doc, batch, "上海市浦东新区科技和经济委员会", out_dir, False, force)
+    files = app.render_single(loaded, pack, draft=False)
+    files += app.render_multi(doc, batch, "上海市浦东新区科技和经济委员会", draft=False)
+    paths = plan(out_dir, [name for name, _ in files])
+    write_all(list(zip(paths, [data for _, data in files], strict=True)), force=force)
     return paths

@@ -341,3 +341,71 @@ def test_bad_example_trips_every_shanghai_rule(shanghai):
         "DT001",
     }
     assert expected <= found, expected - found
+
+
+def test_org_code_rules(write_record, shanghai):
+    def edit(d):
+        d["enterprise"]["org_code"] = "MA1FL8TQ7"  # wrong check character
+
+    found = {f.code: f for f in validate_with(write_record(edit), shanghai)}
+    assert "ID002" in found and "第9位应为 6" in found["ID002"].message
+
+    def edit2(d):
+        d["enterprise"]["org_code"] = "79965505-8"  # valid, but not the credit code's
+
+    found = {f.code: f for f in validate_with(write_record(edit2), shanghai)}
+    assert "ID002" not in found and "MA1FL8TQ6" in found["ID003"].message
+
+
+def test_fax_format(write_record, shanghai):
+    def edit(d):
+        d["people"]["contact"]["fax"] = "58123400"
+
+    (f,) = [f for f in validate_with(write_record(edit), shanghai) if f.code == "PH003"]
+    assert f.path == "people.contact.fax"
+
+
+@pytest.mark.parametrize("n, warned", [(299, True), (300, False), (500, False), (501, True)])
+def test_soft_target_warns_but_never_refuses(write_record, shanghai, n, warned):
+    original = shanghai.checks
+    shanghai.checks = {"lengths": [{"path": "enterprise.intro", "target": [300, 500]}]}
+    try:
+        found = validate_with(write_record(lambda d: d["enterprise"].update(intro="字" * n)), shanghai)
+    finally:
+        shanghai.checks = original
+    hits = [f for f in found if f.code == "WC003"]
+    assert bool(hits) == warned
+    assert all(f.severity == "warning" for f in hits) and not any(f.is_error for f in found)
+    if hits:
+        assert "建议 400 字左右" in hits[0].message
+
+
+def test_pack_deadlines_warn_within_three_days(tmp_path, write_record, monkeypatch):
+    import datetime as dt
+    import shutil
+
+    import yaml
+
+    from formgen.app import validate
+    from formgen.loader import load
+    from formgen.packs import get_pack
+
+    from .conftest import ROOT
+
+    folder = tmp_path / "packs" / "shanghai-test"
+    shutil.copytree(ROOT / "forms" / "shanghai", folder)
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest["name"] = "shanghai-test"
+    manifest["deadlines"] = [{"what": "线上申报", "date": "2024-11-22"}]
+    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("FORMGEN_PACKS", str(tmp_path / "packs"))
+    pack = get_pack("shanghai-test")  # a new pack from data alone
+    loaded = load(write_record())
+
+    def dl(day):
+        return [f for f in validate(loaded, pack, today=dt.date(2024, 11, day)) if f.code == "DL001"]
+
+    assert dl(18) == []
+    assert "还剩 3 天" in dl(19)[0].message
+    assert "今天" in dl(22)[0].message
+    assert "已过 1 天" in dl(23)[0].message and dl(23)[0].severity == "warning"
