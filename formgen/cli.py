@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import app
-from .findings import SEVERITY_ZH, has_errors, to_json
+from .findings import has_errors, to_json
 from .loader import LoadError, load, load_recommender
 from .output import OutputError
 from .packs import PackError, available, get_pack, load_pack
@@ -160,7 +161,7 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
             click.echo(f"[{i}/{n}] {entry.name}", err=True)
 
     batch = app.build_batch(paths, pack, docs[0], limit, draft, progress)
-    deadlines = app.deadline_findings(pack, __import__("datetime").date.today())
+    deadlines = app.deadline_findings(pack, datetime.date.today())
     if fmt == "json":
         _summary_json(batch, deadlines)
     else:
@@ -291,4 +292,4 @@ def demo(out_dir, force):
         sys.exit(EXIT_FINDINGS)
 
 
-__all__ = ["main", "SEVERITY_ZH"]
+__all__ = ["main"]

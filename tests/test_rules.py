@@ -21,10 +21,6 @@ def test_every_rule_has_code_title_and_severity():
         assert code == r.code and r.title and r.severity in ("error", "warning")
 
 
-def _with(path_edit):
-    return path_edit
-
-
 def set_name(name):
     def edit(d):
         d["factory"]["name"] = name

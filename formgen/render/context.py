@@ -14,7 +14,6 @@ from decimal import Decimal
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..refdata import industry_chain
-from ..rules import get
 from ..rules.cmmm import ZH as LEVEL_ZH
 
 PLAIN = SandboxedEnvironment(autoescape=False)
@@ -94,13 +93,3 @@ def namespace(record, **extra) -> dict:
     ns["derived"] = derived(record)
     ns.update(extra)
     return ns
-
-
-def evaluate(spec: dict, ns: dict, record) -> str:
-    """The text of a value cell: ``expr`` (Jinja expression) or ``field`` (a path)."""
-    if spec.get("expr"):
-        return fmt(compile_expr(spec["expr"])(**ns))
-    if spec.get("field"):
-        base = ns.get("_item") if spec.get("relative") else record
-        return fmt(get(base, spec["field"]))
-    return ""

@@ -28,7 +28,7 @@ from docx.shared import Cm
 
 from ..rules import get
 from . import ooxml
-from .context import compile_expr, evaluate, fmt, namespace
+from .context import compile_expr, fmt, namespace
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
 
@@ -84,6 +84,7 @@ def _options(spec):
 
 
 def _checkbox(paragraph, spec: dict, state: _State, base):
+    """The annex's □ options as Word check boxes, ticked where the record says so."""
     value = get(base, spec["field"])
     chosen = set(value) if isinstance(value, (list, tuple, set)) else {value}
     sep = spec.get("separator", "  ")
@@ -93,13 +94,6 @@ def _checkbox(paragraph, spec: dict, state: _State, base):
         elif i:
             paragraph.add_run(sep)
         ooxml.add_checkbox(paragraph, val in chosen, label, state.font)
-        if spec.get("detail") and val in chosen:
-            detail = fmt(get(base, spec["detail"]["field"]))
-            run = paragraph.add_run(spec["detail"]["format"].replace("{}", detail))
-            ooxml.set_run_font(run, state.font.get("east_asia"), state.font.get("ascii"), state.font.get("size"))
-        elif spec.get("detail") and spec["detail"].get("when") == val:
-            run = paragraph.add_run(spec["detail"]["format"].replace("{}", "      "))
-            ooxml.set_run_font(run, state.font.get("east_asia"), state.font.get("ascii"), state.font.get("size"))
 
 
 def _fill_cell(cell, spec, state: _State, base, table_font: dict):
@@ -305,4 +299,4 @@ def cell_text(col: dict, ns: dict) -> str:
     return fmt(get(ns["record"], col["field"])) if col.get("field") else ""
 
 
-__all__ = ["render_single", "render_multi", "cell_text", "evaluate"]
+__all__ = ["render_single", "render_multi", "cell_text"]

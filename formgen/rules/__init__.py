@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -128,8 +129,6 @@ def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
 
 def _generic(path: str) -> str:
     """'scenarios[3].name' -> 'scenarios[].name', the key the pack's labels use."""
-    import re
-
     return re.sub(r"\[\d+\]", "[]", path)
 
 
