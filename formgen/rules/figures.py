@@ -33,15 +33,21 @@ def readable(ctx):
             yield Hit(f"figures[{i}].file", f"{f.file}：{info.problem}")
 
 
+def _readable(ctx):
+    """(index, figure, image info, settings) for each figure whose file can be read."""
+    cfg, figs = _figures(ctx)
+    for i, f in figs:
+        if f.file:
+            info = probe(ctx.loaded.base_dir / f.file)
+            if not info.problem:
+                yield i, f, info, cfg
+
+
 @rule("FG003", ERROR, "配图像素不足")
 def pixels(ctx):
-    cfg, figs = _figures(ctx)
-    need = cfg.get("min_megapixels") if cfg else None
-    for i, f in figs:
-        if not need or not f.file:
-            continue
-        info = probe(ctx.loaded.base_dir / f.file)
-        if not info.problem and info.width * info.height < need * 1_000_000:
+    for i, f, info, cfg in _readable(ctx):
+        need = cfg.get("min_megapixels")
+        if need and info.width * info.height < need * 1_000_000:
             mp = info.width * info.height / 1_000_000
             yield Hit(
                 f"figures[{i}].file",
@@ -51,13 +57,9 @@ def pixels(ctx):
 
 @rule("FG004", ERROR, "配图文件太小")
 def file_size(ctx):
-    cfg, figs = _figures(ctx)
-    need = cfg.get("min_mb") if cfg else None
-    for i, f in figs:
-        if not need or not f.file:
-            continue
-        info = probe(ctx.loaded.base_dir / f.file)
-        if not info.problem and info.bytes < need * 1024 * 1024:
+    for i, f, info, cfg in _readable(ctx):
+        need = cfg.get("min_mb")
+        if need and info.bytes < need * 1024 * 1024:
             yield Hit(f"figures[{i}].file", f"{f.file} 为 {info.bytes / 1048576:.2f} MB，不低于 {need} MB")
 
 
