@@ -50,9 +50,7 @@ def _file_name(doc: Document, fmt_: str, **values) -> str:
 def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
     out = []
     name = loaded.record.enterprise.name or loaded.path.stem
-    for doc in pack.documents:
-        if not doc.single:
-            continue
+    for doc in pack.documents_for(loaded.record, single=True):
         for fmt_ in doc.formats:
             if fmt_ != "docx":
                 raise ValueError(f"{doc.title}: 单份文档暂只支持 docx")

@@ -91,7 +91,7 @@ def validate(record, pack_name, fmt):
 def fill(record, pack_name, out_dir, draft, force):
     pack = _pack(pack_name)
     loaded = _load_or_exit(record)
-    singles = [d for d in pack.documents if d.single]
+    singles = pack.documents_for(loaded.record, single=True)
     findings = app.validate(loaded, pack, singles)
     if findings:
         _echo_findings(findings)

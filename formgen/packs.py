@@ -32,6 +32,7 @@ class Document:
     formats: list[str]
     layout: dict
     filename: str
+    when: dict | None = None  # the records this document applies to (see rules.applies)
 
     @property
     def single(self) -> bool:
@@ -71,6 +72,12 @@ class Pack:
                 if short not in entry[1]:
                     entry[1].append(short)
         return [(p, lab, docs) for p, (lab, docs) in found.items()]
+
+    def documents_for(self, record, single: bool | None = None) -> list[Document]:
+        """The documents that apply to ``record`` (all kinds, or only single/multi)."""
+        from .rules import applies
+
+        return [d for d in self.documents if applies(record, d.when) and (single is None or d.single == single)]
 
     def document(self, doc_id: str) -> Document:
         for d in self.documents:

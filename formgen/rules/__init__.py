@@ -61,9 +61,16 @@ class Context:
         return self.loaded.record
 
     def check(self, name: str, default=None):
+        """The pack's settings for a rule; entries with a ``when`` that does not hold
+        for this record are left out."""
         if self.pack is None:
             return default
-        return self.pack.checks.get(name, default)
+        value = self.pack.checks.get(name, default)
+        if isinstance(value, list):
+            return [v for v in value if not isinstance(v, dict) or applies(self.record, v.get("when"))]
+        if isinstance(value, dict) and not applies(self.record, value.get("when")):
+            return default
+        return value
 
     @property
     def edition(self) -> int | None:
@@ -146,6 +153,17 @@ def get(obj, path: str):
     return obj
 
 
+def applies(record, when: dict | None) -> bool:
+    """Whether a ``when`` condition from a manifest holds: every ``path: value`` pair
+    matches (a list means any of its values)."""
+    for path, wanted in (when or {}).items():
+        value = get(record, path)
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if value not in options:
+            return False
+    return True
+
+
 def expand(record, pattern: str) -> list[tuple[str, object]]:
     """Concrete (path, value) pairs for a path with ``[]`` wildcards over lists."""
     if "[]" not in pattern:
@@ -158,4 +176,4 @@ def expand(record, pattern: str) -> list[tuple[str, object]]:
     return out
 
 
-__all__ = ["ERROR", "WARNING", "Context", "Hit", "REGISTRY", "Report", "expand", "get", "rule", "run"]
+__all__ = ["ERROR", "WARNING", "Context", "Hit", "REGISTRY", "Report", "applies", "expand", "get", "rule", "run"]

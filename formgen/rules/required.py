@@ -14,7 +14,9 @@ def required(ctx):
     if ctx.pack is None:
         return
     seen = set()
-    for pattern, label, documents in ctx.pack.required_fields(ctx.documents):
+    for pattern, label, documents in ctx.pack.required_fields(
+        ctx.documents if ctx.documents is not None else ctx.pack.documents_for(ctx.record)
+    ):
         for path, value in expand(ctx.record, pattern):
             if path in seen or not _empty(value):
                 continue
