@@ -14,7 +14,7 @@ from .output import plan, safe_name, write_all
 from .packs import Document, Pack
 from .render import docx as docx_render
 from .render import xlsx as xlsx_render
-from .render.context import namespace
+from .render.context import rows_for
 from .rules import Context, run
 
 
@@ -60,10 +60,7 @@ def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, by
 
 
 def fill(loaded: Loaded, pack: Pack, out_dir: Path, draft: bool = False, force: bool = False) -> list[Path]:
-    files = render_single(loaded, pack, draft)
-    paths = plan(out_dir, [n for n, _ in files])
-    write_all(list(zip(paths, [d for _, d in files], strict=True)), force=force)
-    return paths
+    return write_files(render_single(loaded, pack, draft), out_dir, force)
 
 
 @dataclass
@@ -147,7 +144,6 @@ def quota_for(pack: Pack, unit_kind: str | None, override: int | None) -> int | 
 def build_batch(
     paths: list[Path],
     pack: Pack,
-    doc: Document,
     quota: int | None,
     draft: bool = False,
     progress=None,
@@ -201,9 +197,7 @@ def build_batch(
 
 
 def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommender=None) -> list[tuple[str, bytes]]:
-    rows = [
-        {"record": e.loaded.record, "index": i + 1, **namespace(e.loaded.record)} for i, e in enumerate(batch.ranked)
-    ]
+    rows = rows_for(doc.layout, [e.loaded.record for e in batch.ranked])
     header = {"unit": unit, "recommender": recommender}
     out = []
     for fmt_ in doc.formats:
@@ -215,10 +209,21 @@ def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommende
     return out
 
 
-def write_multi(
-    doc: Document, batch: Batch, unit: str, out_dir: Path, draft: bool, force: bool, recommender=None
-) -> list[Path]:
-    files = render_multi(doc, batch, unit, draft, recommender)
+def render_bureau(doc: Document, recommender, draft: bool) -> list[tuple[str, bytes]]:
+    """A document of the bureau's own (a letter, a commitment), from its profile."""
+    data = docx_render.render_single(doc.layout, recommender, Path("."), draft)
+    return [(_file_name(doc, "docx", unit=recommender.unit or "推荐单位"), data)]
+
+
+def write_files(files: list[tuple[str, bytes]], out_dir: Path, force: bool) -> list[Path]:
+    """Write rendered files into ``out_dir``: all or none, never over existing files
+    unless ``force``."""
     paths = plan(out_dir, [n for n, _ in files])
     write_all(list(zip(paths, [d for _, d in files], strict=True)), force=force)
     return paths
+
+
+def write_multi(
+    doc: Document, batch: Batch, unit: str, out_dir: Path, draft: bool, force: bool, recommender=None
+) -> list[Path]:
+    return write_files(render_multi(doc, batch, unit, draft, recommender), out_dir, force)

@@ -14,6 +14,7 @@ from .findings import has_errors, to_json
 from .loader import LoadError, load, load_recommender
 from .output import OutputError
 from .packs import PackError, available, get_pack, load_pack
+from .record import Recommender
 from .textcount import word_count
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
@@ -59,7 +60,7 @@ def packs():
         pack = load_pack(folder)
         click.echo(f"{name}\t{pack.title}（场景指引 {pack.edition or '—'} 年版）")
         for d in pack.documents:
-            kind = "单个企业" if d.single else "多个企业（汇总、排序）"
+            kind = {"single": "单个企业", "multi": "多个企业（汇总、排序）", "bureau": "推荐单位"}[d.kind]
             click.echo(f"  {d.id}\t{d.title}\t{'/'.join(d.formats)}\t{kind}")
 
 
@@ -160,7 +161,7 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
         if fmt == "text" and n >= 10:
             click.echo(f"[{i}/{n}] {entry.name}", err=True)
 
-    batch = app.build_batch(paths, pack, docs[0], limit, draft, progress)
+    batch = app.build_batch(paths, pack, limit, draft, progress)
     deadlines = app.deadline_findings(pack, datetime.date.today())
     if fmt == "json":
         _summary_json(batch, deadlines)
@@ -170,10 +171,15 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
     if batch.blocked and not draft:
         click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
         sys.exit(EXIT_FINDINGS)
+    profile = rec or Recommender(unit=unit, unit_kind=unit_kind)
+    files = []
+    for doc in docs:
+        if doc.kind == "bureau":
+            files += app.render_bureau(doc, profile, draft and refused)
+        else:
+            files += app.render_multi(doc, batch, unit, draft and refused, profile)
     try:
-        written = []
-        for doc in docs:
-            written += app.write_multi(doc, batch, unit, out_dir, draft and refused, force, rec)
+        written = app.write_files(files, out_dir, force)
     except OutputError as e:
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)

@@ -63,7 +63,7 @@ def run_demo(out_dir: Path, force: bool, echo=print) -> list[Path]:
     if any(f.is_error for f in findings):
         raise OutputError("示例记录有错误，未生成文件。")
     doc = next(d for d in pack.documents if not d.single)
-    batch = app.build_batch([record_path], pack, doc, quota=5)
+    batch = app.build_batch([record_path], pack, quota=5)
     files = app.render_single(loaded, pack, draft=False)
     files += app.render_multi(doc, batch, "上海市浦东新区科技和经济委员会", draft=False)
     paths = plan(out_dir, [name for name, _ in files])

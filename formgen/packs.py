@@ -28,7 +28,7 @@ class PackError(Exception):
 class Document:
     id: str
     title: str
-    kind: str  # "single" (one enterprise) or "multi" (many, ranked)
+    kind: str  # "single" (one enterprise), "multi" (many, ranked) or "bureau" (the recommender's own)
     formats: list[str]
     layout: dict
     filename: str
@@ -154,10 +154,16 @@ def _fields(doc: Document):
     layout = doc.layout
     if doc.single:
         yield from _block_fields(layout.get("blocks"))
-    else:
+    elif doc.kind == "multi":
+        prefix = f"{layout['each']}[]." if layout.get("each") else ""
+        if prefix:
+            yield layout["each"], layout.get("each_label", layout["each"]), False
         for col in layout.get("columns", []):
-            for name in ([col["field"]] if col.get("field") else []) + list(col.get("fields", [])):
-                yield name, _label_text(col["header"]), bool(col.get("optional"))
+            header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
+            for name in [prefix + col["field"]] if col.get("field") else []:
+                yield name, _label_text(header), bool(col.get("optional"))
+            for name in col.get("fields", []):
+                yield name, _label_text(header), bool(col.get("optional"))
 
 
 def _read(path: Path) -> dict:

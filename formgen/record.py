@@ -106,6 +106,8 @@ class Enterprise(Model):
     industry: Industry = Field(default_factory=Industry, title="所属行业")
     credit_rating: Text | None = F("信用等级", "甘肃附件2/3")
     intro: Text | None = F("企业简介", "甘肃附件2 不超过500字；附件3 限400字；附件4 400字左右")
+    intro_short: Text | None = F("企业简介（100字以内）", "甘肃附件6")
+    products: Text | None = F("主要产品及产能", "甘肃附件6")
     honors: Text | None = F("所获荣誉", "上海附件3 第8项")
     accident: Accident = Field(default_factory=Accident, title="重大事故情况")
     attribute: Attribute | None = F("企业属性", "甘肃附件7：省属、中央在甘、其他 三选一")
@@ -126,6 +128,7 @@ class CMMM(Model):
     )
     certified_level: int | None = F("CMMM等级认证", "已取得认证的等级，1-5；无认证不填", ge=1, le=5)
     report: Text | None = F("自评估报告文件", "上海申报书第五部分：L3级及以上自评估报告（不计入字数）")
+    submitted: dt.date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
 
 
 class LineFacts(Model):
@@ -188,6 +191,13 @@ class Factory(Model):
     )
     production_mode: Literal["离散型", "流程型"] | None = F("生产模式", "甘肃附件6")
     remarks: Text | None = F("其他说明事项", "上海附件3 末行，选填")
+    excellent_scenario: bool | None = F("申报智能制造优秀场景", "甘肃附件2/附件6：true=申报优秀应用场景")
+    summary_short: Text | None = F("申报项目简介（100字以内）", "甘肃附件6")
+    network: Text | None = F("网络系统及子系统建设及使用情况", "甘肃附件6")
+    cnc_robots: Text | None = F("数控设备及机器人数量及使用情况", "甘肃附件6")
+    it_investment: Amount | None = F("近三年软硬件投资（万元）", "甘肃附件6")
+    secure_equipment: Text | None = F("安全可控的核心智能制造装备（含软件及网络设备）应用情况", "甘肃附件6")
+    domestic_equipment: Text | None = F("国产化智能制造装备（含软件及网络设备）应用情况", "甘肃附件6")
     cmmm: CMMM = Field(default_factory=CMMM, title="智能制造能力成熟度")
     line: LineFacts = Field(default_factory=LineFacts, title="代表产线有关信息")
     benefits: Benefits = Field(default_factory=Benefits, title="建设前后效益")

@@ -43,7 +43,7 @@ def test_every_shanghai_file_converts_to_pdf(write_record, shanghai, tmp_path):
     out = tmp_path / "out"
     files = app.fill(load(record), shanghai, out)
     doc = next(d for d in shanghai.documents if not d.single)
-    batch = app.build_batch([record], shanghai, doc, 5)
+    batch = app.build_batch([record], shanghai, 5)
     sheets = app.write_multi(doc, batch, "上海市浦东新区科技和经济委员会", out / "multi", False, False)
     # the xlsx and docx of 附件5 share a name: convert them into separate folders
     pdf_dir = tmp_path / "pdf"

@@ -173,7 +173,7 @@ def test_template_tags_and_xml_characters_printed_literally(filled):
 
 def summary_files(paths, shanghai, tmp_path, unit="上海市浦东新区科技和经济委员会", quota=5):
     doc = next(d for d in shanghai.documents if not d.single)
-    batch = app.build_batch(paths, shanghai, doc, quota)
+    batch = app.build_batch(paths, shanghai, quota)
     written = app.write_multi(doc, batch, unit, tmp_path / "sum", False, True)
     return {p.suffix: p for p in written}, batch
 

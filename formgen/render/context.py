@@ -65,7 +65,24 @@ def industry_at(code, level: str) -> str:
     return ""
 
 
+HEADCOUNT_BANDS = [(1000, "1000人及以上"), (300, "300-999人"), (20, "20-299人"), (0, "20人以下")]
+
+
+def headcount_band(people) -> str:
+    """企业规模 as the size standard's headcount band (甘肃附件1 writes 20-299人)."""
+    if people is None:
+        return ""
+    return next(label for low, label in HEADCOUNT_BANDS if people >= low)
+
+
+def latest(financials, field: str):
+    years = [y for y in financials if y.year is not None and getattr(y, field) is not None]
+    return getattr(max(years, key=lambda y: y.year), field) if years else None
+
+
 def derived(record) -> dict:
+    if not hasattr(record, "enterprise"):
+        return {}
     e, f = record.enterprise, record.factory
     lvl = f.cmmm.level
     chain = industry_chain(e.industry.gbt4754) if e.industry.gbt4754 else []
@@ -74,11 +91,26 @@ def derived(record) -> dict:
         "cmmm_level_zh": LEVEL_ZH.get(lvl, "") if lvl else "",
         "industry_path": "-".join(c.name for c in chain[:3]) if chain else "",
         "scenario_names": [s.name for s in record.scenarios if s.name],
+        "headcount_band": headcount_band(e.employees),
+        "revenue_last_year": latest(e.financials, "revenue") if e.financials else e.revenue,
     }
 
 
 FILTERS = {"fmt": fmt, "ym": ym, "code_name": code_name}
 GLOBALS = {"ym_range": ym_range, "industry_at": industry_at, "fmt": fmt}
+
+
+def rows_for(layout: dict, records) -> list[dict]:
+    """The namespaces of a multi-record sheet's rows: one per record, or with
+    ``each: LIST`` one per item of that list across the records (``item`` holds it)."""
+    rows = []
+    for record in records:
+        items = getattr(record, layout["each"]) if layout.get("each") else [None]
+        for item in items:
+            rows.append({"record": record, "item": item, "index": len(rows) + 1, **namespace(record)})
+    return rows
+
+
 PLAIN.filters.update(FILTERS)
 PLAIN.globals.update(GLOBALS)
 

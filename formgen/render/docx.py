@@ -296,7 +296,8 @@ def render_multi(layout: dict, rows: list[dict], header_ns: dict, draft: bool = 
 def cell_text(col: dict, ns: dict) -> str:
     if col.get("expr"):
         return fmt(compile_expr(col["expr"])(**ns))
-    return fmt(get(ns["record"], col["field"])) if col.get("field") else ""
+    base = ns["item"] if ns.get("item") is not None else ns["record"]
+    return fmt(get(base, col["field"])) if col.get("field") else ""
 
 
 __all__ = ["render_single", "render_multi", "cell_text"]

@@ -33,7 +33,7 @@ def _raw(col, ns):
     if col.get("expr"):
         return compile_expr(col["expr"])(**ns)
     if col.get("field"):
-        return get(ns["record"], col["field"])
+        return get(ns["item"] if ns.get("item") is not None else ns["record"], col["field"])
     return None
 
 

@@ -54,16 +54,27 @@ def region_blocks(ctx):
 PLACE = re.compile(r"^(?P<city>.+?(?:市|州))(?P<district>.+?(?:县|区|市|旗))$")
 
 
+def split_place(province: str, text: str) -> tuple[str, str] | None:
+    """'兰州市七里河区' -> ('兰州市', '七里河区'), preferring a real city of the province
+    (a plain pattern would cut '兰州市' after 州)."""
+    for city in sorted(_divisions(province), key=len, reverse=True):
+        rest = text[len(city) :]
+        if text.startswith(city) and rest and rest[-1] in "县区市旗":
+            return city, rest
+    m = PLACE.match(text)
+    return (m.group("city"), m.group("district")) if m else None
+
+
 @rule("RG002", ERROR, "地名格式或区划不符")
 def places(ctx):
     for entry in ctx.check("places", []) or []:
         for path, value in expand(ctx.record, entry["path"]):
             if not value:
                 continue
-            m = PLACE.match(value.strip())
-            if not m:
+            parts = split_place(entry["province"], value.strip())
+            if not parts:
                 yield Hit(path, f"“{value}”应写作 xx市xx县（市、区）")
                 continue
-            problem = place_problem(entry["province"], m.group("city"), m.group("district"))
+            problem = place_problem(entry["province"], *parts)
             if problem:
                 yield Hit(path, problem[1])

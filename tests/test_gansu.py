@@ -1,0 +1,299 @@
+"""The Gansu pack (shared/sources/003): sheets re-opened cell by cell, and its rules."""
+
+import copy
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+from docx import Document
+
+from formgen.app import validate
+from formgen.cli import main
+from formgen.loader import load
+from formgen.packs import get_pack
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "data" / "examples" / "gansu-longyuan.yaml"
+
+
+@pytest.fixture(scope="module")
+def gansu():
+    return get_pack("gansu")
+
+
+@pytest.fixture(scope="module")
+def gansu_data():
+    return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def gansu_record(tmp_path, gansu_data):
+    def _write(edit=None, name="g.yaml"):
+        data = copy.deepcopy(gansu_data)
+        if edit:
+            edit(data)
+        p = tmp_path / name
+        p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return p
+
+    return _write
+
+
+def findings(path, pack, code=None):
+    found = validate(load(path), pack)
+    return [f for f in found if code is None or f.code == code]
+
+
+def test_example_is_clean(gansu_record, gansu):
+    assert findings(gansu_record(), gansu) == []
+
+
+@pytest.fixture
+def sheets(tmp_path, gansu_record):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(
+        main, ["summary", str(gansu_record()), "--pack", "gansu", "--unit", "兰州市工业和信息化局", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    return {p.name.split("_")[0]: p for p in out.iterdir()}
+
+
+A1_HEADERS = [
+    "序号",
+    "评估企业名称",
+    "省",
+    "市",
+    "区",
+    "联系方式",
+    "提交时间",
+    "自评得分",
+    "自评等级",
+    "企业规模",
+    "主营业务收入（万）",
+    "所属行业¹",
+    "企业性质²",
+    "企业类型³",
+    "行业大类⁴",
+    "行业中类⁴",
+    "行业小类⁴",
+]
+
+
+def test_a1_sheet(sheets):
+    ws = openpyxl.load_workbook(sheets["附件1"]).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[1][0] == "智能制造能力成熟度自评估汇总表"
+    assert rows[2][0].startswith("填写单位（企业）（盖章）：兰州市工业和信息化局") and rows[2][0].endswith(
+        "年　　月　　日"
+    )
+    assert rows[3] == A1_HEADERS
+    assert rows[4] == [
+        "1",
+        "甘肃陇原精工机械有限公司",
+        "甘肃省",
+        "兰州市",
+        "七里河区",
+        "13993145210",
+        "2025年7月20日",
+        2.36,
+        "二级",
+        "300-999人",
+        36800,
+        "装备制造",
+        "民营企业",
+        "中型企业",
+        "34-通用设备制造业",
+        "341-锅炉及原动设备制造",
+        "3411-锅炉及辅助设备制造",
+    ]
+    assert rows[5][0].startswith("联系人：") and "联系电话：" in rows[5][0]
+    assert [r[0] for r in rows[6:10]] == [
+        "¹所属行业请填写:原材料、电子信息、装备制造、消费品；",
+        "²企业性质请填写:中央企业、地方国企、民营企业、三资企业；",
+        "³企业类型请填写:大型企业、中型企业、小型企业、微型企业；",
+        "⁴行业大类、行业中类、行业小类参考《国民经济行业分类》(GB/T4754一2017)填写",
+    ]
+
+
+def test_a7_header_merged_cell_by_cell(sheets):
+    ws = openpyxl.load_workbook(sheets["附件7"]).active
+    assert ws["A3"].value == "单位：万元"
+    top = 4  # header rows 4-6
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    col = {ws.cell(top + lv, c).value: (lv, c) for lv in range(3) for c in range(1, 27) if ws.cell(top + lv, c).value}
+    assert col["资金构成"] == (0, 8) and "H4:N4" in merged
+    for name, letter in [("总投资", "H"), ("固定资产投资", "I"), ("其中：设备投资", "J"), ("铺底流动资金", "K")]:
+        assert col[name] == (1, "HIJK".index(letter) + 8) and f"{letter}5:{letter}6" in merged
+    assert col["资金来源"] == (1, 12) and "L5:N5" in merged
+    assert [ws.cell(6, c).value for c in (12, 13, 14)] == ["银行贷款", "自筹", "其他"]
+    assert col["预计年新增效益"] == (0, 18) and "R4:T4" in merged
+    assert [ws.cell(5, c).value for c in (18, 19, 20)] == ["新增产值", "新增销售收入", "新增利润"]
+    assert "R5:R6" in merged and "T5:T6" in merged
+    assert col["审批情况"] == (0, 21) and "U4:V4" in merged
+    assert [ws.cell(5, c).value for c in (21, 22)] == ["备案（核准）文号", "环评批复文号"]
+    for single in ["A4:A6", "B4:B6", "G4:G6", "O4:O6", "Z4:Z6"]:
+        assert single in merged
+    assert ws["Z4"].value == "项目\n是否\n在园\n区"
+    row = [c.value for c in ws[7]]
+    assert row[:7] == [
+        "1",
+        "甘肃陇原精工机械有限公司",
+        "燃气锅炉智能制造产线改造项目",
+        "新增焊接机器人8台、数控卷板机2台，建设设备联网和制造执行系统，设备投资2800万元。",
+        "兰州市七里河区",
+        "2024年9月-2026年6月",
+        "智改数转网联",
+    ]
+    assert row[7:14] == [4600, 4200, 2800, 400, 2000, 2600, 0]
+    assert row[23:] == ["杨静 13993145210", "其他", "是"]
+    assert all(v not in (None, "") for v in row)  # 不得空项
+    assert ws["A8"].value.startswith("说明：1.请严格按照表头格式填报数据")
+    assert ws["A10"].value.startswith("3.申报方向")
+
+
+def test_a8_commitment(sheets):
+    doc = Document(sheets["附件8"])
+    text = [p.text for p in doc.paragraphs]
+    assert text[:2] == ["附件8", "主管部门承诺书"]
+    assert text[2].startswith("兰州市工业和信息化局（主管部门名称）谨就申请工业和信息化领域省级专项项目资金申请事宜")
+    assert "1．保证所提交的申请资料全面、真实、准确、有效；" in text
+    assert "2．如有隐瞒、虚假等不实情况，愿负相应的责任，并承担由此产生的一切后果。" in text
+    assert text[-3:] == ["（单位公章）", "主要负责人签字：　　　　　　　　", "年　　月　　日"]
+
+
+def test_funding_must_add_up(gansu_record, gansu):
+    def edit(d):
+        d["projects"][0]["other_funds"] = 1
+
+    (f,) = findings(gansu_record(edit), gansu, "CS002")
+    assert f.path == "projects[0].total" and "4601" in f.message
+
+
+def test_composition_warnings(gansu_record, gansu):
+    def edit(d):
+        d["projects"][0]["working_capital"] = 300
+        d["projects"][0]["equipment"] = 4300
+
+    found = [f for f in findings(gansu_record(edit), gansu) if f.code == "CS003"]
+    assert {f.path for f in found} == {"projects[0].fixed_assets", "projects[0].equipment"}
+    assert all(f.severity == "warning" for f in found)
+
+
+def test_every_project_cell_required(gansu_record, gansu):
+    def edit(d):
+        d["projects"][0]["eia_no"] = ""
+        d["projects"][0].pop("in_park")
+
+    found = findings(gansu_record(edit), gansu, "RQ001")
+    assert {(f.path, f.label) for f in found} == {
+        ("projects[0].eia_no", "环评批复文号"),
+        ("projects[0].in_park", "项目是否在园区"),
+    }
+
+
+@pytest.mark.parametrize(
+    "place, fragment",
+    [
+        ("兰州市七里河区", None),
+        ("天水市秦州区", None),
+        ("兰州市秦州区", "“秦州区”不是兰州市的县（市、区）"),
+        ("七里河区", "应写作 xx市xx县"),
+        ("西安市雁塔区", "不是甘肃省的市（州）"),
+        ("临夏回族自治州临夏市", None),
+    ],
+)
+def test_project_place_checked_against_divisions(gansu_record, gansu, place, fragment):
+    found = findings(gansu_record(lambda d: d["projects"][0].update(place=place)), gansu, "RG002")
+    assert (found[0].message if found else None) == fragment or fragment in found[0].message
+
+
+def test_region_block(gansu_record, gansu):
+    (f,) = findings(gansu_record(lambda d: d["enterprise"]["region"].update(district="秦州区")), gansu, "RG001")
+    assert f.path == "enterprise.region.district"
+
+
+@pytest.mark.parametrize(
+    "code, expected", [("3411", []), ("341", []), ("34", ["IC002"]), ("C", ["IC002"]), ("3418", ["IC001"])]
+)
+def test_industry_to_middle_class(gansu_record, gansu, code, expected):
+    found = [
+        f
+        for f in findings(gansu_record(lambda d: d["enterprise"]["industry"].update(gbt4754=code)), gansu)
+        if f.code.startswith("IC")
+    ]
+    assert [f.code for f in found] == expected
+
+
+@pytest.mark.parametrize("n, over", [(400, False), (401, True)])
+def test_intro_limit_for_jichu(gansu_record, gansu, n, over):
+    found = findings(gansu_record(lambda d: d["enterprise"].update(intro="字" * n)), gansu, "WC001")
+    assert bool(found) == over
+
+
+def test_intro_limit_follows_the_application(gansu_record, gansu):
+    def advanced(d):
+        d["factory"]["level"] = "先进级"
+        d["enterprise"]["intro"] = "字" * 450
+
+    found = findings(gansu_record(advanced), gansu)
+    assert not [f for f in found if f.code == "WC001" and f.path == "enterprise.intro"]  # 400字左右: 450 is fine
+
+
+@pytest.mark.parametrize(
+    "name, listed",
+    [("兰州兰石重工有限公司", True), (" 兰州兰石重工 有限公司", True), ("兰州兰石重工股份有限公司", False)],
+)
+def test_zhuoyue_applicants_on_list_10(gansu_record, gansu, name, listed):
+    def edit(d):
+        d["enterprise"]["name"] = name
+        d["factory"]["level"] = "卓越级"
+
+    found = findings(gansu_record(edit), gansu, "LS001")
+    assert (not found) == listed
+
+
+def test_equipment_shares(gansu_record, gansu):
+    def edit(d):
+        d["factory"]["line"] = {
+            "equipment_total": 120,
+            "automated": 90,
+            "automated_share": 75.0,
+            "networked": 80,
+            "networked_share": 90,
+        }
+
+    (f,) = findings(gansu_record(edit), gansu, "CS001")
+    assert f.path == "factory.line.networked_share" and "88.89%" in f.message
+
+
+def test_accident_needs_a_name(gansu_record, gansu):
+    (f,) = findings(gansu_record(lambda d: d["enterprise"]["accident"].update(occurred=True)), gansu, "CS004")
+    assert f.path == "enterprise.accident.name"
+
+
+def test_gansu_sheets_open_in_libreoffice(sheets, tmp_path):
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) 未安装：跳过用办公软件打开文件的检查")
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "pdf"),
+            *map(str, sheets.values()),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    pdfs = list((tmp_path / "pdf").glob("*.pdf"))
+    assert len(pdfs) == 3 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
