@@ -15,7 +15,7 @@ from .packs import Document, Pack
 from .render import docx as docx_render
 from .render import xlsx as xlsx_render
 from .render.context import rows_for
-from .rules import Context, run
+from .rules import Context, applies, run
 
 
 def validate(
@@ -197,7 +197,9 @@ def build_batch(
 
 
 def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommender=None) -> list[tuple[str, bytes]]:
-    rows = rows_for(doc.layout, [e.loaded.record for e in batch.ranked])
+    rows = rows_for(doc.layout, [e.loaded.record for e in batch.ranked if applies(e.loaded.record, doc.when)])
+    if not rows and not doc.layout.get("write_empty"):
+        return []  # no record this sheet applies to (e.g. no 卓越级 applicant)
     header = {"unit": unit, "recommender": recommender}
     out = []
     for fmt_ in doc.formats:

@@ -177,7 +177,10 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
         if doc.kind == "bureau":
             files += app.render_bureau(doc, profile, draft and refused)
         else:
-            files += app.render_multi(doc, batch, unit, draft and refused, profile)
+            rendered = app.render_multi(doc, batch, unit, draft and refused, profile)
+            if not rendered:
+                click.echo(f"{doc.title}：没有适用的记录，未生成。", err=fmt == "json")
+            files += rendered
     try:
         written = app.write_files(files, out_dir, force)
     except OutputError as e:

@@ -186,6 +186,7 @@ def load_pack(folder: Path) -> Pack:
                 list(d.get("formats", ["docx"])),
                 layout,
                 d.get("filename", d["id"]),
+                d.get("when"),
             )
         )
     deadlines = [

@@ -153,6 +153,118 @@ def test_a7_header_merged_cell_by_cell(sheets):
     assert ws["A10"].value.startswith("3.申报方向")
 
 
+A6_HEADERS = [
+    "序号",
+    "企业名称及项目名称",
+    "细分行业",
+    "所在市县",
+    "申报类型",
+    "生产模式",
+    "企业简介(100字以内)",
+    "申报项目简介(100字以内)",
+    "主要产品及产能",
+    "网络系统及子系统建设及使用情况",
+    "数控设备及机器人数量及使用情况",
+    "近三年软硬件投资",
+    "安全可控的核心智能制造装备（含软件及网络设备）应用情况",
+    "国产化智能制造装备（含软件及网络设备）应用情况",
+    "上年度主营业务收入",
+    "CMMM自评估等级",
+    "是否完成CMMM认证（申报场景企业此项勿填）",
+    "备注",
+]
+
+
+def test_a6_sheet_with_checkbox_options(sheets):
+    assert "附件13" not in sheets  # no 卓越级 applicant: no empty sheet
+    ws = openpyxl.load_workbook(sheets["附件6"]).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[3] == A6_HEADERS
+    row = rows[4]
+    assert row[1] == "甘肃陇原精工机械有限公司\n燃气锅炉智能制造产线改造项目"
+    assert row[3] == "兰州市七里河区"
+    assert row[4] == "□先进级智能工厂\n☑基础级智能工厂\n□优秀应用场景"
+    assert row[5] == "☑离散型\n□流程型"
+    assert row[14] == 36800 and row[15] == "二级" and row[16] == "否"
+
+
+def test_a6_cmmm_certification_empty_for_scenario_entries(gansu_record, gansu, tmp_path):
+    def edit(d):
+        d["factory"]["level"] = None
+        d["factory"]["excellent_scenario"] = True
+
+    out = tmp_path / "s"
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            str(gansu_record(edit)),
+            "--pack",
+            "gansu",
+            "--unit",
+            "兰州市工业和信息化局",
+            "--doc",
+            "a6",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(next(out.glob("附件6*"))).active
+    assert ws.cell(5, 5).value == "□先进级智能工厂\n□基础级智能工厂\n☑优秀应用场景"
+    assert ws.cell(5, 17).value in (None, "")
+
+
+@pytest.mark.parametrize("n, over", [(100, False), (101, True)])
+def test_a6_short_texts_at_most_100(gansu_record, gansu, n, over):
+    found = findings(gansu_record(lambda d: d["enterprise"].update(intro_short="字" * n)), gansu, "WC001")
+    assert bool(found) == over
+
+
+def test_a13_zhuoyue_sheet(gansu_record, gansu, tmp_path):
+    def edit(d):
+        d["enterprise"]["name"] = "兰州兰石重工有限公司"
+        d["factory"]["level"] = "卓越级"
+        d["factory"]["project_name"] = "兰石重工压力容器卓越级智能工厂"
+        d["factory"]["cmmm"].update(score=3.2, level=3)
+        d["scenarios"][0]["ai"] = True  # 1 of 3 applies AI: at least 20%
+
+    out = tmp_path / "z"
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            str(gansu_record(edit)),
+            "--pack",
+            "gansu",
+            "--unit",
+            "甘肃省工业和信息化厅",
+            "--doc",
+            "a13",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(next(out.glob("附件13*.xlsx"))).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[3] == [
+        "序号",
+        "申报单位名称",
+        "卓越级智能工厂\n项目名称",
+        "涉及典型场景实例（罗列）",
+        "联系人",
+        "联系方式\n（手机号）",
+    ]
+    assert rows[4][3].split("\n") == [
+        "1.生产作业—人机协同作业—锅炉筒体机器人焊接单元",
+        "2.生产作业—设备运行监控—焊接与卷板设备联网监控",
+        "3.生产管理—生产进度跟踪—锅炉订单生产进度可视化",
+    ]
+    doc = Document(next(out.glob("附件13*.docx")))
+    assert doc.tables[0].rows[1].cells[3].text.startswith("1.生产作业—人机协同作业—")
+
+
 def test_a8_commitment(sheets):
     doc = Document(sheets["附件8"])
     text = [p.text for p in doc.paragraphs]
@@ -296,4 +408,4 @@ def test_gansu_sheets_open_in_libreoffice(sheets, tmp_path):
         timeout=300,
     )
     pdfs = list((tmp_path / "pdf").glob("*.pdf"))
-    assert len(pdfs) == 3 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+    assert len(pdfs) == 4 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)

@@ -92,12 +92,32 @@ def derived(record) -> dict:
         "industry_path": "-".join(c.name for c in chain[:3]) if chain else "",
         "scenario_names": [s.name for s in record.scenarios if s.name],
         "headcount_band": headcount_band(e.employees),
+        "application_type": application_type(record),
         "revenue_last_year": latest(e.financials, "revenue") if e.financials else e.revenue,
     }
 
 
+def boxes(value, options, sep: str = "\n") -> str:
+    """Check-box options as text for a spreadsheet cell: '☑先进级智能工厂\n□基础级智能工厂'."""
+    chosen = set(value) if isinstance(value, (list, tuple, set)) else {value}
+    return sep.join(("\u2611" if o in chosen else "\u25a1") + o for o in options)
+
+
+def instances(scenarios, numbered: bool = True) -> str:
+    """卓越级 lists: one instance a line, written N.环节名—场景名—实例名."""
+    lines = [f"{s.stage or ''}—{s.name or ''}—{s.instance or ''}" for s in scenarios]
+    return "\n".join(f"{i}.{line}" if numbered else line for i, line in enumerate(lines, 1))
+
+
+def application_type(record) -> str:
+    """甘肃附件6 申报类型 from the record."""
+    if record.factory.level in ("先进级", "基础级"):
+        return f"{record.factory.level}智能工厂"
+    return "优秀应用场景" if record.factory.excellent_scenario else ""
+
+
 FILTERS = {"fmt": fmt, "ym": ym, "code_name": code_name}
-GLOBALS = {"ym_range": ym_range, "industry_at": industry_at, "fmt": fmt}
+GLOBALS = {"ym_range": ym_range, "industry_at": industry_at, "fmt": fmt, "boxes": boxes, "instances": instances}
 
 
 def rows_for(layout: dict, records) -> list[dict]:
