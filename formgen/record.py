@@ -131,6 +131,22 @@ class CMMM(Model):
     submitted: dt.date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
 
 
+class LinePrompts(Model):
+    """Answers to the "请简要说明" prompts of Gansu 附件3's 代表产线 block."""
+
+    equipment_monitoring: Text | None = F("生产设备运行状态实时监控、故障自动报警和诊断分析的情况")
+    auto_repair: Text | None = F("关键设备自动调试修复的情况")
+    plan_generation: Text | None = F("基础级智能工厂作业计划生成情况")
+    material_data: Text | None = F("生产制造过程中物料投放、产品产出数据采集、传送情况")
+    plan_adjustment: Text | None = F("生产制造过程根据产品生产计划实时调整的情况")
+    auto_identification: Text | None = F("生产过程采用自动识别技术设施的情况")
+    logistics: Text | None = F("车间物流自动挑选、实时配送和自动输送情况")
+    quality_inspection: Text | None = F("产品质量在线自动检测、报警情况")
+    quality_diagnosis: Text | None = F("产品质量自动诊断分析和处理情况")
+    product_records: Text | None = F("采用智能化技术设备实时记录产品信息的情况")
+    batch_management: Text | None = F("产品采用批号/批次/序列号管理的情况")
+
+
 class LineFacts(Model):
     """Gansu 附件3 代表产线有关信息."""
 
@@ -147,11 +163,7 @@ class LineFacts(Model):
     automated_share: Percent | None = F("自动化、智能化设备占全部设备比重（%）", "须与台套数相符")
     networked: int | None = F("自动化、智能化设备联网数")
     networked_share: Percent | None = F("自动化、智能化设备联网数占比（%）", "须与联网数相符")
-    prompts: dict[str, Text] = Field(
-        default_factory=dict,
-        title="请简要说明",
-        description="甘肃附件3 各“请简要说明”提示的回答，键为提示编号（见 formgen init）",
-    )
+    prompts: LinePrompts = Field(default_factory=LinePrompts, title="请简要说明")
 
 
 class Benefits(Model):
@@ -217,6 +229,24 @@ class Narrative(Model):
     green: Text | None = F("绿色、低碳、安全、环保、节能等方面", "上海申报书 第四部分 1")
     efficiency: Text | None = F("生产效率、运营成本、综合能效等方面", "上海申报书 第四部分 2")
     leadership: Text | None = F("行业的引领性及产业链带动性等方面", "上海申报书 第四部分 3")
+    # Gansu 附件3 基础级智能工厂申报书, parts 一 to 三
+    company_overview: Text | None = F(
+        "申报单位概况", "甘肃附件3 一（一）：成立时间、发展历程、资本性质、组织结构、财务状况、经营情况等"
+    )
+    tech_level: Text | None = F(
+        "技术水平", "甘肃附件3 一（二）：研发队伍、科研成果、知识产权、提供技术支持和服务的能力和条件等"
+    )
+    industry_advantage: Text | None = F("行业优势", "甘肃附件3 一（三）")
+    line_purpose: Text | None = F("建设代表产线目的和意义", "甘肃附件3 二（一）")
+    line_goals: Text | None = F("建设代表产线目标和任务", "甘肃附件3 二（二）")
+    line_comparison: Text | None = F("当前国内外同行业代表产线对比情况", "甘肃附件3 二（三）")
+    line_benefits: Text | None = F("代表产线智能化改造实施前后效益对比情况", "甘肃附件3 二（四）")
+    line_demonstration: Text | None = F("代表产线对引领行业转型升级的示范点", "甘肃附件3 二（五）")
+    line_equipment: Text | None = F("智能装备应用情况", "甘肃附件3 三（一）")
+    line_network: Text | None = F("设备联网情况", "甘肃附件3 三（二）")
+    line_scheduling: Text | None = F("生产过程实时调度情况", "甘肃附件3 三（三）")
+    line_logistics: Text | None = F("物料配送自动化情况", "甘肃附件3 三（四）")
+    line_traceability: Text | None = F("产品信息可追溯情况", "甘肃附件3 三（五）")
     sections: dict[str, Text] = Field(
         default_factory=dict,
         title="其他章节",

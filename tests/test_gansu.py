@@ -385,13 +385,16 @@ def test_accident_needs_a_name(gansu_record, gansu):
     assert f.path == "enterprise.accident.name"
 
 
-def test_gansu_sheets_open_in_libreoffice(sheets, tmp_path):
+def test_gansu_files_open_in_libreoffice(sheets, tmp_path, gansu_record, gansu):
     import shutil
     import subprocess
+
+    from formgen import app
 
     soffice = shutil.which("soffice")
     if soffice is None:
         pytest.skip("LibreOffice (soffice) 未安装：跳过用办公软件打开文件的检查")
+    files = list(sheets.values()) + app.fill(load(gansu_record(name="single.yaml")), gansu, tmp_path / "single")
     subprocess.run(
         [
             soffice,
@@ -401,11 +404,153 @@ def test_gansu_sheets_open_in_libreoffice(sheets, tmp_path):
             "pdf",
             "--outdir",
             str(tmp_path / "pdf"),
-            *map(str, sheets.values()),
+            *map(str, files),
         ],
         check=True,
         capture_output=True,
         timeout=300,
     )
     pdfs = list((tmp_path / "pdf").glob("*.pdf"))
-    assert len(pdfs) == 4 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+    assert len(pdfs) == 5 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+
+
+A3_LABELS = [
+    "企业\n基本\n信息",
+    "企业名称",
+    "所属行业",
+    "所属地区",
+    "组织机构代码",
+    "成立时间",
+    "详细地址",
+    "联系人",
+    "姓名",
+    "电话",
+    "职务",
+    "手机",
+    "传真",
+    "邮箱",
+    "上年末总资产（万元）",
+    "上年末资产负债率（%）",
+    "上年末信用等级",
+    "上年销售（万元）",
+    "上年税金（万元）",
+    "上年利润（万元）",
+    "企业简介",
+    "CMMM自评估等级",
+    "是否有CMMM等级认证",
+    "代表产线有关信息",
+    "产线名称",
+    "智能化改造完成投资（万元）",
+    "建设开始时间",
+    "建设完成时间",
+    "生产产品及产量",
+    "上年度产出（万元）",
+    "全部设备台套（产线）数",
+    "其中工业机器人数量",
+    "总体描述",
+    "代表产线有关信息",
+    "智能装备广泛应用",
+    "自动化、智能化设备台套（产线）数",
+    "自动化、智能化设备占全部设备比重（%)",
+    "设备实现联网",
+    "自动化、智能化设备联网数",
+    "自动化、智能化设备联网数占自动化、智能化设备总数的比重（%）",
+    "生产\n过程\n实现\n实时\n调度",
+    "生产设备运行状态监控情况",
+    "生产数据采集分析情况",
+    "物料\n配送\n实现\n自动化",
+    "自动识别技术设施、自动物流设备使用情况",
+    "产品\n信息\n实现\n可追溯",
+    "关键工序智能化质量检测设备使用情况",
+    "产品信息管理情况",
+    "产线建设\n前后\n经济\n社会\n效益\n情况",
+    "建设前后经济、社会效益情况总体描述",
+    "建设前后经济效益情况",
+    "建设完成前的企业年销售（万元）",
+    "建设完成后的企业年销售（万元）",
+    "建设完成前的企业年利润（万元）",
+    "建设完成后的企业年利润（万元）",
+    "建设完成前的企业年税金（万元）",
+    "建设完成后的企业年税金（万元）",
+    "人数情况变化",
+    "建设完成前产线/车间人数",
+    "建设完成前产线/车间人数",
+    "生产效率提升情况",
+    "建设完成前每人每天产出水平（元/人/天）",
+    "建设完成后每人每天产出水平（元/人/天）",
+    "产品质量提升情况",
+    "建设完成前产品合格率（%）",
+    "建设完成后产品合格率（%）",
+    "建设完成前优良品率（%）",
+    "建设完成后优良品率（%）",
+    "智能工厂包含的智能制造典型场景名称",
+    "典型场景描述",
+    "申  报\n单  位\n真实性\n承  诺",
+    "市（州）\n工信部门\n初审\n及推荐\n意见",
+]
+
+
+@pytest.fixture
+def basic_doc(tmp_path, gansu_record, gansu):
+    from formgen import app
+
+    paths = app.fill(load(gansu_record()), gansu, tmp_path / "f")
+    assert [p.name.split("_")[0] for p in paths] == ["附件3"]  # only the 基础级 申报书 applies
+    return Document(paths[0])
+
+
+def test_a3_basic_application_table(basic_doc):
+    from .test_render import cells_in_order
+
+    texts = cells_in_order(basic_doc)
+    labels = [t for t in texts if t in A3_LABELS]
+    assert labels == A3_LABELS
+    paras = [p.text for p in basic_doc.paragraphs]
+    for line in [
+        "甘肃省基础级智能工厂申报书",
+        "申报单位（盖章）　甘肃陇原精工机械有限公司",
+        "甘肃省工业和信息化厅编制",
+        "甘肃省基础级智能工厂申请表",
+        "一、企业情况概述",
+        "二、代表产线情况概述",
+        "三、代表产线具体情况介绍",
+    ]:
+        assert line in paras
+    table = basic_doc.tables[0]
+    assert table.cell(0, 0)._tc is table.cell(13, 0)._tc  # 企业基本信息 spans 14 rows
+    assert table.cell(1, 3).text.startswith("制造业-通用设备制造业-锅炉及原动设备制造\n（按国民经济行业分类具体到中类")
+    assert table.cell(2, 3).text.startswith("兰州市七里河区\n填写格式：xx市xx县（市、区）")
+    assert table.cell(3, 3).text == "710265310"
+    assert table.cell(5, 2).text == "姓名" and table.cell(5, 3).text == "杨静"
+    assert any("典型场景1：人机协同作业" == t for t in texts)
+    promise = next(t for t in texts if t.startswith("我单位申报的所有材料"))
+    assert "法定代表人签字" in promise and "申报单位（公章）" in promise
+    assert any(t.strip().startswith("推荐单位（公章）") for t in texts)
+
+
+def test_a3_cmmm_check_boxes(basic_doc):
+    from .test_layout_features import _checkboxes
+
+    table = basic_doc.tables[0]
+    assert _checkboxes(table.cell(12, 3)) == [
+        ("5级", False),
+        ("4级", False),
+        ("3级", False),
+        ("2级", True),
+        ("1级", False),
+    ]
+    assert _checkboxes(table.cell(13, 3))[-1] == ("无认证", True)
+
+
+def test_a3_prompt_answers_required(gansu_record, gansu):
+    found = findings(gansu_record(lambda d: d["factory"]["line"]["prompts"].pop("logistics")), gansu, "RQ001")
+    assert [(f.path, f.label) for f in found] == [
+        ("factory.line.prompts.logistics", "车间物流自动挑选、实时配送和自动输送情况")
+    ]
+    assert "附件3" in found[0].message
+
+
+@pytest.mark.parametrize("n, over", [(300, False), (301, True)])
+def test_a3_typical_scenario_at_most_300(gansu_record, gansu, n, over):
+    found = findings(gansu_record(lambda d: d["scenarios"][1].update(description="字" * n)), gansu, "WC001")
+    assert [f.path for f in found] == (["scenarios[1].description"] if over else [])
