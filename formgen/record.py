@@ -247,6 +247,20 @@ class Narrative(Model):
     line_scheduling: Text | None = F("生产过程实时调度情况", "甘肃附件3 三（三）")
     line_logistics: Text | None = F("物料配送自动化情况", "甘肃附件3 三（四）")
     line_traceability: Text | None = F("产品信息可追溯情况", "甘肃附件3 三（五）")
+    # Gansu 附件4 先进级智能工厂申报书, parts 二 to 四
+    project_overview: Text | None = F("项目概述", "甘肃附件4 二（一）")
+    advancement: Text | None = F(
+        "项目实施的先进性", "甘肃附件4 二（二）：与项目实施前的效果比较，与国内外先进水平的比较，目标产品市场前景分析"
+    )
+    mode_items: dict[str, dict[int, Text | None]] = Field(
+        default_factory=dict,
+        title="项目实施现状（按智能制造模式）",
+        description="甘肃附件4 三：所选每个模式下，附件5 每一项的内容；键为模式名和项目序号，如 离散型智能制造: {1: …, 2: …}",
+    )
+    demonstration: Text | None = F("示范作用", "甘肃附件4 四：对典型行业和区域内开展同类业务的可复制性和示范价值")
+    # Gansu 附件2 智能制造优秀场景申报书, part 三
+    improvement_plan: Text | None = F("提升计划", "甘肃附件2 三（一）")
+    promotion_plan: Text | None = F("推广应用计划", "甘肃附件2 三（二）")
     sections: dict[str, Text] = Field(
         default_factory=dict,
         title="其他章节",

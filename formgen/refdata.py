@@ -70,6 +70,12 @@ def enums() -> dict[str, list[str]]:
 
 
 @functools.cache
+def modes() -> list[dict]:
+    """附件5: the five manufacturing modes and their numbered items."""
+    return _load_yaml("modes.yaml")
+
+
+@functools.cache
 def kpis() -> dict:
     return {str(k): v for k, v in _load_yaml("kpi.yaml").items()}
 

@@ -231,10 +231,30 @@ def _blocks(doc, blocks, state: _State, base, styles: dict):
             for i, item in enumerate(get(base, rep["each"]) or []):
                 state.ns["item"], state.ns["index"] = item, i + 1
                 _blocks(doc, rep["blocks"], state, item, styles)
+        elif "mode_items" in block:
+            _mode_items(doc, block["mode_items"], state, base, styles)
         elif block.get("page_break"):
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         else:
             raise ValueError(f"未知的版式块：{block}")
+
+
+def _mode_items(doc, spec: dict, state: _State, base, styles: dict):
+    """For each manufacturing mode the record chose, every item heading of 附件5 with the
+    record's text under it."""
+    from ..refdata import modes
+
+    chosen = get(base, spec.get("chosen", "factory.modes")) or []
+    texts = get(base, spec.get("texts", "narrative.mode_items")) or {}
+    for mode in modes():
+        if mode["mode"] not in chosen:
+            continue
+        _para(doc, mode["heading"], state.font, styles.get("heading2", {}))
+        answers = texts.get(mode["mode"], {})
+        for item in mode["items"]:
+            _para(doc, f"{item['no']}.{item['title']}", state.font, styles.get("heading3", styles.get("heading2", {})))
+            for line in [x for x in str(answers.get(item["no"]) or "").split("\n") if x.strip()]:
+                _para(doc, line.strip(), state.font, styles.get("body", {}))
 
 
 def _finish(doc, draft: bool) -> bytes:
