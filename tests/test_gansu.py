@@ -554,3 +554,129 @@ def test_a3_prompt_answers_required(gansu_record, gansu):
 def test_a3_typical_scenario_at_most_300(gansu_record, gansu, n, over):
     found = findings(gansu_record(lambda d: d["scenarios"][1].update(description="字" * n)), gansu, "WC001")
     assert [f.path for f in found] == (["scenarios[1].description"] if over else [])
+
+
+def _advanced(items=7, modes=("离散型智能制造",)):
+    def edit(d):
+        d["factory"]["level"] = "先进级"
+        d["factory"]["modes"] = list(modes)
+        d["factory"]["summary"] = "项目简述" * 100
+        d["factory"]["project_address"] = "兰州市七里河区建西东路318号"
+        d["enterprise"]["intro"] = "企业简介" * 100
+        d["scenarios"].append(
+            {
+                "stage": "运营管理",
+                "name": "数智精益管理",
+                "instance": "精益看板",
+                "ai": False,
+                "description": "精益管理看板",
+            }
+        )
+        d["narrative"].update(
+            project_overview="项目概述正文",
+            advancement="先进性正文",
+            demonstration="示范作用正文",
+            mode_items={m: {n: f"{m}第{n}项正文" for n in range(1, items + 1)} for m in modes},
+        )
+
+    return edit
+
+
+def test_a4_advanced_application(gansu_record, gansu, tmp_path):
+    from formgen import app
+
+    from .test_layout_features import _checkboxes
+    from .test_render import cells_in_order, is_subsequence
+
+    path = gansu_record(_advanced())
+    assert findings(path, gansu) == []
+    (doc_path,) = app.fill(load(path), gansu, tmp_path / "a4")
+    assert doc_path.name.startswith("附件4_甘肃省先进级智能工厂申报书")
+    doc = Document(doc_path)
+    texts = cells_in_order(doc)
+    assert is_subsequence(
+        [
+            "（一）企业基本信息",
+            "企业名称",
+            "机构代码",
+            "成立时间",
+            "单位地址",
+            "联系人",
+            "企业负责人",
+            "姓  名",
+            "职务和职称",
+            "近三年主要经济指标",
+            "2022年",
+            "2023年",
+            "2024年",
+            "总资产（万元）",
+            "总负债（万元）",
+            "主营业务收入（万元）",
+            "利润（万元）",
+            "税金（万元）",
+            "企业\n简介",
+            "（二）先进级智能工厂基本信息",
+            "智能制造模式",
+            "CMMM自评估等级",
+            "是否有CMMM等级认证",
+            "项目名称",
+            "项目地址",
+            "起止日期",
+            "项目投资（万元）",
+            "项\n目\n简\n述",
+            "智能工厂包含的智能制造典型场景名称",
+            "典型场景描述",
+        ],
+        texts,
+    )
+    cell = next(c for row in doc.tables[0].rows for c in row.cells if c.text.startswith("离散型智能制造模式"))
+    assert _checkboxes(cell) == [
+        ("离散型智能制造模式", True),
+        ("流程型智能制造模式", False),
+        ("网络协同制造模式", False),
+        ("大规模个性化定制模式", False),
+        ("远程运维服务模式", False),
+    ]
+    paras = [p.text for p in doc.paragraphs]
+    assert is_subsequence(
+        [
+            "二、智能工厂基本情况",
+            "（一）项目概述",
+            "项目概述正文",
+            "三、项目实施现状",
+            "模式一：离散型智能制造",
+            "1.项目系统模型建立与运行情况",
+            "离散型智能制造第1项正文",
+            "7.信息安全保障情况",
+            "离散型智能制造第7项正文",
+            "四、示范作用",
+            "示范作用正文",
+        ],
+        paras,
+    )
+    assert "模式二：流程型智能制造" not in paras  # only the chosen modes
+
+
+def test_a4_missing_mode_item_names_mode_and_item(gansu_record, gansu):
+    found = findings(gansu_record(_advanced(items=6)), gansu, "MD001")
+    assert [f.message for f in found] == ["模式一：离散型智能制造 第7项“信息安全保障情况”未填写"]
+    found = findings(gansu_record(_advanced(items=4, modes=("离散型智能制造", "大规模个性化定制"))), gansu, "MD001")
+    assert len(found) == 3  # 离散型 items 5-7; 大规模个性化定制 has exactly 4
+
+
+def test_a4_unknown_mode_or_item(gansu_record, gansu):
+    def edit(d):
+        _advanced()(d)
+        d["narrative"]["mode_items"]["离散型智能制造"][8] = "多余"
+        d["narrative"]["mode_items"]["流程型"] = {1: "x"}
+
+    msgs = [f.message for f in findings(gansu_record(edit), gansu, "MD002")]
+    assert "离散型智能制造没有第8项（共 7 项）" in msgs and any("“流程型”不是附件5中的智能制造模式" in m for m in msgs)
+
+
+def test_modes_reference_data():
+    from formgen.refdata import modes
+
+    assert [len(m["items"]) for m in modes()] == [7, 7, 6, 4, 5]
+    assert modes()[1]["items"][4]["title"] == "健康安全环境监控情况"
+    assert modes()[4]["heading"] == "模式五：远程运维服务"
