@@ -411,7 +411,7 @@ def test_gansu_files_open_in_libreoffice(sheets, tmp_path, gansu_record, gansu):
         timeout=300,
     )
     pdfs = list((tmp_path / "pdf").glob("*.pdf"))
-    assert len(pdfs) == 5 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+    assert len(pdfs) == 6 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
 
 
 A3_LABELS = [
@@ -495,8 +495,9 @@ def basic_doc(tmp_path, gansu_record, gansu):
     from formgen import app
 
     paths = app.fill(load(gansu_record()), gansu, tmp_path / "f")
-    assert [p.name.split("_")[0] for p in paths] == ["附件3"]  # only the 基础级 申报书 applies
-    return Document(paths[0])
+    # the 基础级 申报书 and, as the example also applies for 优秀场景, 附件2; not 附件4
+    assert [p.name.split("_")[0] for p in paths] == ["附件2", "附件3"]
+    return Document(paths[1])
 
 
 def test_a3_basic_application_table(basic_doc):
@@ -559,6 +560,7 @@ def test_a3_typical_scenario_at_most_300(gansu_record, gansu, n, over):
 def _advanced(items=7, modes=("离散型智能制造",)):
     def edit(d):
         d["factory"]["level"] = "先进级"
+        d["factory"]["excellent_scenario"] = False
         d["factory"]["modes"] = list(modes)
         d["factory"]["summary"] = "项目简述" * 100
         d["factory"]["project_address"] = "兰州市七里河区建西东路318号"
@@ -590,7 +592,7 @@ def test_a4_advanced_application(gansu_record, gansu, tmp_path):
 
     path = gansu_record(_advanced())
     assert findings(path, gansu) == []
-    (doc_path,) = app.fill(load(path), gansu, tmp_path / "a4")
+    doc_path = next(p for p in app.fill(load(path), gansu, tmp_path / "a4") if p.name.startswith("附件4"))
     assert doc_path.name.startswith("附件4_甘肃省先进级智能工厂申报书")
     doc = Document(doc_path)
     texts = cells_in_order(doc)
@@ -680,3 +682,153 @@ def test_modes_reference_data():
     assert [len(m["items"]) for m in modes()] == [7, 7, 6, 4, 5]
     assert modes()[1]["items"][4]["title"] == "健康安全环境监控情况"
     assert modes()[4]["heading"] == "模式五：远程运维服务"
+
+
+@pytest.fixture
+def scenario_doc(tmp_path, gansu_record, gansu):
+    from formgen import app
+
+    paths = app.fill(load(gansu_record()), gansu, tmp_path / "f2")
+    return Document(next(p for p in paths if p.name.startswith("附件2_甘肃省智能制造优秀场景申报书")))
+
+
+A2_LABELS = [
+    "（一）申报主体基本信息",
+    "企业名称",
+    "统一社会信用代码",
+    "成立时间",
+    "企业性质",
+    "企业类型",
+    "所属行业",
+    "行业门类",
+    "行业大类（行业代码大类+名称）",
+    "行业中类（行业中类代码+名称）",
+    "法人代表/负责人",
+    "联系人",
+    "信用等级",
+    "近三年发展情况",
+    "资产总额（万元）",
+    "资产负债率（%）",
+    "主营业务收入（万元）",
+    "利润率（%）",
+    "企业近三年是否发生过重大安全生产事故、重大环境事故",
+    "企业\n简介",
+    "CMMM自评估等级",
+    "（二）申报场景基本信息",
+    "环节名称",
+    "场景名称",
+    "应用建设起止日期",
+    "应用建设投资（万元）",
+    "应用建设系统解决方案供应商名称",
+    "联系人",
+    "联系电话",
+    "整\n体\n建\n设\n成\n效",
+]
+
+
+def test_a2_basic_information(scenario_doc):
+    from .test_layout_features import _checkboxes
+    from .test_render import cells_in_order, is_subsequence
+
+    texts = cells_in_order(scenario_doc)
+    assert is_subsequence(A2_LABELS, texts)
+    paras = [p.text for p in scenario_doc.paragraphs]
+    assert "场景名称　　　　　人机协同作业、设备运行监控、生产进度跟踪" in paras
+    assert is_subsequence(
+        [
+            "二、场景建设方案及情况",
+            "三、下一步提升和推广计划",
+            "（一）提升计划",
+            "（二）推广应用计划",
+            "四、相关附件",
+            "附表1",
+            "场景描述",
+            "附表2",
+            "场景采用的关键装备、软件、工艺、技术情况",
+        ],
+        paras,
+    )
+    table = scenario_doc.tables[0]
+    nature = next(c for row in table.rows for c in row.cells if c.text.startswith("中央企业"))
+    assert _checkboxes(nature) == [("中央企业", False), ("地方国企", False), ("民营企业", True), ("三资企业", False)]
+    accident = next(c for row in table.rows for c in row.cells if c.text.startswith("是（事故名称："))
+    assert _checkboxes(accident) == [("是（事故名称：　　　　）", False), ("否", True)]
+    assert is_subsequence(
+        [
+            "行业门类",
+            "制造业",
+            "行业大类（行业代码大类+名称）",
+            "34-通用设备制造业",
+            "行业中类（行业中类代码+名称）",
+            "341-锅炉及原动设备制造",
+        ],
+        texts,
+    )
+
+
+def test_a2_kpi_grid_has_every_indicator(scenario_doc):
+    from formgen.refdata import kpi_names
+
+    texts = [c.text for row in scenario_doc.tables[0].rows for c in row.cells]
+    for name in kpi_names("gansu"):
+        assert name in texts
+    assert "（其他成效指标）" in texts
+    row = next(r for r in scenario_doc.tables[0].rows if r.cells[1].text == "关键设备数控化率（%）")
+    assert row.cells[-1].text == "78"
+
+
+def test_a2_accident_name_printed(gansu_record, gansu, tmp_path):
+    from formgen import app
+
+    from .test_layout_features import _checkboxes
+
+    def edit(d):
+        d["enterprise"]["accident"] = {"occurred": True, "name": "2023年3月锅炉车间火灾"}
+
+    paths = app.fill(load(gansu_record(edit)), gansu, tmp_path / "acc", draft=True)
+    doc = Document(next(p for p in paths if p.name.startswith("附件2")))
+    cell = next(c for row in doc.tables[0].rows for c in row.cells if c.text.startswith("是（事故名称："))
+    assert _checkboxes(cell) == [("是（事故名称：2023年3月锅炉车间火灾）", True), ("否", False)]
+
+
+def test_a2_schedule_tables(scenario_doc):
+    t1, t2 = scenario_doc.tables[-2], scenario_doc.tables[-1]
+    assert len(t1.columns) == 11
+    assert [c.text for c in t1.rows[0].cells] == [
+        "序号",
+        "环节名称",
+        "场景名称",
+        "应用描述（结合要素条件进行描述，300字以内，可配图）",
+        "解决的痛点问题描述（300字以内）",
+        "采用的技术方案（包括供应商）（300字以内，可以配图）",
+        "保障要素（如人、管理机制、组织标准、培训等，200字以内，选填）",
+        "已实施成效（最好通过量化指标描述，300字以内）",
+        "其他（如对于其他车间、工厂的带动效应等，300字以内，选填）",
+        "经济性和可推广性",
+        "备注",
+    ]
+    assert len(t1.rows) == 1 + 3 and t1.rows[1].cells[2].text == "人机协同作业"
+    assert scenario_doc.sections[-1].orientation == 1  # the schedules print landscape
+    # 附表2: the first instance spans its header rows and its 2 equipment, 1 software, 1 process, 1 technology rows
+    first = t2.cell(0, 0)
+    assert first.text == "具体场景实例名称（与附表1表格对应）\n锅炉筒体机器人焊接单元"
+    assert t2.cell(8, 0)._tc is first._tc and t2.cell(9, 0)._tc is not first._tc
+    assert [t2.cell(1, c).text for c in (1, 2, 3)] == ["高档数控机床与工业机器人", "弧焊机器人", "RH-20 六轴"]
+    assert t2.cell(1, 0)._tc is first._tc
+    assert t2.cell(0, 1).text.startswith("关键装备种类\n（在系统中选择高档数控机床与工业机器人")
+    assert t2.cell(9, 0).text.endswith("焊接与卷板设备联网监控")
+
+
+def test_a2_equipment_kind_from_its_six(gansu_record, gansu):
+    def edit(d):
+        d["scenarios"][0]["equipment"][0]["kind"] = "工业机器人"
+
+    (f,) = findings(gansu_record(edit), gansu, "EN001")
+    assert f.path == "scenarios[0].equipment[0].kind"
+
+
+@pytest.mark.parametrize("field, limit", [("pain_points", 300), ("enablers", 200)])
+def test_a2_schedule_column_limits(gansu_record, gansu, field, limit):
+    ok = findings(gansu_record(lambda d: d["scenarios"][0].update({field: "字" * limit})), gansu, "WC001")
+    over = findings(gansu_record(lambda d: d["scenarios"][0].update({field: "字" * (limit + 1)})), gansu, "WC001")
+    assert ok == [] and [f.path for f in over] == [f"scenarios[0].{field}"]

@@ -116,8 +116,23 @@ def application_type(record) -> str:
     return "优秀应用场景" if record.factory.excellent_scenario else ""
 
 
+def kpi(kpis, name: str):
+    """A KPI value by name, matching with or without the unit and * marks."""
+    from ..refdata import kpi_key
+
+    wanted = kpi_key(name)
+    return next((v for k, v in (kpis or {}).items() if kpi_key(k) == wanted), None)
+
+
 FILTERS = {"fmt": fmt, "ym": ym, "code_name": code_name}
-GLOBALS = {"ym_range": ym_range, "industry_at": industry_at, "fmt": fmt, "boxes": boxes, "instances": instances}
+GLOBALS = {
+    "ym_range": ym_range,
+    "industry_at": industry_at,
+    "fmt": fmt,
+    "boxes": boxes,
+    "instances": instances,
+    "kpi": kpi,
+}
 
 
 def rows_for(layout: dict, records) -> list[dict]:

@@ -78,9 +78,16 @@ def _text_of(spec, state: _State, base) -> str:
     return fmt(get(base, spec["field"])) if spec.get("field") else ""
 
 
-def _options(spec):
+def _options(spec, base=None):
     for opt in spec["options"]:
-        yield (opt, str(opt)) if not isinstance(opt, dict) else (opt["value"], opt.get("label", str(opt["value"])))
+        if not isinstance(opt, dict):
+            yield opt, str(opt)
+            continue
+        label = opt.get("label", str(opt["value"]))
+        if opt.get("fill"):
+            # e.g. "是（事故名称：{}）": the record's text, or room to write by hand
+            label = label.replace("{}", fmt(get(base, opt["fill"])) or "\u3000" * 4)
+        yield opt["value"], label
 
 
 def _checkbox(paragraph, spec: dict, state: _State, base):
@@ -88,7 +95,7 @@ def _checkbox(paragraph, spec: dict, state: _State, base):
     value = get(base, spec["field"])
     chosen = set(value) if isinstance(value, (list, tuple, set)) else {value}
     sep = spec.get("separator", "  ")
-    for i, (val, label) in enumerate(_options(spec)):
+    for i, (val, label) in enumerate(_options(spec, base)):
         if i and sep == "\n":
             paragraph = paragraph._parent.add_paragraph()
         elif i:
@@ -118,30 +125,28 @@ def _fill_cell(cell, spec, state: _State, base, table_font: dict):
 
 
 def _expand_rows(rows, state: _State, base):
-    """Rows with ``repeat`` expanded: (row spec, base object for its fields)."""
+    """Rows with ``repeat`` expanded (repeats may nest): (row spec, base object for its
+    fields, namespace)."""
     for row in rows:
         if isinstance(row, dict) and "repeat" in row:
             rep = row["repeat"]
             items = get(base, rep["each"]) or []
+            saved = state.ns.get("item"), state.ns.get("index")
             for i, item in enumerate(items):
                 state.ns["item"], state.ns["index"] = item, i + 1
-                for r in rep["rows"]:
-                    yield r, item, dict(state.ns)
-            if not items and rep.get("empty_rows"):
-                for _ in range(rep["empty_rows"]):
-                    for r in rep["rows"]:
-                        yield (
-                            {
-                                "cells": [
-                                    c if isinstance(c, str) else {**c, "field": None, "expr": None}
-                                    for c in (r["cells"] if isinstance(r, dict) else r)
-                                ]
-                            },
-                            None,
-                            dict(state.ns),
-                        )
+                yield from _expand_rows(rep["rows"], state, item)
+            state.ns["item"], state.ns["index"] = saved
         else:
             yield row, base, dict(state.ns)
+
+
+def _span(cell, key: str, ns: dict) -> int:
+    """colspan/rowspan of a cell: a number, or ``rowspan_expr`` computed from the data."""
+    if not isinstance(cell, dict):
+        return 1
+    if cell.get(f"{key}_expr"):
+        return max(1, int(compile_expr(cell[f"{key}_expr"])(**ns) or 1))
+    return cell.get(key, 1)
 
 
 def _table(container, spec: dict, state: _State, base):
@@ -156,8 +161,8 @@ def _table(container, spec: dict, state: _State, base):
         for cell in cells:
             while (r, c) in occupied:
                 c += 1
-            cs = cell.get("colspan", 1) if isinstance(cell, dict) else 1
-            rs = cell.get("rowspan", 1) if isinstance(cell, dict) else 1
+            cs = _span(cell, "colspan", ns)
+            rs = _span(cell, "rowspan", ns)
             if c + cs > ncols:
                 raise ValueError(f"表格第{r + 1}行超出 {ncols} 列：{cells}")
             for dr in range(rs):
@@ -233,6 +238,8 @@ def _blocks(doc, blocks, state: _State, base, styles: dict):
                 _blocks(doc, rep["blocks"], state, item, styles)
         elif "mode_items" in block:
             _mode_items(doc, block["mode_items"], state, base, styles)
+        elif "section" in block:
+            ooxml.new_section(doc, block["section"].get("orientation", "portrait"))
         elif block.get("page_break"):
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         else:

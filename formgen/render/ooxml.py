@@ -155,6 +155,23 @@ def new_document(page: dict, font: dict):
     return doc
 
 
+def new_section(doc, orientation: str):
+    """Start a new page in a new section, portrait or landscape (A4), keeping margins."""
+    from docx.enum.section import WD_SECTION
+
+    previous = doc.sections[-1]
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    if orientation == "landscape":
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
+        setattr(section, side, getattr(previous, side))
+    return section
+
+
 def _theme_east_asia(doc, east_asia: str):
     """Point the document defaults' East Asian font at ``east_asia`` instead of the theme."""
     styles = doc.styles.element
