@@ -832,3 +832,28 @@ def test_a2_schedule_column_limits(gansu_record, gansu, field, limit):
     ok = findings(gansu_record(lambda d: d["scenarios"][0].update({field: "字" * limit})), gansu, "WC001")
     over = findings(gansu_record(lambda d: d["scenarios"][0].update({field: "字" * (limit + 1)})), gansu, "WC001")
     assert ok == [] and [f.path for f in over] == [f"scenarios[0].{field}"]
+
+
+def test_bad_example_trips_the_gansu_rules(gansu):
+    found = {f.code for f in findings(ROOT / "data" / "examples" / "gansu-bad.yaml", gansu)}
+    expected = {
+        "LS001",
+        "ID002",
+        "ID003",
+        "SZ001",
+        "RG001",
+        "RG002",
+        "IC002",
+        "WC001",
+        "CS001",
+        "CS002",
+        "CS003",
+        "CS004",
+        "FI002",
+        "PH001",
+        "EL001",
+        "EL003",
+        "EN001",
+        "RQ001",
+    }
+    assert expected <= found, expected - found
