@@ -221,14 +221,17 @@ def test_a6_short_texts_at_most_100(gansu_record, gansu, n, over):
     assert bool(found) == over
 
 
-def test_a13_zhuoyue_sheet(gansu_record, gansu, tmp_path):
-    def edit(d):
-        d["enterprise"]["name"] = "兰州兰石重工有限公司"
-        d["factory"]["level"] = "卓越级"
-        d["factory"]["project_name"] = "兰石重工压力容器卓越级智能工厂"
-        d["factory"]["cmmm"].update(score=3.2, level=3)
-        d["scenarios"][0]["ai"] = True  # 1 of 3 applies AI: at least 20%
+def _zhuoyue(d):
+    d["enterprise"]["name"] = "兰州兰石重工有限公司"
+    d["factory"]["level"] = "卓越级"
+    d["factory"]["excellent_scenario"] = False
+    d["factory"]["project_name"] = "兰石重工压力容器卓越级智能工厂"
+    d["factory"]["cmmm"].update(score=3.2, level=3)
+    d["scenarios"][0]["ai"] = True  # 1 of 3 applies AI: at least 20%
 
+
+def test_a13_zhuoyue_sheet(gansu_record, gansu, tmp_path):
+    edit = _zhuoyue
     out = tmp_path / "z"
     r = CliRunner().invoke(
         main,
@@ -395,6 +398,29 @@ def test_gansu_files_open_in_libreoffice(sheets, tmp_path, gansu_record, gansu):
     if soffice is None:
         pytest.skip("LibreOffice (soffice) 未安装：跳过用办公软件打开文件的检查")
     files = list(sheets.values()) + app.fill(load(gansu_record(name="single.yaml")), gansu, tmp_path / "single")
+    files += [
+        p
+        for p in app.fill(load(gansu_record(_advanced(), name="adv.yaml")), gansu, tmp_path / "adv")
+        if p.name.startswith("附件4")
+    ]
+    zhuoyue = gansu_record(_zhuoyue, name="z.yaml")
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            str(zhuoyue),
+            "--pack",
+            "gansu",
+            "--unit",
+            "甘肃省工业和信息化厅",
+            "--doc",
+            "a13",
+            "--out",
+            str(tmp_path / "z"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    files += sorted((tmp_path / "z").iterdir())
     subprocess.run(
         [
             soffice,
@@ -411,7 +437,7 @@ def test_gansu_files_open_in_libreoffice(sheets, tmp_path, gansu_record, gansu):
         timeout=300,
     )
     pdfs = list((tmp_path / "pdf").glob("*.pdf"))
-    assert len(pdfs) == 6 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+    assert len(pdfs) == 8 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
 
 
 A3_LABELS = [
