@@ -25,6 +25,7 @@ import io
 
 from docx.enum.text import WD_BREAK
 from docx.shared import Cm
+from docx.table import _Cell
 
 from ..rules import get
 from . import ooxml
@@ -172,16 +173,21 @@ def _table(container, spec: dict, state: _State, base):
             c += cs
     table = ooxml.new_table(container, len(rows), widths)
     table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
-    for r, (row, _, _) in enumerate(rows):
+    table_rows = list(table.rows)
+    for row_el, (row, _, _) in zip(table_rows, rows, strict=True):
         if isinstance(row, dict):
             if row.get("height_cm"):
-                ooxml.row_height(table.rows[r], row["height_cm"])
+                ooxml.row_height(row_el, row["height_cm"])
             if row.get("header"):
-                ooxml.repeat_header(table.rows[r])
+                ooxml.repeat_header(row_el)
+    # Take every cell of the still-regular grid once: table.cell(r, c) rebuilds the
+    # whole grid on each call (quadratic on a 60-row form). The merge regions are
+    # disjoint, so each region's corner cells survive the merges made before it.
+    grid = [[_Cell(tc, table) for tc in tr.tc_lst] for tr in table._tbl.tr_lst]
     for r, c, rs, cs, cell, row_base, ns in placed:
-        target = table.cell(r, c)
+        target = grid[r][c]
         if rs > 1 or cs > 1:
-            target = target.merge(table.cell(r + rs - 1, c + cs - 1))
+            target = target.merge(grid[r + rs - 1][c + cs - 1])
         saved, state.ns = state.ns, ns
         _fill_cell(target, cell, state, row_base, table_font)
         state.ns = saved
