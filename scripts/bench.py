@@ -77,11 +77,19 @@ def main() -> None:
         f"附件5 汇总表 xlsx（{args.rows}行）": lambda: xlsx_render.render(a5.layout, rows_ns, header),
         f"附件5 汇总表 docx（{args.rows}行）": lambda: docx_render.render_multi(a5.layout, rows_ns, header),
     }
+    gansu = get_pack("gansu")
+    g = load(ROOT / "data" / "examples" / "gansu-longyuan.yaml")
+    for doc_id in ("a2", "a3"):
+        layout = gansu.document(doc_id).layout
+        cases[f"甘肃{gansu.document(doc_id).title.split(' ')[0]} docx"] = (
+            lambda layout=layout: docx_render.render_single(layout, g.record, g.base_dir)
+        )
     print(f"{'文档':<28}{'formgen ms':>12}{'raw floor ms':>14}{'ratio':>8}")
     for label, fn in cases.items():
         out = fn()
         ms = median_ms(fn, args.repeat)
-        floor = median_ms(lambda out=out: raw_floor(out, name, "上海另一家示例企业有限公司"), args.repeat)
+        old = g.record.enterprise.name if label.startswith("甘肃") else name
+        floor = median_ms(lambda out=out, old=old: raw_floor(out, old, "另一家示例企业有限公司"), args.repeat)
         print(f"{label:<28}{ms:>12.1f}{floor:>14.1f}{ms / floor:>8.2f}")
 
     # The whole command, validation included, for one record.
