@@ -60,7 +60,12 @@ def packs():
         pack = load_pack(folder)
         click.echo(f"{name}\t{pack.title}（场景指引 {pack.edition or '—'} 年版）")
         for d in pack.documents:
-            kind = {"single": "单个企业", "multi": "多个企业（汇总、排序）", "bureau": "推荐单位"}[d.kind]
+            kind = {
+                "single": "单个企业",
+                "multi": "多个企业（汇总、排序）",
+                "bureau": "推荐单位",
+                "checklist": "单个企业（材料清单，formgen checklist）",
+            }[d.kind]
             click.echo(f"  {d.id}\t{d.title}\t{'/'.join(d.formats)}\t{kind}")
 
 
@@ -152,8 +157,14 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
         raise click.UsageError(str(e)) from e
     limit = app.quota_for(pack, unit_kind, quota)
     if limit is None and pack.quota.get("required"):
+        kinds = pack.quota.get("by_unit_kind")
+        if kinds:
+            choices = "、".join(f"{k}（{v}个）" for k, v in kinds.items())
+            raise click.UsageError(
+                f"{pack.title} 的名额按推荐单位类别而定：请加 --unit-kind（{choices}），或 --quota N。"
+            )
         raise click.UsageError(f"{pack.title} 的推荐名额上限须由推荐单位给出：请加 --quota N。")
-    docs = [d for d in pack.documents if not d.single and (doc_id is None or d.id == doc_id)]
+    docs = [d for d in pack.documents if d.kind in ("multi", "bureau") and (doc_id is None or d.id == doc_id)]
     if not docs:
         raise click.UsageError(f"表格包 {pack.name} 没有汇总文档{(' ' + doc_id) if doc_id else ''}。")
 
@@ -248,6 +259,40 @@ def _summary_json(batch, deadlines):
         "problems": [f.as_dict() for f in batch.problems + deadlines],
     }
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+@main.command(help="卓越级申报材料清单：列出每项材料在记录中已有什么、缺什么。")
+@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pack", "pack_name", required=True, help="表格包，如 hebei、national、gansu。")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="同时把清单写成 docx 到此文件夹。"
+)
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def checklist(record, pack_name, out_dir, force):
+    from . import checklist as cl
+
+    pack = _pack(pack_name)
+    loaded = _load_or_exit(record)
+    docs = [d for d in pack.documents if d.kind == "checklist"]
+    if not docs:
+        raise click.UsageError(f"表格包 {pack.name} 没有申报材料清单。")
+    name = loaded.record.enterprise.name or loaded.path.stem
+    complete = True
+    files = []
+    for doc in docs:
+        items = cl.evaluate(doc.layout, loaded.record)
+        complete = complete and all(i.complete for i in items)
+        click.echo(cl.text_report(doc.title, name, items))
+        if out_dir is not None:
+            files.append((app._file_name(doc, "docx", enterprise=name), cl.docx_report(doc.layout, name, items)))
+    if files:
+        try:
+            for p in app.write_files(files, out_dir, force):
+                click.echo(f"已生成：{p}")
+        except OutputError as e:
+            click.echo(str(e), err=True)
+            sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_OK if complete else EXIT_FINDINGS)
 
 
 @main.command(help="按 Word“字数统计”的口径计算字数。")

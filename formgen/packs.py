@@ -28,7 +28,8 @@ class PackError(Exception):
 class Document:
     id: str
     title: str
-    kind: str  # "single" (one enterprise), "multi" (many, ranked) or "bureau" (the recommender's own)
+    kind: str  # "single" (one enterprise), "multi" (many, ranked), "bureau" (the recommender's own)
+    # or "checklist" (a completeness report for one enterprise)
     formats: list[str]
     layout: dict
     filename: str
@@ -154,6 +155,8 @@ def _fields(doc: Document):
     layout = doc.layout
     if doc.single:
         yield from _block_fields(layout.get("blocks"))
+    elif doc.kind == "checklist":
+        return
     elif doc.kind == "multi":
         prefix = f"{layout['each']}[]." if layout.get("each") else ""
         if prefix:
@@ -177,7 +180,7 @@ def load_pack(folder: Path) -> Pack:
     m = _read(folder / "manifest.yaml")
     docs = []
     for d in m.get("documents", []):
-        layout = _read(folder / d["layout"])
+        layout = {**_read(folder / d["layout"]), **(d.get("layout_overrides") or {})}
         docs.append(
             Document(
                 d["id"],

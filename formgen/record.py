@@ -258,6 +258,10 @@ class Narrative(Model):
         description="甘肃附件4 三：所选每个模式下，附件5 每一项的内容；键为模式名和项目序号，如 离散型智能制造: {1: …, 2: …}",
     )
     demonstration: Text | None = F("示范作用", "甘肃附件4 四：对典型行业和区域内开展同类业务的可复制性和示范价值")
+    # 卓越级 申报材料清单 (Hebei 附件3, Gansu 附件12)
+    key_stages: Text | None = F("重点环节建设情况", "卓越级申报材料清单（甘肃附件12）第3项")
+    integration: Text | None = F("系统集成情况", "卓越级申报材料清单第3项")
+    results: Text | None = F("实施成效", "卓越级申报材料清单第4项")
     # Gansu 附件2 智能制造优秀场景申报书, part 三
     improvement_plan: Text | None = F("提升计划", "甘肃附件2 三（一）")
     promotion_plan: Text | None = F("推广应用计划", "甘肃附件2 三（二）")

@@ -81,8 +81,8 @@ def main() -> None:
     g = load(ROOT / "data" / "examples" / "gansu-longyuan.yaml")
     for doc_id in ("a2", "a3"):
         layout = gansu.document(doc_id).layout
-        cases[f"甘肃{gansu.document(doc_id).title.split(' ')[0]} docx"] = (
-            lambda layout=layout: docx_render.render_single(layout, g.record, g.base_dir)
+        cases[f"甘肃{gansu.document(doc_id).title.split(' ')[0]} docx"] = lambda layout=layout: (
+            docx_render.render_single(layout, g.record, g.base_dir)
         )
     print(f"{'文档':<28}{'formgen ms':>12}{'raw floor ms':>14}{'ratio':>8}")
     for label, fn in cases.items():

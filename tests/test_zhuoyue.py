@@ -1,0 +1,285 @@
+"""卓越级 recommendation sheets (national, Hebei) and the 申报材料清单 (issue 4)."""
+
+import copy
+import json
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+from docx import Document
+
+from formgen.app import validate
+from formgen.cli import main
+from formgen.ids import org_check_char
+from formgen.loader import load
+from formgen.packs import get_pack
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "data" / "examples" / "hebei-jizhong.yaml"
+
+
+@pytest.fixture(scope="module")
+def hebei_data():
+    return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def hebei_records(tmp_path, hebei_data):
+    """``n`` distinct valid 卓越级 records, in priority order."""
+    from stdnum.cn import uscc
+
+    def _make(n, edit=None):
+        out = []
+        for i in range(n):
+            d = copy.deepcopy(hebei_data)
+            org = f"6{i:02d}18273"[:8]
+            code = "91130100" + org + org_check_char(org)
+            d["enterprise"]["credit_code"] = code + uscc.calc_check_digit(code)
+            d["enterprise"]["name"] = f"河北示例装备{i + 1}号有限公司"
+            if edit:
+                edit(d, i)
+            p = tmp_path / "records" / f"r{i + 1:02d}.yaml"
+            p.parent.mkdir(exist_ok=True)
+            p.write_text(yaml.safe_dump(d, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            out.append(p)
+        return out
+
+    return _make
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_example_is_valid_for_hebei_and_national():
+    for pack in ("hebei", "national"):
+        found = validate(load(EXAMPLE), get_pack(pack))
+        assert [f.code for f in found if f.is_error] == []
+
+
+@pytest.mark.parametrize(
+    "pack, kind, limit",
+    [
+        ("hebei", "city", 5),
+        ("national", "province", 20),
+        ("national", "plan-listed", 5),
+        ("national", "bingtuan", 5),
+        ("national", "central", 5),
+    ],
+)
+def test_quota_at_limit_and_one_over(hebei_records, tmp_path, pack, kind, limit):
+    paths = hebei_records(limit + 1)
+    ok = run(
+        "summary", *paths[:limit], "--pack", pack, "--unit", "推荐单位", "--unit-kind", kind, "--out", tmp_path / "ok"
+    )
+    assert ok.exit_code == 0, ok.output
+    ws = openpyxl.load_workbook(next((tmp_path / "ok").glob("*.xlsx"))).active
+    assert ws.cell(4 + limit, 1).value == str(limit) and ws.cell(5 + limit, 1).value.startswith("注：")
+    over = run("summary", *paths, "--pack", pack, "--unit", "推荐单位", "--unit-kind", kind, "--out", tmp_path / "over")
+    assert over.exit_code == 1
+    assert f"超过上限 {limit} 家" in over.output and f"第{limit + 1}位 河北示例装备{limit + 1}号有限公司" in over.output
+    assert not (tmp_path / "over").exists()  # nothing written
+
+
+def test_quota_override_and_draft(hebei_records, tmp_path):
+    paths = hebei_records(3)
+    r = run(
+        "summary", *paths, "--pack", "hebei", "--unit", "石家庄市", "--quota", 2, "--out", tmp_path / "d", "--draft"
+    )
+    assert r.exit_code == 1 and "超过上限 2 家" in r.output
+    ws = openpyxl.load_workbook(next((tmp_path / "d").glob("*.xlsx"))).active
+    assert ws.cell(1, 1).value.startswith("草稿")
+
+
+def test_national_needs_the_unit_kind(hebei_records, tmp_path):
+    r = run("summary", *hebei_records(1), "--pack", "national", "--unit", "河北省工业和信息化厅", "--out", tmp_path)
+    assert r.exit_code == 2 and "--unit-kind" in r.output and "province（20个）" in r.output
+
+
+def test_order_file_and_json(hebei_records, tmp_path):
+    paths = hebei_records(3)
+    codes = [load(p).record.enterprise.credit_code for p in paths]
+    order = tmp_path / "order.txt"
+    order.write_text(f"# 优先顺序\n{codes[1]}\n{paths[2].name}\n{codes[0]}\n", encoding="utf-8")
+    r = run(
+        "summary",
+        *paths,
+        "--pack",
+        "hebei",
+        "--unit",
+        "石家庄市",
+        "--order",
+        order,
+        "--out",
+        tmp_path / "o",
+        "--format",
+        "json",
+    )
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert [x["name"] for x in data["ranked"]] == [
+        "河北示例装备2号有限公司",
+        "河北示例装备3号有限公司",
+        "河北示例装备1号有限公司",
+    ]
+    assert data["quota"] == 5
+
+
+def test_unknown_order_entry_is_a_clear_error(hebei_records, tmp_path):
+    order = tmp_path / "order.txt"
+    order.write_text("911301006018273539\n", encoding="utf-8")
+    r = run("summary", *hebei_records(1), "--pack", "hebei", "--unit", "石家庄市", "--order", order, "--out", tmp_path)
+    assert r.exit_code == 2 and "找不到对应记录：911301006018273539" in r.output
+
+
+def test_duplicate_credit_code_names_both_files(hebei_records, tmp_path):
+    def same_code(d, i):
+        d["enterprise"]["credit_code"] = "91130100601827353C"
+
+    a, b = hebei_records(2, same_code)
+    r = run("summary", a, b, "--pack", "hebei", "--unit", "石家庄市", "--out", tmp_path / "x")
+    assert r.exit_code == 1 and "BT001" in r.output and f"{a} 与 {b}" in r.output
+
+
+def test_record_with_errors_listed_and_left_out(hebei_records, tmp_path):
+    def break_second(d, i):
+        if i == 1:
+            d["scenarios"][0]["name"] = "工厂数字化规划设计"  # a 2025 name: not in the 2024 edition
+
+    paths = hebei_records(3, break_second)
+    r = run("summary", *paths, "--pack", "hebei", "--unit", "石家庄市", "--out", tmp_path / "e")
+    assert r.exit_code == 1
+    assert "河北示例装备2号有限公司" in r.output and "有错误，未列入" in r.output and "SC001" in r.output
+    ws = openpyxl.load_workbook(next((tmp_path / "e").glob("*.xlsx"))).active
+    assert [ws.cell(row, 2).value for row in (5, 6)] == ["河北示例装备1号有限公司", "河北示例装备3号有限公司"]
+
+
+def test_sheet_layout_and_instance_lines(tmp_path):
+    r = run("summary", EXAMPLE, "--pack", "hebei", "--unit", "石家庄市工业和信息化局", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(next(tmp_path.glob("*.xlsx"))).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0][0] == "附件4" and rows[1][0] == "卓越级智能工厂项目推荐汇总表"
+    assert rows[2][0] == "推荐单位（盖章）：石家庄市工业和信息化局"
+    assert rows[3] == [
+        "序号",
+        "申报单位名称",
+        "卓越级智能工厂项目名称",
+        "涉及典型场景实例（罗列）",
+        "联系人",
+        "联系方式（手机号）",
+    ]
+    lines = rows[4][3].split("\n")
+    assert lines[0] == "1.工厂建设—工厂数字化设计与交付—泵阀工厂三维数字化设计与交付"
+    assert lines[2] == "3.质量管控—在线智能检测—阀体铸件缺陷机器视觉检测"
+    assert rows[5][0] == "注：1.推荐的卓越级智能工厂项目按优先次序排名；2.推荐数量不能超过通知中规定的上限。"
+    doc = Document(next(tmp_path.glob("*.docx")))
+    assert [c.text for c in doc.tables[0].rows[0].cells] == rows[3]
+    assert doc.tables[0].rows[1].cells[3].text.split("\n") == lines
+
+
+def test_instances_checked_against_the_pack_edition(tmp_path, hebei_data):
+    d = copy.deepcopy(hebei_data)
+    d["scenarios"][0].update(stage="生产作业", name="柔性产线快速换产")  # 2025 name; 2024 has 产线柔性配置
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    hebei = [f for f in validate(load(p), get_pack("hebei")) if f.code == "SC001"]
+    assert len(hebei) == 1 and "2024年版" in hebei[0].message
+    gansu = [f.path for f in validate(load(p), get_pack("gansu")) if f.code.startswith("SC")]
+    assert "scenarios[0].name" not in gansu  # the same name is official in the 2025 edition
+    assert "scenarios[1].name" in gansu  # while 产品数字化研发设计 is a 2024 name only
+    d["scenarios"][0].update(name="产线柔性配置")
+    p.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    assert [f for f in validate(load(p), get_pack("hebei")) if f.code.startswith("SC")] == []
+
+
+def test_deadline_warnings_do_not_fail_validation():
+    r = run("validate", EXAMPLE, "--pack", "hebei")
+    assert r.exit_code == 0 and "DL001" in r.output and "2024-11-22" in r.output
+
+
+def test_checklist_complete(tmp_path):
+    r = run("checklist", EXAMPLE, "--pack", "hebei", "--out", tmp_path)
+    assert r.exit_code == 0
+    assert "[已有] 行业：3441-泵及真空设备制造" in r.output
+    assert "[手工完成] 真实性承诺：纸质申报书加盖申报单位公章" in r.output
+    assert "共 4 项材料，4 项完整，0 项不完整。" in r.output
+    doc = Document(next(tmp_path.glob("附件3_卓越级智能工厂项目申报材料清单_*.docx")))
+    t = doc.tables[0]
+    assert [c.text for c in t.rows[0].cells] == ["序号", "所需材料", "具体内容", "材料要素", "记录中的内容", "状态"]
+    materials = []
+    for row in t.rows[1:]:
+        if row.cells[1].text not in materials:
+            materials.append(row.cells[1].text)
+    assert materials == ["申报单位基本信息", "智能工厂基本情况", "智能工厂场景建设情况", "智能工厂建设成效"]
+    assert t.cell(1, 1)._tc is t.cell(5, 1)._tc  # 申报单位基本信息 spans its five parts
+
+
+def test_checklist_incomplete_names_what_is_missing(tmp_path, hebei_data):
+    d = copy.deepcopy(hebei_data)
+    del d["narrative"]["integration"]
+    d["scenarios"][1]["description"] = ""
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    r = run("checklist", p, "--pack", "hebei")
+    assert r.exit_code == 1
+    assert "3. 智能工厂场景建设情况（不完整）" in r.output
+    assert "[缺] 系统集成情况：缺少 narrative.integration" in r.output
+    assert "[缺] 具体场景建设情况：缺少 scenarios[1].description" in r.output
+    assert "共 4 项材料，3 项完整，1 项不完整。" in r.output
+
+
+def test_gansu_checklist_adds_key_stages(tmp_path, hebei_data):
+    d = copy.deepcopy(hebei_data)
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
+    r = run("checklist", p, "--pack", "gansu")
+    assert "附件12 卓越级智能工厂项目申报材料清单" in r.output
+    assert "[缺] 重点环节建设情况：缺少 narrative.key_stages" in r.output and r.exit_code == 1
+
+
+def test_zhuoyue_files_open_in_libreoffice(tmp_path):
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) 未安装：跳过用办公软件打开文件的检查")
+    for pack, unit_kind in (("hebei", "city"), ("national", "province")):
+        assert (
+            run(
+                "summary",
+                EXAMPLE,
+                "--pack",
+                pack,
+                "--unit",
+                "推荐单位",
+                "--unit-kind",
+                unit_kind,
+                "--out",
+                tmp_path / pack,
+            ).exit_code
+            == 0
+        )
+    assert run("checklist", EXAMPLE, "--pack", "hebei", "--out", tmp_path / "cl").exit_code == 0
+    files = [p for d in ("hebei", "national", "cl") for p in sorted((tmp_path / d).iterdir())]
+    for i, f in enumerate(files):  # same-named xlsx/docx: one output folder each
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(tmp_path / "pdf" / str(i)),
+                str(f),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    pdfs = list((tmp_path / "pdf").rglob("*.pdf"))
+    assert len(pdfs) == 5 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
