@@ -283,3 +283,24 @@ def test_zhuoyue_files_open_in_libreoffice(tmp_path):
         )
     pdfs = list((tmp_path / "pdf").rglob("*.pdf"))
     assert len(pdfs) == 5 and all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+
+
+def test_progress_on_a_large_batch(hebei_records, tmp_path):
+    paths = hebei_records(10)
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            *map(str, paths),
+            "--pack",
+            "national",
+            "--unit",
+            "河北省工业和信息化厅",
+            "--unit-kind",
+            "province",
+            "--out",
+            str(tmp_path / "p"),
+        ],
+    )
+    assert r.exit_code == 0
+    assert "[1/10] 河北示例装备1号有限公司" in r.stderr and "[10/10]" in r.stderr
