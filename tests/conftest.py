@@ -77,3 +77,32 @@ def copy_example(tmp_path, figures_dir):
         return folder / EXAMPLE.name
 
     return _copy
+
+
+def to_pdf(files, outdir) -> list[Path]:
+    """Convert ``files`` with LibreOffice, one output folder each (an .xlsx and a .docx
+    may share a name), or skip the test, saying why, where LibreOffice is missing."""
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) 未安装：跳过用办公软件打开文件的检查")
+    for i, f in enumerate(files):
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation=file://{outdir / 'profile'}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(outdir / str(i)),
+                str(f),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    pdfs = [next((outdir / str(i)).glob("*.pdf")) for i in range(len(files))]  # in the order given
+    assert all(p.read_bytes()[:5] == b"%PDF-" and p.stat().st_size > 1000 for p in pdfs)
+    return pdfs

@@ -4,32 +4,10 @@ and the PDF's text carries the annex's labels. Skips, saying why, without LibreO
 import shutil
 import subprocess
 
-import pytest
-
 from formgen import app
 from formgen.loader import load
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) 未安装：跳过用办公软件打开文件的检查")
-
-
-def _convert(files, outdir):
-    profile = outdir / "profile"
-    subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outdir),
-            *map(str, files),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+from .conftest import to_pdf
 
 
 def _pdf_text(pdf):
@@ -45,17 +23,13 @@ def test_every_shanghai_file_converts_to_pdf(write_record, shanghai, tmp_path):
     doc = next(d for d in shanghai.documents if not d.single)
     batch = app.build_batch([record], shanghai, 5)
     sheets = app.write_multi(doc, batch, "上海市浦东新区科技和经济委员会", out / "multi", False, False)
-    # the xlsx and docx of 附件5 share a name: convert them into separate folders
-    pdf_dir = tmp_path / "pdf"
-    _convert(files + [p for p in sheets if p.suffix == ".docx"], pdf_dir)
-    _convert([p for p in sheets if p.suffix == ".xlsx"], pdf_dir / "xlsx")
-    pdfs = sorted(pdf_dir.rglob("*.pdf"))
-    assert len(pdfs) == 4
-    for pdf in pdfs:
-        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
-    texts = {p.name.split("_")[0] + p.parent.name: _pdf_text(p) for p in pdfs}
+    sources = files + sheets
+    pdfs = to_pdf(sources, tmp_path / "pdf")
+    texts = {src.name.split("_")[0] + src.suffix: _pdf_text(pdf) for src, pdf in zip(sources, pdfs, strict=True)}
+    assert set(texts) == {"附件3.docx", "附件4.docx", "附件5.xlsx", "附件5.docx"}
     if all(t is not None for t in texts.values()):
-        assert "上海市先进级智能工厂申报单位信息表" in texts["附件3pdf"]
-        assert "其他说明事项" in texts["附件3pdf"]
-        assert "第五部分" in texts["附件4pdf"]
-        assert "推荐排名有先后" in texts["附件5xlsx"]
+        assert "上海市先进级智能工厂申报单位信息表" in texts["附件3.docx"]
+        assert "其他说明事项" in texts["附件3.docx"]
+        assert "第五部分" in texts["附件4.docx"]
+        assert "推荐排名有先后" in texts["附件5.xlsx"]
+        assert "推荐排名有先后" in texts["附件5.docx"]
