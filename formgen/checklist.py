@@ -88,10 +88,6 @@ def text_report(title: str, enterprise: str, items: list[Item]) -> str:
 def docx_report(layout: dict, enterprise: str, items: list[Item], draft: bool = False) -> bytes:
     font = {"east_asia": "仿宋_GB2312", "ascii": "Times New Roman", "size": "小四"}
     doc = ooxml.new_document({"margins_cm": [2.54, 2.2, 2.54, 2.2]}, font)
-    body = doc.element.body
-    for p in list(body.iterchildren()):
-        if p.tag.endswith("}p"):
-            body.remove(p)
 
     def para(text, **style):
         p = doc.add_paragraph()

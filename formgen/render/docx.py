@@ -282,10 +282,6 @@ def _finish(doc, draft: bool) -> bytes:
 def render_single(layout: dict, record, base_dir, draft: bool = False) -> bytes:
     font = layout.get("font", {})
     doc = ooxml.new_document(layout.get("page", {}), font)
-    body = doc.element.body
-    for p in list(body.iterchildren()):
-        if p.tag.endswith("}p"):
-            body.remove(p)
     state = _State(record, base_dir, font, namespace(record))
     _blocks(doc, layout.get("blocks"), state, record, layout.get("styles", {}))
     return _finish(doc, draft)
@@ -296,10 +292,6 @@ def render_multi(layout: dict, rows: list[dict], header_ns: dict, draft: bool = 
     record (``rows``: the per-record namespaces), notes after."""
     font = layout.get("font", {"east_asia": "仿宋_GB2312", "size": "小四"})
     doc = ooxml.new_document({**layout.get("page", {}), "orientation": layout.get("orientation", "landscape")}, font)
-    body = doc.element.body
-    for p in list(body.iterchildren()):
-        if p.tag.endswith("}p"):
-            body.remove(p)
     for line in layout.get("heading_lines", []):
         _para(doc, line, font, {"font": "黑体", "size": "三号"})
     _para(doc, layout["title"], font, {"align": "center", "font": "方正小标宋简体", "size": "二号", "after": 6})

@@ -152,6 +152,10 @@ def new_document(page: dict, font: dict):
     else:
         pf.line_spacing = 1.0
     _theme_east_asia(doc, font.get("east_asia", "仿宋_GB2312"))
+    # Start from an empty body (the default template carries an empty paragraph).
+    body = doc.element.body
+    for p in list(body.iterchildren(qn("w:p"))):
+        body.remove(p)
     return doc
 
 
