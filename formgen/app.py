@@ -63,7 +63,7 @@ def fill(loaded: Loaded, pack: Pack, out_dir: Path, draft: bool = False, force: 
     return write_files(render_single(loaded, pack, draft), out_dir, force)
 
 
-@dataclass
+@dataclass(eq=False)  # entries are compared by identity
 class Entry:
     """One record in a ranked batch."""
 
@@ -99,37 +99,33 @@ class Batch:
         return any(f.is_error for f in self.problems)
 
 
-def order_records(paths: list[Path], order_file: Path | None) -> list[Path]:
-    """Apply ``--order``: one credit code or record file per line, first = highest priority."""
+def _apply_order(entries: list[Entry], order_file: Path | None) -> list[Entry]:
+    """Apply ``--order``: one credit code or record file per line, first = highest
+    priority; records the file does not name follow in the order given."""
     if order_file is None:
-        return paths
+        return entries
     keys = [
         ln.strip()
         for ln in order_file.read_text(encoding="utf-8-sig").splitlines()
         if ln.strip() and not ln.lstrip().startswith("#")
     ]
-    by_key: dict[str, Path] = {}
-    for p in paths:
-        by_key[str(p)] = p
-        by_key[p.name] = p
-        try:
-            code = load(p).record.enterprise.credit_code
-            if code:
-                by_key[compact(code)] = p
-        except LoadError:
-            pass
-    ordered: list[Path] = []
+    by_key: dict[str, Entry] = {}
+    for e in entries:
+        by_key[str(e.source)] = e
+        by_key[e.source.name] = e
+        if e.credit_code:
+            by_key[e.credit_code] = e
+    ordered: list[Entry] = []
     unknown = []
     for k in keys:
-        p = by_key.get(k) or by_key.get(compact(k))
-        if p is None:
+        e = by_key.get(k) or by_key.get(compact(k))
+        if e is None:
             unknown.append(k)
-        elif p not in ordered:
-            ordered.append(p)
+        elif e not in ordered:
+            ordered.append(e)
     if unknown:
         raise ValueError("排序文件中以下条目找不到对应记录：" + "、".join(unknown))
-    rest = [p for p in paths if p not in ordered]
-    return ordered + rest
+    return ordered + [e for e in entries if e not in ordered]
 
 
 def quota_for(pack: Pack, unit_kind: str | None, override: int | None) -> int | None:
@@ -147,22 +143,25 @@ def build_batch(
     quota: int | None,
     draft: bool = False,
     progress=None,
-    today: dt.date | None = None,
+    order_file: Path | None = None,
 ) -> Batch:
+    """Load and validate every record once, put them in the bureau's order, then apply
+    duplicates and the quota. The round's deadlines are reported once by the caller."""
     entries: list[Entry] = []
     for i, p in enumerate(paths):
         entry = Entry(p)
         try:
             entry.loaded = load(p)
-            entry.findings = [f for f in validate(entry.loaded, pack, None, today) if f.code != "DL001"]
+            entry.findings = run(Context(entry.loaded, pack)).findings
         except LoadError as e:
             entry.findings = e.findings
         entries.append(entry)
         if progress:
             progress(i + 1, len(paths), entry)
+    entries = _apply_order(entries, order_file)
     problems: list[Finding] = []
     seen: dict[str, Entry] = {}
-    dup_out: set[int] = set()
+    duplicates: list[Entry] = []
     for e in entries:
         code = e.credit_code
         if not code:
@@ -179,10 +178,10 @@ def build_batch(
                     str(e.source),
                 )
             )
-            dup_out.add(id(e))
+            duplicates.append(e)
         else:
             seen[code] = e
-    candidates = [e for e in entries if e.loaded is not None and id(e) not in dup_out and (e.ok or draft)]
+    candidates = [e for e in entries if e.loaded is not None and e not in duplicates and (e.ok or draft)]
     outside: list[Entry] = []
     if quota is not None and len(candidates) > quota:
         outside = candidates[quota:]

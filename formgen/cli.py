@@ -151,10 +151,6 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
     if not unit:
         raise click.UsageError("须用 --unit 或 --recommender 给出推荐单位。")
     paths = _expand_records(records)
-    try:
-        paths = app.order_records(paths, order_file)
-    except (ValueError, OSError) as e:
-        raise click.UsageError(str(e)) from e
     limit = app.quota_for(pack, unit_kind, quota)
     if limit is None and pack.quota.get("required"):
         kinds = pack.quota.get("by_unit_kind")
@@ -172,12 +168,15 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
         if fmt == "text" and n >= 10:
             click.echo(f"[{i}/{n}] {entry.name}", err=True)
 
-    batch = app.build_batch(paths, pack, limit, draft, progress)
+    try:
+        batch = app.build_batch(paths, pack, limit, draft, progress, order_file)
+    except (ValueError, OSError) as e:  # an --order file naming no record, or unreadable
+        raise click.UsageError(str(e)) from e
     deadlines = app.deadline_findings(pack, datetime.date.today())
     if fmt == "json":
         _summary_json(batch, deadlines)
     else:
-        _summary_text(batch, deadlines, draft)
+        _summary_text(batch, deadlines)
     refused = batch.blocked or any(not e.ok for e in batch.entries)
     if batch.blocked and not draft:
         click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
@@ -212,14 +211,13 @@ def _expand_records(items) -> list[Path]:
     return out
 
 
-def _summary_text(batch, deadlines, draft):
+def _summary_text(batch, deadlines):
     for f in deadlines:
         click.echo(f.text())
     click.echo(f"推荐顺序（名额上限 {batch.quota if batch.quota is not None else '未规定'}）：")
-    ranked = {id(e) for e in batch.ranked}
     for i, e in enumerate(batch.entries, 1):
         errors = [f for f in e.findings if f.is_error]
-        if id(e) in ranked:
+        if e in batch.ranked:
             state = "列入"
         elif e in batch.outside:
             state = "超出名额"
@@ -229,17 +227,15 @@ def _summary_text(batch, deadlines, draft):
             state = "未列入"
         click.echo(f"  {i}. {e.name}（{e.source}）：{state}")
     for e in batch.entries:
-        shown = [f for f in e.findings]
-        if shown:
+        if e.findings:
             click.echo(f"— {e.name}：")
-            for f in shown:
+            for f in e.findings:
                 click.echo(f"  {f.text()}")
     for f in batch.problems:
         click.echo(f.text())
 
 
 def _summary_json(batch, deadlines):
-    ranked = {id(e) for e in batch.ranked}
     payload = {
         "quota": batch.quota,
         "ranked": [
@@ -250,7 +246,7 @@ def _summary_json(batch, deadlines):
             {
                 "name": e.name,
                 "source": str(e.source),
-                "listed": id(e) in ranked,
+                "listed": e in batch.ranked,
                 "outside_quota": e in batch.outside,
                 "findings": [f.as_dict() for f in e.findings],
             }
