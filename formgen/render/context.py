@@ -14,6 +14,7 @@ from decimal import Decimal
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..refdata import industry_chain
+from ..rules import get
 from ..rules.cmmm import ZH as LEVEL_ZH
 
 PLAIN = SandboxedEnvironment(autoescape=False)
@@ -133,6 +134,16 @@ GLOBALS = {
     "instances": instances,
     "kpi": kpi,
 }
+
+
+def column_value(col: dict, ns: dict):
+    """The raw value of a multi-record column for one row: its ``expr``, or its
+    ``field`` read from the row's item (``each`` layouts) or record."""
+    if col.get("expr"):
+        return compile_expr(col["expr"])(**ns)
+    if col.get("field"):
+        return get(ns["item"] if ns.get("item") is not None else ns["record"], col["field"])
+    return None
 
 
 def rows_for(layout: dict, records) -> list[dict]:

@@ -29,7 +29,7 @@ from docx.table import _Cell
 
 from ..rules import get
 from . import ooxml
-from .context import compile_expr, fmt, namespace
+from .context import column_value, compile_expr, fmt, namespace
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
 
@@ -215,6 +215,13 @@ def _figures(doc, spec: dict, state: _State):
         )
 
 
+def _body(doc, value, state: _State, style: dict, keep_empty: bool):
+    """Body text from the record: one paragraph per non-empty line."""
+    lines = [x.strip() for x in str(value or "").split("\n") if x.strip()]
+    for line in lines or ([""] if keep_empty else []):
+        _para(doc, line, state.font, style)
+
+
 def _blocks(doc, blocks, state: _State, base, styles: dict):
     for block in blocks or []:
         if "p" in block:
@@ -229,10 +236,7 @@ def _blocks(doc, blocks, state: _State, base, styles: dict):
             _para(doc, block["heading"], state.font, style)
         elif "text" in block:
             t = block["text"]
-            value = get(base, t["field"]) or ""
-            style = {**styles.get("body", {}), **t.get("style", {})}
-            for line in [x for x in str(value).split("\n") if x.strip()] or ([""] if not t.get("skip_empty") else []):
-                _para(doc, line.strip(), state.font, style)
+            _body(doc, get(base, t["field"]), state, {**styles.get("body", {}), **t.get("style", {})}, True)
         elif "figures" in block:
             _figures(doc, block["figures"], state)
         elif "table" in block:
@@ -266,14 +270,12 @@ def _mode_items(doc, spec: dict, state: _State, base, styles: dict):
         answers = texts.get(mode["mode"], {})
         for item in mode["items"]:
             _para(doc, f"{item['no']}.{item['title']}", state.font, styles.get("heading3", styles.get("heading2", {})))
-            for line in [x for x in str(answers.get(item["no"]) or "").split("\n") if x.strip()]:
-                _para(doc, line.strip(), state.font, styles.get("body", {}))
+            _body(doc, answers.get(item["no"]), state, styles.get("body", {}), False)
 
 
 def _finish(doc, draft: bool) -> bytes:
     if draft:
         ooxml.mark_draft(doc, DRAFT_TEXT)
-    # Drop python-docx's default empty first paragraph if it is still empty.
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -312,17 +314,12 @@ def render_multi(layout: dict, rows: list[dict], header_ns: dict, draft: bool = 
         _fill_cell(cell, {"text": col["header"], "align": "center", "bold": True}, state, None, font)
     for row, ns in zip(table_rows[1:], rows, strict=True):
         for cell, col in zip(row.cells, columns, strict=True):
-            _fill_cell(cell, {"text": cell_text(col, ns), "align": col.get("align", "center")}, state, None, font)
+            _fill_cell(
+                cell, {"text": fmt(column_value(col, ns)), "align": col.get("align", "center")}, state, None, font
+            )
     for line in layout.get("notes", []):
         _para(doc, line, font, {"before": 6})
     return _finish(doc, draft)
 
 
-def cell_text(col: dict, ns: dict) -> str:
-    if col.get("expr"):
-        return fmt(compile_expr(col["expr"])(**ns))
-    base = ns["item"] if ns.get("item") is not None else ns["record"]
-    return fmt(get(base, col["field"])) if col.get("field") else ""
-
-
-__all__ = ["render_single", "render_multi", "cell_text"]
+__all__ = ["render_single", "render_multi"]

@@ -18,8 +18,7 @@ from decimal import Decimal
 
 import xlsxwriter
 
-from ..rules import get
-from .context import compile_expr, fmt
+from .context import column_value, compile_expr, fmt
 
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -27,14 +26,6 @@ FORMULA_START = ("=", "+", "-", "@")
 def _header_levels(columns):
     levels = [c["header"] if isinstance(c["header"], list) else [c["header"]] for c in columns]
     return levels, max(len(x) for x in levels)
-
-
-def _raw(col, ns):
-    if col.get("expr"):
-        return compile_expr(col["expr"])(**ns)
-    if col.get("field"):
-        return get(ns["item"] if ns.get("item") is not None else ns["record"], col["field"])
-    return None
 
 
 def _display_width(text: str) -> int:
@@ -137,7 +128,7 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False)
     for ns in rows:
         shown = []
         for i, col in enumerate(columns):
-            value = _raw(col, ns)
+            value = column_value(col, ns)
             align = col.get("align", "center")
             if col.get("type") == "number" and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
                 ws.write_number(r, i, float(value), cell_format(align, False, True))
