@@ -16,6 +16,15 @@ from formgen.packs import get_pack
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "examples" / "shanghai-chengchuan.yaml"
 BAD = ROOT / "data" / "examples" / "shanghai-bad.yaml"
+# 卓越级智能工厂项目推荐汇总表 (002 附件4), shared by national, Hebei and Gansu 附件13
+ZHUOYUE_HEADERS = [
+    "序号",
+    "申报单位名称",
+    "卓越级智能工厂项目名称",
+    "涉及典型场景实例（罗列）",
+    "联系人",
+    "联系方式（手机号）",
+]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from formgen.cli import main
 from formgen.loader import load
 from formgen.packs import get_pack
 
-from .conftest import ROOT
+from .conftest import ROOT, ZHUOYUE_HEADERS
 
 EXAMPLE = ROOT / "data" / "examples" / "gansu-longyuan.yaml"
 
@@ -232,14 +232,7 @@ def test_a13_zhuoyue_sheet(gansu_record, gansu, tmp_path):
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     # the national template (002) that 附件13 reuses; the Gansu print only breaks two
     # headers across lines
-    assert rows[3] == [
-        "序号",
-        "申报单位名称",
-        "卓越级智能工厂项目名称",
-        "涉及典型场景实例（罗列）",
-        "联系人",
-        "联系方式（手机号）",
-    ]
+    assert rows[3] == ZHUOYUE_HEADERS
     assert rows[0][0] == "附件13" and len(rows) == 5  # no notes under the Gansu table
     assert rows[4][3].split("\n") == [
         "1.生产作业—人机协同作业—锅炉筒体机器人焊接单元",

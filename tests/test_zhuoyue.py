@@ -15,7 +15,7 @@ from formgen.ids import org_check_char
 from formgen.loader import load
 from formgen.packs import get_pack
 
-from .conftest import ROOT
+from .conftest import ROOT, ZHUOYUE_HEADERS
 
 EXAMPLE = ROOT / "data" / "examples" / "hebei-jizhong.yaml"
 
@@ -163,14 +163,7 @@ def test_sheet_layout_and_instance_lines(tmp_path):
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0][0] == "附件4" and rows[1][0] == "卓越级智能工厂项目推荐汇总表"
     assert rows[2][0] == "推荐单位（盖章）：石家庄市工业和信息化局"
-    assert rows[3] == [
-        "序号",
-        "申报单位名称",
-        "卓越级智能工厂项目名称",
-        "涉及典型场景实例（罗列）",
-        "联系人",
-        "联系方式（手机号）",
-    ]
+    assert rows[3] == ZHUOYUE_HEADERS
     lines = rows[4][3].split("\n")
     assert lines[0] == "1.工厂建设—工厂数字化设计与交付—泵阀工厂三维数字化设计与交付"
     assert lines[2] == "3.质量管控—在线智能检测—阀体铸件缺陷机器视觉检测"
