@@ -59,9 +59,7 @@ def evaluate(layout: dict, record) -> list[Item]:
                 for path, value in pairs:
                     if value in (None, "", [], {}):
                         part.missing.append(path)
-                    elif isinstance(value, list):
-                        part.found.append(f"{len(value)} 项")
-                    elif isinstance(value, dict):
+                    elif isinstance(value, (list, dict)):
                         part.found.append(f"{len(value)} 项")
                     elif need.get("format") == "industry":
                         part.found.append(code_name(value))
@@ -121,11 +119,9 @@ def docx_report(layout: dict, enterprise: str, items: list[Item], draft: bool = 
             )
             cells[5].text = part.state
             r += 1
-        top = table.cell(first, 0)
         for col, text in ((0, str(item.no)), (1, item.material), (2, item.content)):
             merged = table.cell(first, col).merge(table.cell(r - 1, col)) if r - 1 > first else table.cell(first, col)
             merged.text = text
-        del top
     for note in layout.get("notes", []):
         para(note, after=2)
     done = sum(1 for i in items if i.complete)
