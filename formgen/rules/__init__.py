@@ -10,6 +10,7 @@ so a new pack turns rules on with data, not code.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -90,7 +91,9 @@ class Report:
         return [f for f in self.findings if not f.is_error]
 
 
+@functools.cache
 def _load_modules():
+    """Import every rule module once, so each registers its rules."""
     for mod in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{mod.name}")
 
