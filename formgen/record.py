@@ -86,9 +86,16 @@ class YearFinancials(Model):
     tax: Amount | None = F("税金（万元）")
 
 
+AccidentSeverity = Literal["一般", "较大", "重大", "特别重大"]
+
+
 class Accident(Model):
     occurred: bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否")
     name: Text | None = F("事故名称", "发生过事故时必填")
+    severity: AccidentSeverity | None = F(
+        "事故等级",
+        "一般、较大、重大、特别重大 四选一（按事故认定）；要素条件要求近三年无较大及以上安全、环保等事故",
+    )
 
 
 class Enterprise(Model):
@@ -203,7 +210,10 @@ class Factory(Model):
     )
     production_mode: Literal["离散型", "流程型"] | None = F("生产模式", "甘肃附件6")
     remarks: Text | None = F("其他说明事项", "上海附件3 末行，选填")
-    excellent_scenario: bool | None = F("申报智能制造优秀场景", "甘肃附件2/附件6：true=申报优秀应用场景")
+    excellent_scenarios: list[Text] = L(
+        "申报优秀场景",
+        "甘肃附件2：申报为智能制造优秀场景的场景名称（每个生成一份附件2，含该场景的全部实例）",
+    )
     summary_short: Text | None = F("申报项目简介（100字以内）", "甘肃附件6")
     network: Text | None = F("网络系统及子系统建设及使用情况", "甘肃附件6")
     cnc_robots: Text | None = F("数控设备及机器人数量及使用情况", "甘肃附件6")
@@ -358,6 +368,7 @@ class Record(Model):
     """One enterprise's application: the single source every form is filled from."""
 
     schema_version: Literal[1] = Field(1, title="记录格式版本")
+    pack: Text | None = F("表格包", "按哪个省份（表格包）的规则检查和生成，如 shanghai、gansu；命令行 --pack 优先")
     enterprise: Enterprise = Field(default_factory=Enterprise, title="企业基本信息")
     people: People = Field(default_factory=People, title="人员")
     factory: Factory = Field(default_factory=Factory, title="智能工厂")

@@ -192,7 +192,7 @@ def test_a6_sheet_with_checkbox_options(sheets):
     row = rows[4]
     assert row[1] == "甘肃陇原精工机械有限公司\n燃气锅炉智能制造产线改造项目"
     assert row[3] == "兰州市七里河区"
-    assert row[4] == "□先进级智能工厂\n☑基础级智能工厂\n□优秀应用场景"
+    assert row[4] == "□先进级智能工厂\n☑基础级智能工厂\n☑优秀应用场景"  # a set: 基础级 and 优秀场景
     assert row[5] == "☑离散型\n□流程型"
     assert row[14] == 36800 and row[15] == "二级" and row[16] == "否"
 
@@ -200,7 +200,7 @@ def test_a6_sheet_with_checkbox_options(sheets):
 def test_a6_cmmm_certification_empty_for_scenario_entries(gansu_record, gansu, tmp_path):
     def edit(d):
         d["factory"]["level"] = None
-        d["factory"]["excellent_scenario"] = True
+        d["factory"]["excellent_scenarios"] = ["人机协同作业"]
 
     out = tmp_path / "s"
     summary(gansu_record(edit), "a6", out)
@@ -218,7 +218,7 @@ def test_a6_short_texts_at_most_100(gansu_record, gansu, n, over):
 def _zhuoyue(d):
     d["enterprise"]["name"] = "兰州兰石重工有限公司"
     d["factory"]["level"] = "卓越级"
-    d["factory"]["excellent_scenario"] = False
+    d["factory"]["excellent_scenarios"] = []
     d["factory"]["project_name"] = "兰石重工压力容器卓越级智能工厂"
     d["factory"]["cmmm"].update(score=3.2, level=3)
     d["scenarios"][0]["ai"] = True  # 1 of 3 applies AI: at least 20%
@@ -525,7 +525,7 @@ def test_a3_typical_scenario_at_most_300(gansu_record, gansu, n, over):
 def _advanced(items=7, modes=("离散型智能制造",)):
     def edit(d):
         d["factory"]["level"] = "先进级"
-        d["factory"]["excellent_scenario"] = False
+        d["factory"]["excellent_scenarios"] = []
         d["factory"]["modes"] = list(modes)
         d["factory"]["summary"] = "项目简述" * 100
         d["factory"]["project_address"] = "兰州市七里河区建西东路318号"

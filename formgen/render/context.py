@@ -110,11 +110,15 @@ def instances(scenarios, numbered: bool = True) -> str:
     return "\n".join(f"{i}.{line}" if numbered else line for i, line in enumerate(lines, 1))
 
 
-def application_type(record) -> str:
-    """甘肃附件6 申报类型 from the record."""
+def application_type(record) -> list[str]:
+    """甘肃附件6 申报类型, a set: the level applied for (先进级/基础级) and 优秀应用场景
+    when the record applies for any 优秀场景."""
+    types = []
     if record.factory.level in ("先进级", "基础级"):
-        return f"{record.factory.level}智能工厂"
-    return "优秀应用场景" if record.factory.excellent_scenario else ""
+        types.append(f"{record.factory.level}智能工厂")
+    if record.factory.excellent_scenarios:
+        types.append("优秀应用场景")
+    return types
 
 
 def kpi(kpis, name: str):

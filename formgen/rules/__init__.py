@@ -10,6 +10,7 @@ so a new pack turns rules on with data, not code.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import importlib
 import pkgutil
@@ -56,6 +57,7 @@ class Context:
     loaded: Loaded
     pack: object = None  # formgen.packs.Pack, or None for pack-independent checks
     documents: list | None = None  # the pack documents whose required fields count
+    today: dt.date = field(default_factory=dt.date.today)  # for rules about dates in the past/future
 
     @property
     def record(self) -> Record:
@@ -157,10 +159,24 @@ def get(obj, path: str):
 
 
 def applies(record, when: dict | None) -> bool:
-    """Whether a ``when`` condition from a manifest holds: every ``path: value`` pair
-    matches (a list means any of its values)."""
+    """Whether a ``when`` condition from a manifest holds. Every ``path: wanted`` pair
+    must match: a value, a list (any of its values), or an operator mapping
+    (``{not: V | [V...]}``, ``{filled: true|false}`` for a non-empty value or list).
+    ``any: [COND...]`` holds when one of its conditions holds."""
     for path, wanted in (when or {}).items():
+        if path == "any":
+            if not any(applies(record, c) for c in wanted):
+                return False
+            continue
         value = get(record, path)
+        if isinstance(wanted, dict):
+            if "not" in wanted:
+                banned = wanted["not"] if isinstance(wanted["not"], list) else [wanted["not"]]
+                if value in banned:
+                    return False
+            if "filled" in wanted and bool(value not in (None, "", [], {})) != bool(wanted["filled"]):
+                return False
+            continue
         options = wanted if isinstance(wanted, list) else [wanted]
         if value not in options:
             return False
