@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .types import Amount, Percent, Text, YearMonth
+from .types import Amount, Count, Int, Percent, Text, YearMonth
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]
 Size = Literal["大型", "中型", "小型", "微型"]
@@ -76,7 +76,7 @@ class Industry(Model):
 
 
 class YearFinancials(Model):
-    year: int | None = F("年度", "如 2024；近三年须连续")
+    year: Int | None = F("年度", "如 2024；近三年须连续")
     total_assets: Amount | None = F("资产总额（万元）")
     total_liabilities: Amount | None = F("总负债（万元）")
     debt_ratio: Percent | None = F("资产负债率（%）", "须等于 总负债/资产总额")
@@ -105,7 +105,7 @@ class Enterprise(Model):
     founded: dt.date | None = F("成立时间", "YYYY-MM-DD")
     nature: Nature | None = F("企业性质", "中央企业、地方国企、民营企业、三资企业 四选一")
     size: Size | None = F("企业类型", "大型、中型、小型、微型；须与从业人数和营业收入相符")
-    employees: int | None = F("从业人员（人）", "用于核对企业类型")
+    employees: Count | None = F("从业人员（人）", "用于核对企业类型")
     revenue: Amount | None = F("营业收入（万元）", "上年度，用于核对企业类型")
     group: Text | None = F("所属集团", "上海附件3 第5项（如有）")
     address: Text | None = F("详细地址", "企业注册或经营地址")
@@ -130,10 +130,10 @@ class People(Model):
 
 class CMMM(Model):
     score: Percent | None = F("智能制造能力成熟度评估分数", "GB/T 39116-2020 自评估得分，0-5")
-    level: int | None = F(
+    level: Int | None = F(
         "成熟度等级（自评估）", "1-5级，须与分数相符：0.8-1.8一级…4.8-5五级；上海只受理L3-L5", ge=1, le=5
     )
-    certified_level: int | None = F("CMMM等级认证", "已取得认证的等级，1-5；无认证不填", ge=1, le=5)
+    certified_level: Int | None = F("CMMM等级认证", "已取得认证的等级，1-5；无认证不填", ge=1, le=5)
     report: Text | None = F("自评估报告文件", "上海申报书第五部分：L3级及以上自评估报告（不计入字数）")
     submitted: dt.date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
 
@@ -163,12 +163,12 @@ class LineFacts(Model):
     end: YearMonth | None = F("建设完成时间", "YYYY-MM")
     products: Text | None = F("生产产品及产量")
     output: Amount | None = F("上年度产出（万元）")
-    equipment_total: int | None = F("全部设备台套（产线）数")
-    robots: int | None = F("其中工业机器人数量")
+    equipment_total: Count | None = F("全部设备台套（产线）数")
+    robots: Count | None = F("其中工业机器人数量")
     overview: Text | None = F("总体描述", "不超过500字")
-    automated: int | None = F("自动化、智能化设备台套（产线）数")
+    automated: Count | None = F("自动化、智能化设备台套（产线）数")
     automated_share: Percent | None = F("自动化、智能化设备占全部设备比重（%）", "须与台套数相符")
-    networked: int | None = F("自动化、智能化设备联网数")
+    networked: Count | None = F("自动化、智能化设备联网数")
     networked_share: Percent | None = F("自动化、智能化设备联网数占比（%）", "须与联网数相符")
     prompts: LinePrompts = Field(default_factory=LinePrompts, title="请简要说明")
 
@@ -183,8 +183,8 @@ class Benefits(Model):
     profit_after: Amount | None = F("建设完成后的企业年利润（万元）")
     tax_before: Amount | None = F("建设完成前的企业年税金（万元）")
     tax_after: Amount | None = F("建设完成后的企业年税金（万元）")
-    staff_before: int | None = F("建设完成前产线/车间人数")
-    staff_after: int | None = F("建设完成后产线/车间人数")
+    staff_before: Count | None = F("建设完成前产线/车间人数")
+    staff_after: Count | None = F("建设完成后产线/车间人数")
     output_per_person_before: Amount | None = F("建设完成前每人每天产出水平（元/人/天）")
     output_per_person_after: Amount | None = F("建设完成后每人每天产出水平（元/人/天）")
     pass_rate_before: Percent | None = F("建设完成前产品合格率（%）")
@@ -327,7 +327,7 @@ class Scenario(Model):
 class Figure(Model):
     file: Text | None = F("图片文件", "相对记录文件的路径；上海：不低于5M、像素不低于800万")
     caption: Text | None = F("说明文字", "图题，生成时自动编号“图1 …”")
-    part: int | None = F("所属部分", "插入申报书第几部分（1-4），默认第二部分", ge=1, le=4)
+    part: Int | None = F("所属部分", "插入申报书第几部分（1-4），默认第二部分", ge=1, le=4)
 
 
 class Attachment(Model):

@@ -54,7 +54,16 @@ def _year_month(value):
     return value
 
 
+def _whole(value):
+    """A whole number: YAML's true/false are not numbers (pydantic would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("应为整数，不是 true/false")
+    return value
+
+
 Text = Annotated[str, BeforeValidator(_text)]
+Int = Annotated[int, BeforeValidator(_whole)]
+Count = Annotated[int, BeforeValidator(_whole), Field(ge=0)]  # people, machines: never negative
 Amount = Annotated[Decimal, BeforeValidator(_amount), Field(json_schema_extra={"unit": "万元"})]
 Percent = Annotated[Decimal, BeforeValidator(_amount), Field(json_schema_extra={"unit": "%"})]
 YearMonth = Annotated[
