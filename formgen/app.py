@@ -21,9 +21,10 @@ from .rules import Context, applies, run
 def validate(
     loaded: Loaded, pack: Pack | None, documents: list[Document] | None = None, today: dt.date | None = None
 ) -> list[Finding]:
-    findings = run(Context(loaded, pack, documents)).findings
+    today = today or dt.date.today()
+    findings = run(Context(loaded, pack, documents, today)).findings
     if pack is not None:
-        findings += deadline_findings(pack, today or dt.date.today(), str(loaded.path))
+        findings += deadline_findings(pack, today, str(loaded.path))
     return findings
 
 
@@ -48,14 +49,24 @@ def _file_name(doc: Document, fmt_: str, **values) -> str:
 
 
 def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
+    """Every single-record document that applies to the record; a ``split`` document
+    once per chosen item (Gansu 附件2: one 申报书 per 优秀场景)."""
     out = []
     name = loaded.record.enterprise.name or loaded.path.stem
     for doc in pack.documents_for(loaded.record, single=True):
         for fmt_ in doc.formats:
             if fmt_ != "docx":
                 raise ValueError(f"{doc.title}: 单份文档暂只支持 docx")
-            data = docx_render.render_single(doc.layout, loaded.record, loaded.base_dir, draft)
-            out.append((_file_name(doc, fmt_, enterprise=name), data))
+            if doc.split:
+                views = [(doc.split_view(loaded.record, key), key) for key in doc.split_keys(loaded.record)]
+            else:
+                views = [(loaded.record, "")]
+            for record, key in views:
+                data = docx_render.render_single(doc.layout, record, loaded.base_dir, draft)
+                values = {"enterprise": name}
+                if doc.split:
+                    values[doc.split.get("name", "item")] = key
+                out.append((_file_name(doc, fmt_, **values), data))
     return out
 
 

@@ -34,11 +34,12 @@ def _probe(path: str, mtime: float, size: int) -> ImageInfo:
     return ImageInfo(w, h, size, fmt)
 
 
-def probe(path: Path) -> ImageInfo:
-    try:
-        st = path.stat()
-    except OSError:
-        return ImageInfo(problem="文件不存在")
-    if not path.is_file():
-        return ImageInfo(problem="不是文件")
+def probe(base_dir: Path, name: str) -> ImageInfo:
+    """Facts about the image file ``name`` of a record in ``base_dir``."""
+    from .record import record_file
+
+    path, problem = record_file(base_dir, name)
+    if path is None:
+        return ImageInfo(problem=problem)
+    st = path.stat()
     return _probe(str(path), st.st_mtime, st.st_size)

@@ -34,13 +34,70 @@ class Document:
     layout: dict
     filename: str
     when: dict | None = None  # the records this document applies to (see rules.applies)
+    # One document per item of a list: {by: PATH of the chosen keys, list: LIST PATH,
+    # key: FIELD of each item, name: placeholder in the file name}. Gansu 附件2 is one
+    # 申报书 per 优秀场景: by factory.excellent_scenarios, list scenarios, key name.
+    split: dict | None = None
 
     @property
     def single(self) -> bool:
         return self.kind == "single"
 
+    @property
+    def short_title(self) -> str:
+        return self.title.split(" ")[0]
 
-@dataclass
+    def fields(self):
+        """(path pattern, label, optional) of every field the layout uses."""
+        return _fields(self)
+
+    def split_keys(self, record) -> list[str]:
+        """The keys this document is written once for (``split``), in the order given."""
+        from .rules import get
+
+        if not self.split:
+            return []
+        keys = []
+        for key in get(record, self.split["by"]) or []:
+            if key not in keys:
+                keys.append(key)
+        return keys
+
+    def split_view(self, record, key):
+        """The record as one split copy of this document sees it: the list holds only
+        the items whose key field equals ``key``."""
+        items = [x for x in _get_list(record, self.split["list"]) if getattr(x, self.split["key"], None) == key]
+        return _with_list(record, self.split["list"], items)
+
+    def covers(self, record, path: str) -> bool:
+        """Whether a concrete path of ``record`` is printed on this document: for a split
+        document, list items are printed only when their key is one of the chosen."""
+        if not self.split:
+            return True
+        lst = self.split["list"]
+        m = re.match(re.escape(lst) + r"\[(\d+)\]", path)
+        if not m:
+            return True
+        items = _get_list(record, lst)
+        i = int(m.group(1))
+        return i < len(items) and getattr(items[i], self.split["key"], None) in self.split_keys(record)
+
+
+def _get_list(record, path: str) -> list:
+    from .rules import get
+
+    return list(get(record, path) or [])
+
+
+def _with_list(obj, path: str, items: list):
+    """A copy of ``obj`` whose list at dotted ``path`` is ``items`` (nothing else copied deeply)."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return obj.model_copy(update={head: items})
+    return obj.model_copy(update={head: _with_list(getattr(obj, head), rest, items)})
+
+
+@dataclass(eq=False)
 class Pack:
     name: str
     title: str
@@ -52,27 +109,27 @@ class Pack:
     quota: dict = field(default_factory=dict)
     deadlines: list[dict] = field(default_factory=list)
 
-    @functools.cached_property
-    def labels(self) -> dict[str, str]:
+    quota_soft: bool = False  # "原则上不超过": the bureau may go over, with a warning
+
+    def labels_for(self, documents: list[Document]) -> dict[str, str]:
+        """Field path pattern -> the label the first of ``documents`` gives it: one label
+        per field in every message about a record (the documents that apply to it)."""
+        return self._labels(tuple(d.id for d in documents))
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 (packs live for the whole process)
+    def _labels(self, ids: tuple[str, ...]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for doc in self.documents:
-            for path, label, _ in _fields(doc):
-                out.setdefault(path, label)
+        by_id = {d.id: d for d in self.documents}
+        for doc_id in ids:
+            for path, label, _ in _fields(by_id[doc_id]):
+                if label:
+                    out.setdefault(path, label)
         return out
 
-    def required_fields(self, documents: list[Document] | None = None) -> list[tuple[str, str, list[str]]]:
-        """(path pattern, label, short titles of the documents needing it) for
-        ``documents`` (all of the pack's by default)."""
-        found: dict[str, tuple[str, list[str]]] = {}
-        for doc in documents if documents is not None else self.documents:
-            for path, label, optional in _fields(doc):
-                if optional:
-                    continue
-                entry = found.setdefault(path, (label, []))
-                short = doc.title.split(" ")[0]
-                if short not in entry[1]:
-                    entry[1].append(short)
-        return [(p, lab, docs) for p, (lab, docs) in found.items()]
+    @functools.cached_property
+    def labels(self) -> dict[str, str]:
+        """Labels from every document of the pack (for records no document applies to)."""
+        return self.labels_for(self.documents)
 
     def documents_for(self, record, single: bool | None = None) -> list[Document]:
         """The documents that apply to ``record`` (all kinds, or only single/multi)."""
@@ -96,9 +153,13 @@ class Pack:
         return out
 
 
+_FOOTNOTE_MARKS = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]")
+
+
 def _label_text(text: str) -> str:
-    """The label part of an annex cell: '成熟度等级\n（自评估）' -> '成熟度等级（自评估）'."""
-    return re.sub(r"\s+", "", text)
+    """The label part of an annex cell: '成熟度等级\n（自评估）' -> '成熟度等级（自评估）';
+    footnote marks (所属行业¹) are not part of the label."""
+    return _FOOTNOTE_MARKS.sub("", re.sub(r"\s+", "", text))
 
 
 def _cell_fields(cell, last_label: str, prefix: str = ""):
@@ -126,6 +187,10 @@ def _block_fields(blocks, prefix: str = ""):
             if not rep.get("optional"):
                 yield prefix + rep["each"], rep.get("label", rep["each"]), False
             yield from _block_fields(rep.get("blocks"), inner)
+        elif "p" in block and isinstance(block["p"], dict) and block["p"].get("fields"):
+            p = block["p"]
+            for name in p["fields"]:
+                yield prefix + name, p.get("label", ""), bool(p.get("optional"))
         elif "text" in block and isinstance(block["text"], dict):
             t = block["text"]
             yield prefix + t["field"], t.get("label", ""), bool(t.get("optional"))
@@ -190,6 +255,7 @@ def load_pack(folder: Path) -> Pack:
                 layout,
                 d.get("filename", d["id"]),
                 d.get("when"),
+                d.get("split"),
             )
         )
     deadlines = [
@@ -206,6 +272,7 @@ def load_pack(folder: Path) -> Pack:
         m.get("checks", {}) or {},
         m.get("quota", {}) or {},
         deadlines,
+        bool((m.get("quota") or {}).get("soft")),
     )
 
 

@@ -11,6 +11,8 @@ forms use it and what limits apply: ``formgen init`` writes both as YAML comment
 from __future__ import annotations
 
 import datetime as dt
+import stat
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +34,35 @@ EquipmentKind = Literal[
 ]
 SoftwareKind = Literal["研发设计类", "生产制造类", "经营管理类", "控制执行类", "行业专用类", "新型软件"]
 Attribute = Literal["省属", "中央在甘", "其他"]
+
+
+def record_file(base_dir: Path, name: str, allow_outside: bool = False) -> tuple[Path | None, str]:
+    """A file the record names (a figure, a report), relative to the record's folder.
+
+    Returns (resolved path, "") or (None, the problem in Chinese). The file must be a
+    non-empty regular file inside ``base_dir`` (symlinks resolved first), unless
+    ``allow_outside``: a record from someone else must not pull arbitrary files of this
+    machine into a document.
+    """
+    name = (name or "").strip()
+    if not name:
+        return None, "未填写文件名"
+    root = Path(base_dir).resolve()
+    try:
+        path = (root / name).resolve()
+    except (OSError, RuntimeError) as e:  # a symlink loop
+        return None, f"路径无法解析（{e.__class__.__name__}）"
+    if not allow_outside and not path.is_relative_to(root):
+        return None, "文件须位于记录所在的文件夹内（含子文件夹）；如确需引用别处的文件，请复制过来"
+    try:
+        st = path.stat()
+    except OSError:
+        return None, "文件不存在"
+    if not stat.S_ISREG(st.st_mode):
+        return None, "不是普通文件"
+    if st.st_size == 0:
+        return None, "文件为空"
+    return path, ""
 
 
 def F(title: str, description: str = "", **kw):

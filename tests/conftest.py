@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from formgen.packs import get_pack
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "examples" / "shanghai-chengchuan.yaml"
 BAD = ROOT / "data" / "examples" / "shanghai-bad.yaml"
+REPORT = ROOT / "data" / "examples" / "澄川精密_CMMM自评估报告_L3.pdf"  # 附件4 第五部分
 # 卓越级智能工厂项目推荐汇总表 (002 附件4), shared by national, Hebei and Gansu 附件13
 ZHUOYUE_HEADERS = [
     "序号",
@@ -36,6 +38,19 @@ def figures_dir(tmp_path_factory) -> Path:
     return d
 
 
+def link_figures(source: Path, target: Path) -> None:
+    """Put the figures inside the record's folder, as hard links (cheap): a figure must
+    resolve inside the record's folder, so a symlink to elsewhere would be refused."""
+    if target.exists():
+        return
+    target.mkdir(parents=True)
+    for f in source.iterdir():
+        try:
+            os.link(f, target / f.name)
+        except OSError:
+            shutil.copy(f, target / f.name)
+
+
 @pytest.fixture(scope="session")
 def example_data() -> dict:
     return yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
@@ -51,8 +66,9 @@ def write_record(tmp_path, figures_dir, example_data):
             edit(data)
         folder = tmp_path / "rec"
         folder.mkdir(exist_ok=True)
-        if not (folder / "figures").exists():
-            (folder / "figures").symlink_to(figures_dir, target_is_directory=True)
+        link_figures(figures_dir, folder / "figures")
+        if not (folder / REPORT.name).exists():
+            shutil.copy(REPORT, folder / REPORT.name)
         path = folder / name
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         return path
@@ -81,8 +97,8 @@ def copy_example(tmp_path, figures_dir):
         folder = tmp_path / "ex"
         folder.mkdir(exist_ok=True)
         shutil.copy(EXAMPLE, folder / EXAMPLE.name)
-        if not (folder / "figures").exists():
-            (folder / "figures").symlink_to(figures_dir, target_is_directory=True)
+        shutil.copy(REPORT, folder / REPORT.name)
+        link_figures(figures_dir, folder / "figures")
         return folder / EXAMPLE.name
 
     return _copy

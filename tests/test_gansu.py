@@ -698,7 +698,7 @@ def test_a2_basic_information(scenario_doc):
     texts = cells_in_order(scenario_doc)
     assert is_subsequence(A2_LABELS, texts)
     paras = [p.text for p in scenario_doc.paragraphs]
-    assert "场景名称　　　　　人机协同作业、设备运行监控、生产进度跟踪" in paras
+    assert "场景名称　　　　　人机协同作业" in paras  # one 优秀场景 per 申报书
     assert is_subsequence(
         [
             "二、场景建设方案及情况",
@@ -772,16 +772,61 @@ def test_a2_schedule_tables(scenario_doc):
         "经济性和可推广性",
         "备注",
     ]
-    assert len(t1.rows) == 1 + 3 and t1.rows[1].cells[2].text == "人机协同作业"
+    # only the instances of this 申报书's 优秀场景 (人机协同作业: one instance in the example)
+    assert len(t1.rows) == 1 + 1 and t1.rows[1].cells[2].text == "人机协同作业"
     assert scenario_doc.sections[-1].orientation == 1  # the schedules print landscape
     # 附表2: the first instance spans its header rows and its 2 equipment, 1 software, 1 process, 1 technology rows
     first = t2.cell(0, 0)
     assert first.text == "具体场景实例名称（与附表1表格对应）\n锅炉筒体机器人焊接单元"
-    assert t2.cell(8, 0)._tc is first._tc and t2.cell(9, 0)._tc is not first._tc
+    assert t2.cell(8, 0)._tc is first._tc and len(t2.rows) == 9
     assert [t2.cell(1, c).text for c in (1, 2, 3)] == ["高档数控机床与工业机器人", "弧焊机器人", "RH-20 六轴"]
     assert t2.cell(1, 0)._tc is first._tc
     assert t2.cell(0, 1).text.startswith("关键装备种类\n（在系统中选择高档数控机床与工业机器人")
-    assert t2.cell(9, 0).text.endswith("焊接与卷板设备联网监控")
+    assert "焊接与卷板设备联网监控" not in [c.text for row in t2.rows for c in row.cells]
+
+
+def _two_excellent(d):
+    """Two 优秀场景; 人机协同作业 with a second instance."""
+    second = copy.deepcopy(d["scenarios"][0])
+    second.update(instance="管板机器人装配工位", start="2022-11", end="2024-09", investment=140.5,
+                  suppliers=["兰州智联工业技术有限公司", "甘肃长风自动化有限公司"])
+    d["scenarios"].append(second)
+    d["factory"]["excellent_scenarios"] = ["人机协同作业", "设备运行监控"]
+
+
+def test_a2_one_application_per_excellent_scenario(gansu_record, gansu, tmp_path):
+    from formgen import app
+
+    paths = app.fill(load(gansu_record(_two_excellent)), gansu, tmp_path / "two")
+    a2 = sorted(p.name for p in paths if p.name.startswith("附件2"))
+    assert a2 == [
+        "附件2_甘肃省智能制造优秀场景申报书_甘肃陇原精工机械有限公司_人机协同作业.docx",
+        "附件2_甘肃省智能制造优秀场景申报书_甘肃陇原精工机械有限公司_设备运行监控.docx",
+    ]
+    doc = Document(next(p for p in paths if p.name.endswith("人机协同作业.docx")))
+    rows = {r.cells[0].text: r.cells[-1].text for r in doc.tables[0].rows}
+    assert rows["环节名称"] == "生产作业" and rows["场景名称"] == "人机协同作业"
+    assert rows["应用建设起止日期"] == "2022年11月-2024年9月"  # earliest start to latest end of its instances
+    assert rows["应用建设投资（万元）"] == "1000.5"  # 860 + 140.5
+    assert rows["应用建设系统解决方案供应商名称"].startswith("兰州智联工业技术有限公司、甘肃长风自动化有限公司")
+    t1 = doc.tables[-2]
+    assert [r.cells[3].text for r in t1.rows[1:]] != [] and len(t1.rows) == 1 + 2  # both instances, nothing else
+    other = Document(next(p for p in paths if p.name.endswith("设备运行监控.docx")))
+    assert len(other.tables[-2].rows) == 1 + 1 and other.tables[-2].rows[1].cells[2].text == "设备运行监控"
+
+
+def test_a2_excellent_scenario_must_name_a_scenario(gansu_record, gansu):
+    (f,) = findings(gansu_record(lambda d: d["factory"].update(excellent_scenarios=["智能仓储"])), gansu, "SC003")
+    assert f.path == "factory.excellent_scenarios[0]" and "人机协同作业" in f.message
+
+
+def test_a2_fields_required_only_for_chosen_scenarios(gansu_record, gansu):
+    def edit(d):
+        d["scenarios"][2]["economics"] = None  # 生产进度跟踪 is not applied for as 优秀场景
+
+    assert [f.path for f in findings(gansu_record(edit), gansu, "RQ001")] == []
+    d_edit = lambda d: d["scenarios"][0].update(economics=None)  # noqa: E731
+    assert [f.path for f in findings(gansu_record(d_edit), gansu, "RQ001")] == ["scenarios[0].economics"]
 
 
 def test_a2_equipment_kind_from_its_six(gansu_record, gansu):
@@ -822,3 +867,75 @@ def test_bad_example_trips_the_gansu_rules(gansu):
         "RQ001",
     }
     assert expected <= found, expected - found
+
+
+def _batch_rows(paths, out, doc):
+    """Run summary over several records; the data rows of one sheet (after its header)."""
+    r = CliRunner().invoke(
+        main,
+        ["summary", *map(str, paths), "--pack", "gansu", "--unit", "兰州市工业和信息化局", "--doc", doc, "--out", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    ws = openpyxl.load_workbook(next(out.glob("*.xlsx"))).active
+    return [[c.value for c in row] for row in ws.iter_rows() if str(row[0].value or "").isdigit()]
+
+
+def _advanced_no_project(d):
+    _advanced()(d)
+    d["projects"] = []
+    d["enterprise"]["name"] = "甘肃先进示范有限公司"
+    d["enterprise"]["org_code"] = None  # taken from the credit code
+
+
+def test_projects_required_only_where_listed(gansu_record, gansu):
+    """附件7 lists a 基础级 applicant's projects: a 先进级 or 优秀场景-only applicant
+    with no project is not an error."""
+    assert [f.path for f in findings(gansu_record(_advanced_no_project), gansu, "RQ001")] == []
+    basic = findings(gansu_record(lambda d: d.update(projects=[])), gansu, "RQ001")
+    assert [f.path for f in basic] == ["projects"] and "附件7" in basic[0].message
+
+
+def test_eco_benefit_is_optional(gansu_record, gansu):
+    assert findings(gansu_record(lambda d: d["projects"][0].update(eco_benefit=None)), gansu, "RQ001") == []
+
+
+def _code(body: str) -> str:
+    from stdnum.cn import uscc
+
+    return body + uscc.calc_check_digit(body)
+
+
+def test_a7_lists_only_basic_level_projects(gansu_record, gansu_data, tmp_path):
+    basic = gansu_record()
+
+    def advanced_with_project(d):
+        _advanced_no_project(d)
+        d["enterprise"]["credit_code"] = _code("91620100MA71XAMP2")
+        d["projects"] = copy.deepcopy(gansu_data["projects"])
+
+    rows = _batch_rows([basic, gansu_record(advanced_with_project, name="adv.yaml")], tmp_path / "a7", "a7")
+    assert [r[1] for r in rows] == ["甘肃陇原精工机械有限公司"]
+
+
+def test_a6_and_a1_keep_applicants_without_projects_and_drop_zhuoyue(gansu_record, tmp_path):
+    def advanced(d):
+        _advanced_no_project(d)
+        d["enterprise"]["credit_code"] = _code("91620100MA71XAMP2")
+
+    def zhuoyue(d):
+        _zhuoyue(d)
+        d["enterprise"]["org_code"] = None
+        d["enterprise"]["credit_code"] = _code("91620100MA71XAMQ0")
+
+    paths = [gansu_record(), gansu_record(advanced, name="adv.yaml"), gansu_record(zhuoyue, name="zy.yaml")]
+    a6 = _batch_rows(paths, tmp_path / "a6", "a6")
+    assert [r[1].split("\n")[0] for r in a6] == ["甘肃陇原精工机械有限公司", "甘肃先进示范有限公司"]
+    assert a6[1][4] == "☑先进级智能工厂\n□基础级智能工厂\n□优秀应用场景"
+    a1 = _batch_rows(paths, tmp_path / "a1", "a1")
+    assert [r[1] for r in a1] == ["甘肃陇原精工机械有限公司", "甘肃先进示范有限公司", "兰州兰石重工有限公司"]
+
+
+def test_labels_one_per_field_without_footnote_marks(gansu):
+    labels = gansu.labels_for(gansu.documents)
+    assert labels["enterprise.industry.sector"] == "所属行业"  # 附件1 prints 所属行业¹
+    assert labels["enterprise.nature"] == "企业性质"

@@ -121,6 +121,34 @@ def application_type(record) -> list[str]:
     return types
 
 
+def earliest(items, field: str):
+    """The earliest non-empty ``field`` of ``items`` (year-months sort as text)."""
+    values = [getattr(x, field) for x in items or [] if getattr(x, field, None)]
+    return min(values) if values else None
+
+
+def latest_of(items, field: str):
+    values = [getattr(x, field) for x in items or [] if getattr(x, field, None)]
+    return max(values) if values else None
+
+
+def total(items, field: str):
+    """The sum of ``field`` over ``items``; None when no item has it."""
+    values = [getattr(x, field) for x in items or [] if getattr(x, field, None) is not None]
+    return sum(values, Decimal(0)) if values else None
+
+
+def union(items, field: str) -> list:
+    """The distinct values of ``field`` over ``items`` (lists flattened), first seen first."""
+    out: list = []
+    for x in items or []:
+        value = getattr(x, field, None)
+        for v in value if isinstance(value, list) else [value]:
+            if v not in (None, "") and v not in out:
+                out.append(v)
+    return out
+
+
 def kpi(kpis, name: str):
     """A KPI value by name, matching with or without the unit and * marks."""
     from ..refdata import kpi_key
@@ -137,6 +165,10 @@ GLOBALS = {
     "boxes": boxes,
     "instances": instances,
     "kpi": kpi,
+    "earliest": earliest,
+    "latest_of": latest_of,
+    "total": total,
+    "union": union,
 }
 
 

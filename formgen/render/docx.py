@@ -27,6 +27,7 @@ from docx.enum.text import WD_BREAK
 from docx.shared import Cm
 from docx.table import _Cell
 
+from ..record import record_file
 from ..rules import get
 from . import ooxml
 from .context import column_value, compile_expr, fmt, namespace
@@ -204,8 +205,8 @@ def _figures(doc, spec: dict, state: _State):
             continue
         state.figure_no += 1
         p = _para(doc, "", state.font, {"align": "center", "line_single": True})
-        path = state.base_dir / fig.file if fig.file else None
-        if path is not None and path.is_file():
+        path, _ = record_file(state.base_dir, fig.file) if fig.file else (None, "")
+        if path is not None:
             p.add_run().add_picture(str(path), width=width)
         _para(
             doc,

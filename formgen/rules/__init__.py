@@ -75,6 +75,13 @@ class Context:
             return default
         return value
 
+    def applicable_documents(self) -> list:
+        """The documents whose fields count for this record: those given, else every
+        document of the pack that applies to it (all of them when none applies)."""
+        if self.documents is not None:
+            return self.documents
+        return self.pack.documents_for(self.record) or self.pack.documents
+
     @property
     def edition(self) -> int | None:
         return getattr(self.pack, "edition", None)
@@ -116,7 +123,7 @@ def parse_path(path: str) -> tuple:
 def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
     """Run every registered rule (or those in ``only``) and collect all findings."""
     _load_modules()
-    labels = getattr(ctx.pack, "labels", {}) if ctx.pack is not None else {}
+    labels = ctx.pack.labels_for(ctx.applicable_documents()) if ctx.pack is not None else {}
     report = Report()
     for code in sorted(REGISTRY):
         if only is not None and code not in only:

@@ -28,7 +28,7 @@ def readable(ctx):
     for i, f in figs:
         if not f.file:
             continue
-        info = probe(ctx.loaded.base_dir / f.file)
+        info = probe(ctx.loaded.base_dir, f.file)
         if info.problem:
             yield Hit(f"figures[{i}].file", f"{f.file}：{info.problem}")
 
@@ -38,7 +38,7 @@ def _readable(ctx):
     cfg, figs = _figures(ctx)
     for i, f in figs:
         if f.file:
-            info = probe(ctx.loaded.base_dir / f.file)
+            info = probe(ctx.loaded.base_dir, f.file)
             if not info.problem:
                 yield i, f, info, cfg
 
@@ -47,11 +47,12 @@ def _readable(ctx):
 def pixels(ctx):
     for i, f, info, cfg in _readable(ctx):
         need = cfg.get("min_megapixels")
-        if need and info.width * info.height < need * 1_000_000:
-            mp = info.width * info.height / 1_000_000
+        pixels, floor = info.width * info.height, int(need * 1_000_000) if need else 0
+        if need and pixels < floor:
+            # exact figures: a rounded "8.0 百万像素" next to a limit of 8 would be no help
             yield Hit(
                 f"figures[{i}].file",
-                f"{f.file} 为 {info.width}×{info.height}（{mp:.1f} 百万像素），不低于 {need} 百万像素",
+                f"{f.file} 为 {info.width}×{info.height} = {pixels:,} 像素 < {floor:,}（不低于 {need} 百万像素）",
             )
 
 
@@ -59,8 +60,12 @@ def pixels(ctx):
 def file_size(ctx):
     for i, f, info, cfg in _readable(ctx):
         need = cfg.get("min_mb")
-        if need and info.bytes < need * 1024 * 1024:
-            yield Hit(f"figures[{i}].file", f"{f.file} 为 {info.bytes / 1048576:.2f} MB，不低于 {need} MB")
+        floor = int(need * 1024 * 1024) if need else 0
+        if need and info.bytes < floor:
+            yield Hit(
+                f"figures[{i}].file",
+                f"{f.file} 为 {info.bytes:,} 字节 < {floor:,} 字节（不低于 {need} MB，1 MB = 1,048,576 字节）",
+            )
 
 
 @rule("FG005", ERROR, "配图缺少说明文字")

@@ -1,6 +1,6 @@
 """Fields a pack's documents need: every field its layouts use unless marked optional."""
 
-from . import ERROR, Hit, expand, rule
+from . import ERROR, Hit, expand, get, rule
 
 
 def _empty(value) -> bool:
@@ -11,14 +11,40 @@ def _empty(value) -> bool:
 
 @rule("RQ001", ERROR, "必填项未填写")
 def required(ctx):
+    """Each empty field once, naming every document that needs it. A document written
+    once per chosen item (``split``) needs the fields of the chosen items only."""
     if ctx.pack is None:
         return
-    seen = set()
-    for pattern, label, documents in ctx.pack.required_fields(
-        ctx.documents if ctx.documents is not None else ctx.pack.documents_for(ctx.record)
-    ):
-        for path, value in expand(ctx.record, pattern):
-            if path in seen or not _empty(value):
+    documents = ctx.documents if ctx.documents is not None else ctx.pack.documents_for(ctx.record)
+    missing: dict[str, list[str]] = {}
+    for doc in documents:
+        for pattern, _label, optional in doc.fields():
+            if optional:
                 continue
-            seen.add(path)
-            yield Hit(path, f"必填（{'、'.join(documents)}）", label)
+            for path, value in expand(ctx.record, pattern):
+                if _empty(value) and doc.covers(ctx.record, path):
+                    needing = missing.setdefault(path, [])
+                    if doc.short_title not in needing:
+                        needing.append(doc.short_title)
+    for path, needing in missing.items():
+        yield Hit(path, f"必填（{'、'.join(needing)}）")
+
+
+@rule("SC003", ERROR, "申报的优秀场景在场景列表中找不到")
+def split_keys_exist(ctx):
+    """A document written once per chosen item (Gansu 附件2 per 优秀场景) needs at least
+    one item with that key: a 优秀场景 name with no scenario of that name prints nothing."""
+    if ctx.pack is None:
+        return
+    for doc in ctx.pack.documents_for(ctx.record, single=True):
+        if not doc.split:
+            continue
+        items = get(ctx.record, doc.split["list"]) or []
+        present = [getattr(x, doc.split["key"], None) for x in items]
+        for i, key in enumerate(get(ctx.record, doc.split["by"]) or []):
+            if key not in present:
+                known = "、".join(dict.fromkeys(p for p in present if p)) or "（无）"
+                yield Hit(
+                    f"{doc.split['by']}[{i}]",
+                    f"“{key}”不是记录中任何场景的场景名称，{doc.short_title}无从填写；记录中的场景有：{known}",
+                )

@@ -1,0 +1,22 @@
+"""Files a pack asks to be attached (``checks.files``: ``[{path, what}]``): the record
+names them relative to its folder, and each must be there and readable."""
+
+from ..record import record_file
+from . import ERROR, Hit, expand, rule
+
+
+@rule("AT001", ERROR, "附件文件缺失或无法读取")
+def attached(ctx):
+    for entry in ctx.check("files", []) or []:
+        for path, value in expand(ctx.record, entry["path"]):
+            if not value:
+                continue  # an empty field is RQ001's finding
+            found, problem = record_file(ctx.loaded.base_dir, value)
+            if found is None:
+                yield Hit(path, f"{entry.get('what', '附件')}“{value}”：{problem}")
+                continue
+            try:
+                with open(found, "rb") as f:
+                    f.read(1)
+            except OSError as e:
+                yield Hit(path, f"{entry.get('what', '附件')}“{value}”无法读取：{e.strerror}")
