@@ -23,9 +23,30 @@ def validate(
 ) -> list[Finding]:
     today = today or dt.date.today()
     findings = run(Context(loaded, pack, documents, today)).findings
-    if pack is not None:
+    if pack is None:
+        findings.insert(0, no_pack_finding(str(loaded.path)))
+    else:
         findings += deadline_findings(pack, today, str(loaded.path))
     return findings
+
+
+# What only a pack can check (the rule families whose settings come from a manifest).
+PACK_CHECKS = "必填项、字数、工厂名称、取值范围（行业、区县）、场景名称与环节、配图与附件、规模以上、近三年年度、注册地、截止日期"
+
+
+def no_pack_finding(source: str = "") -> Finding:
+    """Said instead of 检查通过 when a record was checked without knowing its pack."""
+    from .packs import available
+
+    return Finding(
+        "PK001",
+        ERROR,
+        "pack",
+        "表格包",
+        f"未指定表格包，只做了与省份无关的检查（代码校验位、电话、日期先后、财务勾稽等）；未检查：{PACK_CHECKS}。"
+        f"请在记录中写 pack: 包名，或加 --pack（可用：{'、'.join(available())}）",
+        source,
+    )
 
 
 def deadline_findings(pack: Pack, today: dt.date, source: str = "") -> list[Finding]:
@@ -155,15 +176,19 @@ def build_batch(
     draft: bool = False,
     progress=None,
     order_file: Path | None = None,
+    over_quota_ok: bool = False,
 ) -> Batch:
     """Load and validate every record once, put them in the bureau's order, then apply
-    duplicates and the quota. The round's deadlines are reported once by the caller."""
+    duplicates and the quota. The round's deadlines are reported once by the caller.
+    ``over_quota_ok`` (a quota the pack states as "原则上"): going over is a warning and
+    every candidate is listed."""
+    today = dt.date.today()
     entries: list[Entry] = []
     for i, p in enumerate(paths):
         entry = Entry(p)
         try:
             entry.loaded = load(p)
-            entry.findings = run(Context(entry.loaded, pack)).findings
+            entry.findings = run(Context(entry.loaded, pack, today=today)).findings
         except LoadError as e:
             entry.findings = e.findings
         entries.append(entry)
@@ -195,14 +220,30 @@ def build_batch(
     candidates = [e for e in entries if e.loaded is not None and e not in duplicates and (e.ok or draft)]
     outside: list[Entry] = []
     if quota is not None and len(candidates) > quota:
-        outside = candidates[quota:]
-        names = "、".join(f"第{quota + i + 1}位 {e.name}" for i, e in enumerate(outside))
-        problems.append(
-            Finding(
-                "QT001", ERROR, "", "推荐数量", f"推荐 {len(candidates)} 家，超过上限 {quota} 家；超出的是：{names}"
+        over = candidates[quota:]
+        names = "、".join(f"第{quota + i + 1}位 {e.name}" for i, e in enumerate(over))
+        if over_quota_ok:
+            problems.append(
+                Finding(
+                    "QT001",
+                    WARNING,
+                    "",
+                    "推荐数量",
+                    f"推荐 {len(candidates)} 家，超过“原则上不超过 {quota} 家”（按 --allow-over-quota 全部列入）；超出的是：{names}",
+                )
             )
-        )
-    ranked = candidates if draft else candidates[: quota if quota is not None else None]
+        else:
+            outside = over
+            problems.append(
+                Finding(
+                    "QT001",
+                    ERROR,
+                    "",
+                    "推荐数量",
+                    f"推荐 {len(candidates)} 家，超过上限 {quota} 家；超出的是：{names}",
+                )
+            )
+    ranked = candidates if (draft or over_quota_ok) else candidates[: quota if quota is not None else None]
     return Batch(entries, ranked, outside, problems, quota)
 
 

@@ -40,6 +40,17 @@ def _pack(name: str | None):
         raise click.UsageError(str(e)) from e
 
 
+def _record_pack(pack_name: str | None, loaded, required: bool = True):
+    """The pack to use: ``--pack``, else the record's own ``pack:``. None only when
+    neither names one and ``required`` is false."""
+    name = pack_name or loaded.record.pack
+    if name is None and required:
+        raise click.UsageError(
+            f"请用 --pack 指定表格包，或在记录中写 pack: 包名（可用：{'、'.join(available())}）。"
+        )
+    return _pack(name)
+
+
 def _load_or_exit(path, fmt="text"):
     try:
         return load(path)
@@ -71,19 +82,19 @@ def packs():
 
 @main.command(help="检查一份记录，列出全部问题。退出码：0 无错误，1 有错误，2 文件无法读取。")
 @click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--pack", "pack_name", help="按此表格包的规则检查（如 shanghai）。")
+@click.option("--pack", "pack_name", help="按此表格包的规则检查（如 shanghai）；默认取记录中的 pack。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
 def validate(record, pack_name, fmt):
-    pack = _pack(pack_name)
     loaded = _load_or_exit(record, fmt)
+    pack = _record_pack(pack_name, loaded, required=False)
     findings = app.validate(loaded, pack)
-    _echo_findings(findings, fmt, record=str(record), pack=pack_name)
+    _echo_findings(findings, fmt, record=str(record), pack=pack.name if pack else None)
     sys.exit(EXIT_FINDINGS if has_errors(findings) else EXIT_OK)
 
 
 @main.command(help="按表格包生成单个企业的全部文档（docx）。有错误时拒绝生成，除非 --draft。")
 @click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai。")
+@click.option("--pack", "pack_name", help="表格包，如 shanghai；默认取记录中的 pack。")
 @click.option(
     "--out",
     "out_dir",
@@ -95,9 +106,16 @@ def validate(record, pack_name, fmt):
 @click.option("--draft", is_flag=True, help="有错误也生成，首页标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def fill(record, pack_name, out_dir, draft, force):
-    pack = _pack(pack_name)
     loaded = _load_or_exit(record)
+    pack = _record_pack(pack_name, loaded)
+    if not any(d.single for d in pack.documents):
+        raise click.UsageError(f"表格包 {pack.name} 没有单个企业填写的申报文档，fill 无可生成。{_what_pack_makes(pack)}")
     singles = pack.documents_for(loaded.record, single=True)
+    if not singles:
+        level = loaded.record.factory.level or "（未填写）"
+        raise click.UsageError(
+            f"表格包 {pack.name} 的申报文档都不适用于这份记录（申报层级：{level}）。{_what_pack_makes(pack)}"
+        )
     findings = app.validate(loaded, pack, singles)
     if findings:
         _echo_findings(findings)
@@ -125,6 +143,11 @@ def fill(record, pack_name, out_dir, draft, force):
 )
 @click.option("--quota", type=int, help="推荐名额上限（覆盖表格包的规定）。")
 @click.option(
+    "--allow-over-quota",
+    is_flag=True,
+    help="名额为“原则上不超过”时（如河北），超出名额改为警告并全部列入；硬性上限不可放宽。",
+)
+@click.option(
     "--order",
     "order_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -137,8 +160,27 @@ def fill(record, pack_name, out_dir, draft, force):
 @click.option("--draft", is_flag=True, help="有错误或超名额也生成，标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file, doc_id, out_dir, draft, force, fmt):
+def summary(
+    records,
+    pack_name,
+    unit,
+    recommender,
+    unit_kind,
+    quota,
+    allow_over_quota,
+    order_file,
+    doc_id,
+    out_dir,
+    draft,
+    force,
+    fmt,
+):
     pack = _pack(pack_name)
+    if allow_over_quota and not pack.quota_soft:
+        raise click.UsageError(
+            f"{pack.title} 的推荐名额是硬性上限（“不超过”），不能用 --allow-over-quota 放宽；"
+            "只有名额为“原则上不超过”的表格包可以。"
+        )
     rec = None
     if recommender:
         try:
@@ -169,7 +211,7 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
             click.echo(f"[{i}/{n}] {entry.name}", err=True)
 
     try:
-        batch = app.build_batch(paths, pack, limit, draft, progress, order_file)
+        batch = app.build_batch(paths, pack, limit, draft, progress, order_file, allow_over_quota)
     except (ValueError, OSError) as e:  # an --order file naming no record, or unreadable
         raise click.UsageError(str(e)) from e
     deadlines = app.deadline_findings(pack, datetime.date.today())
@@ -199,6 +241,20 @@ def summary(records, pack_name, unit, recommender, unit_kind, quota, order_file,
     for p in written:
         click.echo(f"已生成：{p}", err=fmt == "json")
     sys.exit(EXIT_FINDINGS if refused else EXIT_OK)
+
+
+_COMMAND_FOR_KIND = {
+    "single": "formgen fill",
+    "multi": "formgen summary",
+    "bureau": "formgen summary --recommender",
+    "checklist": "formgen checklist",
+}
+
+
+def _what_pack_makes(pack) -> str:
+    """What a pack produces, and with which command."""
+    made = "；".join(f"{d.title}（{_COMMAND_FOR_KIND[d.kind]}）" for d in pack.documents)
+    return f"它生成：{made}。"
 
 
 def _expand_records(items) -> list[Path]:
@@ -259,7 +315,7 @@ def _summary_json(batch, deadlines):
 
 @main.command(help="卓越级申报材料清单：列出每项材料在记录中已有什么、缺什么。")
 @click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--pack", "pack_name", required=True, help="表格包，如 hebei、national、gansu。")
+@click.option("--pack", "pack_name", help="表格包，如 hebei、national、gansu；默认取记录中的 pack。")
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="同时把清单写成 docx 到此文件夹。"
 )
@@ -267,8 +323,8 @@ def _summary_json(batch, deadlines):
 def checklist(record, pack_name, out_dir, force):
     from . import checklist as cl
 
-    pack = _pack(pack_name)
     loaded = _load_or_exit(record)
+    pack = _record_pack(pack_name, loaded)
     docs = [d for d in pack.documents if d.kind == "checklist"]
     if not docs:
         raise click.UsageError(f"表格包 {pack.name} 没有申报材料清单。")
