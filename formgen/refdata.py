@@ -124,3 +124,67 @@ def industry_chain(code: str) -> list[IndustryClass]:
 
 def data_path(name: str) -> Path:
     return data_dir() / name
+
+
+# --- Aliases: names people write, mapped to the official ones (data/aliases.yaml) ---
+
+_EDITIONS = (2024, 2025)
+
+
+@functools.cache
+def aliases() -> dict:
+    """data/aliases.yaml: scenario twins between the 2024 and 2025 editions, short names,
+    former values of enumerations (Shanghai districts)."""
+    return _load_yaml("aliases.yaml")
+
+
+@dataclass(frozen=True)
+class ScenarioAlias:
+    """What a non-official scenario name corresponds to in an edition.
+
+    ``kind``: ``twin`` (the other edition's name of the same scenario), ``split`` (a 2024
+    scenario the 2025 edition divided), ``merged`` (a 2024 scenario a 2025 one absorbed),
+    ``part`` (a 2025 scenario made from a split or merge of the 2024 ``names``), ``none``
+    (the other edition's scenario has no counterpart), ``short`` (a common short name).
+    ``names`` are official in the edition asked about; ``edition`` is the edition the
+    name given is official in (None for a short name)."""
+
+    kind: str
+    names: tuple[str, ...]
+    edition: int | None
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+def scenario_alias(edition: int, name: str) -> ScenarioAlias | None:
+    """The official name(s) in ``edition`` for ``name``: a name of the other edition
+    suggests its counterpart, a short name its official name. None when ``name`` is
+    already official in ``edition`` or nothing is known about it."""
+    name = (name or "").strip()
+    if edition not in _EDITIONS or not name or catalogue(edition).by_name(name):
+        return None
+    table = aliases()["scenarios"]
+    other = next(e for e in _EDITIONS if e != edition)
+    if catalogue(other).by_name(name):
+        if other == 2024:
+            for key, kind in (("twins", "twin"), ("splits", "split"), ("merged", "merged")):
+                if name in table[key]:
+                    return ScenarioAlias(kind, _as_tuple(table[key][name]), other)
+        else:
+            twin = tuple(old for old, new in table["twins"].items() if new == name)
+            if twin:
+                return ScenarioAlias("twin", twin, other)
+            part = tuple(old for key in ("splits", "merged") for old, new in table[key].items() if name in new)
+            if part:
+                return ScenarioAlias("part", part, other)
+        return ScenarioAlias("none", (), other)
+    official = (table["short_names"].get(name) or {}).get(edition)
+    return ScenarioAlias("short", (official,), None) if official else None
+
+
+def enum_alias(enum: str, value: str) -> tuple[str, str] | None:
+    """(current value, kind) for a former value of ``enum`` (kind 并入 or 撤县设区)."""
+    entry = (aliases()["enums"].get(enum) or {}).get((value or "").strip())
+    return (entry["to"], entry["kind"]) if entry else None
