@@ -12,6 +12,7 @@ from .ids import compact
 from .loader import Loaded, LoadError, load
 from .output import plan, safe_name, write_all
 from .packs import Document, Pack
+from .record import read_user_text
 from .render import docx as docx_render
 from .render import xlsx as xlsx_render
 from .render.context import rows_for
@@ -31,7 +32,9 @@ def validate(
 
 
 # What only a pack can check (the rule families whose settings come from a manifest).
-PACK_CHECKS = "必填项、字数、工厂名称、取值范围（行业、区县）、场景名称与环节、配图与附件、规模以上、近三年年度、注册地、截止日期"
+PACK_CHECKS = (
+    "必填项、字数、工厂名称、取值范围（行业、区县）、场景名称与环节、配图与附件、规模以上、近三年年度、注册地、截止日期"
+)
 
 
 def no_pack_finding(source: str = "") -> Finding:
@@ -138,7 +141,7 @@ def _apply_order(entries: list[Entry], order_file: Path | None) -> list[Entry]:
         return entries
     keys = [
         ln.strip()
-        for ln in order_file.read_text(encoding="utf-8-sig").splitlines()
+        for ln in read_user_text(order_file, "排序文件").splitlines()
         if ln.strip() and not ln.lstrip().startswith("#")
     ]
     by_key: dict[str, Entry] = {}

@@ -14,10 +14,66 @@ from .findings import has_errors, to_json
 from .loader import LoadError, load, load_recommender
 from .output import OutputError
 from .packs import PackError, available, get_pack, load_pack
-from .record import Recommender
+from .record import ALLOW_OUTSIDE, Recommender, UserFileError, read_user_text
 from .textcount import word_count
+from .types import xml_illegal_chars
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+RECORD_SUFFIXES = (".yaml", ".yml")
+
+
+class _Main(click.Group):
+    """The command group, with a last line of defence: bad input and a bad environment
+    are reported as findings by the commands; anything that still escapes is said in
+    one line (exit 2) instead of a traceback. FORMGEN_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx):
+        import os
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except UserFileError as e:
+            click.echo(f"错误：{e}", err=True)
+            sys.exit(EXIT_UNREADABLE)
+        except Exception as e:  # noqa: BLE001 - the one place that turns a crash into a line
+            if os.environ.get("FORMGEN_DEBUG"):
+                raise
+            where = e.filename if isinstance(e, OSError) and e.filename else ""
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else (str(e) or e.__class__.__name__)
+            click.echo(
+                f"错误：{where + '：' if where else ''}{reason}（{e.__class__.__name__}；"
+                "设置 FORMGEN_DEBUG=1 可查看详细信息，并请报告此问题）",
+                err=True,
+            )
+            sys.exit(EXIT_UNREADABLE)
+
+
+def _allow_outside_option(func):
+    """``--allow-outside``: figures and reports may be outside the record's folder."""
+
+    def callback(ctx, param, value):
+        ALLOW_OUTSIDE.set(bool(value))
+        return value
+
+    return click.option(
+        "--allow-outside",
+        is_flag=True,
+        expose_value=False,
+        callback=callback,
+        help="允许配图、报告等文件位于记录所在文件夹之外（默认不允许）。",
+    )(func)
+
+
+def _plain_text(value: str | None, what: str) -> str | None:
+    """A text given on the command line that will be printed on a form."""
+    if value is None:
+        return None
+    bad = xml_illegal_chars(value)
+    if bad:
+        raise click.BadParameter(f"{what}含有不能写入文档的字符 {', '.join(bad)}（控制字符或无效的编码）")
+    return value.strip()
 
 
 def _echo_findings(findings, fmt: str = "text", **extra):
@@ -45,9 +101,7 @@ def _record_pack(pack_name: str | None, loaded, required: bool = True):
     neither names one and ``required`` is false."""
     name = pack_name or loaded.record.pack
     if name is None and required:
-        raise click.UsageError(
-            f"请用 --pack 指定表格包，或在记录中写 pack: 包名（可用：{'、'.join(available())}）。"
-        )
+        raise click.UsageError(f"请用 --pack 指定表格包，或在记录中写 pack: 包名（可用：{'、'.join(available())}）。")
     return _pack(name)
 
 
@@ -59,7 +113,7 @@ def _load_or_exit(path, fmt="text"):
         sys.exit(EXIT_UNREADABLE)
 
 
-@click.group(help="formgen：智能工厂申报表格的填写与检查工具。")
+@click.group(cls=_Main, help="formgen：智能工厂申报表格的填写与检查工具。")
 @click.version_option(package_name="formgen")
 def main():
     pass
@@ -84,6 +138,7 @@ def packs():
 @click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pack", "pack_name", help="按此表格包的规则检查（如 shanghai）；默认取记录中的 pack。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
+@_allow_outside_option
 def validate(record, pack_name, fmt):
     loaded = _load_or_exit(record, fmt)
     pack = _record_pack(pack_name, loaded, required=False)
@@ -105,11 +160,14 @@ def validate(record, pack_name, fmt):
 )
 @click.option("--draft", is_flag=True, help="有错误也生成，首页标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@_allow_outside_option
 def fill(record, pack_name, out_dir, draft, force):
     loaded = _load_or_exit(record)
     pack = _record_pack(pack_name, loaded)
     if not any(d.single for d in pack.documents):
-        raise click.UsageError(f"表格包 {pack.name} 没有单个企业填写的申报文档，fill 无可生成。{_what_pack_makes(pack)}")
+        raise click.UsageError(
+            f"表格包 {pack.name} 没有单个企业填写的申报文档，fill 无可生成。{_what_pack_makes(pack)}"
+        )
     singles = pack.documents_for(loaded.record, single=True)
     if not singles:
         level = loaded.record.factory.level or "（未填写）"
@@ -160,6 +218,7 @@ def fill(record, pack_name, out_dir, draft, force):
 @click.option("--draft", is_flag=True, help="有错误或超名额也生成，标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_allow_outside_option
 def summary(
     records,
     pack_name,
@@ -192,6 +251,7 @@ def summary(
         unit_kind = unit_kind or rec.unit_kind
     if not unit:
         raise click.UsageError("须用 --unit 或 --recommender 给出推荐单位。")
+    unit = _plain_text(unit, "推荐单位名称")
     paths = _expand_records(records)
     limit = app.quota_for(pack, unit_kind, quota)
     if limit is None and pack.quota.get("required"):
@@ -257,11 +317,29 @@ def _what_pack_makes(pack) -> str:
     return f"它生成：{made}。"
 
 
+def _natural_key(path: Path):
+    """c2 before c10: digits compare as numbers."""
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name.casefold())]
+
+
 def _expand_records(items) -> list[Path]:
+    """The record files named, folders read for their .yaml/.yml files (any case) in
+    natural order. A folder with no record, or a path that does not exist, is an error:
+    a batch never loses an applicant without a word."""
     out: list[Path] = []
     for item in items:
         if item.is_dir():
-            out += sorted(p for p in item.iterdir() if p.suffix in (".yaml", ".yml"))
+            found = sorted(
+                (p for p in item.iterdir() if p.suffix.casefold() in RECORD_SUFFIXES and not p.name.startswith(".")),
+                key=_natural_key,
+            )
+            if not found:
+                raise click.UsageError(f"{item}：文件夹中没有记录文件（.yaml/.yml）")
+            out += found
+        elif not item.exists():
+            raise click.UsageError(f"{item}：文件不存在")
         else:
             out.append(item)
     return out
@@ -320,6 +398,7 @@ def _summary_json(batch, deadlines):
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="同时把清单写成 docx 到此文件夹。"
 )
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@_allow_outside_option
 def checklist(record, pack_name, out_dir, force):
     from . import checklist as cl
 
@@ -349,10 +428,19 @@ def checklist(record, pack_name, out_dir, force):
 
 @main.command(help="按 Word“字数统计”的口径计算字数。")
 @click.argument("text", required=False)
-@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="从文件读取文本（- 为标准输入）。")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="从文本文件读取（UTF-8 或 GBK；- 为标准输入）。",
+)
 def count(text, file):
-    if file is not None:
-        text = file.read()
+    if file is not None and str(file) == "-":
+        text = click.get_text_stream("stdin").read()
+    elif file is not None:
+        if file.suffix.casefold() in (".docx", ".doc", ".wps", ".pdf"):
+            raise click.UsageError(f"{file}：count --file 只统计纯文本（.txt）；Word 文档请另存为纯文本后再统计")
+        text = read_user_text(file, "文本文件")
     if text is None:
         raise click.UsageError("请给出文本，或用 --file 指定文件。")
     click.echo(word_count(text))

@@ -10,6 +10,7 @@ forms use it and what limits apply: ``formgen init`` writes both as YAML comment
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import stat
 from pathlib import Path
@@ -36,7 +37,45 @@ SoftwareKind = Literal["研发设计类", "生产制造类", "经营管理类", 
 Attribute = Literal["省属", "中央在甘", "其他"]
 
 
-def record_file(base_dir: Path, name: str, allow_outside: bool = False) -> tuple[Path | None, str]:
+# ``--allow-outside``: figures and reports may be taken from outside the record's folder.
+ALLOW_OUTSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_outside", default=False)
+
+
+class UserFileError(ValueError):
+    """A file the user gave cannot be read as what it should be (one line, Chinese)."""
+
+
+def read_user_text(path: Path, what: str = "文件", limit: int = 5 * 1024 * 1024) -> str:
+    """Text of a small file the user gave (an order list, a text to count): a regular
+    file of at most ``limit`` bytes, UTF-8 (with or without BOM) or GB18030/GBK, which
+    Notepad on Chinese Windows writes by default."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise UserFileError(f"{path}：无法读取{what}（{e.strerror}）") from e
+    if not stat.S_ISREG(st.st_mode):
+        raise UserFileError(f"{path}：{what}不是普通文件")
+    if st.st_size > limit:
+        raise UserFileError(f"{path}：{what}超过 {limit // 1048576} MB 的上限")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise UserFileError(f"{path}：无法读取{what}（{e.strerror}）") from e
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        bad = [c for c in text if ord(c) < 32 and c not in "\t\r\n"]
+        if bad:
+            raise UserFileError(f"{path}：{what}含有不允许的控制字符 U+{ord(bad[0]):04X}")
+        return text
+    raise UserFileError(f"{path}：{what}既不是 UTF-8 也不是 GBK 编码的文本，请另存为 UTF-8")
+
+
+def record_file(base_dir: Path, name: str, allow_outside: bool | None = None) -> tuple[Path | None, str]:
     """A file the record names (a figure, a report), relative to the record's folder.
 
     Returns (resolved path, "") or (None, the problem in Chinese). The file must be a
@@ -52,8 +91,10 @@ def record_file(base_dir: Path, name: str, allow_outside: bool = False) -> tuple
         path = (root / name).resolve()
     except (OSError, RuntimeError) as e:  # a symlink loop
         return None, f"路径无法解析（{e.__class__.__name__}）"
+    if allow_outside is None:
+        allow_outside = ALLOW_OUTSIDE.get()
     if not allow_outside and not path.is_relative_to(root):
-        return None, "文件须位于记录所在的文件夹内（含子文件夹）；如确需引用别处的文件，请复制过来"
+        return None, "文件须位于记录所在的文件夹内（含子文件夹）；请复制过来，或确需引用别处时加 --allow-outside"
     try:
         st = path.stat()
     except OSError:

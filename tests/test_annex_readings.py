@@ -73,7 +73,9 @@ def test_the_two_required_parts_are_required(write_record, shanghai, part):
 def test_optional_parts_may_be_empty(write_record, shanghai):
     def edit(d):
         # keep the total over 3000 字: the two required parts carry everything
-        d["narrative"]["business"] = "\n".join(d["narrative"][k] for k in ["development", "business"] + OPTIONAL_PARTS[5:])
+        d["narrative"]["business"] = "\n".join(
+            d["narrative"][k] for k in ["development", "business"] + OPTIONAL_PARTS[5:]
+        )
         d["narrative"]["architecture"] = "\n".join(d["narrative"][k] for k in ["architecture", *OPTIONAL_PARTS[1:5]])
         for k in OPTIONAL_PARTS:
             d["narrative"].pop(k)

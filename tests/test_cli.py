@@ -51,7 +51,7 @@ def test_validate_unreadable_exits_2_one_line(run, tmp_path):
     p.write_text("enterprise: [\n", encoding="utf-8")
     r = run("validate", p)
     assert r.exit_code == 2
-    assert r.output.splitlines()[0].startswith(f"{p}:2: 错误 IN003")
+    assert r.output.splitlines()[0].startswith(f"{p}:1: 错误 IN003")  # the line to edit: the unclosed [
 
 
 def test_fill_refuses_with_errors_and_writes_nothing(run, tmp_path):

@@ -788,8 +788,13 @@ def test_a2_schedule_tables(scenario_doc):
 def _two_excellent(d):
     """Two 优秀场景; 人机协同作业 with a second instance."""
     second = copy.deepcopy(d["scenarios"][0])
-    second.update(instance="管板机器人装配工位", start="2022-11", end="2024-09", investment=140.5,
-                  suppliers=["兰州智联工业技术有限公司", "甘肃长风自动化有限公司"])
+    second.update(
+        instance="管板机器人装配工位",
+        start="2022-11",
+        end="2024-09",
+        investment=140.5,
+        suppliers=["兰州智联工业技术有限公司", "甘肃长风自动化有限公司"],
+    )
     d["scenarios"].append(second)
     d["factory"]["excellent_scenarios"] = ["人机协同作业", "设备运行监控"]
 
@@ -873,7 +878,18 @@ def _batch_rows(paths, out, doc):
     """Run summary over several records; the data rows of one sheet (after its header)."""
     r = CliRunner().invoke(
         main,
-        ["summary", *map(str, paths), "--pack", "gansu", "--unit", "兰州市工业和信息化局", "--doc", doc, "--out", str(out)],
+        [
+            "summary",
+            *map(str, paths),
+            "--pack",
+            "gansu",
+            "--unit",
+            "兰州市工业和信息化局",
+            "--doc",
+            doc,
+            "--out",
+            str(out),
+        ],
     )
     assert r.exit_code == 0, r.output
     ws = openpyxl.load_workbook(next(out.glob("*.xlsx"))).active
