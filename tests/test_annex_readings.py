@@ -228,3 +228,16 @@ def test_national_quota_stays_hard(six_hebei, tmp_path):
         tmp_path / "o",
     )
     assert r.exit_code == 2 and "硬性上限" in r.output
+
+
+# -- what a format cannot hold ---------------------------------------------------
+
+
+@pytest.mark.parametrize("n, over", [(32767, False), (32768, True)])
+def test_xlsx_cell_limit_is_an_error_never_a_cut(write_record, shanghai, n, over):
+    # 附件5 prints 工厂地址 in its own column; nothing else limits its length
+    path = write_record(lambda d: d["factory"].update(address="浦东新区康桥镇" + "址" * (n - 7)))
+    found = [f for f in validate_with(path, shanghai) if f.code == "XL001"]
+    assert bool(found) == over
+    if over:
+        assert found[0].path == "factory.address" and "32,768 个字符" in found[0].message
