@@ -89,7 +89,8 @@ _UNIT = re.compile(r"[*]*（[^（）]*）$")
 
 def kpi_key(name: str) -> str:
     """A KPI name without its unit and marks, for matching: '生产效率提升*（%）' -> '生产效率提升'."""
-    return _UNIT.sub("", name.strip()).rstrip("*").replace("(", "（").replace(")", "）")
+    name = name.strip().replace("(", "（").replace(")", "）").replace("₂", "2")
+    return _UNIT.sub("", name).rstrip("*")
 
 
 @dataclass(frozen=True)
