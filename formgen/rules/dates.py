@@ -1,6 +1,10 @@
-"""Start and end dates in order."""
+"""Dates: start before end, construction finished by the pack's deadline
+(``checks.completed_by: {path: factory.end, date: 2024-11-22, what: …}``), a founding
+date not in the future."""
 
-from . import ERROR, Hit, rule
+import datetime as dt
+
+from . import ERROR, Hit, get, rule
 
 
 @rule("DT001", ERROR, "开始时间晚于完成时间")
@@ -14,3 +18,34 @@ def start_before_end(ctx):
     for i, p in enumerate(r.projects):
         if p.period_start and p.period_end and p.period_start > p.period_end:
             yield Hit(f"projects[{i}].period_end", f"建设期止 {p.period_end} 早于起 {p.period_start}")
+
+
+def _month(value) -> str | None:
+    """'YYYY-MM' of a date, a YearMonth or a 'YYYY-MM-DD' text."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return f"{value.year:04d}-{value.month:02d}"
+    return str(value)[:7]
+
+
+@rule("DT002", ERROR, "智能工厂建设未在申报截止前完成")
+def completed_by(ctx):
+    cfg = ctx.check("completed_by")
+    if not cfg:
+        return
+    end = get(ctx.record, cfg["path"])
+    deadline = cfg["date"]
+    if end and _month(end) > _month(deadline):
+        yield Hit(
+            cfg["path"],
+            f"建设完成时间 {_month(end)} 晚于{cfg.get('what', '申报')}截止日期 {deadline}；"
+            f"申报主体须已完成智能工厂建设，请核对完成时间，尚未建成的工厂不能申报本轮",
+        )
+
+
+@rule("DT003", ERROR, "成立时间晚于今天")
+def founded_not_in_future(ctx):
+    founded = ctx.record.enterprise.founded
+    if founded and founded > ctx.today:
+        yield Hit("enterprise.founded", f"成立时间 {founded} 晚于今天（{ctx.today}）；请按营业执照上的成立日期填写")
