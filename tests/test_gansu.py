@@ -852,6 +852,9 @@ def test_a2_schedule_column_limits(gansu_record, gansu, field, limit):
 def test_bad_example_trips_the_gansu_rules(gansu):
     found = {f.code for f in findings(ROOT / "data" / "examples" / "gansu-bad.yaml", gansu)}
     expected = {
+        "BR001",
+        "BR003",
+        "SC003",
         "LS001",
         "ID002",
         "ID003",

@@ -312,6 +312,13 @@ def test_bad_example_trips_every_shanghai_rule(shanghai):
 
     found = set(codes(validate_with(BAD, shanghai)))
     expected = {
+        "AT001",
+        "BR001",
+        "BR002",
+        "DT003",
+        "KP002",
+        "KP003",
+        "RG004",
         "FN001",
         "FN003",
         "WC002",
