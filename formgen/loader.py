@@ -1,15 +1,28 @@
 """Load a record (or recommender profile) from YAML, typed and checked.
 
-Problems that stop a file from being read at all (not UTF-8, malformed YAML, a
-duplicated key, an unknown key, a wrong type) raise :class:`LoadError`, which carries
-one finding per problem with the file, line and field path.
+Problems that stop a file from being read at all raise :class:`LoadError`, which
+carries one finding per problem with the file, line and field path: a file that is
+not a regular file or is over MAX_FILE_BYTES (IN001), not UTF-8 (IN002), malformed
+YAML explained in Chinese at the line to edit (IN003), a duplicated key (IN005), an
+unknown key (IN006), a wrong type (IN007), a control character XML forbids (IN008),
+and a document too big or too deep once its aliases are expanded (IN009).
+
+Reading is bounded for any input: the file is read with a bounded read, composition
+stops at MAX_NODES nodes or MAX_DEPTH nested collections, aliases are measured once
+per anchor before anything is constructed or walked, and integers too long for
+Python to print are kept as text (:class:`formgen.types.LongNumber`).
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import errno
+import os
+import re
+import stat
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -17,24 +30,108 @@ from pydantic import BaseModel, ValidationError
 
 from .findings import ERROR, Finding, path_str
 from .record import Recommender, Record
-from .types import _XML_ILLEGAL, xml_illegal_chars
+from .types import _XML_ILLEGAL, LongNumber, xml_illegal_chars
+
+MAX_FILE_MB = 5
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
+MAX_NODES = 100_000  # as composed, and again with aliases expanded; a full record has about a thousand
+MAX_DEPTH = 64  # nested lists and mappings; a record nests about five deep
+_MAX_CONTROL_LINES = 100  # findings for raw control characters, one per line
+_INT_MAX_BITS = 14_000  # about 4,200 digits: under Python's 4,300-digit int-to-text limit
+
+
+class _Limit(yaml.YAMLError):
+    """The document is too big or nested too deep to read (IN009)."""
+
+    def __init__(self, message: str, mark=None):
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+class _Explained(yaml.MarkedYAMLError):
+    """A YAML problem whose ``problem`` is already explained in Chinese."""
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without YAML's own timestamp parsing: dates stay text here and
-    are parsed by the record model, so 2024-13-01 is a field error, not a crash."""
+    """SafeLoader without YAML's own timestamp parsing (dates stay text here and are
+    parsed by the record model, so 2024-13-01 is a field error, not a crash), bounded
+    while composing, and turning a value its explicit tag cannot read (``!!int abc``)
+    into a YAML error instead of a Python exception."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Limit(f"超过 {MAX_NODES:,} 个节点的上限", self.peek_event().start_mark)
+        if not self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise _Limit(f"嵌套超过 {MAX_DEPTH} 层的上限", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, RecursionError, MemoryError):
+            raise
+        except Exception as e:  # PyYAML's constructors fail in plain Python on a value that does not fit its tag
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise _Explained(
+                problem=f"值 {_brief(node.value)} 不符合标签 {tag} 的格式", problem_mark=node.start_mark
+            ) from e
 
 
+def _construct_int(loader, node):
+    """An int, or the digits as :class:`LongNumber` when too long to be printed again."""
+    try:
+        value = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:  # Python's int-from-text digit limit
+        if re.fullmatch(r"[-+]?[0-9_]+", node.value):
+            return LongNumber(node.value)
+        raise
+    return LongNumber(node.value) if value.bit_length() > _INT_MAX_BITS else value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
+def _visible(text: str) -> str:
+    """``text`` with each XML-illegal character (surrogates included) as an escape, so
+    a finding can always be printed."""
+    return _XML_ILLEGAL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _brief(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}…（共 {len(str(value))} 个字符）"
+
+
 class LoadError(Exception):
     def __init__(self, findings: list[Finding]):
-        self.findings = findings
-        super().__init__("\n".join(f.text() for f in findings))
+        self.findings = [
+            replace(
+                f,
+                path=_visible(f.path),
+                label=_visible(f.label),
+                message=_visible(f.message),
+                source=_visible(f.source),
+            )
+            for f in findings
+        ]
+        super().__init__("\n".join(f.text() for f in self.findings))
 
 
 @dataclass
@@ -58,21 +155,82 @@ class Loaded:
         return None
 
 
-def _walk(node, loc, lines, dups, locs=None):
-    lines[path_str(loc)] = node.start_mark.line + 1
-    if locs is not None:
-        locs[path_str(loc)] = loc
-    if isinstance(node, yaml.MappingNode):
-        seen = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                dups.append((loc + (key,), key_node.start_mark.line + 1, seen[key]))
-            seen[key] = key_node.start_mark.line + 1
-            _walk(value_node, loc + (key,), lines, dups, locs)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, loc + (i,), lines, dups, locs)
+def _check_expansion(root) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES nodes or MAX_DEPTH nested
+    collections, or refer back into themselves. Each node is measured once (memoised by
+    identity), so a 340-byte "billion laughs" is refused without being expanded."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, nesting height)
+    inside: set[int] = set()
+
+    def measure(node, depth: int) -> tuple[int, int]:
+        known = measured.get(id(node))
+        if known is not None:
+            if depth + known[1] > MAX_DEPTH:
+                raise _Limit(f"展开别名后嵌套超过 {MAX_DEPTH} 层的上限", node.start_mark)
+            return known
+        if isinstance(node, yaml.ScalarNode):
+            return 1, 0
+        if id(node) in inside:
+            raise _Limit("别名引用了包含它自己的内容（循环引用），无法展开", node.start_mark)
+        if depth >= MAX_DEPTH:
+            raise _Limit(f"嵌套超过 {MAX_DEPTH} 层的上限", node.start_mark)
+        inside.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = [part for pair in node.value for part in pair]
+        size, height = 1, 1
+        for child in children:
+            child_size, child_height = measure(child, depth + 1)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_NODES:
+                raise _Limit(f"展开别名后超过 {MAX_NODES:,} 个节点的上限", node.start_mark)
+        inside.discard(id(node))
+        measured[id(node)] = (size, height)
+        return size, height
+
+    measure(root, 0)
+
+
+def _walk(
+    root, lines: dict, dups: list, locs: dict | None = None, bad_keys: list | None = None, key_spans: list | None = None
+) -> None:
+    """Note each path's line, the duplicated keys and the keys holding characters XML
+    forbids. Iterative, and each collection is entered once: an anchored block used
+    again through an alias is not walked again (the later use is given the anchored
+    block's line, and the paths under it fall back to that through :meth:`Loaded.line_of`)."""
+    entered: set[int] = set()
+    stack = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        p = path_str(loc)
+        lines[p] = node.start_mark.line + 1
+        if locs is not None:
+            locs[p] = loc
+        if isinstance(node, yaml.ScalarNode) or id(node) in entered:
+            continue
+        entered.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            children = [(item, loc + (i,)) for i, item in enumerate(node.value)]
+        else:
+            children = []
+            seen: dict = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):  # refused when constructed
+                    children.append((value_node, loc + ("?",)))
+                    continue
+                key, line = key_node.value, key_node.start_mark.line + 1
+                if key_spans is not None:
+                    key_spans.append((key_node.start_mark.index, key_node.end_mark.index, loc + (key,)))
+                bad = xml_illegal_chars(key)
+                if bad and bad_keys is not None:
+                    bad_keys.append((loc + (key,), line, bad))
+                if key in seen:
+                    dups.append((loc + (key,), line, seen[key]))
+                seen[key] = line
+                children.append((value_node, loc + (key,)))
+        stack.extend(reversed(children))
 
 
 def _model_at(model: type[BaseModel], loc) -> tuple[type[BaseModel] | None, str]:
@@ -141,6 +299,9 @@ _TYPE_ZH = {
     "model_type": "应为键值映射",
     "model_attributes_type": "应为键值映射",
     "finite_number": "应为有限数字",
+    "int_parsing_size": "数字过长，不是有效的整数",
+    "string_unicode": "含有孤立的代理字符（surrogate），不是有效的文本",
+    "invalid_key": "字段名应为文本",
 }
 
 
@@ -149,108 +310,409 @@ def _message(err: dict) -> str:
     ctx = err.get("ctx") or {}
     got = err.get("input")
     if kind == "literal_error":
-        return f"应为以下之一：{ctx.get('expected', '').replace(' or ', ', ')}；实际为 {got!r}"
+        return f"应为以下之一：{ctx.get('expected', '').replace(' or ', ', ')}；实际为 {_brief(got)}"
     if kind == "string_pattern_mismatch":
-        return f"格式不符：{got!r}"
+        return f"格式不符：{_brief(got)}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         op = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
         bound = next(iter(ctx.values()), "")
-        return f"应{op}{bound}；实际为 {got!r}"
+        return f"应{op}{bound}；实际为 {_brief(got)}"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     base = _TYPE_ZH.get(kind, err["msg"])
     if kind != "missing" and got is not None and not isinstance(got, (dict, list)):
-        return f"{base}；实际为 {got!r}"
+        base = f"{base}；实际为 {_brief(got)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type") and isinstance(got, str) and "：" in got:
+        base = f"{base}；{_FULLWIDTH_HINT}"
     return base
 
 
-def _read_yaml(path: Path, model):
+_ERRNO_ZH = {
+    errno.ENOENT: "文件不存在",
+    errno.EACCES: "没有读取权限",
+    errno.EPERM: "没有读取权限",
+    errno.EISDIR: "这是一个文件夹，不是记录文件",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.ELOOP: "符号链接循环",
+    errno.EIO: "读取出错（I/O 错误）",
+}
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: a regular file only (a FIFO or device would block or never end),
+    at most MAX_FILE_BYTES, read with a bounded read, UTF-8."""
+
+    def refuse(message: str):
+        raise LoadError([Finding("IN001", ERROR, "", "", message, str(path))])
+
+    def too_big(size: int):
+        refuse(f"记录文件超过 {MAX_FILE_MB} MB 的上限（{size / 1024 / 1024:.1f} MB），无法读取")
+
+    def not_regular(mode: int):
+        if stat.S_ISDIR(mode):
+            refuse("这是一个文件夹，不是记录文件：请给出一个 .yaml 文件")
+        refuse("不是普通文件（如管道、设备文件），不能作为记录读取")
+
     try:
-        raw = path.read_bytes()
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            not_regular(info.st_mode)
+        if info.st_size > MAX_FILE_BYTES:
+            too_big(info.st_size)
+        # O_NONBLOCK: should the path become a FIFO after the check, opening it must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                not_regular(mode)
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise LoadError([Finding("IN001", ERROR, "", "", f"无法读取文件：{e.strerror}", str(path))]) from e
+        reason = _ERRNO_ZH.get(e.errno, e.strerror or str(e))
+        raise LoadError([Finding("IN001", ERROR, "", "", f"无法读取文件：{reason}", str(path))]) from e
+    if len(raw) > MAX_FILE_BYTES:
+        too_big(len(raw))
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise LoadError(
-            [Finding("IN002", ERROR, "", "", f"文件不是 UTF-8 编码（第 {e.start} 字节）", str(path))]
-        ) from e
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.reader.ReaderError as e:
-        raise LoadError(_control_char_findings(path, text, model)) from e
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-        problem = (e.problem or "格式错误").strip()
+        line = raw.count(b"\n", 0, e.start) + 1
         raise LoadError(
             [
                 Finding(
-                    "IN003",
-                    ERROR,
-                    "",
-                    "",
-                    f"YAML 格式错误（{where}）：{problem}",
-                    str(path),
-                    mark.line + 1 if mark else None,
+                    "IN002", ERROR, "", "", f"文件不是 UTF-8 编码（第 {e.start} 字节），请另存为 UTF-8", str(path), line
                 )
             ]
         ) from e
+
+
+# --- YAML syntax errors, in Chinese, at the line to edit ---------------------------------
+
+_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
+_KEY_SEP = re.compile(r":(?=[ \t]|$)")
+_FULLWIDTH_KEY = re.compile(r"^(?P<lead>[ ]*(?:-[ ]+)?)(?P<key>[^\s#'\"\[\]{}:：-][^:：#]*?)[ ]*：[ ]*(?P<value>.*)$")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_FULLWIDTH_HINT = "字段名和值之间须用半角冒号加空格（: ），不能用全角冒号（：）"
+_QUOTE_HINT = "请给整段文字加引号"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _content(line: str) -> bool:
+    body = line.strip()
+    return bool(body) and not body.startswith("#")
+
+
+def _previous(lines: list[str], i: int) -> int:
+    """Index of the last line before ``i`` holding something other than a comment, or -1."""
+    i -= 1
+    while i >= 0 and not _content(lines[i]):
+        i -= 1
+    return i
+
+
+def _quoted(value: str) -> str:
+    if '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _fullwidth(lines: list[str], *candidates: int):
+    """(line, column, message) for the first candidate line written ``key：value``."""
+    for i in candidates:
+        if 0 <= i < len(lines):
+            m = _FULLWIDTH_KEY.match(lines[i])
+            if m:
+                fixed = f"{m['lead'].strip()} {m['key']}: {m['value']}".strip()
+                return i, None, f"第 {i + 1} 行用了全角冒号（：）分隔字段名和值，请改为半角冒号加空格：{fixed}"
+    return None
+
+
+def _levels(lines: list[str], i: int) -> list[int]:
+    """The indentations the lines above ``i`` leave open (each enclosing level, and the
+    content column of an enclosing ``- `` item)."""
+    levels: set[int] = set()
+    bound = None
+    for j in range(i - 1, -1, -1):
+        if not _content(lines[j]):
+            continue
+        ind = _indent(lines[j])
+        if bound is None or ind < bound:
+            bound = ind
+            levels.add(ind)
+            body = lines[j][ind:]
+            if body.startswith("- ") and _KEY_SEP.search(body):  # "- name: a": its keys align after "- "
+                levels.add(ind + 2 + _indent(body[2:]))
+        if ind == 0:
+            break
+    return sorted(levels)
+
+
+def _indentation(lines: list[str], i: int):
+    n = _indent(lines[i]) if i < len(lines) else 0
+    others = [str(x) for x in _levels(lines, i) if x != n]
+    expected = f"，上文各层为 {'、'.join(others)} 个空格" if others else ""
+    return i, None, f"第 {i + 1} 行的缩进（{n} 个空格）与上文的层级对不齐：同一层级的字段须左对齐{expected}"
+
+
+def _unclosed_bracket(text: str):
+    """Mark of the innermost ``[`` or ``{`` left open, found with YAML's own scanner."""
+    opened = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+                opened.append(token.start_mark)
+            elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)) and opened:
+                opened.pop()
+    except yaml.YAMLError:
+        pass
+    return opened[-1] if opened else None
+
+
+def _missing_colon(i: int, line: str):
+    words = line.strip().split(None, 1)
+    example = ""
+    if words and _PLAIN_KEY.fullmatch(words[0]):
+        example = f"，如 {words[0]}: {words[1]}" if len(words) == 2 else f"，如 {words[0]}:"
+    return i, None, f"第 {i + 1} 行缺少冒号：字段名后须写半角冒号加空格（: ）{example}"
+
+
+def _explain(text: str, e: yaml.MarkedYAMLError):
+    """(0-based line, 0-based column or None, Chinese explanation) of a YAML error,
+    pointing at the line the user must edit rather than where PyYAML noticed."""
+    lines = _BREAK.split(text)
+    pm, cm = e.problem_mark, e.context_mark
+    problem, context = (e.problem or "").strip(), (e.context or "").strip()
+    mark = pm or cm
+    line, col = (mark.line, mark.column) if mark else (None, None)
+
+    def at(message):
+        return line, col, message
+
+    if isinstance(e, _Explained):
+        return at(problem)
+    if "'\\t'" in problem or "tab character" in problem:
+        row = lines[line] if line is not None and line < len(lines) else ""
+        if "\t" in row[: len(row) - len(row.lstrip(" \t"))]:
+            return line, None, f"第 {line + 1} 行用了制表符（Tab）缩进，请改用空格"
+        return at(f"第 {line + 1} 行第 {col + 1} 列有制表符（Tab），YAML 不允许，请改用空格")
+    if context == "while scanning a quoted scalar" and cm:
+        q = text[cm.index] if cm.index < len(text) else '"'
+        return cm.line, cm.column, f"第 {cm.line + 1} 行的引号 {q} 没有闭合：请在这段文字末尾补上 {q}"
+    if "escape" in problem:
+        return at("双引号里的反斜杠（\\）开始了无效的转义：要写反斜杠本身，请改用单引号，或写成 \\\\")
+    if context.startswith("while parsing a flow") or (
+        isinstance(e, yaml.parser.ParserError) and "'<stream end>'" in problem
+    ):
+        opened = _unclosed_bracket(text)
+        if opened is not None and (pm is None or opened.line != pm.line or "<stream end>" in problem):
+            o = text[opened.index]
+            c = "]" if o == "[" else "}"
+            return opened.line, opened.column, f"第 {opened.line + 1} 行的“{o}”没有配对的“{c}”"
+        if "flow sequence" in context:
+            return at(f"方括号 [ ] 里的各项须用英文逗号分隔；如这是普通文字，{_QUOTE_HINT}")
+        if "flow mapping" in context:
+            return at(f"花括号 {{ }} 里应为“字段名: 值”，各项用英文逗号分隔；如这是普通文字，{_QUOTE_HINT}")
+    if problem == "mapping values are not allowed here" and pm:
+        row = lines[pm.line]
+        first = _KEY_SEP.search(row)
+        if first and first.start() < pm.column:
+            key, value = row[: first.start()].strip(), row[first.end() :].strip()
+            return at(f"值里的“: ”会被当作新的字段；含有“: ”的文字须加引号，如 {key}: {_quoted(value)}")
+        before = _previous(lines, pm.line)
+        hint = _fullwidth(lines, before, pm.line)
+        if hint:
+            return hint
+        if before >= 0:
+            above = lines[before]
+            key = row[: first.start()].strip() if first else ""
+            if not _KEY_SEP.search(above) and not above.lstrip().startswith("-"):
+                if _indent(above) == _indent(row) or _PLAIN_KEY.fullmatch(above.strip()):
+                    return _missing_colon(before, above)
+            elif _indent(row) > _indent(above) and _PLAIN_KEY.fullmatch(key):
+                return (
+                    pm.line,
+                    None,
+                    (
+                        f"第 {pm.line + 1} 行的缩进（{_indent(row)} 个空格）与第 {before + 1} 行"
+                        f"（{_indent(above)} 个空格）不一致：同一层级的字段须左对齐"
+                    ),
+                )
+        return at(f"此处不能出现“: ”；如这是文字的一部分，{_QUOTE_HINT}")
+    if problem == "could not find expected ':'" and cm:
+        return _fullwidth(lines, cm.line) or _missing_colon(cm.line, lines[cm.line])
+    found = re.fullmatch(r"expected <block end>, but found '(.*)'", problem)
+    if found and pm:
+        token, start = found.group(1), (cm.line + 1 if cm else pm.line)
+        hint = _fullwidth(lines, pm.line, _previous(lines, pm.line))
+        if hint:
+            return hint
+        if token == "-":
+            return at(
+                f"第 {pm.line + 1} 行的列表项（- ）与第 {start} 行的字段在同一层级，不能混用："
+                "列表须写在某个字段下面，并多缩进两格"
+            )
+        if token == "?" and "collection" in context:
+            return at(
+                f"第 {pm.line + 1} 行的字段与第 {start} 行的列表项（- ）在同一层级，不能混用："
+                "若它属于上面那一项，请再缩进两格，与该项的字段对齐"
+            )
+        if token in ("<block mapping start>", "<block sequence start>"):
+            return _indentation(lines, pm.line)
+        if token in ("]", "}"):
+            return at(f"第 {pm.line + 1} 行有多余的“{token}”")
+        if token == "<scalar>":
+            return at(f"第 {pm.line + 1} 行的引号或括号后面还有文字：整段文字须放在同一对引号里")
+        return at("缩进或层级有误：同一层级的字段须左对齐，下一层级须多缩进")
+    if problem.startswith("found undefined alias"):
+        name = problem.split("'")[1] if "'" in problem else ""
+        return at(f"别名 *{name} 没有对应的锚点 &{name}；如这是普通文字，{_QUOTE_HINT}")
+    if context.startswith("found duplicate anchor") and cm:
+        name = context.split("'")[1] if "'" in context else ""
+        return at(f"锚点 &{name} 重复定义（第 {cm.line + 1} 行已定义）")
+    if context == "expected a single document in the stream":
+        return at(f"第 {line + 1} 行的“---”开始了第二份文档；一个文件只能有一份记录")
+    if problem == "found unhashable key":
+        return at("字段名不能是列表或映射")
+    if problem.startswith("could not determine a constructor for the tag"):
+        tag = problem.split("'")[1].replace("tag:yaml.org,2002:", "!!") if "'" in problem else ""
+        return at(f"不支持 YAML 标签 {tag}：记录文件不使用“!”标签；如这是普通文字，{_QUOTE_HINT}")
+    if "for merging" in problem:
+        row = cm.line if cm else line
+        return row, None, "“<<”合并只能引用映射（字段名: 值）"
+    if problem.startswith("expected a") and "node, but found" in problem:
+        return at("值的类型与它的标签不符")
+    char = re.fullmatch(r"found character '(.+)' that cannot start any token", problem)
+    if char:
+        return at(f"“{char.group(1)}”不能用在值的开头；{_QUOTE_HINT}")
+    if context in ("while scanning an anchor", "while scanning an alias"):
+        return at(f"“&”或“*”后须紧跟锚点名称；如这是普通文字，{_QUOTE_HINT}")
+    if context == "while scanning a tag":
+        return at(f"“!”开头的是 YAML 标签；如这是普通文字，{_QUOTE_HINT}")
+    if context == "while scanning a block scalar":
+        return at("“|”或“>”后只能跟缩进数字或 +、-，正文须另起一行并缩进")
+    if context == "while scanning a directive" or "<document start>" in problem:
+        return at(f"以“%”开头的行是 YAML 指令，记录文件中不能出现；如这是普通文字，{_QUOTE_HINT}")
+    if "incompatible YAML document" in problem:
+        return at("不支持此 YAML 版本声明：请删去以“%YAML”开头的行")
+    if problem.startswith("expected the node content"):
+        return at("此处缺少内容")
+    return at(f"无法解析（{problem or context}）")
+
+
+def _syntax_finding(path: Path, text: str, e: yaml.MarkedYAMLError) -> Finding:
+    line, col, message = _explain(text, e)
+    where = (
+        "" if line is None else f"（第 {line + 1} 行第 {col + 1} 列）" if col is not None else f"（第 {line + 1} 行）"
+    )
+    return Finding(
+        "IN003", ERROR, "", "", f"YAML 格式错误{where}：{message}", str(path), None if line is None else line + 1
+    )
+
+
+def _parse(path: Path, text: str, model, lines: dict, dups: list, bad_keys: list):
+    """Compose once, measure the aliases, walk the nodes for lines, then construct."""
+    loader = None
+    try:
+        loader = _Loader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        _walk(node, lines, dups, bad_keys=bad_keys)  # before construction, which merges `<<` keys in place
+        return loader.construct_document(node)
+    except yaml.reader.ReaderError as e:
+        raise LoadError(_control_char_findings(path, text, model)) from e
+    except _Limit as e:
+        line = e.mark.line + 1 if e.mark else None
+        raise LoadError(
+            [Finding("IN009", ERROR, "", "", f"文件结构过大或嵌套过深：{e.message}", str(path), line)]
+        ) from e
+    except RecursionError as e:  # not expected within the limits; never a traceback
+        raise LoadError(
+            [Finding("IN009", ERROR, "", "", f"文件结构过大或嵌套过深：嵌套超过 {MAX_DEPTH} 层的上限", str(path))]
+        ) from e
+    except yaml.MarkedYAMLError as e:
+        raise LoadError([_syntax_finding(path, text, e)]) from e
     except yaml.YAMLError as e:
         raise LoadError([Finding("IN003", ERROR, "", "", f"YAML 格式错误：{e}", str(path))]) from e
-    return node, data
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _control_char_findings(path: Path, text: str, model) -> list[Finding]:
-    """Name the fields that hold raw control characters YAML (and XML) refuse."""
-    clean = _XML_ILLEGAL.sub("\ufffd", text)
+    """Name the fields (or the keys) that hold raw control characters YAML (and XML)
+    refuse: one finding per line, at most _MAX_CONTROL_LINES of them."""
+    clean = _XML_ILLEGAL.sub("\ufffd", text)  # one character for one: indices stay valid
     lines: dict = {}
     locs: dict = {}
+    keys: list = []
     try:
-        _walk(yaml.compose(clean, Loader=_Loader), (), lines, [], locs)
-    except yaml.YAMLError:
+        _walk(yaml.compose(clean, Loader=_Loader), lines, [], locs, key_spans=keys)
+    except (yaml.YAMLError, RecursionError):
         pass
+    keys.sort()
     by_line: dict = {}
     for p, ln in lines.items():
         if len(p) >= len(by_line.get(ln, "")):
             by_line[ln] = p
-    out = []
-    for no, content in enumerate(text.splitlines(), 1):
-        bad = xml_illegal_chars(content)
-        if bad:
-            p = by_line.get(no, "")
-            out.append(
-                Finding(
-                    "IN008",
-                    ERROR,
-                    p,
-                    label_for(model, locs.get(p, ())),
-                    f"含有文档不允许的控制字符 {', '.join(bad)}",
-                    str(path),
-                    no,
-                )
-            )
+    starts = [0] + [m.end() for m in _BREAK.finditer(text)]
+    found: dict = {}  # line -> [path, loc, is key, characters]
+    for m in _XML_ILLEGAL.finditer(text):
+        no = bisect.bisect_right(starts, m.start())
+        entry = found.get(no)
+        if entry is None:
+            if len(found) == _MAX_CONTROL_LINES:
+                break
+            span = bisect.bisect_right(keys, (m.start(), float("inf"))) - 1
+            if span >= 0 and keys[span][0] <= m.start() < keys[span][1]:
+                first, last, loc = keys[span]
+                loc = loc[:-1] + (text[first:last].strip("'\""),)
+                entry = found[no] = [path_str(loc), loc, True, set()]
+            else:
+                p = by_line.get(no, "")
+                entry = found[no] = [p, locs.get(p, ()), False, set()]
+        entry[3].add(f"U+{ord(m.group()):04X}")
+    out = [
+        Finding(
+            "IN008",
+            ERROR,
+            p,
+            label_for(model, loc),
+            f"{'字段名' if is_key else ''}含有文档不允许的控制字符 {', '.join(sorted(chars))}",
+            str(path),
+            no,
+        )
+        for no, (p, loc, is_key, chars) in found.items()
+    ]
     return out or [Finding("IN008", ERROR, "", "", "文件含有不允许的控制字符", str(path))]
+
+
+def _short_path(loc) -> str:
+    """The path for display, a very long key (a 5000-digit number) cut short."""
+    return path_str(tuple(f"{part[:20]}…" if isinstance(part, str) and len(part) > 40 else part for part in loc))
 
 
 def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
     """Read and type-check one YAML file; raise LoadError listing every problem."""
     path = Path(path)
-    node, data = _read_yaml(path, model)
+    text = _read_text(path)
+    lines: dict = {}
+    dups: list = []
+    bad_keys: list = []
+    data = _parse(path, text, model, lines, dups, bad_keys)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise LoadError([Finding("IN004", ERROR, "", "", "文件顶层应为键值映射（字段名: 值）", str(path), 1)])
-    lines: dict = {}
-    dups: list = []
-    if node is not None:
-        _walk(node, (), lines, dups)
+        hint = f"；{_FULLWIDTH_HINT}" if isinstance(data, str) and "：" in data else ""
+        raise LoadError([Finding("IN004", ERROR, "", "", f"文件顶层应为键值映射（字段名: 值）{hint}", str(path), 1)])
     problems = [
         Finding(
             "IN005",
             ERROR,
-            path_str(loc),
+            _short_path(loc),
             label_for(model, loc),
             f"字段重复（第 {first} 行已出现），后一个会覆盖前一个",
             str(path),
@@ -258,11 +720,29 @@ def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
         )
         for loc, line, first in dups
     ]
+    problems += [
+        Finding(
+            "IN008",
+            ERROR,
+            _short_path(loc),
+            label_for(model, loc),
+            f"字段名含有文档不允许的控制字符 {', '.join(bad)}",
+            str(path),
+            line,
+        )
+        for loc, line, bad in bad_keys
+    ]
+    refused = [loc for loc, _, _ in bad_keys]
+    refused_keys = {loc[-1] for loc in refused}
     try:
         record = model.model_validate(data)
     except ValidationError as e:
         for err in e.errors():
             loc = tuple(err["loc"])
+            if any(loc[: len(bad)] == bad for bad in refused):
+                continue  # the key itself is already reported (IN008)
+            if err["type"] == "string_unicode" and err.get("input") in refused_keys:
+                continue  # pydantic's own complaint about the same key
             p = path_str(loc)
             line = lines.get(p) or lines.get(path_str(loc[:-1]))
             if err["type"] == "extra_forbidden":
@@ -270,9 +750,14 @@ def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
                 known = list(owner.model_fields) if owner else []
                 near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
                 hint = f"，是否想写 {near[0]}？" if near else ""
-                problems.append(Finding("IN006", ERROR, p, str(loc[-1]), f"未知字段 {loc[-1]}{hint}", str(path), line))
+                name = _short_path(loc[-1:])
+                problems.append(
+                    Finding("IN006", ERROR, _short_path(loc), name, f"未知字段 {name}{hint}", str(path), line)
+                )
             else:
-                problems.append(Finding("IN007", ERROR, p, label_for(model, loc), _message(err), str(path), line))
+                problems.append(
+                    Finding("IN007", ERROR, _short_path(loc), label_for(model, loc), _message(err), str(path), line)
+                )
     if problems:
         raise LoadError(sorted(problems, key=lambda f: f.line or 0))
     return Loaded(record, path, lines)

@@ -14,10 +14,105 @@ def _load_text(tmp_path, text, name="r.yaml"):
 
 
 def test_malformed_yaml_gives_file_line_column(tmp_path):
+    # PyYAML notices the open bracket at the end of the file; the line to edit is 3
     (f,) = _load_text(tmp_path, "enterprise:\n  name: 甲\n  size: [大型\n")
-    assert f.code == "IN003" and f.source.endswith("r.yaml") and f.line == 4
-    assert "第 4 行第 1 列" in f.message
+    assert f.code == "IN003" and f.source.endswith("r.yaml") and f.line == 3
+    assert "第 3 行第 9 列" in f.message and "“[”没有配对的“]”" in f.message
     assert f.text().count("\n") == 0
+
+
+# Each YAML mistake: (text, the line to edit, the explanation's marker). The markers
+# are distinct, so a test also shows that no other hint fires on the same mistake.
+HINTS = {
+    "fullwidth": "用了全角冒号（：）",
+    "tab": "用了制表符（Tab）缩进，请改用空格",
+    "quote": "含有“: ”的文字须加引号",
+    "indent": "的缩进（",
+    "list": "列表项（- ）",
+    "colon": "缺少冒号",
+    "unclosed": "没有闭合",
+    "bracket": "没有配对",
+}
+MISTAKES = {
+    "fullwidth_colon": ("enterprise:\n  name：甲公司\n  size: 大型\n", 2, "fullwidth"),
+    "fullwidth_colon_last_key": ("enterprise:\n  name: 甲公司\n  size：大型\n", 3, "fullwidth"),
+    "fullwidth_colon_in_list": ("scenarios:\n  - name：甲\n    stage: 乙\n", 2, "fullwidth"),
+    "fullwidth_colon_top": ("enterprise：\n  name: 甲公司\n", 1, "fullwidth"),
+    "tab_indent": ("enterprise:\n\tname: 甲公司\n", 2, "tab"),
+    "tab_indent_later": ("enterprise:\n  name: 甲公司\n\tsize: 大型\n", 3, "tab"),
+    "colon_in_text": ("factory:\n  remarks: 说明: 见附件\n", 2, "quote"),
+    "more_indented_key": ("enterprise:\n  name: 甲公司\n   size: 大型\n", 3, "indent"),
+    "less_indented_key": ("enterprise:\n  name: 甲公司\n size: 大型\n", 3, "indent"),
+    "list_item_among_keys": ("enterprise:\n  name: 甲公司\n  - 大型\n", 3, "list"),
+    "key_among_list_items": ("scenarios:\n  - name: 甲\n  stage: 乙\n", 3, "list"),
+    "missing_colon": ("enterprise:\n  name 甲公司\n  size: 大型\n", 2, "colon"),
+    "missing_colon_last_key": ("enterprise:\n  name: 甲公司\n  size 大型\n", 3, "colon"),
+    "unclosed_quote": ('enterprise:\n  name: "甲公司\n  size: 大型\n', 2, "unclosed"),
+    "unclosed_bracket": ("enterprise:\n  name: 甲公司\nfactory:\n  integrators: [甲, 乙\n", 4, "bracket"),
+}
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+def test_yaml_mistake_explained_in_chinese_at_the_line_to_edit(tmp_path, name):
+    text, line, hint = MISTAKES[name]
+    (f,) = _load_text(tmp_path, text)
+    assert f.code == "IN003" and f.line == line and f.source.endswith("r.yaml")
+    assert f.message.startswith(f"YAML 格式错误（第 {line} 行") and f.text().count("\n") == 0
+    assert HINTS[hint] in f.message
+    assert [h for h, marker in HINTS.items() if marker in f.message] == [hint]
+    for english in ("mapping values", "expected", "found", "while scanning", "while parsing"):
+        assert english not in f.message
+
+
+def test_yaml_hints_show_the_fix(tmp_path):
+    (f,) = _load_text(tmp_path, MISTAKES["fullwidth_colon"][0])
+    assert f.message.endswith("请改为半角冒号加空格：name: 甲公司")
+    (f,) = _load_text(tmp_path, MISTAKES["colon_in_text"][0])
+    assert f.message.endswith('如 remarks: "说明: 见附件"')
+    (f,) = _load_text(tmp_path, MISTAKES["tab_indent"][0])
+    assert "第 2 行用了制表符（Tab）缩进，请改用空格" in f.message
+    (f,) = _load_text(tmp_path, MISTAKES["less_indented_key"][0])
+    assert "（1 个空格）" in f.message and "0、2 个空格" in f.message
+    (f,) = _load_text(tmp_path, MISTAKES["missing_colon"][0])
+    assert f.message.endswith("如 name: 甲公司")
+
+
+CORRECT = (
+    "enterprise:\n  name: 甲公司\n  size: 大型\n  intro: 说明：见附件（全角冒号在值里无妨）\n"
+    'factory:\n  remarks: "说明: 见附件"\n  integrators: [甲, 乙]\n'
+    "scenarios:\n  - name: 甲\n    stage: 乙\n"
+)
+
+
+def test_yaml_hints_do_not_fire_on_a_correct_file(tmp_path):
+    p = tmp_path / "ok.yaml"
+    p.write_text(CORRECT, encoding="utf-8")
+    r = load(p).record
+    assert r.factory.remarks == "说明: 见附件" and r.enterprise.intro.startswith("说明：见附件")
+
+
+def test_fullwidth_colon_that_yaml_accepts_is_explained_too(tmp_path):
+    # `name：甲` alone under a section is valid YAML (the section becomes that text)
+    (f,) = _load_text(tmp_path, "enterprise:\n  name：甲公司\n")
+    assert f.code == "IN007" and f.path == "enterprise" and "不能用全角冒号（：）" in f.message
+
+
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("a: &x 1\nb: &x 2\n", 2, "锚点 &x 重复定义（第 1 行已定义）"),
+        ("enterprise:\n  name: *x\n", 2, "别名 *x 没有对应的锚点 &x"),
+        ("enterprise:\n  name: 甲\n---\nfactory: {}\n", 3, "一个文件只能有一份记录"),
+        ("enterprise:\n  name: !!python/object:os.system x\n", 2, "不支持 YAML 标签 !!python/object:os.system"),
+        ("enterprise:\n  employees: !!int 很多\n", 2, "不符合标签 !!int"),
+        ('enterprise:\n  name: "甲\\q"\n', 2, "无效的转义"),
+        ("enterprise:\n  name: @甲\n", 2, "“@”不能用在值的开头"),
+        ('enterprise:\n  name: "甲" 公司\n', 2, "整段文字须放在同一对引号里"),
+    ],
+)
+def test_other_yaml_problems_in_chinese(tmp_path, text, line, words):
+    (f,) = _load_text(tmp_path, text)
+    assert f.code == "IN003" and f.line == line and words in f.message
 
 
 def test_wrong_types_name_path_and_expectation(tmp_path):
