@@ -135,7 +135,7 @@ def packs():
 
 
 @main.command(help="检查一份记录，列出全部问题。退出码：0 无错误，1 有错误，2 文件无法读取。")
-@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("record", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="按此表格包的规则检查（如 shanghai）；默认取记录中的 pack。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
 @_allow_outside_option
@@ -148,7 +148,7 @@ def validate(record, pack_name, fmt):
 
 
 @main.command(help="按表格包生成单个企业的全部文档（docx）。有错误时拒绝生成，除非 --draft。")
-@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("record", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="表格包，如 shanghai；默认取记录中的 pack。")
 @click.option(
     "--out",
@@ -392,7 +392,7 @@ def _summary_json(batch, deadlines):
 
 
 @main.command(help="卓越级申报材料清单：列出每项材料在记录中已有什么、缺什么。")
-@click.argument("record", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("record", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="表格包，如 hebei、national、gansu；默认取记录中的 pack。")
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="同时把清单写成 docx 到此文件夹。"

@@ -35,7 +35,7 @@ def _kpi_findings(write_record, pack, **kpis):
 def test_every_percent_indicator_has_a_range():
     """Each （%） name of the three lists has exactly one class; no other name has one."""
     classes = refdata.kpis()["ranges"]
-    keys = [k for c in classes for k in c["items"]]
+    keys = [refdata.kpi_key(k) for c in classes for k in c["items"]]
     percent = {
         refdata.kpi_key(n) for e in ("2025", "2024", "gansu") for n in refdata.kpi_names(e) if n.endswith("（%）")
     }
@@ -199,3 +199,9 @@ def test_ai_share_is_checked_in_the_2025_edition_only(tmp_path):
     assert "KP003" not in codes(validate(loaded, get_pack("hebei")))
     (f,) = [f for f in validate(loaded, get_pack("gansu")) if f.code == "KP003"]
     assert "6 个场景有 3 个" in f.message and "50.00%" in f.message
+
+
+def test_co2_written_either_way_is_the_same_indicator(write_record, shanghai):
+    """CO₂ (subscript) and CO2, half-width brackets: the same reference indicator."""
+    found = _kpi_findings(write_record, shanghai, **{"单位产值二氧化碳(CO2)排放量降低(%)": 120})
+    assert [f.code for f in found] == ["KP002"]

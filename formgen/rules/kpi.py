@@ -27,7 +27,7 @@ def _known(ctx) -> dict[str, str]:
 
 def _ranges() -> dict[str, dict]:
     """kpi_key -> its class from data/kpi.yaml ``ranges`` (min, max, why)."""
-    return {key: cls for cls in kpis()["ranges"] for key in cls["items"]}
+    return {kpi_key(key): cls for cls in kpis()["ranges"] for key in cls["items"]}
 
 
 def _bound_text(lo, hi) -> str:
