@@ -274,3 +274,173 @@ def mark_draft(doc, text: str):
         hp.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         hr = hp.add_run("草稿")
         set_run_font(hr, "黑体", "Arial", "小四", bold=True, color="C00000")
+
+
+# -- navigation, pagination and printing ------------------------------------------------
+
+
+def heading_style(doc, level: int, font: dict, style: dict):
+    """Configure Word's built-in "Heading N" so headings carry an outline level (Word's
+    导航窗格, LibreOffice's PDF bookmarks), stay with the next paragraph, and look as the
+    layout says: the annex's font and size, black, no theme colour."""
+    st = doc.styles[f"Heading {level}"]
+    ppr = st.element.get_or_add_pPr()
+    for tag in ("w:spacing", "w:outlineLvl", "w:jc", "w:ind"):
+        for el in ppr.findall(qn(tag)):
+            ppr.remove(el)
+    pf = st.paragraph_format
+    pf.keep_with_next = True
+    pf.keep_together = True
+    pf.space_before = Pt(style.get("before", 0))
+    pf.space_after = Pt(style.get("after", 0))
+    line = style.get("line_exact_pt") or font.get("line_exact_pt")
+    if line:
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(line)
+    else:
+        pf.line_spacing = 1.0
+    outline = OxmlElement("w:outlineLvl")
+    outline.set(qn("w:val"), str(level - 1))
+    ppr.append(outline)
+    rpr = st.element.get_or_add_rPr()
+    for tag in ("w:color", "w:i", "w:iCs", "w:b", "w:bCs", "w:rFonts", "w:sz", "w:szCs"):
+        for el in rpr.findall(qn(tag)):
+            rpr.remove(el)
+    set_style_font(
+        st,
+        style.get("font") or font.get("east_asia", "仿宋_GB2312"),
+        font.get("ascii", "Times New Roman"),
+        style.get("size") or font.get("size", "三号"),
+    )
+    st.font.bold = bool(style.get("bold"))
+    st.font.italic = False
+    st.font.color.rgb = RGBColor(0, 0, 0)
+    return st
+
+
+def keep_with_next(paragraph, keep: bool = True):
+    paragraph.paragraph_format.keep_with_next = keep
+
+
+def page_break_before(paragraph):
+    """Start this paragraph on a new page (no empty page-break paragraph that can leave a
+    blank page behind)."""
+    paragraph.paragraph_format.page_break_before = True
+
+
+def cant_split(row):
+    """A table row never breaks across pages (w:cantSplit)."""
+    tr_pr = row._tr.get_or_add_trPr()
+    if tr_pr.find(qn("w:cantSplit")) is None:
+        el = OxmlElement("w:cantSplit")
+        tr_pr.insert(0, el)
+
+
+def _field_run(paragraph, instruction: str, placeholder: str = "1"):
+    """A run holding a field (PAGE, NUMPAGES) with a cached result."""
+    run = paragraph.add_run()
+    parts = [("fldChar", "begin"), ("instrText", f" {instruction} "), ("fldChar", "separate"), ("t", placeholder)]
+    parts.append(("fldChar", "end"))
+    for tag, value in parts:
+        el = OxmlElement(f"w:{tag}")
+        if tag == "fldChar":
+            el.set(qn("w:fldCharType"), value)
+        else:
+            el.set(qn("xml:space"), "preserve")
+            el.text = value
+        run._r.append(el)
+    return run
+
+
+def page_numbers(section, size="四号"):
+    """Page numbers centred in the footer, as 公文 prints them: "— 1 —"."""
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    p = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in (p.add_run("— "), _field_run(p, "PAGE"), p.add_run(" —")):
+        set_run_font(run, "宋体", "Times New Roman", size)
+
+
+def set_core_properties(doc, title: str, author: str, when=None):
+    """文件属性: the document's own title and author (the enterprise or the recommending
+    unit) and today's dates, not python-docx's template stamp."""
+    import datetime as dt
+
+    when = when or dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    props = doc.core_properties
+    props.title = title
+    props.author = author
+    props.last_modified_by = author
+    props.created = when
+    props.modified = when
+    props.comments = ""
+    props.subject = ""
+    props.keywords = ""
+    props.category = ""
+    props.revision = 1
+
+
+# Windows metrics of the Chinese fonts the annexes name: charset 86 (GB2312), and an
+# alternative name Word uses when the exact family is missing on a PC.
+CJK_FONTS = {
+    "仿宋_GB2312": ("仿宋", "02010609030101010101", "modern", "fixed"),
+    "仿宋": ("FangSong", "02010609060101010101", "modern", "fixed"),
+    "楷体_GB2312": ("楷体", "02010609030101010101", "modern", "fixed"),
+    "楷体": ("KaiTi", "02010609060101010101", "modern", "fixed"),
+    "黑体": ("SimHei", "02010609060101010101", "modern", "fixed"),
+    "宋体": ("SimSun", "02010600030101010101", "auto", "variable"),
+    "方正小标宋简体": ("宋体", "02000000000000000000", "auto", "variable"),
+}
+
+
+def declare_fonts(doc):
+    """Declare every font the document uses in word/fontTable.xml, the CJK ones with their
+    charset and a substitute, so a PC without 仿宋_GB2312 falls back to 仿宋, not at random."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from lxml import etree
+
+    used: set[str] = set()
+    for part in (doc.part, doc.styles.part):
+        for el in part.element.iter(qn("w:rFonts")):
+            for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
+                if el.get(qn(attr)):
+                    used.add(el.get(qn(attr)))
+    for section in doc.sections:
+        for hf in (section.header, section.footer):
+            if not hf.is_linked_to_previous:
+                for el in hf._element.iter(qn("w:rFonts")):
+                    used.update(v for k, v in el.attrib.items() if k.endswith("}eastAsia") or k.endswith("}ascii"))
+    table_part = next(r.target_part for r in doc.part.rels.values() if r.reltype == RT.FONT_TABLE)
+    root = etree.fromstring(table_part.blob)
+    have = {f.get(qn("w:name")) for f in root.findall(qn("w:font"))}
+    for name in sorted(used - have):
+        font = etree.SubElement(root, qn("w:font"))
+        font.set(qn("w:name"), name)
+        alt, panose, family, pitch = CJK_FONTS.get(name, (None, None, "roman", "variable"))
+        if alt:
+            etree.SubElement(font, qn("w:altName")).set(qn("w:val"), alt)
+        if panose:
+            etree.SubElement(font, qn("w:panose1")).set(qn("w:val"), panose)
+        etree.SubElement(font, qn("w:charset")).set(qn("w:val"), "86" if name in CJK_FONTS else "00")
+        etree.SubElement(font, qn("w:family")).set(qn("w:val"), family)
+        etree.SubElement(font, qn("w:pitch")).set(qn("w:val"), pitch)
+    table_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def box_paragraph(paragraph):
+    """A single-line border round a paragraph (a note that stands in for something)."""
+    borders = OxmlElement("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        edge = OxmlElement(f"w:{side}")
+        for k, v in (("val", "single"), ("sz", "8"), ("space", "4"), ("color", "auto")):
+            edge.set(qn(f"w:{k}"), v)
+        borders.append(edge)
+    # w:pBdr goes before these in w:pPr (ECMA-376 CT_PPrBase order)
+    after = (
+        "shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE "
+        "autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents "
+        "suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle "
+        "rPr sectPr pPrChange"
+    )
+    paragraph._p.get_or_add_pPr().insert_element_before(borders, *(f"w:{t}" for t in after.split()))
