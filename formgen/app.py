@@ -273,7 +273,13 @@ def render_bureau(doc: Document, recommender, draft: bool) -> list[tuple[str, by
 
 def write_files(files: list[tuple[str, bytes]], out_dir: Path, force: bool) -> list[Path]:
     """Write rendered files into ``out_dir``: all or none, never over existing files
-    unless ``force``."""
+    unless ``force`` (see :mod:`formgen.output` for what is guaranteed).
+
+    Returns the paths written, in the order of ``files``, as an
+    :class:`~formgen.output.Planned` list: its ``shortened`` maps each path whose name
+    was too long (over 240 bytes; file systems allow 255) and was shortened to the full
+    name it stands for. Raises :class:`~formgen.output.OutputError`, one line of Chinese naming
+    the file and the problem."""
     paths = plan(out_dir, [n for n, _ in files])
     write_all(list(zip(paths, [d for _, d in files], strict=True)), force=force)
     return paths

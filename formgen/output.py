@@ -1,71 +1,589 @@
-"""Writing outputs: safe file names inside the output folder, all-or-nothing, atomic."""
+"""Writing outputs: safe file names inside the output folder, all or nothing, atomic.
+
+What a run of :func:`write_all` guarantees (every command writes through it):
+
+- Every name is known and checked before the first byte is written: its length in
+  bytes, collisions between the run's own names, what stands at each target (a
+  folder or anything but a regular file is refused even with ``force``; an existing
+  file without ``force``) and the free space of the folder. :func:`plan` makes names
+  from enterprise data safe and short enough, keeping the ``附件N_`` prefix, as much
+  of the name as fits and a stable hash of the full name.
+- The output folder is locked (``flock`` on the folder itself) from those checks
+  through the renames, so two runs into one folder never replace each other's files
+  silently: the second waits a little, then finds the first one's files (and refuses
+  without ``force``) or says the folder is busy.
+- Each file is written to a hidden temporary file ``.formgen-<pid>-<random>.part`` in
+  the same folder, fsynced, and only when every one of them is complete are they all
+  renamed into place (signals held back during the renames); the folder is fsynced
+  after. A temporary file is registered before it is created and removed on any
+  error, and on SIGINT, SIGTERM and SIGHUP (handlers installed for the write phase
+  only). SIGKILL cannot be caught: the next run into the folder removes, under the
+  lock, temporary files whose process is gone (or that are older than
+  ``STALE_SECONDS``).
+- Every failure is an :class:`OutputError` with a one-line Chinese message naming the
+  file or folder and the problem.
+"""
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import re
-import tempfile
+import secrets
+import signal
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-_BAD = re.compile(r'[\x00-\x1f<>:"/\\|?*\u2028\u2029]')
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
+_BAD = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u2028\u2029\ud800-\udfff]')
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+NAME_MAX = 255  # bytes per file name (Linux, and most file systems)
+# Names formgen makes are kept to this many bytes so that an office suite's lock file
+# beside the document (LibreOffice: ".~lock.NAME#") still fits within NAME_MAX.
+NAME_BUDGET = 240
+PATH_MAX = 4096  # bytes per path (Linux)
+HASH_LEN = 8  # hex digits of sha1 added to a shortened name
+TAIL_MAX = 90  # bytes: a shortened name keeps its last "_" part up to this long
+
+LOCK_WAIT = 10.0  # seconds to wait for another formgen writing into the same folder
+STALE_SECONDS = 15 * 60  # a temporary file this old is stale whatever its owner
+_CHUNK = 4 << 20
+
+TEMP_PREFIX = ".formgen-"
+LOCK_FILE = ".formgen.lock"  # only where a folder itself cannot be locked
+_TEMP = re.compile(r"^\.formgen-(?:(\d+)-[0-9a-f]{8}\.part|[a-z0-9_]{8}\.[A-Za-z0-9]+)$")  # also older versions'
+
+_SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s))
 
 
 class OutputError(Exception):
-    pass
+    """A run that wrote nothing (or, when said so, not everything); the message is one
+    line of Chinese naming the file or folder and the problem."""
 
 
-def safe_name(name: str, limit: int = 120) -> str:
-    """A file name built from enterprise data that cannot leave its folder."""
+class Planned(list):
+    """The target paths of a run (a list of :class:`~pathlib.Path`, in the order of the
+    names given). ``shortened`` maps each path whose file name was too long and had to
+    be shortened to the full name it stands for."""
+
+    def __init__(self, paths=(), shortened: dict[Path, str] | None = None):
+        super().__init__(paths)
+        self.shortened: dict[Path, str] = dict(shortened or {})
+
+
+def safe_name(name: str, limit: int | None = None) -> str:
+    """A file name built from enterprise data that cannot leave its folder: no path
+    separators, control or reserved characters, no leading or trailing dots. Not
+    shortened unless ``limit`` (characters) is given: :func:`plan` shortens whole
+    names by their length in bytes."""
     name = _BAD.sub("_", name).strip().strip(".")
     name = re.sub(r"_+", "_", name)
     if not name or set(name) <= {".", "_"}:
         name = "未命名"
-    return name[:limit]
+    return name if limit is None else name[:limit]
 
 
-def plan(out_dir: Path, names: list[str]) -> list[Path]:
-    """Target paths for ``names``, each checked to stay inside ``out_dir``."""
-    root = out_dir.resolve()
-    paths = []
+def _nbytes(s: str) -> int:
+    return len(s.encode("utf-8", "surrogateescape"))
+
+
+def short_name(name: str, budget: int = NAME_BUDGET) -> str:
+    """``name`` itself when it fits in ``budget`` bytes. Otherwise: its start (the
+    ``附件N_`` prefix and as much of the rest as fits, cut between characters), ``_``
+    and the first 8 hex digits of the sha1 of the full name, then its last
+    ``_``-separated part when that is short (a document per scenario keeps the
+    scenario's name), and its suffix. The same name always gives the same short name.
+    """
+    if _nbytes(name) <= budget:
+        return name
+    m = _SUFFIX.search(name)
+    suffix = m.group(0) if m else ""
+    stem = name[: len(name) - len(suffix)]
+    tag = "_" + hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:HASH_LEN]
+    head, sep, tail = stem.rpartition("_")
+    if sep and head and _nbytes(sep + tail) <= TAIL_MAX:
+        stem, end = head, sep + tail
+    else:
+        end = ""
+    room = budget - _nbytes(tag + end + suffix)
+    kept, used = [], 0
+    for ch in stem:
+        used += _nbytes(ch)
+        if used > room:
+            break
+        kept.append(ch)
+    return "".join(kept).rstrip(" ._") + tag + end + suffix
+
+
+def _name_max(folder: Path) -> int:
+    """The file system's limit on a name's bytes, from the nearest existing folder."""
+    for d in (folder, *folder.parents):
+        if d.exists():
+            with suppress(OSError, ValueError, AttributeError):
+                n = os.pathconf(d, "PC_NAME_MAX")
+                if n and n > 0:
+                    return min(NAME_MAX, n)
+            break
+    return NAME_MAX
+
+
+def plan(out_dir: Path, names: list[str]) -> Planned:
+    """Target paths in ``out_dir`` for ``names``: each made safe (it stays inside the
+    folder), shortened when longer than the file system allows (see :func:`short_name`;
+    the result's ``shortened`` says which), and checked for collisions with the run's
+    other names. Nothing is written."""
+    root = Path(out_dir).resolve()
+    budget = min(NAME_BUDGET, _name_max(root))
+    paths: list[Path] = []
+    shortened: dict[Path, str] = {}
     for n in names:
-        p = (root / safe_name(Path(n).stem)).with_suffix(Path(n).suffix)
-        if p.resolve().parent != root:
+        m = _SUFFIX.search(n)
+        suffix = m.group(0) if m else ""
+        full = safe_name(n[: len(n) - len(suffix)]) + suffix
+        short = short_name(full, budget)
+        p = root / short
+        if p.parent != root or short in (".", ".."):
             raise OutputError(f"输出文件名不安全：{n}")
+        if _nbytes(str(p)) >= PATH_MAX:
+            raise OutputError(f"输出路径过长（超过 {PATH_MAX} 字节），请换一个较短的输出文件夹：{short}")
+        if short != full:
+            shortened[p] = full
         paths.append(p)
-    dup = {p for p in paths if paths.count(p) > 1}
+    _check_duplicates(paths, shortened)
+    return Planned(paths, shortened)
+
+
+def _check_duplicates(paths: list[Path], full: dict[Path, str] | None = None) -> None:
+    seen: dict[str, Path] = {}
+    dup: list[str] = []
+    for p in paths:
+        key = os.path.normcase(str(p)).casefold()  # also one file on a case-blind disk
+        if key in seen:
+            dup.append((full or {}).get(p, p.name))
+        seen.setdefault(key, p)
     if dup:
-        raise OutputError(f"输出文件名重复：{', '.join(sorted(str(p.name) for p in dup))}")
-    return paths
+        raise OutputError(f"输出文件名重复，未写入任何文件：{'、'.join(dict.fromkeys(dup))}")
+
+
+# --- errors -----------------------------------------------------------------------------
+
+_REASONS = {
+    errno.ENOSPC: "磁盘空间不足或文件大小超出限制",
+    errno.EFBIG: "磁盘空间不足或文件大小超出限制",
+    errno.EDQUOT: "磁盘空间不足或文件大小超出限制（超出磁盘配额）",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "文件系统是只读的",
+    errno.ENAMETOOLONG: "文件名或路径过长",
+    errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.EISDIR: "目标是一个文件夹",
+    errno.ENOENT: "文件夹不存在（可能已被移走或删除）",
+    errno.EIO: "读写设备出错",
+}
+
+
+def _reason(e: OSError) -> str:
+    return _REASONS.get(e.errno, e.strerror or str(e))
+
+
+# --- the folder lock --------------------------------------------------------------------
+
+
+def _busy(folder: Path) -> OutputError:
+    return OutputError(f"另一个 formgen 正在写入此文件夹，请稍后重试：{folder}")
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder``, waiting up to ``LOCK_WAIT`` seconds.
+
+    POSIX: ``flock`` on the folder itself, so no lock file is left in the user's
+    folder; where a folder cannot be locked (some network file systems), on
+    ``.formgen.lock`` in it. Windows: ``msvcrt.locking`` on ``.formgen.lock``, removed
+    after. A folder removed or replaced while waiting (a failed run removes the folder
+    it created) is made again and locked afresh."""
+    fd, lock_file = _open_lockable(folder)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                _try_lock(fd)
+                if lock_file is not None or _same_folder(fd, folder):
+                    break
+                _unlock(fd)  # locked a folder that is no longer there
+                os.close(fd)
+                fd = -1
+                _ensure_folder(folder)
+                fd, lock_file = _open_lockable(folder)
+            except BlockingIOError:
+                pass
+            except OSError as e:
+                if fcntl is not None and lock_file is None and e.errno in (errno.EBADF, errno.ENOLCK, errno.EINVAL):
+                    os.close(fd)
+                    fd = -1
+                    fd, lock_file = _open_lockable(folder, file=True)
+                    continue
+                if not (fcntl is None and e.errno in (errno.EACCES, errno.EDEADLK)):  # Windows: held
+                    raise OutputError(f"无法锁定输出文件夹 {folder}：{_reason(e)}") from e
+            if time.monotonic() >= deadline:
+                raise _busy(folder)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if fcntl is None and lock_file is not None:
+            with suppress(OSError):
+                os.unlink(lock_file)
+
+
+def _same_folder(fd: int, folder: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(folder)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _open_lockable(folder: Path, file: bool = False) -> tuple[int, Path | None]:
+    try:
+        if fcntl is not None and not file:
+            return os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)), None
+        lock_file = folder / LOCK_FILE
+        return os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666), lock_file
+    except OSError as e:
+        raise OutputError(f"无法锁定输出文件夹 {folder}：{_reason(e)}") from e
+
+
+def _try_lock(fd: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError when held
+    else:
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+
+def _unlock(fd: int) -> None:
+    with suppress(OSError):
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        else:
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+
+# --- temporary files and signals -----------------------------------------------------
+
+_live: set[str] = set()  # temporary files of this process that exist or are being created
+
+
+def _remove_temps(temps: list[str] | None = None) -> None:
+    """Remove ``temps`` (default: every temporary file of this process) where they
+    still exist; a renamed one is gone already."""
+    for t in list(_live) if temps is None else temps:
+        with suppress(OSError):
+            os.unlink(t)
+        _live.discard(t)
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate it: the age rule decides there
+        return True
+    if pid == os.getpid():
+        return False  # ours, and not among the live ones (checked by the caller)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Remove temporary files that a killed formgen left in ``folder``: those whose
+    process (the pid in the name) is gone, and any older than ``STALE_SECONDS``
+    (a reused pid, or an older formgen whose names carry none). Called with the
+    folder's lock held, when no live formgen can be writing there."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        m = _TEMP.match(entry.name)
+        if not m or entry.path in _live:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        pid = m.group(1)
+        if now - st.st_mtime > STALE_SECONDS or (pid is not None and not _pid_alive(int(pid))):
+            with suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+@contextmanager
+def _signals_clean_up() -> Iterator[None]:
+    """While writing: SIGINT, SIGTERM and SIGHUP remove this process's temporary files,
+    then take their previous course (KeyboardInterrupt, or death by the signal). A
+    signal ignored before stays ignored. SIGXFSZ is ignored so that a file size limit
+    is an error (EFBIG) rather than death. Main thread only (Python's rule)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, object] = {}
+
+    def restore() -> None:
+        for s, h in previous.items():
+            with suppress(OSError, ValueError, TypeError):
+                signal.signal(s, h)  # type: ignore[arg-type]
+        previous.clear()
+
+    def on_signal(signum, frame):
+        before = previous.get(signum)
+        _remove_temps()
+        restore()
+        if callable(before):
+            before(signum, frame)  # e.g. KeyboardInterrupt for SIGINT
+        else:
+            os.kill(os.getpid(), signum)  # the default action: die by the signal
+        raise SystemExit(128 + signum)  # a handler that returned: stop writing all the same
+
+    try:
+        for s in _SIGNALS:
+            h = signal.getsignal(s)
+            if h is signal.SIG_IGN:
+                continue
+            previous[s] = h if h is not None else signal.SIG_DFL
+            signal.signal(s, on_signal)
+        if hasattr(signal, "SIGXFSZ"):
+            previous[signal.SIGXFSZ] = signal.getsignal(signal.SIGXFSZ)
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        yield
+    finally:
+        restore()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP (delivered after) while files are renamed
+    into place, so a run is not stopped with some files replaced and others not."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _write_temp(folder: Path, data: bytes, target: Path, mine: list[str]) -> str:
+    """Write ``data`` to a new temporary file in ``folder`` and fsync it. The name is
+    registered (in ``mine`` and for the signal handlers) before the file exists."""
+    tmp = str(folder / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.part")
+    mine.append(tmp)
+    _live.add(tmp)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as e:
+        raise OutputError(f"无法在 {folder} 中写入 {target.name}：{_reason(e)}，未写入任何文件") from e
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view[:_CHUNK]) :]
+        os.fsync(fd)
+    except OSError as e:
+        raise OutputError(f"写入 {target.name} 失败：{_reason(e)}，未写入任何文件") from e
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name == "nt":
+        return
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def _ensure_folder(folder: Path) -> list[Path]:
+    """``folder`` exists as a folder (created with its parents if missing). Returns the
+    folders it created, deepest first."""
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise OutputError(f"无法使用输出文件夹 {folder}：{_reason(e)}") from e
+    if st is not None:
+        if not stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"输出位置 {folder} 是一个文件，不是文件夹，未写入任何文件")
+        return []
+    missing = [d for d in (folder, *folder.parents) if not d.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as e:  # a file stands where a folder should
+        raise OutputError(f"无法创建输出文件夹 {folder}：路径中有一项是文件，不是文件夹") from e
+    except OSError as e:
+        raise OutputError(f"无法创建输出文件夹 {folder}：{_reason(e)}") from e
+    if missing:
+        _fsync_dir(missing[-1].parent)
+    return missing
+
+
+def _check_targets(files: list[tuple[Path, bytes]], force: bool) -> list[bool]:
+    """What stands at each target: refuse a folder or anything but a regular file
+    (even with ``force``), and existing files without ``force``. Returns which exist."""
+    existing, blocked = [], []
+    exists = []
+    for path, _ in files:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            exists.append(False)
+            continue
+        except OSError as e:
+            raise OutputError(f"无法检查 {path.name}：{_reason(e)}，未写入任何文件") from e
+        exists.append(True)
+        if stat.S_ISDIR(st.st_mode):
+            blocked.append(f"{path.name}（是一个文件夹）")
+        elif stat.S_ISLNK(st.st_mode):
+            blocked.append(f"{path.name}（是一个符号链接）")
+        elif not stat.S_ISREG(st.st_mode):
+            blocked.append(f"{path.name}（不是普通文件）")
+        else:
+            existing.append(path.name)
+    if blocked:
+        raise OutputError(
+            "以下位置已被占用，不能写入（--force 也只覆盖普通文件），未写入任何文件：" + "、".join(blocked)
+        )
+    if existing and not force:
+        raise OutputError("以下文件已存在，未写入任何文件（使用 --force 覆盖）：" + "、".join(existing))
+    return exists
+
+
+def _check_space(files: list[tuple[Path, bytes]]) -> None:
+    """Refuse before writing when the folder's file system has too little room."""
+    need: dict[Path, int] = {}
+    for path, data in files:
+        need[path.parent] = need.get(path.parent, 0) + len(data)
+    for folder, n in need.items():
+        try:
+            st = os.statvfs(folder)
+        except (OSError, AttributeError):
+            continue
+        free = (st.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+        count = sum(1 for p, _ in files if p.parent == folder)
+        if n + count * st.f_frsize > free:
+            raise OutputError(
+                f"磁盘空间不足或文件大小超出限制：写入 {folder} 需要 {n / 1e6:.1f} MB，"
+                f"只剩 {free / 1e6:.1f} MB，未写入任何文件"
+            )
+
+
+def _commit(temps: list[tuple[str, Path]], existed: list[bool]) -> None:
+    """Rename every complete temporary file into place; on a failure, take back the
+    files this run added and say which existing files were already replaced."""
+    done: list[int] = []
+    try:
+        for i, (tmp, path) in enumerate(temps):
+            os.replace(tmp, path)
+            _live.discard(tmp)
+            done.append(i)
+    except OSError as e:
+        for i in done:
+            if not existed[i]:
+                with suppress(OSError):
+                    os.unlink(temps[i][1])
+        replaced = [temps[i][1].name for i in done if existed[i]]
+        failed = temps[len(done)][1].name
+        tail = f"；已替换：{'、'.join(replaced)}" if replaced else "，未写入任何文件"
+        raise OutputError(f"放置 {failed} 失败：{_reason(e)}{tail}") from e
+    finally:
+        for folder in dict.fromkeys(p.parent for _, p in temps):
+            _fsync_dir(folder)
 
 
 def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
-    """Write every file or none: refuse existing files unless ``force``; each file is
-    written to a temporary name in the same folder and renamed into place."""
-    if not force:
-        existing = [p for p, _ in files if p.exists()]
-        if existing:
-            raise OutputError(
-                "以下文件已存在，未写入任何文件（使用 --force 覆盖）：" + "、".join(p.name for p in existing)
-            )
+    """Write every file or none (see the module's docstring for what is guaranteed).
+
+    Checked before anything is written: names (bytes, collisions), the folders (a file
+    where a folder should be), what stands at each target (a folder or a non-regular
+    file is refused even with ``force``; an existing file without ``force``) and the
+    free space. Missing folders are created. Raises :class:`OutputError`."""
+    files = [
+        (Path(p).parent.resolve() / Path(p).name, data) for p, data in files
+    ]  # a link at the target is not followed
+    if not files:
+        return
     for path, _ in files:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    temps = []
-    try:
-        for path, data in files:
-            fd, tmp = tempfile.mkstemp(prefix=".formgen-", suffix=path.suffix, dir=path.parent)
-            os.chmod(tmp, 0o666 & ~_UMASK)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            temps.append((tmp, path))
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        if _nbytes(path.name) > _name_max(path.parent):
+            raise OutputError(
+                f"文件名过长（{_nbytes(path.name)} 字节，上限 {_name_max(path.parent)} 字节），未写入任何文件：{path.name}"
+            )
+    _check_duplicates([p for p, _ in files])
+    folders = sorted(dict.fromkeys(p.parent for p, _ in files), key=str)
+    created: list[Path] = []
+    for folder in folders:
+        created += _ensure_folder(folder)
+    with _locked(folders):
+        try:
+            for folder in folders:
+                remove_stale_temps(folder)
+            existed = _check_targets(files, force)
+            _check_space(files)
+            temps: list[tuple[str, Path]] = []
+            mine: list[str] = []
+            with _signals_clean_up():
+                try:
+                    for path, data in files:
+                        temps.append((_write_temp(path.parent, data, path, mine), path))
+                    with _signals_held():
+                        _commit(temps, existed)
+                finally:
+                    _remove_temps(mine)
+        except BaseException:
+            for d in created:  # deepest first; only while empty
+                with suppress(OSError):
+                    os.rmdir(d)
+            raise
+
+
+@contextmanager
+def _locked(folders: list[Path]) -> Iterator[None]:
+    if not folders:
+        yield
+        return
+    with _folder_lock(folders[0]), _locked(folders[1:]):
+        yield
