@@ -96,6 +96,12 @@ def _pack(name: str | None):
         raise click.UsageError(str(e)) from e
 
 
+def _written(path, planned) -> str:
+    """One line per file written, saying when its name had to be shortened."""
+    note = f"（文件名过长，已缩短为 {path.name}）" if path in getattr(planned, "shortened", {}) else ""
+    return f"已生成：{path}{note}"
+
+
 def _record_pack(pack_name: str | None, loaded, required: bool = True):
     """The pack to use: ``--pack``, else the record's own ``pack:``. None only when
     neither names one and ``required`` is false."""
@@ -153,7 +159,7 @@ def validate(record, pack_name, fmt):
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("out"),
     show_default=True,
     help="输出文件夹。",
@@ -186,7 +192,7 @@ def fill(record, pack_name, out_dir, draft, force):
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
     for p in paths:
-        click.echo(f"已生成：{p}")
+        click.echo(_written(p, paths))
 
 
 @main.command(help="把多个企业的记录按推荐顺序汇总成推荐表（xlsx/docx），检查名额。")
@@ -212,9 +218,7 @@ def fill(record, pack_name, out_dir, draft, force):
     help="推荐顺序文件：每行一个统一社会信用代码或记录文件名。",
 )
 @click.option("--doc", "doc_id", help="只生成这一个汇总文档（默认全部）。")
-@click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True
-)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--draft", is_flag=True, help="有错误或超名额也生成，标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -299,7 +303,7 @@ def summary(
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
     for p in written:
-        click.echo(f"已生成：{p}", err=fmt == "json")
+        click.echo(_written(p, written), err=fmt == "json")
     sys.exit(EXIT_FINDINGS if refused else EXIT_OK)
 
 
@@ -394,9 +398,7 @@ def _summary_json(batch, deadlines):
 @main.command(help="卓越级申报材料清单：列出每项材料在记录中已有什么、缺什么。")
 @click.argument("record", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="表格包，如 hebei、national、gansu；默认取记录中的 pack。")
-@click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="同时把清单写成 docx 到此文件夹。"
-)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="同时把清单写成 docx 到此文件夹。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @_allow_outside_option
 def checklist(record, pack_name, out_dir, force):
@@ -418,8 +420,9 @@ def checklist(record, pack_name, out_dir, force):
             files.append((app._file_name(doc, "docx", enterprise=name), cl.docx_report(doc.layout, name, items)))
     if files:
         try:
-            for p in app.write_files(files, out_dir, force):
-                click.echo(f"已生成：{p}")
+            written = app.write_files(files, out_dir, force)
+            for p in written:
+                click.echo(_written(p, written))
         except OutputError as e:
             click.echo(str(e), err=True)
             sys.exit(EXIT_FINDINGS)
@@ -471,16 +474,15 @@ def schema(recommender):
 
 
 @main.command(help="示例：生成示例配图，并用示例记录生成上海全部文档到 out/。")
-@click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True
-)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def demo(out_dir, force):
     from .demo import run_demo
 
     try:
-        for p in run_demo(out_dir, force, echo=click.echo):
-            click.echo(f"已生成：{p}")
+        written = run_demo(out_dir, force, echo=click.echo)
+        for p in written:
+            click.echo(_written(p, written))
     except OutputError as e:
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)

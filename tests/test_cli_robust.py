@@ -118,3 +118,24 @@ def test_unexpected_error_is_one_line(monkeypatch, write_record):
     r = run("validate", write_record(), "--pack", "shanghai")
     assert r.exit_code == 2 and "模拟的内部错误" in r.output and "FORMGEN_DEBUG" in r.output
     assert "Traceback" not in r.output
+
+
+def test_long_enterprise_name_is_shortened_and_said(tmp_path):
+    data = yaml.safe_load((ROOT / "data" / "examples" / "gansu-longyuan.yaml").read_text(encoding="utf-8"))
+    data["enterprise"]["name"] = "甘肃" + "𠀀精工机械" * 15 + "有限公司"
+    rec = tmp_path / "long.yaml"
+    rec.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    r = run("fill", rec, "--pack", "gansu", "--out", tmp_path / "o", "--draft")
+    no_traceback(r)
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("已生成：")]
+    assert lines and all("文件名过长，已缩短为 附件" in ln for ln in lines)
+    assert all(len(p.name.encode()) <= 255 for p in (tmp_path / "o").iterdir())
+
+
+def test_out_pointing_at_a_file_is_one_chinese_line(tmp_path):
+    f = tmp_path / "out.txt"
+    f.write_text("x", encoding="utf-8")
+    r = run("fill", ROOT / "data" / "examples" / "gansu-longyuan.yaml", "--pack", "gansu", "--out", f)
+    no_traceback(r)
+    assert r.exit_code == 1 and "不是文件夹" in r.output and f.read_text(encoding="utf-8") == "x"

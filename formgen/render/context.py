@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal
 
 from jinja2.sandbox import SandboxedEnvironment
@@ -20,8 +21,32 @@ from ..rules.cmmm import ZH as LEVEL_ZH
 PLAIN = SandboxedEnvironment(autoescape=False)
 
 
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\U00020000-\U0003134f]")
+_YEAR_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def paragraphs(text) -> list[str]:
+    """The paragraphs of a long text as people write it, one convention everywhere: a blank
+    line starts a new paragraph; single line breaks inside a paragraph (text wrapped by
+    hand in YAML, or pasted from a PDF) are joined — with no space between Chinese
+    characters, with one space between Latin words."""
+    out = []
+    for block in re.split(r"\n\s*\n", str(text or "").replace("\r\n", "\n").replace("\r", "\n")):
+        joined = ""
+        for line in (x.strip() for x in block.split("\n")):
+            if not line:
+                continue
+            if joined and not (_CJK.match(joined[-1]) or _CJK.match(line[0])):
+                joined += " "
+            joined += line
+        if joined:
+            out.append(joined)
+    return out
+
+
 def fmt(value) -> str:
-    """How a value prints on a form."""
+    """How a value prints on a form: 是/否, numbers without trailing zeros, dates as
+    2021年1月5日 and year-months (2021-01) as 2021年1月, lists joined with 、."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -34,7 +59,9 @@ def fmt(value) -> str:
     if isinstance(value, dt.date):
         return f"{value.year}年{value.month}月{value.day}日"
     if isinstance(value, (list, tuple)):
-        return "、".join(fmt(v) for v in value)
+        return "、".join(fmt(v).rstrip("。；;，,、") for v in value)
+    if isinstance(value, str) and _YEAR_MONTH.match(value):
+        return ym(value)
     return str(value)
 
 
