@@ -27,7 +27,7 @@ from docx.enum.text import WD_BREAK
 from docx.shared import Cm
 from docx.table import _Cell
 
-from ..record import record_file
+from ..images import Embedded, embeddable
 from ..rules import get
 from . import ooxml
 from .context import column_value, compile_expr, fmt, namespace
@@ -198,16 +198,43 @@ def _table(container, spec: dict, state: _State, base):
 
 
 def _figures(doc, spec: dict, state: _State):
+    """The record's figures of ``spec["part"]``, each scaled to ``width_cm`` (at most
+    ``max_height_cm`` high) with 图N and its caption under it. A figure that cannot be
+    embedded (only possible in a draft: validate reports it as FG002) becomes a boxed
+    paragraph saying why."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     part = spec.get("part")
     width = Cm(spec.get("width_cm", 14.5))
+    max_height = Cm(spec.get("max_height_cm", 20))
     for fig in state.record.figures:
         if part is not None and (fig.part or 2) != part:
             continue
         state.figure_no += 1
-        p = _para(doc, "", state.font, {"align": "center", "line_single": True})
-        path, _ = record_file(state.base_dir, fig.file) if fig.file else (None, "")
-        if path is not None:
-            p.add_run().add_picture(str(path), width=width)
+        image = embeddable(state.base_dir, fig.file) if fig.file else Embedded(problem="未填写图片文件")
+        if image.data:
+            p = _para(doc, "", state.font, {"align": "center", "line_single": True})
+            tall = width * image.height / image.width > max_height
+            size = {"height": max_height} if tall else {"width": width}
+            p.add_run().add_picture(io.BytesIO(image.data), **size)
+        else:
+            where = f"（{fig.file}）" if fig.file else ""
+            p = _para(
+                doc, f"图片无法插入：{image.problem}{where}", state.font, {"align": "center", "line_single": True}
+            )
+            borders = OxmlElement("w:pBdr")
+            for side in ("top", "left", "bottom", "right"):
+                edge = OxmlElement(f"w:{side}")
+                for k, v in (("val", "single"), ("sz", "8"), ("space", "4"), ("color", "auto")):
+                    edge.set(qn(f"w:{k}"), v)
+                borders.append(edge)
+            # w:pBdr goes before these in w:pPr (ECMA-376 CT_PPrBase order)
+            after = "shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE "
+            after += "autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents "
+            after += "suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle "
+            after += "rPr sectPr pPrChange"
+            p._p.get_or_add_pPr().insert_element_before(borders, *(f"w:{t}" for t in after.split()))
         _para(
             doc,
             f"图{state.figure_no} {fig.caption or ''}".rstrip(),

@@ -1,4 +1,10 @@
-"""Figures (上海申报书 配图): count, pixels and file size, read from image headers only.
+"""Figures (上海申报书 配图): count, pixels and file size, and whether fill can embed
+each one (``formgen.images.probe``: headers and file structure, no full decode).
+
+FG002 is the promise that what validate accepts, fill renders: a missing or empty
+file, one outside the record's folder, a format other than JPEG/PNG/BMP (GIF, TIFF,
+WebP, SVG, a text file named .jpg), a truncated file, a file over 50 MB or over
+Pillow's decompression-bomb pixel limit are each reported, never raised.
 
 Configured by ``checks.figures``: ``min_count``, ``min_megapixels``, ``min_mb``
 (1 MB = 1024 x 1024 bytes, as Windows shows file sizes).
@@ -22,7 +28,7 @@ def enough(ctx):
         yield Hit("figures", f"共 {len(figs)} 张，不少于 {cfg['min_count']} 张")
 
 
-@rule("FG002", ERROR, "配图文件缺失或无法识别")
+@rule("FG002", ERROR, "配图文件缺失、无法识别或无法插入 Word")
 def readable(ctx):
     cfg, figs = _figures(ctx)
     for i, f in figs:
