@@ -1,30 +1,61 @@
-"""申报材料清单: which required material the record already holds and what is missing.
+"""卓越级智能工厂项目申报材料清单 (national/Hebei 附件3, Gansu 附件12) and formgen's 自查表.
 
-A checklist is data (``kind: checklist`` in a manifest): items, each with the annex's
-material and content text and the record paths that satisfy each part of it. A part
-marked ``manual`` is done on paper (a seal, a signature) and is listed as such.
+A checklist is data (``kind: checklist`` in a manifest). From it ``formgen checklist``
+makes two different documents:
+
+- the annex itself, exactly as published (:func:`annex_docx`): heading, title, the
+  annex's items (national: the three-column table 序号 | 所需材料 | 具体内容 and the note
+  under it; Gansu: four numbered paragraphs) and nothing from the record. It is the
+  form the enterprise submits.
+- the 申报材料自查表 (:func:`evaluate`, :func:`text_report`, :func:`json_report`,
+  :func:`selfcheck_docx`): per item of the annex, the parts of its 具体内容 and what
+  the record holds for each, in full (year-months as 2021年1月, amounts with the unit
+  of the record's field, names listed with 、), what is missing named by its Chinese
+  label, and the parts done on paper (``manual``: a seal, a signature).
 
 ``manual_checks`` lists conditions the applicant must meet that no record field can
-prove (the 要素条件's 基础要求): they follow the annex's numbered materials in their own
-section as 手工核实, and never make the checklist incomplete.
+prove (the 要素条件's 基础要求): the 自查表 lists them after the annex's numbered
+materials as 手工核实, and they never make the checklist incomplete.
+
+:func:`documents` gives both files, named …申报材料清单_企业 and …申报材料自查表_企业.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import typing
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
+from .output import safe_name
+from .record import Record
+from .refdata import kpi_key, kpis
 from .render import ooxml
-from .render.context import code_name, fmt
-from .rules import expand
+from .render.context import code_name, fmt, paragraphs, ym
+from .rules import get
+
+MANUAL_CHECK = "手工核实"
+MANUAL_NOTE = "以下条件无法由记录中的数据证明，请申报单位逐项核实；不计入材料是否完整"
+SELF_CHECK = "申报材料自查表"
+SELF_CHECK_NOTE = "（formgen 生成，供企业自查，不作申报材料）"
+ANNEX = "申报材料清单"
+BLANK = "未填写"
 
 
 @dataclass
 class Part:
+    """One part of an item's 具体内容 (企业名称, 集成商 …) and what the record holds for it."""
+
     what: str
-    found: list[str] = field(default_factory=list)  # short renderings of what satisfies it
-    missing: list[str] = field(default_factory=list)  # dotted paths that are empty
+    found: list[str] = field(default_factory=list)  # full renderings of what the record holds
+    missing: list[str] = field(default_factory=list)  # Chinese labels of what is empty
+    missing_paths: list[str] = field(default_factory=list)  # the same as record paths (JSON only)
     manual: str = ""
+    lines: bool = False  # one found entry a line (scenarios, KPIs) rather than one run of text
+    sep: str = "、"  # between found entries on one line
+    single: bool = True  # one field: an empty part is 未填写 rather than 缺少：<label>
 
     @property
     def state(self) -> str:
@@ -32,9 +63,19 @@ class Part:
             return "手工完成"
         return "缺" if self.missing else "已有"
 
+    @property
+    def missing_text(self) -> str:
+        if not self.missing:
+            return ""
+        if self.single and not self.found:
+            return BLANK
+        return "缺少：" + "、".join(self.missing)
 
-MANUAL_CHECK = "手工核实"
-MANUAL_NOTE = "以下条件无法由记录中的数据证明，请申报单位逐项核实；不计入材料是否完整"
+    @property
+    def found_text(self) -> str:
+        if self.lines:
+            return "\n".join(self.found)
+        return self.sep.join([_unstop(f) for f in self.found[:-1]] + self.found[-1:])
 
 
 @dataclass
@@ -50,6 +91,168 @@ class Item:
         return self.manual_check or all(p.state != "缺" for p in self.parts)
 
 
+# --- what the record holds ------------------------------------------------------------
+
+
+def _type_args(annotation):
+    """``annotation`` and every type and metadata object nested in it."""
+    yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _type_args(arg)
+
+
+def _field(path: str):
+    """The record model's field at a dotted path (list indices and ``[]`` ignored)."""
+    model: type[BaseModel] | None = Record
+    info = None
+    for name in re.sub(r"\[\d*\]", "", path).split("."):
+        info = model.model_fields.get(name) if model else None
+        if info is None:
+            return None
+        model = next((a for a in _type_args(info.annotation) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return info
+
+
+def _extra(path: str) -> dict:
+    """The field's unit (``{"unit": "万元"}``) or format (``{"format": "year-month"}``)."""
+    info = _field(path)
+    for arg in _type_args(info.annotation) if info else ():
+        extra = getattr(arg, "json_schema_extra", None)
+        if isinstance(extra, dict):
+            return extra
+    return {}
+
+
+def _label(path: str) -> str:
+    """The field's Chinese title without its unit: 项目总投资（万元） -> 项目总投资."""
+    info = _field(path)
+    title = info.title if info and info.title else path.rsplit(".", 1)[-1]
+    return re.sub(r"（[^（）]*）$", "", title)
+
+
+def _empty(value) -> bool:
+    return value is None or value == [] or value == {} or (isinstance(value, str) and not value.strip())
+
+
+def _unstop(text: str) -> str:
+    """A list entry without its closing punctuation, so that joining never gives 。、."""
+    return re.sub(r"[。；;，,、\s]+$", "", text)
+
+
+def _show(value, extra: dict) -> str:
+    """A value in full as the form names it: 2021年1月, 2021年1月5日, 52000万元, A、B."""
+    if isinstance(value, (list, tuple)):
+        return "、".join(_unstop(_show(v, extra)) for v in value if not _empty(v))
+    if extra.get("format") == "year-month":
+        return ym(value)
+    if isinstance(value, str):
+        return "\n".join(paragraphs(value))  # a blank line starts a paragraph; wrapped lines joined
+    text = fmt(value).strip()
+    return f"{text}{extra['unit']}" if extra.get("unit") and text else text
+
+
+def _fields(part: Part, need: dict, record):
+    paths = need["paths"]
+    labels = need.get("labels") or [_label(p) for p in paths]
+    shown = []
+    for path, label in zip(paths, labels, strict=True):
+        value = get(record, path)
+        if _empty(value):
+            part.missing.append(label)
+            part.missing_paths.append(path)
+        elif need.get("format") == "industry":
+            shown.append((label, code_name(value) or str(value)))
+        else:
+            shown.append((label, _show(value, _extra(path))))
+    part.single = len(paths) == 1
+    if need.get("format") == "period" and len(shown) == 2:
+        part.found = [f"{shown[0][1]}至{shown[1][1]}"]
+    elif len(paths) > 1:
+        part.found = [f"{label}：{text}" for label, text in shown]
+        part.sep = "；"
+    else:
+        part.found = [text for _, text in shown]
+
+
+def _each(part: Part, need: dict, record):
+    """One entry per item of a list, named ``item``N（first path's value）."""
+    each, (first, *rest) = need["each"], need["paths"]
+    word = need.get("item") or _label(each)
+    rows = get(record, each) or []
+    if not rows:
+        part.missing.append(_label(each))
+        part.missing_paths.append(each)
+        return
+    part.single, part.lines = False, True
+    for i in range(len(rows)):
+        base = f"{each}[{i}]"
+        ident = get(record, f"{base}.{first}")
+        name = f"{word}{i + 1}"
+        if _empty(ident):
+            part.missing.append(f"{name}的{_label(f'{each}[].{first}')}")
+            part.missing_paths.append(f"{base}.{first}")
+        else:
+            name += f"（{_unstop(_show(ident, {}))}）"
+        texts = []
+        for p in rest:
+            value = get(record, f"{base}.{p}")
+            if _empty(value):
+                part.missing.append(f"{name}的{_label(f'{each}[].{p}')}")
+                part.missing_paths.append(f"{base}.{p}")
+            else:
+                texts.append(_show(value, _extra(f"{each}[].{p}")))
+        body = "；".join([_unstop(t) for t in texts[:-1]] + texts[-1:])
+        part.found.append(f"{name}：{body}" if body else name)
+
+
+_UNIT_SUFFIX = re.compile(r"\**[（(]([^（）()]*)[）)]$")
+
+
+def _kpi_units() -> dict[str, str]:
+    """kpi_key -> unit (%, 个, 家) of every indicator of data/kpi.yaml."""
+    units: dict[str, str] = {}
+    for groups in kpis().values():
+        for group in groups if isinstance(groups, list) else []:
+            for name in group.get("items", []) if isinstance(group, dict) else []:
+                m = _UNIT_SUFFIX.search(name)
+                if m:
+                    units.setdefault(kpi_key(name), m.group(1))
+    return units
+
+
+def _kpis(part: Part, path: str, record):
+    """One line per indicator, its value with the unit its name gives (or the reference's)."""
+    values = get(record, path) or {}
+    if not values:
+        part.missing.append(_label(path))
+        part.missing_paths.append(path)
+        return
+    units = _kpi_units()
+    part.single, part.lines = False, True
+    for name, value in values.items():
+        m = _UNIT_SUFFIX.search(name.strip())
+        shown = name.strip()[: m.start()] if m else name.strip()
+        unit = m.group(1) if m else units.get(kpi_key(name), "")
+        if value is None:
+            part.missing.append(f"{shown}的数值")
+            part.missing_paths.append(f"{path}.{name}")
+        else:
+            part.found.append(f"{shown}：{fmt(value)}{unit}")
+
+
+def _part(need: dict, record) -> Part:
+    part = Part(need["what"], manual=need.get("manual", ""))
+    if part.manual:
+        return part
+    if need.get("each"):
+        _each(part, need, record)
+    elif need.get("format") == "kpis":
+        _kpis(part, need["paths"][0], record)
+    else:
+        _fields(part, need, record)
+    return part
+
+
 def _manual_checks(layout: dict) -> list[Item]:
     checks = layout.get("manual_checks") or {}
     source = checks.get("source", "")
@@ -61,32 +264,12 @@ def _manual_checks(layout: dict) -> list[Item]:
     return items
 
 
-def _short(value, limit: int = 24) -> str:
-    text = fmt(value).replace("\n", " ")
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
 def evaluate(layout: dict, record) -> list[Item]:
-    items = []
-    for raw in layout["items"]:
-        parts = []
-        for need in raw["needs"]:
-            part = Part(need["what"], manual=need.get("manual", ""))
-            for pattern in need.get("paths", []):
-                pairs = expand(record, pattern)
-                if not pairs and "[]" in pattern:
-                    part.missing.append(pattern.split("[]")[0])
-                for path, value in pairs:
-                    if value in (None, "", [], {}):
-                        part.missing.append(path)
-                    elif isinstance(value, (list, dict)):
-                        part.found.append(f"{len(value)} 项")
-                    elif need.get("format") == "industry":
-                        part.found.append(code_name(value))
-                    else:
-                        part.found.append(_short(value))
-            parts.append(part)
-        items.append(Item(raw["seq"], raw["material"], raw["content"], parts))
+    """The annex's items with what the record holds for each part, then the 手工核实 checks."""
+    items = [
+        Item(raw["seq"], raw["material"], raw["content"], [_part(need, record) for need in raw["needs"]])
+        for raw in layout["items"]
+    ]
     return items + _manual_checks(layout)
 
 
@@ -100,15 +283,35 @@ def _summary(materials: list[Item], checks: list[Item]) -> str:
     return text + (f"另有 {len(checks)} 项条件须{MANUAL_CHECK}，不影响材料是否完整。" if checks else "")
 
 
+def selfcheck_title(annex_title: str) -> str:
+    """附件3 卓越级智能工厂项目申报材料清单 -> 卓越级智能工厂项目申报材料自查表."""
+    return re.sub(r"^附件\s*\d+\s*", "", annex_title).replace(ANNEX, SELF_CHECK)
+
+
+# --- the 自查 report as text and JSON ---------------------------------------------------
+
+
+def _detail(part: Part) -> str:
+    """A part on one line (its found entries go on lines of their own when ``lines``)."""
+    if part.manual:
+        return part.manual
+    shown = [] if part.lines or not part.found else [part.found_text]
+    if part.missing:
+        shown = [_unstop(s) for s in shown] + [part.missing_text]
+    return "；".join(shown)
+
+
 def text_report(title: str, enterprise: str, items: list[Item]) -> str:
+    """The 自查 report for the terminal; ``title`` is the annex's (附件3 …申报材料清单)."""
     materials, checks = _split(items)
-    lines = [f"{title}：{enterprise}"]
+    lines = [f"{selfcheck_title(title)}{SELF_CHECK_NOTE}", f"申报单位：{enterprise}", f"对照：{title}"]
     for item in materials:
         mark = "完整" if item.complete else "不完整"
         lines.append(f"{item.no}. {item.material}（{mark}）：{item.content}")
         for p in item.parts:
-            detail = p.manual or ("、".join(p.found[:3]) if p.state == "已有" else "缺少 " + "、".join(p.missing))
-            lines.append(f"   [{p.state}] {p.what}：{detail}")
+            lines.append(f"   [{p.state}] {p.what}：{_detail(p)}".replace("\n", "\n      "))
+            if p.lines:
+                lines.extend(f"      {entry}".replace("\n", "\n      ") for entry in p.found)
     if checks:
         lines.append(f"{MANUAL_CHECK}（{MANUAL_NOTE}）：")
         lines.extend(f"   [{MANUAL_CHECK}] {c.material}：{c.content}" for c in checks)
@@ -116,62 +319,184 @@ def text_report(title: str, enterprise: str, items: list[Item]) -> str:
     return "\n".join(lines)
 
 
-def docx_report(layout: dict, enterprise: str, items: list[Item], draft: bool = False) -> bytes:
-    font = {"east_asia": "仿宋_GB2312", "ascii": "Times New Roman", "size": "小四"}
-    doc = ooxml.new_document({"margins_cm": [2.54, 2.2, 2.54, 2.2]}, font)
+def json_report(title: str, enterprise: str, items: list[Item]) -> dict:
+    """The 自查 report as data: every part with its state, what is there and what is missing
+    (as labels, and as record paths for tools)."""
+    materials, checks = _split(items)
+    return {
+        "title": selfcheck_title(title),
+        "annex": title,
+        "enterprise": enterprise,
+        "complete": all(i.complete for i in materials),
+        "items": [
+            {
+                "no": i.no,
+                "material": i.material,
+                "content": i.content,
+                "complete": i.complete,
+                "parts": [
+                    {
+                        "what": p.what,
+                        "state": p.state,
+                        "found": p.found,
+                        "missing": p.missing,
+                        "missing_paths": p.missing_paths,
+                        "manual": p.manual,
+                    }
+                    for p in i.parts
+                ],
+            }
+            for i in materials
+        ],
+        "manual_checks": [{"what": c.material, "source": c.content} for c in checks],
+        "summary": _summary(materials, checks),
+    }
 
-    def para(text, **style):
-        p = doc.add_paragraph()
-        if style.get("align"):
-            p.alignment = ooxml.ALIGN[style["align"]]
-        ooxml.set_spacing(p, after_pt=style.get("after", 4))
-        run = p.add_run(text)
-        ooxml.set_run_font(
-            run, style.get("font", font["east_asia"]), font["ascii"], style.get("size", font["size"]), style.get("bold")
-        )
+
+# --- the two documents ------------------------------------------------------------------
+
+BODY = "仿宋_GB2312"
+ASCII = "Times New Roman"
+WIDTH_CM = 16.6  # A4 less the margins below
+MARGINS = [2.54, 2.2, 2.54, 2.2]
+
+
+class _Writer:
+    def __init__(self, size: str):
+        self.size = size
+        self.doc = ooxml.new_document({"margins_cm": MARGINS}, {"east_asia": BODY, "ascii": ASCII, "size": size})
+
+    def para(self, text, container=None, *, font=BODY, size=None, bold=None, align=None, before=0, after=0, **kw):
+        p = (container or self.doc).add_paragraph()
+        if align:
+            p.alignment = ooxml.ALIGN[align]
+        ooxml.set_spacing(p, before_pt=before, after_pt=after, **kw)
+        ooxml.set_run_font(p.add_run(text), font, ASCII, size or self.size, bold)
         return p
 
-    for line in layout.get("heading_lines", []):
-        para(line, font="黑体", size="三号")
-    para(layout["title"], font="方正小标宋简体", size="二号", align="center", after=6)
-    para(f"申报单位：{enterprise}", after=8)
+    def cell(self, cell, lines: list[tuple[str, bool]], size: str, align=None):
+        """Write ``lines`` (text, bold) into an empty cell, one paragraph each (a text's
+        own paragraphs, split at its line breaks, each a paragraph too)."""
+        first = cell.paragraphs[0]
+        lines = [(text, bold) for whole, bold in lines for text in whole.split("\n")]
+        for n, (text, bold) in enumerate(lines):
+            p = first if n == 0 else cell.add_paragraph()
+            if align:
+                p.alignment = ooxml.ALIGN[align]
+            ooxml.set_run_font(p.add_run(text), BODY if not bold else "黑体", ASCII, size, bold or None)
+        ooxml.valign_center(cell)
+
+    def heading(self, layout: dict, title: str, after=18):
+        for line in layout.get("heading_lines", []):
+            self.para(line, font="黑体", size="三号")
+        self.para(title, font="方正小标宋简体", size="二号", align="center", before=12, after=after)
+
+    def bytes(self) -> bytes:
+        buf = io.BytesIO()
+        self.doc.save(buf)
+        return buf.getvalue()
+
+
+def annex_docx(layout: dict) -> bytes:
+    """The annex as published: heading, title, the items (a 序号 | 所需材料 | 具体内容 table,
+    or numbered paragraphs where the annex prints them so), the notes. Nothing else."""
+    spec = layout.get("annex") or {}
+    w = _Writer("三号")
+    w.heading(layout, layout["title"])
+    if spec.get("form", "table") == "table":
+        rows = layout["items"]
+        table = ooxml.new_table(w.doc, 1 + len(rows), [1.6, 4.4, WIDTH_CM - 6.0])
+        ooxml.repeat_header(table.rows[0])
+        for cell, text in zip(table.rows[0].cells, spec.get("header", ["序号", "所需材料", "具体内容"]), strict=True):
+            w.cell(cell, [(text, True)], "四号", align="center")
+        for row, raw in zip(table.rows[1:], rows, strict=True):
+            no, material, content = row.cells
+            w.cell(no, [(str(raw["seq"]), False)], "四号", align="center")
+            w.cell(material, [(raw["material"], False)], "四号", align="center")
+            w.cell(content, [(raw["content"], False)], "四号", align="left")
+            ooxml.row_height(row, 1.4)
+        for note in spec.get("notes", []):
+            w.para(note, size="四号", before=8, first_line_chars=2, font_size_pt=ooxml.size_pt("四号"))
+    else:
+        for raw in layout["items"]:
+            w.para(
+                f"{raw['seq']}.{raw['material']}。{raw['content']}",
+                line_exact_pt=28,
+                first_line_chars=2,
+                font_size_pt=ooxml.size_pt("三号"),
+            )
+        for note in spec.get("notes", []):
+            w.para(note, line_exact_pt=28, first_line_chars=2, font_size_pt=ooxml.size_pt("三号"))
+    return w.bytes()
+
+
+def selfcheck_docx(layout: dict, title: str, enterprise: str, items: list[Item]) -> bytes:
+    """The 申报材料自查表: per material, each part with what the record holds, in full."""
     materials, checks = _split(items)
-    table = ooxml.new_table(doc, 1 + sum(len(i.parts) for i in materials), [1.2, 3.0, 4.6, 2.6, 4.2, 1.6])
+    w = _Writer("小四")
+    w.para(selfcheck_title(title), font="方正小标宋简体", size="二号", align="center", before=6)
+    w.para(SELF_CHECK_NOTE, align="center", after=12)
+    w.para(f"申报单位：{enterprise}", after=2)
+    w.para(f"对照：{title}（申报材料清单另见同时生成的文件）", after=8)
+    widths = [1.3, 2.4, 2.8, WIDTH_CM - 8.5, 2.0]
+    table = ooxml.new_table(w.doc, 1 + sum(len(i.parts) for i in materials), widths)
     rows = list(table.rows)
     ooxml.repeat_header(rows[0])
-    header = ["序号", "所需材料", "具体内容", "材料要素", "记录中的内容", "状态"]
-    for cell, text in zip(rows[0].cells, header, strict=True):
-        cell.text = text
+    for cell, text in zip(rows[0].cells, ["序号", "所需材料", "材料要素", "记录中的内容", "状态"], strict=True):
+        w.cell(cell, [(text, True)], "五号", align="center")
     r = 1
     for item in materials:
         first = r
         for part in item.parts:
             cells = rows[r].cells
-            cells[3].text = part.what
-            cells[4].text = part.manual or (
-                "、".join(part.found) if part.state == "已有" else "缺少：" + "、".join(part.missing)
-            )
-            cells[5].text = part.state
+            w.cell(cells[2], [(part.what, False)], "五号", align="center")
+            if part.manual:
+                shown = [(part.manual, False)]
+            else:
+                shown = [(entry, False) for entry in part.found] if part.lines else []
+                shown = shown or ([(part.found_text, False)] if part.found else [])
+                shown += [(part.missing_text, True)] if part.missing else []
+            w.cell(cells[3], shown, "五号", align="left")
+            w.cell(cells[4], [(part.state, part.state == "缺")], "五号", align="center")
             r += 1
-        for col, text in ((0, str(item.no)), (1, item.material), (2, item.content)):
-            merged = table.cell(first, col).merge(table.cell(r - 1, col)) if r - 1 > first else table.cell(first, col)
-            merged.text = text
-    for note in layout.get("notes", []):
-        para(note, after=2)
+        last = r - 1
+        for col, lines in (
+            (0, [(str(item.no), False)]),
+            (1, [(item.material, False), ("（完整）" if item.complete else "（不完整）", not item.complete)]),
+        ):
+            cell = table.cell(first, col).merge(table.cell(last, col)) if last > first else table.cell(first, col)
+            w.cell(cell, lines, "五号", align="center")
     if checks:
-        para(f"{MANUAL_CHECK}事项", font="黑体", size="四号", after=2)
-        para(f"{MANUAL_NOTE}。", after=4)
-        grid = ooxml.new_table(doc, 1 + len(checks), [7.6, 7.0, 2.6])
-        rows = list(grid.rows)
-        ooxml.repeat_header(rows[0])
-        for cell, text in zip(rows[0].cells, ["核实事项", "出处", "状态"], strict=True):
-            cell.text = text
-        for row, check in zip(rows[1:], checks, strict=True):
-            for cell, text in zip(row.cells, [check.material, check.content, MANUAL_CHECK], strict=True):
-                cell.text = text
-    para(_summary(materials, checks), bold=True)
-    if draft:
-        ooxml.mark_draft(doc, "草稿：本文件尚有未改正的错误，不得用于正式申报")
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+        w.para(f"{MANUAL_CHECK}事项", font="黑体", size="四号", before=12, after=2)
+        w.para(f"{MANUAL_NOTE}。", after=4)
+        grid = ooxml.new_table(w.doc, 1 + len(checks), [7.0, WIDTH_CM - 9.0, 2.0])
+        grid_rows = list(grid.rows)
+        ooxml.repeat_header(grid_rows[0])
+        for cell, text in zip(grid_rows[0].cells, ["核实事项", "出处", "状态"], strict=True):
+            w.cell(cell, [(text, True)], "五号", align="center")
+        for row, check in zip(grid_rows[1:], checks, strict=True):
+            w.cell(row.cells[0], [(check.material, False)], "五号", align="left")
+            w.cell(row.cells[1], [(check.content, False)], "五号", align="left")
+            w.cell(row.cells[2], [(MANUAL_CHECK, False)], "五号", align="center")
+    w.para(_summary(materials, checks), bold=True, before=10)
+    return w.bytes()
+
+
+def docx_report(layout: dict, enterprise: str, items: list[Item]) -> bytes:
+    """The annex (what a file named …申报材料清单 holds). Kept for callers that write one
+    file per checklist; :func:`documents` gives the annex and the 自查表."""
+    return annex_docx(layout)
+
+
+def _name(pattern: str, enterprise: str) -> str:
+    return pattern.replace("{enterprise}", safe_name(enterprise or "未命名")) + ".docx"
+
+
+def documents(doc, enterprise: str, items: list[Item]) -> list[tuple[str, bytes]]:
+    """(file name, .docx bytes) of the annex and of the 自查表, for the pack's checklist
+    document ``doc``: 附件3_…申报材料清单_企业.docx and …申报材料自查表_企业.docx."""
+    selfcheck = re.sub(r"^附件\s*\d+_", "", doc.filename).replace(ANNEX, SELF_CHECK)
+    return [
+        (_name(doc.filename, enterprise), annex_docx(doc.layout)),
+        (_name(selfcheck, enterprise), selfcheck_docx(doc.layout, doc.title, enterprise, items)),
+    ]

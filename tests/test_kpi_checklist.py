@@ -2,6 +2,7 @@
 卓越级 申报材料清单."""
 
 import copy
+import io
 
 import pytest
 import yaml
@@ -160,9 +161,20 @@ def test_checklist_lists_manual_checks_and_stays_complete(tmp_path):
     assert "5. " not in out
 
     doc = Document(next(tmp_path.glob("附件3_卓越级智能工厂项目申报材料清单_*.docx")))
-    annex, manual = doc.tables
-    assert {row.cells[0].text for row in annex.rows[1:]} == {"1", "2", "3", "4"}  # the annex's table as published
+    (annex,) = doc.tables  # the annex as published: the 手工核实 items are not in it
+    assert {row.cells[0].text for row in annex.rows[1:]} == {"1", "2", "3", "4"}
     assert not any("基础要求" in c.text for row in annex.rows for c in row.cells)
+    assert not any("手工核实" in p.text for p in doc.paragraphs)
+
+    # they are in the 自查表, after the materials
+    from formgen import checklist as cl
+    from formgen.loader import load
+    from formgen.packs import get_pack
+
+    layout = next(d for d in get_pack("hebei").documents if d.kind == "checklist")
+    items = cl.evaluate(layout.layout, load(HEBEI).record)
+    doc = Document(io.BytesIO(cl.selfcheck_docx(layout.layout, layout.title, "企业", items)))
+    _, manual = doc.tables
     assert [c.text for c in manual.rows[0].cells] == ["核实事项", "出处", "状态"]
     assert [row.cells[0].text for row in manual.rows[1:]] == MANUAL
     assert {row.cells[2].text for row in manual.rows[1:]} == {"手工核实"}

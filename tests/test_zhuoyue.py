@@ -200,14 +200,14 @@ def test_checklist_complete(tmp_path):
     assert "[手工完成] 真实性承诺：纸质申报书加盖申报单位公章" in r.output
     assert "共 4 项材料，4 项完整，0 项不完整。" in r.output
     doc = Document(next(tmp_path.glob("附件3_卓越级智能工厂项目申报材料清单_*.docx")))
-    t = doc.tables[0]
-    assert [c.text for c in t.rows[0].cells] == ["序号", "所需材料", "具体内容", "材料要素", "记录中的内容", "状态"]
-    materials = []
-    for row in t.rows[1:]:
-        if row.cells[1].text not in materials:
-            materials.append(row.cells[1].text)
-    assert materials == ["申报单位基本信息", "智能工厂基本情况", "智能工厂场景建设情况", "智能工厂建设成效"]
-    assert t.cell(1, 1)._tc is t.cell(5, 1)._tc  # 申报单位基本信息 spans its five parts
+    (t,) = doc.tables  # the annex as published: three columns, one row per material
+    assert [c.text for c in t.rows[0].cells] == ["序号", "所需材料", "具体内容"]
+    assert [row.cells[1].text for row in t.rows[1:]] == [
+        "申报单位基本信息",
+        "智能工厂基本情况",
+        "智能工厂场景建设情况",
+        "智能工厂建设成效",
+    ]
 
 
 def test_checklist_incomplete_names_what_is_missing(tmp_path, hebei_data):
@@ -219,8 +219,8 @@ def test_checklist_incomplete_names_what_is_missing(tmp_path, hebei_data):
     r = run("checklist", p, "--pack", "hebei")
     assert r.exit_code == 1
     assert "3. 智能工厂场景建设情况（不完整）" in r.output
-    assert "[缺] 系统集成情况：缺少 narrative.integration" in r.output
-    assert "[缺] 具体场景建设情况：缺少 scenarios[1].description" in r.output
+    assert "[缺] 系统集成情况：未填写" in r.output
+    assert "[缺] 具体场景建设情况：缺少：场景2（泵阀水力模型仿真优化设计）的应用描述" in r.output
     assert "共 4 项材料，3 项完整，1 项不完整。" in r.output
 
 
@@ -230,7 +230,7 @@ def test_gansu_checklist_adds_key_stages(tmp_path, hebei_data):
     p.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
     r = run("checklist", p, "--pack", "gansu")
     assert "附件12 卓越级智能工厂项目申报材料清单" in r.output
-    assert "[缺] 重点环节建设情况：缺少 narrative.key_stages" in r.output and r.exit_code == 1
+    assert "[缺] 重点环节建设情况：未填写" in r.output and r.exit_code == 1
 
 
 def test_zhuoyue_files_open_in_libreoffice(tmp_path):
@@ -254,7 +254,7 @@ def test_zhuoyue_files_open_in_libreoffice(tmp_path):
         )
     assert run("checklist", EXAMPLE, "--pack", "hebei", "--out", tmp_path / "cl").exit_code == 0
     files = [p for d in ("hebei", "national", "cl") for p in sorted((tmp_path / d).iterdir())]
-    assert len(to_pdf(files, tmp_path / "pdf")) == 5
+    assert len(files) >= 5 and len(to_pdf(files, tmp_path / "pdf")) == len(files)
 
 
 def test_progress_on_a_large_batch(hebei_records, tmp_path):
