@@ -86,7 +86,10 @@ def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, by
             else:
                 views = [(loaded.record, "")]
             for record, key in views:
-                data = docx_render.render_single(doc.layout, record, loaded.base_dir, draft)
+                title = f"{doc.title}（{key}）" if key else doc.title
+                data = docx_render.render_single(
+                    doc.layout, record, loaded.base_dir, draft, {"title": title, "author": name}
+                )
                 values = {"enterprise": name}
                 if doc.split:
                     values[doc.split.get("name", "item")] = key
@@ -260,14 +263,15 @@ def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommende
         if fmt_ == "xlsx":
             data = xlsx_render.render(doc.layout, rows, header, draft)
         else:
-            data = docx_render.render_multi(doc.layout, rows, header, draft)
+            data = docx_render.render_multi(doc.layout, rows, header, draft, {"title": doc.title, "author": unit})
         out.append((_file_name(doc, fmt_, unit=unit), data))
     return out
 
 
 def render_bureau(doc: Document, recommender, draft: bool) -> list[tuple[str, bytes]]:
     """A document of the bureau's own (a letter, a commitment), from its profile."""
-    data = docx_render.render_single(doc.layout, recommender, Path("."), draft)
+    unit = recommender.unit or "推荐单位"
+    data = docx_render.render_single(doc.layout, recommender, Path("."), draft, {"title": doc.title, "author": unit})
     return [(_file_name(doc, "docx", unit=recommender.unit or "推荐单位"), data)]
 
 

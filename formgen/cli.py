@@ -395,34 +395,49 @@ def _summary_json(batch, deadlines):
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-@main.command(help="卓越级申报材料清单：列出每项材料在记录中已有什么、缺什么。")
+@main.command(
+    help="卓越级申报材料清单：按附件原样生成申报材料清单，另生成申报材料自查表，列出每项材料在记录中已有什么、缺什么。"
+    "退出码：0 材料完整，1 有缺项。"
+)
 @click.argument("record", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="表格包，如 hebei、national、gansu；默认取记录中的 pack。")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="同时把清单写成 docx 到此文件夹。")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="同时写出两个 docx 到此文件夹：按附件原样的申报材料清单，和申报材料自查表。",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="自查结果的输出格式。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @_allow_outside_option
-def checklist(record, pack_name, out_dir, force):
+def checklist(record, pack_name, out_dir, fmt, force):
     from . import checklist as cl
 
-    loaded = _load_or_exit(record)
+    loaded = _load_or_exit(record, fmt)
     pack = _record_pack(pack_name, loaded)
     docs = [d for d in pack.documents if d.kind == "checklist"]
     if not docs:
         raise click.UsageError(f"表格包 {pack.name} 没有申报材料清单。")
     name = loaded.record.enterprise.name or loaded.path.stem
     complete = True
-    files = []
+    files, reports = [], []
     for doc in docs:
         items = cl.evaluate(doc.layout, loaded.record)
         complete = complete and all(i.complete for i in items)
-        click.echo(cl.text_report(doc.title, name, items))
+        if fmt == "json":
+            reports.append(cl.json_report(doc.title, name, items))
+        else:
+            click.echo(cl.text_report(doc.title, name, items))
         if out_dir is not None:
-            files.append((app._file_name(doc, "docx", enterprise=name), cl.docx_report(doc.layout, name, items)))
+            files += cl.documents(doc, name, items)
+    if fmt == "json":
+        payload = {"record": str(record), "pack": pack.name, "complete": complete, "checklists": reports}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     if files:
         try:
             written = app.write_files(files, out_dir, force)
             for p in written:
-                click.echo(_written(p, written))
+                click.echo(_written(p, written), err=fmt == "json")  # stdout stays pure JSON
         except OutputError as e:
             click.echo(str(e), err=True)
             sys.exit(EXIT_FINDINGS)

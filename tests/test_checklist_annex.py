@@ -344,3 +344,18 @@ def test_a_long_text_keeps_its_paragraphs(tmp_path):
         "项目分三期建设，完成研发设计平台和智能产线建设。",
         "二期建设工业互联网平台。",
     ]
+
+
+def test_cli_writes_both_files_and_json(tmp_path):
+    out = tmp_path / "o"
+    r = CliRunner().invoke(main, ["checklist", str(HEBEI), "--pack", "hebei", "--out", str(out), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert report["complete"] is True and report["checklists"][0]["title"] == "卓越级智能工厂项目申报材料自查表"
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"卓越级智能工厂项目申报材料自查表_{ENTERPRISE}.docx",
+        f"附件3_卓越级智能工厂项目申报材料清单_{ENTERPRISE}.docx",
+    ]
+    bad = _write(tmp_path, _record(_incomplete), "bad.yaml")
+    r = CliRunner().invoke(main, ["checklist", str(bad), "--pack", "gansu", "--format", "json"])
+    assert r.exit_code == 1 and json.loads(r.stdout)["complete"] is False

@@ -210,7 +210,7 @@ def test_a5_xlsx_layout_rows_and_print_setup(write_record, shanghai, tmp_path):
     assert values[2][0] == "推荐单位（盖章）：上海市浦东新区科技和经济委员会"
     assert values[3] == A5_HEADERS
     # rows in the order given: b first
-    assert values[4][0] == "1" and values[4][1].startswith("=HYPERLINK")
+    assert values[4][0] == 1 and values[4][1].startswith("=HYPERLINK")  # 序号 a number
     assert ws.cell(5, 2).data_type == "s"  # text, never a formula
     assert values[5][:4] == ["2", "上海澄川精密机械股份有限公司", "澄川精密汽车零部件智能工厂", "91310115MA1FL8TQ6C"]
     assert values[5][5] == 3.12 and values[5][6] == "L3"

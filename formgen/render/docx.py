@@ -3,17 +3,27 @@
 A single-record layout is a list of ``blocks``:
 
 - ``{p: TEXT}`` or ``{p: {expr: ...}}``: a paragraph (keys: font, size, bold, align,
-  before, after, indent);
-- ``{heading: TEXT, level: 1|2}``;
-- ``{text: {field: PATH, optional: bool, label: ...}}``: body text from the record,
-  one paragraph per line, first line indented two characters;
-- ``{figures: {part: N}}``: the record's figures of part N, numbered 图1, 图2, ...;
-- ``{table: {widths_cm: [...], rows: [...]}}``: a bordered table; a row is a list of
-  cells (or ``{cells: [...], height_cm, header}``, or ``{repeat: {each, rows}}``);
-  a cell is literal text or ``{text|field|expr, note, colspan, rowspan, align,
-  checkbox: {field, options}}``;
+  before, after, indent, keep_with_next);
+- ``{heading: TEXT, level: 1|2|3}``: a Word heading (outline level, kept with the next
+  paragraph; Word's 导航窗格 and the PDF's bookmarks list it), styled by the layout's
+  ``styles.headingN``;
+- ``{text: {field: PATH, optional: bool, label: ...}}``: body text from the record, a
+  paragraph per paragraph of the text (a blank line starts a new one; single line
+  breaks are joined: see ``context.paragraphs``), first line indented two characters;
+- ``{figures: {part: N}}``: the record's figures of part N, numbered 图1, 图2, ... with
+  the caption under each, kept on the figure's page;
+- ``{table: {widths_cm: [...], rows: [...]}}``: a bordered table whose rows never
+  break across pages; a row is a list of cells (or ``{cells: [...], height_cm,
+  header}``, or ``{repeat: {each, rows, keep_together}}``); a cell is literal text or
+  ``{text|field|expr, note, note_if_empty, paras, colspan, rowspan, align,
+  checkbox: {field, options}}``. A code or number that does not fit its cell at the
+  table's size (a credit code, a phone number) is printed smaller, never broken;
 - ``{repeat: {each: LIST, blocks: [...]}}``: the blocks once per item;
-- ``{page_break: true}``.
+- ``{page_break: true}``: the next paragraph starts a new page (no empty page-break
+  paragraph, so no blank page).
+
+The layout's top level: ``page`` (size, margins, orientation), ``font``, ``styles``,
+``page_numbers: true`` (公文-style "— 1 —" in the footer, for multi-page documents).
 
 A multi-record layout has ``title``, ``before``, ``columns`` and ``notes`` and is
 rendered as a table, one row per record (see ``render_multi``).
@@ -22,31 +32,77 @@ rendered as a table, one row per record (see ``render_multi``).
 from __future__ import annotations
 
 import io
+import re
 
-from docx.enum.text import WD_BREAK
 from docx.shared import Cm
 from docx.table import _Cell
 
 from ..images import Embedded, embeddable
 from ..rules import get
 from . import ooxml
-from .context import column_value, compile_expr, fmt, namespace
+from .context import column_value, compile_expr, fmt, namespace, paragraphs
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
 
 
 class _State:
-    def __init__(self, record, base_dir, font, ns):
+    def __init__(self, record, base_dir, font, ns, doc=None):
         self.record = record
         self.base_dir = base_dir
         self.font = font
         self.ns = ns
         self.figure_no = 0
+        self.doc = doc
+        self.break_next = False  # the next body paragraph starts a new page
+        self.spare = None  # an empty paragraph before that break, to drop or shrink
 
 
-def _para(container, text: str, font: dict, style: dict | None = None):
+# -- fitting a code into its cell ---------------------------------------------------------
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+_TOKEN = re.compile(r"^[0-9A-Za-z@._+\-()/#]{6,}$")  # credit codes, phones, fax, e-mail
+CELL_PADDING_PT = 2 * 5.4 + 1.5  # Word's default cell margins (0.19 cm a side) and a little slack
+MIN_FIT_PT = 7.5
+
+
+def text_width_pt(text: str, size_pt: float) -> float:
+    """The printed width of ``text`` at ``size_pt``, from Times/FangSong-like advances:
+    CJK 1 em, digits and lower case 0.5 em, capitals 0.67 em, punctuation 0.33 em."""
+    em = 0.0
+    for c in text:
+        if _CJK.match(c):
+            em += 1.0
+        elif c.isupper():
+            em += 0.67
+        elif c.isalnum():
+            em += 0.5
+        else:
+            em += 0.33
+    return em * size_pt
+
+
+def fitted_size(text: str, width_cm: float | None, size_pt: float) -> float | None:
+    """A smaller font size at which an unbreakable code fits its cell, or None when it
+    fits already (or is not a code, or the width is unknown)."""
+    if not width_cm or not _TOKEN.match(text or ""):
+        return None
+    room = width_cm * 72 / 2.54 - CELL_PADDING_PT
+    need = text_width_pt(text, size_pt)
+    if need <= room:
+        return None
+    return max(MIN_FIT_PT, int(size_pt * room / need * 2) / 2)  # to half points
+
+
+def _para(container, text: str, font: dict, style: dict | None = None, state: _State | None = None):
     style = style or {}
     p = container.add_paragraph()
+    if state is not None and state.break_next:
+        ooxml.page_break_before(p)
+        if state.spare is not None:
+            ooxml.remove_paragraph(state.spare)
+        state.break_next, state.spare = False, None
+    if style.get("keep_with_next"):
+        ooxml.keep_with_next(p)
     if style.get("align"):
         p.alignment = ooxml.ALIGN[style["align"]]
     ooxml.set_spacing(
@@ -80,6 +136,15 @@ def _text_of(spec, state: _State, base) -> str:
     return fmt(get(base, spec["field"])) if spec.get("field") else ""
 
 
+def _lines_of(spec, state: _State, base) -> list[str]:
+    """A cell's paragraphs: a record field's text by the paragraph convention; the
+    layout's own text (and expressions it composes) by its line breaks."""
+    text = _text_of(spec, state, base)
+    if isinstance(spec, dict) and spec.get("field") and not spec.get("expr"):
+        return paragraphs(text)
+    return text.split("\n") if text else []
+
+
 def _options(spec, base=None):
     for opt in spec["options"]:
         if not isinstance(opt, dict):
@@ -92,7 +157,7 @@ def _options(spec, base=None):
         yield opt["value"], label
 
 
-def _checkbox(paragraph, spec: dict, state: _State, base):
+def _checkbox(paragraph, spec: dict, state: _State, base, size=None):
     """The annex's □ options as Word check boxes, ticked where the record says so."""
     value = get(base, spec["field"])
     chosen = set(value) if isinstance(value, (list, tuple, set)) else {value}
@@ -102,33 +167,40 @@ def _checkbox(paragraph, spec: dict, state: _State, base):
             paragraph = paragraph._parent.add_paragraph()
         elif i:
             paragraph.add_run(sep)
-        ooxml.add_checkbox(paragraph, val in chosen, label, state.font)
+        # the options print at the cell's size (a 小四 table), not the body's 三号
+        ooxml.add_checkbox(paragraph, val in chosen, label, {**state.font, "size": size or state.font.get("size")})
 
 
-def _fill_cell(cell, spec, state: _State, base, table_font: dict):
+def _fill_cell(cell, spec, state: _State, base, table_font: dict, width_cm: float | None = None):
     cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
     ooxml.valign_center(cell)
     if isinstance(spec, str):
         spec = {"text": spec, "align": "center"}
     is_value = bool(spec.get("field") or spec.get("expr"))
     align = spec.get("align", "left" if is_value or spec.get("checkbox") else "center")
-    style = {"align": align, "bold": spec.get("bold"), "size": spec.get("size")}
+    size = spec.get("size") or table_font.get("size")
+    style = {"align": align, "bold": spec.get("bold"), "size": size}
     if spec.get("checkbox"):
         p = _para(cell, "", table_font, style)
-        _checkbox(p, spec["checkbox"], state, base)
-    text = _text_of(spec, state, base) if not spec.get("checkbox") else ""
-    for line in text.split("\n") if text else ([] if spec.get("checkbox") else [""]):
-        _para(cell, line, table_font, style)
-    if spec.get("note"):
+        _checkbox(p, spec["checkbox"], state, base, size)
+    lines = _lines_of(spec, state, base) if not spec.get("checkbox") else []
+    for line in lines or ([] if spec.get("checkbox") or spec.get("paras") else [""]):
+        fit = fitted_size(line, width_cm, ooxml.size_pt(size))
+        _para(cell, line, table_font, {**style, "size": fit} if fit else style)
+    for extra in spec.get("paras", []):
+        # e.g. the 真实性承诺's 法定代表人签章 / 公章 / 年 月 日, right-aligned with room to sign
+        _para(cell, extra.get("text", ""), table_font, {"align": extra.get("align", align), "size": size, **extra})
+    if spec.get("note") and not (spec.get("note_if_empty") and any(ln.strip() for ln in lines)):
         for line in spec["note"].split("\n"):
             _para(
                 cell, line, table_font, {"align": spec.get("note_align", align), "size": spec.get("note_size", "五号")}
             )
 
 
-def _expand_rows(rows, state: _State, base):
+def _expand_rows(rows, state: _State, base, group=None):
     """Rows with ``repeat`` expanded (repeats may nest): (row spec, base object for its
-    fields, namespace)."""
+    fields, namespace, keep-together group). The rows of one item of a repeat marked
+    ``keep_together`` share a group: they print on one page when they fit on one."""
     for row in rows:
         if isinstance(row, dict) and "repeat" in row:
             rep = row["repeat"]
@@ -136,10 +208,11 @@ def _expand_rows(rows, state: _State, base):
             saved = state.ns.get("item"), state.ns.get("index")
             for i, item in enumerate(items):
                 state.ns["item"], state.ns["index"] = item, i + 1
-                yield from _expand_rows(rep["rows"], state, item)
+                inner = (id(rep), i) if rep.get("keep_together") and group is None else group
+                yield from _expand_rows(rep["rows"], state, item, inner)
             state.ns["item"], state.ns["index"] = saved
         else:
-            yield row, base, dict(state.ns)
+            yield row, base, dict(state.ns), group
 
 
 def _span(cell, key: str, ns: dict) -> int:
@@ -157,7 +230,8 @@ def _table(container, spec: dict, state: _State, base):
     rows = list(_expand_rows(spec["rows"], state, base))
     placed = []  # (r, c, rowspan, colspan, cell spec, base, ns)
     occupied = set()
-    for r, (row, row_base, ns) in enumerate(rows):
+    keep = set()  # rows to keep with the next: a merged label and the rows it spans
+    for r, (row, row_base, ns, _group) in enumerate(rows):
         cells = row["cells"] if isinstance(row, dict) else row
         c = 0
         for cell in cells:
@@ -170,12 +244,18 @@ def _table(container, spec: dict, state: _State, base):
             for dr in range(rs):
                 for dc in range(cs):
                     occupied.add((r + dr, c + dc))
+            if rs > 1 and rs <= spec.get("keep_span_max", 8):
+                keep.update(range(r, r + rs - 1))
             placed.append((r, c, rs, cs, cell, row_base, ns))
             c += cs
+    for r in range(len(rows) - 1):
+        if rows[r][3] is not None and rows[r][3] == rows[r + 1][3]:
+            keep.add(r)
     table = ooxml.new_table(container, len(rows), widths)
     table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
     table_rows = list(table.rows)
-    for row_el, (row, _, _) in zip(table_rows, rows, strict=True):
+    for row_el, (row, _, _, _) in zip(table_rows, rows, strict=True):
+        ooxml.cant_split(row_el)
         if isinstance(row, dict):
             if row.get("height_cm"):
                 ooxml.row_height(row_el, row["height_cm"])
@@ -190,8 +270,18 @@ def _table(container, spec: dict, state: _State, base):
         if rs > 1 or cs > 1:
             target = target.merge(grid[r + rs - 1][c + cs - 1])
         saved, state.ns = state.ns, ns
-        _fill_cell(target, cell, state, row_base, table_font)
+        _fill_cell(target, cell, state, row_base, table_font, sum(widths[c : c + cs]))
         state.ns = saved
+    header_rows = {r for r, (row, *_rest) in enumerate(rows) if isinstance(row, dict) and row.get("header")}
+    for r in sorted(keep | header_rows):
+        if r + 1 < len(rows):
+            for paragraph in (p for tc in table_rows[r]._tr.tc_lst for p in _Cell(tc, table).paragraphs):
+                ooxml.keep_with_next(paragraph)
+    if state.break_next:  # a table right after a page break starts the new page
+        ooxml.page_break_before(grid[0][0].paragraphs[0])
+        if state.spare is not None:  # two tables must not touch (Word would join them)
+            ooxml.shrink_paragraph(state.spare)
+        state.break_next, state.spare = False, None
     if spec.get("after_space", True):
         _para(container, "", state.font)
     return table
@@ -199,12 +289,10 @@ def _table(container, spec: dict, state: _State, base):
 
 def _figures(doc, spec: dict, state: _State):
     """The record's figures of ``spec["part"]``, each scaled to ``width_cm`` (at most
-    ``max_height_cm`` high) with 图N and its caption under it. A figure that cannot be
-    embedded (only possible in a draft: validate reports it as FG002) becomes a boxed
-    paragraph saying why."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
+    ``max_height_cm`` high) with 图N and its caption under it, in the annex's size
+    (``caption_size``, 三号 by default), kept on the figure's page, with room before the
+    next figure. A figure that cannot be embedded (only possible in a draft: validate
+    reports it as FG002) becomes a boxed paragraph saying why."""
     part = spec.get("part")
     width = Cm(spec.get("width_cm", 14.5))
     max_height = Cm(spec.get("max_height_cm", 20))
@@ -213,41 +301,44 @@ def _figures(doc, spec: dict, state: _State):
             continue
         state.figure_no += 1
         image = embeddable(state.base_dir, fig.file) if fig.file else Embedded(problem="未填写图片文件")
+        frame = {"align": "center", "line_single": True, "before": 6, "keep_with_next": True}
         if image.data:
-            p = _para(doc, "", state.font, {"align": "center", "line_single": True})
+            p = _para(doc, "", state.font, frame, state)
             tall = width * image.height / image.width > max_height
             size = {"height": max_height} if tall else {"width": width}
             p.add_run().add_picture(io.BytesIO(image.data), **size)
         else:
             where = f"（{fig.file}）" if fig.file else ""
-            p = _para(
-                doc, f"图片无法插入：{image.problem}{where}", state.font, {"align": "center", "line_single": True}
-            )
-            borders = OxmlElement("w:pBdr")
-            for side in ("top", "left", "bottom", "right"):
-                edge = OxmlElement(f"w:{side}")
-                for k, v in (("val", "single"), ("sz", "8"), ("space", "4"), ("color", "auto")):
-                    edge.set(qn(f"w:{k}"), v)
-                borders.append(edge)
-            # w:pBdr goes before these in w:pPr (ECMA-376 CT_PPrBase order)
-            after = "shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE "
-            after += "autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents "
-            after += "suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle "
-            after += "rPr sectPr pPrChange"
-            p._p.get_or_add_pPr().insert_element_before(borders, *(f"w:{t}" for t in after.split()))
+            p = _para(doc, f"图片无法插入：{image.problem}{where}", state.font, frame, state)
+            ooxml.box_paragraph(p)
         _para(
             doc,
             f"图{state.figure_no} {fig.caption or ''}".rstrip(),
             state.font,
-            {"align": "center", "size": spec.get("caption_size", "四号")},
+            {"align": "center", "size": spec.get("caption_size", "三号"), "after": spec.get("caption_after", 12)},
         )
 
 
 def _body(doc, value, state: _State, style: dict, keep_empty: bool):
-    """Body text from the record: one paragraph per non-empty line."""
-    lines = [x.strip() for x in str(value or "").split("\n") if x.strip()]
-    for line in lines or ([""] if keep_empty else []):
-        _para(doc, line, state.font, style)
+    """Body text from the record, a paragraph per paragraph of the text (see
+    ``context.paragraphs``)."""
+    for text in paragraphs(value) or ([""] if keep_empty else []):
+        _para(doc, text, state.font, style, state)
+
+
+def _heading(doc, text: str, level: int, state: _State, styles: dict, extra: dict | None = None):
+    style = {**styles.get(f"heading{level}", {}), **(extra or {})}
+    p = _para(doc, text, state.font, style, state)
+    p.style = doc.styles[f"Heading {level}"]
+    return p
+
+
+def _page_break(doc, state: _State):
+    """The next paragraph (or table) starts a new page. No page-break paragraph is added,
+    and an empty paragraph left at the end (the space after a table) is set aside: it
+    could otherwise spill onto a page of its own and print blank."""
+    state.break_next = True
+    state.spare = ooxml.trailing_empty_paragraph(doc)
 
 
 def _blocks(doc, blocks, state: _State, base, styles: dict):
@@ -255,13 +346,10 @@ def _blocks(doc, blocks, state: _State, base, styles: dict):
         if "p" in block:
             p = block["p"]
             text = p if isinstance(p, str) else _text_of(p, state, base)
-            _para(doc, text, state.font, block)
+            _para(doc, text, state.font, block, state)
         elif "heading" in block:
-            style = {
-                **styles.get(f"heading{block.get('level', 1)}", {}),
-                **{k: v for k, v in block.items() if k != "heading"},
-            }
-            _para(doc, block["heading"], state.font, style)
+            extra = {k: v for k, v in block.items() if k not in ("heading", "level")}
+            _heading(doc, block["heading"], block.get("level", 1), state, styles, extra)
         elif "text" in block:
             t = block["text"]
             _body(doc, get(base, t["field"]), state, {**styles.get("body", {}), **t.get("style", {})}, True)
@@ -278,8 +366,9 @@ def _blocks(doc, blocks, state: _State, base, styles: dict):
             _mode_items(doc, block["mode_items"], state, base, styles)
         elif "section" in block:
             ooxml.new_section(doc, block["section"].get("orientation", "portrait"))
+            state.break_next = False  # a new section starts a new page already
         elif block.get("page_break"):
-            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            _page_break(doc, state)
         else:
             raise ValueError(f"未知的版式块：{block}")
 
@@ -291,63 +380,119 @@ def _mode_items(doc, spec: dict, state: _State, base, styles: dict):
 
     chosen = get(base, spec.get("chosen", "factory.modes")) or []
     texts = get(base, spec.get("texts", "narrative.mode_items")) or {}
+    item_level = 3 if "heading3" in styles else 2
     for mode in modes():
         if mode["mode"] not in chosen:
             continue
-        _para(doc, mode["heading"], state.font, styles.get("heading2", {}))
+        _heading(doc, mode["heading"], 2, state, styles)
         answers = texts.get(mode["mode"], {})
         for item in mode["items"]:
-            _para(doc, f"{item['no']}.{item['title']}", state.font, styles.get("heading3", styles.get("heading2", {})))
+            _heading(doc, f"{item['no']}.{item['title']}", item_level, state, styles)
             _body(doc, answers.get(item["no"]), state, styles.get("body", {}), False)
 
 
-def _finish(doc, draft: bool) -> bytes:
+def _finish(doc, draft: bool, meta: dict | None) -> bytes:
+    meta = meta or {}
     if draft:
         ooxml.mark_draft(doc, DRAFT_TEXT)
+    ooxml.set_core_properties(doc, meta.get("title", ""), meta.get("author", ""))
+    ooxml.declare_fonts(doc)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
 
 
-def render_single(layout: dict, record, base_dir, draft: bool = False) -> bytes:
+def _prepare(layout: dict, orientation: str | None = None):
+    """A new document with the layout's page, font, heading styles and page numbers."""
     font = layout.get("font", {})
-    doc = ooxml.new_document(layout.get("page", {}), font)
-    state = _State(record, base_dir, font, namespace(record))
+    page = layout.get("page", {})
+    if orientation:
+        page = {**page, "orientation": orientation}
+    doc = ooxml.new_document(page, font)
+    for level in (1, 2, 3):
+        ooxml.heading_style(doc, level, font, layout.get("styles", {}).get(f"heading{level}", {}))
+    if layout.get("page_numbers"):
+        ooxml.page_numbers(doc.sections[0])
+    return doc, font
+
+
+def render_single(layout: dict, record, base_dir, draft: bool = False, meta: dict | None = None) -> bytes:
+    """One record's document. ``meta``: title and author for the file's properties."""
+    doc, font = _prepare(layout)
+    state = _State(record, base_dir, font, namespace(record), doc)
     _blocks(doc, layout.get("blocks"), state, record, layout.get("styles", {}))
-    return _finish(doc, draft)
+    return _finish(doc, draft, meta)
 
 
-def render_multi(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False) -> bytes:
-    """A ranked sheet as a Word table: title, lines before, header, one row per
-    record (``rows``: the per-record namespaces), notes after."""
-    font = layout.get("font", {"east_asia": "仿宋_GB2312", "size": "小四"})
-    doc = ooxml.new_document({**layout.get("page", {}), "orientation": layout.get("orientation", "landscape")}, font)
+def _unbreakable(text: str) -> str:
+    """What in a sheet's cell must not wrap: a code or number, or a short name (up to
+    four characters, a person's name); the longest such line of the cell."""
+    best = ""
+    for line in str(text or "").split("\n"):
+        line = line.strip()
+        if _TOKEN.match(line) or (0 < len(line) <= 4 and " " not in line):
+            best = max(best, line, key=len)
+    return best
+
+
+def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float) -> list[float]:
+    """Column widths for a sheet printed as a Word table: the layout's proportions,
+    widened where a code or a short name would otherwise wrap, narrowed elsewhere to
+    fit the text width. Codes that still do not fit are printed smaller (fitted_size)."""
+    base = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
+    base = [w * usable_cm / sum(base) for w in base]
+    need = []
+    for i in range(len(columns)):
+        longest = max((_unbreakable(r[i]) for r in rows), key=lambda t: text_width_pt(t, size_pt), default="")
+        need.append((text_width_pt(longest, size_pt) + CELL_PADDING_PT) * 2.54 / 72 if longest else 0.0)
+    widths = [max(b, n) for b, n in zip(base, need, strict=True)]
+    excess = sum(widths) - usable_cm
+    if excess > 0:
+        slack = [max(0.0, w - max(n, 1.0)) for w, n in zip(widths, need, strict=True)]
+        total = sum(slack)
+        if total > 0:
+            cut = min(1.0, excess / total)
+            widths = [w - s * cut for w, s in zip(widths, slack, strict=True)]
+    return [w * usable_cm / sum(widths) for w in widths]
+
+
+def render_multi(
+    layout: dict, rows: list[dict], header_ns: dict, draft: bool = False, meta: dict | None = None
+) -> bytes:
+    """A ranked sheet as a Word table: title, lines before, header (repeated on every
+    page and kept with the first row), one row per record (``rows``: the per-record
+    namespaces; no row breaks across pages), notes after."""
+    layout = {"font": {"east_asia": "仿宋_GB2312", "size": "小四"}, **layout}
+    doc, font = _prepare(layout, layout.get("orientation", "landscape"))
     for line in layout.get("heading_lines", []):
         _para(doc, line, font, {"font": "黑体", "size": "三号"})
     _para(doc, layout["title"], font, {"align": "center", "font": "方正小标宋简体", "size": "二号", "after": 6})
     for line in layout.get("before", []):
         _para(doc, fmt(compile_expr(line)(**header_ns)), font, {"after": 6})
     columns = layout["columns"]
-    widths = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
+    texts = [[fmt(column_value(col, ns)) for col in columns] for ns in rows]
     section = doc.sections[0]
     usable = (section.page_width - section.left_margin - section.right_margin) / 360000  # EMU -> cm
-    widths = [w * usable / sum(widths) for w in widths]
+    size = ooxml.size_pt(font.get("size", "小四"))
+    widths = sheet_widths(columns, texts, usable, size)
     table = ooxml.new_table(doc, 1 + len(rows), widths)
     # Walk the rows once: python-docx's table.cell(r, c) rebuilds the cell grid on
     # every call, which made a 200-row sheet take a minute.
     table_rows = list(table.rows)
     ooxml.repeat_header(table_rows[0])
     state = _State(None, None, font, {})
-    for cell, col in zip(table_rows[0].cells, columns, strict=True):
-        _fill_cell(cell, {"text": col["header"], "align": "center", "bold": True}, state, None, font)
-    for row, ns in zip(table_rows[1:], rows, strict=True):
-        for cell, col in zip(row.cells, columns, strict=True):
-            _fill_cell(
-                cell, {"text": fmt(column_value(col, ns)), "align": col.get("align", "center")}, state, None, font
-            )
+    for cell, col, w in zip(table_rows[0].cells, columns, widths, strict=True):
+        _fill_cell(cell, {"text": col["header"], "align": "center", "bold": True}, state, None, font, w)
+        for paragraph in cell.paragraphs:
+            ooxml.keep_with_next(paragraph)  # never a page holding only the header
+    for row, values in zip(table_rows[1:], texts, strict=True):
+        ooxml.cant_split(row)
+        for cell, col, value, w in zip(row.cells, columns, values, widths, strict=True):
+            _fill_cell(cell, {"text": value, "align": col.get("align", "center")}, state, None, font, w)
+    ooxml.cant_split(table_rows[0])
     for line in layout.get("notes", []):
         _para(doc, line, font, {"before": 6})
-    return _finish(doc, draft)
+    return _finish(doc, draft, meta)
 
 
 __all__ = ["render_single", "render_multi"]

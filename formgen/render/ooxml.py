@@ -173,6 +173,20 @@ def new_section(doc, orientation: str):
         section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
         setattr(section, side, getattr(previous, side))
+    # python-docx ends the previous section with a paragraph of its own; an empty
+    # paragraph just before it (the space after a table) would be a second line that
+    # can spill onto a blank page, so the section break moves into it.
+    body = doc.element.body
+    breaker = body[-2] if len(body) > 1 else None
+    before = breaker.getprevious() if breaker is not None else None
+    if breaker is not None and breaker.tag == qn("w:p") and _is_empty_paragraph(before):
+        sect = breaker.find(qn("w:pPr")).find(qn("w:sectPr"))
+        before_ppr = before.find(qn("w:pPr"))
+        if before_ppr is None:
+            before_ppr = OxmlElement("w:pPr")
+            before.insert(0, before_ppr)
+        before_ppr.append(sect)
+        body.remove(breaker)
     return section
 
 
@@ -247,6 +261,13 @@ def valign_center(cell):
 def add_checkbox(paragraph, checked: bool, label: str, font: dict):
     """A Word check-box content control followed by its label."""
     glyph = CHECKED if checked else UNCHECKED
+    half_points = int(size_pt(font.get("size", "三号")) * 2)
+    # The glyph run carries the label's size (else it takes the body's, larger than a
+    # 小四 table cell) and the font Word draws check boxes with.
+    glyph_rpr = (
+        '<w:rPr><w:rFonts w:ascii="MS Gothic" w:eastAsia="MS Gothic" w:hAnsi="MS Gothic"/>'
+        f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>'
+    )
     sdt = parse_xml(
         f'<w:sdt {nsdecls("w")} xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml">'
         "<w:sdtPr><w14:checkbox>"
@@ -254,7 +275,7 @@ def add_checkbox(paragraph, checked: bool, label: str, font: dict):
         '<w14:checkedState w14:val="2611" w14:font="MS Gothic"/>'
         '<w14:uncheckedState w14:val="25A1" w14:font="MS Gothic"/>'
         "</w14:checkbox></w:sdtPr>"
-        f"<w:sdtContent><w:r><w:t>{glyph}</w:t></w:r></w:sdtContent></w:sdt>"
+        f"<w:sdtContent><w:r>{glyph_rpr}<w:t>{glyph}</w:t></w:r></w:sdtContent></w:sdt>"
     )
     paragraph._p.append(sdt)
     run = paragraph.add_run(label)
@@ -326,6 +347,40 @@ def page_break_before(paragraph):
     """Start this paragraph on a new page (no empty page-break paragraph that can leave a
     blank page behind)."""
     paragraph.paragraph_format.page_break_before = True
+
+
+def _is_empty_paragraph(el) -> bool:
+    """A w:p with no text, no drawing and no section properties."""
+    if el is None or el.tag != qn("w:p"):
+        return False
+    if "".join(el.itertext()).strip() or el.find(".//" + qn("w:drawing")) is not None:
+        return False
+    ppr = el.find(qn("w:pPr"))
+    return ppr is None or ppr.find(qn("w:sectPr")) is None
+
+
+def trailing_empty_paragraph(doc):
+    """The body's last element if it is an empty paragraph (else None)."""
+    body = doc.element.body
+    children = [c for c in body if c.tag != qn("w:sectPr")]
+    last = children[-1] if children else None
+    return last if _is_empty_paragraph(last) else None
+
+
+def remove_paragraph(el):
+    el.getparent().remove(el)
+
+
+def shrink_paragraph(el):
+    """An empty paragraph that must stay (between two tables) but take no room: 1 pt."""
+    from docx.text.paragraph import Paragraph
+
+    p = Paragraph(el, None)
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    p.paragraph_format.line_spacing = Pt(1)
+    p.paragraph_format.space_before = Pt(0)
+    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.page_break_before = False
 
 
 def cant_split(row):
@@ -401,8 +456,8 @@ def declare_fonts(doc):
     from lxml import etree
 
     used: set[str] = set()
-    for part in (doc.part, doc.styles.part):
-        for el in part.element.iter(qn("w:rFonts")):
+    for root_el in (doc.element, doc.styles.element):
+        for el in root_el.iter(qn("w:rFonts")):
             for attr in ("w:ascii", "w:hAnsi", "w:eastAsia"):
                 if el.get(qn(attr)):
                     used.add(el.get(qn(attr)))
