@@ -14,7 +14,7 @@ A single-record layout is a list of ``blocks``:
   the caption under each, kept on the figure's page;
 - ``{table: {widths_cm: [...], rows: [...]}}``: a bordered table whose rows never
   break across pages; a row is a list of cells (or ``{cells: [...], height_cm,
-  header}``, or ``{repeat: {each, rows, keep_together}}``); a cell is literal text or
+  header, can_split}``, or ``{repeat: {each, rows, keep_together}}``); a cell is literal text or
   ``{text|field|expr, note, note_if_empty, paras, colspan, rowspan, align,
   checkbox: {field, options}}``. A code or number that does not fit its cell at the
   table's size (a credit code, a phone number) is printed smaller, never broken;
@@ -179,7 +179,8 @@ def _fill_cell(cell, spec, state: _State, base, table_font: dict, width_cm: floa
     is_value = bool(spec.get("field") or spec.get("expr"))
     align = spec.get("align", "left" if is_value or spec.get("checkbox") else "center")
     size = spec.get("size") or table_font.get("size")
-    style = {"align": align, "bold": spec.get("bold"), "size": size}
+    # single line spacing in cells: the body's exact 27 pt would make a form's table tall
+    style = {"align": align, "bold": spec.get("bold"), "size": size, "line_single": True}
     if spec.get("checkbox"):
         p = _para(cell, "", table_font, style)
         _checkbox(p, spec["checkbox"], state, base, size)
@@ -189,11 +190,14 @@ def _fill_cell(cell, spec, state: _State, base, table_font: dict, width_cm: floa
         _para(cell, line, table_font, {**style, "size": fit} if fit else style)
     for extra in spec.get("paras", []):
         # e.g. the 真实性承诺's 法定代表人签章 / 公章 / 年 月 日, right-aligned with room to sign
-        _para(cell, extra.get("text", ""), table_font, {"align": extra.get("align", align), "size": size, **extra})
+        _para(cell, extra.get("text", ""), table_font, {**style, "align": extra.get("align", align), **extra})
     if spec.get("note") and not (spec.get("note_if_empty") and any(ln.strip() for ln in lines)):
         for line in spec["note"].split("\n"):
             _para(
-                cell, line, table_font, {"align": spec.get("note_align", align), "size": spec.get("note_size", "五号")}
+                cell,
+                line,
+                table_font,
+                {"align": spec.get("note_align", align), "size": spec.get("note_size", "五号"), "line_single": True},
             )
 
 
@@ -255,7 +259,8 @@ def _table(container, spec: dict, state: _State, base):
     table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
     table_rows = list(table.rows)
     for row_el, (row, _, _, _) in zip(table_rows, rows, strict=True):
-        ooxml.cant_split(row_el)
+        if not (isinstance(row, dict) and row.get("can_split")):  # a row taller than a page may
+            ooxml.cant_split(row_el)
         if isinstance(row, dict):
             if row.get("height_cm"):
                 ooxml.row_height(row_el, row["height_cm"])
@@ -435,25 +440,49 @@ def _unbreakable(text: str) -> str:
     return best
 
 
+def _listed(text: str) -> str:
+    """The longest line of a cell that lists short items one per line (scenario names):
+    better kept whole, though not at any price."""
+    lines = [ln.strip() for ln in str(text or "").split("\n") if ln.strip()]
+    return max((ln for ln in lines if len(ln) <= 12), key=len, default="") if len(lines) > 1 else ""
+
+
+HEADER_LINES = 6  # a header may wrap, but not into a column of single characters
+
+
 def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float) -> list[float]:
-    """Column widths for a sheet printed as a Word table: the layout's proportions,
-    widened where a code or a short name would otherwise wrap, narrowed elsewhere to
-    fit the text width. Codes that still do not fit are printed smaller (fitted_size)."""
+    """Column widths for a sheet printed as a Word table, filling the text width.
+
+    Each column has a hard minimum (a code or a short name on one line: never broken)
+    and a wish (the layout's proportion; its header in at most six lines; listed items
+    one per line). Wishes are granted in full when they fit, else every column keeps its
+    minimum and shares the rest in proportion to what it wished beyond it. A code that
+    cannot fit even so is printed smaller (``fitted_size``)."""
+
+    def cm(pt: float) -> float:
+        return (pt + CELL_PADDING_PT) * 2.54 / 72
+
     base = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
     base = [w * usable_cm / sum(base) for w in base]
-    need = []
-    for i in range(len(columns)):
-        longest = max((_unbreakable(r[i]) for r in rows), key=lambda t: text_width_pt(t, size_pt), default="")
-        need.append((text_width_pt(longest, size_pt) + CELL_PADDING_PT) * 2.54 / 72 if longest else 0.0)
-    widths = [max(b, n) for b, n in zip(base, need, strict=True)]
-    excess = sum(widths) - usable_cm
-    if excess > 0:
-        slack = [max(0.0, w - max(n, 1.0)) for w, n in zip(widths, need, strict=True)]
-        total = sum(slack)
-        if total > 0:
-            cut = min(1.0, excess / total)
-            widths = [w - s * cut for w, s in zip(widths, slack, strict=True)]
-    return [w * usable_cm / sum(widths) for w in widths]
+    hard, wish = [], []
+    for i, col in enumerate(columns):
+        cells = [r[i] for r in rows]
+        token = max((_unbreakable(t) for t in cells), key=lambda t: text_width_pt(t, size_pt), default="")
+        listed = max((_listed(t) for t in cells), key=lambda t: text_width_pt(t, size_pt), default="")
+        header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
+        head = max(header.split("\n"), key=len)
+        h = cm(text_width_pt(token, size_pt)) if token else cm(size_pt)
+        hard.append(h)
+        wish.append(
+            max(h, base[i], cm(text_width_pt(listed, size_pt)), cm(text_width_pt(head, size_pt) / HEADER_LINES))
+        )
+    if sum(wish) <= usable_cm:
+        return [w * usable_cm / sum(wish) for w in wish]
+    room = usable_cm - sum(hard)
+    if room <= 0:
+        return [h * usable_cm / sum(hard) for h in hard]
+    extra = [w - h for w, h in zip(wish, hard, strict=True)]
+    return [h + e * room / sum(extra) for h, e in zip(hard, extra, strict=True)]
 
 
 def render_multi(
@@ -462,7 +491,7 @@ def render_multi(
     """A ranked sheet as a Word table: title, lines before, header (repeated on every
     page and kept with the first row), one row per record (``rows``: the per-record
     namespaces; no row breaks across pages), notes after."""
-    layout = {"font": {"east_asia": "仿宋_GB2312", "size": "小四"}, **layout}
+    layout = {"font": {"east_asia": "仿宋_GB2312", "size": "五号"}, **layout}  # 11+ columns on A4
     doc, font = _prepare(layout, layout.get("orientation", "landscape"))
     for line in layout.get("heading_lines", []):
         _para(doc, line, font, {"font": "黑体", "size": "三号"})
@@ -473,7 +502,7 @@ def render_multi(
     texts = [[fmt(column_value(col, ns)) for col in columns] for ns in rows]
     section = doc.sections[0]
     usable = (section.page_width - section.left_margin - section.right_margin) / 360000  # EMU -> cm
-    size = ooxml.size_pt(font.get("size", "小四"))
+    size = ooxml.size_pt(font.get("size", "五号"))
     widths = sheet_widths(columns, texts, usable, size)
     table = ooxml.new_table(doc, 1 + len(rows), widths)
     # Walk the rows once: python-docx's table.cell(r, c) rebuilds the cell grid on
