@@ -97,8 +97,20 @@ def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, by
     return out
 
 
-def fill(loaded: Loaded, pack: Pack, out_dir: Path, draft: bool = False, force: bool = False) -> list[Path]:
-    return write_files(render_single(loaded, pack, draft), out_dir, force)
+def fill(
+    loaded: Loaded, pack: Pack, out_dir: Path, draft: bool = False, force: bool = False, pdf: bool = False
+) -> list[Path]:
+    files = render_single(loaded, pack, draft)
+    return write_files(with_pdf_copies(files) if pdf else files, out_dir, force)
+
+
+def with_pdf_copies(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The documents and a PDF of each, made by LibreOffice in one run before anything is
+    written (so a failed conversion writes nothing). Raises formgen.pdf.PdfError."""
+    from . import pdf
+
+    copies = pdf.convert(files)
+    return files + list(zip(pdf.pdf_names([n for n, _ in files]), copies, strict=True))
 
 
 @dataclass(eq=False)  # entries are compared by identity

@@ -14,6 +14,7 @@ from .findings import has_errors, to_json
 from .loader import LoadError, load, load_recommender
 from .output import OutputError
 from .packs import PackError, available, get_pack, load_pack
+from .pdf import PdfError
 from .record import ALLOW_OUTSIDE, Recommender, UserFileError, read_user_text
 from .textcount import word_count
 from .types import xml_illegal_chars
@@ -166,8 +167,9 @@ def validate(record, pack_name, fmt):
 )
 @click.option("--draft", is_flag=True, help="有错误也生成，首页标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@click.option("--pdf", "with_pdf", is_flag=True, help="同时用 LibreOffice 生成每个文件的 PDF 副本。")
 @_allow_outside_option
-def fill(record, pack_name, out_dir, draft, force):
+def fill(record, pack_name, out_dir, draft, force, with_pdf):
     loaded = _load_or_exit(record)
     pack = _record_pack(pack_name, loaded)
     if not any(d.single for d in pack.documents):
@@ -187,8 +189,8 @@ def fill(record, pack_name, out_dir, draft, force):
         click.echo("有错误，未生成任何文件。改正后重试，或加 --draft 生成草稿。", err=True)
         sys.exit(EXIT_FINDINGS)
     try:
-        paths = app.fill(loaded, pack, out_dir, draft=draft and has_errors(findings), force=force)
-    except OutputError as e:
+        paths = app.fill(loaded, pack, out_dir, draft=draft and has_errors(findings), force=force, pdf=with_pdf)
+    except (OutputError, PdfError) as e:
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
     for p in paths:
@@ -221,6 +223,7 @@ def fill(record, pack_name, out_dir, draft, force):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--draft", is_flag=True, help="有错误或超名额也生成，标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@click.option("--pdf", "with_pdf", is_flag=True, help="同时用 LibreOffice 生成每个文件的 PDF 副本。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @_allow_outside_option
 def summary(
@@ -236,6 +239,7 @@ def summary(
     out_dir,
     draft,
     force,
+    with_pdf,
     fmt,
 ):
     pack = _pack(pack_name)
@@ -298,8 +302,8 @@ def summary(
                 click.echo(f"{doc.title}：没有适用的记录，未生成。", err=fmt == "json")
             files += rendered
     try:
-        written = app.write_files(files, out_dir, force)
-    except OutputError as e:
+        written = app.write_files(app.with_pdf_copies(files) if with_pdf and files else files, out_dir, force)
+    except (OutputError, PdfError) as e:
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
     for p in written:

@@ -320,3 +320,53 @@ def test_font_substitutions_name_the_missing_fonts(gansu_set, monkeypatch):
     assert pdf.font_substitutions([a3]) == []
     monkeypatch.setattr(pdf, "installed_fonts", lambda: None)
     assert pdf.font_substitutions([a3]) is None
+
+
+# -- the CLI's --pdf ------------------------------------------------------------------
+
+
+def test_fill_and_summary_write_pdf_copies(tmp_path):
+    import shutil as _shutil
+
+    if not (_shutil.which("soffice") or _shutil.which("libreoffice")):
+        pytest.skip("LibreOffice (soffice) 未安装：跳过生成 PDF 的检查")
+    from click.testing import CliRunner as _Runner
+
+    from formgen.cli import main as _main
+
+    example = Path(__file__).resolve().parent.parent / "data" / "examples" / "gansu-longyuan.yaml"
+    out = tmp_path / "o"
+    r = _Runner().invoke(_main, ["fill", str(example), "--pack", "gansu", "--out", str(out), "--pdf"])
+    assert r.exit_code == 0, r.output
+    docs = sorted(p.stem for p in out.glob("*.docx"))
+    assert docs and sorted(p.stem for p in out.glob("*.pdf")) == docs
+    assert all(p.read_bytes()[:5] == b"%PDF-" for p in out.glob("*.pdf"))
+    r = _Runner().invoke(
+        _main,
+        [
+            "summary",
+            str(example),
+            "--pack",
+            "gansu",
+            "--unit",
+            "兰州市工业和信息化局",
+            "--out",
+            str(tmp_path / "s"),
+            "--pdf",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    sheets = list((tmp_path / "s").glob("*.xlsx"))
+    assert sheets and all((p.with_suffix(".pdf")).exists() or list(p.parent.glob(p.stem + "_*.pdf")) for p in sheets)
+
+
+def test_pdf_without_libreoffice_writes_nothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner as _Runner
+
+    from formgen.cli import main as _main
+
+    monkeypatch.setenv("FORMGEN_SOFFICE", str(tmp_path / "no-soffice"))
+    example = Path(__file__).resolve().parent.parent / "data" / "examples" / "gansu-longyuan.yaml"
+    out = tmp_path / "o"
+    r = _Runner().invoke(_main, ["fill", str(example), "--pack", "gansu", "--out", str(out), "--pdf"])
+    assert r.exit_code == 1 and "LibreOffice" in r.output and not out.exists()
