@@ -158,3 +158,25 @@ def test_body_text_joined_by_the_convention(write_record, tmp_path):
     texts = [p.text for p in doc.paragraphs]
     start = texts.index("1、发展历程、行业属性、行业地位") + 1
     assert texts[start] == "公司成立于2006年，总部位于浦东新区。"
+
+
+def test_a4_headings_are_pdf_bookmarks(shanghai_set, tmp_path):
+    """fill --pdf's copy of 附件4 lists its parts as bookmarks (outline entries)."""
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    from formgen import pdf
+
+    if not (shutil.which("soffice") or shutil.which("libreoffice")) or not shutil.which("pdftohtml"):
+        pytest.skip("LibreOffice 或 poppler 未安装：跳过 PDF 书签检查")
+    (data,) = pdf.convert([shanghai_set["附件4.docx"]])
+    f = tmp_path / "a4.pdf"
+    f.write_bytes(data)
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(f)], capture_output=True, check=True).stdout
+    titles = [" ".join(item.itertext()).strip() for item in ET.fromstring(xml).iter("item")]
+    for heading in [
+        "第一部分：申报企业基本情况介绍",
+        "2、智能工厂整体架构（必填项）",
+        "第五部分：智能制造能力成熟度自评估报告（不计入文档字数内）",
+    ]:
+        assert heading in titles
