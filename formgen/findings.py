@@ -18,17 +18,32 @@ class Finding:
     label: str  # the form's own label for the field
     message: str  # Chinese, one line
     source: str = ""  # the record file, when known
-    line: int | None = None  # 1-based line in the source, when known
+    # where in the source: a 1-based line (YAML), or "SHEET!CELL" for a workbook record
+    line: int | str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
 
+    @property
+    def where(self) -> str:
+        """file:line for a YAML record, file[sheet]!cell for a workbook (as Excel users
+        name a cell), the file alone when the place is not known."""
+        if not self.line:
+            return self.source
+        if isinstance(self.line, str) and "!" in self.line:
+            sheet, cell = self.line.rsplit("!", 1)
+            return f"{self.source}[{sheet}]!{cell}"
+        return f"{self.source}:{self.line}"
+
+    def sort_key(self) -> tuple:
+        """Errors first, then in the order of the source (lines, or sheets and cells)."""
+        place = (0, self.line, "") if isinstance(self.line, int) else (1, 0, self.line or "")
+        return (not self.is_error, place, self.code)
+
     def text(self) -> str:
-        where = self.source
-        if where and self.line:
-            where = f"{where}:{self.line}"
+        where = self.where
         head = f"{where}: " if where else ""
         path = f" {self.path}" if self.path else ""
         label = f"「{self.label}」" if self.label else ""

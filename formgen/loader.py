@@ -695,7 +695,21 @@ def _short_path(loc) -> str:
     return path_str(tuple(f"{part[:20]}…" if isinstance(part, str) and len(part) > 40 else part for part in loc))
 
 
+# Readers by file suffix (lower case); a reader returns a Loaded or raises LoadError.
+READERS: dict[str, typing.Callable[[Path, type[BaseModel]], Loaded]] = {}
+
+
 def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
+    """Read and type-check one record file (YAML, or another format a reader is
+    registered for by suffix); raise LoadError listing every problem."""
+    path = Path(path)
+    reader = READERS.get(path.suffix.casefold())
+    if reader is not None:
+        return reader(path, model)
+    return load_yaml(path, model)
+
+
+def load_yaml(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
     """Read and type-check one YAML file; raise LoadError listing every problem."""
     path = Path(path)
     text = _read_text(path)
@@ -732,7 +746,23 @@ def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
         )
         for loc, line, bad in bad_keys
     ]
-    refused = [loc for loc, _, _ in bad_keys]
+    return build(path, data, lines, model, problems, [loc for loc, _, _ in bad_keys])
+
+
+def build(
+    path: Path,
+    data: dict,
+    lines: dict,
+    model: type[BaseModel] = Record,
+    problems: list[Finding] | None = None,
+    refused: list | None = None,
+) -> Loaded:
+    """Type-check ``data`` read from ``path`` (by any reader: YAML, a workbook, a filled
+    form) into a record; ``lines`` maps field paths to where each value stands in the
+    source (a line number, or "SHEET!CELL"), so every finding points there. Raises
+    LoadError with ``problems`` (the reader's own) and every type error."""
+    problems = list(problems or [])
+    refused = list(refused or [])
     refused_keys = {loc[-1] for loc in refused}
     try:
         record = model.model_validate(data)
@@ -759,7 +789,7 @@ def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
                     Finding("IN007", ERROR, _short_path(loc), label_for(model, loc), _message(err), str(path), line)
                 )
     if problems:
-        raise LoadError(sorted(problems, key=lambda f: f.line or 0))
+        raise LoadError(sorted(problems, key=Finding.sort_key))
     return Loaded(record, path, lines)
 
 

@@ -142,7 +142,7 @@ def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
                     ctx.loaded.line_of(hit.path),
                 )
             )
-    report.findings.sort(key=lambda f: (not f.is_error, f.line or 0, f.code))
+    report.findings.sort(key=Finding.sort_key)
     return report
 
 
