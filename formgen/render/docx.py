@@ -453,7 +453,8 @@ HEADER_LINES = 6  # a header may wrap, but not into a column of single character
 def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float) -> list[float]:
     """Column widths for a sheet printed as a Word table, filling the text width.
 
-    Each column has a hard minimum (a code or a short name on one line: never broken)
+    Each column has a hard minimum (a code or a short name on one line: never broken;
+    every line of a ``nowrap`` column)
     and a wish (the layout's proportion; its header in at most six lines; listed items
     one per line). Wishes are granted in full when they fit, else every column keeps its
     minimum and shares the rest in proportion to what it wished beyond it. A code that
@@ -467,7 +468,9 @@ def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, s
     hard, wish = [], []
     for i, col in enumerate(columns):
         cells = [r[i] for r in rows]
-        token = max((_unbreakable(t) for t in cells), key=lambda t: text_width_pt(t, size_pt), default="")
+        # a column marked ``nowrap`` (a factory name of at most 14 字) keeps each line whole
+        pick = (lambda t: max(str(t).split("\n"), key=len)) if col.get("nowrap") else _unbreakable
+        token = max((pick(t) for t in cells), key=lambda t: text_width_pt(t, size_pt), default="")
         listed = max((_listed(t) for t in cells), key=lambda t: text_width_pt(t, size_pt), default="")
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
         head = max(header.split("\n"), key=len)
