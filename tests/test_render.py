@@ -212,7 +212,7 @@ def test_a5_xlsx_layout_rows_and_print_setup(write_record, shanghai, tmp_path):
     # rows in the order given: b first
     assert values[4][0] == 1 and values[4][1].startswith("=HYPERLINK")  # 序号 a number
     assert ws.cell(5, 2).data_type == "s"  # text, never a formula
-    assert values[5][:4] == ["2", "上海澄川精密机械股份有限公司", "澄川精密汽车零部件智能工厂", "91310115MA1FL8TQ6C"]
+    assert values[5][:4] == [2, "上海澄川精密机械股份有限公司", "澄川精密汽车零部件智能工厂", "91310115MA1FL8TQ6C"]
     assert values[5][5] == 3.12 and values[5][6] == "L3"
     assert values[5][7].split("\n")[:2] == ["数字孪生工厂构建", "在线智能检测"]
     assert values[6][0] == "注：1.推荐排名有先后；2.推荐数量不能超过规定的上限。"

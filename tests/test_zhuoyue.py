@@ -76,7 +76,7 @@ def test_quota_at_limit_and_one_over(hebei_records, tmp_path, pack, kind, limit)
     )
     assert ok.exit_code == 0, ok.output
     ws = openpyxl.load_workbook(next((tmp_path / "ok").glob("*.xlsx"))).active
-    assert ws.cell(4 + limit, 1).value == str(limit) and ws.cell(5 + limit, 1).value.startswith("注：")
+    assert ws.cell(4 + limit, 1).value == limit and ws.cell(5 + limit, 1).value.startswith("注：")
     over = run("summary", *paths, "--pack", pack, "--unit", "推荐单位", "--unit-kind", kind, "--out", tmp_path / "over")
     assert over.exit_code == 1
     assert f"超过上限 {limit} 家" in over.output and f"第{limit + 1}位 河北示例装备{limit + 1}号有限公司" in over.output
