@@ -273,7 +273,7 @@ def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommende
     out = []
     for fmt_ in doc.formats:
         if fmt_ == "xlsx":
-            data = xlsx_render.render(doc.layout, rows, header, draft)
+            data = xlsx_render.render(doc.layout, rows, header, draft, {"title": doc.title, "author": unit})
         else:
             data = docx_render.render_multi(doc.layout, rows, header, draft, {"title": doc.title, "author": unit})
         out.append((_file_name(doc, fmt_, unit=unit), data))

@@ -180,3 +180,11 @@ def test_a4_headings_are_pdf_bookmarks(shanghai_set, tmp_path):
         "第五部分：智能制造能力成熟度自评估报告（不计入文档字数内）",
     ]:
         assert heading in titles
+
+
+def test_sheet_file_properties(shanghai_set):
+    import openpyxl
+
+    props = openpyxl.load_workbook(shanghai_set["附件5.xlsx"]).properties
+    assert props.title == "附件5 上海市先进级智能工厂推荐汇总表"
+    assert props.creator == "上海市浦东新区科技和经济委员会" and props.created.year >= 2025

@@ -47,6 +47,7 @@ of the sheet is left off the paper.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
@@ -238,7 +239,8 @@ def _run_pt(text: str, size: float) -> float:
     return max((sum(em.get(ch, 0.6) for ch in r) * size + RUN_PAD_PT for r in runs), default=0.0)
 
 
-def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False) -> bytes:
+def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False, meta: dict | None = None) -> bytes:
+    """The sheet as .xlsx; ``meta``: the file's title and author (the recommending unit)."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buf,
@@ -249,6 +251,14 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False)
             "strings_to_urls": False,
             "default_format_properties": dict(NORMAL_FONT),
         },
+    )
+    meta = meta or {}
+    wb.set_properties(
+        {
+            "title": meta.get("title", layout.get("title", "")),
+            "author": meta.get("author", ""),
+            "created": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        }
     )
     ws = wb.add_worksheet(layout.get("sheet", "Sheet1")[:31])
     size = float(layout.get("xlsx_size", 11))
