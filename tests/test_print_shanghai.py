@@ -188,3 +188,62 @@ def test_sheet_file_properties(shanghai_set):
     props = openpyxl.load_workbook(shanghai_set["附件5.xlsx"]).properties
     assert props.title == "附件5 上海市先进级智能工厂推荐汇总表"
     assert props.creator == "上海市浦东新区科技和经济委员会" and props.created.year >= 2025
+
+
+def _long_batch(write_record, n=5):
+    """Five valid Shanghai records with the longest names and codes the rules allow."""
+    from stdnum.cn import uscc
+
+    from formgen.ids import org_check_char
+
+    paths = []
+    for i in range(n):
+
+        def edit(d, i=i):
+            org = f"M{i}A1FL8T"[:8]
+            body = "91310115" + org + org_check_char(org)
+            d["enterprise"]["credit_code"] = body + uscc.calc_check_digit(body)
+            d["enterprise"]["name"] = f"上海澄川精密机械{'零部件' * 4}集团股份有限公司第{i + 1}号"
+            d["factory"]["name"] = f"澄川{'精' * 3}新能源汽车智能工厂"[:10] + "智能工厂"  # exactly 14 字
+            d["people"]["contact"]["mobile"] = f"1391234{i:04d}"
+            d["people"]["contact"]["name"] = "欧阳建国"
+
+        paths.append(write_record(edit, name=f"r{i}.yaml"))
+    return paths
+
+
+def test_long_names_and_codes_print_whole(write_record, tmp_path):
+    """Every credit code, mobile number and factory name of a five-enterprise batch stands
+    whole on one line of the printed 附件5, in Word and in Excel."""
+    paths = _long_batch(write_record)
+    out = tmp_path / "o"
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            *map(str, paths),
+            "--pack",
+            "shanghai",
+            "--unit",
+            "上海市浦东新区科技和经济委员会",
+            "--quota",
+            "5",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    files = sorted(out.iterdir())
+    pdfs = to_pdf(files, tmp_path / "pdf")
+    import yaml
+
+    records = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in paths]
+    for pdf_file in pdfs:
+        lines = "\n".join(pages(pdf_file))
+        for d in records:
+            assert d["enterprise"]["credit_code"] in lines
+            assert d["people"]["contact"]["mobile"] in lines
+            assert d["factory"]["name"] in lines, d["factory"]["name"]
+            assert "欧阳建国" in lines
+        for page in pages(pdf_file):
+            assert page.strip()

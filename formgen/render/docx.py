@@ -62,7 +62,7 @@ class _State:
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 _TOKEN = re.compile(r"^[0-9A-Za-z@._+\-()/#]{6,}$")  # credit codes, phones, fax, e-mail
 CELL_PADDING_PT = 2 * 5.4 + 1.5  # Word's default cell margins (0.19 cm a side) and a little slack
-MIN_FIT_PT = 7.5
+MIN_FIT_PT = 8.0  # smaller is not readable in print
 
 
 def text_width_pt(text: str, size_pt: float) -> float:
@@ -81,10 +81,11 @@ def text_width_pt(text: str, size_pt: float) -> float:
     return em * size_pt
 
 
-def fitted_size(text: str, width_cm: float | None, size_pt: float) -> float | None:
-    """A smaller font size at which an unbreakable code fits its cell, or None when it
-    fits already (or is not a code, or the width is unknown)."""
-    if not width_cm or not _TOKEN.match(text or ""):
+def fitted_size(text: str, width_cm: float | None, size_pt: float, whole: bool = False) -> float | None:
+    """A smaller font size at which an unbreakable code (or, with ``whole``, any line that
+    must stay whole) fits its cell, or None when it fits already (or is not a code, or the
+    width is unknown)."""
+    if not width_cm or not text or not (whole or _TOKEN.match(text)):
         return None
     room = width_cm * 72 / 2.54 - CELL_PADDING_PT
     need = text_width_pt(text, size_pt)
@@ -186,7 +187,7 @@ def _fill_cell(cell, spec, state: _State, base, table_font: dict, width_cm: floa
         _checkbox(p, spec["checkbox"], state, base, size)
     lines = _lines_of(spec, state, base) if not spec.get("checkbox") else []
     for line in lines or ([] if spec.get("checkbox") or spec.get("paras") else [""]):
-        fit = fitted_size(line, width_cm, ooxml.size_pt(size))
+        fit = fitted_size(line, width_cm, ooxml.size_pt(size), bool(spec.get("whole")))
         _para(cell, line, table_font, {**style, "size": fit} if fit else style)
     for extra in spec.get("paras", []):
         # e.g. the 真实性承诺's 法定代表人签章 / 公章 / 年 月 日, right-aligned with room to sign
@@ -453,31 +454,38 @@ HEADER_LINES = 6  # a header may wrap, but not into a column of single character
 def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float) -> list[float]:
     """Column widths for a sheet printed as a Word table, filling the text width.
 
-    Each column has a hard minimum (a code or a short name on one line: never broken;
-    every line of a ``nowrap`` column)
-    and a wish (the layout's proportion; its header in at most six lines; listed items
-    one per line). Wishes are granted in full when they fit, else every column keeps its
-    minimum and shares the rest in proportion to what it wished beyond it. A code that
-    cannot fit even so is printed smaller (``fitted_size``)."""
+    Each column has a hard minimum: what must stay on one line (a code, a short name,
+    every line of a ``nowrap`` column) at the smallest readable size, 8 pt. It wishes for
+    more: that at the sheet's size, the layout's proportion, its header in at most six
+    lines, listed items one per line. Wishes are granted in full when they fit; else every
+    column keeps its minimum and shares the rest in proportion to what it wished beyond
+    it, and a line that must stay whole prints smaller in its cell (``fitted_size``)."""
 
     def cm(pt: float) -> float:
         return (pt + CELL_PADDING_PT) * 2.54 / 72
+
+    def widest(texts, size):
+        return max((text_width_pt(t, size) for t in texts), default=0.0)
 
     base = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
     base = [w * usable_cm / sum(base) for w in base]
     hard, wish = [], []
     for i, col in enumerate(columns):
         cells = [r[i] for r in rows]
-        # a column marked ``nowrap`` (a factory name of at most 14 字) keeps each line whole
-        pick = (lambda t: max(str(t).split("\n"), key=len)) if col.get("nowrap") else _unbreakable
-        token = max((pick(t) for t in cells), key=lambda t: text_width_pt(t, size_pt), default="")
-        listed = max((_listed(t) for t in cells), key=lambda t: text_width_pt(t, size_pt), default="")
+        whole = [_whole_line(t, col) for t in cells]
+        listed = [_listed(t) for t in cells]
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
         head = max(header.split("\n"), key=len)
-        h = cm(text_width_pt(token, size_pt)) if token else cm(size_pt)
+        h = cm(max(widest(whole, MIN_FIT_PT), MIN_FIT_PT))
         hard.append(h)
         wish.append(
-            max(h, base[i], cm(text_width_pt(listed, size_pt)), cm(text_width_pt(head, size_pt) / HEADER_LINES))
+            max(
+                h,
+                base[i],
+                cm(widest(whole, size_pt)),
+                cm(widest(listed, size_pt)),
+                cm(text_width_pt(head, size_pt) / HEADER_LINES),
+            )
         )
     if sum(wish) <= usable_cm:
         return [w * usable_cm / sum(wish) for w in wish]
@@ -488,13 +496,26 @@ def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, s
     return [h + e * room / sum(extra) for h, e in zip(hard, extra, strict=True)]
 
 
+def _whole_line(text: str, col: dict) -> str:
+    """The longest line of a cell that must not wrap (see ``_unbreakable``; every line of a
+    ``nowrap`` column)."""
+    if col.get("nowrap"):
+        return max(str(text or "").split("\n"), key=len)
+    return _unbreakable(text)
+
+
 def render_multi(
     layout: dict, rows: list[dict], header_ns: dict, draft: bool = False, meta: dict | None = None
 ) -> bytes:
     """A ranked sheet as a Word table: title, lines before, header (repeated on every
     page and kept with the first row), one row per record (``rows``: the per-record
     namespaces; no row breaks across pages), notes after."""
-    layout = {"font": {"east_asia": "仿宋_GB2312", "size": "五号"}, **layout}  # 11+ columns on A4
+    # 11 columns and more on A4: 五号 and 1.8 cm margins unless the layout says otherwise
+    layout = {
+        "font": {"east_asia": "仿宋_GB2312", "size": "五号"},
+        "page": {"margins_cm": [1.8, 1.8, 1.8, 1.8]},
+        **layout,
+    }
     doc, font = _prepare(layout, layout.get("orientation", "landscape"))
     for line in layout.get("heading_lines", []):
         _para(doc, line, font, {"font": "黑体", "size": "三号"})
@@ -520,7 +541,8 @@ def render_multi(
     for row, values in zip(table_rows[1:], texts, strict=True):
         ooxml.cant_split(row)
         for cell, col, value, w in zip(row.cells, columns, values, widths, strict=True):
-            _fill_cell(cell, {"text": value, "align": col.get("align", "center")}, state, None, font, w)
+            whole = bool(col.get("nowrap")) or ("\n" not in value and _unbreakable(value) == value.strip())
+            _fill_cell(cell, {"text": value, "align": col.get("align", "center"), "whole": whole}, state, None, font, w)
     ooxml.cant_split(table_rows[0])
     for line in layout.get("notes", []):
         _para(doc, line, font, {"before": 6})

@@ -310,6 +310,9 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
                 text = fmt(value) if not isinstance(value, str) else value
                 shown.append((None, text))
                 widths[i] = max(widths[i], _run_pt(text, size))
+                if col.get("nowrap"):  # a factory name of at most 14 字: each line whole
+                    longest = max(text.split("\n"), key=lambda t: _text_pt(t, size))
+                    widths[i] = max(widths[i], _text_pt(longest, size) + H_PAD_PT)
         values.append(shown)
     xl_widths = [max(c.get("width", 12), width_for(w)) for c, w in zip(columns, widths, strict=True)]
     widths = [column_pt(w) for w in xl_widths]
