@@ -454,3 +454,21 @@ def test_a_long_sheet_repeats_its_header_and_cuts_no_row(long_a7, tmp_path):
     assert sum(_squeeze(p).count("资金构成") for p in pages) == len(pages)  # the header on each page
     assert printed_size(long_a7) == pytest.approx(8.91)
     assert math.isclose(print_scale(long_a7), 0.81)
+
+
+@pytest.mark.parametrize("doc", ["a1", "a6"])
+def test_recommender_date_printed_where_the_annex_has_one(tmp_path, doc):
+    """The profile's date fills 年 月 日; without one it stays blank for handwriting."""
+    profile = tmp_path / "bureau.yaml"
+    profile.write_text("unit: 兰州市工业和信息化局\ndate: 2025-09-15\n", encoding="utf-8")
+    gansu = ROOT / "data" / "examples" / "gansu-longyuan.yaml"
+    for args, expected in (
+        (["--recommender", str(profile)], "2025年9月15日"),
+        (["--unit", "兰州市工业和信息化局"], "年　　月　　日"),
+    ):
+        out = tmp_path / f"o{len(args)}{expected[:2]}"
+        r = CliRunner().invoke(main, ["summary", str(gansu), "--pack", "gansu", "--doc", doc, "--out", str(out), *args])
+        assert r.exit_code == 0, r.output
+        ws = openpyxl.load_workbook(next(out.glob("*.xlsx"))).active
+        line = ws["A3"].value
+        assert line.startswith("填写单位") and line.endswith(expected)
