@@ -247,10 +247,10 @@ def test_a8_commitment(sheets):
     doc = Document(sheets["附件8"])
     text = [p.text for p in doc.paragraphs]
     assert text[:2] == ["附件8", "主管部门承诺书"]
-    assert text[2].startswith("兰州市工业和信息化局（主管部门名称）谨就申请工业和信息化领域省级专项项目资金申请事宜")
+    assert text[2].startswith("兰州市工业和信息化局谨就申请工业和信息化领域省级专项项目资金申请事宜")
     assert "1．保证所提交的申请资料全面、真实、准确、有效；" in text
     assert "2．如有隐瞒、虚假等不实情况，愿负相应的责任，并承担由此产生的一切后果。" in text
-    assert text[-3:] == ["（单位公章）", "主要负责人签字：　　　　　　　　", "年　　月　　日"]
+    assert [t.strip() for t in text[-3:]] == ["（单位公章）", "主要负责人签字：", "年　　月　　日"]
 
 
 def test_funding_must_add_up(gansu_record, gansu):
@@ -483,11 +483,13 @@ def test_a3_basic_application_table(basic_doc):
     ]:
         assert line in paras
     table = basic_doc.tables[0]
-    assert table.cell(0, 0)._tc is table.cell(13, 0)._tc  # 企业基本信息 spans 14 rows
-    assert table.cell(1, 3).text.startswith("制造业-通用设备制造业-锅炉及原动设备制造\n（按国民经济行业分类具体到中类")
-    assert table.cell(2, 3).text.startswith("兰州市七里河区\n填写格式：xx市xx县（市、区）")
-    assert table.cell(3, 3).text == "710265310"
-    assert table.cell(5, 2).text == "姓名" and table.cell(5, 3).text == "杨静"
+    assert table.cell(0, 0)._tc is table.cell(12, 0)._tc  # 企业基本信息 spans 13 rows
+    assert table.cell(0, 0)._tc is not table.cell(13, 0)._tc
+    # 所属行业 | 所属地区 on one row; the annex's guidance is gone under real values
+    assert table.cell(1, 3).text == "制造业-通用设备制造业-锅炉及原动设备制造"
+    assert table.cell(1, 4).text == "所属地区" and table.cell(1, 5).text == "兰州市七里河区"
+    assert table.cell(2, 3).text == "710265310"
+    assert table.cell(4, 2).text == "姓名" and table.cell(4, 3).text == "杨静"
     assert any("典型场景1：人机协同作业" == t for t in texts)
     promise = next(t for t in texts if t.startswith("我单位申报的所有材料"))
     assert "法定代表人签字" in promise and "申报单位（公章）" in promise
@@ -498,14 +500,14 @@ def test_a3_cmmm_check_boxes(basic_doc):
     from .test_layout_features import _checkboxes
 
     table = basic_doc.tables[0]
-    assert _checkboxes(table.cell(12, 3)) == [
+    assert _checkboxes(table.cell(11, 3)) == [
         ("5级", False),
         ("4级", False),
         ("3级", False),
         ("2级", True),
         ("1级", False),
     ]
-    assert _checkboxes(table.cell(13, 3))[-1] == ("无认证", True)
+    assert _checkboxes(table.cell(12, 3))[-1] == ("无认证", True)
 
 
 def test_a3_prompt_answers_required(gansu_record, gansu):
@@ -663,8 +665,8 @@ A2_LABELS = [
     "统一社会信用代码",
     "成立时间",
     "企业性质",
-    "企业类型",
-    "所属行业",
+    "企业类型¹",
+    "所属行业²",
     "行业门类",
     "行业大类（行业代码大类+名称）",
     "行业中类（行业中类代码+名称）",
@@ -676,7 +678,7 @@ A2_LABELS = [
     "资产负债率（%）",
     "主营业务收入（万元）",
     "利润率（%）",
-    "企业近三年是否发生过重大安全生产事故、重大环境事故",
+    "企业近三年是否发生过重大安全生产事故、重大环境事故³",
     "企业\n简介",
     "CMMM自评估等级",
     "（二）申报场景基本信息",
@@ -718,14 +720,13 @@ def test_a2_basic_information(scenario_doc):
     assert _checkboxes(nature) == [("中央企业", False), ("地方国企", False), ("民营企业", True), ("三资企业", False)]
     accident = next(c for row in table.rows for c in row.cells if c.text.startswith("是（事故名称："))
     assert _checkboxes(accident) == [("是（事故名称：　　　　）", False), ("否", True)]
+    # 行业门类 | 行业大类 | 行业中类 on one row, each value under the annex's label
     assert is_subsequence(
         [
-            "行业门类",
-            "制造业",
-            "行业大类（行业代码大类+名称）",
-            "34-通用设备制造业",
-            "行业中类（行业中类代码+名称）",
-            "341-锅炉及原动设备制造",
+            "所属行业²",
+            "行业门类\n制造业",
+            "行业大类（行业代码大类+名称）\n34-通用设备制造业",
+            "行业中类（行业中类代码+名称）\n341-锅炉及原动设备制造",
         ],
         texts,
     )
@@ -739,7 +740,7 @@ def test_a2_kpi_grid_has_every_indicator(scenario_doc):
         assert name in texts
     assert "（其他成效指标）" in texts
     row = next(r for r in scenario_doc.tables[0].rows if r.cells[1].text == "关键设备数控化率（%）")
-    assert row.cells[-1].text == "78"
+    assert row.cells[3].text == "78" and row.cells[-1].text == "85"  # two indicators a row
 
 
 def test_a2_accident_name_printed(gansu_record, gansu, tmp_path):
@@ -809,7 +810,9 @@ def test_a2_one_application_per_excellent_scenario(gansu_record, gansu, tmp_path
         "附件2_甘肃省智能制造优秀场景申报书_甘肃陇原精工机械有限公司_设备运行监控.docx",
     ]
     doc = Document(next(p for p in paths if p.name.endswith("人机协同作业.docx")))
-    rows = {r.cells[0].text: r.cells[-1].text for r in doc.tables[0].rows}
+    rows = {}
+    for r in doc.tables[0].rows:  # the first row of each label (供应商名称 spans its 联系人 row)
+        rows.setdefault(r.cells[0].text, r.cells[-1].text)
     assert rows["环节名称"] == "生产作业" and rows["场景名称"] == "人机协同作业"
     assert rows["应用建设起止日期"] == "2022年11月-2024年9月"  # earliest start to latest end of its instances
     assert rows["应用建设投资（万元）"] == "1000.5"  # 860 + 140.5
