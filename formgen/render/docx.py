@@ -14,7 +14,8 @@ A single-record layout is a list of ``blocks``:
   the caption under each, kept on the figure's page;
 - ``{table: {widths_cm: [...], rows: [...]}}``: a bordered table whose rows never
   break across pages; a row is a list of cells (or ``{cells: [...], height_cm,
-  header, can_split}``, or ``{repeat: {each, rows, keep_together}}``); a cell is literal text or
+  header, can_split, keep_with_next}``, or ``{repeat: {each, rows, keep_together}}``); a
+  cell is literal text or
   ``{text|field|expr, note, note_if_empty, paras, colspan, rowspan, align,
   checkbox: {field, options}}``. A code or number that does not fit its cell at the
   table's size (a credit code, a phone number) is printed smaller, never broken;
@@ -34,7 +35,7 @@ from __future__ import annotations
 import io
 import re
 
-from docx.shared import Cm
+from docx.shared import Cm, Pt
 from docx.table import _Cell
 
 from ..images import Embedded, embeddable
@@ -104,6 +105,10 @@ def _para(container, text: str, font: dict, style: dict | None = None, state: _S
         state.break_next, state.spare = False, None
     if style.get("keep_with_next"):
         ooxml.keep_with_next(p)
+    if style.get("indent_right"):  # characters of room on the right (a line to sign on)
+        p.paragraph_format.right_indent = Pt(
+            style["indent_right"] * ooxml.size_pt(style.get("size") or font.get("size", 12))
+        )
     if style.get("align"):
         p.alignment = ooxml.ALIGN[style["align"]]
     ooxml.set_spacing(
@@ -249,10 +254,12 @@ def _table(container, spec: dict, state: _State, base):
             for dr in range(rs):
                 for dc in range(cs):
                     occupied.add((r + dr, c + dc))
-            if rs > 1 and rs <= spec.get("keep_span_max", 8):
-                keep.update(range(r, r + rs - 1))
+            if rs > 1 and rs <= spec.get("keep_span_max", 4):
+                keep.update(range(r, r + rs - 1))  # a small merged block (联系人's three rows) stays whole
             placed.append((r, c, rs, cs, cell, row_base, ns))
             c += cs
+        if isinstance(row, dict) and row.get("keep_with_next"):
+            keep.add(r)  # e.g. the 承诺 row with the 推荐意见 box under it
     for r in range(len(rows) - 1):
         if rows[r][3] is not None and rows[r][3] == rows[r + 1][3]:
             keep.add(r)
