@@ -99,7 +99,7 @@ def test_a1_sheet(sheets):
     )
     assert rows[3] == A1_HEADERS
     assert rows[4] == [
-        "1",
+        1,  # 序号 a number
         "甘肃陇原精工机械有限公司",
         "甘肃省",
         "兰州市",
@@ -147,7 +147,7 @@ def test_a7_header_merged_cell_by_cell(sheets):
     assert ws["Z4"].value == "项目\n是否\n在园\n区"
     row = [c.value for c in ws[7]]
     assert row[:7] == [
-        "1",
+        1,  # 序号 a number
         "甘肃陇原精工机械有限公司",
         "燃气锅炉智能制造产线改造项目",
         "新增焊接机器人8台、数控卷板机2台，建设设备联网和制造执行系统，设备投资2800万元。",
