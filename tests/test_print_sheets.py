@@ -194,9 +194,9 @@ def test_printed_sizes_as_designed(sheets):
     got = {name: printed_size(path) for name, path in sheets.items()}
     assert got == {
         "shanghai/附件5": 11.0,  # 100 %, was 73 %
-        "gansu/附件1": 9.13,  # A4, was 7.4 pt
+        "gansu/附件1": 8.91,  # A4, was 7.4 pt (提交时间 kept whole)
         "gansu/附件6": 9.46,  # A3, was 5.9 pt on A4
-        "gansu/附件7": 8.91,  # A3, was 4.7 pt on A4
+        "gansu/附件7": 8.69,  # A3, was 4.7 pt on A4 (文号 columns wide enough for 〔2024〕112号)
         "national/附件4": 11.0,
         "hebei/附件4": 11.0,
     }
@@ -452,8 +452,8 @@ def test_a_long_sheet_repeats_its_header_and_cuts_no_row(long_a7, tmp_path):
     printed = _squeeze("".join(pages))
     assert all(f"第{i:02d}号" in printed for i in range(1, 17))  # every project on paper
     assert sum(_squeeze(p).count("资金构成") for p in pages) == len(pages)  # the header on each page
-    assert printed_size(long_a7) == pytest.approx(8.91)
-    assert math.isclose(print_scale(long_a7), 0.81)
+    assert printed_size(long_a7) == pytest.approx(8.69)
+    assert math.isclose(print_scale(long_a7), 0.79)
 
 
 @pytest.mark.parametrize("doc", ["a1", "a6"])

@@ -62,6 +62,8 @@ class _State:
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 _TOKEN = re.compile(r"^[0-9A-Za-z@._+\-()/#]{6,}$")  # credit codes, phones, fax, e-mail
+# dates and date ranges as forms print them: 2021年1月, 2021年1月5日, 2023年3月-2025年6月
+_DATE = re.compile(r"^\d{4}年\d{1,2}月(\d{1,2}日)?(-\d{4}年\d{1,2}月(\d{1,2}日)?)?$")
 CELL_PADDING_PT = 2 * 5.4 + 1.5  # Word's default cell margins (0.19 cm a side) and a little slack
 MIN_FIT_PT = 8.0  # smaller is not readable in print
 
@@ -86,7 +88,7 @@ def fitted_size(text: str, width_cm: float | None, size_pt: float, whole: bool =
     """A smaller font size at which an unbreakable code (or, with ``whole``, any line that
     must stay whole) fits its cell, or None when it fits already (or is not a code, or the
     width is unknown)."""
-    if not width_cm or not text or not (whole or _TOKEN.match(text)):
+    if not width_cm or not text or not (whole or _TOKEN.match(text) or _DATE.match(text)):
         return None
     room = width_cm * 72 / 2.54 - CELL_PADDING_PT
     need = text_width_pt(text, size_pt)
@@ -263,7 +265,7 @@ def _table(container, spec: dict, state: _State, base):
     for r in range(len(rows) - 1):
         if rows[r][3] is not None and rows[r][3] == rows[r + 1][3]:
             keep.add(r)
-    table = ooxml.new_table(container, len(rows), widths)
+    table = ooxml.new_table(container, len(rows), widths, rows_whole=False)
     table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
     table_rows = list(table.rows)
     for row_el, (row, _, _, _) in zip(table_rows, rows, strict=True):
@@ -424,8 +426,12 @@ def _prepare(layout: dict, orientation: str | None = None):
     doc = ooxml.new_document(page, font)
     for level in (1, 2, 3):
         ooxml.heading_style(doc, level, font, layout.get("styles", {}).get(f"heading{level}", {}))
-    if layout.get("page_numbers"):
-        ooxml.page_numbers(doc.sections[0])
+    numbers = layout.get("page_numbers")
+    if numbers:
+        # ``page_numbers: {cover: false}``: no number on a cover page (the 申报书 of Gansu)
+        ooxml.page_numbers(
+            doc.sections[0], first_page=not (isinstance(numbers, dict) and numbers.get("cover") is False)
+        )
     return doc, font
 
 
@@ -443,7 +449,7 @@ def _unbreakable(text: str) -> str:
     best = ""
     for line in str(text or "").split("\n"):
         line = line.strip()
-        if _TOKEN.match(line) or (0 < len(line) <= 4 and " " not in line):
+        if _TOKEN.match(line) or _DATE.match(line) or (0 < len(line) <= 4 and " " not in line):
             best = max(best, line, key=len)
     return best
 
@@ -483,7 +489,8 @@ def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, s
         listed = [_listed(t) for t in cells]
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
         head = max(header.split("\n"), key=len)
-        h = cm(max(widest(whole, MIN_FIT_PT), MIN_FIT_PT))
+        short_head = [line for line in header.split("\n") if len(line) <= 4]  # 序号, 联系人: never 序/号
+        h = cm(max(widest(whole + short_head, MIN_FIT_PT), MIN_FIT_PT))
         hard.append(h)
         wish.append(
             max(
@@ -542,7 +549,9 @@ def render_multi(
     ooxml.repeat_header(table_rows[0])
     state = _State(None, None, font, {})
     for cell, col, w in zip(table_rows[0].cells, columns, widths, strict=True):
-        _fill_cell(cell, {"text": col["header"], "align": "center", "bold": True}, state, None, font, w)
+        header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
+        short = "\n" not in header and len(header) <= 4
+        _fill_cell(cell, {"text": col["header"], "align": "center", "bold": True, "whole": short}, state, None, font, w)
         for paragraph in cell.paragraphs:
             ooxml.keep_with_next(paragraph)  # never a page holding only the header
     for row, values in zip(table_rows[1:], texts, strict=True):

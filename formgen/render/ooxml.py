@@ -173,6 +173,7 @@ def new_section(doc, orientation: str):
         section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
         setattr(section, side, getattr(previous, side))
+    section.different_first_page_header_footer = False  # only a document's cover goes unnumbered
     # python-docx ends the previous section with a paragraph of its own; an empty
     # paragraph just before it (the space after a table) would be a second line that
     # can spill onto a blank page, so the section break moves into it.
@@ -224,7 +225,9 @@ def set_cell_borders(table):
         el.set(qn("w:color"), "000000")
 
 
-def new_table(doc_or_cell, rows: int, widths_cm: list[float]):
+def new_table(doc_or_cell, rows: int, widths_cm: list[float], rows_whole: bool = True):
+    """A bordered table of fixed column widths; its rows never break across pages unless
+    ``rows_whole`` is false (the caller then decides row by row)."""
     table = doc_or_cell.add_table(rows=rows, cols=len(widths_cm))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
@@ -239,6 +242,8 @@ def new_table(doc_or_cell, rows: int, widths_cm: list[float]):
     for row in table.rows:
         for cell, w in zip(row.cells, widths_cm, strict=True):
             cell.width = Cm(w)
+        if rows_whole:
+            cant_split(row)
     return table
 
 
@@ -407,8 +412,11 @@ def _field_run(paragraph, instruction: str, placeholder: str = "1"):
     return run
 
 
-def page_numbers(section, size="四号"):
-    """Page numbers centred in the footer, as 公文 prints them: "— 1 —"."""
+def page_numbers(section, size="四号", first_page: bool = True):
+    """Page numbers centred in the footer, as 公文 prints them: "— 1 —"; with
+    ``first_page`` false the first page (a cover) has none."""
+    if not first_page:
+        section.different_first_page_header_footer = True
     footer = section.footer
     footer.is_linked_to_previous = False
     p = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
