@@ -1,0 +1,846 @@
+"""The field catalogue: one description of the fields a pack and level ask for.
+
+The blanks (YAML and workbook), the workbook reader, and later the web form and the
+form importer all describe fields from here, and this module describes nothing itself:
+
+- which fields: those the pack's documents that apply at the level use (the fields their
+  layouts declare, the record paths their expressions and blocks name, a checklist's
+  ``needs``) and those the pack's rule settings for that level name (``checks``), plus
+  ``pack`` and ``factory.level``; without a pack, every field of the record model;
+- the label: the pack's label for the applying documents (``Pack.labels_for``), else the
+  model's ``title``; the note: the model's ``description`` and the form's own note;
+- the type, unit and bounds: from the record model (``formgen.types``);
+- the options: the model's ``Literal``, the pack's lists from data/enums.yaml
+  (``checks.enums``, ``checks.lists``), the scenario catalogue of the pack's edition
+  (环节 and 场景名称), the KPI names of ``checks.kpi``, the modes and items of 附件5;
+- the limits: 字数 from ``checks.lengths`` for the level, the factory-name rule;
+- required: a document that applies at the level prints it and does not mark it optional.
+
+A field's ``path`` is a pattern: ``enterprise.name``; ``scenarios[].name`` for every
+item of a list (its ``table`` is ``scenarios[]``); ``kpis{}`` for an entry of a mapping
+whose key the user writes; ``narrative.mode_items.离散型智能制造.1`` for one 附件5 item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import types
+import typing
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from . import types as T
+from .record import Record
+
+# Kinds of value, and how each is named to the user.
+KINDS = {
+    "text": "文本",
+    "longtext": "长文本",
+    "amount": "金额",
+    "percent": "百分比",
+    "decimal": "数字",
+    "count": "非负整数",
+    "int": "整数",
+    "date": "日期",
+    "year_month": "年月",
+    "bool": "是/否",
+    "enum": "选项",
+    "texts": "多项文本",
+    "enums": "多项选项",
+}
+NUMERIC = ("amount", "percent", "decimal", "count", "int")
+BOOL_OPTIONS = ("是", "否")
+_UNIT_IN_TITLE = re.compile(r"（([^（）]*(?:元|%|人|天|台|个|家)[^（）]*)）$")
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str  # pattern: enterprise.name, scenarios[].name, kpis{}, narrative.mode_items.离散型智能制造.1
+    label: str  # the pack's label, else the model's title
+    title: str  # the model's title
+    kind: str = "text"  # a key of KINDS
+    note: str = ""  # the model's description and the form's note
+    options: tuple[str, ...] = ()  # enumeration values (for a mapping entry: the known keys)
+    strict: bool = False  # options are the only values the record model accepts
+    limits: tuple[str, ...] = ()  # 字数 and naming rules, in Chinese
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    unit: str = ""
+    required: bool = False  # a document that applies prints it and does not mark it optional
+    documents: tuple[str, ...] = ()  # short titles of the applying documents that use it
+    section: str = ""  # top-level key of the record (enterprise, factory, …) or a sheet of its own
+    group: str = ""  # the sub-block's title inside a section (所属区域, 代表产线有关信息)
+    table: str = ""  # the list pattern of a table field (scenarios[], scenarios[].equipment[])
+    key: str = ""  # the field's key in its table row, mapping or block
+
+    @property
+    def multiple(self) -> bool:
+        """Several values in one cell or YAML list (系统集成商, 智能制造模式)."""
+        return self.kind in ("texts", "enums")
+
+    @property
+    def entry(self) -> bool:
+        """An entry of a mapping whose key the user writes (kpis{}, narrative.sections{})."""
+        return self.path.endswith("{}")
+
+    @property
+    def kind_zh(self) -> str:
+        return KINDS[self.kind]
+
+    def summary(self) -> str:
+        """One line of what may be written: type, unit, bounds, options, limits."""
+        parts = [self.kind_zh + (f"（{self.unit}）" if self.unit and self.kind in NUMERIC else "")]
+        if self.minimum is not None and self.maximum is not None:
+            parts.append(f"{_num(self.minimum)}-{_num(self.maximum)}")
+        elif self.minimum is not None:
+            parts.append(f"不小于 {_num(self.minimum)}")
+        if self.kind == "date":
+            parts.append("如 2024-03-01")
+        elif self.kind == "year_month":
+            parts.append("如 2024-03（或 2024年3月）")
+        elif self.kind == "bool":
+            parts.append("是 或 否")
+        if self.options and all(o in self.note for o in self.options):
+            pass  # the note names them already
+        elif self.options and self.kind in ("enum", "enums") and len(self.options) <= 8:
+            parts.append("可选：" + "、".join(self.options))
+        elif self.options and self.kind in ("enum", "enums"):
+            parts.append(f"从 {len(self.options)} 项中选择")
+        if self.multiple:
+            parts.append("可填多项，每行一项")
+        return "；".join(parts + list(self.limits))
+
+
+def _plain(text: str) -> str:
+    return text.replace("(", "（").replace(")", "）")
+
+
+def _num(value) -> str:
+    text = format(value, "f") if isinstance(value, Decimal) else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A section of the record as the workbook (and later the web form) shows it."""
+
+    key: str  # section key (enterprise), or a table's list pattern (scenarios[])
+    title: str
+    fields: tuple[Field, ...]
+    parent: str = ""  # for a table nested in another (scenarios[].equipment[]): the parent's pattern
+
+    @property
+    def is_table(self) -> bool:
+        return self.key.endswith("[]")
+
+
+@dataclass
+class Catalogue:
+    pack: object  # formgen.packs.Pack or None
+    level: str | None
+    fields: list[Field]
+    documents: list = field(default_factory=list)  # the documents that apply
+    titles: dict = field(default_factory=dict)  # section / table key -> title
+
+    def __post_init__(self):
+        self._by_path = {f.path: f for f in self.fields}
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def __iter__(self):
+        return iter(self.fields)
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._by_path
+
+    def get(self, pattern: str) -> Field | None:
+        return self._by_path.get(pattern)
+
+    def find(self, path: str) -> Field | None:
+        """The field a concrete path belongs to: scenarios[3].name -> scenarios[].name,
+        kpis.生产效率提升 -> kpis{}."""
+        generic = re.sub(r"\[\d+\]", "[]", path)
+        hit = self._by_path.get(generic)
+        if hit is not None:
+            return hit
+        for f in self.fields:
+            if f.entry and generic.startswith(f.path[:-2] + "."):
+                return f
+        return None
+
+    def sheets(self) -> list[Sheet]:
+        """The sections in the order of the forms, each table on a sheet of its own, a
+        nested table right after its parent."""
+        by_key: dict[str, list[Field]] = {}
+        for f in self.fields:
+            by_key.setdefault(f.table or f.section, []).append(f)
+        order = list(by_key)
+        out: list[Sheet] = []
+        placed: set[str] = set()
+
+        def place(key: str):
+            if key in placed:
+                return
+            placed.add(key)
+            parent = _parent_table(key)
+            out.append(Sheet(key, self.titles.get(key, key), tuple(by_key[key]), parent))
+            for other in order:
+                if _parent_table(other) == key:
+                    place(other)
+
+        for key in order:
+            if not _parent_table(key) or _parent_table(key) not in by_key:
+                place(key)
+        for key in order:
+            place(key)
+        return out
+
+    def with_record(self, record) -> Catalogue:
+        """This catalogue and every other field ``record`` holds a value for (in the
+        model's order), so that writing the record out loses nothing."""
+        used = record_paths(record)
+        full = catalogue(self.pack, self.level, everything=True)
+        extra = [f for f in full.fields if f.path not in self._by_path and _holds(f, used)]
+        known = {f.path for f in full.fields}
+        for path in sorted(p for p in used if p.startswith(MODE_ITEMS + ".") and p.count(".") >= 3):
+            if path not in known and path not in self._by_path:  # a mode or item 附件5 does not have (MD002)
+                mode, no = path[len(MODE_ITEMS) + 1 :].rsplit(".", 1)
+                extra.append(Field(path, f"{mode} {no}", mode, kind="longtext", section=MODE_ITEMS, group=mode, key=no))
+        if not extra:
+            return self
+        fields = list(self.fields)
+        for f in extra:  # after the last field of its sheet, else at the end
+            key = f.table or f.section
+            at = max((i for i, g in enumerate(fields) if (g.table or g.section) == key), default=len(fields) - 1)
+            fields.insert(at + 1, replace(f, required=False, documents=()))
+        return Catalogue(self.pack, self.level, fields, self.documents, {**full.titles, **self.titles})
+
+
+def _holds(f: Field, used: set[str]) -> bool:
+    if f.entry:
+        return any(p.startswith(f.path[:-2] + ".") for p in used)
+    return f.path in used
+
+
+def _parent_table(key: str) -> str:
+    if not key.endswith("[]"):
+        return ""
+    inner = key[:-2]
+    cut = inner.rfind("[]")
+    return inner[: cut + 2] if cut >= 0 else ""
+
+
+def record_paths(record) -> set[str]:
+    """The field patterns (as in the catalogue) that hold a value in ``record``."""
+    out: set[str] = set()
+
+    def walk(obj, prefix: str):
+        for name, info in type(obj).model_fields.items():
+            value = getattr(obj, name)
+            path = f"{prefix}{name}"
+            inner = _model_of(info.annotation)
+            if inner is not None and isinstance(value, list):
+                for item in value:
+                    walk(item, f"{path}[].")
+            elif inner is not None:
+                walk(value, f"{path}.")
+            elif isinstance(value, dict):
+                for key, sub in value.items():
+                    if isinstance(sub, dict):
+                        for no in sub:
+                            out.add(f"{path}.{key}.{no}")
+                    out.add(f"{path}.{key}")
+            elif value not in (None, [], "") and name != "schema_version":
+                out.add(path)
+
+    walk(record, "")
+    return out
+
+
+# --- the record model, walked once ------------------------------------------------------
+
+
+def _strip_optional(annotation):
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _model_of(annotation):
+    annotation = _strip_optional(annotation)
+    if typing.get_origin(annotation) is list:
+        annotation = typing.get_args(annotation)[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _scalar_kind(annotation) -> tuple[str, tuple[str, ...]]:
+    """(kind, options) of a scalar annotation."""
+    a = _strip_optional(annotation)
+    for alias, kind in (
+        (T.Amount, "amount"),
+        (T.Percent, "percent"),
+        (T.Count, "count"),
+        (T.Int, "int"),
+        (T.YearMonth, "year_month"),
+        (T.Text, "text"),
+    ):
+        if a == alias:
+            return kind, ()
+    if a is dt.date:
+        return "date", ()
+    if a is bool:
+        return "bool", BOOL_OPTIONS
+    if typing.get_origin(a) is typing.Literal:
+        return "enum", tuple(str(v) for v in typing.get_args(a))
+    return "text", ()
+
+
+def _bounds(info, annotation) -> tuple[Decimal | None, Decimal | None]:
+    low = high = None
+    metadata = list(info.metadata)
+    for arg in typing.get_args(_strip_optional(annotation)):
+        metadata += list(getattr(arg, "metadata", []) or [])
+    for m in metadata:
+        if getattr(m, "ge", None) is not None:
+            low = Decimal(m.ge)
+        if getattr(m, "le", None) is not None:
+            high = Decimal(m.le)
+    return low, high
+
+
+@dataclass(frozen=True)
+class _Base:
+    """A field as the record model alone describes it."""
+
+    path: str
+    title: str
+    description: str
+    kind: str
+    options: tuple[str, ...]
+    minimum: Decimal | None
+    maximum: Decimal | None
+    unit: str
+    section: str
+    group: str
+    table: str
+    key: str
+
+
+@functools.cache
+def _model_fields() -> tuple[tuple[_Base, ...], dict[str, str]]:
+    """Every leaf of the record model in order, and the titles of its blocks and lists
+    (enterprise.region -> 所属区域, scenarios[] -> 智能制造典型场景)."""
+    out: list[_Base] = []
+    titles: dict[str, str] = {}
+
+    def walk(model, prefix: str, section: str, group: str, table: str):
+        for name, info in model.model_fields.items():
+            if name == "schema_version":
+                continue
+            path = f"{prefix}{name}"
+            top = section or name
+            title = info.title or name
+            ann = info.annotation
+            inner = _model_of(ann)
+            origin = typing.get_origin(_strip_optional(ann))
+            if inner is not None and origin is list:
+                titles[f"{path}[]"] = title
+                walk(inner, f"{path}[].", top, "", f"{path}[]")
+            elif inner is not None:
+                titles[path] = title
+                walk(inner, f"{path}.", top, title if section else "", table)
+            elif origin is dict:
+                titles.setdefault(path, title)
+                out.append(_Base(path, title, info.description or "", "dict", (), None, None, "", top, "", table, name))
+            elif origin is list:
+                kind, options = _scalar_kind(typing.get_args(_strip_optional(ann))[0])
+                kind = "enums" if kind == "enum" else "texts"
+                out.append(
+                    _Base(path, title, info.description or "", kind, options, None, None, "", top, group, table, name)
+                )
+            else:
+                kind, options = _scalar_kind(ann)
+                low, high = _bounds(info, ann)
+                if kind == "count" and low is None:
+                    low = Decimal(0)
+                unit = ""
+                m = _UNIT_IN_TITLE.search(title)
+                if m:
+                    unit = m.group(1)
+                elif kind == "amount":
+                    unit = "万元"
+                elif kind == "percent":
+                    kind = "decimal"  # a score (CMMM 0-5): a percentage says （%） in its title
+                out.append(
+                    _Base(path, title, info.description or "", kind, options, low, high, unit, top, group, table, name)
+                )
+
+    walk(Record, "", "", "", "")
+    return tuple(out), titles
+
+
+# Top-level scalars shown with a section: the pack on the first sheet, 其他成效指标 with the KPIs.
+_HOME = {"pack": "enterprise", "kpi_others": "kpis"}
+MODE_ITEMS = "narrative.mode_items"
+KPIS = "kpis"
+
+
+# --- what a pack's documents and rules use ---------------------------------------------
+
+_PATH_TOKEN = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?)*)")
+_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _generic(path: str) -> str:
+    return re.sub(r"\[\d*\]", "[]", path)
+
+
+def _resolve(path: str) -> str | None:
+    """The model pattern a path in a layout names (indices dropped), or None when it
+    names no field of the record: 'enterprise.financials[0].revenue' ->
+    'enterprise.financials[].revenue'; a sub-block or list is returned as named."""
+    path = _generic(path)
+    model: type[BaseModel] | None = Record
+    out = []
+    for part in path.split("."):
+        name = part[:-2] if part.endswith("[]") else part
+        if model is None:
+            return None
+        info = model.model_fields.get(name)
+        if info is None:
+            return None
+        origin = typing.get_origin(_strip_optional(info.annotation))
+        inner = _model_of(info.annotation)
+        out.append(name + ("[]" if origin is list and inner is not None else ""))
+        if origin is dict:
+            break
+        model = inner
+    text = ".".join(out)
+    # a list named as a whole ('scenarios') reads as its pattern without the trailing []
+    return text[:-2] if text.endswith("[]") and not path.endswith("[]") else text
+
+
+def _expr_paths(expr: str, prefix: str) -> list[str]:
+    expr = _STRING_LITERAL.sub("''", expr)
+    out = []
+    for m in _PATH_TOKEN.finditer(expr):
+        token = m.group(1)
+        if expr[m.end() : m.end() + 1] == "(":
+            continue  # a function
+        if token.startswith("item.") and prefix:
+            token = prefix + token[len("item.") :]
+        resolved = _resolve(token)
+        if resolved:
+            out.append(resolved)
+    return out
+
+
+def _layout_uses(layout: dict, single: bool) -> tuple[list[str], dict[str, str]]:
+    """Record paths a layout names outside its declared fields (expressions, blocks such
+    as ``figures`` or ``mode_items``), and the form's note for each field it declares."""
+    used: list[str] = []
+    notes: dict[str, str] = {}
+
+    def walk(node, prefix: str):
+        if isinstance(node, list):
+            for x in node:
+                walk(x, prefix)
+            return
+        if not isinstance(node, dict):
+            return
+        if "repeat" in node and isinstance(node["repeat"], dict):
+            rep = node["repeat"]
+            walk({k: v for k, v in rep.items() if k != "each"}, f"{prefix}{rep['each']}[].")
+            return
+        for key, value in node.items():
+            if key in Record.model_fields and prefix == "":
+                used.append(_resolve(key) or key)  # a block named after a field: {figures: …}
+            if key == "expr" and isinstance(value, str):
+                used.extend(_expr_paths(value, prefix))
+            elif key in ("chosen", "texts", "by", "list") and isinstance(value, str):
+                resolved = _resolve(value)
+                if resolved:
+                    used.append(resolved)
+            elif isinstance(value, (dict, list)):
+                walk(value, prefix)
+        note = node.get("note")
+        if isinstance(note, str) and note.strip():
+            names = ([node["field"]] if node.get("field") else []) + list(node.get("fields") or [])
+            for name in names:
+                resolved = _resolve(prefix + name) if single or "[]" not in name else _resolve(name)
+                if resolved:
+                    notes.setdefault(resolved, re.sub(r"\s+", "", note))
+
+    each = layout.get("each")
+    walk(layout, f"{each}[]." if each and not single else "")
+    return used, notes
+
+
+def _checklist_uses(layout: dict) -> list[tuple[str, str]]:
+    """(path, what) of every record path a checklist's ``needs`` read."""
+    out = []
+    for item in layout.get("items", []) or []:
+        for need in item.get("needs", []) or []:
+            prefix = f"{need['each']}[]." if need.get("each") else ""
+            if need.get("each"):
+                out.append((_resolve(need["each"]) or need["each"], need.get("item", "")))
+            labels = need.get("labels") or []
+            for i, p in enumerate(need.get("paths", []) or []):
+                resolved = _resolve(prefix + p)
+                if resolved:
+                    out.append((resolved, labels[i] if i < len(labels) else need.get("what", "")))
+    return out
+
+
+def _applicable_checks(pack, record) -> dict:
+    """The pack's ``checks`` as they apply to ``record`` (as rules.Context.check sees them)."""
+    from .rules import applies
+
+    out = {}
+    for name, value in (pack.checks or {}).items():
+        if isinstance(value, list):
+            value = [v for v in value if not isinstance(v, dict) or applies(record, v.get("when"))]
+        elif isinstance(value, dict) and not applies(record, value.get("when")):
+            continue
+        out[name] = value
+    return out
+
+
+def levels(pack) -> list[str]:
+    """The levels a pack receives: its own, or those its documents' conditions name."""
+    if pack is None:
+        return []
+    if pack.level:
+        return [pack.level]
+    found: list[str] = []
+
+    def walk(when):
+        if isinstance(when, dict):
+            for k, v in when.items():
+                if k == "factory.level":
+                    for x in v if isinstance(v, list) else [v]:
+                        if isinstance(x, str) and x not in found:
+                            found.append(x)
+                elif k == "any":
+                    for c in v:
+                        walk(c)
+
+    for d in pack.documents:
+        walk(d.when)
+    order = list(typing.get_args(_strip_optional(type(Record().factory).model_fields["level"].annotation)))
+    return sorted(found, key=lambda x: order.index(x) if x in order else len(order))
+
+
+def sample_record(pack_name: str | None, level: str | None):
+    """The record a blank stands for: its pack and level and nothing else."""
+    return Record(pack=pack_name, factory={"level": level} if level else {})
+
+
+# --- the catalogue ------------------------------------------------------------------------
+
+
+def catalogue(pack=None, level: str | None = None, everything: bool = False) -> Catalogue:
+    """The fields ``pack`` (a Pack or its name) asks of an applicant at ``level`` (default:
+    the pack's own level), in the order of its forms. Without a pack, or with
+    ``everything``, every field of the record model (with the pack's labels and notes)."""
+    if isinstance(pack, str):
+        from .packs import get_pack
+
+        pack = get_pack(pack)
+    if pack is not None and level is None:
+        level = pack.level
+    return _catalogue(pack, level, everything)
+
+
+@functools.lru_cache(maxsize=32)
+def _catalogue(pack, level, everything) -> Catalogue:
+    from .packs import available
+    from .refdata import catalogue as scenario_catalogue
+    from .refdata import enums, kpi_names, modes
+
+    bases, titles = _model_fields()
+    titles = dict(titles)
+    titles.setdefault(MODE_ITEMS, "项目实施现状")
+    by_path = {b.path: b for b in bases}
+    record = sample_record(pack.name if pack else None, level)
+
+    documents = pack.documents_for(record) if pack is not None else []
+    label_docs = documents or (pack.documents if pack is not None else [])
+    labels = pack.labels_for(label_docs) if pack is not None else {}
+    if pack is not None and everything:
+        labels = {**pack.labels, **labels}
+
+    # Which fields, in the order the forms use them; required and the documents using each.
+    order: list[str] = []
+    required: dict[str, bool] = {}
+    used_by: dict[str, list[str]] = {}
+    notes: dict[str, str] = {}
+    checklist_labels: dict[str, str] = {}
+
+    def use(path: str | None, doc=None, optional: bool = True):
+        if not path:
+            return
+        if path not in order:
+            order.append(path)
+        if doc is not None:
+            if not optional:
+                required[path] = True
+            names = used_by.setdefault(path, [])
+            if doc.short_title not in names:
+                names.append(doc.short_title)
+
+    for doc in documents:
+        if doc.kind == "checklist":
+            for path, what in _checklist_uses(doc.layout):
+                use(path, doc)
+                if what:
+                    checklist_labels.setdefault(path, what)
+            continue
+        for pattern, _label, optional in doc.fields():
+            use(_resolve(pattern), doc, optional)
+        extra, doc_notes = _layout_uses(doc.layout, doc.single)
+        for path in extra:
+            use(path, doc)
+        for path, note in doc_notes.items():
+            notes.setdefault(path, note)
+    # The rule settings give limits and options to these fields; they add none (a rule
+    # about scenarios' 痛点 is about 附件2, which may not apply at this level).
+    checks = _applicable_checks(pack, record) if pack is not None else {}
+    if pack is not None:
+        use("pack")
+        use("factory.level")
+
+    # Expand what was named into leaves of the model.
+    wanted: list[str] = []
+
+    def add(path: str):
+        if path not in wanted:
+            wanted.append(path)
+
+    edition = getattr(pack, "edition", None)
+    if pack is None or everything:
+        for b in bases:
+            add(b.path)
+    for path in order:
+        if path in by_path:
+            add(path)
+            continue
+        leaves = [b.path for b in bases if b.path.startswith(path + ".") or b.path.startswith(path + "[].")]
+        if not leaves:
+            continue
+        if path + "[]" in titles:
+            # A list named as a whole: the fields the documents name in it, else those that
+            # identify its items (scenarios: 环节 and 场景, from the catalogue edition), else
+            # every field of an item.
+            if any(w.startswith(path + "[].") for w in order):
+                continue
+            if path == "scenarios" and edition:
+                leaves = ["scenarios[].stage", "scenarios[].name"]
+            else:
+                leaves = [x for x in leaves if x.count("[]") == path.count("[]") + 1]
+        for leaf in leaves:
+            add(leaf)
+    if pack is not None:
+        wanted.sort(key=lambda p: _form_position(p, order, by_path))
+
+    # Lengths, the factory-name rule and enumerations from the checks of the level.
+    limits: dict[str, list[str]] = {}
+    for entry in checks.get("lengths", []) or []:
+        for path in entry.get("paths") or [entry.get("path")]:
+            resolved = _resolve(path or "")
+            if resolved:
+                limits.setdefault(resolved, []).append(_length_text(entry))
+    counted = set(limits)  # fields with a 字数 limit: written as paragraphs
+    name_rule = checks.get("factory_name")
+    if isinstance(name_rule, dict):
+        limits.setdefault("factory.name", []).append(_name_rule_text(name_rule))
+    pack_options: dict[str, tuple[str, ...]] = {}
+    for key in ("enums", "lists"):
+        for entry in checks.get(key, []) or []:
+            resolved = _resolve(entry.get("path", ""))
+            values = entry.get("values") or enums().get(entry.get("enum", ""), [])
+            if resolved and values:
+                pack_options[resolved] = tuple(str(v) for v in values)
+    if edition:
+        cat = scenario_catalogue(edition)
+        pack_options.setdefault("scenarios[].stage", cat.stages)
+        pack_options.setdefault("scenarios[].name", tuple(s.name for s in cat.scenarios))
+        pack_options.setdefault("factory.excellent_scenarios", tuple(s.name for s in cat.scenarios))
+
+    fields: list[Field] = []
+    for path in wanted:
+        base = by_path[path]
+        label = labels.get(path) or checklist_labels.get(path) or base.title
+        told = base.title if _plain(base.title) not in _plain(label) else ""
+        note = "；".join(x for x in (told, base.description, notes.get(path, "")) if x)
+        common = dict(
+            required=required.get(path, False),
+            documents=tuple(used_by.get(path, ())),
+            section=_HOME.get(base.section, base.section) if not base.table else base.section,
+            group=base.group,
+            table=base.table,
+        )
+        if base.kind == "dict":
+            fields += _dict_fields(base, path, label, note, pack, level, checks, kpi_names, modes, common)
+            continue
+        options, strict = base.options, bool(base.options)
+        if path == "factory.level" and pack is not None:
+            options = tuple(levels(pack))
+        elif path == "pack":
+            options, strict = tuple(available()), False
+        if path in pack_options:
+            options, strict = pack_options[path], False
+        kind = base.kind
+        if kind == "text" and options:
+            kind = "enum"
+        elif kind == "text" and _long(path, path in counted, note):
+            kind = "longtext"
+        fields.append(
+            Field(
+                path=path,
+                label=label,
+                title=base.title,
+                kind=kind,
+                note=note,
+                options=options,
+                strict=strict,
+                limits=tuple(limits.get(path, ())),
+                minimum=base.minimum,
+                maximum=base.maximum,
+                unit=base.unit,
+                key=base.key,
+                **common,
+            )
+        )
+    return Catalogue(pack, level, _distinct_labels(fields), documents, titles)
+
+
+def _form_position(path: str, order: list[str], by_path) -> tuple:
+    """Sort key: the section's first use on the forms, then the model's order."""
+    bases = _model_fields()[0]
+    base = by_path[path]
+    home = base.table or _HOME.get(base.section, base.section)
+
+    def section_of(p: str) -> str:
+        b = by_path.get(p)
+        if b is not None:
+            return b.table or _HOME.get(b.section, b.section)
+        for x in bases:
+            if x.path.startswith(p + ".") or x.path.startswith(p + "[]."):
+                return x.table if x.path.startswith(p + "[].") else _HOME.get(x.section, x.section)
+        return ""
+
+    first = next((i for i, p in enumerate(order) if section_of(p) == home), len(order))
+    if home == "enterprise" and path == "pack":
+        return (first, -1)
+    return (first, [b.path for b in bases].index(path))
+
+
+def _dict_fields(base, path, label, note, pack, level, checks, kpi_names, modes, common) -> list[Field]:
+    """The entries of a mapping field: one field per 附件5 item for mode_items, one
+    field with the known keys (KPI names) as options for kpis, a free entry otherwise."""
+    if path == MODE_ITEMS:
+        out = []
+        for mode in modes():
+            for item in mode["items"]:
+                out.append(
+                    Field(
+                        path=f"{MODE_ITEMS}.{mode['mode']}.{item['no']}",
+                        label=f"{mode['heading']} {item['no']}.{item['title']}",
+                        title=item["title"],
+                        kind="longtext",
+                        note=item.get("prompt", ""),
+                        limits=("勾选了此模式时必填",),
+                        key=str(item["no"]),
+                        **{**common, "section": MODE_ITEMS, "group": mode["heading"], "required": False},
+                    )
+                )
+        return out
+    kind, options = ("text", ())
+    if path == KPIS:
+        kind = "percent"
+        lists = checks.get("kpi") if pack is not None else ["2025"]
+        lists = lists if isinstance(lists, list) else [lists] if lists else []
+        names: list[str] = []
+        for lst in lists:
+            for n in kpi_names(lst):
+                if n not in names:
+                    names.append(n)
+        options = tuple(names)
+    elif path == "narrative.sections":
+        kind = "longtext"
+    return [
+        Field(
+            path=f"{path}{{}}",
+            label=label,
+            title=base.title,
+            kind=kind,
+            note=note,
+            options=options,
+            unit="%" if kind == "percent" else "",
+            key="",
+            **{**common, "section": KPIS if path == KPIS else common["section"]},
+        )
+    ]
+
+
+_CHARS = re.compile(r"\d+\s*字")
+
+
+def _long(path: str, counted: bool, note: str) -> bool:
+    """A text written as paragraphs: the 申报书 parts, or one with a 字数 limit or a
+    note that speaks of 字数 (400字左右, 300字以内)."""
+    return path.startswith("narrative.") or counted or bool(_CHARS.search(note or ""))
+
+
+def _length_text(entry: dict) -> str:
+    what = f"与其他部分合计（{entry['label']}）" if entry.get("paths") and entry.get("label") else ""
+    if "target" in entry:
+        low, high = entry["target"]
+        return f"{what}{(low + high) // 2}字左右（{low}-{high}字）"
+    if "min" in entry and "max" in entry:
+        return f"{what}{entry['min']}-{entry['max']}字"
+    if "max" in entry:
+        return f"{what}不超过{entry['max']}字"
+    if "min" in entry:
+        return f"{what}不少于{entry['min']}字"
+    return ""
+
+
+def _name_rule_text(rule: dict) -> str:
+    parts = []
+    if rule.get("suffix"):
+        parts.append(f"以“{rule['suffix']}”结尾")
+    if rule.get("forbidden_suffixes"):
+        parts.append("不能以" + "、".join(rule["forbidden_suffixes"]) + "结尾")
+    if rule.get("max_length"):
+        parts.append(f"不超过{rule['max_length']}个汉字（英文字符每3个计1个）")
+    return "，".join(parts)
+
+
+def _distinct_labels(fields: list[Field]) -> list[Field]:
+    """Where a form gives one label to several fields of a block (起止日期 for the start
+    and the end), each is told apart by its model title."""
+    seen: dict[tuple, int] = {}
+    for f in fields:
+        k = (f.table or f.section, f.group, f.label)
+        seen[k] = seen.get(k, 0) + 1
+    out = []
+    for f in fields:
+        k = (f.table or f.section, f.group, f.label)
+        if seen[k] > 1 and f.title != f.label and not f.entry:
+            f = replace(f, label=f"{f.label}·{f.title}")
+        out.append(f)
+    return out
+
+
+__all__ = ["Catalogue", "Field", "KINDS", "Sheet", "catalogue", "levels", "record_paths", "sample_record"]
