@@ -1,4 +1,5 @@
-"""``formgen init``: a complete blank record with a Chinese comment on every field."""
+"""``formgen init``'s YAML blanks: the complete one, with a Chinese comment on every
+field, and one for a pack and level, from the field catalogue."""
 
 from __future__ import annotations
 
@@ -65,3 +66,133 @@ def blank_record() -> str:
     lines: list[str] = []
     _emit(Record, 0, lines)
     return HEADER + "\n".join(lines) + "\n"
+
+
+# --- a blank for one pack and level (formgen init FILE --pack P --level L) -----------------
+
+
+def _yaml_key(key: str) -> str:
+    """``key`` as a YAML mapping key, quoted only when it must be."""
+    import yaml
+
+    text = yaml.safe_dump(key, allow_unicode=True, width=10_000).splitlines()[0]
+    return text
+
+
+def field_comment(f) -> str:
+    """One line about a field: label, note, what may be written, and who needs it."""
+    head = "：".join(x for x in (f.label, f.note) if x)
+    need = f"必填（{'、'.join(f.documents)}）" if f.required else ""
+    tail = "；".join(x for x in (f.summary(), need) if x)
+    return f"{head}【{tail}】" if tail else head
+
+
+def header_lines(cat) -> list[str]:
+    """What the blank is for, the documents it makes, and how to write values."""
+    pack = cat.pack
+    level = f"，申报层级：{cat.level}" if cat.level else ""
+    singles = [d.title for d in cat.documents if d.kind in ("single", "checklist")]
+    multis = [d.title for d in cat.documents if d.kind == "multi"]
+    required = sum(1 for f in cat.fields if f.required)
+    lines = [
+        f"formgen 企业申报记录：{pack.title}{level}",
+        f"只列出此表格包在此层级用到的 {len(cat.fields)} 项（其中必填 {required} 项）；其他省份的字段不在其中。",
+    ]
+    if singles:
+        lines.append("将生成：" + "；".join(singles))
+    if multis:
+        lines.append("推荐单位汇总时用到：" + "；".join(multis))
+    return lines
+
+
+def pack_blank(cat) -> str:
+    """A YAML blank of the catalogue's fields: pack and level filled in, every other field
+    empty with its label, note, limits and options in a comment."""
+    out = ["# " + line for line in header_lines(cat)]
+    out += [
+        "# 填写说明：冒号后填写内容；不适用的项留空。金额单位为万元，百分比填数字（如 45.3）。",
+        "# 日期写 2024-03-01，年月写 2024-03。长文本写在 “|” 之后的缩进行里：",
+        "#   空一行开始新的段落；段落内的换行会被连接起来（汉字之间不加空格），可以随意折行。",
+        "# 【】里是可填写的内容和限制；“必填”后是要求填写它的表格。",
+        "# 检查：formgen validate 本文件；生成：formgen fill 本文件 --out 输出文件夹",
+        "schema_version: 1",
+    ]
+    fixed = {"pack": cat.pack.name, "factory.level": cat.level}
+    _emit_tree(_tree(cat), 0, out, fixed)
+    return "\n".join(out) + "\n"
+
+
+def _tree(cat) -> dict:
+    """The catalogue's fields nested by path (top-level keys in the order the sections
+    first appear; inside a section, the record model's order)."""
+    from .fields import MODE_ITEMS, _model_fields
+
+    order = [b.path for b in _model_fields()[0]]
+
+    def model_index(f):
+        if f.path.startswith(MODE_ITEMS + "."):
+            return order.index(MODE_ITEMS)
+        return order.index(f.path[:-2] if f.entry else f.path)
+
+    tops: list[str] = []
+    for f in cat.fields:
+        top = f.path.split(".")[0].replace("[]", "").replace("{}", "")
+        if top not in tops:
+            tops.append(top)
+    tree: dict = {}
+    for f in sorted(
+        cat.fields, key=lambda f: (tops.index(f.path.split(".")[0].replace("[]", "").replace("{}", "")), model_index(f))
+    ):
+        if f.path.startswith(MODE_ITEMS + "."):
+            node = tree.setdefault("narrative", {}).setdefault("mode_items", {})
+            node.setdefault("#items", []).append(f)
+            continue
+        parts = f.path.split(".")
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = f
+    return tree
+
+
+def _emit_tree(node: dict, indent: int, out: list[str], fixed: dict, path: str = "", first: str = ""):
+    """Write ``node`` (from :func:`_tree`) as YAML lines; ``first`` replaces the
+    indentation of the first line (a list item's "- ")."""
+    from .fields import Field, _model_fields
+
+    titles = _model_fields()[1]
+    pad = " " * indent
+    for i, (key, value) in enumerate(node.items()):
+        lead = first if first and i == 0 else pad
+        here = f"{path}.{key}" if path else key
+        if isinstance(value, Field):
+            f = value
+            if f.entry:
+                out.append(f"{lead}{key[:-2]}:  # {field_comment(f)}")
+                out += [f"{pad}  {_yaml_key(option)}:" for option in f.options]
+            elif f.multiple:
+                out.append(f"{lead}{key}: []  # {field_comment(f)}（列表，如 [甲, 乙]）")
+            elif fixed.get(f.path):
+                out.append(f"{lead}{key}: {_yaml_key(fixed[f.path])}  # {field_comment(f)}")
+            else:
+                out.append(f"{lead}{key}:  # {field_comment(f)}")
+        elif "#items" in value:  # narrative.mode_items: a commented template
+            out.append(f"{lead}{key}: {{}}  # {titles.get(here, key)}：所选的每个模式下，附件5 每一项的内容")
+            out.append(
+                f"{pad}  # 勾选了哪个智能制造模式，就删去上一行的 {{}}，去掉该模式各行行首的“# ”再填写；未勾选的模式不要填写。"
+            )
+            mode = None
+            for f in value["#items"]:
+                m = f.path.split(".")[2]
+                if m != mode:
+                    mode = m
+                    out.append(f"{pad}  # {_yaml_key(m)}:  # {f.group}")
+                out.append(f"{pad}  #   {f.key}: |  # {f.title}：{f.note}")
+                out.append(f"{pad}  #     （在此填写）")
+        elif key.endswith("[]"):
+            out.append(f"{lead}{key[:-2]}:  # {titles.get(here, key)}（可填多项，每项以 - 开头）")
+            _emit_tree(value, indent + 4, out, fixed, here, first=pad + "  - ")
+        else:
+            title = titles.get(here, "")
+            out.append(f"{lead}{key}:  # {title}" if title else f"{lead}{key}:")
+            _emit_tree(value, indent + 2, out, fixed, here)

@@ -468,19 +468,50 @@ def count(text, file):
     click.echo(word_count(text))
 
 
-@main.command(help="写出一份空白记录，每个字段附中文说明。")
+BLANK_SUFFIXES = (".yaml", ".yml")
+
+
+@main.command(
+    help="写出一份空白记录（YAML）。"
+    "加 --pack（和 --level）只列出该表格包在该申报层级用到的字段，每项附中文说明、字数限制和可选值；"
+    "不加 --pack 则列出全部字段。"
+)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pack", "pack_name", help="表格包，如 gansu、shanghai：只列出它用到的字段，并写入 pack。")
+@click.option("--level", help="申报层级，如 先进级、基础级（表格包只受理一个层级时可省略）。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
-def init(path, force):
-    from .blank import blank_record
+def init(path, pack_name, level, force):
+    from .blank import blank_record, pack_blank
+    from .fields import catalogue, levels
     from .output import write_all
 
+    suffix = path.suffix.casefold()
+    if suffix not in BLANK_SUFFIXES:
+        raise click.UsageError(f"{path}：文件名须以 .yaml 结尾（YAML 记录）。")
+    if level and not pack_name:
+        raise click.UsageError("--level 须与 --pack 一起使用，如 --pack gansu --level 先进级。")
+    pack = _pack(pack_name)
+    cat = None
+    if pack is not None:
+        offered = levels(pack)
+        if level is None and len(offered) == 1:
+            level = offered[0]
+        elif level is None:
+            raise click.UsageError(f"表格包 {pack.name} 受理多个申报层级：请加 --level（{'、'.join(offered)}）。")
+        elif level not in offered:
+            raise click.UsageError(f"表格包 {pack.name} 不受理“{level}”；可选：{'、'.join(offered)}。")
+        cat = catalogue(pack, level)
+    data = (pack_blank(cat) if cat is not None else blank_record()).encode("utf-8")
     try:
-        write_all([(path, blank_record().encode("utf-8"))], force=force)
+        write_all([(path, data)], force=force)
     except OutputError as e:
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
-    click.echo(f"已写出空白记录：{path}")
+    if cat is not None:
+        required = sum(1 for f in cat.fields if f.required)
+        click.echo(f"已写出空白记录：{path}（{pack.title}，{level}：{len(cat.fields)} 项，其中必填 {required} 项）")
+    else:
+        click.echo(f"已写出空白记录：{path}")
 
 
 @main.command(help="输出记录的 JSON Schema（供编辑器校验与补全）。")

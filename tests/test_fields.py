@@ -1,14 +1,33 @@
-"""The field catalogue (formgen/fields.py), as a form filler meets it."""
+"""The field catalogue (formgen/fields.py) and the pack-aware YAML blank it writes
+(``formgen init FILE.yaml --pack P --level L``), as a form filler meets them."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from formgen.cli import main
 from formgen.fields import catalogue, levels, record_paths
 from formgen.loader import load
 from formgen.packs import get_pack
 from formgen.refdata import catalogue as scenario_catalogue
 from formgen.refdata import enums, kpi_names, modes
+from formgen.rules import Context, run
 
 from .conftest import ROOT
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def _run(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return _run
 
 
 def paths(cat) -> set[str]:
@@ -183,3 +202,88 @@ def test_with_record_adds_every_field_the_record_holds():
     cat = catalogue("gansu", "先进级").with_record(record)
     assert record_paths(record) - {"kpis"} <= paths(cat) | {p for p in record_paths(record) if p.startswith("kpis.")}
     assert "enterprise.industry.shanghai" in cat and not cat.get("enterprise.industry.shanghai").required
+
+
+# --- the YAML blank of a pack and level -------------------------------------------------------
+
+
+def test_init_yaml_for_gansu_advanced(cli, tmp_path):
+    p = tmp_path / "我的企业.yaml"
+    r = cli("init", p, "--pack", "gansu", "--level", "先进级")
+    assert r.exit_code == 0, r.output
+    assert "先进级" in r.output and "必填" in r.output
+    text = p.read_text(encoding="utf-8")
+    assert "空一行开始新的段落" in text  # the paragraph convention stays in the header
+    assert "\npack: gansu  #" in text and "  level: 先进级  #" in text
+    assert "附件4 甘肃省先进级智能工厂申报书" in text
+    assert "  intro:  # 企业简介：" in text and "400字左右（300-500字）" in text
+    assert "shanghai:" not in text and "honors:" not in text and "line:" not in text
+    complete = CliRunner().invoke(main, ["init", str(tmp_path / "all.yaml")])
+    assert complete.exit_code == 0
+    assert len(text.splitlines()) < len((tmp_path / "all.yaml").read_text(encoding="utf-8").splitlines())
+    loaded = load(p)
+    assert loaded.record.pack == "gansu" and loaded.record.factory.level == "先进级"
+    report = run(Context(loaded, get_pack("gansu")))
+    missing = {f.path for f in report.findings if f.code == "RQ001"}
+    assert {"enterprise.name", "factory.project_name", "narrative.demonstration"} <= missing
+    assert "PK001" not in {f.code for f in report.findings}
+
+
+def test_every_field_of_the_yaml_blank_is_commented_with_its_limits(cli, tmp_path):
+    p = tmp_path / "b.yaml"
+    cli("init", p, "--pack", "gansu", "--level", "先进级")
+    text = p.read_text(encoding="utf-8")
+    cat = catalogue("gansu", "先进级")
+    from formgen.blank import field_comment
+
+    for f in cat:
+        if f.path.startswith("narrative.mode_items."):
+            continue
+        key = f.path.split(".")[-1].replace("[]", "").replace("{}", "")
+        assert re.search(rf"^\s*(- )?{re.escape(key)}:( \S+| \[\])?  # {re.escape(field_comment(f))}", text, re.M), (
+            f.path
+        )
+        assert f.label in field_comment(f) and all(limit in field_comment(f) for limit in f.limits)
+    # 附件5's items as a commented template, ready to uncomment
+    assert "    # 离散型智能制造:  # 模式一：离散型智能制造" in text
+    body = yaml.safe_load(text)
+    assert body["narrative"]["mode_items"] == {}
+
+
+def test_uncommenting_a_mode_gives_a_valid_record(tmp_path):
+    from formgen.blank import pack_blank
+
+    text = pack_blank(catalogue("gansu", "先进级"))
+    lines = text.splitlines()
+    out = []
+    mode = False
+    for ln in lines:
+        if ln.strip().startswith("mode_items: {}"):
+            ln = ln.replace("mode_items: {}", "mode_items:")
+        if ln.startswith("    # 离散型智能制造:"):
+            mode = True
+        elif ln.startswith("    # ") and not ln.startswith("    #   ") and mode:
+            mode = ln.startswith("    # 离散型")
+        if mode and ln.startswith("    # "):
+            ln = "    " + ln[6:]
+            ln = ln.replace("（在此填写）", "已建成覆盖全厂的系统。")
+        out.append(ln)
+    p = tmp_path / "m.yaml"
+    p.write_text("\n".join(out) + "\n", encoding="utf-8")
+    record = load(p).record
+    assert record.narrative.mode_items["离散型智能制造"][1] == "已建成覆盖全厂的系统。"
+
+
+def test_init_refuses_what_it_cannot_do(cli, tmp_path):
+    r = cli("init", tmp_path / "a.yaml", "--pack", "gansu")
+    assert r.exit_code == 2 and "--level" in r.output and "先进级" in r.output
+    r = cli("init", tmp_path / "a.yaml", "--pack", "shanghai", "--level", "基础级")
+    assert r.exit_code == 2 and "不受理" in r.output
+    r = cli("init", tmp_path / "a.yaml", "--level", "先进级")
+    assert r.exit_code == 2 and "--pack" in r.output
+    r = cli("init", tmp_path / "a.txt")
+    assert r.exit_code == 2 and ".yaml" in r.output
+    assert not list(tmp_path.iterdir())
+    # a pack with one level needs no --level
+    r = cli("init", tmp_path / "s.yaml", "--pack", "shanghai")
+    assert r.exit_code == 0 and "level: 先进级" in (tmp_path / "s.yaml").read_text(encoding="utf-8")
