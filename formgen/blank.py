@@ -1,5 +1,6 @@
-"""``formgen init``'s YAML blanks: the complete one, with a Chinese comment on every
-field, and one for a pack and level, from the field catalogue."""
+"""Records as YAML: ``formgen init``'s blanks (the complete one, with a Chinese comment on
+every field, and one for a pack and level, from the field catalogue), and a record
+written out as YAML (``formgen convert``)."""
 
 from __future__ import annotations
 
@@ -196,3 +197,81 @@ def _emit_tree(node: dict, indent: int, out: list[str], fixed: dict, path: str =
             title = titles.get(here, "")
             out.append(f"{lead}{key}:  # {title}" if title else f"{lead}{key}:")
             _emit_tree(value, indent + 2, out, fixed, here)
+
+
+# --- a record as YAML (formgen convert B.xlsx A.yaml) ------------------------------------------
+
+
+def _dumper():
+    import decimal
+
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """Plain dates and year-months (the loader reads no timestamps), long texts as
+        literal blocks, amounts as written."""
+
+    Dumper.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
+    }
+
+    def text(dumper, value: str):
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    def number(dumper, value: decimal.Decimal):
+        written = format(value, "f")
+        try:
+            exact = decimal.Decimal(repr(float(written))) == value
+        except (OverflowError, ValueError):
+            exact = False
+        if not exact:  # more digits than a YAML float keeps: as text, which the record reads exactly
+            return dumper.represent_scalar("tag:yaml.org,2002:str", written)
+        tag = "tag:yaml.org,2002:float" if "." in written else "tag:yaml.org,2002:int"
+        return dumper.represent_scalar(tag, written)
+
+    def date(dumper, value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value.isoformat())
+
+    import datetime
+
+    Dumper.add_representer(str, text)
+    Dumper.add_representer(decimal.Decimal, number)
+    Dumper.add_representer(datetime.date, date)
+    return Dumper
+
+
+def _pruned(model) -> dict:
+    """The fields of ``model`` that hold something, in the model's order (mapping entries
+    are kept even when empty: a KPI named without a value is part of the record)."""
+    from pydantic import BaseModel
+
+    out: dict = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            value = _pruned(value)
+            if value:
+                out[name] = value
+        elif isinstance(value, list):
+            if value:
+                out[name] = [_pruned(x) if isinstance(x, BaseModel) else x for x in value]
+        elif isinstance(value, dict):
+            if value:
+                out[name] = value
+        elif value is not None:
+            out[name] = value
+    return out
+
+
+def record_yaml(record, source: str = "") -> str:
+    """``record`` as a YAML record file that loads as an equal record."""
+    import yaml
+
+    head = f"# formgen 企业申报记录（由 formgen convert 从 {source} 转换）\n" if source else ""
+    head += "# 长文本：空一行开始新的段落；段落内的换行会被连接起来（汉字之间不加空格）。\n"
+    body = yaml.dump(
+        _pruned(record), Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False
+    )
+    return head + body

@@ -15,12 +15,12 @@ from .loader import LoadError, load, load_recommender
 from .output import OutputError
 from .packs import PackError, available, get_pack, load_pack
 from .pdf import PdfError
-from .record import ALLOW_OUTSIDE, Recommender, UserFileError, read_user_text
+from .record import ALLOW_OUTSIDE, Recommender, Record, UserFileError, read_user_text
 from .textcount import word_count
 from .types import xml_illegal_chars
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
-RECORD_SUFFIXES = (".yaml", ".yml")
+RECORD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 
 
 class _Main(click.Group):
@@ -333,18 +333,23 @@ def _natural_key(path: Path):
 
 
 def _expand_records(items) -> list[Path]:
-    """The record files named, folders read for their .yaml/.yml files (any case) in
+    """The record files named, folders read for their .yaml/.yml/.xlsx files (any case) in
     natural order. A folder with no record, or a path that does not exist, is an error:
     a batch never loses an applicant without a word."""
     out: list[Path] = []
     for item in items:
         if item.is_dir():
             found = sorted(
-                (p for p in item.iterdir() if p.suffix.casefold() in RECORD_SUFFIXES and not p.name.startswith(".")),
+                (
+                    p
+                    for p in item.iterdir()
+                    if p.suffix.casefold() in RECORD_SUFFIXES
+                    and not p.name.startswith((".", "~$"))  # ~$: Excel's lock file
+                ),
                 key=_natural_key,
             )
             if not found:
-                raise click.UsageError(f"{item}：文件夹中没有记录文件（.yaml/.yml）")
+                raise click.UsageError(f"{item}：文件夹中没有记录文件（.yaml/.yml/.xlsx）")
             out += found
         elif not item.exists():
             raise click.UsageError(f"{item}：文件不存在")
@@ -468,11 +473,11 @@ def count(text, file):
     click.echo(word_count(text))
 
 
-BLANK_SUFFIXES = (".yaml", ".yml")
+BLANK_SUFFIXES = (".yaml", ".yml", ".xlsx")
 
 
 @main.command(
-    help="写出一份空白记录（YAML）。"
+    help="写出一份空白记录：FILE 以 .yaml 结尾写 YAML，以 .xlsx 结尾写 Excel 工作簿。"
     "加 --pack（和 --level）只列出该表格包在该申报层级用到的字段，每项附中文说明、字数限制和可选值；"
     "不加 --pack 则列出全部字段。"
 )
@@ -487,7 +492,7 @@ def init(path, pack_name, level, force):
 
     suffix = path.suffix.casefold()
     if suffix not in BLANK_SUFFIXES:
-        raise click.UsageError(f"{path}：文件名须以 .yaml 结尾（YAML 记录）。")
+        raise click.UsageError(f"{path}：文件名须以 .yaml 或 .xlsx 结尾（YAML 记录或 Excel 工作簿）。")
     if level and not pack_name:
         raise click.UsageError("--level 须与 --pack 一起使用，如 --pack gansu --level 先进级。")
     pack = _pack(pack_name)
@@ -501,7 +506,12 @@ def init(path, pack_name, level, force):
         elif level not in offered:
             raise click.UsageError(f"表格包 {pack.name} 不受理“{level}”；可选：{'、'.join(offered)}。")
         cat = catalogue(pack, level)
-    data = (pack_blank(cat) if cat is not None else blank_record()).encode("utf-8")
+    if suffix == ".xlsx":
+        from .workbook import blank_workbook
+
+        data = blank_workbook(cat if cat is not None else catalogue(None))
+    else:
+        data = (pack_blank(cat) if cat is not None else blank_record()).encode("utf-8")
     try:
         write_all([(path, data)], force=force)
     except OutputError as e:
@@ -512,6 +522,98 @@ def init(path, pack_name, level, force):
         click.echo(f"已写出空白记录：{path}（{pack.title}，{level}：{len(cat.fields)} 项，其中必填 {required} 项）")
     else:
         click.echo(f"已写出空白记录：{path}")
+
+
+@main.command(
+    help="在 YAML 与 Excel 工作簿之间转换一份记录，内容不变：formgen convert 记录.yaml 记录.xlsx，"
+    "或 formgen convert 记录.xlsx 记录.yaml。写出前先读回核对，不一致则不写；已存在的文件不覆盖，除非 --force。"
+)
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pack", "pack_name", help="写工作簿时按此表格包排列字段；默认取记录中的 pack。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def convert(source, target, pack_name, force):
+    from .blank import record_yaml
+    from .output import write_all
+    from .workbook import WorkbookError, read_workbook, record_workbook
+
+    suffix = target.suffix.casefold()
+    if suffix not in BLANK_SUFFIXES:
+        raise click.UsageError(f"{target}：目标文件名须以 .yaml 或 .xlsx 结尾。")
+    try:
+        same = target.exists() and target.resolve() == source.resolve()
+    except OSError:
+        same = False
+    if same:
+        raise click.UsageError(f"{target}：目标与源是同一个文件。")
+    pack = _pack(pack_name)
+    loaded = _load_or_exit(source)
+    record = loaded.record
+    try:
+        if suffix == ".xlsx":
+            data = record_workbook(record, pack)
+            back = read_workbook(target, raw=data).record
+        else:
+            data = record_yaml(record, source.name).encode("utf-8")
+            back = _yaml_record(target, data)
+    except WorkbookError as e:
+        _echo_findings([e.finding(str(source))])
+        sys.exit(EXIT_FINDINGS)
+    except LoadError as e:  # what was written does not read back: never write it
+        click.echo(f"错误：{target.name} 转换后无法读回，未写出：{e.findings[0].text()}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    if back != record:
+        changed = _first_difference(record, back)
+        click.echo(f"错误：{changed} 转换后无法原样保存（如首尾的空格），未写出 {target}。", err=True)
+        sys.exit(EXIT_FINDINGS)
+    try:
+        write_all([(target, data)], force=force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已转换：{source} → {target}")
+
+
+def _yaml_record(target: Path, data: bytes):
+    """The record a YAML text reads as, through the same loader as a file."""
+    import tempfile
+
+    from .loader import load_yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / target.name
+        p.write_bytes(data)
+        return load_yaml(p).record
+
+
+def _first_difference(a, b, prefix: str = "") -> str:
+    """The first field (path and label) where two records differ."""
+    from pydantic import BaseModel
+
+    from .loader import label_for
+    from .rules import parse_path
+
+    def walk(x, y, path):
+        if isinstance(x, BaseModel) and isinstance(y, BaseModel):
+            for name in type(x).model_fields:
+                found = walk(getattr(x, name), getattr(y, name), f"{path}.{name}" if path else name)
+                if found:
+                    return found
+            return None
+        if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for i, (u, v) in enumerate(zip(x, y, strict=True)):
+                found = walk(u, v, f"{path}[{i}]")
+                if found:
+                    return found
+            return None
+        return path if x != y else None
+
+    path = walk(a, b, prefix) or "记录"
+    try:
+        label = label_for(Record, parse_path(path))
+    except (ValueError, KeyError):
+        label = ""
+    return f"{path}「{label}」" if label else path
 
 
 @main.command(help="输出记录的 JSON Schema（供编辑器校验与补全）。")

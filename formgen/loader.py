@@ -699,6 +699,25 @@ def _short_path(loc) -> str:
 READERS: dict[str, typing.Callable[[Path, type[BaseModel]], Loaded]] = {}
 
 
+def _read_workbook(path: Path, model: type[BaseModel]) -> Loaded:
+    from .workbook import read_workbook  # imported when a workbook is read, not before
+
+    return read_workbook(path, model)
+
+
+def _refuse(message: str):
+    def reader(path: Path, model: type[BaseModel]) -> Loaded:
+        raise LoadError([Finding("WB001", ERROR, "", "", message, str(path))])
+
+    return reader
+
+
+READERS[".xlsx"] = _read_workbook
+READERS[".xlsm"] = _refuse("含宏的工作簿（.xlsm）不予读取：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）")
+READERS[".xls"] = _refuse("旧版 Excel 格式（.xls）无法读取：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）")
+READERS[".et"] = _refuse("WPS 表格格式（.et）无法读取：请在 WPS 中“另存为”Excel 工作簿（.xlsx）")
+
+
 def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
     """Read and type-check one record file (YAML, or another format a reader is
     registered for by suffix); raise LoadError listing every problem."""
