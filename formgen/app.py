@@ -284,7 +284,7 @@ def render_bureau(doc: Document, recommender, draft: bool) -> list[tuple[str, by
     """A document of the bureau's own (a letter, a commitment), from its profile."""
     unit = recommender.unit or "推荐单位"
     data = docx_render.render_single(doc.layout, recommender, Path("."), draft, {"title": doc.title, "author": unit})
-    return [(_file_name(doc, "docx", unit=recommender.unit or "推荐单位"), data)]
+    return [(_file_name(doc, "docx", unit=unit), data)]
 
 
 def write_files(files: list[tuple[str, bytes]], out_dir: Path, force: bool) -> list[Path]:

@@ -22,7 +22,6 @@ materials as 手工核实, and they never make the checklist incomplete.
 
 from __future__ import annotations
 
-import io
 import re
 import typing
 from dataclasses import dataclass, field
@@ -391,10 +390,8 @@ class _Writer:
             self.para(line, font="黑体", size="三号")
         self.para(title, font="方正小标宋简体", size="二号", align="center", before=12, after=after)
 
-    def bytes(self) -> bytes:
-        buf = io.BytesIO()
-        self.doc.save(buf)
-        return buf.getvalue()
+    def bytes(self, title: str = "", author: str = "") -> bytes:
+        return ooxml.finish(self.doc, title, author)
 
 
 def annex_docx(layout: dict) -> bytes:
@@ -427,7 +424,7 @@ def annex_docx(layout: dict) -> bytes:
             )
         for note in spec.get("notes", []):
             w.para(note, line_exact_pt=28, first_line_chars=2, font_size_pt=ooxml.size_pt("三号"))
-    return w.bytes()
+    return w.bytes(layout["title"])
 
 
 def selfcheck_docx(layout: dict, title: str, enterprise: str, items: list[Item]) -> bytes:
@@ -479,13 +476,7 @@ def selfcheck_docx(layout: dict, title: str, enterprise: str, items: list[Item])
             w.cell(row.cells[1], [(check.content, False)], "五号", align="left")
             w.cell(row.cells[2], [(MANUAL_CHECK, False)], "五号", align="center")
     w.para(_summary(materials, checks), bold=True, before=10)
-    return w.bytes()
-
-
-def docx_report(layout: dict, enterprise: str, items: list[Item]) -> bytes:
-    """The annex (what a file named …申报材料清单 holds). Kept for callers that write one
-    file per checklist; :func:`documents` gives the annex and the 自查表."""
-    return annex_docx(layout)
+    return w.bytes(f"{title}（自查表）", enterprise)
 
 
 def _name(pattern: str, enterprise: str) -> str:

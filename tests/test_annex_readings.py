@@ -241,3 +241,14 @@ def test_xlsx_cell_limit_is_an_error_never_a_cut(write_record, shanghai, n, over
     assert bool(found) == over
     if over:
         assert found[0].path == "factory.address" and "32,768 个字符" in found[0].message
+
+
+def test_a_sheet_limit_does_not_block_fill_of_word_documents(tmp_path):
+    """XL001 concerns 附件6 (an .xlsx the bureau writes), not the 申报书 fill writes."""
+    data = yaml.safe_load((ROOT / "data" / "examples" / "gansu-longyuan.yaml").read_text(encoding="utf-8"))
+    data["factory"]["network"] = "网" * 33000
+    rec = tmp_path / "g.yaml"
+    rec.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert "XL001" in run("validate", rec, "--pack", "gansu").output
+    r = run("fill", rec, "--pack", "gansu", "--out", tmp_path / "o")
+    assert r.exit_code == 0 and "XL001" not in r.output, r.output

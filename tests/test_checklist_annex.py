@@ -359,3 +359,16 @@ def test_cli_writes_both_files_and_json(tmp_path):
     bad = _write(tmp_path, _record(_incomplete), "bad.yaml")
     r = CliRunner().invoke(main, ["checklist", str(bad), "--pack", "gansu", "--format", "json"])
     assert r.exit_code == 1 and json.loads(r.stdout)["complete"] is False
+
+
+def test_both_files_carry_their_properties_and_fonts(tmp_path):
+    import zipfile
+
+    out = tmp_path / "o"
+    r = CliRunner().invoke(main, ["checklist", str(HEBEI), "--pack", "hebei", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    for f in out.iterdir():
+        props = Document(str(f)).core_properties
+        assert props.title and "python-docx" not in (props.author + props.comments) and props.created.year >= 2025
+        fonts = zipfile.ZipFile(f).read("word/fontTable.xml").decode()
+        assert 'w:name="仿宋_GB2312"' in fonts

@@ -410,11 +410,7 @@ def _finish(doc, draft: bool, meta: dict | None) -> bytes:
     meta = meta or {}
     if draft:
         ooxml.mark_draft(doc, DRAFT_TEXT)
-    ooxml.set_core_properties(doc, meta.get("title", ""), meta.get("author", ""))
-    ooxml.declare_fonts(doc)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return ooxml.finish(doc, meta.get("title", ""), meta.get("author", ""))
 
 
 def _prepare(layout: dict, orientation: str | None = None):
@@ -555,11 +551,9 @@ def render_multi(
         for paragraph in cell.paragraphs:
             ooxml.keep_with_next(paragraph)  # never a page holding only the header
     for row, values in zip(table_rows[1:], texts, strict=True):
-        ooxml.cant_split(row)
         for cell, col, value, w in zip(row.cells, columns, values, widths, strict=True):
             whole = bool(col.get("nowrap")) or ("\n" not in value and _unbreakable(value) == value.strip())
             _fill_cell(cell, {"text": value, "align": col.get("align", "center"), "whole": whole}, state, None, font, w)
-    ooxml.cant_split(table_rows[0])
     for line in layout.get("notes", []):
         _para(doc, line, font, {"before": 6})
     return _finish(doc, draft, meta)

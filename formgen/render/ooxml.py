@@ -425,6 +425,18 @@ def page_numbers(section, size="四号", first_page: bool = True):
         set_run_font(run, "宋体", "Times New Roman", size)
 
 
+def finish(doc, title: str, author: str) -> bytes:
+    """The .docx bytes of a finished document: its file properties set (title, author,
+    dates — not python-docx's template stamp) and every font it names declared."""
+    import io
+
+    set_core_properties(doc, title, author)
+    declare_fonts(doc)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
 def set_core_properties(doc, title: str, author: str, when=None):
     """文件属性: the document's own title and author (the enterprise or the recommending
     unit) and today's dates, not python-docx's template stamp."""

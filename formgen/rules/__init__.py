@@ -76,11 +76,11 @@ class Context:
         return value
 
     def applicable_documents(self) -> list:
-        """The documents whose fields count for this record: those given, else every
-        document of the pack that applies to it (all of them when none applies)."""
+        """The documents whose fields count for this record: those given (``fill`` passes
+        the documents it writes), else every document of the pack that applies to it."""
         if self.documents is not None:
             return self.documents
-        return self.pack.documents_for(self.record) or self.pack.documents
+        return self.pack.documents_for(self.record)
 
     @property
     def edition(self) -> int | None:
@@ -123,7 +123,8 @@ def parse_path(path: str) -> tuple:
 def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
     """Run every registered rule (or those in ``only``) and collect all findings."""
     _load_modules()
-    labels = ctx.pack.labels_for(ctx.applicable_documents()) if ctx.pack is not None else {}
+    # labels from the documents that count, else from every document of the pack
+    labels = ctx.pack.labels_for(ctx.applicable_documents() or ctx.pack.documents) if ctx.pack is not None else {}
     report = Report()
     for code in sorted(REGISTRY):
         if only is not None and code not in only:

@@ -26,6 +26,9 @@ def latest_revenue(e) -> tuple[str, Decimal, str] | None:
     return None
 
 
+ACCIDENT_TEXT = "近三年无较大及以上安全、环保等事故"  # 要素条件 基础要求 2, when a manifest gives no text
+
+
 @rule("BR001", ERROR, "不是规模以上工业企业（主营业务收入不足）")
 def above_scale(ctx):
     cfg = ctx.check("above_scale")
@@ -53,7 +56,7 @@ def no_serious_accident(ctx):
     what = f"“{a.name}”" if a.name else ""
     yield Hit(
         "enterprise.accident.severity",
-        f"近三年发生过{a.severity}事故{what}，不符合基础要求“{cfg.get('text') or '近三年无较大及以上安全、环保等事故'}”，"
+        f"近三年发生过{a.severity}事故{what}，不符合基础要求“{cfg.get('text') or ACCIDENT_TEXT}”，"
         f"不能申报；如事故等级填写有误，请按事故调查报告认定的等级更正",
     )
 
@@ -67,5 +70,5 @@ def accident_severity_given(ctx):
         yield Hit(
             "enterprise.accident.severity",
             f"近三年发生过事故时须填写事故等级（{levels} 之一，按事故调查报告认定），"
-            f"用于核对基础要求“{cfg.get('text') or '近三年无较大及以上安全、环保等事故'}”",
+            f"用于核对基础要求“{cfg.get('text') or ACCIDENT_TEXT}”",
         )

@@ -20,7 +20,7 @@ def _column_path(layout: dict, col: dict, row_no: int) -> str:
 def fits_in_cell(ctx):
     if ctx.pack is None:
         return
-    for doc in ctx.pack.documents_for(ctx.record):
+    for doc in ctx.applicable_documents():  # fill counts only the documents it writes
         if doc.kind != "multi" or "xlsx" not in doc.formats:
             continue
         for row_no, ns in enumerate(rows_for(doc.layout, [ctx.record])):

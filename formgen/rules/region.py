@@ -120,24 +120,28 @@ def _places(province: str) -> tuple[frozenset[str], frozenset[str]]:
     return counties, frozenset(a.city_name for a in rows if a.city_name)
 
 
+@functools.cache
+def _place_pattern(province: str) -> re.Pattern:
+    """One alternation of the province's place names, longest first (regex alternation
+    takes the first that matches: leftmost-longest)."""
+    counties, cities = _places(province)
+    names = sorted({province, *counties, *cities}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, names)))
+
+
 def named_places(province: str, address: str) -> tuple[list[str], list[str]]:
     """(cities, county-level divisions) of ``province`` named in ``address``, in order.
     Leftmost-longest matches that do not overlap, so 栾城区 is not read as 城区 and
-    静宁县 not as 宁县; the province's own name is consumed first."""
+    静宁县 not as 宁县; the province's own name is consumed first. One regex scan: an
+    address of any length costs linear time."""
     counties, cities = _places(province)
-    names = sorted({province, *counties, *cities}, key=len, reverse=True)
     found_cities, found_counties = [], []
-    i = 0
-    while i < len(address):
-        name = next((n for n in names if address.startswith(n, i)), None)
-        if name is None:
-            i += 1
-            continue
+    for m in _place_pattern(province).finditer(address):
+        name = m.group(0)
         if name in cities:
             found_cities.append(name)
         elif name in counties:
             found_counties.append(name)
-        i += len(name)
     return found_cities, found_counties
 
 

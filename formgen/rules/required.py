@@ -15,7 +15,7 @@ def required(ctx):
     once per chosen item (``split``) needs the fields of the chosen items only."""
     if ctx.pack is None:
         return
-    documents = ctx.documents if ctx.documents is not None else ctx.pack.documents_for(ctx.record)
+    documents = ctx.applicable_documents()
     missing: dict[str, list[str]] = {}
     for doc in documents:
         for pattern, _label, optional in doc.fields():
