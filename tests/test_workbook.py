@@ -37,6 +37,7 @@ from formgen.workbook import (
 from .conftest import EXAMPLE, REPORT, ROOT, link_figures, to_pdf
 
 EXAMPLES = ROOT / "data" / "examples"
+TWINS = {"shanghai-chengchuan": "shanghai", "gansu-longyuan": "gansu", "hebei-jizhong": "hebei"}
 
 
 @pytest.fixture
@@ -265,6 +266,14 @@ def test_convert_both_ways_with_the_cli(cli, tmp_path):
     assert r.exit_code == 2
     r = cli("convert", src, tmp_path / "g.txt")
     assert r.exit_code == 2 and not (tmp_path / "g.txt").exists()
+
+
+def test_shipped_workbooks_equal_their_yaml_twins():
+    for name, pack in TWINS.items():
+        twin = EXAMPLES / f"{name}.xlsx"
+        assert twin.is_file(), f"formgen convert data/examples/{name}.yaml {twin} --pack {pack}"
+        assert load(twin).record == load(EXAMPLES / f"{name}.yaml").record, name
+        assert openpyxl.load_workbook(twin)["企业基本信息"]["A1"].value == "#字段"
 
 
 @pytest.mark.parametrize(
