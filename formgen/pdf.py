@@ -34,10 +34,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from io import BytesIO
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -228,6 +229,37 @@ def convert(
         if _split(name)[1].lower() in _OOXML and not zipfile.is_zipfile(BytesIO(data)):
             raise PdfError(f"{name} 不是有效的 Office 文件（内容不是 zip 包），未生成 PDF")
     limit = default_timeout(len(docs)) if timeout is None else timeout
+    with _terminate_as_exit():
+        return _convert(program, docs, limit)
+
+
+@contextmanager
+def _terminate_as_exit():
+    """While converting: SIGTERM and SIGHUP end formgen through SystemExit, so that the
+    ``finally`` blocks run — LibreOffice's process tree is killed and the temporary folder
+    holding copies of the enterprise's documents is removed — instead of dying at once.
+    Main thread only (Python's rule); a signal ignored before stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def on_signal(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.getsignal(sig)
+                signal.signal(sig, on_signal)
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _convert(program: str, docs: list[tuple[str, bytes]], limit: float) -> list[bytes]:
     work = Path(tempfile.mkdtemp(prefix="formgen-pdf-"))
     try:
         profile, indir, outdir = work / "profile", work / "in", work / "out"

@@ -370,3 +370,40 @@ def test_pdf_without_libreoffice_writes_nothing(tmp_path, monkeypatch):
     out = tmp_path / "o"
     r = _Runner().invoke(_main, ["fill", str(example), "--pack", "gansu", "--out", str(out), "--pdf"])
     assert r.exit_code == 1 and "LibreOffice" in r.output and not out.exists()
+
+
+def test_sigterm_during_conversion_leaves_nothing_behind(tmp_path):
+    """fill --pdf stopped by SIGTERM: LibreOffice's tree is killed and the temporary
+    folder with copies of the documents removed, as on Ctrl-C."""
+    import signal as _signal
+
+    soffice = _fake_soffice(
+        tmp_path,
+        f"""
+        child = subprocess.Popen(["sleep", "300"])
+        open({str(tmp_path / "child.pid")!r}, "w").write(str(child.pid))
+        time.sleep(300)
+        """,
+    )
+    work = tmp_path / "tmp"
+    work.mkdir()
+    env = {**os.environ, "FORMGEN_SOFFICE": soffice, "TMPDIR": str(work)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "formgen", "fill", str(GANSU), "--pack", "gansu", "--out", str(tmp_path / "o"), "--pdf"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "child.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(_signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in proc.stdout.read().decode()
+    child = int((tmp_path / "child.pid").read_text())
+    deadline = time.monotonic() + 10
+    while not _dead(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _dead(child)
+    assert [p for p in work.iterdir() if p.name.startswith("formgen-pdf-")] == []
+    assert not (tmp_path / "o").exists()  # nothing written
