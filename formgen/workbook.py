@@ -1164,6 +1164,8 @@ class _Reader:
         if table is None:
             return
         parent = table[: table[:-2].rfind("[]") + 2] if table[:-2].rfind("[]") >= 0 else ""
+        if not parent:  # a list left empty is still found: at its table's first row
+            self.lines.setdefault(table[:-2], self.at(name, 2, 0))
         for c, key, f in list(columns):
             if f is None and key not in (table + "#", parent + "#"):
                 self.problem(
@@ -1275,10 +1277,6 @@ class _Reader:
                         self.problem("WB006", row["row"], f"序号 {row['number']} 重复，下级表格无法对应到唯一的一项")
                     numbers[row["number"]] = (row["item"], concrete)
             placed[table] = numbers
-        # an empty list still has a place: its table's first data row
-        for table, rows in self.tables.items():
-            if rows:
-                self.lines.setdefault(table[:-2], rows[0]["row"])
 
 
 def _mode_field(path: str) -> Field | None:

@@ -763,3 +763,13 @@ def test_content_far_to_the_right_is_not_silently_dropped(cli, gansu_xlsx):
     p = gansu_xlsx
     edit(p, {("智能工厂", "CZ5"): "备注写在了很远的地方"})
     refused(cli, p, "[智能工厂]!BM1", "WB005", "列的上限")
+
+
+def test_an_empty_blank_points_every_finding_at_a_cell(cli, gansu_blank):
+    r = cli("validate", gansu_blank)
+    assert r.exit_code == 1
+    lines = [ln for ln in r.output.splitlines() if " RQ001 " in ln]
+    assert len(lines) == sum(1 for f in catalogue("gansu", "先进级") if f.required and not f.table) + 2
+    assert all(re.match(r".*我的企业\.xlsx\[.+\]![A-Z]+\d+: 错误 RQ001", ln) for ln in lines), lines
+    assert any("[近三年主要经济指标]!A3: 错误 RQ001 enterprise.financials" in ln for ln in lines)
+    assert any("[智能制造典型场景]!A3: 错误 RQ001 scenarios「" in ln for ln in lines)
