@@ -15,7 +15,7 @@ from .loader import LoadError, load, load_recommender
 from .output import OutputError
 from .packs import PackError, available, get_pack, load_pack
 from .pdf import PdfError
-from .record import ALLOW_OUTSIDE, Recommender, Record, UserFileError, read_user_text
+from .record import ALLOW_OUTSIDE, TEXT_LIMIT, Recommender, Record, UserFileError, decode_user_text, read_user_text
 from .textcount import word_count
 from .types import xml_illegal_chars
 
@@ -453,24 +453,98 @@ def checklist(record, pack_name, out_dir, fmt, force):
     sys.exit(EXIT_OK if complete else EXIT_FINDINGS)
 
 
-@main.command(help="按 Word“字数统计”的口径计算字数。")
+@main.command(help="按 Word“字数统计”的口径计算字数；Word 文档（.docx）另列每个标题下的字数。")
 @click.argument("text", required=False)
 @click.option(
     "--file",
     "file",
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    help="从文本文件读取（UTF-8 或 GBK；- 为标准输入）。",
+    help="从文件读取：纯文本（UTF-8 或 GBK；- 为标准输入）或 Word 文档（.docx）。",
 )
 def count(text, file):
     if file is not None and str(file) == "-":
-        text = click.get_text_stream("stdin").read()
+        text = decode_user_text(sys.stdin.buffer.read(TEXT_LIMIT + 1), "标准输入", "文本")
     elif file is not None:
-        if file.suffix.casefold() in (".docx", ".doc", ".wps", ".pdf"):
-            raise click.UsageError(f"{file}：count --file 只统计纯文本（.txt）；Word 文档请另存为纯文本后再统计")
+        if file.suffix.casefold() in DOCUMENT_SUFFIXES:
+            _count_document(file)
+            return
         text = read_user_text(file, "文本文件")
     if text is None:
         raise click.UsageError("请给出文本，或用 --file 指定文件。")
     click.echo(word_count(text))
+
+
+# read as documents: a .doc, .pdf... is named for what it is, with what to do
+DOCUMENT_SUFFIXES = (".docx", ".docm", ".doc", ".wps", ".odt", ".rtf", ".pdf")
+
+
+def _count_document(path: Path):
+    """字数 of a Word document as Word's 字数统计 gives it (body, tables, text boxes,
+    footnotes; not headers and footers): the total on the first line, then per heading."""
+    from .draft import DraftError, count_docx
+
+    try:
+        total, parts = count_docx(path)
+    except DraftError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    click.echo(total)
+    for heading, n in parts:
+        click.echo(f"  {heading}：{n}")
+
+
+@main.command(
+    help="检查用 Word 写的草稿（.docx）是否符合附件的填报要求（标题与必填项、字数、字体字号行距、配图、表格各栏），"
+    "如评审一样逐项列出。退出码：0 无错误，1 有错误，2 文件无法读取。"
+)
+@click.argument("draft", type=click.Path(path_type=Path))
+@click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai、gansu。")
+@click.option("--doc", "doc_id", help="草稿是表格包中的哪份文档（如 a4）；默认按草稿的标题识别。")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
+@click.option(
+    "--fix",
+    "fix_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="另存一份正文改为附件规定的字体、字号和行距的副本（文字、表格和图片不动，原稿不改）。",
+)
+@click.option("--force", is_flag=True, help="--fix 时覆盖已存在的文件。")
+def check(draft, pack_name, doc_id, fmt, fix_out, force):
+    from .draft import DraftError, check_draft, fix_draft, summary_json
+
+    pack = _pack(pack_name)
+    try:
+        doc_id, findings, summary = check_draft(draft, pack, doc_id)
+    except DraftError as e:
+        if fmt == "json":
+            click.echo(to_json([e.finding(str(draft))], draft=str(draft)))
+        else:
+            click.echo(f"{draft}: 错误 {e.code}：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    payload = summary_json(doc_id, findings, summary, str(draft))
+    if fmt == "text":
+        for line in summary.lines():
+            click.echo(line)
+        _echo_findings(findings)
+    result = findings
+    if fix_out is not None:
+        try:
+            _, changed = fix_draft(draft, pack, doc_id, fix_out, force)
+            _, result, _ = check_draft(fix_out, pack, doc_id)
+        except (DraftError, OutputError) as e:
+            if fmt == "json":
+                click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+            click.echo(f"未写入修正稿：{e}", err=True)
+            sys.exit(EXIT_FINDINGS)
+        left = sum(1 for f in result if f.is_error)
+        payload["fixed"] = {"path": str(fix_out), "paragraphs": changed, "findings": [f.as_dict() for f in result]}
+        click.echo(
+            f"已生成：{fix_out}（{changed} 段正文改为附件规定的字体、字号和行距；文字未改动，原稿未改动）"
+            + (f"；修正稿仍有 {left} 个错误需手工修改" if left else "；修正稿检查通过"),
+            err=fmt == "json",
+        )
+    if fmt == "json":
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    sys.exit(EXIT_FINDINGS if has_errors(result) else EXIT_OK)
 
 
 BLANK_SUFFIXES = (".yaml", ".yml", ".xlsx")

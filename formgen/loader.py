@@ -705,9 +705,9 @@ def _read_workbook(path: Path, model: type[BaseModel]) -> Loaded:
     return read_workbook(path, model)
 
 
-def _refuse(message: str):
+def _refuse(message: str, code: str = "WB001"):
     def reader(path: Path, model: type[BaseModel]) -> Loaded:
-        raise LoadError([Finding("WB001", ERROR, "", "", message, str(path))])
+        raise LoadError([Finding(code, ERROR, "", "", message, str(path))])
 
     return reader
 
@@ -716,6 +716,9 @@ READERS[".xlsx"] = _read_workbook
 READERS[".xlsm"] = _refuse("含宏的工作簿（.xlsm）不予读取：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）")
 READERS[".xls"] = _refuse("旧版 Excel 格式（.xls）无法读取：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）")
 READERS[".et"] = _refuse("WPS 表格格式（.et）无法读取：请在 WPS 中“另存为”Excel 工作簿（.xlsx）")
+_WORD = "这是 Word 文档，不是记录：检查用 Word 写的申报书草稿请用 formgen check 文件 --pack 包名"
+for _suffix in (".docx", ".doc", ".docm", ".wps"):
+    READERS[_suffix] = _refuse(_WORD, "IN001")
 
 
 def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:

@@ -45,10 +45,12 @@ class UserFileError(ValueError):
     """A file the user gave cannot be read as what it should be (one line, Chinese)."""
 
 
-def read_user_text(path: Path, what: str = "文件", limit: int = 5 * 1024 * 1024) -> str:
+TEXT_LIMIT = 5 * 1024 * 1024  # a text file the user gives (an order list, a text to count)
+
+
+def read_user_text(path: Path, what: str = "文件", limit: int = TEXT_LIMIT) -> str:
     """Text of a small file the user gave (an order list, a text to count): a regular
-    file of at most ``limit`` bytes, UTF-8 (with or without BOM) or GB18030/GBK, which
-    Notepad on Chinese Windows writes by default."""
+    file of at most ``limit`` bytes, decoded by :func:`decode_user_text`."""
     path = Path(path)
     try:
         st = path.stat()
@@ -63,6 +65,14 @@ def read_user_text(path: Path, what: str = "文件", limit: int = 5 * 1024 * 102
             raw = f.read(limit + 1)
     except OSError as e:
         raise UserFileError(f"{path}：无法读取{what}（{e.strerror}）") from e
+    return decode_user_text(raw, str(path), what, limit)
+
+
+def decode_user_text(raw: bytes, where: str, what: str = "文件", limit: int = TEXT_LIMIT) -> str:
+    """``raw`` as text: UTF-8 (with or without BOM) or GB18030/GBK, which Notepad on
+    Chinese Windows writes by default; at most ``limit`` bytes, no control characters."""
+    if len(raw) > limit:
+        raise UserFileError(f"{where}：{what}超过 {limit // 1048576} MB 的上限")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -70,9 +80,9 @@ def read_user_text(path: Path, what: str = "文件", limit: int = 5 * 1024 * 102
             continue
         bad = [c for c in text if ord(c) < 32 and c not in "\t\r\n"]
         if bad:
-            raise UserFileError(f"{path}：{what}含有不允许的控制字符 U+{ord(bad[0]):04X}")
+            raise UserFileError(f"{where}：{what}含有不允许的控制字符 U+{ord(bad[0]):04X}")
         return text
-    raise UserFileError(f"{path}：{what}既不是 UTF-8 也不是 GBK 编码的文本，请另存为 UTF-8")
+    raise UserFileError(f"{where}：{what}既不是 UTF-8 也不是 GBK 编码的文本，请另存为 UTF-8")
 
 
 def record_file(base_dir: Path, name: str, allow_outside: bool | None = None) -> tuple[Path | None, str]:

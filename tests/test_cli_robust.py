@@ -85,9 +85,17 @@ def test_count_refuses_binary_and_word_files_in_one_line(tmp_path):
     no_traceback(r)
     assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
     d = tmp_path / "申报书.docx"
-    d.write_bytes(b"PK\x03\x04")
+    d.write_bytes(b"PK\x03\x04")  # a .docx is counted as Word counts it; a broken one refused in a line
     r = run("count", "--file", d)
-    assert r.exit_code == 2 and "只统计纯文本" in r.output
+    no_traceback(r)
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
+
+
+def test_count_from_stdin_is_bounded_and_decoded():
+    r = CliRunner().invoke(main, ["count", "--file", "-"], input=("智能工厂" * 10).encode("gbk"))
+    assert r.exit_code == 0 and r.output.strip() == "40"
+    r = CliRunner().invoke(main, ["count", "--file", "-"], input=b"x" * (5 * 1024 * 1024 + 10))
+    assert r.exit_code == 2 and "5 MB" in r.output
 
 
 def test_order_file_in_gbk_and_undecodable(tmp_path):
@@ -139,3 +147,10 @@ def test_out_pointing_at_a_file_is_one_chinese_line(tmp_path):
     r = run("fill", ROOT / "data" / "examples" / "gansu-longyuan.yaml", "--pack", "gansu", "--out", f)
     no_traceback(r)
     assert r.exit_code == 1 and "不是文件夹" in r.output and f.read_text(encoding="utf-8") == "x"
+
+
+def test_validate_a_word_file_points_to_check(tmp_path):
+    d = tmp_path / "申报书.docx"
+    d.write_bytes(b"PK\x03\x04")
+    r = run("validate", d, "--pack", "shanghai")
+    assert r.exit_code == 2 and "formgen check" in r.output and "UTF-8" not in r.output
