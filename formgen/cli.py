@@ -38,6 +38,9 @@ class _Main(click.Group):
         except UserFileError as e:
             click.echo(f"错误：{e}", err=True)
             sys.exit(EXIT_UNREADABLE)
+        except BrokenPipeError:  # `formgen validate … | head`: the reader left, nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
         except Exception as e:  # noqa: BLE001 - the one place that turns a crash into a line
             if os.environ.get("FORMGEN_DEBUG"):
                 raise
