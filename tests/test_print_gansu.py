@@ -362,3 +362,41 @@ def test_every_page_of_schedule_2_names_its_instance(pages):
     assert len(texts) - first >= 2  # the two instances take two pages
     for page in texts[first:]:
         assert "具体场景实例名称" in page
+
+
+def test_excellent_only_and_zhuoyue_records_print(tmp_path, gansu):
+    """An applicant for a 优秀场景 alone gets 附件2 only, printed without a blank page;
+    a 卓越级 applicant's 附件13 sheets print their codes whole."""
+    from .test_gansu import _zhuoyue
+
+    def excellent_only(d):
+        d["factory"]["level"] = None
+        d["projects"] = []
+
+    paths = app.fill(load(_record(tmp_path, excellent_only, "ex.yaml")), gansu, tmp_path / "ex")
+    assert [p.name.split("_")[0] for p in paths] == ["附件2"]
+    zy = _record(tmp_path, _zhuoyue, "zy.yaml")
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            str(zy),
+            "--pack",
+            "gansu",
+            "--doc",
+            "a13",
+            "--unit",
+            "甘肃省工业和信息化厅",
+            "--out",
+            str(tmp_path / "zy"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    sheets = sorted((tmp_path / "zy").iterdir())
+    pdfs = to_pdf([*paths, *sheets], tmp_path / "pdf")
+    for pdf in pdfs:
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert all(page.strip() for page in text.split("\f")[:-1]), pdf.name
+    for pdf in pdfs[1:]:
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "13993145210" in text  # the contact's mobile, whole
