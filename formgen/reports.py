@@ -128,20 +128,24 @@ def place_text(f: Finding) -> str:
 # --- the 问题清单 (.xlsx) -----------------------------------------------------------------
 
 FONT = {"font_name": "宋体", "font_size": 11}
-MAX_WIDTH = {"问题": 60, "栏目": 30, "位置": 40, "文件": 40, "企业": 30}
+MAX_WIDTH = {"问题": 60, "栏目": 30, "位置": 40, "文件": 50, "企业": 36}
 
 
-def _display_width(text: str) -> int:
-    """Columns the text takes: a CJK (wide) character two, others one."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+def _text_pt(text: str) -> float:
+    """The printed width of one line: a CJK (wide) character as wide as the font size,
+    a half-width one (a credit code's capitals included) a little over half of it."""
+    size = FONT["font_size"]
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.62 for ch in text)
 
 
 def _fit(header: str, values: Iterable) -> float:
+    """A column width (Excel units) that shows the longest line whole, the header with
+    its filter button, up to the column's cap (beyond it the text wraps)."""
     longest = max(
-        [_display_width(header) + 2]  # room for the filter button
-        + [max((_display_width(p) for p in str(v).split("\n")), default=0) for v in values]
+        [_text_pt(header) + 16]  # the filter button
+        + [max((_text_pt(p) for p in str(v).split("\n")), default=0.0) for v in values]
     )
-    return min(max(longest + 2, 6), MAX_WIDTH.get(header, 50))
+    return min(xlsx_render.width_for(longest + 10), MAX_WIDTH.get(header, 50))
 
 
 def problem_report(
