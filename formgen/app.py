@@ -143,17 +143,40 @@ class Batch:
     outside: list[Entry]  # ranked beyond the quota
     problems: list[Finding]  # batch-level problems (duplicates, quota)
     quota: int | None
+    duplicates: list[Entry] = field(default_factory=list)  # left out as another file of the same enterprise
+
+    def state(self, e: Entry) -> str:
+        """What became of a record: 列入, 超出名额, 重复，未列入, 有错误，未列入, 未列入."""
+        if e in self.ranked:
+            return "列入"
+        if e in self.outside:
+            return "超出名额"
+        if e in self.duplicates:
+            return "重复，未列入"
+        if any(f.is_error for f in e.findings):
+            return "有错误，未列入"
+        return "未列入"
+
+    def problems_of(self, e: Entry) -> list[Finding]:
+        """The batch-level findings (duplicates) that concern this record's file."""
+        return [f for f in self.problems if f.source == str(e.source)]
+
+    @property
+    def excluded(self) -> list[Entry]:
+        """Records in the batch that are not on the sheet (errors, duplicates, over quota)."""
+        return [e for e in self.entries if e not in self.ranked]
 
     @property
     def blocked(self) -> bool:
         return any(f.is_error for f in self.problems)
 
 
-def _apply_order(entries: list[Entry], order_file: Path | None) -> list[Entry]:
+def _apply_order(entries: list[Entry], order_file: Path | None) -> tuple[list[Entry], list[Entry]]:
     """Apply ``--order``: one credit code or record file per line, first = highest
-    priority; records the file does not name follow in the order given."""
+    priority; records the file does not name follow in the order given. Also returns the
+    entries named by their file (which settles which of two same-code files to keep)."""
     if order_file is None:
-        return entries
+        return entries, []
     keys = [
         ln.strip()
         for ln in read_user_text(order_file, "排序文件").splitlines()
@@ -166,16 +189,20 @@ def _apply_order(entries: list[Entry], order_file: Path | None) -> list[Entry]:
         if e.credit_code:
             by_key[e.credit_code] = e
     ordered: list[Entry] = []
+    by_file: list[Entry] = []
     unknown = []
     for k in keys:
         e = by_key.get(k) or by_key.get(compact(k))
         if e is None:
             unknown.append(k)
-        elif e not in ordered:
+            continue
+        if k in (str(e.source), e.source.name):
+            by_file.append(e)
+        if e not in ordered:
             ordered.append(e)
     if unknown:
         raise ValueError("排序文件中以下条目找不到对应记录：" + "、".join(unknown))
-    return ordered + [e for e in entries if e not in ordered]
+    return ordered + [e for e in entries if e not in ordered], by_file
 
 
 def quota_for(pack: Pack, unit_kind: str | None, override: int | None) -> int | None:
@@ -195,11 +222,14 @@ def build_batch(
     progress=None,
     order_file: Path | None = None,
     over_quota_ok: bool = False,
+    prefer: str | None = None,
 ) -> Batch:
     """Load and validate every record once, put them in the bureau's order, then apply
     duplicates and the quota. The round's deadlines are reported once by the caller.
     ``over_quota_ok`` (a quota the pack states as "原则上"): going over is a warning and
-    every candidate is listed."""
+    every candidate is listed. Two files of one enterprise (credit code): the one the
+    order file names by file name is kept, else with ``prefer="newer"`` the more recently
+    modified; otherwise both are refused (BT001) with how to settle it."""
     today = dt.date.today()
     entries: list[Entry] = []
     for i, p in enumerate(paths):
@@ -212,29 +242,48 @@ def build_batch(
         entries.append(entry)
         if progress:
             progress(i + 1, len(paths), entry)
-    entries = _apply_order(entries, order_file)
+    entries, named = _apply_order(entries, order_file)
     problems: list[Finding] = []
-    seen: dict[str, Entry] = {}
     duplicates: list[Entry] = []
+    groups: dict[str, list[Entry]] = {}
     for e in entries:
-        code = e.credit_code
-        if not code:
+        if e.credit_code:
+            groups.setdefault(e.credit_code, []).append(e)
+    for code, same in groups.items():
+        if len(same) < 2:
             continue
-        if code in seen:
-            first = seen[code]
+        files = "、".join(str(e.source) for e in same)
+        chosen = [e for e in same if e in named]
+        if len(chosen) == 1:
+            keep, why = chosen[0], "排序文件点名保留"
+        elif prefer == "newer":
+            keep, why = max(same, key=lambda e: e.source.stat().st_mtime), "按 --prefer newer 保留较新的"
+        else:
             problems.append(
                 Finding(
                     "BT001",
                     ERROR,
                     "enterprise.credit_code",
                     "统一社会信用代码",
-                    f"同一企业出现两次：{first.source} 与 {e.source}（{code}）",
-                    str(e.source),
+                    f"同一企业（{code}）出现在多个文件中：{files}；请删去多余的文件，或在 --order 中写上要保留的"
+                    "文件名，或加 --prefer newer 保留较新的文件",
+                    str(same[-1].source),
                 )
             )
-            duplicates.append(e)
-        else:
-            seen[code] = e
+            duplicates.extend(same[1:])
+            continue
+        dropped = [e for e in same if e is not keep]
+        duplicates.extend(dropped)
+        problems.append(
+            Finding(
+                "BT002",
+                WARNING,
+                "enterprise.credit_code",
+                "统一社会信用代码",
+                f"同一企业（{code}）出现在多个文件中：{why} {keep.source}，未列入 {'、'.join(str(e.source) for e in dropped)}",
+                str(dropped[0].source),
+            )
+        )
     candidates = [e for e in entries if e.loaded is not None and e not in duplicates and (e.ok or draft)]
     outside: list[Entry] = []
     if quota is not None and len(candidates) > quota:
@@ -262,7 +311,7 @@ def build_batch(
                 )
             )
     ranked = candidates if (draft or over_quota_ok) else candidates[: quota if quota is not None else None]
-    return Batch(entries, ranked, outside, problems, quota)
+    return Batch(entries, ranked, outside, problems, quota, duplicates)
 
 
 def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommender=None) -> list[tuple[str, bytes]]:

@@ -20,6 +20,7 @@ from .textcount import word_count
 from .types import xml_illegal_chars
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_PARTIAL = 3  # summary: the sheets were written, with records left off them
 RECORD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 
 
@@ -200,7 +201,10 @@ def fill(record, pack_name, out_dir, draft, force, with_pdf):
         click.echo(_written(p, paths))
 
 
-@main.command(help="把多个企业的记录按推荐顺序汇总成推荐表（xlsx/docx），检查名额。")
+@main.command(
+    help="把多个企业的记录按推荐顺序汇总成推荐表（xlsx/docx），检查名额。退出码：0 全部写出、无记录被排除；"
+    "1 有错误，未写出任何文件；2 输入无法读取或用法错误；3 已写出汇总表，但有记录未列入（有错误、重复或超出名额）。"
+)
 @click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai。")
 @click.option("--unit", help="推荐单位名称（写在“推荐单位（盖章）”处）。")
@@ -227,6 +231,11 @@ def fill(record, pack_name, out_dir, draft, force, with_pdf):
 @click.option("--draft", is_flag=True, help="有错误或超名额也生成，标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--pdf", "with_pdf", is_flag=True, help="同时用 LibreOffice 生成每个文件的 PDF 副本。")
+@click.option(
+    "--prefer",
+    type=click.Choice(["newer"]),
+    help="同一企业有多个文件时保留修改时间较新的一个（并说明未列入的是哪个）。",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @_allow_outside_option
 def summary(
@@ -243,6 +252,7 @@ def summary(
     draft,
     force,
     with_pdf,
+    prefer,
     fmt,
 ):
     pack = _pack(pack_name)
@@ -282,7 +292,7 @@ def summary(
             click.echo(f"[{i}/{n}] {entry.name}", err=True)
 
     try:
-        batch = app.build_batch(paths, pack, limit, draft, progress, order_file, allow_over_quota)
+        batch = app.build_batch(paths, pack, limit, draft, progress, order_file, allow_over_quota, prefer)
     except (ValueError, OSError) as e:  # an --order file naming no record, or unreadable
         raise click.UsageError(str(e)) from e
     deadlines = app.deadline_findings(pack, datetime.date.today())
@@ -311,7 +321,10 @@ def summary(
         sys.exit(EXIT_FINDINGS)
     for p in written:
         click.echo(_written(p, written), err=fmt == "json")
-    sys.exit(EXIT_FINDINGS if refused else EXIT_OK)
+    left_off = refused or bool(batch.excluded)
+    if not written:  # every record left off: nothing written
+        sys.exit(EXIT_FINDINGS if left_off else EXIT_OK)
+    sys.exit(EXIT_PARTIAL if left_off else EXIT_OK)
 
 
 _COMMAND_FOR_KIND = {
@@ -366,16 +379,7 @@ def _summary_text(batch, deadlines):
         click.echo(f.text())
     click.echo(f"推荐顺序（名额上限 {batch.quota if batch.quota is not None else '未规定'}）：")
     for i, e in enumerate(batch.entries, 1):
-        errors = [f for f in e.findings if f.is_error]
-        if e in batch.ranked:
-            state = "列入"
-        elif e in batch.outside:
-            state = "超出名额"
-        elif errors:
-            state = "有错误，未列入"
-        else:
-            state = "未列入"
-        click.echo(f"  {i}. {e.name}（{e.source}）：{state}")
+        click.echo(f"  {i}. {e.name}（{e.source}）：{batch.state(e)}")
     for e in batch.entries:
         if e.findings:
             click.echo(f"— {e.name}：")
@@ -395,10 +399,12 @@ def _summary_json(batch, deadlines):
         "records": [
             {
                 "name": e.name,
+                "credit_code": e.credit_code,
                 "source": str(e.source),
+                "state": batch.state(e),
                 "listed": e in batch.ranked,
                 "outside_quota": e in batch.outside,
-                "findings": [f.as_dict() for f in e.findings],
+                "findings": [f.as_dict() for f in e.findings + batch.problems_of(e)],
             }
             for e in batch.entries
         ],

@@ -137,7 +137,7 @@ def _invoke(*args):
     assert "Traceback" not in r.output and "FORMGEN_DEBUG" not in r.output
     if r.exception is not None and not isinstance(r.exception, SystemExit):
         raise r.exception  # hypothesis shows the record that made it
-    assert r.exit_code in (0, 1, 2), r.output
+    assert r.exit_code in (0, 1, 2, 3), r.output  # 3: summary wrote its sheets, a record left off
     return r
 
 

@@ -88,7 +88,7 @@ def test_quota_override_and_draft(hebei_records, tmp_path):
     r = run(
         "summary", *paths, "--pack", "hebei", "--unit", "石家庄市", "--quota", 2, "--out", tmp_path / "d", "--draft"
     )
-    assert r.exit_code == 1 and "超过上限 2 家" in r.output
+    assert r.exit_code == 3 and "超过上限 2 家" in r.output  # the draft written, records over
     ws = openpyxl.load_workbook(next((tmp_path / "d").glob("*.xlsx"))).active
     assert ws.cell(1, 1).value.startswith("草稿")
 
@@ -140,7 +140,8 @@ def test_duplicate_credit_code_names_both_files(hebei_records, tmp_path):
 
     a, b = hebei_records(2, same_code)
     r = run("summary", a, b, "--pack", "hebei", "--unit", "石家庄市", "--out", tmp_path / "x")
-    assert r.exit_code == 1 and "BT001" in r.output and f"{a} 与 {b}" in r.output
+    assert r.exit_code == 1 and "BT001" in r.output and f"{a}、{b}" in r.output
+    assert "--prefer newer" in r.output and not (tmp_path / "x").exists()
 
 
 def test_record_with_errors_listed_and_left_out(hebei_records, tmp_path):
@@ -150,7 +151,7 @@ def test_record_with_errors_listed_and_left_out(hebei_records, tmp_path):
 
     paths = hebei_records(3, break_second)
     r = run("summary", *paths, "--pack", "hebei", "--unit", "石家庄市", "--out", tmp_path / "e")
-    assert r.exit_code == 1
+    assert r.exit_code == 3  # the sheet written, the record with errors left off
     assert "河北示例装备2号有限公司" in r.output and "有错误，未列入" in r.output and "SC001" in r.output
     ws = openpyxl.load_workbook(next((tmp_path / "e").glob("*.xlsx"))).active
     assert [ws.cell(row, 2).value for row in (5, 6)] == ["河北示例装备1号有限公司", "河北示例装备3号有限公司"]
@@ -276,3 +277,32 @@ def test_progress_on_a_large_batch(hebei_records, tmp_path):
     )
     assert r.exit_code == 0
     assert "[1/10] 河北示例装备1号有限公司" in r.stderr and "[10/10]" in r.stderr
+
+
+def test_duplicate_settled_by_order_or_newer(hebei_records, tmp_path):
+    import os
+    import time
+
+    def same_code(d, i):
+        d["enterprise"]["credit_code"] = "91130100601827353C"
+
+    a, b = hebei_records(2, same_code)
+    order = tmp_path / "order.txt"
+    order.write_text(f"{b.name}\n", encoding="utf-8")
+    r = run("summary", a, b, "--pack", "hebei", "--unit", "石家庄市", "--order", order, "--out", tmp_path / "o1")
+    assert r.exit_code == 3 and "警告 BT002" in r.output and f"排序文件点名保留 {b}" in r.output
+    assert f"未列入 {a}" in r.output and "重复，未列入" in r.output
+    now = time.time()
+    os.utime(a, (now, now))
+    os.utime(b, (now - 3600, now - 3600))
+    r = run("summary", a, b, "--pack", "hebei", "--unit", "石家庄市", "--prefer", "newer", "--out", tmp_path / "o2")
+    assert r.exit_code == 3 and f"保留较新的 {a}" in r.output and f"未列入 {b}" in r.output
+
+
+def test_exit_codes_and_json_per_record(hebei_records, tmp_path):
+    (a,) = hebei_records(1)
+    r = run("summary", a, "--pack", "hebei", "--unit", "石家庄市", "--out", tmp_path / "ok")
+    assert r.exit_code == 0  # everything written, nothing left off
+    r = run("summary", a, "--pack", "hebei", "--unit", "石家庄市", "--format", "json", "--out", tmp_path / "j")
+    rec = json.loads(r.stdout)["records"][0]
+    assert rec["credit_code"] and rec["state"] == "列入"
