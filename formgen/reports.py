@@ -32,7 +32,7 @@ from .render import ooxml
 from .render import xlsx as xlsx_render
 
 # States a batch gives a record (what `formgen summary` prints).
-LISTED, OUTSIDE, REFUSED, NOT_LISTED = "列入", "超出名额", "有错误，未列入", "未列入"
+LISTED, OUTSIDE, DUPLICATE, REFUSED, NOT_LISTED = "列入", "超出名额", "重复，未列入", "有错误，未列入", "未列入"
 # Findings about the round rather than the material: no enterprise is told to fix them.
 NOT_FOR_NOTICE = frozenset({"DL001"})
 BATCH_NAME = "（整批）"  # the 企业 of a batch-level finding that concerns no one record
@@ -48,7 +48,7 @@ class ReportEntry:
     credit_code: str = ""
     source: str = ""  # the record file, as the findings name it
     findings: list[Finding] = field(default_factory=list)
-    state: str = ""  # LISTED, OUTSIDE, REFUSED, NOT_LISTED; "" outside a batch
+    state: str = ""  # as Batch.state says (LISTED, OUTSIDE, DUPLICATE, ...); "" outside a batch
 
     @property
     def errors(self) -> int:
