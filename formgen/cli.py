@@ -12,7 +12,7 @@ import click
 from . import app
 from .findings import has_errors, to_json
 from .loader import LoadError, load, load_recommender
-from .output import OutputError
+from .output import OutputError, plan, write_all
 from .packs import PackError, available, get_pack, load_pack
 from .pdf import PdfError
 from .record import ALLOW_OUTSIDE, TEXT_LIMIT, Recommender, Record, UserFileError, decode_user_text, read_user_text
@@ -232,6 +232,18 @@ def fill(record, pack_name, out_dir, draft, force, with_pdf):
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--pdf", "with_pdf", is_flag=True, help="同时用 LibreOffice 生成每个文件的 PDF 副本。")
 @click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="把全部问题写成问题清单（xlsx），即使未生成汇总表。",
+)
+@click.option(
+    "--notices",
+    "notices_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="为每个有问题的企业写一份整改通知（docx）到此文件夹，即使未生成汇总表。",
+)
+@click.option(
     "--prefer",
     type=click.Choice(["newer"]),
     help="同一企业有多个文件时保留修改时间较新的一个（并说明未列入的是哪个）。",
@@ -252,6 +264,8 @@ def summary(
     draft,
     force,
     with_pdf,
+    report_file,
+    notices_dir,
     prefer,
     fmt,
 ):
@@ -301,7 +315,12 @@ def summary(
     else:
         _summary_text(batch, deadlines)
     refused = batch.blocked or any(not e.ok for e in batch.entries)
+    problem_files = _problem_files(batch, report_file, notices_dir, pack.title, unit)
     if batch.blocked and not draft:
+        # a refused batch is when the bureau needs the problem list and notices most
+        written = _write_problem_files(problem_files, force)
+        for p in written:
+            click.echo(_written(p, written), err=fmt == "json")
         click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
         sys.exit(EXIT_FINDINGS)
     profile = rec or Recommender(unit=unit, unit_kind=unit_kind)
@@ -315,16 +334,47 @@ def summary(
                 click.echo(f"{doc.title}：没有适用的记录，未生成。", err=fmt == "json")
             files += rendered
     try:
-        written = app.write_files(app.with_pdf_copies(files) if with_pdf and files else files, out_dir, force)
+        files = app.with_pdf_copies(files) if with_pdf and files else files
+        planned = plan(out_dir, [n for n, _ in files]) if files else []
+        write_all(list(zip(planned, [d for _, d in files], strict=True)) + problem_files, force=force)
     except (OutputError, PdfError) as e:
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
-    for p in written:
-        click.echo(_written(p, written), err=fmt == "json")
+    written = planned
+    for p in [*planned, *(p for p, _ in problem_files)]:
+        click.echo(_written(p, planned), err=fmt == "json")
     left_off = refused or bool(batch.excluded)
     if not written:  # every record left off: nothing written
         sys.exit(EXIT_FINDINGS if left_off else EXIT_OK)
     sys.exit(EXIT_PARTIAL if left_off else EXIT_OK)
+
+
+def _problem_files(batch, report_file, notices_dir, round_title, unit) -> list[tuple[Path, bytes]]:
+    """The 问题清单 (.xlsx) and the 整改通知 (.docx, one per enterprise with problems)
+    asked for with --report and --notices, as (path, bytes) to write with the sheets."""
+    from . import reports
+
+    if not report_file and not notices_dir:
+        return []
+    entries = reports.entries_for_batch(batch, batch.state)
+    files = []
+    if report_file:
+        files.append((report_file, reports.problem_report(entries, batch.problems, f"{round_title} 问题清单", unit)))
+    if notices_dir:
+        made = reports.notices(entries, round_title, unit, batch_findings=batch.problems)
+        files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
+    return files
+
+
+def _write_problem_files(files, force) -> list[Path]:
+    if not files:
+        return []
+    try:
+        write_all(files, force=force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    return [p for p, _ in files]
 
 
 _COMMAND_FOR_KIND = {

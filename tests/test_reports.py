@@ -207,3 +207,59 @@ def test_notices_print(entries, tmp_path):
         last = "".join(pages[-1].split())
         assert "2026年1月5日" in last and "特此通知" in last  # the 落款 is not alone
     assert "整改通知" in "".join(_pages(pdfs[0])[0].split())
+
+
+def test_summary_writes_the_problem_list_and_notices(tmp_path):
+    """A refused batch (a duplicate) still gets its 问题清单 and 整改通知; a written one
+    gets them with the sheets, all or nothing."""
+    from click.testing import CliRunner
+
+    from formgen.cli import main
+
+    hebei = ROOT / "data" / "examples" / "hebei-jizhong.yaml"
+    bad = ROOT / "data" / "examples" / "gansu-bad.yaml"
+    out, report, notices_dir = tmp_path / "o", tmp_path / "问题清单.xlsx", tmp_path / "通知"
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            str(hebei),
+            str(bad),
+            "--pack",
+            "hebei",
+            "--unit",
+            "石家庄市工业和信息化局",
+            "--out",
+            str(out),
+            "--report",
+            str(report),
+            "--notices",
+            str(notices_dir),
+        ],
+    )
+    assert r.exit_code == 3, r.output  # the sheet written, gansu-bad left off
+    assert any(p.suffix == ".xlsx" for p in out.iterdir())
+    ws = openpyxl.load_workbook(report)["汇总"]
+    states = {row[0].value: row[-1].value for row in ws.iter_rows(min_row=2)}
+    assert "有错误，未列入" in states.values() and "列入" in states.values()
+    names = [p.name for p in notices_dir.iterdir()]
+    assert names == ["整改通知_甘肃示例问题装备有限公司.docx"]
+    dup = tmp_path / "dup.yaml"
+    dup.write_bytes(hebei.read_bytes())
+    r = CliRunner().invoke(
+        main,
+        [
+            "summary",
+            str(hebei),
+            str(dup),
+            "--pack",
+            "hebei",
+            "--unit",
+            "石家庄市工业和信息化局",
+            "--out",
+            str(tmp_path / "o2"),
+            "--report",
+            str(tmp_path / "dup.xlsx"),
+        ],
+    )
+    assert r.exit_code == 1 and not (tmp_path / "o2").exists() and (tmp_path / "dup.xlsx").exists()
