@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
 from docx.shared import Pt
 
 from .findings import SEVERITY_ZH, Finding
@@ -168,16 +167,7 @@ def problem_report(
         rows.append([BATCH_NAME, "", f.source, place_text(f), f.code, SEVERITY_ZH[f.severity], f.label, f.message])
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buf,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "default_format_properties": dict(xlsx_render.NORMAL_FONT),
-        },
-    )
+    wb = xlsx_render.new_workbook(buf)
     wb.set_properties(
         {"title": title, "author": author, "created": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)}
     )

@@ -134,15 +134,12 @@ def _list_text(items) -> str:
 
 class _Writer:
     def __init__(self, cat: Catalogue, record):
-        import xlsxwriter
+        from .render.xlsx import new_workbook
 
         self.cat = cat
         self.record = record
         self.buf = io.BytesIO()
-        self.wb = xlsxwriter.Workbook(
-            self.buf,
-            {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-        )
+        self.wb = new_workbook(self.buf, default_font=False)
         self.wb.set_properties(
             {"title": "formgen 企业申报记录", "author": "formgen", "comments": "formgen init/convert"}
         )

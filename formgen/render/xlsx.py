@@ -239,19 +239,19 @@ def _run_pt(text: str, size: float) -> float:
     return max((sum(em.get(ch, 0.6) for ch in r) * size + RUN_PAD_PT for r in runs), default=0.0)
 
 
+def new_workbook(buf, default_font: bool = True):
+    """An in-memory XlsxWriter workbook that never turns text into a formula, a number or
+    a link (text from records is written as it is); with the sheets' default font."""
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    if default_font:
+        options["default_format_properties"] = dict(NORMAL_FONT)
+    return xlsxwriter.Workbook(buf, options)
+
+
 def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False, meta: dict | None = None) -> bytes:
     """The sheet as .xlsx; ``meta``: the file's title and author (the recommending unit)."""
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buf,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "default_format_properties": dict(NORMAL_FONT),
-        },
-    )
+    wb = new_workbook(buf)
     meta = meta or {}
     wb.set_properties(
         {
