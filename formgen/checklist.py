@@ -33,7 +33,7 @@ from .record import Record
 from .refdata import kpi_key, kpis
 from .render import ooxml
 from .render.context import code_name, fmt, paragraphs, ym
-from .rules import get
+from .rules import get, is_empty
 
 MANUAL_CHECK = "手工核实"
 MANUAL_NOTE = "以下条件无法由记录中的数据证明，请申报单位逐项核实；不计入材料是否完整"
@@ -129,10 +129,6 @@ def _label(path: str) -> str:
     return re.sub(r"（[^（）]*）$", "", title)
 
 
-def _empty(value) -> bool:
-    return value is None or value == [] or value == {} or (isinstance(value, str) and not value.strip())
-
-
 def _unstop(text: str) -> str:
     """A list entry without its closing punctuation, so that joining never gives 。、."""
     return re.sub(r"[。；;，,、\s]+$", "", text)
@@ -141,7 +137,7 @@ def _unstop(text: str) -> str:
 def _show(value, extra: dict) -> str:
     """A value in full as the form names it: 2021年1月, 2021年1月5日, 52000万元, A、B."""
     if isinstance(value, (list, tuple)):
-        return "、".join(_unstop(_show(v, extra)) for v in value if not _empty(v))
+        return "、".join(_unstop(_show(v, extra)) for v in value if not is_empty(v))
     if extra.get("format") == "year-month":
         return ym(value)
     if isinstance(value, str):
@@ -156,7 +152,7 @@ def _fields(part: Part, need: dict, record):
     shown = []
     for path, label in zip(paths, labels, strict=True):
         value = get(record, path)
-        if _empty(value):
+        if is_empty(value):
             part.missing.append(label)
             part.missing_paths.append(path)
         elif need.get("format") == "industry":
@@ -187,7 +183,7 @@ def _each(part: Part, need: dict, record):
         base = f"{each}[{i}]"
         ident = get(record, f"{base}.{first}")
         name = f"{word}{i + 1}"
-        if _empty(ident):
+        if is_empty(ident):
             part.missing.append(f"{name}的{_label(f'{each}[].{first}')}")
             part.missing_paths.append(f"{base}.{first}")
         else:
@@ -195,7 +191,7 @@ def _each(part: Part, need: dict, record):
         texts = []
         for p in rest:
             value = get(record, f"{base}.{p}")
-            if _empty(value):
+            if is_empty(value):
                 part.missing.append(f"{name}的{_label(f'{each}[].{p}')}")
                 part.missing_paths.append(f"{base}.{p}")
             else:

@@ -19,6 +19,13 @@ from formgen.render.context import fmt, paragraphs
 from .conftest import to_pdf
 
 
+def _summary(records, out):
+    """formgen summary of Shanghai records into ``out`` (附件5, quota 5), expecting success."""
+    args = ["summary", *map(str, records), "--pack", "shanghai", "--unit", "上海市浦东新区科技和经济委员会"]
+    r = CliRunner().invoke(main, [*args, "--quota", "5", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+
+
 @pytest.fixture(scope="module")
 def shanghai_set(tmp_path_factory, figures_dir):
     """附件3/4 for the example and 附件5 (.docx/.xlsx) for two records, plus their PDFs."""
@@ -37,22 +44,7 @@ def shanghai_set(tmp_path_factory, figures_dir):
     out = folder / "out"
     r = CliRunner().invoke(main, ["fill", str(rec), "--pack", "shanghai", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(
-        main,
-        [
-            "summary",
-            str(rec),
-            "--pack",
-            "shanghai",
-            "--unit",
-            "上海市浦东新区科技和经济委员会",
-            "--quota",
-            "5",
-            "--out",
-            str(out),
-        ],
-    )
-    assert r.exit_code == 0, r.output
+    _summary([rec], out)
     files = {p.name.split("_")[0] + p.suffix: p for p in out.iterdir()}
     return files
 
@@ -217,22 +209,7 @@ def test_long_names_and_codes_print_whole(write_record, tmp_path):
     whole on one line of the printed 附件5, in Word and in Excel."""
     paths = _long_batch(write_record)
     out = tmp_path / "o"
-    r = CliRunner().invoke(
-        main,
-        [
-            "summary",
-            *map(str, paths),
-            "--pack",
-            "shanghai",
-            "--unit",
-            "上海市浦东新区科技和经济委员会",
-            "--quota",
-            "5",
-            "--out",
-            str(out),
-        ],
-    )
-    assert r.exit_code == 0, r.output
+    _summary(paths, out)
     files = sorted(out.iterdir())
     pdfs = to_pdf(files, tmp_path / "pdf")
     import yaml

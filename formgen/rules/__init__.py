@@ -152,6 +152,13 @@ def _generic(path: str) -> str:
     return re.sub(r"\[\d+\]", "[]", path)
 
 
+def is_empty(value) -> bool:
+    """Nothing filled in: None, blank text, an empty list or mapping."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, (list, dict)) and not value)
+
+
 def get(obj, path: str):
     """The value at a dotted path of a record (None when absent)."""
     for part in parse_path(path):
@@ -203,4 +210,17 @@ def expand(record, pattern: str) -> list[tuple[str, object]]:
     return out
 
 
-__all__ = ["ERROR", "WARNING", "Context", "Hit", "REGISTRY", "Report", "applies", "expand", "get", "rule", "run"]
+__all__ = [
+    "ERROR",
+    "WARNING",
+    "Context",
+    "Hit",
+    "REGISTRY",
+    "Report",
+    "applies",
+    "expand",
+    "get",
+    "is_empty",
+    "rule",
+    "run",
+]

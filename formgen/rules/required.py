@@ -1,12 +1,6 @@
 """Fields a pack's documents need: every field its layouts use unless marked optional."""
 
-from . import ERROR, Hit, expand, get, rule
-
-
-def _empty(value) -> bool:
-    return value is None or (
-        isinstance(value, (str, list, dict)) and not (value.strip() if isinstance(value, str) else value)
-    )
+from . import ERROR, Hit, expand, get, is_empty, rule
 
 
 @rule("RQ001", ERROR, "必填项未填写")
@@ -22,7 +16,7 @@ def required(ctx):
             if optional:
                 continue
             for path, value in expand(ctx.record, pattern):
-                if _empty(value) and doc.covers(ctx.record, path):
+                if is_empty(value) and doc.covers(ctx.record, path):
                     needing = missing.setdefault(path, [])
                     if doc.short_title not in needing:
                         needing.append(doc.short_title)
