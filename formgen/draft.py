@@ -961,6 +961,8 @@ class CellValue:
     ticked: bool = False
     missing: bool = False
     direct: bool = False  # a plain field (not an expression): the cell holds the record's value
+    spec: object = None  # the layout's cell (to read an expression back)
+    prefix: str = ""  # the list pattern it stands in ("scenarios[].")
 
     @property
     def empty(self) -> bool:
@@ -988,22 +990,37 @@ def _literal_text(spec) -> str:
     return spec if isinstance(spec, str) else spec.get("text", "")
 
 
-def _layout_tables(doc: Document):
+def _layout_tables(doc: Document, skip_structured: bool = False):
     """Each table of the layout as rows of (cells with grid columns, path prefix, in
-    repeat, repeat optional); a repeat's rows once."""
+    repeat, repeat optional); a repeat's rows once. With ``skip_structured``, the rows
+    of a structured repeat are left out (``formgen import`` walks them row by row)."""
     for block in doc.layout.get("blocks") or []:
         if "table" in block:
             rows: list[tuple[list[_LayoutCell], str, bool, bool]] = []
-            _layout_rows(block["table"].get("rows", []), "", False, False, rows, set())
+            _layout_rows(block["table"].get("rows", []), "", False, False, rows, set(), skip_structured)
             yield rows
 
 
-def _layout_rows(spec_rows, prefix: str, in_rep: bool, opt: bool, rows: list, occupied: set) -> None:
+def structured(rep: dict) -> bool:
+    """A repeat whose item is a block of rows with labels of their own or lists inside
+    (甘肃附件2 附表2), not one row under a header."""
+    for row in rep["rows"]:
+        if isinstance(row, dict) and "repeat" in row:
+            return True
+        cells = row["cells"] if isinstance(row, dict) else row
+        if any(_is_literal(c) for c in cells):
+            return True
+    return False
+
+
+def _layout_rows(spec_rows, prefix: str, in_rep: bool, opt: bool, rows: list, occupied: set, skip=False) -> None:
     for row in spec_rows:
         if isinstance(row, dict) and "repeat" in row:
             rep = row["repeat"]
+            if skip and structured(rep):
+                continue
             _layout_rows(
-                rep["rows"], f"{prefix}{rep['each']}[].", True, opt or bool(rep.get("optional")), rows, occupied
+                rep["rows"], f"{prefix}{rep['each']}[].", True, opt or bool(rep.get("optional")), rows, occupied, skip
             )
             continue
         cells = row["cells"] if isinstance(row, dict) else row
@@ -1077,17 +1094,26 @@ def _cell_matches(norm: str, label: str, notes: list[str]) -> bool:
     return False
 
 
-def read_table_fields(doc: Document, body: Body) -> list[CellValue]:
+def _value_spec(spec, exprs: bool) -> bool:
+    """A cell the record fills: a field, a check box, or (``exprs``) an expression."""
+    return isinstance(spec, dict) and bool(
+        spec.get("field") or spec.get("checkbox") or (exprs and spec.get("expr") and not _is_literal(spec))
+    )
+
+
+def read_table_fields(doc: Document, body: Body, exprs: bool = False) -> list[CellValue]:
     """The values of the layout's table fields as the draft's tables hold them, found by
     the labels beside them (the k-th 「姓名」 of the layout is the k-th in the draft) or, for
-    the rows of a list, by the column header above them."""
+    the rows of a list, by the column header above them. With ``exprs``, the cells an
+    expression prints too (``formgen import`` reads them back); a value cell with no label
+    before it in its row is found by the literal text it prints with its value."""
     draft_cells = []  # (norm, table, row index, position in row, cell)
     for t in body.tables:
         for r, row in enumerate(t.rows):
             for i, cell in enumerate(row):
                 if not cell.continued:
                     draft_cells.append((_label_norm(cell.text), t, r, i, cell))
-    layout_tables = list(_layout_tables(doc))
+    layout_tables = list(_layout_tables(doc, skip_structured=exprs))
     literals = {
         _label_norm(_literal_text(c.spec))
         for rows in layout_tables
@@ -1101,13 +1127,18 @@ def read_table_fields(doc: Document, body: Body) -> list[CellValue]:
     for rows in layout_tables:
         for ri, (cells, prefix, in_rep, opt) in enumerate(rows):
             if in_rep:
-                if not opt:
-                    out += _column_values(cells, prefix, rows, ri, draft_cells, literals)
+                if not opt or exprs:
+                    out += _column_values(cells, prefix, rows, ri, draft_cells, literals, exprs)
                 continue
             i = 0
             while i < len(cells):
                 spec = cells[i].spec
                 if not _is_literal(spec):
+                    if exprs and i == 0:
+                        while i < len(cells) and not _is_literal(cells[i].spec):
+                            out += _framed_value(cells[i].spec, prefix, draft_cells)
+                            i += 1
+                        continue
                     i += 1
                     continue
                 values = []
@@ -1116,15 +1147,13 @@ def read_table_fields(doc: Document, body: Body) -> list[CellValue]:
                     values.append(cells[j])
                     j += 1
                 i = j
-                fields = [
-                    v for v in values if isinstance(v.spec, dict) and (v.spec.get("field") or v.spec.get("checkbox"))
-                ]
+                fields = [v for v in values if _value_spec(v.spec, exprs)]
+                label = _label_norm(_literal_text(spec))
+                k = used_label.get(label, 0)
+                used_label[label] = k + 1  # a label with no value after it counts too (联系人 twice)
                 if not fields:
                     continue
-                label = _label_norm(_literal_text(spec))
                 notes = [n for v in values for n in _notes(v.spec)] + _notes(spec)
-                k = used_label.get(label, 0)
-                used_label[label] = k + 1
                 hits = [d for d in draft_cells if _cell_matches(d[0], label, notes)]
                 taken: list = []
                 t = r = None
@@ -1147,7 +1176,7 @@ def _pair_values(values, fields, taken, t, r, prefix, shown, notes) -> list[Cell
         spec = v.spec
         if v not in fields:
             continue
-        path = prefix + (spec.get("field") or spec["checkbox"]["field"])
+        path = prefix + _spec_path(spec)
         name = spec.get("label") or shown
         optional = bool(spec.get("optional"))
         checkbox = bool(spec.get("checkbox"))
@@ -1168,10 +1197,72 @@ def _pair_values(values, fields, taken, t, r, prefix, shown, notes) -> list[Cell
                 r,
                 checkbox,
                 any(c.ticked for c in cells),
-                direct=bool(spec.get("field")) and exact and not checkbox,
+                direct=bool(spec.get("field")) and exact and not checkbox and not spec.get("expr"),
+                spec=spec,
+                prefix=prefix,
             )
         )
     return out
+
+
+def _spec_path(spec: dict) -> str:
+    """The record path a value cell stands for (an expression's first field)."""
+    if spec.get("field"):
+        return spec["field"]
+    if spec.get("checkbox"):
+        return spec["checkbox"]["field"]
+    from .readback import reading
+
+    r = reading(spec)
+    shown = list(spec.get("fields") or []) + [s.path for s in (r.slots if r else [])] + list(r.unread if r else [])
+    return next((p for p in shown if p), spec.get("label", ""))
+
+
+def _framed_value(spec, prefix: str, draft_cells) -> list[CellValue]:
+    """A value cell with no label before it, found by the literal text it prints around
+    its value ('行业门类' above the 门类)."""
+    from .readback import reading
+
+    r = reading(spec)
+    if r is None:
+        return []
+    notes = [] if spec.get("note_if_empty") else _notes(spec)
+    framed = any(isinstance(p, str) and _norm(p) for p in r.parts)
+    if not framed and not notes:
+        return []
+    first = next((p for p in r.parts if isinstance(p, str) and p.strip()), "")
+    label = spec.get("label") or _label_text(first.strip() or spec.get("note", ""))
+    for _norm_text, t, r_i, _pos, cell in draft_cells:
+        if notes and all(n in _norm(cell.text) for n in notes):
+            text = _strip_notes(cell.text, notes)
+            return [
+                CellValue(
+                    prefix + _spec_path(spec),
+                    label,
+                    bool(spec.get("optional")),
+                    text,
+                    t.index,
+                    r_i,
+                    spec=spec,
+                    prefix=prefix,
+                )
+            ]
+        if framed and r.match(cell.text) is not None:
+            return [
+                CellValue(
+                    prefix + _spec_path(spec),
+                    label,
+                    bool(spec.get("optional")),
+                    cell.text,
+                    t.index,
+                    r_i,
+                    spec=spec,
+                    prefix=prefix,
+                )
+            ]
+    return [
+        CellValue(prefix + _spec_path(spec), label, bool(spec.get("optional")), missing=True, spec=spec, prefix=prefix)
+    ]
 
 
 def _header_match(norm: str, header: str) -> bool:
@@ -1179,13 +1270,13 @@ def _header_match(norm: str, header: str) -> bool:
     return norm == header or (len(main) >= 4 and norm.startswith(main))
 
 
-def _column_values(cells, prefix, rows, ri, draft_cells, literals) -> list[CellValue]:
+def _column_values(cells, prefix, rows, ri, draft_cells, literals, exprs: bool = False) -> list[CellValue]:
     """Fields of a list's rows, found under their column header in the draft: the draft
     row that holds most of the layout's header row, then the cells under the header."""
     out = []
     for c in cells:
         spec = c.spec
-        if not (isinstance(spec, dict) and spec.get("field")):
+        if not (isinstance(spec, dict) and (spec.get("field") or (exprs and _value_spec(spec, exprs)))):
             continue
         header_row = None
         for prev_cells, _p, _in, _o in reversed(rows[:ri]):
@@ -1205,13 +1296,13 @@ def _column_values(cells, prefix, rows, ri, draft_cells, literals) -> list[CellV
             score = sum(1 for x in t.rows[r] if any(_header_match(_label_norm(x.text), n) for n in names))
             if score > best_score:
                 best, best_score = (t, r, cell), score
-        path = prefix + spec["field"]
+        path = prefix + _spec_path(spec)
         label = spec.get("label") or _label_text(
             next(_literal_text(x.spec) for x in header_row if _is_literal(x.spec) and x.col <= c.col < x.col + x.span)
         )
         optional = bool(spec.get("optional"))
         if best is None or (len(names) > 1 and best_score < 2):
-            out.append(CellValue(path, label, optional, missing=True))
+            out.append(CellValue(path, label, optional, missing=True, spec=spec, prefix=prefix))
             continue
         t, r, hcell = best
         notes = _notes(spec)
@@ -1232,9 +1323,13 @@ def _column_values(cells, prefix, rows, ri, draft_cells, literals) -> list[CellV
             if not row_filled:
                 continue
             filled += 1
-            out.append(CellValue(path, label, optional, text, t.index, rr, direct=True))
+            out.append(
+                CellValue(
+                    path, label, optional, text, t.index, rr, direct=not spec.get("expr"), spec=spec, prefix=prefix
+                )
+            )
         if not filled:
-            out.append(CellValue(path, label, optional, "", t.index, r + 1))
+            out.append(CellValue(path, label, optional, "", t.index, r + 1, spec=spec, prefix=prefix))
     return out
 
 

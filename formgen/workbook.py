@@ -905,6 +905,12 @@ def _convert(f: Field, value, number_format: str = ""):
     return _plain(value)
 
 
+def cell_value(f: Field, value, number_format: str = ""):
+    """A cell's value (or text typed into a form) as the record model reads field ``f``;
+    raises ValueError naming what to write when it cannot be (是/否 for a number)."""
+    return _convert(f, value, number_format)
+
+
 def _plain(value) -> str:
     """A cell read as text: numbers as written (13812345678, not 13812345678.0)."""
     if isinstance(value, bool):

@@ -1,0 +1,575 @@
+"""``formgen import``: filled annex forms read back into records.
+
+The layouts that render the forms are the map (see :mod:`formgen.readback`): a
+single-record Word form is read table by table by the labels beside its values
+(:func:`formgen.draft.read_table_fields`), its narrative parts by their headings
+(:func:`formgen.draft.find_structure`), its cover lines by the text they print around
+their values, its figures saved as files beside the record. A multi-record sheet (.xlsx
+or .docx) is read a row per record, under its column headers.
+
+Every value keeps where it came from (``表格2 第5行「企业名称」``, ``汇总表!C7``), so
+the findings of the imported record point back into the form. What the form shows but
+cannot be read back, and what the form lacks, is listed by label; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .docxread import Docx, DraftError, Para, read_body
+from .draft import (
+    CellValue,
+    Where,
+    _cell_matches,
+    _Check,
+    _is_literal,
+    _label_norm,
+    _literal_text,
+    _norm,
+    _notes,
+    find_structure,
+    outline,
+    read_table_fields,
+    structured,
+)
+from .fields import Field, catalogue
+from .findings import ERROR, WARNING, Finding
+from .packs import Document, Pack
+from .readback import ReadProblem, Reading, Slot, Value, reading, ticked_options, values_of
+
+MAX_IMPORT_BYTES = 200 << 20  # a filled 申报书 with print-quality figures
+
+
+# -- assembling a record from values -----------------------------------------------------------
+
+
+_INDEX = re.compile(r"\[(-?\d+|\+)\]")
+
+
+@dataclass
+class Imported:
+    """One record read from a form."""
+
+    source: Path
+    document: Document
+    data: dict = field(default_factory=dict)
+    places: dict[str, str] = field(default_factory=dict)  # record path -> where in the form
+    labels: dict[str, str] = field(default_factory=dict)  # record path -> the form's label
+    findings: list[Finding] = field(default_factory=list)
+    figures: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, bytes)
+    row: int | None = None  # the sheet row of a multi-record form
+
+    @property
+    def name(self) -> str:
+        return str((self.data.get("enterprise") or {}).get("name") or "")
+
+    def add(self, code: str, severity: str, where: str | None, label: str, message: str, path: str = ""):
+        self.findings.append(Finding(code, severity, path, label, message, str(self.source), where))
+
+    def put(self, path: str, value, where: str, label: str) -> None:
+        """Set ``path`` (``scenarios[1].name``, ``kpis.销售增长率``) to ``value`` read at
+        ``where``; a second, different value for the same path is reported, not taken."""
+        parts = _split(path)
+        node = self.data
+        concrete = []
+        for i, part in enumerate(parts[:-1]):
+            nxt = parts[i + 1]
+            if _is_index(part):
+                # [+] a new item at the end; [-1] the last one (the first when none yet)
+                part = len(node) if part == "+" else (max(len(node) - 1, 0) if part == -1 else part)
+                while len(node) <= part:
+                    node.append({} if not _is_index(nxt) else [])
+                node = node[part]
+            else:
+                node = node.setdefault(part, [] if _is_index(nxt) else {})
+            concrete.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+        path = "".join(concrete).lstrip(".") + (f".{parts[-1]}" if concrete else str(parts[-1]))
+        last = parts[-1]
+        if isinstance(last, int):
+            while len(node) <= last:
+                node.append(None)
+            old = node[last]
+            node[last] = value if old is None else old
+        else:
+            old = node.get(last)
+            if old is None or _finer_industry(last, old, value):
+                node[last], old = value, None
+        if old is not None and old != value:
+            self.add(
+                "IM003",
+                WARNING,
+                where,
+                label,
+                f"「{label}」在{self.places.get(path, '前文')}写作“{_brief(old)}”，此处又写作“{_brief(value)}”：按前者读入",
+                path,
+            )
+            return
+        self.places.setdefault(path, where)
+        self.labels.setdefault(path, label)
+
+
+def _split(path: str) -> list:
+    out: list = []
+    for piece in path.split("."):
+        m = re.fullmatch(r"([^\[]*)((?:\[(?:-?\d+|\+)\])*)", piece)
+        name, idx = (m.group(1), m.group(2)) if m else (piece, "")
+        if name:
+            out.append(name)
+        out += [x if x == "+" else int(x) for x in _INDEX.findall(idx)]
+    return out
+
+
+def _is_index(part) -> bool:
+    return part == "+" or isinstance(part, int)
+
+
+def _finer_industry(key: str, old, new) -> bool:
+    """A 大类/中类 code read after its 门类 (三 cells of one 所属行业): the finer one stands."""
+    from .refdata import industry_chain
+
+    if key != "gbt4754" or not isinstance(new, str) or not isinstance(old, str):
+        return False
+    chain = [c.code for c in industry_chain(new)]
+    return old in chain[:-1]
+
+
+def _brief(value) -> str:
+    text = str(value)
+    return text if len(text) <= 30 else text[:30] + "…"
+
+
+_CATALOGUE = None
+
+
+def field_of(path: str) -> Field | None:
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        _CATALOGUE = catalogue(everything=True)
+    return _CATALOGUE.find(path)
+
+
+def typed(path: str, raw):
+    """Raw text as the record model reads the field at ``path`` (numbers without their
+    unit, 2021年1月 as 2021-01, 是/否, several values one a line)."""
+    from .workbook import cell_value
+
+    f = field_of(path)
+    if f is None or not isinstance(raw, str):
+        return raw
+    return cell_value(f, raw)
+
+
+def put_values(rec: Imported, values: list[Value], where: str, label: str) -> None:
+    for v in values:
+        try:
+            value = typed(v.path, v.value)
+        except ValueError as e:
+            rec.add("IM002", ERROR, where, label, f"「{label}」{e}", v.path)
+            continue
+        if value is not None:
+            rec.put(v.path, value, where, label)
+
+
+def read_spec(rec: Imported, spec: dict, r: Reading, text: str, base: str, where: str, label: str) -> bool:
+    """Read one cell's (or paragraph's) text by its reading into ``rec``. False when the
+    text does not have the frame the form prints."""
+    if r.checkbox is not None:
+        _read_checkbox(rec, r.checkbox, text, base, where, label)
+        return True
+    got = r.match(text)
+    if got is None:
+        return False
+    for slot, raw in got.items():
+        if slot.how == "aggregate":
+            rec.data.setdefault("__aggregates__", []).append((slot, raw, base, where, label))
+            continue
+        try:
+            put_values(rec, values_of(slot, raw, base), where, label)
+        except ReadProblem as e:
+            rec.add("IM002", ERROR, where, label, f"「{label}」{e}", _join(base, slot.path))
+    return True
+
+
+def _join(base: str, rel: str) -> str:
+    return f"{base}.{rel}" if base and rel else base or rel
+
+
+def _read_checkbox(rec: Imported, box: dict, text: str, base: str, where: str, label: str) -> None:
+    """The ticked options: by their tick in the text (☑/√/■ before the label), a
+    ``fill`` option with the text written in its blank."""
+    labels, values, fills = [], [], []
+    for opt in box["options"]:
+        if isinstance(opt, dict):
+            lab = str(opt.get("label", opt["value"]))
+            labels.append(lab.split("{}")[0] if opt.get("fill") else lab)
+            values.append(opt["value"])
+            fills.append(opt.get("fill"))
+        else:
+            labels.append(str(opt))
+            values.append(opt)
+            fills.append(None)
+    chosen = ticked_options(text, labels)
+    path = _join(base, box["field"])
+    f = field_of(path)
+    picked = [values[labels.index(c)] for c in chosen]
+    for c in chosen:
+        i = labels.index(c)
+        if fills[i]:
+            m = re.search(re.escape(_norm(labels[i])) + r"(.*?)[）)]", _norm(text))
+            written = m.group(1).strip() if m else ""
+            if written:
+                rec.put(_join(base, fills[i]), written, where, label)
+    if not picked:
+        return
+    if f is not None and f.multiple:
+        rec.put(path, picked, where, label)
+    elif len(picked) > 1:
+        shown = "、".join(chosen)
+        rec.add("IM004", ERROR, where, label, f"「{label}」只能勾选一项，却勾选了 {shown}：未读入", path)
+    else:
+        rec.put(path, picked[0], where, label)
+
+
+def finish_aggregates(rec: Imported) -> None:
+    """A total, earliest or union over a list read back: exact when the list has one
+    item (it is that item's value); otherwise listed as not read, never spread."""
+    for slot, raw, base, where, label in rec.data.pop("__aggregates__", []):
+        items = _at(rec.data, _join(base, slot.path)) or []
+        if not raw.strip():
+            continue
+        if len(items) == 1:
+            put_values(rec, values_of(Slot(slot.key), raw, f"{_join(base, slot.path)}[0]"), where, label)
+        else:
+            n = len(items)
+            rec.add(
+                "IM005",
+                WARNING,
+                where,
+                label,
+                f"「{label}」是 {n} 项的汇总值，无法分到各项，未读入：请在记录中逐项填写",
+                _join(base, slot.path),
+            )
+
+
+def _at(data, path: str):
+    node = data
+    for part in _split(path):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+# -- single-record Word forms -------------------------------------------------------------------
+
+
+def _item_bases(values: list[CellValue]) -> dict[int, str]:
+    """The concrete base of each list cell: the k-th distinct row a list's cells stand
+    in is item k (``scenarios[].`` in the 4th row -> ``scenarios[3]``)."""
+    rows: dict[str, list[tuple[int, int]]] = {}
+    out: dict[int, str] = {}
+    for i, v in enumerate(values):
+        if "[]" not in v.prefix or v.missing:
+            continue
+        seen = rows.setdefault(v.prefix, [])
+        key = (v.table, v.row)
+        if key not in seen:
+            seen.append(key)
+        if v.prefix.count("[]") == 1:
+            out[i] = v.prefix.replace("[].", f"[{seen.index(key)}]").rstrip(".")
+    return out
+
+
+def read_single(path: Path, docx: Docx, pack: Pack, doc: Document) -> Imported:
+    rec = Imported(path, doc)
+    check = _Check(docx, pack, doc, str(path))
+    body = check.body
+    values = read_table_fields(doc, body, exprs=True)
+    bases = _item_bases(values)
+    nested: set[str] = set()
+    for i, v in enumerate(values):
+        where = Where.cell(v.table, v.row, v.label).line
+        if v.prefix.count("[]") > 1:
+            nested.add(v.prefix)
+            continue
+        if v.missing:
+            if not v.optional:
+                rec.add("IM001", WARNING, None, v.label, f"表格中找不到「{v.label}」一栏，未读入", v.path)
+            continue
+        r = reading(v.spec) if v.spec is not None else None
+        if r is None:
+            continue
+        base = bases.get(i, v.prefix.rstrip(".")) if "[]" in v.prefix else ""
+        if not v.text.strip() and not (r.checkbox and v.ticked):
+            continue
+        if not read_spec(rec, v.spec, r, v.text, base, where, v.label):
+            rec.add(
+                "IM002",
+                ERROR,
+                where,
+                v.label,
+                f"「{v.label}」一栏的内容“{_brief(v.text)}”与表格格式不符，未读入",
+                v.path,
+            )
+    _read_structured(rec, doc, body)
+    _read_paragraphs(rec, check, doc)
+    finish_aggregates(rec)
+    _unread(rec, doc)
+    return rec
+
+
+# -- structured lists: an item a block of rows (甘肃附件2 附表2) ------------------------------
+
+
+def _cells_of(row) -> list:
+    return row["cells"] if isinstance(row, dict) else row
+
+
+def _row_matches(doc_row, spec_row) -> bool:
+    """The draft row holds every label of the layout row (at least one)."""
+    literals = [c for c in _cells_of(spec_row) if _is_literal(c)]
+    if not literals:
+        return False
+    norms = [_label_norm(c.text) for c in doc_row if not c.continued]
+    for c in literals:
+        label = _label_norm(_literal_text(c))
+        if label and not any(_cell_matches(n, label, _notes(c)) for n in norms):
+            return False
+    return True
+
+
+def _read_structured(rec: Imported, doc: Document, body) -> None:
+    for block in doc.layout.get("blocks") or []:
+        if "table" not in block:
+            continue
+        for row in block["table"].get("rows", []):
+            if isinstance(row, dict) and "repeat" in row and structured(row["repeat"]):
+                rep = row["repeat"]
+                first = next((r for r in rep["rows"] if not (isinstance(r, dict) and "repeat" in r)), None)
+                for t in body.tables:
+                    start = next((i for i, r in enumerate(t.rows) if _row_matches(r, first)), None)
+                    if start is not None:
+                        _walk_items(rec, rep, t, start, "", [])
+                        break
+                else:
+                    label = rep.get("label") or rep["each"]
+                    rec.add("IM001", WARNING, None, label, f"表格中找不到「{label}」各项，未读入", rep["each"])
+
+
+def _walk_items(rec: Imported, rep: dict, t, i: int, base: str, stops: list) -> int:
+    path = _join(base, rep["each"])
+    first = next((r for r in rep["rows"] if not (isinstance(r, dict) and "repeat" in r)), None)
+    k = 0
+    while i < len(t.rows) and first is not None and _row_matches(t.rows[i], first):
+        i = _walk_item(rec, rep, t, i, f"{path}[{k}]", stops + [first])
+        k += 1
+    return i
+
+
+def _walk_item(rec: Imported, rep: dict, t, i: int, base: str, stops: list) -> int:
+    rows = rep["rows"]
+    carried: set[int] = set()  # grid columns a merged cell of the item's first row holds
+    for n, spec_row in enumerate(rows):
+        if i >= len(t.rows):
+            break
+        if isinstance(spec_row, dict) and "repeat" in spec_row:
+            inner = spec_row["repeat"]
+            later = [r for r in rows[n + 1 :] if not (isinstance(r, dict) and "repeat" in r)]
+            if structured(inner):
+                i = _walk_items(rec, inner, t, i, base, stops + later)
+                continue
+            k = 0
+            while i < len(t.rows) and not any(_row_matches(t.rows[i], s) for s in later + stops):
+                doc_row = t.rows[i]
+                if any(c.text.strip() for c in doc_row if not c.continued and c.col not in carried):
+                    _read_row(
+                        rec, _cells_of(inner["rows"][0]), doc_row, t, i, f"{_join(base, inner['each'])}[{k}]", carried
+                    )
+                    k += 1
+                i += 1
+            continue
+        if not _row_matches(t.rows[i], spec_row):
+            continue  # a row the hand-made form left out
+        if n == 0:
+            col = 0
+            for c in _cells_of(spec_row):
+                span = c.get("colspan", 1) if isinstance(c, dict) else 1
+                if isinstance(c, dict) and (c.get("rowspan_expr") or c.get("rowspan", 1) > 1):
+                    carried.update(range(col, col + span))
+                col += span
+        _read_row(rec, _cells_of(spec_row), t.rows[i], t, i, base, carried if n else set())
+        i += 1
+    return i
+
+
+def _read_row(rec: Imported, cells: list, doc_row, t, i: int, base: str, carried: set) -> None:
+    """The value cells of one layout row from the draft row: cell by cell when the draft
+    has as many cells, else by grid column."""
+    own = [c for c in doc_row if not c.continued and c.col not in carried]
+    placed, col = [], min(carried) + len(carried) if carried and min(carried) == 0 else 0
+    for c in cells:
+        span = c.get("colspan", 1) if isinstance(c, dict) else 1
+        placed.append((c, col, span))
+        col += span
+    for j, (spec, c0, span) in enumerate(placed):
+        r = reading(spec)
+        if r is None:
+            continue
+        if len(own) == len(placed):
+            texts = [own[j].text]
+        else:
+            texts = [x.text for x in own if c0 <= x.col < c0 + span]
+        text = "\n".join(texts).strip()
+        label = spec.get("label") or spec.get("field") or ""
+        if text and not read_spec(rec, spec, r, text, base, Where.cell(t.index, i, label).line, label):
+            where = Where.cell(t.index, i, label).line
+            rec.add("IM002", ERROR, where, label, f"「{label}」一栏的内容“{_brief(text)}”与表格格式不符，未读入")
+
+
+def _read_paragraphs(rec: Imported, check: _Check, doc: Document) -> None:
+    """Cover lines by their frame, narrative texts by their headings, figures by part."""
+    body = check.body
+    free = [p for p in body.paras if p.table is None and not p.textbox]
+    for block in doc.layout.get("blocks") or []:
+        spec = block.get("p") if isinstance(block.get("p"), dict) else None
+        r = reading(spec) if spec else None
+        if r is None or not r.slots:
+            continue
+        label = spec.get("label") or next((x.strip() for x in r.parts if isinstance(x, str) and x.strip()), "")
+        label = re.sub(r"[（(].*?[）)]|[\s　：:]+$", "", label).strip() or label
+        for p in free:
+            got = r.match(p.text) if p.text.strip() else None
+            if got and any(got.values()):
+                read_spec(rec, spec, r, p.text, "", check.where(p).line, label)
+                break
+    headings = outline(doc)
+    if not headings:
+        return
+    s = check.structure = find_structure(body, headings)
+    figure_parts = {b["figures"].get("part") for b in doc.layout.get("blocks") or [] if "figures" in b}
+    if figure_parts:
+        _read_figures(rec, check, figure_parts)
+    texts: dict[int, list[Para]] = {}
+    for p in free:
+        hi = s.section_of.get(p.index)
+        if hi is None or p.index in s.heading_paras or p.index in check.captions or not p.text.strip():
+            continue
+        texts.setdefault(hi, []).append(p)
+    framed = {id(p) for p in free if any(_is_framed(p, b) for b in doc.layout.get("blocks") or [])}
+    for hi, h in enumerate(headings):
+        if not h.fields:
+            continue
+        paras = [p for p in texts.get(hi, []) if id(p) not in framed]
+        run_in = s.matches[hi].rest if hi in s.matches else ""
+        pieces = ([run_in] if run_in else []) + [p.text.strip() for p in paras]
+        if not pieces:
+            if hi not in s.matches and not all(opt for _, opt, _ in h.fields):
+                rec.add("IM001", WARNING, None, h.text, f"找不到标题「{h.text}」，其下正文未读入", h.fields[0][0])
+            continue
+        path, _opt, label = h.fields[0]
+        where = check.where(paras[0]).line if paras else check.where(body.paras[s.matches[hi].para]).line
+        rec.put(path, "\n\n".join(pieces), where, label or h.text)
+
+
+def _is_framed(p: Para, block: dict) -> bool:
+    spec = block.get("p") if isinstance(block.get("p"), dict) else None
+    r = reading(spec) if spec else None
+    return bool(r and r.slots and p.text.strip() and r.match(p.text))
+
+
+def _read_figures(rec: Imported, check: _Check, parts: set) -> None:
+    """Each embedded picture saved as a file (图1.png …) with its caption and part."""
+    s = check.structure
+    rels = check.docx.rels(check.docx.main)
+    used: set[int] = set()
+    n = 0
+    for p in check.body.paras:
+        for pic in p.pictures:
+            rel = rels.items.get(pic.rid or "")
+            if pic.linked or rel is None or rel[2]:
+                continue
+            hi = s.section_of.get(p.index)
+            part = s.headings[hi].part if hi is not None else None
+            if part not in parts:
+                continue
+            n += 1
+            name = rel[1]
+            data = check.docx.read(name, 64 << 20)
+            ext = Path(name).suffix.lower() or ".png"
+            file = f"图{n}{ext}"
+            caption = check._caption(p, used)
+            words = caption[2] if caption else ""
+            if caption:
+                check.captions.add(caption[0].index)
+            rec.figures.append((file, data))
+            where = check.where(p).line
+            rec.put(f"figures[{n - 1}].file", file, where, "配图")
+            if words:
+                rec.put(f"figures[{n - 1}].caption", words, where, "配图")
+            rec.put(f"figures[{n - 1}].part", part, where, "配图")
+
+
+def _unread(rec: Imported, doc: Document) -> None:
+    """The fields the form shows that no reading gives back, listed once by label."""
+    seen: set[str] = set()
+    for spec in _value_specs(doc.layout.get("blocks") or []):
+        r = reading(spec)
+        if r is None or not r.unread:
+            continue
+        label = spec.get("label") or "、".join(r.unread)
+        if label in seen:
+            continue
+        seen.add(label)
+        rec.add(
+            "IM005",
+            WARNING,
+            None,
+            label,
+            f"「{label}」由多项数据算出，无法读回记录：请在记录中填写 {'、'.join(r.unread)}",
+        )
+
+
+def _value_specs(blocks):
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("p"), dict):
+            yield block["p"]
+        if "table" in block:
+            yield from _row_specs(block["table"].get("rows", []))
+
+
+def _row_specs(rows):
+    for row in rows:
+        if isinstance(row, dict) and "repeat" in row:
+            yield from _row_specs(row["repeat"]["rows"])
+            continue
+        cells = row["cells"] if isinstance(row, dict) else row
+        for c in cells:
+            if isinstance(c, dict) and (c.get("expr") or c.get("field") or c.get("checkbox")):
+                yield c
+
+
+# -- entry points ----------------------------------------------------------------------------
+
+
+def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list[Imported]:
+    """The records a filled form holds: one for a single-record form, one per row for a
+    sheet. Raises DraftError (one line of Chinese) for a file that cannot be read."""
+    path = Path(path)
+    with Docx(path) as docx:
+        body = read_body(docx)
+        doc = _identify(body, pack, doc_id, path.name)
+        if doc.single:
+            return [read_single(path, docx, pack, doc)]
+    raise DraftError(f"{path.name}：{doc.title} 是多家企业的汇总表，尚不能从 Word 读入", "IM006")
+
+
+def _identify(body, pack: Pack, doc_id: str | None, name: str) -> Document:
+    from .draft import _choose
+
+    doc, _notes = _choose(body, pack, doc_id, name)
+    return doc
