@@ -37,7 +37,7 @@ from .draft import (
 from .fields import Field, catalogue
 from .findings import ERROR, WARNING, Finding
 from .packs import Document, Pack
-from .readback import ReadProblem, Reading, Slot, Value, reading, ticked_options, values_of
+from .readback import Reading, ReadProblem, Slot, Value, reading, ticked_options, values_of
 
 MAX_IMPORT_BYTES = 200 << 20  # a filled 申报书 with print-quality figures
 
