@@ -23,7 +23,7 @@ def validate(
     loaded: Loaded, pack: Pack | None, documents: list[Document] | None = None, today: dt.date | None = None
 ) -> list[Finding]:
     today = today or dt.date.today()
-    findings = run(Context(loaded, pack, documents, today)).findings
+    findings = list(getattr(loaded, "notes", [])) + run(Context(loaded, pack, documents, today)).findings
     if pack is None:
         findings.insert(0, no_pack_finding(str(loaded.path)))
     else:

@@ -398,7 +398,7 @@ def _natural_key(path: Path):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name.casefold())]
 
 
-def _expand_records(items) -> list[Path]:
+def _expand_records(items, suffixes=RECORD_SUFFIXES) -> list[Path]:
     """The record files named, folders read for their .yaml/.yml/.xlsx files (any case) in
     natural order. A folder with no record, or a path that does not exist, is an error:
     a batch never loses an applicant without a word."""
@@ -409,13 +409,12 @@ def _expand_records(items) -> list[Path]:
                 (
                     p
                     for p in item.iterdir()
-                    if p.suffix.casefold() in RECORD_SUFFIXES
-                    and not p.name.startswith((".", "~$"))  # ~$: Excel's lock file
+                    if p.suffix.casefold() in suffixes and not p.name.startswith((".", "~$"))  # ~$: Excel's lock file
                 ),
                 key=_natural_key,
             )
             if not found:
-                raise click.UsageError(f"{item}：文件夹中没有记录文件（.yaml/.yml/.xlsx）")
+                raise click.UsageError(f"{item}：文件夹中没有可读的文件（{'/'.join(suffixes)}）")
             out += found
         elif not item.exists():
             raise click.UsageError(f"{item}：文件不存在")
@@ -774,3 +773,69 @@ def demo(out_dir, force):
 
 
 __all__ = ["main"]
+
+
+@main.command(
+    "import",
+    help="把填好的申报表（Word .docx）读回成记录（YAML，或 --format xlsx 工作簿），配图另存；"
+    "读入后按表格包检查，问题指回原表格的位置。退出码：0 无错误，1 有错误（记录仍写出），2 有文件无法读取。",
+)
+@click.argument("forms", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai、gansu。")
+@click.option("--doc", "doc_id", help="表格是表格包中的哪份文档（如 a3）；默认按标题识别。")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("imported"), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "xlsx"]), default="yaml", help="记录的格式。")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="问题清单（.xlsx）。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, force):
+    from . import reports
+    from .importer import FORM_SUFFIXES, import_forms
+
+    pack = _pack(pack_name)
+    paths = _expand_records(forms, FORM_SUFFIXES)
+    result = import_forms(paths, pack, doc_id, fmt)
+    files = _planned(out_dir, result.files)
+    if report_file:
+        write_all([], force=force)  # nothing yet: the report's place is checked with the records
+        if report_file.exists() and not force:
+            click.echo(f"{report_file}：文件已存在，未覆盖（加 --force 覆盖）。", err=True)
+            sys.exit(EXIT_FINDINGS)
+    try:
+        write_all(files, force=force)  # the records and their figures: all or none
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    entries = []
+    for f in result.unreadable:
+        click.echo(f.text(), err=True)
+        entries.append(reports.ReportEntry(Path(f.source).name, source=f.source, findings=[f]))
+    checked = []
+    for path, stem, rec, got in result.records:
+        if isinstance(got, LoadError):
+            findings = got.findings
+        else:
+            got.files_dir = out_dir  # its figures, as written
+            findings = app.validate(got, pack)
+        checked.append((path, stem, rec, got, findings))
+        entries.append(reports.entry_for(path, None if isinstance(got, LoadError) else got, findings))
+    for path, stem, rec, got, findings in checked:
+        written = next(p for p, _ in files if p.stem == stem and p.parent == out_dir)
+        forms = "、".join(str(p) for p in [path, *rec.extra_sources])
+        click.echo(f"已读入：{forms} → {written}（{rec.name or '企业名称未读到'}）")
+        _echo_findings(findings)
+    if report_file:
+        report = reports.problem_report(entries, (), f"{pack.title} 读入问题清单")
+        _write_problem_files([(report_file, report)], force)
+        click.echo(f"已生成：{report_file}")
+    if result.unreadable:
+        sys.exit(EXIT_UNREADABLE)
+    sys.exit(EXIT_FINDINGS if any(has_errors(c[4]) for c in checked) else EXIT_OK)
+
+
+def _planned(out_dir: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, bytes]]:
+    """(path, bytes) for names that may hold one sub-folder (记录_配图/图1.png)."""
+    out = []
+    for name, data in files:
+        folder, _, base = name.rpartition("/")
+        out.append((plan(out_dir / folder if folder else out_dir, [base])[0], data))
+    return out

@@ -1135,6 +1135,10 @@ def read_table_fields(doc: Document, body: Body, exprs: bool = False) -> list[Ce
                 spec = cells[i].spec
                 if not _is_literal(spec):
                     if exprs and i == 0:
+                        if not any(_is_literal(c.spec) for c in cells):
+                            # values under a header row (企业负责人: 姓名 | 职务和职称 | 电话)
+                            out += _header_row_values(cells, prefix, rows, ri, draft_cells, literals)
+                            break
                         while i < len(cells) and not _is_literal(cells[i].spec):
                             out += _framed_value(cells[i].spec, prefix, draft_cells)
                             i += 1
@@ -1216,6 +1220,19 @@ def _spec_path(spec: dict) -> str:
     r = reading(spec)
     shown = list(spec.get("fields") or []) + [s.path for s in (r.slots if r else [])] + list(r.unread if r else [])
     return next((p for p in shown if p), spec.get("label", ""))
+
+
+def _header_row_values(cells, prefix, rows, ri, draft_cells, literals) -> list[CellValue]:
+    """A row of values with no label of its own: each by its own frame or note, else
+    under the header above it (the first row under it)."""
+    out: list[CellValue] = []
+    for c in cells:
+        got = _framed_value(c.spec, prefix, draft_cells)
+        if not got and ri > 0:
+            under = _column_values([c], prefix, rows, ri, draft_cells, literals, True)
+            got = [v for v in under if not v.missing][:1] or under[:1]
+        out += got
+    return out
 
 
 def _framed_value(spec, prefix: str, draft_cells) -> list[CellValue]:

@@ -60,6 +60,7 @@ class Imported:
     findings: list[Finding] = field(default_factory=list)
     figures: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, bytes)
     row: int | None = None  # the sheet row of a multi-record form
+    extra_sources: list[Path] = field(default_factory=list)  # other forms merged in
 
     @property
     def name(self) -> str:
@@ -459,6 +460,12 @@ def _read_paragraphs(rec: Imported, check: _Check, doc: Document) -> None:
             continue
         texts.setdefault(hi, []).append(p)
     framed = {id(p) for p in free if any(_is_framed(p, b) for b in doc.layout.get("blocks") or [])}
+    # the annex's own lines under a heading (（突出对…示范价值。）) are not the applicant's
+    literal = {_norm(b["p"]) for b in doc.layout.get("blocks") or [] if isinstance(b.get("p"), str)}
+    framed |= {id(p) for p in free if _norm(p.text) in literal}
+    for block in doc.layout.get("blocks") or []:
+        if "mode_items" in block:
+            framed |= _read_mode_items(rec, check, block["mode_items"], free, s)
     for hi, h in enumerate(headings):
         if not h.fields:
             continue
@@ -472,6 +479,52 @@ def _read_paragraphs(rec: Imported, check: _Check, doc: Document) -> None:
         path, _opt, label = h.fields[0]
         where = check.where(paras[0]).line if paras else check.where(body.paras[s.matches[hi].para]).line
         rec.put(path, "\n\n".join(pieces), where, label or h.text)
+
+
+def _read_mode_items(rec: Imported, check: _Check, spec: dict, free: list[Para], s) -> set[int]:
+    """甘肃附件4 三: a heading per manufacturing mode chosen, an item heading (1.项目系统
+    模型建立与运行情况) per item with its text under it. Returns the paragraphs used."""
+    from .refdata import modes
+
+    chosen_path = spec.get("chosen", "factory.modes")
+    texts_path = spec.get("texts", "narrative.mode_items")
+    used: set[int] = set()
+    mode = None
+    item = None
+    chosen: list[str] = []
+    for p in free:
+        norm = _norm(p.text)
+        if not norm:
+            continue
+        if p.index in s.heading_paras:
+            mode = item = None
+            continue
+        hit = next((m for m in modes() if _norm(m["heading"]) == norm), None)
+        if hit is not None:
+            mode, item = hit, None
+            chosen.append(hit["mode"])
+            used.add(id(p))
+            continue
+        if mode is None:
+            continue
+        heading = next((i for i in mode["items"] if _norm(f"{i['no']}.{i['title']}") == norm), None)
+        if heading is not None:
+            item = heading
+            used.add(id(p))
+            continue
+        if item is not None:
+            used.add(id(p))
+            path = f"{texts_path}.{mode['mode']}.{item['no']}"
+            old = _at(rec.data, path)
+            where = check.where(p).line
+            if old:
+                node = _at(rec.data, f"{texts_path}.{mode['mode']}")
+                node[item["no"] if item["no"] in node else str(item["no"])] = f"{old}\n\n{p.text.strip()}"
+            else:
+                rec.put(path, p.text.strip(), where, f"{mode['heading']} {item['no']}.{item['title']}")
+    if chosen:
+        rec.put(chosen_path, chosen, "", "智能制造模式")
+    return used
 
 
 def _is_framed(p: Para, block: dict) -> bool:
@@ -573,3 +626,166 @@ def _identify(body, pack: Pack, doc_id: str | None, name: str) -> Document:
 
     doc, _notes = _choose(body, pack, doc_id, name)
     return doc
+
+
+def to_loaded(rec: Imported, pack: Pack):
+    """The imported record type-checked, its findings pointing into the form: a
+    :class:`formgen.loader.Loaded` whose ``notes`` carry what the reading found. Raises
+    LoadError (every type problem, at its place in the form, with the reading's own)."""
+    from .loader import LoadError, build
+
+    data = {"pack": pack.name, **{k: v for k, v in rec.data.items() if k != "pack"}}
+    try:
+        loaded = build(rec.source, data, rec.places)
+    except LoadError as e:
+        raise LoadError(rec.findings + e.findings) from e
+    loaded.notes = list(rec.findings)
+    return loaded
+
+
+def record_name(rec: Imported, taken: set[str]) -> str:
+    """A file stem for an imported record: the enterprise, else the form's file name,
+    numbered when two records share it."""
+    from .output import safe_name
+
+    stem = safe_name(rec.name or rec.source.stem)
+    name, n = stem, 2
+    while name in taken:
+        name, n = f"{stem}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def record_files(rec: Imported, pack: Pack, stem: str, fmt: str = "yaml") -> tuple[list[tuple[str, bytes]], object]:
+    """The files one imported record is written as: the record (YAML, or a workbook with
+    ``fmt='xlsx'``) and its figures in ``<stem>_配图/``; and the Loaded record or the
+    LoadError that stops it. A record that does not type-check is written as YAML all the
+    same (what the form says is kept) but never as a workbook."""
+    import yaml
+
+    from .blank import record_yaml
+    from .loader import LoadError
+
+    folder = f"{stem}_配图"
+    data = rec.data
+    if rec.figures:
+        data = {**data, "figures": [{**f, "file": f"{folder}/{f['file']}"} for f in data.get("figures", [])]}
+    rec = Imported(
+        rec.source, rec.document, data, rec.places, rec.labels, rec.findings, rec.figures, rec.row, rec.extra_sources
+    )
+    figures = [(f"{folder}/{name}", blob) for name, blob in rec.figures]
+    try:
+        loaded = to_loaded(rec, pack)
+    except LoadError as e:
+        head = f"# formgen 企业申报记录（由 formgen import 从 {_sources(rec)} 读入；有错误，须改正）\n"
+        text = head + yaml.safe_dump(
+            {"pack": pack.name, **data}, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False
+        )
+        return [(f"{stem}.yaml", text.encode("utf-8")), *figures], e
+    if fmt == "xlsx":
+        from .workbook import record_workbook
+
+        return [(f"{stem}.xlsx", record_workbook(loaded.record, pack)), *figures], loaded
+    text = record_yaml(loaded.record)
+    head = f"# formgen 企业申报记录（由 formgen import 从 {_sources(rec)} 读入）\n"
+    return [(f"{stem}.yaml", (head + text).encode("utf-8")), *figures], loaded
+
+
+def _sources(rec: Imported) -> str:
+    return "、".join(p.name for p in [rec.source, *rec.extra_sources])
+
+
+def load_forms(path: str | Path, pack: Pack, doc_id: str | None = None) -> list:
+    """The records a filled form holds, type-checked and ready for validate, fill and
+    summary, each finding pointing into the form (a Loaded each, or the LoadError that
+    stops it). Figures are kept in a private folder for the life of the process."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from .loader import LoadError
+
+    out: list = []
+    taken: set[str] = set()
+    for rec in import_file(path, pack, doc_id):
+        stem = record_name(rec, taken)
+        files, got = record_files(rec, pack, stem)
+        if isinstance(got, LoadError):
+            out.append(got)
+            continue
+        figures = files[1:]
+        if figures:
+            folder = Path(tempfile.mkdtemp(prefix="formgen-import-"))
+            atexit.register(shutil.rmtree, folder, True)
+            for name, blob in figures:
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes(blob)
+            got.files_dir = folder
+        out.append(got)
+    return out
+
+
+@dataclass
+class ImportResult:
+    """What ``formgen import`` read from each form: (form, stem, Imported, Loaded or
+    LoadError) per record, the files to write, and the forms that could not be read."""
+
+    records: list[tuple[Path, str, Imported, object]] = field(default_factory=list)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    unreadable: list[Finding] = field(default_factory=list)
+
+
+FORM_SUFFIXES = (".docx",)
+
+
+def import_forms(paths: list[Path], pack: Pack, doc_id: str | None = None, fmt: str = "yaml") -> ImportResult:
+    """Read every form; a form that cannot be read is one finding, not the end of the
+    batch."""
+    result = ImportResult()
+    taken: set[str] = set()
+    read: list[Imported] = []
+    for path in paths:
+        try:
+            recs = import_file(path, pack, doc_id)
+        except DraftError as e:
+            result.unreadable.append(e.finding(str(path)))
+            continue
+        for rec in recs:
+            same = next((r for r in read if rec.name and _norm(r.name) == _norm(rec.name)), None)
+            if same is not None and rec.document.single and same.document.single:
+                merge(same, rec)  # 附件3 and 附件4 of one enterprise: one record
+            else:
+                read.append(rec)
+    for rec in read:
+        stem = record_name(rec, taken)
+        files, got = record_files(rec, pack, stem, fmt)
+        result.records.append((rec.source, stem, rec, got))
+        result.files += files
+    return result
+
+
+def merge(into: Imported, other: Imported) -> None:
+    """The values of another form of the same enterprise added to ``into``; a value the
+    two forms give differently is reported (IM003), the first form's kept. Findings carry
+    their own form's name."""
+    shift = len(into.figures)
+    for path, value in _leaves(other.data):
+        if shift and path.startswith("figures["):
+            n = int(path[8 : path.index("]")])
+            path = f"figures[{n + shift}]{path[path.index(']') + 1 :]}"
+        where = f"{other.source.name} {other.places.get(path, '')}".strip()
+        into.put(path, value, where, other.labels.get(path, path))
+    into.findings += other.findings
+    into.figures += other.figures
+    into.extra_sources.append(other.source)
+
+
+def _leaves(data, prefix: str = ""):
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(data, list) and any(isinstance(x, dict) for x in data):
+        for i, v in enumerate(data):
+            yield from _leaves(v, f"{prefix}[{i}]")
+    elif data is not None:
+        yield prefix, data

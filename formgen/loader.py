@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import typing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -140,11 +140,13 @@ class Loaded:
 
     record: BaseModel
     path: Path
-    lines: dict  # path string -> 1-based line
+    lines: dict  # path string -> 1-based line (or "SHEET!CELL", or a place in a Word form)
+    notes: list = field(default_factory=list)  # findings from reading the file (formgen import)
+    files_dir: Path | None = None  # where its figures and reports are, when not beside it
 
     @property
     def base_dir(self) -> Path:
-        return self.path.parent
+        return self.files_dir or self.path.parent
 
     def line_of(self, path: str) -> int | None:
         while path:
