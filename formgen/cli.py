@@ -818,7 +818,7 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, force):
             findings = app.validate(got, pack)
         checked.append((path, stem, rec, got, findings))
         entries.append(reports.entry_for(path, None if isinstance(got, LoadError) else got, findings))
-    for path, stem, rec, got, findings in checked:
+    for path, stem, rec, _got, findings in checked:
         written = next(p for p, _ in files if p.stem == stem and p.parent == out_dir)
         forms = "、".join(str(p) for p in [path, *rec.extra_sources])
         click.echo(f"已读入：{forms} → {written}（{rec.name or '企业名称未读到'}）")
