@@ -414,7 +414,8 @@ def _expand_records(items, suffixes=RECORD_SUFFIXES) -> list[Path]:
                 key=_natural_key,
             )
             if not found:
-                raise click.UsageError(f"{item}：文件夹中没有可读的文件（{'/'.join(suffixes)}）")
+                what = "记录文件" if suffixes == RECORD_SUFFIXES else "可读入的表格"
+                raise click.UsageError(f"{item}：文件夹中没有{what}（{'/'.join(suffixes)}）")
             out += found
         elif not item.exists():
             raise click.UsageError(f"{item}：文件不存在")
