@@ -115,11 +115,20 @@ def with_pdf_copies(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
 
 @dataclass(eq=False)  # entries are compared by identity
 class Entry:
-    """One record in a ranked batch."""
+    """One record of a batch: a record file, or what filled forms hold (a single-record
+    form, the forms of one enterprise merged, or one row of a sheet)."""
 
     source: Path
     loaded: Loaded | None = None
     findings: list[Finding] = field(default_factory=list)
+    also: list[Path] = field(default_factory=list)  # other forms merged into this record
+    row: int | None = None  # the sheet row (1-based) of a record read from a sheet
+
+    @property
+    def files(self) -> str:
+        """The file(s) the record came from, as a clerk names them."""
+        text = "、".join(str(p) for p in [self.source, *self.also])
+        return f"{text} 第{self.row}行" if self.row else text
 
     @property
     def name(self) -> str:
@@ -169,6 +178,93 @@ class Batch:
     @property
     def blocked(self) -> bool:
         return any(f.is_error for f in self.problems)
+
+
+FORM_SUFFIXES = (".docx",)  # always a filled form; an .xlsx is a form unless it is a record workbook
+
+
+def is_form(path: Path) -> bool:
+    """A filled annex form (Word, or an annex sheet in .xlsx) rather than a record file."""
+    suffix = path.suffix.casefold()
+    if suffix in FORM_SUFFIXES:
+        return True
+    if suffix == ".xlsx" and path.is_file():
+        from .workbook import is_record_workbook
+
+        return not is_record_workbook(path)
+    return False
+
+
+class FormsNeedPack(ValueError):
+    """Filled forms were given without a pack to read them by."""
+
+
+def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None) -> list[Entry]:
+    """Every record the files hold, in the order given: record files (YAML, workbooks)
+    loaded as they are, filled forms read back through the pack's layouts (the forms of
+    one enterprise merged into one record, a sheet a record per row). A file that cannot
+    be read is an entry with its findings, never the end of the batch."""
+    forms = [p for p in paths if is_form(p)]
+    if forms and pack is None:
+        raise FormsNeedPack(
+            "读入填好的申报表（"
+            + "、".join(p.name for p in forms[:3])
+            + ("等" if len(forms) > 3 else "")
+            + "）须用 --pack 指定表格包"
+        )
+    from_forms: dict[Path, list[Entry]] = {}
+    if forms:
+        from .importer import loaded_records, read_forms
+
+        read, unreadable = read_forms(forms, pack, doc_id)
+        for f in unreadable:
+            from_forms.setdefault(Path(f.source), []).append(Entry(Path(f.source), findings=[f]))
+        for rec, got in zip(read, loaded_records(read, pack), strict=True):
+            entry = Entry(rec.source, also=list(rec.extra_sources), row=rec.row)
+            if isinstance(got, LoadError):
+                entry.findings = got.findings
+            else:
+                entry.loaded = got
+            from_forms.setdefault(rec.source, []).append(entry)
+    entries: list[Entry] = []
+    for p in paths:
+        if p in from_forms:
+            entries += from_forms.pop(p)
+        elif not is_form(p):
+            entry = Entry(p)
+            try:
+                entry.loaded = load(p)
+            except LoadError as e:
+                entry.findings = e.findings
+            entries.append(entry)
+    return entries
+
+
+def check_entry(entry: Entry, pack: Pack | None, today: dt.date, documents: list[Document] | None = None) -> None:
+    """Validate one loaded entry in place: what reading its forms found, then every rule
+    (deadlines are the caller's, said once for the batch)."""
+    if entry.loaded is None:
+        return
+    found = run(Context(entry.loaded, pack, documents, today)).findings
+    entry.findings = list(getattr(entry.loaded, "notes", [])) + found
+    if pack is None:
+        entry.findings.insert(0, no_pack_finding(str(entry.loaded.path)))
+
+
+def material_findings(entry: Entry, pack: Pack) -> list[Finding]:
+    """The pack's 申报材料清单 run on a batch record: what it lacks, by the annex's labels
+    (CL001 warnings). Nothing for a pack without a checklist, or one that does not apply."""
+    if entry.loaded is None:
+        return []
+    docs = [d for d in pack.documents_for(entry.loaded.record) if d.kind == "checklist"]
+    if not docs:
+        return []
+    from . import checklist
+
+    out: list[Finding] = []
+    for doc in docs:
+        out += checklist.findings(doc.layout, entry.loaded, doc.title)
+    return out
 
 
 def _apply_order(entries: list[Entry], order_file: Path | None) -> tuple[list[Entry], list[Entry]]:
@@ -231,17 +327,12 @@ def build_batch(
     order file names by file name is kept, else with ``prefer="newer"`` the more recently
     modified; otherwise both are refused (BT001) with how to settle it."""
     today = dt.date.today()
-    entries: list[Entry] = []
-    for i, p in enumerate(paths):
-        entry = Entry(p)
-        try:
-            entry.loaded = load(p)
-            entry.findings = run(Context(entry.loaded, pack, today=today)).findings
-        except LoadError as e:
-            entry.findings = e.findings
-        entries.append(entry)
+    entries = load_entries(paths, pack)
+    for i, entry in enumerate(entries):
+        check_entry(entry, pack, today)
+        entry.findings += material_findings(entry, pack)
         if progress:
-            progress(i + 1, len(paths), entry)
+            progress(i + 1, len(entries), entry)
     entries, named = _apply_order(entries, order_file)
     problems: list[Finding] = []
     duplicates: list[Entry] = []

@@ -268,6 +268,33 @@ def evaluate(layout: dict, record) -> list[Item]:
     return items + _manual_checks(layout)
 
 
+def findings(layout: dict, loaded, title: str) -> list:
+    """What the record lacks for the materials of the checklist ``title``, as warnings
+    (CL001) a batch lists with the record's other problems: one per incomplete part, in
+    the annex's words, at the place of the first field it lacks."""
+    from .findings import WARNING, Finding
+
+    out = []
+    for item in evaluate(layout, loaded.record):
+        for part in item.parts:
+            if part.state != "缺":
+                continue
+            path = part.missing_paths[0] if part.missing_paths else ""
+            why = BLANK if part.missing_text == BLANK else "缺少" + "、".join(part.missing)
+            out.append(
+                Finding(
+                    "CL001",
+                    WARNING,
+                    path,
+                    part.what,
+                    f"{title}第{item.no}项「{item.material}」不完整：{part.what}{why}",
+                    str(loaded.path),
+                    loaded.line_of(path) if path else None,
+                )
+            )
+    return out
+
+
 def _split(items: list[Item]) -> tuple[list[Item], list[Item]]:
     return [i for i in items if not i.manual_check], [i for i in items if i.manual_check]
 

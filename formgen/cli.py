@@ -6,6 +6,7 @@ import datetime
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 
@@ -22,6 +23,7 @@ from .types import xml_illegal_chars
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 EXIT_PARTIAL = 3  # summary: the sheets were written, with records left off them
 RECORD_SUFFIXES = (".yaml", ".yml", ".xlsx")
+INPUT_SUFFIXES = (*RECORD_SUFFIXES, ".docx")  # records, and filled forms read back through the pack
 
 
 class _Main(click.Group):
@@ -145,22 +147,210 @@ def packs():
             click.echo(f"  {d.id}\t{d.title}\t{'/'.join(d.formats)}\t{kind}")
 
 
-@main.command(help="检查一份记录，列出全部问题。退出码：0 无错误，1 有错误，2 文件无法读取。")
-@click.argument("record", type=click.Path(path_type=Path))
+def _report_options(func):
+    """``--report``, ``--notices`` and ``--unit`` for the commands that can send problems
+    out as files (validate, import)."""
+    func = click.option("--unit", help="发出整改通知的单位（写在通知落款处），--notices 时必填。")(func)
+    func = click.option(
+        "--notices",
+        "notices_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="为每个有问题的企业写一份整改通知（docx）到此文件夹。",
+    )(func)
+    return click.option(
+        "--report",
+        "report_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="把全部问题写成问题清单（xlsx）。",
+    )(func)
+
+
+@main.command(
+    help="检查记录（YAML、工作簿）或填好的申报表（Word .docx、汇总表 .xlsx），列出全部问题。可给多个文件或文件夹"
+    "（按自然顺序读入），最后列出每份记录的状态。退出码：0 无错误，1 有错误，2 有文件无法读取。"
+)
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="按此表格包的规则检查（如 shanghai）；默认取记录中的 pack。")
+@click.option("--doc", "doc_id", help="读入的申报表是表格包中的哪份文档（如 a3）；默认按标题识别。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
+@_report_options
+@click.option("--force", is_flag=True, help="覆盖已存在的问题清单、整改通知。")
 @_allow_outside_option
-def validate(record, pack_name, fmt):
-    loaded = _load_or_exit(record, fmt)
-    pack = _record_pack(pack_name, loaded, required=False)
-    findings = app.validate(loaded, pack)
-    _echo_findings(findings, fmt, record=str(record), pack=pack.name if pack else None)
-    sys.exit(EXIT_FINDINGS if has_errors(findings) else EXIT_OK)
+def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, force):
+    pack = _pack(pack_name)
+    unit = _notice_unit(unit, notices_dir)
+    paths = _expand_records(records, INPUT_SUFFIXES)
+    entries = _load_entries(paths, pack, doc_id)
+    today = datetime.date.today()
+    packs = {}
+    for i, entry in enumerate(entries):
+        packs[id(entry)] = entry_pack = _entry_pack(entry, pack)
+        app.check_entry(entry, entry_pack, today)
+        _progress(i + 1, len(entries), entry)
+    used = {p.name: p for p in packs.values() if p is not None}
+    deadlines = [f for p in used.values() for f in app.deadline_findings(p, today)]
+    single = len(entries) == 1 and len(records) == 1 and not records[0].is_dir()
+    if single:
+        (entry,) = entries
+        findings = entry.findings + ([] if entry.loaded is None else deadlines)
+        pack_used = packs[id(entry)]
+        _echo_findings(findings, fmt, record=str(records[0]), pack=pack_used.name if pack_used else None)
+    elif fmt == "json":
+        _batch_json(entries, _check_state, deadlines)
+    else:
+        _batch_text(entries, _check_state, deadlines)
+    if any(is_form(p) for p in paths) and fmt == "text":
+        click.echo("提示：Word 申报书的字体、字号、行距与配图，请用 formgen check 文件 --pack 包名 检查。")
+    title = " ".join(sorted({p.title for p in used.values()})) or "申报材料"
+    _write_problem_files(_entry_problem_files(entries, deadlines, report_file, notices_dir, title, unit), force)
+    if any(e.loaded is None for e in entries):
+        sys.exit(EXIT_UNREADABLE)
+    sys.exit(EXIT_FINDINGS if any(has_errors(e.findings) for e in entries) else EXIT_OK)
 
 
-@main.command(help="按表格包生成单个企业的全部文档（docx）。有错误时拒绝生成，除非 --draft。")
-@click.argument("record", type=click.Path(path_type=Path))
+def is_form(path: Path) -> bool:
+    return app.is_form(path)
+
+
+def _load_entries(paths, pack, doc_id=None):
+    try:
+        return app.load_entries(paths, pack, doc_id)
+    except app.FormsNeedPack as e:
+        raise click.UsageError(str(e)) from e
+
+
+def _entry_pack(entry, pack):
+    """The pack an entry is checked by: --pack, else the record's own (None: PK001)."""
+    if pack is not None or entry.loaded is None or entry.loaded.record.pack is None:
+        return pack
+    return _pack(entry.loaded.record.pack)
+
+
+def _notice_unit(unit, notices_dir):
+    if notices_dir is not None and not unit:
+        raise click.UsageError("写整改通知须用 --unit 给出发出通知的单位（写在通知落款处）。")
+    return _plain_text(unit, "单位名称") if unit else ""
+
+
+def _check_state(entry) -> str:
+    if entry.loaded is None:
+        return "无法读取"
+    if has_errors(entry.findings):
+        return "有错误"
+    return "有警告" if entry.findings else "通过"
+
+
+def _stderr_is_tty() -> bool:
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _progress(i: int, n: int, entry) -> None:
+    """A progress line on stderr for a batch of five or more, only on a terminal (a log
+    or a pipe gets the status table, not the progress)."""
+    if n < 5 or not _stderr_is_tty():
+        return
+    width = 24
+    done = width * i // n
+    line = f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {entry.name}"[:100]
+    click.echo(line.ljust(100) + ("\n" if i == n else ""), err=True, nl=False)
+
+
+def _cell_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _status_table(rows: list[list[str]]) -> list[str]:
+    """序号 | 企业 | 文件 | 错误 | 警告 | 状态, each column as wide as its widest cell (a
+    Chinese character two columns wide, as a terminal shows it)."""
+    head = ["序号", "企业", "文件", "错误", "警告", "状态"]
+    table = [head, *rows]
+    widths = [max(_cell_width(r[c]) for r in table) for c in range(len(head))]
+    right = {0, 3, 4}
+
+    def line(r):
+        cells = []
+        for c, text in enumerate(r):
+            pad = " " * (widths[c] - _cell_width(text))
+            cells.append(pad + text if c in right else text + pad)
+        return " | ".join(cells).rstrip()
+
+    return [line(head), "-+-".join("-" * w for w in widths), *map(line, rows)]
+
+
+def _status_rows(entries, state_of) -> list[list[str]]:
+    rows = []
+    for i, e in enumerate(entries, 1):
+        errors = sum(1 for f in e.findings if f.is_error)
+        rows.append([str(i), e.name, e.files, str(errors), str(len(e.findings) - errors), state_of(e)])
+    return rows
+
+
+def _batch_text(entries, state_of, deadlines, extra=None):
+    """Every record's findings under its name, the batch's own findings, then the status
+    table in the order the files were read."""
+    for f in deadlines:
+        click.echo(f.text())
+    for e in entries:
+        if e.findings:
+            click.echo(f"— {e.name}（{e.files}）：")
+            for f in e.findings:
+                click.echo(f"  {f.text()}")
+    for f in extra or ():
+        click.echo(f.text())
+    click.echo(f"共 {len(entries)} 份记录（按此顺序读入）：")
+    for line in _status_table(_status_rows(entries, state_of)):
+        click.echo(f"  {line}")
+
+
+def _batch_json(entries, state_of, deadlines, **extra):
+    payload = {
+        **extra,
+        "records": [
+            {
+                "name": e.name,
+                "credit_code": e.credit_code,
+                "source": str(e.source),
+                "files": e.files,
+                "state": state_of(e),
+                "errors": sum(1 for f in e.findings if f.is_error),
+                "warnings": sum(1 for f in e.findings if not f.is_error),
+                "findings": [f.as_dict() for f in e.findings],
+            }
+            for e in entries
+        ],
+        "problems": [f.as_dict() for f in deadlines],
+    }
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None):
+    """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes)."""
+    from . import reports
+
+    if not report_file and not notices_dir:
+        return []
+    state_of = state_of or _check_state
+    rows = [reports.ReportEntry(e.name, e.credit_code, str(e.source), list(e.findings), state_of(e)) for e in entries]
+    files = []
+    if report_file:
+        files.append((report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit)))
+    if notices_dir:
+        made = reports.notices(rows, title, unit, batch_findings=loose)
+        files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
+    return files
+
+
+@main.command(
+    help="按表格包生成企业的全部文档（docx）。可给多个记录或文件夹，每个企业写入输出文件夹下的一个子文件夹。"
+    "有错误的记录不生成，除非 --draft。退出码：0 全部生成；1 有错误，未生成任何文件；2 输入无法读取或用法错误；"
+    "3 已生成，但有记录未生成（有错误或无法读取）。"
+)
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="表格包，如 shanghai；默认取记录中的 pack。")
+@click.option("--doc", "doc_id", help="读入的申报表是表格包中的哪份文档（如 a3）；默认按标题识别。")
 @click.option(
     "--out",
     "out_dir",
@@ -173,9 +363,16 @@ def validate(record, pack_name, fmt):
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--pdf", "with_pdf", is_flag=True, help="同时用 LibreOffice 生成每个文件的 PDF 副本。")
 @_allow_outside_option
-def fill(record, pack_name, out_dir, draft, force, with_pdf):
-    loaded = _load_or_exit(record)
-    pack = _record_pack(pack_name, loaded)
+def fill(records, pack_name, doc_id, out_dir, draft, force, with_pdf):
+    pack = _pack(pack_name)
+    paths = _expand_records(records, INPUT_SUFFIXES)
+    entries = _load_entries(paths, pack, doc_id)
+    if len(entries) == 1 and len(records) == 1 and not records[0].is_dir():
+        _fill_one(entries[0], pack, out_dir, draft, force, with_pdf)
+    _fill_batch(entries, pack, out_dir, draft, force, with_pdf)
+
+
+def _singles_or_usage(pack, loaded):
     if not any(d.single for d in pack.documents):
         raise click.UsageError(
             f"表格包 {pack.name} 没有单个企业填写的申报文档，fill 无可生成。{_what_pack_makes(pack)}"
@@ -186,6 +383,17 @@ def fill(record, pack_name, out_dir, draft, force, with_pdf):
         raise click.UsageError(
             f"表格包 {pack.name} 的申报文档都不适用于这份记录（申报层级：{level}）。{_what_pack_makes(pack)}"
         )
+    return singles
+
+
+def _fill_one(entry, pack, out_dir, draft, force, with_pdf):
+    """One record: its documents straight into ``out_dir``, as always."""
+    if entry.loaded is None:
+        _echo_findings(entry.findings)
+        sys.exit(EXIT_UNREADABLE)
+    loaded = entry.loaded
+    pack = _record_pack(pack.name if pack else None, loaded)
+    singles = _singles_or_usage(pack, loaded)
     findings = app.validate(loaded, pack, singles)
     if findings:
         _echo_findings(findings)
@@ -199,6 +407,72 @@ def fill(record, pack_name, out_dir, draft, force, with_pdf):
         sys.exit(EXIT_FINDINGS)
     for p in paths:
         click.echo(_written(p, paths))
+    sys.exit(EXIT_OK)
+
+
+def _fill_batch(entries, pack, out_dir, draft, force, with_pdf):
+    """Many records: each enterprise's documents in a sub-folder of its own, all of them
+    written or none; a record with errors is left out (unless --draft), the others are
+    written."""
+    from .output import safe_name
+
+    today = datetime.date.today()
+    states: dict[int, str] = {}
+    planned: list[tuple[Path, bytes]] = []
+    folders: set[str] = set()
+    shortened: dict = {}
+    used = {}
+    for i, entry in enumerate(entries):
+        _progress(i + 1, len(entries), entry)
+        entry_pack = _entry_pack(entry, pack)
+        if entry.loaded is None:
+            states[id(entry)] = "无法读取"
+            continue
+        if entry_pack is None:
+            app.check_entry(entry, None, today)
+            states[id(entry)] = "未指定表格包"
+            continue
+        used[entry_pack.name] = entry_pack
+        singles = entry_pack.documents_for(entry.loaded.record, single=True)
+        app.check_entry(entry, entry_pack, today, singles)
+        if not singles:
+            states[id(entry)] = "无适用文档"
+            continue
+        errors = has_errors(entry.findings)
+        if errors and not draft:
+            states[id(entry)] = "有错误，未生成"
+            continue
+        files = app.render_single(entry.loaded, entry_pack, draft and errors)
+        if with_pdf:
+            try:
+                files = app.with_pdf_copies(files)
+            except PdfError as e:
+                click.echo(str(e), err=True)
+                sys.exit(EXIT_FINDINGS)
+        folder = safe_name(entry.name)
+        name, k = folder, 2
+        while name.casefold() in folders:
+            name, k = f"{folder}_{k}", k + 1
+        folders.add(name.casefold())
+        paths = plan(out_dir / name, [n for n, _ in files])
+        shortened.update(getattr(paths, "shortened", {}))
+        planned += list(zip(paths, [d for _, d in files], strict=True))
+        states[id(entry)] = "已生成（草稿）" if errors else "已生成"
+    deadlines = [f for p in used.values() for f in app.deadline_findings(p, today)]
+    _batch_text(entries, lambda e: states[id(e)], deadlines)
+    left_off = [e for e in entries if not states[id(e)].startswith("已生成")]
+    if not planned:
+        click.echo("没有可生成的记录，未生成任何文件。", err=True)
+        sys.exit(EXIT_UNREADABLE if all(e.loaded is None for e in entries) else EXIT_FINDINGS)
+    try:
+        write_all(planned, force=force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    written = SimpleNamespace(shortened=shortened)
+    for p, _ in planned:
+        click.echo(_written(p, written))
+    sys.exit(EXIT_PARTIAL if left_off else EXIT_OK)
 
 
 @main.command(
@@ -287,7 +561,7 @@ def summary(
     if not unit:
         raise click.UsageError("须用 --unit 或 --recommender 给出推荐单位。")
     unit = _plain_text(unit, "推荐单位名称")
-    paths = _expand_records(records)
+    paths = _expand_records(records, INPUT_SUFFIXES)
     limit = app.quota_for(pack, unit_kind, quota)
     if limit is None and pack.quota.get("required"):
         kinds = pack.quota.get("by_unit_kind")
@@ -301,13 +575,9 @@ def summary(
     if not docs:
         raise click.UsageError(f"表格包 {pack.name} 没有汇总文档{(' ' + doc_id) if doc_id else ''}。")
 
-    def progress(i, n, entry):
-        if fmt == "text" and n >= 10:
-            click.echo(f"[{i}/{n}] {entry.name}", err=True)
-
     try:
-        batch = app.build_batch(paths, pack, limit, draft, progress, order_file, allow_over_quota, prefer)
-    except (ValueError, OSError) as e:  # an --order file naming no record, or unreadable
+        batch = app.build_batch(paths, pack, limit, draft, _progress, order_file, allow_over_quota, prefer)
+    except (ValueError, OSError) as e:  # forms without a pack, an --order file naming no record, unreadable
         raise click.UsageError(str(e)) from e
     deadlines = app.deadline_findings(pack, datetime.date.today())
     if fmt == "json":
@@ -414,7 +684,7 @@ def _expand_records(items, suffixes=RECORD_SUFFIXES) -> list[Path]:
                 key=_natural_key,
             )
             if not found:
-                what = "记录文件" if suffixes == RECORD_SUFFIXES else "可读入的表格"
+                what = {RECORD_SUFFIXES: "记录文件", INPUT_SUFFIXES: "记录文件或申报表"}.get(suffixes, "可读入的表格")
                 raise click.UsageError(f"{item}：文件夹中没有{what}（{'/'.join(suffixes)}）")
             out += found
         elif not item.exists():
@@ -429,10 +699,10 @@ def _summary_text(batch, deadlines):
         click.echo(f.text())
     click.echo(f"推荐顺序（名额上限 {batch.quota if batch.quota is not None else '未规定'}）：")
     for i, e in enumerate(batch.entries, 1):
-        click.echo(f"  {i}. {e.name}（{e.source}）：{batch.state(e)}")
+        click.echo(f"  {i}. {e.name}（{e.files}）：{batch.state(e)}")
     for e in batch.entries:
         if e.findings:
-            click.echo(f"— {e.name}：")
+            click.echo(f"— {e.name}（{e.files}）：")
             for f in e.findings:
                 click.echo(f"  {f.text()}")
     for f in batch.problems:

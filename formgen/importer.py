@@ -610,15 +610,33 @@ def _row_specs(rows):
 
 
 def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list[Imported]:
-    """The records a filled form holds: one for a single-record form, one per row for a
-    sheet. Raises DraftError (one line of Chinese) for a file that cannot be read."""
+    """The records a filled form holds: one for a single-record Word form, one per row
+    (per enterprise) for a multi-record sheet, in Word or .xlsx (:mod:`formgen.sheetread`).
+    Raises DraftError (one line of Chinese) for a file that cannot be read."""
+    from . import sheetread
+
     path = Path(path)
+    if path.suffix.casefold() == ".xlsx":
+        from .workbook import is_record_workbook
+
+        if is_record_workbook(path):
+            raise DraftError(
+                f"{path.name}：这是 formgen 的记录工作簿，不是填好的申报表，不必读入："
+                "直接用 formgen validate / fill / summary",
+                "IM006",
+            )
+        return sheetread.read_sheet(path, pack, doc_id)
     with Docx(path) as docx:
         body = read_body(docx)
-        doc = _identify(body, pack, doc_id, path.name)
+        if doc_id is not None:
+            named = next((d for d in sheetread.sheets_of(pack) if d.id == doc_id), None)
+            doc = named or _identify(body, pack, doc_id, path.name)
+        else:
+            lines = [p.text for p in body.paras if p.table is None][:80]
+            doc = sheetread.sheet_document(lines, pack) or _identify(body, pack, doc_id, path.name)
         if doc.single:
             return [read_single(path, docx, pack, doc)]
-    raise DraftError(f"{path.name}：{doc.title} 是多家企业的汇总表，尚不能从 Word 读入", "IM006")
+        return sheetread.read_sheet_docx(path, docx, body, pack, doc)
 
 
 def _identify(body, pack: Pack, doc_id: str | None, name: str) -> Document:
@@ -695,10 +713,10 @@ def _sources(rec: Imported) -> str:
     return "、".join(p.name for p in [rec.source, *rec.extra_sources])
 
 
-def load_forms(path: str | Path, pack: Pack, doc_id: str | None = None) -> list:
-    """The records a filled form holds, type-checked and ready for validate, fill and
-    summary, each finding pointing into the form (a Loaded each, or the LoadError that
-    stops it). Figures are kept in a private folder for the life of the process."""
+def loaded_records(recs: list[Imported], pack: Pack) -> list:
+    """Imported records type-checked and ready for validate, fill and summary, each
+    finding pointing into its form: a Loaded each, or the LoadError that stops it.
+    Figures are kept in a private folder for the life of the process."""
     import atexit
     import shutil
     import tempfile
@@ -707,7 +725,7 @@ def load_forms(path: str | Path, pack: Pack, doc_id: str | None = None) -> list:
 
     out: list = []
     taken: set[str] = set()
-    for rec in import_file(path, pack, doc_id):
+    for rec in recs:
         stem = record_name(rec, taken)
         files, got = record_files(rec, pack, stem)
         if isinstance(got, LoadError):
@@ -725,6 +743,11 @@ def load_forms(path: str | Path, pack: Pack, doc_id: str | None = None) -> list:
     return out
 
 
+def load_forms(path: str | Path, pack: Pack, doc_id: str | None = None) -> list:
+    """The records one filled form holds (see :func:`loaded_records`)."""
+    return loaded_records(import_file(path, pack, doc_id), pack)
+
+
 @dataclass
 class ImportResult:
     """What ``formgen import`` read from each form: (form, stem, Imported, Loaded or
@@ -735,20 +758,20 @@ class ImportResult:
     unreadable: list[Finding] = field(default_factory=list)
 
 
-FORM_SUFFIXES = (".docx",)
+FORM_SUFFIXES = (".docx", ".xlsx")
 
 
-def import_forms(paths: list[Path], pack: Pack, doc_id: str | None = None, fmt: str = "yaml") -> ImportResult:
-    """Read every form; a form that cannot be read is one finding, not the end of the
-    batch."""
-    result = ImportResult()
-    taken: set[str] = set()
+def read_forms(paths: list[Path], pack: Pack, doc_id: str | None = None) -> tuple[list[Imported], list[Finding]]:
+    """Every form read, the forms of one enterprise (by its name) merged into one
+    record (附件3 and 附件4); a form that cannot be read is one finding, not the end of
+    the batch. Records come in the order of the forms."""
     read: list[Imported] = []
+    unreadable: list[Finding] = []
     for path in paths:
         try:
             recs = import_file(path, pack, doc_id)
         except DraftError as e:
-            result.unreadable.append(e.finding(str(path)))
+            unreadable.append(e.finding(str(path)))
             continue
         for rec in recs:
             same = next((r for r in read if rec.name and _norm(r.name) == _norm(rec.name)), None)
@@ -756,6 +779,14 @@ def import_forms(paths: list[Path], pack: Pack, doc_id: str | None = None, fmt: 
                 merge(same, rec)  # 附件3 and 附件4 of one enterprise: one record
             else:
                 read.append(rec)
+    return read, unreadable
+
+
+def import_forms(paths: list[Path], pack: Pack, doc_id: str | None = None, fmt: str = "yaml") -> ImportResult:
+    """Read every form (:func:`read_forms`) and make the files of each record."""
+    result = ImportResult()
+    taken: set[str] = set()
+    read, result.unreadable = read_forms(paths, pack, doc_id)
     for rec in read:
         stem = record_name(rec, taken)
         files, got = record_files(rec, pack, stem, fmt)

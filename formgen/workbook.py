@@ -1306,6 +1306,61 @@ def _list_at(data: dict, parts: list) -> list:
     return node.setdefault(parts[-1], [])
 
 
+def is_record_workbook(path: str | Path) -> bool:
+    """Whether an .xlsx file is a formgen record (a sheet's A1 holds one of the field
+    marks ``#字段``/``#说明``/``#选项`` that :func:`record_workbook` writes) rather than a
+    filled annex sheet. Read within the same bounds as a record; a file that cannot be
+    read at all counts as a record, so that the record reader says what is wrong with it."""
+    try:
+        zf = _open_zip(_read_bytes(Path(path)))
+        marks = (MARK_ROWS, MARK_HELP, MARK_OPTIONS)
+        shared = None
+        for part in _sheet_parts(zf).values():
+            kind, text = _first_cell(zf, part)
+            if kind == "s":
+                if shared is None:
+                    shared = _shared_strings(zf)
+                text = shared[int(text)] if text.isdigit() and int(text) < len(shared) else ""
+            if text in marks:
+                return True
+        return False
+    except _Refused:
+        return True
+    except Exception:  # noqa: BLE001 - unreadable XML: the record reader will say so
+        return True
+
+
+def _first_cell(zf: zipfile.ZipFile, part: str) -> tuple[str, str]:
+    """The type and raw text of a sheet's cell A1 ("", "" when it has none)."""
+    from lxml import etree
+
+    try:
+        f = zf.open(part)
+    except KeyError:
+        return "", ""
+    with f:
+        for _, el in etree.iterparse(f, events=("end",), resolve_entities=False, no_network=True, load_dtd=False):
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "c":
+                if el.get("r") != "A1":
+                    return "", ""
+                kind = el.get("t", "n")
+                text = "".join(t.text or "" for t in el.iter(f"{_NS}t")) if kind == "inlineStr" else ""
+                v = el.find(f"{_NS}v")
+                return kind, text or (v.text or "" if v is not None else "")
+            if tag == "row":
+                return "", ""
+    return "", ""
+
+
+def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
+    try:
+        root = _xml(zf, "xl/sharedStrings.xml")
+    except KeyError:
+        return []
+    return ["".join(t.text or "" for t in si.iter(f"{_NS}t")) for si in root.iter(f"{_NS}si")]
+
+
 def read_workbook(path: str | Path, model=Record, raw: bytes | None = None):
     """Read a workbook record (formgen.loader.READERS['.xlsx']): the same data a YAML file
     gives, type-checked by loader.build with each finding at its sheet and cell. Raises
@@ -1338,6 +1393,7 @@ __all__ = [
     "MAX_ROWS",
     "WorkbookError",
     "blank_workbook",
+    "is_record_workbook",
     "read_workbook",
     "record_catalogue",
     "record_workbook",

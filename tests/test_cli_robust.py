@@ -122,7 +122,7 @@ def test_unexpected_error_is_one_line(monkeypatch, write_record):
     def boom(*a, **k):
         raise RuntimeError("模拟的内部错误")
 
-    monkeypatch.setattr(app, "validate", boom)
+    monkeypatch.setattr(app, "check_entry", boom)
     r = run("validate", write_record(), "--pack", "shanghai")
     assert r.exit_code == 2 and "模拟的内部错误" in r.output and "FORMGEN_DEBUG" in r.output
     assert "Traceback" not in r.output

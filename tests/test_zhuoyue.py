@@ -258,7 +258,11 @@ def test_zhuoyue_files_open_in_libreoffice(tmp_path):
     assert len(files) >= 5 and len(to_pdf(files, tmp_path / "pdf")) == len(files)
 
 
-def test_progress_on_a_large_batch(hebei_records, tmp_path):
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_on_a_large_batch_only_on_a_terminal(hebei_records, tmp_path, monkeypatch, tty):
+    from formgen import cli
+
+    monkeypatch.setattr(cli, "_stderr_is_tty", lambda: tty)
     paths = hebei_records(10)
     r = CliRunner().invoke(
         main,
@@ -276,7 +280,10 @@ def test_progress_on_a_large_batch(hebei_records, tmp_path):
         ],
     )
     assert r.exit_code == 0
-    assert "[1/10] 河北示例装备1号有限公司" in r.stderr and "[10/10]" in r.stderr
+    if tty:
+        assert "] 1/10 河北示例装备1号有限公司" in r.stderr and "] 10/10 " in r.stderr
+    else:  # a log or a pipe: no progress lines in it
+        assert "1/10" not in r.stderr and "10/10" not in r.stderr
 
 
 def test_duplicate_settled_by_order_or_newer(hebei_records, tmp_path):
