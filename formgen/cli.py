@@ -202,7 +202,11 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
     if any(is_form(p) for p in paths) and fmt == "text":
         click.echo("提示：Word 申报书的字体、字号、行距与配图，请用 formgen check 文件 --pack 包名 检查。")
     title = " ".join(sorted({p.title for p in used.values()})) or "申报材料"
-    _write_problem_files(_entry_problem_files(entries, deadlines, report_file, notices_dir, title, unit), force)
+    written = _write_problem_files(
+        _entry_problem_files(entries, deadlines, report_file, notices_dir, title, unit), force
+    )
+    for p in written:
+        click.echo(_written(p, written), err=fmt == "json")
     if any(e.loaded is None for e in entries):
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_FINDINGS if any(has_errors(e.findings) for e in entries) else EXIT_OK)
@@ -1056,13 +1060,14 @@ __all__ = ["main"]
 @click.option("--doc", "doc_id", help="表格是表格包中的哪份文档（如 a3）；默认按标题识别。")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("imported"), show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["yaml", "xlsx"]), default="yaml", help="记录的格式。")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="问题清单（.xlsx）。")
+@_report_options
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
-def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, force):
+def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, unit, force):
     from . import reports
     from .importer import FORM_SUFFIXES, import_forms
 
     pack = _pack(pack_name)
+    unit = _notice_unit(unit, notices_dir)
     paths = _expand_records(forms, FORM_SUFFIXES)
     result = import_forms(paths, pack, doc_id, fmt)
     files = _planned(out_dir, result.files)
@@ -1071,6 +1076,9 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, force):
         if report_file.exists() and not force:
             click.echo(f"{report_file}：文件已存在，未覆盖（加 --force 覆盖）。", err=True)
             sys.exit(EXIT_FINDINGS)
+    if notices_dir and notices_dir.is_dir() and not force and any(notices_dir.glob("整改通知_*.docx")):
+        click.echo(f"{notices_dir}：已有整改通知，未覆盖（加 --force 覆盖，或换一个文件夹）。", err=True)
+        sys.exit(EXIT_FINDINGS)
     try:
         write_all(files, force=force)  # the records and their figures: all or none
     except OutputError as e:
@@ -1094,10 +1102,14 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, force):
         forms = "、".join(str(p) for p in [path, *rec.extra_sources])
         click.echo(f"已读入：{forms} → {written}（{rec.name or '企业名称未读到'}）")
         _echo_findings(findings)
+    problem_files = []
     if report_file:
-        report = reports.problem_report(entries, (), f"{pack.title} 读入问题清单")
-        _write_problem_files([(report_file, report)], force)
-        click.echo(f"已生成：{report_file}")
+        problem_files.append((report_file, reports.problem_report(entries, (), f"{pack.title} 读入问题清单", unit)))
+    if notices_dir:
+        made = reports.notices(entries, pack.title, unit)
+        problem_files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
+    for p in _write_problem_files(problem_files, force):
+        click.echo(f"已生成：{p}")
     if result.unreadable:
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_FINDINGS if any(has_errors(c[4]) for c in checked) else EXIT_OK)

@@ -1164,9 +1164,11 @@ def read_table_fields(doc: Document, body: Body, exprs: bool = False) -> list[Ce
                 if k < len(hits):
                     _, t, r, pos, _cell = hits[k]
                     for cell in t.rows[r][pos + 1 :]:
-                        if len(taken) >= len(values) or (_label_norm(cell.text) in literals and cell.text.strip()):
+                        if _label_norm(cell.text) in literals and cell.text.strip():
                             break
-                        taken.append(cell)
+                        if len(taken) >= len(values) and not (exprs and len(values) == 1):
+                            break
+                        taken.append(cell)  # reading a form: one value typed over a cell split in two
                 out += _pair_values(values, fields, taken, t, r, prefix, _label_text(_literal_text(spec)), notes)
     return out
 
@@ -1189,7 +1191,9 @@ def _pair_values(values, fields, taken, t, r, prefix, shown, notes) -> list[Cell
             continue
         cells = [taken[j]] if aligned else taken
         own = _notes(spec) + (notes if not aligned else [])
-        text = "\n".join(_strip_notes(c.text, own) for c in cells).strip()
+        parts = [_strip_notes(c.text, own).strip() for c in cells]
+        # one value over the cells of a split cell reads as one text; several values, a line each
+        text = ("" if len(values) == 1 else "\n").join(p for p in parts if p).strip()
         exact = aligned or len(fields) == 1
         out.append(
             CellValue(

@@ -287,9 +287,12 @@ def notice(entry: ReportEntry, round_title: str, unit: str, date: dt.date | None
     else:
         opening = f"你单位报送的《{round_title}》{material}经审核，有以下事项请核实，如确有不妥请修改后重新报送："
     para(opening, indent=True)
+    last = None
     for i, f in enumerate(findings, 1):
         mark = "" if f.is_error else "（建议）"
-        para(f"{i}．{mark}{problem_line(f)}", indent=True)
+        last = para(f"{i}．{mark}{problem_line(f)}", indent=True)
+    if last is not None:  # 特此通知 and the 落款 never stand on a page without the last problem
+        ooxml.keep_with_next(last)
     closing = para("特此通知。", indent=True)
     # the signature block stays with the last lines of text: never a page of 落款 alone
     ooxml.keep_with_next(closing)

@@ -1,0 +1,323 @@
+"""The bureau desk (issue 12): validate and fill over many files and folders, records in
+any form (YAML, workbooks, filled Word forms, annex sheets), a status table, problems out
+as files, and what the 申报材料清单 lacks listed by summary."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import shutil
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from formgen import app
+from formgen.cli import main
+from formgen.ids import org_check_char
+from formgen.packs import get_pack
+from formgen.workbook import is_record_workbook, record_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "data" / "examples"
+GANSU = EXAMPLES / "gansu-longyuan.yaml"
+HAND_A3 = EXAMPLES / "附件3_上海申江智能装备_手填.docx"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def gansu_data() -> dict:
+    return yaml.safe_load(GANSU.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def gansu_record(tmp_path, gansu_data):
+    """A Gansu 基础级 record named ``name`` in ``folder`` (another enterprise each)."""
+    from stdnum.cn import uscc
+
+    made = []
+
+    def _make(name: str, enterprise: str, edit=None, folder: str = "收件") -> Path:
+        d = copy.deepcopy(gansu_data)
+        d["enterprise"]["name"] = enterprise
+        d["factory"]["excellent_scenarios"] = []
+        org = f"71{len(made):02d}2653"
+        base = "91620103" + org + org_check_char(org)
+        d["pack"] = "gansu"
+        d["enterprise"]["credit_code"] = base + uscc.calc_check_digit(base)
+        d["enterprise"].pop("org_code", None)
+        if edit:
+            edit(d)
+        p = tmp_path / folder / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(yaml.safe_dump(d, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        made.append(p)
+        return p
+
+    return _make
+
+
+def _bad_mobile(d):
+    d["people"]["contact"]["mobile"] = "1381234567"  # ten digits: PH001
+
+
+def _table(output: str) -> list[list[str]]:
+    """The status table's rows (序号 | 企业 | 文件 | 错误 | 警告 | 状态), as cells."""
+    lines = output.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip().startswith("序号 |"))
+    rows = []
+    for ln in lines[start + 2 :]:
+        if " | " not in ln:
+            break
+        rows.append([c.strip() for c in ln.split(" | ")])
+    return rows
+
+
+def test_a_folder_is_validated_in_natural_order_with_a_status_table(gansu_record):
+    gansu_record("c10.yaml", "甘肃十号机械有限公司")
+    gansu_record("c2.yaml", "甘肃二号机械有限公司", _bad_mobile)
+    folder = gansu_record("c1.yaml", "甘肃一号机械有限公司").parent
+    r = run("validate", folder)
+    assert r.exit_code == 1, r.output  # one record has an error
+    rows = _table(r.output)
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert [Path(row[2]).name for row in rows] == ["c1.yaml", "c2.yaml", "c10.yaml"]  # c2 before c10
+    assert rows[1][1] == "甘肃二号机械有限公司" and rows[1][3] == "1" and rows[1][5] == "有错误"
+    assert rows[0][3] == "0" and rows[0][5] in ("通过", "有警告")
+    assert "c2.yaml" in r.output and "PH001" in r.output
+    assert "共 3 份记录（按此顺序读入）" in r.output
+
+
+def test_validate_exit_codes_of_a_batch(gansu_record, tmp_path):
+    a = gansu_record("a.yaml", "甘肃甲机械有限公司")
+    b = gansu_record("b.yaml", "甘肃乙机械有限公司")
+    assert run("validate", a, b).exit_code == 0
+    broken = tmp_path / "收件" / "c.yaml"
+    broken.write_text("enterprise: [\n", encoding="utf-8")
+    r = run("validate", a, b, broken)
+    assert r.exit_code == 2 and _table(r.output)[2][5] == "无法读取"
+    assert "IN003" in r.output
+
+
+def test_a_single_record_keeps_its_plain_report(gansu_record):
+    r = run("validate", gansu_record("a.yaml", "甘肃甲机械有限公司", _bad_mobile))
+    assert r.exit_code == 1
+    assert "序号 |" not in r.output and "共 1 个错误" in r.output
+
+
+def test_batch_json_carries_each_record(gansu_record):
+    a = gansu_record("a.yaml", "甘肃甲机械有限公司")
+    b = gansu_record("b.yaml", "甘肃乙机械有限公司", _bad_mobile)
+    r = run("validate", a, b, "--format", "json")
+    payload = json.loads(r.output)
+    assert [x["name"] for x in payload["records"]] == ["甘肃甲机械有限公司", "甘肃乙机械有限公司"]
+    second = payload["records"][1]
+    assert second["state"] == "有错误" and second["errors"] == 1 and second["credit_code"]
+    assert [f["code"] for f in second["findings"] if f["severity"] == "error"] == ["PH001"]
+
+
+def test_validate_writes_the_problem_list_and_notices(gansu_record, tmp_path):
+    a = gansu_record("a.yaml", "甘肃甲机械有限公司")
+    b = gansu_record("b.yaml", "甘肃乙机械有限公司", _bad_mobile)
+    report, notices = tmp_path / "问题清单.xlsx", tmp_path / "通知"
+    r = run("validate", a, b, "--report", report, "--notices", notices, "--unit", "天水市工业和信息化局")
+    assert r.exit_code == 1
+    ws = openpyxl.load_workbook(report)["问题清单"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    bad = [row for row in rows if row[4] == "PH001"]
+    assert bad and bad[0][0] == "甘肃乙机械有限公司" and bad[0][3].startswith("第")  # 位置: the YAML line
+    made = sorted(p.name for p in notices.iterdir())
+    assert "整改通知_甘肃乙机械有限公司.docx" in made
+    text = "\n".join(p.text for p in docx.Document(notices / "整改通知_甘肃乙机械有限公司.docx").paragraphs)
+    assert "1381234567" in text and "天水市工业和信息化局" in text
+    # asked again, nothing is overwritten without --force
+    again = run("validate", a, b, "--report", report)
+    assert again.exit_code == 1 and "已存在" in again.output
+
+
+def test_notices_need_the_unit_that_sends_them(gansu_record, tmp_path):
+    r = run("validate", gansu_record("a.yaml", "甘肃甲机械有限公司"), "--notices", tmp_path / "n")
+    assert r.exit_code == 2 and "--unit" in r.output and not (tmp_path / "n").exists()
+
+
+def test_fill_writes_one_folder_per_enterprise_and_leaves_out_the_bad(gansu_record, tmp_path):
+    a = gansu_record("a.yaml", "甘肃甲机械有限公司")
+    b = gansu_record("b.yaml", "甘肃乙机械有限公司", _bad_mobile)
+    c = gansu_record("c.yaml", "甘肃丙机械有限公司")
+    out = tmp_path / "out"
+    r = run("fill", a, b, c, "--out", out)
+    assert r.exit_code == 3, r.output  # written, with one record left off
+    assert sorted(p.name for p in out.iterdir()) == ["甘肃丙机械有限公司", "甘肃甲机械有限公司"]
+    for folder in out.iterdir():
+        (doc,) = folder.glob("附件3_*.docx")
+        body = docx.Document(doc)
+        cells = {c.text for t in body.tables for row in t.rows for c in row.cells}
+        assert folder.name in cells  # the enterprise's own name lands in its own 申报书
+    states = {row[1]: row[5] for row in _table(r.output)}
+    assert states == {
+        "甘肃甲机械有限公司": "已生成",
+        "甘肃乙机械有限公司": "有错误，未生成",
+        "甘肃丙机械有限公司": "已生成",
+    }
+    # again without --force: refused, nothing changed
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.docx")}
+    r2 = run("fill", a, c, "--out", out)
+    assert r2.exit_code == 1 and "已存在" in r2.output
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.docx")} == before
+
+
+def test_fill_writes_nothing_when_every_record_has_errors(gansu_record, tmp_path):
+    a = gansu_record("a.yaml", "甘肃甲机械有限公司", _bad_mobile)
+    b = gansu_record("b.yaml", "甘肃乙机械有限公司", _bad_mobile)
+    r = run("fill", a, b, "--out", tmp_path / "out")
+    assert r.exit_code == 1 and not (tmp_path / "out").exists()
+    r = run("fill", a, b, "--out", tmp_path / "out", "--draft")
+    assert r.exit_code == 0 and len(list((tmp_path / "out").rglob("*.docx"))) == 2
+    assert {row[5] for row in _table(r.output)} == {"已生成（草稿）"}
+
+
+def test_the_hand_filled_example_is_read_whole():
+    """The shipped hand-typed 附件3: spaced labels, a note left in, a split cell."""
+    (entry,) = app.load_entries([HAND_A3], get_pack("shanghai"))
+    rec = entry.loaded.record
+    assert rec.enterprise.name == "上海申江智能装备有限公司"  # 「企 业 名 称」, the annex's note dropped
+    assert rec.factory.name == "申江智能装备电控柜智能工厂"  # 「工厂名称：」
+    assert rec.factory.address == "闵行区江川路街道东川路1688号"  # typed over a cell split in two
+    assert (rec.people.contact.name, rec.people.contact.title) == ("赵雅琴", "信息化部经理")
+    assert rec.factory.cmmm.level == 3
+    assert entry.loaded.line_of("people.filler.mobile") == "表格1 第11行「企业填表人（手机号码）」"
+
+
+def test_forms_need_a_pack(tmp_path):
+    r = run("validate", HAND_A3)
+    assert r.exit_code == 2 and "--pack" in r.output
+
+
+def test_a_folder_of_mixed_applications_to_sheet_report_and_notices(write_record, tmp_path):
+    """The README's walk-through: a formgen record, a workbook and a hand-filled 附件3."""
+    good = write_record(name="澄川.yaml")
+    inbox = good.parent
+    bad = yaml.safe_load((EXAMPLES / "shanghai-bad.yaml").read_text(encoding="utf-8"))
+    from formgen.loader import build
+
+    loaded = build(inbox / "x.yaml", bad, {})
+    (inbox / "问题企业.xlsx").write_bytes(record_workbook(loaded.record, get_pack("shanghai")))
+    shutil.copy(HAND_A3, inbox / HAND_A3.name)
+    out, report, notices = tmp_path / "out", tmp_path / "问题清单.xlsx", tmp_path / "整改通知"
+    r = run(
+        "summary", inbox, "--pack", "shanghai", "--unit", "上海市浦东新区科技和经济委员会", "--quota", "5",
+        "--report", report, "--notices", notices, "--out", out,
+    )  # fmt: skip
+    assert r.exit_code == 3, r.output  # the sheet written, two records left off
+    (sheet,) = out.glob("附件5_*.xlsx")
+    names = [c.value for row in openpyxl.load_workbook(sheet).active.iter_rows() for c in row]
+    assert "上海澄川精密机械股份有限公司" in names and "上海申江智能装备有限公司" not in names
+    ws = openpyxl.load_workbook(report)["问题清单"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    mobile = next(row for row in rows if row[4] == "PH001" and row[0] == "上海申江智能装备有限公司")
+    assert mobile[3] == "表格1 第11行「企业填表人（手机号码）」" and mobile[2].endswith(HAND_A3.name)
+    wb_rows = [row for row in rows if row[0] == "上海示例问题企业有限公司"]
+    assert wb_rows and any("!" in (row[3] or "") or "工作表" in (row[3] or "") for row in wb_rows)  # sheet!cell
+    assert sorted(p.name for p in notices.iterdir()) == [
+        "整改通知_上海申江智能装备有限公司.docx",
+        "整改通知_上海示例问题企业有限公司.docx",
+    ]
+
+
+def test_summary_lists_what_the_materials_checklist_lacks(tmp_path):
+    data = yaml.safe_load((EXAMPLES / "hebei-jizhong.yaml").read_text(encoding="utf-8"))
+    data["narrative"].pop("results", None)
+    rec = tmp_path / "r.yaml"
+    rec.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    r = run(
+        "summary",
+        rec,
+        "--pack",
+        "hebei",
+        "--unit",
+        "石家庄市工业和信息化局",
+        "--out",
+        tmp_path / "o",
+        "--format",
+        "json",
+    )
+    (record,) = json.loads(r.stdout)["records"]
+    lack = [f for f in record["findings"] if f["code"] == "CL001"]
+    assert [f["label"] for f in lack] == ["实施成效"]
+    assert lack[0]["severity"] == "warning" and "第4项「智能工厂建设成效」" in lack[0]["message"]
+    assert "narrative" not in lack[0]["message"]  # Chinese labels, never record paths
+    whole = run("summary", EXAMPLES / "hebei-jizhong.yaml", "--pack", "hebei", "--unit", "石家庄市工业和信息化局",
+                "--out", tmp_path / "o2", "--format", "json")  # fmt: skip
+    assert not [f for f in json.loads(whole.stdout)["records"][0]["findings"] if f["code"] == "CL001"]
+
+
+def test_forms_of_one_enterprise_are_one_entry(write_record, tmp_path):
+    """附件3 and 附件4 of one enterprise in a folder: one record, both files named."""
+    rec = write_record()
+    forms = tmp_path / "forms"
+    assert run("fill", rec, "--pack", "shanghai", "--out", forms).exit_code == 0
+    entries = app.load_entries(sorted(forms.glob("*.docx")), get_pack("shanghai"))
+    (entry,) = entries
+    assert entry.loaded is not None and len(entry.also) == 1
+    assert "附件3" in entry.files and "附件4" in entry.files
+
+
+def test_record_workbooks_are_told_from_annex_sheets(tmp_path, write_record):
+    from formgen.loader import load
+
+    record = load(GANSU).record
+    wb = tmp_path / "r.xlsx"
+    wb.write_bytes(record_workbook(record, get_pack("gansu")))
+    assert is_record_workbook(wb)
+    resaved = tmp_path / "resaved.xlsx"  # saved again by another program (inline strings)
+    openpyxl.load_workbook(wb).save(resaved)
+    assert is_record_workbook(resaved)
+    rec = write_record()
+    assert (
+        run("summary", rec, "--pack", "shanghai", "--unit", "浦东", "--quota", "5", "--out", tmp_path / "o").exit_code
+        == 0
+    )
+    (sheet,) = (tmp_path / "o").glob("*.xlsx")
+    assert not is_record_workbook(sheet)
+    (entry,) = app.load_entries([sheet], get_pack("shanghai"))  # an annex sheet: read a row per record
+    assert entry.loaded.record.enterprise.name == "上海澄川精密机械股份有限公司" and entry.row
+
+
+def test_import_reads_an_annex_sheet_and_refuses_a_record_workbook(tmp_path, write_record):
+    rec = write_record()
+    assert (
+        run("summary", rec, "--pack", "shanghai", "--unit", "浦东", "--quota", "5", "--out", tmp_path / "o").exit_code
+        == 0
+    )
+    (sheet,) = (tmp_path / "o").glob("*.xlsx")
+    r = run("import", sheet, "--pack", "shanghai", "--out", tmp_path / "rec")
+    assert "上海澄川精密机械股份有限公司" in r.output
+    assert (tmp_path / "rec" / "上海澄川精密机械股份有限公司.yaml").exists()
+    wb = tmp_path / "r.xlsx"
+    wb.write_bytes(record_workbook(load_record(GANSU), get_pack("gansu")))
+    r = run("import", wb, "--pack", "gansu", "--out", tmp_path / "rec2")
+    assert r.exit_code == 2 and "记录工作簿" in r.output and "IM006" in r.output
+
+
+def test_import_writes_notices(tmp_path):
+    notices = tmp_path / "n"
+    r = run(
+        "import", HAND_A3, "--pack", "shanghai", "--out", tmp_path / "rec", "--notices", notices, "--unit", "闵行区经委"
+    )
+    assert r.exit_code == 1
+    (notice,) = notices.iterdir()
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(notice.read_bytes())).paragraphs)
+    assert "上海申江智能装备有限公司" in text and "表格1 第11行" in text and "闵行区经委" in text
+
+
+def load_record(path: Path):
+    from formgen.loader import load
+
+    return load(path).record
