@@ -336,8 +336,7 @@ def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, 
 
     if not report_file and not notices_dir:
         return []
-    state_of = state_of or _check_state
-    rows = [reports.ReportEntry(e.name, e.credit_code, str(e.source), list(e.findings), state_of(e)) for e in entries]
+    rows = reports.entries_for_batch(entries, state_of or _check_state)
     files = []
     if report_file:
         files.append((report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit)))
@@ -626,18 +625,7 @@ def summary(
 def _problem_files(batch, report_file, notices_dir, round_title, unit) -> list[tuple[Path, bytes]]:
     """The 问题清单 (.xlsx) and the 整改通知 (.docx, one per enterprise with problems)
     asked for with --report and --notices, as (path, bytes) to write with the sheets."""
-    from . import reports
-
-    if not report_file and not notices_dir:
-        return []
-    entries = reports.entries_for_batch(batch, batch.state)
-    files = []
-    if report_file:
-        files.append((report_file, reports.problem_report(entries, batch.problems, f"{round_title} 问题清单", unit)))
-    if notices_dir:
-        made = reports.notices(entries, round_title, unit, batch_findings=batch.problems)
-        files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
-    return files
+    return _entry_problem_files(batch.entries, batch.problems, report_file, notices_dir, round_title, unit, batch.state)
 
 
 def _write_problem_files(files, force) -> list[Path]:

@@ -69,10 +69,10 @@ def entry_for(source, loaded, findings: Iterable[Finding], state: str = "") -> R
     return ReportEntry(name, code, str(source), list(findings), state)
 
 
-def entries_for_batch(batch, state_of) -> list[ReportEntry]:
-    """One entry per record of an :class:`formgen.app.Batch`, in the bureau's order;
-    ``state_of(entry)`` gives its state (the CLI's own wording, not worked out here)."""
-    return [ReportEntry(e.name, e.credit_code, str(e.source), list(e.findings), state_of(e)) for e in batch.entries]
+def entries_for_batch(entries, state_of) -> list[ReportEntry]:
+    """One report entry per record of a batch (:class:`formgen.app.Entry`), in the order
+    given; ``state_of(entry)`` gives its state (the CLI's own wording, not worked out here)."""
+    return [ReportEntry(e.name, e.credit_code, str(e.source), list(e.findings), state_of(e)) for e in entries]
 
 
 def _same_file(a: str, b: str) -> bool:
