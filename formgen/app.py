@@ -13,9 +13,6 @@ from .loader import Loaded, LoadError, load
 from .output import plan, safe_name, write_all
 from .packs import Document, Pack
 from .record import read_user_text
-from .render import docx as docx_render
-from .render import xlsx as xlsx_render
-from .render.context import rows_for
 from .rules import Context, applies, run
 
 
@@ -75,6 +72,8 @@ def _file_name(doc: Document, fmt_: str, **values) -> str:
 def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
     """Every single-record document that applies to the record; a ``split`` document
     once per chosen item (Gansu 附件2: one 申报书 per 优秀场景)."""
+    from .render import docx as docx_render  # the rendering libraries load when something is rendered
+
     out = []
     name = loaded.record.enterprise.name or loaded.path.stem
     for doc in pack.documents_for(loaded.record, single=True):
@@ -406,6 +405,10 @@ def build_batch(
 
 
 def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommender=None) -> list[tuple[str, bytes]]:
+    from .render import docx as docx_render
+    from .render import xlsx as xlsx_render
+    from .render.context import rows_for
+
     rows = rows_for(doc.layout, [e.loaded.record for e in batch.ranked if applies(e.loaded.record, doc.when)])
     if not rows and not doc.layout.get("write_empty"):
         return []  # no record this sheet applies to (e.g. no 卓越级 applicant)
@@ -422,6 +425,8 @@ def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommende
 
 def render_bureau(doc: Document, recommender, draft: bool) -> list[tuple[str, bytes]]:
     """A document of the bureau's own (a letter, a commitment), from its profile."""
+    from .render import docx as docx_render
+
     unit = recommender.unit or "推荐单位"
     data = docx_render.render_single(doc.layout, recommender, Path("."), draft, {"title": doc.title, "author": unit})
     return [(_file_name(doc, "docx", unit=unit), data)]

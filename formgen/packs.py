@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .paths import pack_dirs
+from .paths import pack_dirs, read_data_yaml
 
 
 class PackError(Exception):
@@ -236,7 +236,7 @@ def _fields(doc: Document):
 
 def _read(path: Path) -> dict:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return read_data_yaml(path) or {}
     except (OSError, yaml.YAMLError) as e:
         raise PackError(f"{path}: {e}") from e
 

@@ -23,3 +23,14 @@ def data_dir() -> Path:
 def pack_dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("FORMGEN_PACKS", "").split(os.pathsep) if p]
     return [*extra, _first(_HERE / "forms", _HERE.parent / "forms")]
+
+
+def read_data_yaml(path: Path):
+    """A shipped data or pack file (reference tables, manifests, layouts), parsed with
+    libyaml's C loader where PyYAML has it (several times faster), else the pure-Python
+    one; both build the same values. Never used for records: users' files go through
+    :mod:`formgen.loader`, bounded and with line numbers."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader

@@ -9,9 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from .paths import data_dir
+from .paths import data_dir, read_data_yaml
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ class Catalogue:
 
 
 def _load_yaml(name: str):
-    return yaml.safe_load((data_dir() / name).read_text(encoding="utf-8"))
+    return read_data_yaml(data_dir() / name)
 
 
 @functools.cache

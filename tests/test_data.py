@@ -78,3 +78,16 @@ def test_gbt4754():
         "水泥制造",
     ]
     assert refdata.industry_chain("9999") == []
+
+
+def test_the_fast_yaml_loader_reads_every_data_and_pack_file_as_the_pure_one():
+    """Shipped files are parsed with libyaml's C loader where present: it must build the
+    very same tables as PyYAML's pure-Python SafeLoader (dates, numbers, strings)."""
+    import yaml
+
+    from formgen.paths import data_dir, pack_dirs, read_data_yaml
+
+    files = sorted(data_dir().glob("*.yaml")) + sorted(p for d in pack_dirs() for p in d.glob("*/*.yaml"))
+    assert len(files) >= 20
+    for f in files:
+        assert read_data_yaml(f) == yaml.safe_load(f.read_text(encoding="utf-8")), f
