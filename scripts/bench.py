@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,6 +92,20 @@ def main() -> None:
         old = g.record.enterprise.name if label.startswith("甘肃") else name
         floor = median_ms(lambda out=out, old=old: raw_floor(out, old, "另一家示例企业有限公司"), args.repeat)
         print(f"{label:<28}{ms:>12.1f}{floor:>14.1f}{ms / floor:>8.2f}")
+
+    # Whole processes against the interpreter's own start, in the same run (issue 13's goals).
+    base = median_ms(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.repeat)
+    processes = {
+        "formgen --help": ([sys.executable, "-m", "formgen", "--help"], 3),
+        "formgen validate 上海示例": (
+            [sys.executable, "-m", "formgen", "validate", str(EXAMPLE), "--pack", "shanghai"],
+            4,
+        ),
+    }
+    print(f"{'进程':<28}{'ms':>12}{'python -c pass':>14}{'ratio':>8}{'goal':>8}")
+    for label, (cmd, goal) in processes.items():
+        ms = median_ms(lambda cmd=cmd: subprocess.run(cmd, check=False, capture_output=True), args.repeat)
+        print(f"{label:<28}{ms:>12.1f}{base:>14.1f}{ms / base:>8.1f}{'≤' + str(goal) + 'x':>8}")
 
     # The whole command, validation included, for one record.
     with tempfile.TemporaryDirectory() as tmp:
