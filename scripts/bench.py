@@ -102,10 +102,10 @@ def main() -> None:
             4,
         ),
     }
-    print(f"{'进程':<28}{'ms':>12}{'python -c pass':>14}{'ratio':>8}{'goal':>8}")
+    print(f"{'进程':<28}{'ms':>12}{'python -c pass':>16}{'ratio':>8}{'goal':>8}")
     for label, (cmd, goal) in processes.items():
         ms = median_ms(lambda cmd=cmd: subprocess.run(cmd, check=False, capture_output=True), args.repeat)
-        print(f"{label:<28}{ms:>12.1f}{base:>14.1f}{ms / base:>8.1f}{'≤' + str(goal) + 'x':>8}")
+        print(f"{label:<28}{ms:>12.1f}{base:>16.1f}{ms / base:>8.1f}{'≤' + str(goal) + 'x':>8}")
 
     # The whole command, validation included, for one record.
     with tempfile.TemporaryDirectory() as tmp:
