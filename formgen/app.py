@@ -250,6 +250,90 @@ def check_entry(entry: Entry, pack: Pack | None, today: dt.date, documents: list
         entry.findings.insert(0, no_pack_finding(str(entry.loaded.path)))
 
 
+def default_jobs() -> int:
+    """Worker processes for a batch: one per core this process may use."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _pack_named(name: str | None) -> Pack | None:
+    from .packs import get_pack
+
+    return get_pack(name) if name else None
+
+
+def _in_worker(task):
+    """One batch step in a worker process: (function, entry, pack name, allow-outside,
+    arguments) -> what the function returns. The pack is looked up by name (cached per
+    process), the --allow-outside choice set as in the parent."""
+    from .record import ALLOW_OUTSIDE
+
+    func, entry, pack_name, allow_outside, args = task
+    ALLOW_OUTSIDE.set(allow_outside)
+    return func(entry, _pack_named(pack_name), *args)
+
+
+def batch_map(func, entries: list[Entry], packs: list[Pack | None], args: tuple = (), jobs: int = 1):
+    """``func(entry, pack, *args)`` for every entry, in order, in ``jobs`` processes (one:
+    here, in this process). Results come back in the entries' order, so a batch's output
+    is the same whatever the number of processes; yields as they are ready, for the
+    progress bar."""
+    from .record import ALLOW_OUTSIDE
+
+    if jobs <= 1 or len(entries) < 2:
+        for entry, pack in zip(entries, packs, strict=True):
+            yield func(entry, pack, *args)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    allow = bool(ALLOW_OUTSIDE.get())
+    tasks = [(func, e, p.name if p else None, allow, args) for e, p in zip(entries, packs, strict=True)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=min(jobs, len(entries)), mp_context=multiprocessing.get_context(method)) as ex:
+        yield from ex.map(_in_worker, tasks, chunksize=max(1, len(tasks) // (jobs * 4)))
+
+
+def checked(entry: Entry, pack: Pack | None, today: dt.date, documents_single: bool = False) -> list[Finding]:
+    """An entry's findings (:func:`check_entry`), as a batch step: with
+    ``documents_single`` only the fields of the single-record documents that apply count
+    (what ``fill`` writes)."""
+    documents = None
+    if documents_single and pack is not None and entry.loaded is not None:
+        documents = pack.documents_for(entry.loaded.record, single=True)
+    check_entry(entry, pack, today, documents)
+    return entry.findings
+
+
+def filled(entry: Entry, pack: Pack | None, today: dt.date, draft: bool) -> tuple[str, list[Finding], list]:
+    """One record of a ``fill`` batch: (state, findings, rendered files). The state is
+    已生成, 已生成（草稿）, 有错误，未生成, 无适用文档, 未指定表格包 or 无法读取."""
+    if entry.loaded is None:
+        return "无法读取", entry.findings, []
+    if pack is None:
+        check_entry(entry, None, today)
+        return "未指定表格包", entry.findings, []
+    singles = pack.documents_for(entry.loaded.record, single=True)
+    check_entry(entry, pack, today, singles)
+    if not singles:
+        return "无适用文档", entry.findings, []
+    errors = any(f.is_error for f in entry.findings)
+    if errors and not draft:
+        return "有错误，未生成", entry.findings, []
+    files = render_single(entry.loaded, pack, draft and errors)
+    return ("已生成（草稿）" if errors else "已生成"), entry.findings, files
+
+
+def _batch_findings(entry: Entry, pack: Pack, today: dt.date) -> list[Finding]:
+    """A summary record's findings: every rule, then what its 申报材料清单 lacks."""
+    check_entry(entry, pack, today)
+    return entry.findings + material_findings(entry, pack)
+
+
 def material_findings(entry: Entry, pack: Pack) -> list[Finding]:
     """The pack's 申报材料清单 run on a batch record: what it lacks, by the annex's labels
     (CL001 warnings). Nothing for a pack without a checklist, or one that does not apply."""
@@ -318,6 +402,7 @@ def build_batch(
     order_file: Path | None = None,
     over_quota_ok: bool = False,
     prefer: str | None = None,
+    jobs: int = 1,
 ) -> Batch:
     """Load and validate every record once, put them in the bureau's order, then apply
     duplicates and the quota. The round's deadlines are reported once by the caller.
@@ -327,9 +412,9 @@ def build_batch(
     modified; otherwise both are refused (BT001) with how to settle it."""
     today = dt.date.today()
     entries = load_entries(paths, pack)
-    for i, entry in enumerate(entries):
-        check_entry(entry, pack, today)
-        entry.findings += material_findings(entry, pack)
+    steps = batch_map(_batch_findings, entries, [pack] * len(entries), (today,), jobs)
+    for i, (entry, found) in enumerate(zip(entries, steps, strict=True)):
+        entry.findings = found
         if progress:
             progress(i + 1, len(entries), entry)
     entries, named = _apply_order(entries, order_file)

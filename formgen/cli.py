@@ -147,6 +147,15 @@ def packs():
             click.echo(f"  {d.id}\t{d.title}\t{'/'.join(d.formats)}\t{kind}")
 
 
+def _jobs_option(func):
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="同时使用的进程数（默认：本机核数）；结果与单进程完全相同。",
+    )(func)
+
+
 def _report_options(func):
     """``--report``, ``--notices`` and ``--unit`` for the commands that can send problems
     out as files (validate, import)."""
@@ -175,17 +184,18 @@ def _report_options(func):
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="输出格式。")
 @_report_options
 @click.option("--force", is_flag=True, help="覆盖已存在的问题清单、整改通知。")
+@_jobs_option
 @_allow_outside_option
-def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, force):
+def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, force, jobs):
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
     paths = _expand_records(records, INPUT_SUFFIXES)
     entries = _load_entries(paths, pack, doc_id)
     today = datetime.date.today()
-    packs = {}
-    for i, entry in enumerate(entries):
-        packs[id(entry)] = entry_pack = _entry_pack(entry, pack)
-        app.check_entry(entry, entry_pack, today)
+    packs = {id(e): _entry_pack(e, pack) for e in entries}
+    steps = app.batch_map(app.checked, entries, [packs[id(e)] for e in entries], (today,), jobs or app.default_jobs())
+    for i, (entry, found) in enumerate(zip(entries, steps, strict=True)):
+        entry.findings = found
         _progress(i + 1, len(entries), entry)
     used = {p.name: p for p in packs.values() if p is not None}
     deadlines = [f for p in used.values() for f in app.deadline_findings(p, today)]
@@ -365,14 +375,15 @@ def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, 
 @click.option("--draft", is_flag=True, help="有错误也生成，首页标注“草稿”。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--pdf", "with_pdf", is_flag=True, help="同时用 LibreOffice 生成每个文件的 PDF 副本。")
+@_jobs_option
 @_allow_outside_option
-def fill(records, pack_name, doc_id, out_dir, draft, force, with_pdf):
+def fill(records, pack_name, doc_id, out_dir, draft, force, with_pdf, jobs):
     pack = _pack(pack_name)
     paths = _expand_records(records, INPUT_SUFFIXES)
     entries = _load_entries(paths, pack, doc_id)
     if len(entries) == 1 and len(records) == 1 and not records[0].is_dir():
         _fill_one(entries[0], pack, out_dir, draft, force, with_pdf)
-    _fill_batch(entries, pack, out_dir, draft, force, with_pdf)
+    _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs or app.default_jobs())
 
 
 def _singles_or_usage(pack, loaded):
@@ -413,10 +424,10 @@ def _fill_one(entry, pack, out_dir, draft, force, with_pdf):
     sys.exit(EXIT_OK)
 
 
-def _fill_batch(entries, pack, out_dir, draft, force, with_pdf):
+def _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs=1):
     """Many records: each enterprise's documents in a sub-folder of its own, all of them
     written or none; a record with errors is left out (unless --draft), the others are
-    written."""
+    written. Rendered in ``jobs`` processes, with the same result as in one."""
     from .output import safe_name
 
     today = datetime.date.today()
@@ -424,28 +435,14 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf):
     planned: list[tuple[Path, bytes]] = []
     folders: set[str] = set()
     shortened: dict = {}
-    used = {}
-    for i, entry in enumerate(entries):
+    packs = [_entry_pack(e, pack) for e in entries]
+    used = {p.name: p for p in packs if p is not None}
+    steps = app.batch_map(app.filled, entries, packs, (today, draft), jobs)
+    for i, (entry, (state, found, files)) in enumerate(zip(entries, steps, strict=True)):
         _progress(i + 1, len(entries), entry)
-        entry_pack = _entry_pack(entry, pack)
-        if entry.loaded is None:
-            states[id(entry)] = "无法读取"
+        entry.findings, states[id(entry)] = found, state
+        if not files:
             continue
-        if entry_pack is None:
-            app.check_entry(entry, None, today)
-            states[id(entry)] = "未指定表格包"
-            continue
-        used[entry_pack.name] = entry_pack
-        singles = entry_pack.documents_for(entry.loaded.record, single=True)
-        app.check_entry(entry, entry_pack, today, singles)
-        if not singles:
-            states[id(entry)] = "无适用文档"
-            continue
-        errors = has_errors(entry.findings)
-        if errors and not draft:
-            states[id(entry)] = "有错误，未生成"
-            continue
-        files = app.render_single(entry.loaded, entry_pack, draft and errors)
         if with_pdf:
             try:
                 files = app.with_pdf_copies(files)
@@ -460,7 +457,6 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf):
         paths = plan(out_dir / name, [n for n, _ in files])
         shortened.update(getattr(paths, "shortened", {}))
         planned += list(zip(paths, [d for _, d in files], strict=True))
-        states[id(entry)] = "已生成（草稿）" if errors else "已生成"
     deadlines = [f for p in used.values() for f in app.deadline_findings(p, today)]
     _batch_text(entries, lambda e: states[id(e)], deadlines)
     left_off = [e for e in entries if not states[id(e)].startswith("已生成")]
@@ -526,6 +522,7 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf):
     help="同一企业有多个文件时保留修改时间较新的一个（并说明未列入的是哪个）。",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_jobs_option
 @_allow_outside_option
 def summary(
     records,
@@ -545,6 +542,7 @@ def summary(
     notices_dir,
     prefer,
     fmt,
+    jobs,
 ):
     pack = _pack(pack_name)
     if allow_over_quota and not pack.quota_soft:
@@ -579,7 +577,9 @@ def summary(
         raise click.UsageError(f"表格包 {pack.name} 没有汇总文档{(' ' + doc_id) if doc_id else ''}。")
 
     try:
-        batch = app.build_batch(paths, pack, limit, draft, _progress, order_file, allow_over_quota, prefer)
+        batch = app.build_batch(
+            paths, pack, limit, draft, _progress, order_file, allow_over_quota, prefer, jobs or app.default_jobs()
+        )
     except (ValueError, OSError) as e:  # forms without a pack, an --order file naming no record, unreadable
         raise click.UsageError(str(e)) from e
     deadlines = app.deadline_findings(pack, datetime.date.today())

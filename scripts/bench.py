@@ -59,6 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--rows", type=int, default=200, help="records on the 附件5 sheet")
+    ap.add_argument("--batch", type=int, default=100, help="records in the --jobs comparison")
     args = ap.parse_args()
 
     ensure_figures(EXAMPLE)
@@ -106,6 +107,21 @@ def main() -> None:
     for label, (cmd, goal) in processes.items():
         ms = median_ms(lambda cmd=cmd: subprocess.run(cmd, check=False, capture_output=True), args.repeat)
         print(f"{label:<28}{ms:>12.1f}{base:>16.1f}{ms / base:>8.1f}{'≤' + str(goal) + 'x':>8}")
+
+    # Batches: the same records checked (summary) and rendered (fill) in one process and in two.
+    import datetime as dt
+
+    today = dt.date.today()
+    entries = app.load_entries([ROOT / "data" / "examples" / "gansu-longyuan.yaml"] * args.batch, gansu)
+    packs = [gansu] * len(entries)
+    print(f"{'批量（' + str(args.batch) + '份记录）':<28}{'--jobs 1 ms':>12}{'--jobs 2 ms':>16}{'rate':>8}{'goal':>8}")
+    for label, func, extra in (
+        ("summary（检查）", app._batch_findings, (today,)),
+        ("fill（检查+生成）", app.filled, (today, True)),
+    ):
+        one = median_ms(lambda f=func, x=extra: list(app.batch_map(f, entries, packs, x, 1)), 1)
+        two = median_ms(lambda f=func, x=extra: list(app.batch_map(f, entries, packs, x, 2)), 1)
+        print(f"{label:<28}{one:>12.1f}{two:>16.1f}{one / two:>8.2f}{'≥1.8x':>8}")
 
     # The whole command, validation included, for one record.
     with tempfile.TemporaryDirectory() as tmp:
