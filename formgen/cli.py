@@ -155,6 +155,9 @@ def validate(record, pack_name, fmt):
     pack = _record_pack(pack_name, loaded, required=False)
     findings = app.validate(loaded, pack)
     _echo_findings(findings, fmt, record=str(record), pack=pack.name if pack else None)
+    if fmt == "text":
+        for line in app.pack_summary(loaded, pack):  # e.g. Jiangsu's total, counts, supported level
+            click.echo(line)
     sys.exit(EXIT_FINDINGS if has_errors(findings) else EXIT_OK)
 
 

@@ -187,3 +187,94 @@ def advice(total_score: float | None) -> str | None:
         if total_score > a["above"]:
             hit = a["level"]
     return hit
+
+
+# ---- from a record ---------------------------------------------------------------------
+
+SCORED = (1, 2, 3, 4, 5, 6, 8, 9, 10)
+
+
+def record_answers(record) -> dict[int, tuple]:
+    """``{question no: (level, score)}`` from ``record.dx``: level an int 1-6 or
+    ``NOT_APPLICABLE``, score a number or None."""
+    out = {}
+    for no in SCORED:
+        a = getattr(record.dx, f"q{no}")
+        level = a.level
+        if level is not None and level != NOT_APPLICABLE:
+            level = int(level)
+        out[no] = (level, None if a.score is None else float(a.score))
+    return out
+
+
+def record_total(record) -> float | None:
+    answers = record_answers(record)
+    if any(level is None for level, _ in answers.values()):
+        return None
+    return total(answers)
+
+
+def record_scenarios(record) -> dict[int, str]:
+    """``{2024 catalogue no: level}`` of the record's scenarios that name a catalogue
+    scenario and a level it may have (the best level when a scenario is listed twice)."""
+    cat = refdata.catalogue(2024)
+    out: dict[int, str] = {}
+    for s in record.scenarios:
+        hit = cat.by_name(s.name or "")
+        if s.level in slash_levels(hit.no if hit else 0):
+            continue  # a "/" level cannot be chosen (JS005): it counts nowhere
+        if hit and s.level in LEVELS and (hit.no not in out or LEVELS.index(s.level) > LEVELS.index(out[hit.no])):
+            out[hit.no] = s.level
+    return out
+
+
+def record_basics(record, checks: dict) -> dict:
+    from .rules.basics import latest_revenue
+
+    cfg = checks.get("above_scale") or {}
+    found = latest_revenue(record.enterprise)
+    above = True if not cfg or found is None else found[1] >= cfg.get("min_revenue", 0)
+    forbidden = (checks.get("accidents") or {}).get("forbidden", [])
+    a = record.enterprise.accident
+    accidents = ["安全、环保、质量"] if a.occurred and a.severity in forbidden else []
+    return {"above_scale": above, "designation": record.enterprise.designation, "accidents": accidents}
+
+
+def record_assessment(record, checks: dict) -> Assessment:
+    cm = record.factory.cmmm
+    return assess(
+        record_total(record), record_scenarios(record), cm.certified_level or cm.level, record_basics(record, checks)
+    )
+
+
+def summary_lines(record, checks: dict) -> list[str]:
+    """What ``formgen validate --pack jiangsu`` prints after its findings."""
+    a = record_assessment(record, checks)
+    answers = record_answers(record)
+    skipped = [f"第{no}题" for no, (lv, _) in answers.items() if lv == NOT_APPLICABLE]
+    if a.total is None:
+        lines = ["数字化转型自评价得分：无法计算（有题目未填等级或打分）"]
+    else:
+        applied = [s for no, (lv, s) in answers.items() if lv != NOT_APPLICABLE]
+        how = f"{sum(applied):g}/{len(applied) * data()['full_marks']}×100"
+        if skipped:
+            how += f"，{'、'.join(skipped)}不涉及，权重平均分配到其余{len(applied)}题"
+        lines = [f"数字化转型自评价得分：{a.total:.2f}分（{how}）"]
+    if a.advice:
+        lines.append(f"建议开展{a.advice}智能工厂的场景自评价（得分高于{_advice_floor(a.advice)}分）")
+    need = {t["level"]: t["min_scenarios"] for t in tiers()}
+    lines.append(
+        "典型场景自评价（累计，高等级场景计入低等级）："
+        + "，".join(f"{lv}{a.counts[lv]}个（需{need[lv]}个）" for lv in LEVELS)
+    )
+    lines.append(f"数据支持的参考等级：{a.supported or '无（未达基础级）'}")
+    nxt = LEVELS[LEVELS.index(a.supported) + 1] if a.supported and a.supported != LEVELS[-1] else None
+    if a.supported is None:
+        nxt = LEVELS[0]
+    if nxt:
+        lines.append(f"{nxt}未满足：{'；'.join(a.unmet[nxt])}")
+    return lines
+
+
+def _advice_floor(level: str) -> int:
+    return next(x["above"] for x in data()["advice"] if x["level"] == level)
