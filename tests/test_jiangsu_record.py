@@ -173,3 +173,17 @@ def test_major_quality_accident_blocks(check):
 def test_cmmm_for_advanced_is_level_two(check):
     assert "EL001" not in codes(check(lambda d: None))
     assert "EL001" in codes(check(lambda d: d["factory"].__setitem__("cmmm", {"level": 1})))
+
+
+def test_area_must_be_covered_at_the_applied_level(check):
+    assert "JS010" not in codes(check(lambda d: None))
+
+    def edit(d):  # the only 运营管理 scenarios drop to 基础级
+        for s in d["scenarios"]:
+            if s["name"] in ("智慧营销管理", "供应商数智化管理"):
+                s["level"] = "基础级"
+
+    f = check(edit)
+    hit = [x for x in f if x.code == "JS010"]
+    assert hit and "运营管理环节的场景均未达到先进级描述" in hit[0].message
+    assert "EL002" not in codes(f)

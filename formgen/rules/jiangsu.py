@@ -156,3 +156,26 @@ def investment_consistent(ctx):
             "dx.investment_latest",
             f"2024年数字化投入{dx.investment_latest}万元大于自2014年以来的总投入{dx.investment_total}万元，请核对",
         )
+
+
+@rule("JS010", ERROR, "达到申报层级的场景未覆盖要求的环节")
+def areas_at_level(ctx):
+    """EL002 counts every scenario; here only those self-evaluated at the applied level or
+    above count (an area EL002 already finds empty is left to it)."""
+    if ctx.check("jiangsu") is None:
+        return
+    level = ctx.record.factory.level
+    tier = next((t for t in js.tiers() if t["level"] == level), None)
+    if tier is None:
+        return
+    chosen = js.record_scenarios(ctx.record)
+    anywhere = js.areas_covered(chosen, js.LEVELS[0]) | {
+        catalogue(2024).stage_area((s.stage or "").removesuffix("环节")) for s in ctx.record.scenarios
+    }
+    at_level = js.areas_covered(chosen, level)
+    lacking = [a for a in tier["areas"] if a in anywhere and a not in at_level]
+    if lacking:
+        yield Hit(
+            "scenarios",
+            f"{level}智能工厂须覆盖{'、'.join(tier['areas'])}；{'、'.join(lacking)}环节的场景均未达到{level}描述",
+        )
