@@ -843,3 +843,23 @@ def _planned(out_dir: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, 
         folder, _, base = name.rpartition("/")
         out.append((plan(out_dir / folder if folder else out_dir, [base])[0], data))
     return out
+
+
+@main.command(help="江苏：生成数字化转型自评价表和典型场景自评价表（xlsx）。退出码：0 已写出，1 未写出。")
+@click.argument("record", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def selfeval(record, out_dir, force):
+    from . import jiangsu_sheets
+    from .packs import get_pack
+
+    loaded = _load_or_exit(record)
+    pack = get_pack("jiangsu")
+    files = jiangsu_sheets.files(loaded.record, pack.checks, loaded.record.enterprise.name or "")
+    try:
+        paths = app.write_files(files, out_dir, force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    for p in paths:
+        click.echo(_written(p, paths))
