@@ -162,5 +162,91 @@ def files(record, checks: dict, enterprise: str) -> list[tuple[str, bytes]]:
     name = enterprise or "企业"
     return [
         (f"江苏省企业数字化转型自评价表_{name}.xlsx", dx_sheet(record)),
+        (f"江苏省企业数字化转型自评价表_{name}.docx", dx_document(record)),
         (f"典型场景自评价表_{name}.xlsx", scenario_sheet(record, checks)),
     ]
+
+
+PAGE = {"margins_cm": [2.0, 1.8, 2.0, 1.8]}
+BODY = {"east_asia": "仿宋_GB2312", "ascii": "Times New Roman", "size": "五号"}
+
+
+def _total_text(record) -> str:
+    answers = js.record_answers(record)
+    total = js.record_total(record)
+    applied = [s for lv, s in answers.values() if lv != js.NOT_APPLICABLE]
+    skipped = [f"第{no}题" for no, (lv, _) in answers.items() if lv == js.NOT_APPLICABLE]
+    if total is None:
+        return "有题目未填等级或打分，无法计算"
+    text = f"{total:.2f}分 = {sum(applied):g} ÷ {len(applied) * js.data()['full_marks']} × 100"
+    if skipped:
+        text += f"（{'、'.join(skipped)}选择“不涉及此环节”，其权重平均分配到其余{len(applied)}题）"
+    return text
+
+
+def dx_document(record) -> bytes:
+    """表2 as a Word table: 序号 | 一级指标 | 二级指标 | 题目 (check boxes) | 企业等级和自主打分."""
+    from .render import ooxml
+
+    doc = ooxml.new_document(PAGE, BODY)
+
+    def para(container, text: str, align: str = "left", size=None, font=None, bold=None):
+        p = container.add_paragraph() if hasattr(container, "add_paragraph") else container
+        p.alignment = ooxml.ALIGN[align]
+        run = p.add_run(text)
+        ooxml.set_run_font(run, font or BODY["east_asia"], BODY["ascii"], size or BODY["size"], bold=bold)
+        return p
+
+    para(doc, "表2  江苏省企业数字化转型自评价表", "center", "小二", "方正小标宋简体")
+    answers = js.record_answers(record)
+    qs = js.questions()
+    table = ooxml.new_table(doc, len(qs) + 2, [1.2, 2.2, 3.0, 7.0, 4.0])
+    ooxml.repeat_header(table.rows[0])
+    for cell, text in zip(
+        table.rows[0].cells, ["序号", "一级指标", "二级指标", "题目", "企业等级和自主打分"], strict=True
+    ):
+        para(cell.paragraphs[0], text, "center", bold=True)
+        ooxml.valign_center(cell)
+    for i, q in enumerate(qs, 1):
+        cells = table.rows[i].cells
+        no = q["no"]
+        para(cells[0].paragraphs[0], str(no), "center")
+        para(cells[1].paragraphs[0], q["group"], "center")
+        para(cells[2].paragraphs[0], q["name"], "center")
+        for c in (*cells[:3], cells[4]):
+            ooxml.valign_center(c)
+        if not q.get("scored", True):
+            dx = record.dx
+            tot = "____" if dx.investment_total is None else f"{dx.investment_total}"
+            last = "____" if dx.investment_latest is None else f"{dx.investment_latest}"
+            para(
+                cells[3].paragraphs[0],
+                f"数字化投入规模指企业自{q['since']}年以来，在数字化改造方面采购软件系统、解决方案和硬件设备的"
+                f"总金额（不含研发人员费用）：{tot}万元。其中：{q['latest_year']}年投入{last}万元。",
+            )
+            para(cells[4].paragraphs[0], f"投入规模为{tot}万元", "center")
+            continue
+        level, score = answers[no]
+        p = cells[3].paragraphs[0]
+        for lv in range(1, q["levels"] + 1):
+            ooxml.add_checkbox(p, level == lv, f"{lv}.  ", BODY)
+        if q.get("not_applicable"):
+            ooxml.add_checkbox(p, level == js.NOT_APPLICABLE, js.data()["not_applicable_label"] + "。", BODY)
+        shown_level = "____" if level is None else ("不涉及" if level == js.NOT_APPLICABLE else str(level))
+        shown_score = "—" if level == js.NOT_APPLICABLE else ("____" if score is None else f"{score:g}")
+        para(cells[4].paragraphs[0], f"等级为{shown_level}，打分为{shown_score}。", "center")
+    last = table.rows[len(qs) + 1].cells
+    label = last[0].merge(last[3])
+    para(label.paragraphs[0], "综合得分（最终综合得分=其他问题的综合得分/其他问题的总分）", "center", bold=True)
+    para(last[4].paragraphs[0], _total_text(record), "center")
+    ooxml.valign_center(label)
+    para(
+        doc,
+        "注：1.企业在选定所处的等级后，依据企业与该等级描述的符合程度，参照“基本符合”、“比较符合”和“非常符合”"
+        "在等级分段内从低到高划分3个小分段，并进行自主打分（表3）。",
+    )
+    para(
+        doc,
+        "表3 企业等级自主打分参考表：" + "；".join(f"等级{lv}：{js.level_range_text(lv)}" for lv in range(1, 7)) + "。",
+    )
+    return ooxml.finish(doc, "江苏省企业数字化转型自评价表", record.enterprise.name or "")

@@ -24,7 +24,7 @@ def sheets(tmp_path_factory):
     assert r.exit_code == 0, r.output
     dx = out / "江苏省企业数字化转型自评价表_江苏锡云智能装备有限公司.xlsx"
     sc = out / "典型场景自评价表_江苏锡云智能装备有限公司.xlsx"
-    assert dx.is_file() and sc.is_file()
+    assert dx.is_file() and sc.is_file() and dx.with_suffix(".docx").is_file()
     return out, dx, sc
 
 
@@ -89,3 +89,44 @@ def test_sheets_print_on_one_page_each(sheets, tmp_path):
     assert "等级为5，打分为72。" in dx_text and "71.00分=568÷800×100" in dx_text
     for label in ("典型场景自评价表", "工厂数字化设计与交付", "可持续制造", "数据支持的参考等级", "先进级"):
         assert label in sc_text, label
+
+
+def test_dx_document_table(sheets):
+    import docx
+    from docx.oxml.ns import qn
+
+    _, dx, _ = sheets
+    d = docx.Document(str(dx.with_suffix(".docx")))
+    assert d.paragraphs[0].text == "表2  江苏省企业数字化转型自评价表"
+    t = d.tables[0]
+    assert [c.text for c in t.rows[0].cells] == ["序号", "一级指标", "二级指标", "题目", "企业等级和自主打分"]
+    assert len(t.rows) == 12
+    row1 = t.rows[1].cells
+    assert row1[2].text == "研发设计数字化水平" and row1[4].text == "等级为5，打分为72。"
+    assert row1[3].text.replace(" ", "") == "1.2.3.4.5.6.不涉及此环节。"  # labels; the boxes are check-box controls
+    checked = [el.get(qn("w14:val")) for el in row1[3]._tc.iter(qn("w14:checked"))]
+    assert checked == ["0", "0", "0", "0", "1", "0", "0"]  # level 5 ticked, 不涉及 offered
+    assert len(list(t.rows[2].cells[3]._tc.iter(qn("w14:checked")))) == 6  # question 2: no 不涉及
+    assert t.rows[5].cells[4].text == "等级为不涉及，打分为—。"
+    assert t.rows[11].cells[4].text.startswith("71.00分 = 568 ÷ 800 × 100")
+
+
+def test_dx_document_prints_on_one_page(sheets, tmp_path):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler (pdftotext) 未安装：跳过 PDF 文字检查")
+    _, dx, _ = sheets
+    (pdf,) = to_pdf([dx.with_suffix(".docx")], tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    text = re.sub(
+        r"\s+", "", subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    )
+    for label in (
+        "江苏省企业数字化转型自评价表",
+        "网络与安全",
+        "组织战略人才",
+        "投入规模为8650万元",
+        "综合得分",
+    ):
+        assert label in text, label
+    assert "☑5." in text and "71.00分=568÷800×100" in text
