@@ -391,7 +391,9 @@ _COMMAND_FOR_KIND = {
 def _what_pack_makes(pack) -> str:
     """What a pack produces, and with which command."""
     made = "；".join(f"{d.title}（{_COMMAND_FOR_KIND[d.kind]}）" for d in pack.documents)
-    return f"它生成：{made}。"
+    if not made and "jiangsu" in pack.checks:
+        return "它只检查自评价；江苏省企业数字化转型自评价表和典型场景自评价表用 formgen selfeval RECORD 生成。"
+    return f"它生成：{made}。" if made else "它不生成文档。"
 
 
 def _natural_key(path: Path):

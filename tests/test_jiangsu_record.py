@@ -187,3 +187,10 @@ def test_area_must_be_covered_at_the_applied_level(check):
     hit = [x for x in f if x.code == "JS010"]
     assert hit and "运营管理环节的场景均未达到先进级描述" in hit[0].message
     assert "EL002" not in codes(f)
+
+
+def test_fill_points_to_selfeval(tmp_path):
+    r = CliRunner().invoke(main, ["fill", str(GOOD), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert "formgen selfeval RECORD" in r.output
+    assert not (tmp_path / "o").exists()
