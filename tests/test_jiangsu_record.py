@@ -194,3 +194,11 @@ def test_fill_points_to_selfeval(tmp_path):
     assert r.exit_code == 2
     assert "formgen selfeval RECORD" in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_workbook_record_round_trip(tmp_path):
+    book = tmp_path / "x.xlsx"
+    assert run("convert", GOOD, book).exit_code == 0
+    r = run("validate", book, "--pack", "jiangsu")
+    assert r.exit_code == 0, r.output
+    assert "数字化转型自评价得分：71.00分" in r.output and "数据支持的参考等级：先进级" in r.output
