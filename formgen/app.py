@@ -28,6 +28,16 @@ def validate(
     return findings
 
 
+def pack_summary(loaded: Loaded, pack: Pack | None) -> list[str]:
+    """Lines a pack prints after validate's findings: Jiangsu's computed self-evaluation
+    total, scenario counts and the level the data support."""
+    if pack is not None and "jiangsu" in pack.checks:
+        from . import jiangsu
+
+        return jiangsu.summary_lines(loaded.record, pack.checks)
+    return []
+
+
 # What only a pack can check (the rule families whose settings come from a manifest).
 PACK_CHECKS = (
     "必填项、字数、工厂名称、取值范围（行业、区县）、场景名称与环节、配图与附件、规模以上、近三年年度、注册地、截止日期"

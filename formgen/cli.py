@@ -205,6 +205,9 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
         findings = entry.findings + ([] if entry.loaded is None else deadlines)
         pack_used = packs[id(entry)]
         _echo_findings(findings, fmt, record=str(records[0]), pack=pack_used.name if pack_used else None)
+        if fmt == "text" and entry.loaded is not None:
+            for line in app.pack_summary(entry.loaded, pack_used):  # e.g. Jiangsu's total, counts, supported level
+                click.echo(line)
     elif fmt == "json":
         _batch_json(entries, _check_state, deadlines)
     else:
@@ -650,7 +653,9 @@ _COMMAND_FOR_KIND = {
 def _what_pack_makes(pack) -> str:
     """What a pack produces, and with which command."""
     made = "；".join(f"{d.title}（{_COMMAND_FOR_KIND[d.kind]}）" for d in pack.documents)
-    return f"它生成：{made}。"
+    if not made and "jiangsu" in pack.checks:
+        return "它只检查自评价；江苏省企业数字化转型自评价表和典型场景自评价表用 formgen selfeval RECORD 生成。"
+    return f"它生成：{made}。" if made else "它不生成文档。"
 
 
 def _natural_key(path: Path):
@@ -1110,3 +1115,23 @@ def _planned(out_dir: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, 
         folder, _, base = name.rpartition("/")
         out.append((plan(out_dir / folder if folder else out_dir, [base])[0], data))
     return out
+
+
+@main.command(help="江苏：生成数字化转型自评价表和典型场景自评价表（xlsx）。退出码：0 已写出，1 未写出。")
+@click.argument("record", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def selfeval(record, out_dir, force):
+    from . import jiangsu_sheets
+    from .packs import get_pack
+
+    loaded = _load_or_exit(record)
+    pack = get_pack("jiangsu")
+    files = jiangsu_sheets.files(loaded.record, pack.checks, loaded.record.enterprise.name or "")
+    try:
+        paths = app.write_files(files, out_dir, force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    for p in paths:
+        click.echo(_written(p, paths))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import stat
+from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .types import Amount, Count, Int, Percent, Text, YearMonth
+from .types import Amount, Count, Int, Percent, Text, YearMonth, _amount, _text
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]
 Size = Literal["大型", "中型", "小型", "微型"]
@@ -35,7 +36,11 @@ EquipmentKind = Literal[
 ]
 SoftwareKind = Literal["研发设计类", "生产制造类", "经营管理类", "控制执行类", "行业专用类", "新型软件"]
 Attribute = Literal["省属", "中央在甘", "其他"]
+# 江苏 附件3 表2: the level chosen for a question (1-6), or 不涉及此环节 where offered.
+DxLevel = Literal["1", "2", "3", "4", "5", "6", "不涉及"]
+Designation = Literal["创新型中小企业", "省级专精特新中小企业", "国家专精特新“小巨人”企业"]
 
+DxScore = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, le=100)]
 
 # ``--allow-outside``: figures and reports may be taken from outside the record's folder.
 ALLOW_OUTSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_outside", default=False)
@@ -199,6 +204,10 @@ class Enterprise(Model):
     products: Text | None = F("主要产品及产能", "甘肃附件6")
     honors: Text | None = F("所获荣誉", "上海附件3 第8项")
     accident: Accident = Field(default_factory=Accident, title="重大事故情况")
+    designation: Designation | None = F(
+        "企业认定（江苏）",
+        "江苏附件2 基础要求1：创新型中小企业、省级专精特新中小企业、国家专精特新“小巨人”企业 可参照规模以上工业企业执行",
+    )
     attribute: Attribute | None = F("企业属性", "甘肃附件7：省属、中央在甘、其他 三选一")
     financials: list[YearFinancials] = L("近三年主要经济指标", "按年度由远及近列出三年")
 
@@ -400,6 +409,10 @@ class Scenario(Model):
     other: Text | None = F("其他", "如对于其他车间、工厂的带动效应等，300字以内，选填")
     economics: Text | None = F("经济性和可推广性")
     remarks: Text | None = F("备注")
+    level: Level | None = F(
+        "场景自评价等级（江苏）",
+        "江苏典型场景自评价参考：企业达到的场景描述等级，基础级、先进级、卓越级、领航级；表中为“/”的等级不可选",
+    )
     equipment: list[Supply] = L("关键装备")
     software: list[Supply] = L("关键软件")
     processes: list[Practice] = L("工艺")
@@ -446,6 +459,31 @@ class Project(Model):
     in_park: bool | None = F("项目是否在园区", "true=是，false=否")
 
 
+class DxAnswer(Model):
+    level: Annotated[DxLevel, BeforeValidator(_text)] | None = F(
+        "等级", "1-6 之一（题目中的等级序号）；第1、5、6题可填“不涉及”"
+    )
+    score: DxScore | None = F("自主打分", "0-100，须在表3该等级的打分分段内；等级1只能为0")
+
+
+class DxSelfEvaluation(Model):
+    """江苏 附件3 表2 江苏省企业数字化转型自评价表."""
+
+    q1: DxAnswer = Field(default_factory=DxAnswer, title="研发设计数字化水平")
+    q2: DxAnswer = Field(default_factory=DxAnswer, title="生产作业数字化水平")
+    q3: DxAnswer = Field(default_factory=DxAnswer, title="生产管理数字化水平")
+    q4: DxAnswer = Field(default_factory=DxAnswer, title="经营管理数字化水平")
+    q5: DxAnswer = Field(default_factory=DxAnswer, title="营销服务数字化水平")
+    q6: DxAnswer = Field(default_factory=DxAnswer, title="产业链供应链协同数字化水平")
+    investment_total: Amount | None = F(
+        "数字化投入规模（万元）", "第7题：自2014年以来采购软件系统、解决方案和硬件设备的总金额（不含研发人员费用）"
+    )
+    investment_latest: Amount | None = F("其中：2024年投入（万元）", "第7题")
+    q8: DxAnswer = Field(default_factory=DxAnswer, title="网络与安全")
+    q9: DxAnswer = Field(default_factory=DxAnswer, title="数据要素")
+    q10: DxAnswer = Field(default_factory=DxAnswer, title="组织战略人才")
+
+
 class Record(Model):
     """One enterprise's application: the single source every form is filled from."""
 
@@ -465,6 +503,7 @@ class Record(Model):
     figures: list[Figure] = L("配图")
     attachments: list[Attachment] = L("相关附件")
     projects: list[Project] = L("在建项目", "甘肃附件7")
+    dx: DxSelfEvaluation = Field(default_factory=DxSelfEvaluation, title="数字化转型自评价（江苏）")
 
 
 class Recommender(Model):

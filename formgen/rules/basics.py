@@ -32,8 +32,8 @@ ACCIDENT_TEXT = "近三年无较大及以上安全、环保等事故"  # 要素�
 @rule("BR001", ERROR, "不是规模以上工业企业（主营业务收入不足）")
 def above_scale(ctx):
     cfg = ctx.check("above_scale")
-    if not cfg:
-        return
+    if not cfg or (cfg.get("designations") and ctx.record.enterprise.designation):
+        return  # Jiangsu: a designated 创新型/专精特新 enterprise "可参照执行"
     found = latest_revenue(ctx.record.enterprise)
     if found is None:
         return
