@@ -366,3 +366,56 @@ def facts(record) -> dict:
         "above_scale": _above_scale(ent),
         "scenarios": json.dumps([s.name for s in record.scenarios if s.name], ensure_ascii=False),
     }
+
+
+EXPORT_COLUMNS = [
+    ("round", "轮次"),
+    ("enterprise", "企业名称"),
+    ("credit_code", "统一社会信用代码"),
+    ("city", "市（州）"),
+    ("district", "区/县"),
+    ("level", "申报层级"),
+    ("cmmm_score", "成熟度评估分数"),
+    ("cmmm_level", "成熟度等级"),
+    ("above_scale", "规模以上"),
+    ("status", "状态"),
+    ("status_date", "状态日期"),
+    ("status_note", "备注"),
+    ("version", "版本"),
+    ("added_at", "登记时间"),
+    ("source", "来源文件"),
+    ("sha256", "文件摘要（SHA-256）"),
+]
+
+
+def cell(row, key: str) -> str:
+    value = getattr(row, key)
+    if value is None:
+        return ""
+    if key == "above_scale":
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def export_xlsx(rows) -> bytes:
+    """The registry's rows as one .xlsx sheet (登记库), all text cells."""
+    import io
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = book.add_worksheet("登记库")
+    head = book.add_format({"bold": True, "border": 1, "align": "center", "text_wrap": True})
+    body = book.add_format({"border": 1, "num_format": "@"})
+    for c, (_key, label) in enumerate(EXPORT_COLUMNS):
+        sheet.write_string(0, c, label, head)
+        sheet.set_column(c, c, 28 if _key in ("enterprise", "source", "sha256") else 12)
+    for r, row in enumerate(rows, start=1):
+        for c, (key, _label) in enumerate(EXPORT_COLUMNS):
+            sheet.write_string(r, c, cell(row, key), body)
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buf.getvalue()
