@@ -82,6 +82,9 @@ class RegistryError(Exception):
 
 def _url(db: str | Path) -> str:
     text = str(db)
+    if text.startswith(("postgresql://", "postgres://")):
+        # the driver formgen installs (extra "pg"): psycopg 3
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
     if "://" in text:
         return text
     return f"sqlite:///{Path(text).resolve()}"
@@ -129,6 +132,8 @@ class Registry:
         try:
             self.engine = _engine(self.url)
             self._prepare()
+        except ModuleNotFoundError as e:
+            raise RegistryError(f"缺少数据库驱动 {e.name}：请安装 pip install 'formgen[pg]'") from e
         except sa.exc.SQLAlchemyError as e:
             raise RegistryError(f"无法打开登记库 {self.where}：{_short(e)}") from e
 

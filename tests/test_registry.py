@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from formgen.registry import Registry, RegistryError
+from formgen.registry import Registry, RegistryError, _url
 
 from .regfix import record
 
@@ -25,7 +25,7 @@ def reg(request, tmp_path):
         pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
     import sqlalchemy as sa
 
-    eng = sa.create_engine(PG_URL)
+    eng = sa.create_engine(_url(PG_URL))
     with eng.begin() as c:
         c.exec_driver_sql("DROP TABLE IF EXISTS status_log, applications, formgen_meta CASCADE")
     eng.dispose()
@@ -213,7 +213,7 @@ def test_parallel_pg(tmp_path):
         pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
     import sqlalchemy as sa
 
-    eng = sa.create_engine(PG_URL)
+    eng = sa.create_engine(_url(PG_URL))
     with eng.begin() as c:
         c.exec_driver_sql("DROP TABLE IF EXISTS status_log, applications, formgen_meta CASCADE")
     eng.dispose()
