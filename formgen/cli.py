@@ -953,3 +953,47 @@ def registry_export(out_file, round_, all_versions, force, db):
         click.echo(f"错误：{e}", err=True)
         sys.exit(EXIT_UNREADABLE)
     click.echo(f"已生成：{out_file}（{len(rows)} 条）")
+
+
+# -- bureau reports (formgen report annual) -------------------------------------
+
+
+@main.group("report", help="推荐单位的年度报告。")
+def report_group():
+    pass
+
+
+@report_group.command("annual", help="按登记库生成年度智能工厂梯度培育情况报告（甘肃附件14）。")
+@click.option(
+    "--pack", "pack_name", required=True, type=click.Choice(["gansu"]), help="表格包（目前仅 gansu 附件14）。"
+)
+@click.option("--region", required=True, help="报告地区：市（州）或县（市、区），如 天水市。")
+@click.option("--year", required=True, type=int, help="年度（即登记的轮次），如 2026。")
+@click.option(
+    "--enterprises-above-scale", "above", required=True, type=click.IntRange(min=1), help="本地区规模以上工业企业总数。"
+)
+@click.option(
+    "--text", "text_file", type=click.Path(dir_okay=False, path_type=Path), help="二、三部分文字（YAML 或文本）。"
+)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@click.option("--db", default=registry.DEFAULT_DB, show_default=True, help=_DB_HELP)
+def report_annual(pack_name, region, year, above, text_file, out_dir, force, db):
+    from . import annual
+
+    reg = _open_registry(db)
+    province = _pack(pack_name).checks.get("region", {}).get("province", "甘肃省")
+    try:
+        text = annual.read_text(text_file)
+        fig = annual.compute(reg, region, year, above, province)
+        data, draft = annual.render(fig, text)
+    except (annual.AnnualError, UserFileError) as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    target = out_dir / annual.file_name(fig)
+    try:
+        write_all([(target, data)], force=force)
+    except OutputError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    click.echo(f"已生成：{target}" + ("（草稿：二、三部分有待填写）" if draft else ""))
