@@ -882,7 +882,8 @@ def registry_add(records, round_, db):
             click.echo(f"已登记：{path} → {got.enterprise}（{round_} 第{got.version}版）")
         else:
             click.echo(f"未改动：{path} 已登记为 {got.enterprise}（{round_} 第{got.version}版）")
-        _echo_findings(got.findings)
+        if got.findings:
+            _echo_findings(got.findings)
     sys.exit(EXIT_UNREADABLE if failed else EXIT_OK)
 
 
