@@ -296,7 +296,7 @@ class Registry:
         if level in held:
             out.append(
                 Finding(
-                    "RG001",
+                    "HS001",
                     WARNING,
                     "factory.level",
                     "申报层级",
@@ -307,7 +307,7 @@ class Registry:
         if level == "卓越级" and "先进级" not in held:
             out.append(
                 Finding(
-                    "RG002",
+                    "HS002",
                     WARNING,
                     "factory.level",
                     "申报层级",

@@ -107,18 +107,18 @@ def test_history_warnings(reg, tmp_path):
     reg.add(record(tmp_path, "甲", "C1", level="先进级", tag="a"), "2024")
     reg.set_status("甲", "2024", "认定")
     again = reg.add(record(tmp_path, "甲", "C1", level="先进级", tag="b"), "2025")
-    assert [f.code for f in again.findings] == ["RG001"]
+    assert [f.code for f in again.findings] == ["HS001"]
     assert "2024" in again.findings[0].message and not again.findings[0].is_error
     # 卓越级 after 先进级 recognised: no RG002
     up = reg.add(record(tmp_path, "甲", "C1", level="卓越级", tag="c"), "2026")
     assert up.findings == []
     # 卓越级 with no 先进级 recognition on record
     jump = reg.add(record(tmp_path, "乙", "C2", level="卓越级"), "2026")
-    assert [f.code for f in jump.findings] == ["RG002"]
+    assert [f.code for f in jump.findings] == ["HS002"]
     # recognised only as 先进级 *applied* (not 认定) does not count
     reg.add(record(tmp_path, "丙", "C3", level="先进级", tag="a"), "2024")
     assert [f.code for f in reg.add(record(tmp_path, "丙", "C3", level="卓越级", tag="b"), "2026").findings] == [
-        "RG002"
+        "HS002"
     ]
 
 

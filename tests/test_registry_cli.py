@@ -21,7 +21,7 @@ def test_season(tmp_path):
     r = run("registry", "add", a, b, "--round", "2026", "--db", db)
     assert r.exit_code == 0, r.output
     assert "已登记" in r.output and "甲公司（2026 第1版）" in r.output
-    assert "警告 RG002" in r.output  # 乙 applies 卓越级 with no 先进级 on record
+    assert "警告 HS002" in r.output  # 乙 applies 卓越级 with no 先进级 on record
     r = run("registry", "add", a, "--round", "2026", "--db", db)
     assert r.exit_code == 0 and "未改动" in r.output and "检查通过" not in r.output
     r = run(
