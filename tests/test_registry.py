@@ -236,3 +236,27 @@ def test_parallel_pg(tmp_path):
 def test_unreadable_path_message(tmp_path):
     with pytest.raises(RegistryError, match="无法打开登记库"):
         Registry(Path("/nonexistent-dir/x/reg.sqlite"))
+
+
+KILLED = """
+import os, sys
+from pathlib import Path
+from formgen import registry
+reg = registry.Registry(sys.argv[1])
+reg.add(Path(sys.argv[2]), "2026")
+def die():
+    os._exit(9)  # the process dies inside the second record's transaction, nothing cleaned up
+registry.status_log.insert = die
+reg.add(Path(sys.argv[3]), "2026")
+"""
+
+
+def test_process_killed_mid_batch_leaves_whole_records(tmp_path):
+    db = tmp_path / "reg.sqlite"
+    a, b = record(tmp_path, "甲", "C1"), record(tmp_path, "乙", "C2")
+    done = subprocess.run([sys.executable, "-c", KILLED, str(db), str(a), str(b)], capture_output=True, timeout=120)
+    assert done.returncode == 9, done.stderr.decode()
+    reg = Registry(db)
+    assert [r.enterprise for r in reg.list(all_versions=True)] == ["甲"]
+    assert [e.status for e in reg.show("甲")[1]] == ["申报"]
+    assert reg.add(b, "2026").new  # and the database takes the next write
