@@ -75,10 +75,18 @@ def counties_of(province: str, region: str) -> list[str]:
     return list(_divisions(province).get(region, []))
 
 
+def _all_divisions(province: str) -> dict[str, list[str]]:
+    from .rules.region import _divisions
+
+    return _divisions(province)
+
+
 def compute(reg: Registry, region: str, year: int, above_scale_total: int, province: str = "甘肃省") -> Figures:
     if above_scale_total < 1:
         raise AnnualError("规模以上工业企业总数须为正整数")
     counties = counties_of(province, region)
+    if not counties and not any(region in ds for ds in _all_divisions(province).values()):
+        raise AnnualError(f"“{region}”不是{province}的市（州）或县（市、区）")
     rows = [r for r in reg.list(round_=str(year)) if region in (r.city, r.district)]
     if counties and region not in counties:
         # a city: every county shown, those with nothing as 0; rows elsewhere in the city by name

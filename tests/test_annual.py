@@ -163,3 +163,10 @@ def test_report_prints(season, tmp_path):
     for label in ("一、整体情况", "二、推进举措", "三、下一步工作考虑", "表1", "图1", "图3", "智能工厂普及率为5.00%"):
         assert label in flat
     assert "张家川回族自治县" in flat
+
+
+def test_unknown_region_refused(season, tmp_path):
+    _, db = season
+    args = ["report", "annual", "--pack", "gansu", "--region", "天水", "--year", "2026"]
+    r = CliRunner().invoke(main, [*args, "--enterprises-above-scale", "5", "--out", str(tmp_path), "--db", str(db)])
+    assert r.exit_code == 2 and "“天水”不是甘肃省的市（州）或县（市、区）" in r.output
