@@ -918,9 +918,9 @@ def registry_show(enterprise, db):
             f" {a.level or '层级未填'} 成熟度{registry.cell(a, 'cmmm_level') or '未填'}级 状态 {a.status}"
             f" 来源 {a.source} 登记于 {registry.cell(a, 'added_at')}"
         )
-    for e in log:
-        note = f"（{e.note}）" if e.note else ""
-        click.echo(f"  状态：{e.status} {e.date or ''}{note}")
+        for e in (e for e in log if e.application_id == a.id):
+            note = f"（{e.note}）" if e.note else ""
+            click.echo(f"  状态：{e.status} {e.date or ''}{note}")
 
 
 @registry_group.command("set-status", help="设置一个企业某轮次申报的状态：申报、推荐、认定、未通过。")
