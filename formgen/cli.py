@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import click
 
-from . import app
+from . import app, regnames
 from .findings import has_errors, to_json
 from .loader import LoadError, load, load_recommender
 from .output import OutputError, plan, write_all
@@ -1135,3 +1135,173 @@ def selfeval(record, out_dir, force):
         sys.exit(EXIT_FINDINGS)
     for p in paths:
         click.echo(_written(p, paths))
+
+
+# -- the bureau's registry (formgen registry ...) ------------------------------
+
+_DB_HELP = f"登记库：SQLite 文件路径（默认 {regnames.DEFAULT_DB}）或 postgresql://… 地址。"
+
+
+def _open_registry(db):
+    from . import registry
+
+    try:
+        return registry.Registry(db)
+    except registry.RegistryError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+
+
+@main.group("registry", help="推荐单位登记库：登记各轮次申报、设置状态、查询与导出。")
+def registry_group():
+    pass
+
+
+@registry_group.command("add", help="登记申报记录（YAML 或 .xlsx）；未改动的文件重复登记不变，改动的文件记为新版本。")
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--round", "round_", required=True, help="申报轮次，如 2026。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
+def registry_add(records, round_, db):
+    from . import registry
+
+    reg = _open_registry(db)
+    failed = False
+    for path in _expand_records(records):
+        try:
+            got = reg.add(path, round_)
+        except LoadError as e:
+            _echo_findings(e.findings)
+            failed = True
+            continue
+        except (registry.RegistryError, OSError, UserFileError) as e:
+            click.echo(f"错误：{path}：{e}", err=True)
+            failed = True
+            continue
+        if got.new:
+            click.echo(f"已登记：{path} → {got.enterprise}（{round_} 第{got.version}版）")
+        else:
+            click.echo(f"未改动：{path} 已登记为 {got.enterprise}（{round_} 第{got.version}版）")
+        if got.findings:
+            _echo_findings(got.findings)
+    sys.exit(EXIT_UNREADABLE if failed else EXIT_OK)
+
+
+@registry_group.command("list", help="列出登记的申报（每个企业每轮次取最新版本）。")
+@click.option("--round", "round_", help="只列此轮次。")
+@click.option("--level", type=click.Choice(regnames.LEVELS), help="只列此申报层级。")
+@click.option("--region", help="只列此市（州）或区/县。")
+@click.option("--status", type=click.Choice(regnames.STATUSES), help="只列此状态。")
+@click.option("--all-versions", is_flag=True, help="列出每个版本。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
+def registry_list(round_, level, region, status, all_versions, db):
+    from . import registry
+
+    rows = _open_registry(db).list(round_, level, region, status, all_versions)
+    for r in rows:
+        cells = [
+            registry.cell(r, k) for k in ("round", "enterprise", "city", "district", "level", "cmmm_level", "status")
+        ]
+        click.echo("\t".join(cells) + (f"\t第{r.version}版" if all_versions else ""))
+    click.echo(f"共 {len(rows)} 条")
+
+
+@registry_group.command("show", help="显示一个企业（名称或统一社会信用代码）的全部登记和状态记录。")
+@click.argument("enterprise")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
+def registry_show(enterprise, db):
+    from . import registry
+
+    apps, log = _open_registry(db).show(enterprise)
+    if not apps:
+        click.echo(f"错误：登记库中没有“{enterprise}”", err=True)
+        sys.exit(EXIT_FINDINGS)
+    for a in apps:
+        click.echo(
+            f"{a.round} 第{a.version}版：{a.enterprise}（{a.credit_code or '无信用代码'}）{a.city or ''}{a.district or ''}"
+            f" {a.level or '层级未填'} 成熟度{registry.cell(a, 'cmmm_level') or '未填'}级 状态 {a.status}"
+            f" 来源 {a.source} 登记于 {registry.cell(a, 'added_at')}"
+        )
+        for e in (e for e in log if e.application_id == a.id):
+            note = f"（{e.note}）" if e.note else ""
+            click.echo(f"  状态：{e.status} {e.date or ''}{note}")
+
+
+@registry_group.command("set-status", help="设置一个企业某轮次申报的状态：申报、推荐、认定、未通过。")
+@click.argument("enterprise")
+@click.argument("status", type=click.Choice(regnames.STATUSES))
+@click.option("--round", "round_", required=True, help="申报轮次。")
+@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), help="日期 YYYY-MM-DD。")
+@click.option("--note", default="", help="备注。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
+def registry_set_status(enterprise, status, round_, date, note, db):
+    from . import registry
+
+    reg = _open_registry(db)
+    try:
+        app_row = reg.set_status(enterprise, round_, status, date.date() if date else None, note)
+    except registry.RegistryError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已设置：{app_row.enterprise}（{round_}）→ {status}")
+
+
+@registry_group.command("export", help="把登记库导出为 .xlsx。")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--round", "round_", help="只导出此轮次。")
+@click.option("--all-versions", is_flag=True, help="导出每个版本。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
+def registry_export(out_file, round_, all_versions, force, db):
+    from . import registry
+
+    rows = _open_registry(db).list(round_, all_versions=all_versions)
+    try:
+        write_all([(out_file, registry.export_xlsx(rows))], force=force)
+    except OutputError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    click.echo(f"已生成：{out_file}（{len(rows)} 条）")
+
+
+# -- bureau reports (formgen report annual) -------------------------------------
+
+
+@main.group("report", help="推荐单位的年度报告。")
+def report_group():
+    pass
+
+
+@report_group.command("annual", help="按登记库生成年度智能工厂梯度培育情况报告（甘肃附件14）。")
+@click.option(
+    "--pack", "pack_name", required=True, type=click.Choice(["gansu"]), help="表格包（目前仅 gansu 附件14）。"
+)
+@click.option("--region", required=True, help="报告地区：市（州）或县（市、区），如 天水市。")
+@click.option("--year", required=True, type=int, help="年度（即登记的轮次），如 2026。")
+@click.option(
+    "--enterprises-above-scale", "above", required=True, type=click.IntRange(min=1), help="本地区规模以上工业企业总数。"
+)
+@click.option(
+    "--text", "text_file", type=click.Path(dir_okay=False, path_type=Path), help="二、三部分文字（YAML 或文本）。"
+)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
+def report_annual(pack_name, region, year, above, text_file, out_dir, force, db):
+    from . import annual
+
+    reg = _open_registry(db)
+    province = _pack(pack_name).checks.get("region", {}).get("province", "甘肃省")
+    try:
+        text = annual.read_text(text_file)
+        fig = annual.compute(reg, region, year, above, province)
+        data, draft = annual.render(fig, text)
+    except (annual.AnnualError, UserFileError) as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    target = out_dir / annual.file_name(fig)
+    try:
+        write_all([(target, data)], force=force)
+    except OutputError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    click.echo(f"已生成：{target}" + ("（草稿：二、三部分有待填写）" if draft else ""))

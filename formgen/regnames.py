@@ -1,0 +1,7 @@
+"""The registry's names that the command line needs before anything is opened (defaults
+and choices), apart from :mod:`formgen.registry` so that no command imports SQLAlchemy
+until it uses the registry."""
+
+DEFAULT_DB = "formgen-registry.sqlite"
+STATUSES = ("申报", "推荐", "认定", "未通过")
+LEVELS = ("基础级", "先进级", "卓越级", "领航级")
