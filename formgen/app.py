@@ -213,7 +213,8 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
     loaded as they are, filled forms read back through the pack's layouts (the forms of
     one enterprise merged into one record, a sheet a record per row). A file that cannot
     be read is an entry with its findings, never the end of the batch."""
-    forms = [p for p in paths if is_form(p)]
+    form_of = {p: is_form(p) for p in paths}  # an .xlsx is opened once to tell
+    forms = [p for p in paths if form_of[p]]
     if forms and pack is None:
         raise FormsNeedPack(
             "读入填好的申报表（"
@@ -239,7 +240,7 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
     for p in paths:
         if p in from_forms:
             entries += from_forms.pop(p)
-        elif not is_form(p):
+        elif not form_of[p]:
             entry = Entry(p)
             try:
                 entry.loaded = load(p)
@@ -308,14 +309,9 @@ def batch_map(func, entries: list[Entry], packs: list[Pack | None], args: tuple 
         yield from ex.map(_in_worker, tasks, chunksize=max(1, len(tasks) // (jobs * 4)))
 
 
-def checked(entry: Entry, pack: Pack | None, today: dt.date, documents_single: bool = False) -> list[Finding]:
-    """An entry's findings (:func:`check_entry`), as a batch step: with
-    ``documents_single`` only the fields of the single-record documents that apply count
-    (what ``fill`` writes)."""
-    documents = None
-    if documents_single and pack is not None and entry.loaded is not None:
-        documents = pack.documents_for(entry.loaded.record, single=True)
-    check_entry(entry, pack, today, documents)
+def checked(entry: Entry, pack: Pack | None, today: dt.date) -> list[Finding]:
+    """An entry's findings (:func:`check_entry`), as a batch step."""
+    check_entry(entry, pack, today)
     return entry.findings
 
 

@@ -212,7 +212,7 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
         _batch_json(entries, _check_state, deadlines)
     else:
         _batch_text(entries, _check_state, deadlines)
-    if any(is_form(p) for p in paths) and fmt == "text":
+    if any(p.suffix.casefold() == ".docx" for p in paths) and fmt == "text":  # the tip is about Word files
         click.echo("提示：Word 申报书的字体、字号、行距与配图，请用 formgen check 文件 --pack 包名 检查。")
     title = " ".join(sorted({p.title for p in used.values()})) or "申报材料"
     written = _write_problem_files(
@@ -223,10 +223,6 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
     if any(e.loaded is None for e in entries):
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_FINDINGS if any(has_errors(e.findings) for e in entries) else EXIT_OK)
-
-
-def is_form(path: Path) -> bool:
-    return app.is_form(path)
 
 
 def _load_entries(paths, pack, doc_id=None):

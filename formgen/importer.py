@@ -743,11 +743,6 @@ def loaded_records(recs: list[Imported], pack: Pack) -> list:
     return out
 
 
-def load_forms(path: str | Path, pack: Pack, doc_id: str | None = None) -> list:
-    """The records one filled form holds (see :func:`loaded_records`)."""
-    return loaded_records(import_file(path, pack, doc_id), pack)
-
-
 @dataclass
 class ImportResult:
     """What ``formgen import`` read from each form: (form, stem, Imported, Loaded or

@@ -356,32 +356,6 @@ def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path
     assert one.exit_code == two.exit_code == 3
     assert one.output.replace("o1", "o") == two.output.replace("o2", "o")
     assert _parts(tmp_path / "o1") == _parts(tmp_path / "o2") and len(_parts(tmp_path / "o1")) == 4
-    a = run(
-        "summary",
-        folder,
-        "--pack",
-        "gansu",
-        "--unit",
-        "天水市工业和信息化局",
-        "--jobs",
-        "1",
-        "--format",
-        "json",
-        "--out",
-        tmp_path / "s1",
-    )
-    b = run(
-        "summary",
-        folder,
-        "--pack",
-        "gansu",
-        "--unit",
-        "天水市工业和信息化局",
-        "--jobs",
-        "2",
-        "--format",
-        "json",
-        "--out",
-        tmp_path / "s2",
-    )
+    unit = ("--pack", "gansu", "--unit", "天水市工业和信息化局", "--format", "json")
+    a, b = (run("summary", folder, *unit, "--jobs", n, "--out", tmp_path / f"s{n}") for n in ("1", "2"))
     assert a.exit_code == b.exit_code and a.stdout == b.stdout
