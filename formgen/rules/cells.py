@@ -2,7 +2,6 @@
 Excel would cut the rest off silently. The sheets a record lands on are checked with
 the very column expressions that fill them."""
 
-from ..render.context import column_value, fmt, rows_for
 from . import ERROR, Hit, rule
 
 XLSX_CELL_MAX = 32767
@@ -20,6 +19,8 @@ def _column_path(layout: dict, col: dict, row_no: int) -> str:
 def fits_in_cell(ctx):
     if ctx.pack is None:
         return
+    from ..render.context import column_value, fmt, rows_for  # Jinja: only for a pack with .xlsx sheets
+
     for doc in ctx.applicable_documents():  # fill counts only the documents it writes
         if doc.kind != "multi" or "xlsx" not in doc.formats:
             continue
