@@ -54,10 +54,16 @@ class _Main(click.Group):
 
 
 def _user_file_errors() -> tuple[type[Exception], ...]:
-    """formgen.record.UserFileError if that module was loaded (nothing else raises it),
-    without importing it (and pydantic) for a command that never needed it."""
-    record = sys.modules.get(f"{__package__}.record")
-    return (record.UserFileError,) if record else ()
+    """The errors said as they are, in one line: a file the user gave that cannot be
+    read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError).
+    Only those of modules already loaded (nothing else raises them), so that a command
+    never imports pydantic just to name an exception."""
+    found = []
+    for module, name in (("record", "UserFileError"), ("app", "BatchError")):
+        loaded = sys.modules.get(f"{__package__}.{module}")
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
 
 
 def _allow_outside_option(func):
