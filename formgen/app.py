@@ -276,7 +276,8 @@ def default_jobs() -> int:
 # results costs about 10-12 ms (2 cores, a parent holding the loaded packs), so below
 # ~100 ms of work the second core saves too little. Tests set 0 to force the workers.
 PARALLEL_MIN_MS = 100.0
-_SPANS_PER_JOB = 4  # spans per worker: small enough to even out, large enough to be cheap
+_SPANS_PER_JOB = 4  # at least this many spans per worker, so that they finish together
+_SPAN_MS = 50.0  # and spans of about this much work at most, so that the progress bar moves
 
 # What forked workers inherit instead of receiving it: (func, entries, packs, args,
 # allow-outside). Set only while a batch runs in processes.
@@ -298,9 +299,10 @@ def _run_span(span: tuple[int, int]) -> list:
     return [func(entries[i], packs[i], *args) for i in range(*span)]
 
 
-def _spans(first: int, n: int, jobs: int) -> list[tuple[int, int]]:
-    """``first:n`` cut into consecutive spans, about ``_SPANS_PER_JOB`` per worker."""
-    size = max(1, -(-(n - first) // (jobs * _SPANS_PER_JOB)))
+def _spans(first: int, n: int, jobs: int, each_ms: float) -> list[tuple[int, int]]:
+    """``first:n`` cut into consecutive spans: at least ``_SPANS_PER_JOB`` per worker,
+    each of about ``_SPAN_MS`` of work (at ``each_ms`` a record) or less."""
+    size = max(1, min(-(-(n - first) // (jobs * _SPANS_PER_JOB)), int(_SPAN_MS / max(each_ms, 0.01))))
     return [(i, min(i + size, n)) for i in range(first, n, size)]
 
 
@@ -331,11 +333,11 @@ def batch_map(func, entries: list[Entry], packs: list[Pack | None], args: tuple 
         yield result
         if forking and done == 2:
             if took_ms * (n - done) >= PARALLEL_MIN_MS:
-                yield from _forked(func, entries, packs, args, jobs, done)
+                yield from _forked(func, entries, packs, args, jobs, done, took_ms)
                 return
 
 
-def _forked(func, entries, packs, args, jobs, first):
+def _forked(func, entries, packs, args, jobs, first, each_ms):
     """``batch_map`` from entry ``first`` on, in ``jobs`` forked workers."""
     import gc
     import multiprocessing
@@ -345,7 +347,7 @@ def _forked(func, entries, packs, args, jobs, first):
     from .record import ALLOW_OUTSIDE
 
     global _SHARED
-    spans = _spans(first, len(entries), jobs)
+    spans = _spans(first, len(entries), jobs, each_ms)
     _SHARED = (func, entries, packs, args, bool(ALLOW_OUTSIDE.get()))
     gc.freeze()  # what the parent holds stays out of the workers' collections: pages stay shared
     try:

@@ -378,10 +378,12 @@ def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path
     assert _xlsx_parts(tmp_path / "s1") == _xlsx_parts(tmp_path / "s2") and _xlsx_parts(tmp_path / "s1")
 
 
-def _where(entry, pack, tag):
-    """A batch step that says which process ran it."""
+def _where(entry, pack, tag, pause=0.0):
+    """A batch step that says which process ran it (after ``pause`` seconds of "work")."""
     import os
+    import time
 
+    time.sleep(pause)
     return (entry.source.name, tag, os.getpid())
 
 
@@ -393,7 +395,7 @@ def test_a_forked_batch_runs_in_other_processes_and_keeps_the_order(forked):
     import os
 
     entries = _entries(23)
-    got = list(app.batch_map(_where, entries, [None] * 23, ("t",), jobs=2))
+    got = list(app.batch_map(_where, entries, [None] * 23, ("t", 0.01), jobs=2))
     assert [name for name, _, _ in got] == [f"r{i}.yaml" for i in range(23)]
     assert all(tag == "t" for _, tag, _ in got)
     pids = {pid for _, _, pid in got[2:]}
