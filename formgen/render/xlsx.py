@@ -48,6 +48,7 @@ of the sheet is left off the paper.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
 import re
@@ -94,42 +95,88 @@ def _char_pt(ch: str, size: float) -> float:
     return size if _full(ch) else size * HALF_EM
 
 
+class _FullWidth(dict):
+    """Whether a character is full width, worked out once per character."""
+
+    def __missing__(self, ch: str) -> bool:
+        full = self[ch] = _full(ch)
+        return full
+
+
+class _Advances(dict):
+    """Each character's advance (pt) at one font size, worked out once per character."""
+
+    def __init__(self, size: float):
+        super().__init__()
+        self.size = size
+
+    def __missing__(self, ch: str) -> float:
+        pt = self[ch] = _char_pt(ch, self.size)
+        return pt
+
+
+_FULL = _FullWidth()
+
+
+@functools.lru_cache(maxsize=16)
+def _advances(size: float) -> _Advances:
+    return _Advances(size)
+
+
 def _text_pt(text: str, size: float) -> float:
-    return sum(_char_pt(ch, size) for ch in text)
+    return sum(map(_advances(size).__getitem__, text))
 
 
-_TOKEN = re.compile(r"[ \t]+|[^ \t]")  # an ideographic space (U+3000) is a character
+_HAN = re.compile(r"[\u4e00-\u9fff]+")  # ideographs only: each a token of its own, one em wide
+FIT_SLACK_PT = 1e-6  # a paragraph this much narrower than the line surely fits (float sums aside)
 
 
 def _tokens(paragraph: str) -> list[str]:
     """Pieces a line may break between: a CJK character (with the closing punctuation
     that may not start a line and the opening punctuation that may not end one), a run
-    of half-width characters, a space."""
+    of half-width characters, a space (a run of spaces and tabs counts as one; an
+    ideographic space, U+3000, is a character)."""
     out: list[str] = []
     glue_next = False
-    for piece in _TOKEN.findall(paragraph):
-        space = piece[0] in " \t"
-        half = not space and not _full(piece)
-        if space:
-            out.append(" ")
-            glue_next = False
-        elif glue_next and out:
-            out[-1] += piece
-            glue_next = piece in OPENING
-        elif piece in CLOSING and out and out[-1] != " ":
-            out[-1] += piece
-        elif half and out and out[-1] != " " and (not _full(out[-1][-1]) or out[-1][-1] in CLOSING):
-            out[-1] += piece  # a half-width run, kept with the bracket before it: 〔2024〕112
+    after_space = False
+    full = _FULL
+    for ch in paragraph:
+        if ch == " " or ch == "\t":
+            if not after_space:
+                out.append(" ")
+                glue_next, after_space = False, True
+            continue
+        after_space = False
+        if glue_next and out:
+            out[-1] += ch
+            glue_next = ch in OPENING
+        elif out and out[-1] != " " and (ch in CLOSING or (not full[ch] and (not full[out[-1][-1]] or out[-1][-1] in CLOSING))):
+            out[-1] += ch  # closing punctuation, or a half-width run kept with the bracket before it: 〔2024〕112
         else:
-            out.append(piece)
-            glue_next = piece in OPENING
+            out.append(ch)
+            glue_next = ch in OPENING
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _per_line(usable: float, size: float) -> int:
+    """How many one-em characters a line of ``usable`` pt holds (added one by one, as
+    :func:`_paragraph_lines` adds them)."""
+    n, used = 0, 0.0
+    while used + size <= usable:
+        n, used = n + 1, used + size
+    return max(n, 1)
+
+
 def _paragraph_lines(paragraph: str, usable: float, size: float) -> int:
+    advance = _advances(size).__getitem__
+    if sum(map(advance, paragraph)) <= usable - FIT_SLACK_PT:
+        return 1  # the whole paragraph fits on a line
+    if _HAN.fullmatch(paragraph):
+        return -(-len(paragraph) // _per_line(usable, size))
     lines, used = 1, 0.0
     for tok in _tokens(paragraph):
-        w = _text_pt(tok, size)
+        w = sum(map(advance, tok))
         if tok == " ":
             if used:
                 used += w
@@ -140,17 +187,21 @@ def _paragraph_lines(paragraph: str, usable: float, size: float) -> int:
             lines, used = lines + 1, w
         else:  # longer than a line: broken character by character
             for ch in tok:
-                cw = _char_pt(ch, size)
+                cw = advance(ch)
                 if used + cw > usable and used:
                     lines, used = lines + 1, 0.0
                 used += cw
     return lines
 
 
+@functools.lru_cache(maxsize=8192)
+def _lines(text: str, usable: float, size: float) -> int:
+    return sum(_paragraph_lines(p, usable, size) for p in text.split("\n"))
+
+
 def text_lines(text: str, width_pt: float, size: float) -> int:
     """How many lines ``text`` wraps into in a cell ``width_pt`` wide."""
-    usable = max((width_pt - H_PAD_PT) * 0.97, size)
-    return sum(_paragraph_lines(p, usable, size) for p in str(text).split("\n"))
+    return _lines(str(text), max((width_pt - H_PAD_PT) * 0.97, size), size)
 
 
 def text_height(text: str, width_pt: float, size: float) -> float:
