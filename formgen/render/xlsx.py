@@ -185,15 +185,10 @@ _SIMPLE = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
 _SIMPLE_TOKEN = re.compile(r"[\u4e00-\u9fff]|[0-9A-Za-z]+")
 
 
-def _paragraph_lines(paragraph: str, usable: float, size: float) -> int:
-    if len(paragraph) * size <= usable - FIT_SLACK_PT:
-        return 1  # fits even were every character one em wide
+def _greedy_lines(tokens: list[str], usable: float, size: float) -> int:
+    """Lines that ``tokens`` fill, each put on the current line while it fits (a space
+    at the start of a line takes no room; a token longer than a line is broken)."""
     advance = _advances(size).__getitem__
-    if sum(map(advance, paragraph)) <= usable - FIT_SLACK_PT:
-        return 1  # the whole paragraph fits on a line
-    if _HAN.fullmatch(paragraph):
-        return -(-len(paragraph) // _per_line(usable, size))
-    tokens = _SIMPLE_TOKEN.findall(paragraph) if _SIMPLE.fullmatch(paragraph) else _tokens(paragraph)
     lines, used = 1, 0.0
     for tok in tokens:
         w = sum(map(advance, tok))
@@ -212,6 +207,19 @@ def _paragraph_lines(paragraph: str, usable: float, size: float) -> int:
                     lines, used = lines + 1, 0.0
                 used += cw
     return lines
+
+
+def _paragraph_lines(paragraph: str, usable: float, size: float) -> int:
+    """:func:`_greedy_lines` of the paragraph's tokens, with shortcuts for what most cells
+    hold: a paragraph that fits, ideographs only, ideographs with letters and digits."""
+    if len(paragraph) * size <= usable - FIT_SLACK_PT:
+        return 1  # fits even were every character one em wide
+    if sum(map(_advances(size).__getitem__, paragraph)) <= usable - FIT_SLACK_PT:
+        return 1  # the whole paragraph fits on a line
+    if _HAN.fullmatch(paragraph):
+        return -(-len(paragraph) // _per_line(usable, size))
+    tokens = _SIMPLE_TOKEN.findall(paragraph) if _SIMPLE.fullmatch(paragraph) else _tokens(paragraph)
+    return _greedy_lines(tokens, usable, size)
 
 
 def _lines(text: str, usable: float, size: float, memo: dict | None = None) -> int:
