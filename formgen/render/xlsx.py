@@ -43,6 +43,16 @@ does a column whose half-width run (a 统一社会信用代码, a mobile number)
 otherwise be broken. The label rows (附件N, the title, 填写单位（盖章）…, the notes)
 are merged across the table and sized the same way; no print area is set, so nothing
 of the sheet is left off the paper.
+
+Speed (issue 13: a 1000-row sheet within 1.5x of XlsxWriter writing the same cells
+directly). A layout is prepared once per process (:func:`prepare`): each column's value
+getter (the layout's expressions evaluated without building a Jinja context per cell,
+falling back to Jinja wherever its answer could differ), the header cells and merges,
+the formats' properties. A render computes a column at a time: the values, the width
+over the column's distinct texts, the line counts (shortcuts for a paragraph that fits,
+ideographs only, ideographs with letters and digits; paragraphs counted once per sheet),
+then writes the cells. ``scripts/bench.py`` measures it against the direct writer and
+checks that both files hold the same cells.
 """
 
 from __future__ import annotations
