@@ -472,3 +472,40 @@ def test_recommender_date_printed_where_the_annex_has_one(tmp_path, doc):
         ws = openpyxl.load_workbook(next(out.glob("*.xlsx"))).active
         line = ws["A3"].value
         assert line.startswith("填写单位") and line.endswith(expected)
+
+
+def _sheet_of(data: bytes):
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    return cells, {r: d.height for r, d in ws.row_dimensions.items()}
+
+
+def test_a_layout_rendered_again_shows_only_the_new_rows():
+    """The layout is prepared once per process; each sheet still holds its own rows, and
+    its own row heights (a long name in the first batch does not heighten the second)."""
+    layout = {
+        "title": "测试表",
+        "columns": [
+            {"header": "序号", "expr": "index", "width": 5, "type": "number"},
+            {"header": "企业名称", "expr": "name", "width": 9},
+        ],
+    }
+    first = xlsx_render.render(layout, [{"index": 1, "name": "甘肃陇原精工机械制造股份有限公司"}], {})
+    second = xlsx_render.render(layout, [{"index": 1, "name": "陇原精工"}], {})
+    cells, heights = _sheet_of(second)
+    assert cells[2] == [1, "陇原精工"]
+    assert all("甘肃" not in str(v) for row in cells for v in row)
+    assert heights[3] < _sheet_of(first)[1][3]
+
+
+@pytest.mark.parametrize(
+    "text, width, lines",
+    [
+        ("浦东新区康桥镇秀浦路2588号", 8, 5),  # ideographs and a run of digits, kept whole
+        ("上海澄川精密机械股份有限公司", 9, 5),  # ideographs only
+        ("澄川精密汽车零部件智能工厂", 29.9, 1),  # fits
+        ("Room 1205, Building 3（东区）", 8, 6),  # spaces, Latin words, brackets
+    ],
+)
+def test_cells_wrap_into_the_lines_a_spreadsheet_shows(text, width, lines):
+    assert xlsx_render.text_lines(text, xlsx_render.column_pt(width), 11) == lines

@@ -245,3 +245,67 @@ def test_output_names_cannot_leave_folder(write_record, shanghai, tmp_path):
     paths = app.fill(load(write_record(edit)), shanghai, tmp_path / "o", force=True)
     for p in paths:
         assert p.parent == (tmp_path / "o").resolve()
+
+
+# --- the bureau sheets' columns, as the .xlsx renderer reads them ---------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
+
+
+def _typed(value):
+    return (type(value).__name__, value)
+
+
+def test_sheet_columns_read_what_the_layouts_say():
+    """Every column of every bureau sheet of every pack, over every example record: the
+    value the .xlsx renderer's prepared column gives is the layout expression's (Jinja's)."""
+    from formgen.packs import available, get_pack
+    from formgen.render import xlsx as xlsx_render
+    from formgen.render.context import column_value, rows_for
+
+    records = [load(p).record for p in sorted(EXAMPLES.glob("*.yaml"))]
+    compared = 0
+    for name in available():
+        for doc in get_pack(name).documents:
+            if doc.kind != "multi":
+                continue
+            sheet = xlsx_render.prepare(doc.layout)
+            for ns in rows_for(doc.layout, records):
+                for col, prepared in zip(doc.layout["columns"], sheet.columns, strict=True):
+                    expected = column_value(col, ns)
+                    assert _typed(prepared.get(ns)) == _typed(expected), (name, doc.id, col.get("expr") or col["field"])
+                    compared += 1
+    assert compared > 500
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "enterprise.name | upper",  # a filter the renderer leaves to Jinja
+        "no_such_name",  # undefined: empty
+        "enterprise.no_such_field",
+        "fmt(people.contact.name) ~ '/' ~ no_such_name",  # undefined prints as nothing
+        "factory.cmmm.level if false",  # no else: undefined
+        "enterprise.name.upper()",  # a method
+        "derived.items",  # a dict's method, not a key
+        "enterprise.financials[9].revenue",  # past the end
+        "(enterprise.credit_code or '')[8:17]",
+        "enterprise.financials | length > 2 and enterprise.financials[-1].revenue",
+        "boxes(factory.level, ['先进级', '基础级'])",
+        "'A&B' ~ index",
+    ],
+)
+def test_expressions_the_renderer_cannot_be_sure_of_give_jinjas_value(expr):
+    from formgen.render import xlsx as xlsx_render
+    from formgen.render.context import column_value, rows_for
+
+    ns = rows_for({}, [load(EXAMPLES / "shanghai-chengchuan.yaml").record])[0]
+    col = {"expr": expr}
+
+    def outcome(fn):
+        try:
+            return _typed(fn())
+        except Exception as exc:  # the same error as Jinja's, where Jinja refuses
+            return ("raises", type(exc).__name__)
+
+    assert outcome(lambda: xlsx_render.column_getter(col)(ns)) == outcome(lambda: column_value(col, ns))
