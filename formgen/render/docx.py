@@ -28,15 +28,19 @@ The layout's top level: ``page`` (size, margins, orientation), ``font``, ``style
 
 A multi-record layout has ``title``, ``before``, ``columns`` and ``notes`` and is
 rendered as a table, one row per record (see ``render_multi``).
+
+Each layout is prepared once per process: python-docx builds its package (styles, page
+set-up, heading styles, page numbers, the draft header) once, kept compressed
+(``ooxml.Skeleton``); the labels, notes and check-box options of its tables are written
+once and kept as text. A document is then only its body, written as text with the
+record's values escaped into it, and the zip.
 """
 
 from __future__ import annotations
 
-import io
+import collections
+import functools
 import re
-
-from docx.shared import Cm, Pt
-from docx.table import _Cell
 
 from ..images import Embedded, embeddable
 from ..rules import get
@@ -44,18 +48,6 @@ from . import ooxml
 from .context import column_value, compile_expr, fmt, namespace, paragraphs
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
-
-
-class _State:
-    def __init__(self, record, base_dir, font, ns, doc=None):
-        self.record = record
-        self.base_dir = base_dir
-        self.font = font
-        self.ns = ns
-        self.figure_no = 0
-        self.doc = doc
-        self.break_next = False  # the next body paragraph starts a new page
-        self.spare = None  # an empty paragraph before that break, to drop or shrink
 
 
 # -- fitting a code into its cell ---------------------------------------------------------
@@ -97,40 +89,128 @@ def fitted_size(text: str, width_cm: float | None, size_pt: float, whole: bool =
     return max(MIN_FIT_PT, int(size_pt * room / need * 2) / 2)  # to half points
 
 
-def _para(container, text: str, font: dict, style: dict | None = None, state: _State | None = None):
-    style = style or {}
-    p = container.add_paragraph()
-    if state is not None and state.break_next:
-        ooxml.page_break_before(p)
-        if state.spare is not None:
-            ooxml.remove_paragraph(state.spare)
-        state.break_next, state.spare = False, None
-    if style.get("keep_with_next"):
-        ooxml.keep_with_next(p)
-    if style.get("indent_right"):  # characters of room on the right (a line to sign on)
-        p.paragraph_format.right_indent = Pt(
-            style["indent_right"] * ooxml.size_pt(style.get("size") or font.get("size", 12))
-        )
-    if style.get("align"):
-        p.alignment = ooxml.ALIGN[style["align"]]
-    ooxml.set_spacing(
-        p,
-        style.get("line_exact_pt"),
-        style.get("before"),
-        style.get("after"),
-        style.get("indent"),
-        ooxml.size_pt(style.get("size") or font.get("size", 12)),
-        style.get("line_single", False),
+class _State:
+    def __init__(self, record, base_dir, font, ns, prepared: _Prepared | None = None):
+        self.record = record
+        self.base_dir = base_dir
+        self.font = font
+        self.ns = ns
+        self.prepared = prepared or _Prepared(None)
+        self.figure_no = 0
+        self.body: list = []  # ooxml.Para, or a table's text
+        self.fonts: set[str] = set()  # every font a run names (for the font table)
+        self.media: list = []  # (placeholder rId, part name, content type, bytes)
+        self.media_by_file: dict = {}
+        self.shapes = 0
+        self.sections: list[str] = []  # the orientation after each section break
+        self.break_next = False  # the next body paragraph starts a new page
+        self.spare = None  # an empty paragraph before that break, to drop or shrink
+
+
+class _Prepared:
+    """What is kept of one layout for the process: its tables' fixed cells as text."""
+
+    def __init__(self, layout):
+        self.layout = layout  # kept alive: the caches below are keyed by its parts' ids
+        self.cells: dict = {}
+
+
+_CACHE_SIZE = 32  # layouts (and their variants) kept prepared at once
+_prepared: collections.OrderedDict = collections.OrderedDict()
+_skeletons: collections.OrderedDict = collections.OrderedDict()
+
+
+def _lru(cache: collections.OrderedDict, key, anchor, make):
+    """``cache[key]``, made by ``make()`` the first time; ``anchor`` (the layout whose id is
+    in the key) is kept with the entry so the id cannot be reused while it is cached."""
+    hit = cache.get(key)
+    if hit is not None and hit[0] is anchor:
+        cache.move_to_end(key)
+        return hit[1]
+    value = make()
+    cache[key] = (anchor, value)
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
+def _prepared_for(layout) -> _Prepared:
+    return _lru(_prepared, id(layout), layout, lambda: _Prepared(layout))
+
+
+# -- paragraphs ---------------------------------------------------------------------------
+
+
+class _Format:
+    __slots__ = ("keep", "spacing", "ind", "jc", "rpr", "fonts")
+
+
+@functools.lru_cache(maxsize=4096)
+def _format(key) -> _Format:
+    """Paragraph and run properties of a (font, style) key (see ``_key``)."""
+    ea, ascii_font, font_size, font_size12, keep, indent_right, align, line_exact, before, after, indent = key[:11]
+    size, line_single, style_font, bold = key[11:]
+    f = _Format()
+    size_for_spacing = ooxml.size_pt(size or font_size12)
+    right = ooxml.twips_pt(indent_right * size_for_spacing) if indent_right else None
+    first_chars = first = None
+    if indent:
+        # 首行缩进 in characters (w:firstLineChars), and w:firstLine for readers that ignore it
+        first_chars, first = int(indent * 100), int(indent * (size_for_spacing or 12) * 20)
+    f.keep = bool(keep)
+    f.spacing = ooxml.paragraph_spacing(line_exact, before, after, line_single)
+    f.ind = (right, first_chars, first)
+    f.jc = ooxml.JC[align] if align else None
+    f.rpr, f.fonts = ooxml.rpr_xml(style_font or ea, ascii_font, size or font_size, bold)
+    return f
+
+
+def _key(font: dict, style: dict) -> tuple:
+    g = style.get
+    return (
+        font.get("east_asia"),
+        font.get("ascii"),
+        font.get("size"),
+        font.get("size", 12),
+        g("keep_with_next"),
+        g("indent_right"),
+        g("align"),
+        g("line_exact_pt"),
+        g("before"),
+        g("after"),
+        g("indent"),
+        g("size"),
+        g("line_single", False),
+        g("font"),
+        g("bold"),
     )
-    if text:
-        run = p.add_run(text)
-        ooxml.set_run_font(
-            run,
-            style.get("font") or font.get("east_asia"),
-            font.get("ascii"),
-            style.get("size") or font.get("size"),
-            style.get("bold"),
-        )
+
+
+def _run(f: _Format, text: str, fonts: set) -> str:
+    fonts.update(f.fonts)
+    return f"<w:r>{f.rpr}{ooxml.run_content(text)}</w:r>"
+
+
+def _p_xml(text: str, font: dict, style: dict, fonts: set, keep=False, page_break=None, extra="") -> str:
+    """A paragraph as text (in a table cell: nothing can change it afterwards)."""
+    f = _format(_key(font, style))
+    ppr = ooxml.ppr_xml(None, f.keep or keep, page_break, False, f.spacing, f.ind, f.jc)
+    content = (_run(f, text, fonts) if text else "") + extra
+    return f"<w:p>{ppr}{content}</w:p>" if ppr or content else "<w:p/>"
+
+
+def _para(state: _State, text: str, font: dict, style: dict | None = None, breaks: bool = False) -> ooxml.Para:
+    """A body paragraph; with ``breaks`` it takes a pending page break (see ``_page_break``)."""
+    style = style or {}
+    f = _format(_key(font, style))
+    p = ooxml.Para(_run(f, text, state.fonts) if text else "", None, f.keep, f.spacing, f.ind, f.jc)
+    p.empty = not text.strip()
+    if breaks and state.break_next:
+        p.page_break = True
+        if state.spare is not None:
+            state.body.remove(state.spare)
+        state.break_next, state.spare = False, None
+    state.body.append(p)
     return p
 
 
@@ -165,23 +245,53 @@ def _options(spec, base=None):
         yield opt["value"], label
 
 
-def _checkbox(paragraph, spec: dict, state: _State, base, size=None):
-    """The annex's □ options as Word check boxes, ticked where the record says so."""
+def _checkbox(spec: dict, state: _State, base, size, fonts: set, keep: bool) -> tuple[str, list[str]]:
+    """The annex's □ options as Word check boxes, ticked where the record says so: what
+    goes into the cell's paragraph, and the paragraphs after it (one option a line)."""
     value = get(base, spec["field"])
     chosen = set(value) if isinstance(value, (list, tuple, set)) else {value}
     sep = spec.get("separator", "  ")
+    # the options print at the cell's size (a 小四 table), not the body's 三号
+    size = size or state.font.get("size")
+    label_rpr, label_fonts = ooxml.rpr_xml(state.font.get("east_asia"), state.font.get("ascii"), size)
+    fonts.update(label_fonts)
+    fonts.add("MS Gothic")
+    first, more = [], []
+    current = first
     for i, (val, label) in enumerate(_options(spec, base)):
         if i and sep == "\n":
-            paragraph = paragraph._parent.add_paragraph()
+            current = []
+            more.append(current)
         elif i:
-            paragraph.add_run(sep)
-        # the options print at the cell's size (a 小四 table), not the body's 三号
-        ooxml.add_checkbox(paragraph, val in chosen, label, {**state.font, "size": size or state.font.get("size")})
+            current.append(f"<w:r>{ooxml.run_content(sep)}</w:r>" if sep else "<w:r/>")
+        current.append(ooxml.checkbox_xml(val in chosen, size or "三号"))
+        current.append(f"<w:r>{label_rpr}{ooxml.run_content(label)}</w:r>")
+    ppr = "<w:pPr><w:keepNext/></w:pPr>" if keep else ""
+    return "".join(first), [f"<w:p>{ppr}{''.join(runs)}</w:p>" for runs in more]
 
 
-def _fill_cell(cell, spec, state: _State, base, table_font: dict, width_cm: float | None = None):
-    cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
-    ooxml.valign_center(cell)
+def _is_fixed(spec) -> bool:
+    """A cell of the layout's own text (a label, a note): the same in every document."""
+    return isinstance(spec, str) or not (spec.get("field") or spec.get("expr") or spec.get("checkbox"))
+
+
+def _cell_paras(spec, state: _State, base, table_font: dict, width_cm, keep: bool, page_break=None) -> str:
+    """A table cell's paragraphs as text; a fixed cell's are written once per layout."""
+    if page_break is None and _is_fixed(spec):
+        key = (spec if isinstance(spec, str) else id(spec), width_cm, keep, *table_font.values())
+        hit = state.prepared.cells.get(key)
+        if hit is None:
+            fonts: set = set()
+            hit = state.prepared.cells[key] = (
+                _fill_cell(spec, state, base, table_font, width_cm, keep, None, fonts),
+                fonts,
+            )
+        state.fonts.update(hit[1])
+        return hit[0]
+    return _fill_cell(spec, state, base, table_font, width_cm, keep, page_break, state.fonts)
+
+
+def _fill_cell(spec, state: _State, base, table_font: dict, width_cm, keep, page_break, fonts: set) -> str:
     if isinstance(spec, str):
         spec = {"text": spec, "align": "center"}
     is_value = bool(spec.get("field") or spec.get("expr"))
@@ -189,24 +299,34 @@ def _fill_cell(cell, spec, state: _State, base, table_font: dict, width_cm: floa
     size = spec.get("size") or table_font.get("size")
     # single line spacing in cells: the body's exact 27 pt would make a form's table tall
     style = {"align": align, "bold": spec.get("bold"), "size": size, "line_single": True}
+    out = []
+
+    def add(text, st, extra=""):
+        out.append(_p_xml(text, table_font, st, fonts, keep, page_break if not out else None, extra))
+
     if spec.get("checkbox"):
-        p = _para(cell, "", table_font, style)
-        _checkbox(p, spec["checkbox"], state, base, size)
+        runs, more = _checkbox(spec["checkbox"], state, base, size, fonts, keep)
+        add("", style, runs)
+        out.extend(more)
     lines = _lines_of(spec, state, base) if not spec.get("checkbox") else []
     for line in lines or ([] if spec.get("checkbox") or spec.get("paras") else [""]):
         fit = fitted_size(line, width_cm, ooxml.size_pt(size), bool(spec.get("whole")))
-        _para(cell, line, table_font, {**style, "size": fit} if fit else style)
+        add(line, {**style, "size": fit} if fit else style)
     for extra in spec.get("paras", []):
         # e.g. the 真实性承诺's 法定代表人签章 / 公章 / 年 月 日, right-aligned with room to sign
-        _para(cell, extra.get("text", ""), table_font, {**style, "align": extra.get("align", align), **extra})
+        add(extra.get("text", ""), {**style, "align": extra.get("align", align), **extra})
     if spec.get("note") and not (spec.get("note_if_empty") and any(ln.strip() for ln in lines)):
+        note_style = {
+            "align": spec.get("note_align", align),
+            "size": spec.get("note_size", "五号"),
+            "line_single": True,
+        }
         for line in spec["note"].split("\n"):
-            _para(
-                cell,
-                line,
-                table_font,
-                {"align": spec.get("note_align", align), "size": spec.get("note_size", "五号"), "line_single": True},
-            )
+            add(line, note_style)
+    return "".join(out)
+
+
+# -- tables -------------------------------------------------------------------------------
 
 
 def _expand_rows(rows, state: _State, base, group=None):
@@ -236,7 +356,11 @@ def _span(cell, key: str, ns: dict) -> int:
     return cell.get(key, 1)
 
 
-def _table(container, spec: dict, state: _State, base):
+def _empty_p(keep: bool) -> str:
+    return "<w:p><w:pPr><w:keepNext/></w:pPr></w:p>" if keep else "<w:p/>"
+
+
+def _table(state: _State, spec: dict, base):
     widths = spec["widths_cm"]
     ncols = len(widths)
     rows = list(_expand_rows(spec["rows"], state, base))
@@ -265,52 +389,67 @@ def _table(container, spec: dict, state: _State, base):
     for r in range(len(rows) - 1):
         if rows[r][3] is not None and rows[r][3] == rows[r + 1][3]:
             keep.add(r)
-    table = ooxml.new_table(container, len(rows), widths, rows_whole=False)
-    table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
-    table_rows = list(table.rows)
-    for row_el, (row, _, _, _) in zip(table_rows, rows, strict=True):
-        if not (isinstance(row, dict) and row.get("can_split")):  # a row taller than a page may
-            ooxml.cant_split(row_el)
-        if isinstance(row, dict):
-            if row.get("height_cm"):
-                ooxml.row_height(row_el, row["height_cm"])
-            if row.get("header"):
-                ooxml.repeat_header(row_el)
-    # Take every cell of the still-regular grid once: table.cell(r, c) rebuilds the
-    # whole grid on each call (quadratic on a 60-row form). The merge regions are
-    # disjoint, so each region's corner cells survive the merges made before it.
-    grid = [[_Cell(tc, table) for tc in tr.tc_lst] for tr in table._tbl.tr_lst]
-    for r, c, rs, cs, cell, row_base, ns in placed:
-        target = grid[r][c]
-        if rs > 1 or cs > 1:
-            target = target.merge(grid[r + rs - 1][c + cs - 1])
-        saved, state.ns = state.ns, ns
-        _fill_cell(target, cell, state, row_base, table_font, sum(widths[c : c + cs]))
-        state.ns = saved
     header_rows = {r for r, (row, *_rest) in enumerate(rows) if isinstance(row, dict) and row.get("header")}
-    for r in sorted(keep | header_rows):
-        if r + 1 < len(rows):
-            for paragraph in (p for tc in table_rows[r]._tr.tc_lst for p in _Cell(tc, table).paragraphs):
-                ooxml.keep_with_next(paragraph)
-    if state.break_next:  # a table right after a page break starts the new page
-        ooxml.page_break_before(grid[0][0].paragraphs[0])
+    kept = {r for r in keep | header_rows if r + 1 < len(rows)}
+    table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
+    twips = [ooxml.twips_cm(w) for w in widths]
+    first_break = state.break_next  # a table right after a page break starts the new page
+    # each row's cells by column: merged cells written once at their corner, the rows they
+    # span below holding a continuation cell (w:vMerge), the grid's unused places empty
+    by_row: list[list] = [[] for _ in rows]
+    for r, c, rs, cs, cell, row_base, ns in placed:
+        width = sum(twips[c : c + cs])
+        saved, state.ns = state.ns, ns
+        paras = _cell_paras(
+            cell,
+            state,
+            row_base,
+            table_font,
+            sum(widths[c : c + cs]),
+            r in kept,
+            True if first_break and not r and not c else None,
+        )
+        state.ns = saved
+        by_row[r].append((c, ooxml.tc_open(width, cs, "restart" if rs > 1 else None) + paras + "</w:tc>"))
+        for dr in range(1, rs):
+            if r + dr < len(rows):
+                cont = ooxml.tc_open(width, cs, "continue", center=False) + _empty_p(r + dr in kept) + "</w:tc>"
+                by_row[r + dr].append((c, cont))
+    for r in range(len(rows)):
+        for c in range(ncols):
+            if (r, c) not in occupied:
+                by_row[r].append((c, ooxml.tc_open(twips[c], center=False) + _empty_p(r in kept) + "</w:tc>"))
+    out = [ooxml.table_head_xml(tuple(twips))]
+    for (row, *_rest), cells in zip(rows, by_row, strict=True):
+        is_dict = isinstance(row, dict)
+        height = ooxml.twips_cm(row["height_cm"]) if is_dict and row.get("height_cm") else None
+        # a row taller than a page may split (can_split); no other row does
+        out.append(ooxml.tr_open(not (is_dict and row.get("can_split")), height, bool(is_dict and row.get("header"))))
+        out.extend(xml for _, xml in sorted(cells, key=lambda x: x[0]))
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    state.body.append("".join(out))
+    if first_break:
         if state.spare is not None:  # two tables must not touch (Word would join them)
-            ooxml.shrink_paragraph(state.spare)
+            state.spare.shrink()
         state.break_next, state.spare = False, None
     if spec.get("after_space", True):
-        _para(container, "", state.font)
-    return table
+        _para(state, "", state.font)
 
 
-def _figures(doc, spec: dict, state: _State):
+# -- figures, text, headings ---------------------------------------------------------------
+
+
+def _figures(spec: dict, state: _State):
     """The record's figures of ``spec["part"]``, each scaled to ``width_cm`` (at most
     ``max_height_cm`` high) with 图N and its caption under it, in the annex's size
     (``caption_size``, 三号 by default), kept on the figure's page, with room before the
     next figure. A figure that cannot be embedded (only possible in a draft: validate
-    reports it as FG002) becomes a boxed paragraph saying why."""
+    reports it as FG002) becomes a boxed paragraph saying why. The picture's bytes go
+    into the file as they are (stored, not compressed again)."""
     part = spec.get("part")
-    width = Cm(spec.get("width_cm", 14.5))
-    max_height = Cm(spec.get("max_height_cm", 20))
+    width = ooxml.Cm(spec.get("width_cm", 14.5))
+    max_height = ooxml.Cm(spec.get("max_height_cm", 20))
     for fig in state.record.figures:
         if part is not None and (fig.part or 2) != part:
             continue
@@ -318,77 +457,106 @@ def _figures(doc, spec: dict, state: _State):
         image = embeddable(state.base_dir, fig.file) if fig.file else Embedded(problem="未填写图片文件")
         frame = {"align": "center", "line_single": True, "before": 6, "keep_with_next": True}
         if image.data:
-            p = _para(doc, "", state.font, frame, state)
+            p = _para(state, "", state.font, frame, True)
             tall = width * image.height / image.width > max_height
-            size = {"height": max_height} if tall else {"width": width}
-            p.add_run().add_picture(io.BytesIO(image.data), **size)
+            cx, cy, ext, ctype = ooxml.picture_size(image.data, None if tall else width, max_height if tall else None)
+            media = state.media_by_file.get(fig.file)
+            if media is None:
+                rid = f"\x00R{len(state.media)}\x00"  # numbered once the package's own are known
+                media = (rid, f"media/image{len(state.media) + 1}.{ext}", ctype, image.data)
+                state.media.append(media)
+                state.media_by_file[fig.file] = media
+            state.shapes += 1
+            p.content = ooxml.picture_xml(state.shapes, media[0], f"image.{ext}", cx, cy)
+            p.empty = False
         else:
             where = f"（{fig.file}）" if fig.file else ""
-            p = _para(doc, f"图片无法插入：{image.problem}{where}", state.font, frame, state)
-            ooxml.box_paragraph(p)
+            p = _para(state, f"图片无法插入：{image.problem}{where}", state.font, frame, True)
+            p.box = True
         _para(
-            doc,
+            state,
             f"图{state.figure_no} {fig.caption or ''}".rstrip(),
             state.font,
             {"align": "center", "size": spec.get("caption_size", "三号"), "after": spec.get("caption_after", 12)},
         )
 
 
-def _body(doc, value, state: _State, style: dict, keep_empty: bool):
+def _body(value, state: _State, style: dict, keep_empty: bool):
     """Body text from the record, a paragraph per paragraph of the text (see
     ``context.paragraphs``)."""
     for text in paragraphs(value) or ([""] if keep_empty else []):
-        _para(doc, text, state.font, style, state)
+        _para(state, text, state.font, style, True)
 
 
-def _heading(doc, text: str, level: int, state: _State, styles: dict, extra: dict | None = None):
+def _heading(text: str, level: int, state: _State, styles: dict, extra: dict | None = None):
     style = {**styles.get(f"heading{level}", {}), **(extra or {})}
-    p = _para(doc, text, state.font, style, state)
-    p.style = doc.styles[f"Heading {level}"]
+    p = _para(state, text, state.font, style, True)
+    p.style = f"Heading{level}"  # Word's built-in "Heading N" (see ooxml.heading_style)
     return p
 
 
-def _page_break(doc, state: _State):
+def _trailing_empty(state: _State):
+    """The body's last element if it is an empty paragraph (else None)."""
+    last = state.body[-1] if state.body else None
+    return last if isinstance(last, ooxml.Para) and last.empty and not last.sect else None
+
+
+def _page_break(state: _State):
     """The next paragraph (or table) starts a new page. No page-break paragraph is added,
     and an empty paragraph left at the end (the space after a table) is set aside: it
     could otherwise spill onto a page of its own and print blank."""
     state.break_next = True
-    state.spare = ooxml.trailing_empty_paragraph(doc)
+    state.spare = _trailing_empty(state)
 
 
-def _blocks(doc, blocks, state: _State, base, styles: dict):
+def _section(state: _State, orientation: str):
+    """Start a new page in a new section (see ``ooxml.new_section``): the section break
+    goes into an empty paragraph just before it, if there is one, else into a paragraph
+    of its own. Its w:sectPr is the prepared package's."""
+    mark = f"\x00S{len(state.sections)}\x00"
+    state.sections.append(orientation)
+    spare = _trailing_empty(state)
+    if spare is not None:
+        spare.sect = mark
+    else:
+        p = ooxml.Para()
+        p.sect, p.empty = mark, False
+        state.body.append(p)
+    state.break_next = False  # a new section starts a new page already
+
+
+def _blocks(blocks, state: _State, base, styles: dict):
     for block in blocks or []:
         if "p" in block:
             p = block["p"]
             text = p if isinstance(p, str) else _text_of(p, state, base)
-            _para(doc, text, state.font, block, state)
+            _para(state, text, state.font, block, True)
         elif "heading" in block:
             extra = {k: v for k, v in block.items() if k not in ("heading", "level")}
-            _heading(doc, block["heading"], block.get("level", 1), state, styles, extra)
+            _heading(block["heading"], block.get("level", 1), state, styles, extra)
         elif "text" in block:
             t = block["text"]
-            _body(doc, get(base, t["field"]), state, {**styles.get("body", {}), **t.get("style", {})}, True)
+            _body(get(base, t["field"]), state, {**styles.get("body", {}), **t.get("style", {})}, True)
         elif "figures" in block:
-            _figures(doc, block["figures"], state)
+            _figures(block["figures"], state)
         elif "table" in block:
-            _table(doc, block["table"], state, base)
+            _table(state, block["table"], base)
         elif "repeat" in block:
             rep = block["repeat"]
             for i, item in enumerate(get(base, rep["each"]) or []):
                 state.ns["item"], state.ns["index"] = item, i + 1
-                _blocks(doc, rep["blocks"], state, item, styles)
+                _blocks(rep["blocks"], state, item, styles)
         elif "mode_items" in block:
-            _mode_items(doc, block["mode_items"], state, base, styles)
+            _mode_items(block["mode_items"], state, base, styles)
         elif "section" in block:
-            ooxml.new_section(doc, block["section"].get("orientation", "portrait"))
-            state.break_next = False  # a new section starts a new page already
+            _section(state, block["section"].get("orientation", "portrait"))
         elif block.get("page_break"):
-            _page_break(doc, state)
+            _page_break(state)
         else:
             raise ValueError(f"未知的版式块：{block}")
 
 
-def _mode_items(doc, spec: dict, state: _State, base, styles: dict):
+def _mode_items(spec: dict, state: _State, base, styles: dict):
     """For each manufacturing mode the record chose, every item heading of 附件5 with the
     record's text under it."""
     from ..refdata import modes
@@ -399,22 +567,19 @@ def _mode_items(doc, spec: dict, state: _State, base, styles: dict):
     for mode in modes():
         if mode["mode"] not in chosen:
             continue
-        _heading(doc, mode["heading"], 2, state, styles)
+        _heading(mode["heading"], 2, state, styles)
         answers = texts.get(mode["mode"], {})
         for item in mode["items"]:
-            _heading(doc, f"{item['no']}.{item['title']}", item_level, state, styles)
-            _body(doc, answers.get(item["no"]), state, styles.get("body", {}), False)
+            _heading(f"{item['no']}.{item['title']}", item_level, state, styles)
+            _body(answers.get(item["no"]), state, styles.get("body", {}), False)
 
 
-def _finish(doc, draft: bool, meta: dict | None) -> bytes:
-    meta = meta or {}
-    if draft:
-        ooxml.mark_draft(doc, DRAFT_TEXT)
-    return ooxml.finish(doc, meta.get("title", ""), meta.get("author", ""))
+# -- the package ---------------------------------------------------------------------------
 
 
-def _prepare(layout: dict, orientation: str | None = None):
-    """A new document with the layout's page, font, heading styles and page numbers."""
+def _new_document(layout: dict, orientation: str | None = None):
+    """A new python-docx document with the layout's page, font, heading styles and page
+    numbers (built once per layout: see ``_skeleton``)."""
     font = layout.get("font", {})
     page = layout.get("page", {})
     if orientation:
@@ -428,15 +593,55 @@ def _prepare(layout: dict, orientation: str | None = None):
         ooxml.page_numbers(
             doc.sections[0], first_page=not (isinstance(numbers, dict) and numbers.get("cover") is False)
         )
-    return doc, font
+    return doc
+
+
+def _skeleton(anchor, layout: dict, orientation, draft: bool, sections: tuple) -> ooxml.Skeleton:
+    """The layout's package, prepared once per (orientation, draft, section breaks)."""
+
+    def make():
+        doc = _new_document(layout, orientation)
+        for o in sections:
+            ooxml.new_section(doc, o)
+        if draft:
+            ooxml.mark_draft(doc, DRAFT_TEXT)  # its page headers; the body's line is written below
+        return ooxml.Skeleton(doc)
+
+    return _lru(_skeletons, (id(anchor), orientation, draft, sections), anchor, make)
+
+
+def _finish(state: _State, anchor, layout: dict, orientation, draft: bool, meta: dict | None) -> bytes:
+    meta = meta or {}
+    skeleton = _skeleton(anchor, layout, orientation, draft, tuple(state.sections))
+    body = state.body
+    if draft:
+        # a red 草稿 line before the first paragraph (see ooxml.mark_draft)
+        rpr, fonts = ooxml.rpr_xml("黑体", "Arial", "三号", True, "C00000")
+        state.fonts.update(fonts)
+        mark = ooxml.Para(f"<w:r>{rpr}{ooxml.run_content(DRAFT_TEXT)}</w:r>", jc="center")
+        at = next((i for i, item in enumerate(body) if isinstance(item, ooxml.Para)), None)
+        if at is None:
+            body = [*body, mark, ooxml.Para()]
+        else:
+            body = [*body[:at], mark, *body[at:]]
+    text = "".join(item if isinstance(item, str) else item.xml() for item in body)
+    if state.sections or state.media:
+        marks = {f"\x00S{i}\x00": sect for i, sect in enumerate(skeleton.section_breaks)}
+        rids = skeleton.free_rids(len(state.media))
+        marks.update({m[0]: rid for m, rid in zip(state.media, rids, strict=True)})
+        text = re.sub("\x00[SR]\\d+\x00", lambda m: marks[m.group(0)], text)
+        media = [(rid, name, ctype, data) for (_, name, ctype, data), rid in zip(state.media, rids, strict=True)]
+    else:
+        media = []
+    return skeleton.package(text, frozenset(state.fonts), meta.get("title", ""), meta.get("author", ""), media)
 
 
 def render_single(layout: dict, record, base_dir, draft: bool = False, meta: dict | None = None) -> bytes:
     """One record's document. ``meta``: title and author for the file's properties."""
-    doc, font = _prepare(layout)
-    state = _State(record, base_dir, font, namespace(record), doc)
-    _blocks(doc, layout.get("blocks"), state, record, layout.get("styles", {}))
-    return _finish(doc, draft, meta)
+    font = layout.get("font", {})
+    state = _State(record, base_dir, font, namespace(record), _prepared_for(layout))
+    _blocks(layout.get("blocks"), state, record, layout.get("styles", {}))
+    return _finish(state, layout, layout, None, draft, meta)
 
 
 def _unbreakable(text: str) -> str:
@@ -520,43 +725,49 @@ def render_multi(
     """A ranked sheet as a Word table: title, lines before, header (repeated on every
     page and kept with the first row), one row per record (``rows``: the per-record
     namespaces; no row breaks across pages), notes after."""
+    anchor = layout
     # 11 columns and more on A4: 五号 and 1.8 cm margins unless the layout says otherwise
     layout = {
         "font": {"east_asia": "仿宋_GB2312", "size": "五号"},
         "page": {"margins_cm": [1.8, 1.8, 1.8, 1.8]},
         **layout,
     }
-    doc, font = _prepare(layout, layout.get("orientation", "landscape"))
+    orientation = layout.get("orientation", "landscape")
+    font = layout.get("font", {})
+    state = _State(None, None, font, {}, _prepared_for(anchor))
     for line in layout.get("heading_lines", []):
-        _para(doc, line, font, {"font": "黑体", "size": "三号"})
-    _para(doc, layout["title"], font, {"align": "center", "font": "方正小标宋简体", "size": "二号", "after": 6})
+        _para(state, line, font, {"font": "黑体", "size": "三号"})
+    _para(state, layout["title"], font, {"align": "center", "font": "方正小标宋简体", "size": "二号", "after": 6})
     for line in layout.get("before", []):
-        _para(doc, fmt(compile_expr(line)(**header_ns)), font, {"after": 6})
+        _para(state, fmt(compile_expr(line)(**header_ns)), font, {"after": 6})
     columns = layout["columns"]
     texts = [[fmt(column_value(col, ns)) for col in columns] for ns in rows]
-    section = doc.sections[0]
-    usable = (section.page_width - section.left_margin - section.right_margin) / 360000  # EMU -> cm
+    usable = _skeleton(anchor, layout, orientation, draft, ()).usable_cm
     size = ooxml.size_pt(font.get("size", "五号"))
     widths = sheet_widths(columns, texts, usable, size)
-    table = ooxml.new_table(doc, 1 + len(rows), widths)
-    # Walk the rows once: python-docx's table.cell(r, c) rebuilds the cell grid on
-    # every call, which made a 200-row sheet take a minute.
-    table_rows = list(table.rows)
-    ooxml.repeat_header(table_rows[0])
-    state = _State(None, None, font, {})
-    for cell, col, w in zip(table_rows[0].cells, columns, widths, strict=True):
+    twips = [ooxml.twips_cm(w) for w in widths]
+    opens = [ooxml.tc_open(t) for t in twips]
+    out = [ooxml.table_head_xml(tuple(twips)), ooxml.tr_open(True, None, True)]
+    for col, w, tc in zip(columns, widths, opens, strict=True):
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
         short = "\n" not in header and len(header) <= 4
-        _fill_cell(cell, {"text": col["header"], "align": "center", "bold": True, "whole": short}, state, None, font, w)
-        for paragraph in cell.paragraphs:
-            ooxml.keep_with_next(paragraph)  # never a page holding only the header
-    for row, values in zip(table_rows[1:], texts, strict=True):
-        for cell, col, value, w in zip(row.cells, columns, values, widths, strict=True):
+        spec = {"text": col["header"], "align": "center", "bold": True, "whole": short}
+        # kept with the first row: never a page holding only the header
+        out.append(tc + _fill_cell(spec, state, None, font, w, True, None, state.fonts) + "</w:tc>")
+    out.append("</w:tr>")
+    row_open = ooxml.tr_open(True)
+    for values in texts:
+        out.append(row_open)
+        for col, value, w, tc in zip(columns, values, widths, opens, strict=True):
             whole = bool(col.get("nowrap")) or ("\n" not in value and _unbreakable(value) == value.strip())
-            _fill_cell(cell, {"text": value, "align": col.get("align", "center"), "whole": whole}, state, None, font, w)
+            spec = {"text": value, "align": col.get("align", "center"), "whole": whole}
+            out.append(tc + _fill_cell(spec, state, None, font, w, False, None, state.fonts) + "</w:tc>")
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    state.body.append("".join(out))
     for line in layout.get("notes", []):
-        _para(doc, line, font, {"before": 6})
-    return _finish(doc, draft, meta)
+        _para(state, line, font, {"before": 6})
+    return _finish(state, anchor, layout, orientation, draft, meta)
 
 
 __all__ = ["render_single", "render_multi"]

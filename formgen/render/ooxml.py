@@ -473,8 +473,13 @@ def declare_fonts(doc):
     """Declare every font the document uses in word/fontTable.xml, the CJK ones with their
     charset and a substitute, so a PC without 仿宋_GB2312 falls back to 仿宋, not at random."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from lxml import etree
 
+    table_part = next(r.target_part for r in doc.part.rels.values() if r.reltype == RT.FONT_TABLE)
+    table_part._blob = font_table_xml(table_part.blob, used_fonts(doc))
+
+
+def used_fonts(doc) -> set[str]:
+    """The fonts the document's runs, styles and own headers and footers name."""
     used: set[str] = set()
     for root_el in (doc.element, doc.styles.element):
         for el in root_el.iter(qn("w:rFonts")):
@@ -486,10 +491,16 @@ def declare_fonts(doc):
             if not hf.is_linked_to_previous:
                 for el in hf._element.iter(qn("w:rFonts")):
                     used.update(v for k, v in el.attrib.items() if k.endswith("}eastAsia") or k.endswith("}ascii"))
-    table_part = next(r.target_part for r in doc.part.rels.values() if r.reltype == RT.FONT_TABLE)
-    root = etree.fromstring(table_part.blob)
+    return used
+
+
+def font_table_xml(blob: bytes, used) -> bytes:
+    """word/fontTable.xml (``blob``) with every font of ``used`` it lacks declared."""
+    from lxml import etree
+
+    root = etree.fromstring(blob)
     have = {f.get(qn("w:name")) for f in root.findall(qn("w:font"))}
-    for name in sorted(used - have):
+    for name in sorted(set(used) - have):
         font = etree.SubElement(root, qn("w:font"))
         font.set(qn("w:name"), name)
         alt, panose, family, pitch = CJK_FONTS.get(name, (None, None, "roman", "variable"))
@@ -500,7 +511,7 @@ def declare_fonts(doc):
         etree.SubElement(font, qn("w:charset")).set(qn("w:val"), "86" if name in CJK_FONTS else "00")
         etree.SubElement(font, qn("w:family")).set(qn("w:val"), family)
         etree.SubElement(font, qn("w:pitch")).set(qn("w:val"), pitch)
-    table_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def box_paragraph(paragraph):
@@ -519,3 +530,439 @@ def box_paragraph(paragraph):
         "rPr sectPr pPrChange"
     )
     paragraph._p.get_or_add_pPr().insert_element_before(borders, *(f"w:{t}" for t in after.split()))
+
+
+# -- prepared documents: the fixed parts serialized once, the body written as text -------
+#
+# python-docx builds a layout's package once (styles, numbering, settings, theme, page
+# set-up, page-number footer, draft header) and it is kept, its parts compressed, per
+# process. Each document is then its body, written here as WordprocessingML text (the
+# same elements python-docx writes), its file properties and font table, and the zip.
+
+import functools as _functools  # noqa: E402
+import struct as _struct  # noqa: E402
+import zlib as _zlib  # noqa: E402
+
+JC = {"left": "left", "center": "center", "right": "right", "justify": "both"}
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def esc(text: str) -> str:
+    """Text as XML character data (what lxml writes for an element's text)."""
+    return text.translate(_ESCAPES)
+
+
+def twips_pt(points: float) -> int:
+    return Pt(points).twips
+
+
+def twips_cm(cm: float) -> int:
+    return Cm(cm).twips
+
+
+def _t(text: str) -> str:
+    space = ' xml:space="preserve"' if len(text.strip()) < len(text) else ""
+    return f"<w:t{space}>{esc(text)}</w:t>"
+
+
+def run_content(text: str) -> str:
+    """A run's text as python-docx writes it: tabs as w:tab, line breaks as w:br."""
+    if "\t" not in text and "\n" not in text and "\r" not in text:
+        return _t(text)
+    out, chunk = [], []
+    for ch in text:
+        if ch in "\t\r\n":
+            if chunk:
+                out.append(_t("".join(chunk)))
+                chunk = []
+            out.append("<w:tab/>" if ch == "\t" else "<w:br/>")
+        else:
+            chunk.append(ch)
+    if chunk:
+        out.append(_t("".join(chunk)))
+    return "".join(out)
+
+
+@_functools.lru_cache(maxsize=512)
+def rpr_xml(east_asia=None, ascii_font=None, size=None, bold=None, color=None) -> tuple[str, tuple[str, ...]]:
+    """A run's w:rPr as ``set_run_font`` writes it, and the fonts it names."""
+    attrs, fonts = [], []
+    if ascii_font:
+        attrs += [f'w:ascii="{ascii_font}"', f'w:hAnsi="{ascii_font}"']
+        fonts.append(ascii_font)
+    if east_asia:
+        if not ascii_font:
+            attrs += [f'w:ascii="{east_asia}"', f'w:hAnsi="{east_asia}"']
+        attrs.append(f'w:eastAsia="{east_asia}"')
+        fonts.append(east_asia)
+    parts = ["<w:rFonts" + "".join(" " + a for a in attrs) + "/>"]
+    if bold is not None:
+        parts.append("<w:b/>" if bold else '<w:b w:val="0"/>')
+    if color:
+        parts.append(f'<w:color w:val="{color}"/>')
+    if size is not None:
+        parts.append(f'<w:sz w:val="{int(Pt(size_pt(size)).pt * 2)}"/>')
+    return "<w:rPr>" + "".join(parts) + "</w:rPr>", tuple(fonts)
+
+
+@_functools.lru_cache(maxsize=2048)
+def ppr_xml(style=None, keep_next=False, page_break=None, box=False, spacing=None, ind=None, jc=None, sect="") -> str:
+    """A paragraph's w:pPr in schema order (empty when it sets nothing). ``spacing``:
+    (line, lineRule, before, after); ``ind``: (right, firstLineChars, firstLine); twips or
+    None each; ``page_break``: True, False (written as off) or None."""
+    parts = []
+    if style:
+        parts.append(f'<w:pStyle w:val="{style}"/>')
+    if keep_next:
+        parts.append("<w:keepNext/>")
+    if page_break is not None:
+        parts.append("<w:pageBreakBefore/>" if page_break else '<w:pageBreakBefore w:val="0"/>')
+    if box:
+        edge = 'w:val="single" w:sz="8" w:space="4" w:color="auto"'
+        parts.append("<w:pBdr>" + "".join(f"<w:{s} {edge}/>" for s in ("top", "left", "bottom", "right")) + "</w:pBdr>")
+    if spacing and any(v is not None for v in spacing):
+        names = ("line", "lineRule", "before", "after")
+        parts.append(
+            "<w:spacing" + "".join(f' w:{n}="{v}"' for n, v in zip(names, spacing, strict=True) if v is not None) + "/>"
+        )
+    if ind and any(v is not None for v in ind):
+        names = ("right", "firstLineChars", "firstLine")
+        parts.append(
+            "<w:ind" + "".join(f' w:{n}="{v}"' for n, v in zip(names, ind, strict=True) if v is not None) + "/>"
+        )
+    if jc:
+        parts.append(f'<w:jc w:val="{jc}"/>')
+    if sect:
+        parts.append(sect)
+    return "<w:pPr>" + "".join(parts) + "</w:pPr>" if parts else ""
+
+
+def paragraph_spacing(line_exact_pt=None, before_pt=None, after_pt=None, line_single=False):
+    """The (line, lineRule, before, after) ``set_spacing`` writes."""
+    line = rule = None
+    if line_single:
+        line, rule = 240, "auto"
+    if line_exact_pt:
+        line, rule = twips_pt(line_exact_pt), "exact"
+    before = twips_pt(before_pt) if before_pt is not None else None
+    after = twips_pt(after_pt) if after_pt is not None else None
+    return (line, rule, before, after)
+
+
+class Para:
+    """A body paragraph still open to what comes after it (a page break before the next
+    block, a section break moving in, the shrinking of an empty one between tables)."""
+
+    __slots__ = ("style", "keep_next", "page_break", "box", "spacing", "ind", "jc", "sect", "content", "empty")
+
+    def __init__(self, content="", style=None, keep_next=False, spacing=None, ind=None, jc=None, box=False):
+        self.style, self.keep_next, self.page_break, self.box = style, keep_next, None, box
+        self.spacing, self.ind, self.jc, self.sect = spacing, ind, jc, ""
+        self.content = content  # the runs
+        self.empty = not content  # no text, no drawing (see _is_empty_paragraph)
+
+    def xml(self) -> str:
+        ppr = ppr_xml(self.style, self.keep_next, self.page_break, self.box, self.spacing, self.ind, self.jc, self.sect)
+        return f"<w:p>{ppr}{self.content}</w:p>" if ppr or self.content else "<w:p/>"
+
+    def shrink(self):
+        """An empty paragraph that must stay (between two tables) but take no room: 1 pt
+        (see ``shrink_paragraph``)."""
+        self.page_break = False
+        self.spacing = (twips_pt(1), "exact", 0, 0)
+
+
+GLYPH_RPR = '<w:rPr><w:rFonts w:ascii="MS Gothic" w:eastAsia="MS Gothic" w:hAnsi="MS Gothic"/>'
+
+
+@_functools.lru_cache(maxsize=64)
+def checkbox_xml(checked: bool, size) -> str:
+    """The w:sdt of ``add_checkbox`` (a Word check-box content control)."""
+    half_points = int(size_pt(size) * 2)
+    glyph = CHECKED if checked else UNCHECKED
+    return (
+        '<w:sdt xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml">'
+        "<w:sdtPr><w14:checkbox>"
+        f'<w14:checked w14:val="{1 if checked else 0}"/>'
+        '<w14:checkedState w14:val="2611" w14:font="MS Gothic"/>'
+        '<w14:uncheckedState w14:val="25A1" w14:font="MS Gothic"/>'
+        "</w14:checkbox></w:sdtPr>"
+        f'<w:sdtContent><w:r>{GLYPH_RPR}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>'
+        f"<w:t>{glyph}</w:t></w:r></w:sdtContent></w:sdt>"
+    )
+
+
+@_functools.lru_cache(maxsize=64)
+def table_head_xml(widths_twips: tuple[int, ...]) -> str:
+    """w:tbl's opening, w:tblPr and w:tblGrid as ``new_table`` makes them: centred, fixed
+    layout, single 0.5 pt borders."""
+    edge = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
+    borders = "".join(f"<w:{e} {edge}/>" for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    return (
+        '<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
+        '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
+        f'w:noVBand="1" w:val="04A0"/><w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        "</w:tblPr><w:tblGrid>" + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths_twips) + "</w:tblGrid>"
+    )
+
+
+@_functools.lru_cache(maxsize=256)
+def tr_open(cant_split: bool = True, height_twips: int | None = None, header: bool = False) -> str:
+    parts = []
+    if cant_split:
+        parts.append("<w:cantSplit/>")
+    if height_twips is not None:
+        parts.append(f'<w:trHeight w:val="{height_twips}"/>')
+    if header:
+        parts.append('<w:tblHeader w:val="true"/>')
+    return "<w:tr><w:trPr>" + "".join(parts) + "</w:trPr>" if parts else "<w:tr>"
+
+
+@_functools.lru_cache(maxsize=1024)
+def tc_open(width_twips: int, span: int = 1, vmerge: str | None = None, center: bool = True) -> str:
+    """w:tc's opening and w:tcPr; ``vmerge``: "restart" or "continue"."""
+    parts = [f'<w:tcW w:type="dxa" w:w="{width_twips}"/>']
+    if span > 1:
+        parts.append(f'<w:gridSpan w:val="{span}"/>')
+    if vmerge == "restart":
+        parts.append('<w:vMerge w:val="restart"/>')
+    elif vmerge:
+        parts.append("<w:vMerge/>")
+    if center:
+        parts.append('<w:vAlign w:val="center"/>')
+    return "<w:tc><w:tcPr>" + "".join(parts) + "</w:tcPr>"
+
+
+def picture_xml(shape_id: int, rid: str, filename: str, cx: int, cy: int) -> str:
+    """The w:drawing run of an inline picture (python-docx's ``new_pic_inline``)."""
+    return (
+        "<w:r><w:drawing><wp:inline "
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+        f'<wp:extent cx="{cx}" cy="{cy}"/><wp:docPr id="{shape_id}" name="Picture {shape_id}"/>'
+        '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
+        '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+        f'<pic:pic><pic:nvPicPr><pic:cNvPr id="0" name="{filename}"/><pic:cNvPicPr/></pic:nvPicPr>'
+        f'<pic:blipFill><a:blip r:embed="{rid}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+        f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+        '<a:prstGeom prst="rect"/></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r>'
+    )
+
+
+def picture_size(data: bytes, width_emu: int | None, height_emu: int | None):
+    """(cx, cy, ext, content type) of a picture scaled as python-docx scales it."""
+    from docx.image.image import Image
+
+    image = Image.from_blob(data)
+    cx, cy = image.scaled_dimensions(width_emu, height_emu)
+    return int(cx), int(cy), image.ext, image.content_type
+
+
+# -- the zip ---------------------------------------------------------------------------
+
+
+class _Entry:
+    __slots__ = ("name", "method", "crc", "data", "size")
+
+    def __init__(self, name: str, data: bytes, compress: bool):
+        self.name = name.encode("utf-8")
+        self.crc = _zlib.crc32(data)
+        self.size = len(data)
+        if compress:
+            c = _zlib.compressobj(6, _zlib.DEFLATED, -15)
+            self.data, self.method = c.compress(data) + c.flush(), 8
+        else:
+            self.data, self.method = data, 0
+
+
+def _dos_time(when) -> tuple[int, int]:
+    return (
+        (when[3] << 11) | (when[4] << 5) | (when[5] // 2),
+        ((when[0] - 1980) << 9) | (when[1] << 5) | when[2],
+    )
+
+
+def zip_parts(entries: list[_Entry]) -> bytes:
+    """A zip of prepared entries (deflated or stored), as zipfile writes one."""
+    import time
+
+    dtime, ddate = _dos_time(time.localtime())
+    out, central, offset = [], [], 0
+    for e in entries:
+        if e.size > 0xFFFFFFFF or offset > 0xFFFFFFFF:
+            raise ValueError("文档超过 4 GB，无法写出")
+        flags = 0x800 if not e.name.isascii() else 0
+        head = _struct.pack(
+            "<4s2B4HL2L2H",
+            b"PK\003\004",
+            20,
+            0,
+            flags,
+            e.method,
+            dtime,
+            ddate,
+            e.crc,
+            len(e.data),
+            e.size,
+            len(e.name),
+            0,
+        )
+        out += (head, e.name, e.data)
+        central.append(
+            _struct.pack(
+                "<4s4B4HL2L5H2L",
+                b"PK\001\002",
+                20,
+                3,
+                20,
+                0,
+                flags,
+                e.method,
+                dtime,
+                ddate,
+                e.crc,
+                len(e.data),
+                e.size,
+                len(e.name),
+                0,
+                0,
+                0,
+                0,
+                0o600 << 16,
+                offset,
+            )
+            + e.name
+        )
+        offset += len(head) + len(e.name) + len(e.data)
+    directory = b"".join(central)
+    end = _struct.pack("<4s4H2LH", b"PK\005\006", 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    return b"".join(out + [directory, end])
+
+
+# -- the package of a layout, prepared once --------------------------------------------
+
+_CORE_TITLE, _CORE_AUTHOR = "FORMGEN-TITLE-4f1c", "FORMGEN-AUTHOR-4f1c"
+_CORE_WHEN = "2000-01-01T00:00:00Z"
+_MEDIA_STORED = (".jpeg", ".jpg", ".png", ".gif")  # compressed already: stored, not deflated again
+
+
+class Skeleton:
+    """A layout's package with an empty body: every part but the body, the file properties
+    and the font table compressed once; the section breaks' w:sectPr as text."""
+
+    def __init__(self, doc):
+        import datetime as dt
+        import io
+        import zipfile
+
+        set_core_properties(doc, _CORE_TITLE, _CORE_AUTHOR, dt.datetime(2000, 1, 1))
+        self.fonts = frozenset(used_fonts(doc))
+        body = doc.element.body
+        sects = body.findall(f"{qn('w:p')}/{qn('w:pPr')}/{qn('w:sectPr')}")
+        from lxml import etree
+
+        self.section_breaks = [_plain(etree.tostring(s, encoding="unicode")) for s in sects if s is not None]
+        for child in list(body):
+            if child.tag != qn("w:sectPr"):
+                body.remove(child)
+        section = doc.sections[0]
+        self.usable_cm = (section.page_width - section.left_margin - section.right_margin) / 360000
+        buf = io.BytesIO()
+        doc.save(buf)
+        self.static: list[_Entry] = []
+        self.tail: list[_Entry] = []
+        with zipfile.ZipFile(buf) as z:
+            for name in z.namelist():
+                data = z.read(name)
+                if name == "word/document.xml":
+                    text = data.decode("utf-8")
+                    head, rest = text.split("<w:body>", 1)
+                    self.doc_head = head + "<w:body>"
+                    self.doc_tail = rest  # the final w:sectPr, </w:body></w:document>
+                elif name == "word/_rels/document.xml.rels":
+                    self.rels = data.decode("utf-8")
+                elif name == "[Content_Types].xml":
+                    self.content_types = data.decode("utf-8")
+                elif name == "docProps/core.xml":
+                    self.core = data.decode("utf-8")
+                elif name == "word/fontTable.xml":
+                    self.font_table = data
+                else:
+                    (self.tail if name.startswith(("docProps/thumb",)) else self.static).append(
+                        _Entry(name, data, not name.lower().endswith(_MEDIA_STORED))
+                    )
+        import re
+
+        self.used_rids = {int(n) for n in re.findall(r'Id="rId(\d+)"', self.rels)}
+        self._font_tables: dict = {}
+        self._types: dict = {}
+
+    def free_rids(self, n: int) -> list[str]:
+        """The next ``n`` relationship ids, as python-docx numbers them (the lowest unused)."""
+        out, i = [], 1
+        while len(out) < n:
+            if i not in self.used_rids:
+                out.append(f"rId{i}")
+            i += 1
+        return out
+
+    def font_table_entry(self, fonts: frozenset) -> _Entry:
+        key = fonts | self.fonts
+        entry = self._font_tables.get(key)
+        if entry is None:
+            if len(self._font_tables) > 32:
+                self._font_tables.clear()
+            entry = self._font_tables[key] = _Entry("word/fontTable.xml", font_table_xml(self.font_table, key), True)
+        return entry
+
+    def content_types_entry(self, exts: frozenset) -> _Entry:
+        entry = self._types.get(exts)
+        if entry is None:
+            import re
+
+            defaults = dict(re.findall(r'<Default Extension="([^"]+)" ContentType="([^"]+)"/>', self.content_types))
+            for ext, ctype in exts:
+                defaults.setdefault(ext, ctype)
+            head, rest = self.content_types.split("<Default ", 1)
+            overrides = rest[rest.index("<Override ") :] if "<Override " in rest else "</Types>"
+            text = head + "".join(f'<Default Extension="{e}" ContentType="{c}"/>' for e, c in sorted(defaults.items()))
+            entry = self._types[exts] = _Entry("[Content_Types].xml", (text + overrides).encode("utf-8"), True)
+        return entry
+
+    def package(self, body: str, fonts: frozenset, title: str, author: str, media: list) -> bytes:
+        """The .docx: ``body`` (the w:body's content before its final w:sectPr), ``media``
+        as (rId, part name, content type, bytes)."""
+        import datetime as dt
+
+        when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        core = (
+            self.core.replace(_CORE_TITLE, title.translate(_ESCAPES))
+            .replace(_CORE_AUTHOR, author.translate(_ESCAPES))
+            .replace(_CORE_WHEN, when)
+        )
+        rels = self.rels
+        if media:
+            image = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+            extra = "".join(f'<Relationship Id="{rid}" Type="{image}" Target="{name}"/>' for rid, name, _, _ in media)
+            rels = rels.replace("</Relationships>", extra + "</Relationships>")
+        exts = frozenset((name.rsplit(".", 1)[1], ctype) for _, name, ctype, _ in media)
+        entries = [
+            self.content_types_entry(exts),
+            _Entry("docProps/core.xml", core.encode("utf-8"), True),
+            _Entry("word/document.xml", (self.doc_head + body + self.doc_tail).encode("utf-8"), True),
+            _Entry("word/_rels/document.xml.rels", rels.encode("utf-8"), True),
+            self.font_table_entry(fonts),
+            *self.static,
+            *(_Entry("word/" + name, data, not name.lower().endswith(_MEDIA_STORED)) for _, name, _, data in media),
+            *self.tail,
+        ]
+        return zip_parts(entries)
+
+
+def _plain(xml: str) -> str:
+    """An element serialized alone, without the namespace declarations lxml repeats on it
+    (they are declared on w:document)."""
+    import re
+
+    return re.sub(r' xmlns:\w+="[^"]*"', "", xml, count=0)
