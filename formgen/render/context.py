@@ -12,6 +12,7 @@ import functools
 import re
 from decimal import Decimal
 
+from jinja2 import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..refdata import industry_chain
@@ -207,6 +208,28 @@ def column_value(col: dict, ns: dict):
     if col.get("field"):
         return get(ns["item"] if ns.get("item") is not None else ns["record"], col["field"])
     return None
+
+
+def column_values(columns: list[dict], ns: dict) -> list:
+    """``column_value`` of every column for one row, the expressions evaluated together
+    (one Jinja context a row rather than one a cell)."""
+    exprs = tuple(col["expr"] for col in columns if col.get("expr"))
+    computed = iter(_row_expr(exprs)(**ns) if exprs else ())
+    out = []
+    for col in columns:
+        if col.get("expr"):
+            value = next(computed)
+            out.append(None if isinstance(value, Undefined) else value)
+        elif col.get("field"):
+            out.append(get(ns["item"] if ns.get("item") is not None else ns["record"], col["field"]))
+        else:
+            out.append(None)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _row_expr(exprs: tuple[str, ...]):
+    return PLAIN.compile_expression("(" + "".join(f"({e})," for e in exprs) + ")", undefined_to_none=True)
 
 
 def rows_for(layout: dict, records) -> list[dict]:

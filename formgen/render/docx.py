@@ -45,7 +45,7 @@ import re
 from ..images import Embedded, embeddable
 from ..rules import get
 from . import ooxml
-from .context import column_value, compile_expr, fmt, namespace, paragraphs
+from .context import column_values, compile_expr, fmt, namespace, paragraphs
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
 
@@ -63,17 +63,26 @@ MIN_FIT_PT = 8.0  # smaller is not readable in print
 def text_width_pt(text: str, size_pt: float) -> float:
     """The printed width of ``text`` at ``size_pt``, from Times/FangSong-like advances:
     CJK 1 em, digits and lower case 0.5 em, capitals 0.67 em, punctuation 0.33 em."""
-    em = 0.0
-    for c in text:
-        if _CJK.match(c):
-            em += 1.0
-        elif c.isupper():
-            em += 0.67
-        elif c.isalnum():
-            em += 0.5
-        else:
-            em += 0.33
-    return em * size_pt
+    try:
+        return sum([_EM[c] for c in text]) * size_pt
+    except KeyError:
+        for c in text:
+            if c not in _EM:
+                _EM[c] = _char_em(c)
+        return sum([_EM[c] for c in text]) * size_pt
+
+
+_EM: dict[str, float] = {}  # each character's advance, once it has been seen
+
+
+def _char_em(c: str) -> float:
+    if _CJK.match(c):
+        return 1.0
+    if c.isupper():
+        return 0.67
+    if c.isalnum():
+        return 0.5
+    return 0.33
 
 
 def fitted_size(text: str, width_cm: float | None, size_pt: float, whole: bool = False) -> float | None:
@@ -665,7 +674,9 @@ def _listed(text: str) -> str:
 HEADER_LINES = 6  # a header may wrap, but not into a column of single characters
 
 
-def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float) -> list[float]:
+def sheet_widths(
+    columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float, wholes: list[list[str]] | None = None
+) -> list[float]:
     """Column widths for a sheet printed as a Word table, filling the text width.
 
     Each column has a hard minimum: what must stay on one line (a code, a short name,
@@ -673,7 +684,8 @@ def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, s
     more: that at the sheet's size, the layout's proportion, its header in at most six
     lines, listed items one per line. Wishes are granted in full when they fit; else every
     column keeps its minimum and shares the rest in proportion to what it wished beyond
-    it, and a line that must stay whole prints smaller in its cell (``fitted_size``)."""
+    it, and a line that must stay whole prints smaller in its cell (``fitted_size``).
+    ``wholes``: each column's ``_whole_line`` of every row, when the caller has them."""
 
     def cm(pt: float) -> float:
         return (pt + CELL_PADDING_PT) * 2.54 / 72
@@ -681,23 +693,27 @@ def sheet_widths(columns: list[dict], rows: list[list[str]], usable_cm: float, s
     def widest(texts, size):
         return max((text_width_pt(t, size) for t in texts), default=0.0)
 
+    def widest_em(texts):  # widths at 1 pt: a width at s pt is s times it
+        return max((text_width_pt(t, 1.0) for t in texts), default=0.0)
+
     base = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
     base = [w * usable_cm / sum(base) for w in base]
     hard, wish = [], []
     for i, col in enumerate(columns):
         cells = [r[i] for r in rows]
-        whole = [_whole_line(t, col) for t in cells]
+        whole = wholes[i] if wholes is not None else [_whole_line(t, col) for t in cells]
+        whole_em = widest_em(whole)
         listed = [_listed(t) for t in cells]
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
         head = max(header.split("\n"), key=len)
         short_head = [line for line in header.split("\n") if len(line) <= 4]  # 序号, 联系人: never 序/号
-        h = cm(max(widest(whole + short_head, MIN_FIT_PT), MIN_FIT_PT))
+        h = cm(max(whole_em * MIN_FIT_PT, widest(short_head, MIN_FIT_PT), MIN_FIT_PT))
         hard.append(h)
         wish.append(
             max(
                 h,
                 base[i],
-                cm(widest(whole, size_pt)),
+                cm(whole_em * size_pt),
                 cm(widest(listed, size_pt)),
                 cm(text_width_pt(head, size_pt) / HEADER_LINES),
             )
@@ -741,10 +757,11 @@ def render_multi(
     for line in layout.get("before", []):
         _para(state, fmt(compile_expr(line)(**header_ns)), font, {"after": 6})
     columns = layout["columns"]
-    texts = [[fmt(column_value(col, ns)) for col in columns] for ns in rows]
+    texts = [[fmt(v) for v in column_values(columns, ns)] for ns in rows]
     usable = _skeleton(anchor, layout, orientation, draft, ()).usable_cm
     size = ooxml.size_pt(font.get("size", "五号"))
-    widths = sheet_widths(columns, texts, usable, size)
+    wholes = [[_whole_line(row[i], col) for row in texts] for i, col in enumerate(columns)]
+    widths = sheet_widths(columns, texts, usable, size, wholes)
     twips = [ooxml.twips_cm(w) for w in widths]
     opens = [ooxml.tc_open(t) for t in twips]
     out = [ooxml.table_head_xml(tuple(twips)), ooxml.tr_open(True, None, True)]
@@ -756,12 +773,30 @@ def render_multi(
         out.append(tc + _fill_cell(spec, state, None, font, w, True, None, state.fonts) + "</w:tc>")
     out.append("</w:tr>")
     row_open = ooxml.tr_open(True)
-    for values in texts:
+    aligns = [col.get("align", "center") for col in columns]
+    nowrap = [bool(col.get("nowrap")) for col in columns]
+    opening: dict = {}  # (align, fitted size): a value paragraph's properties and run's, as text
+    for r, values in enumerate(texts):
         out.append(row_open)
-        for col, value, w, tc in zip(columns, values, widths, opens, strict=True):
-            whole = bool(col.get("nowrap")) or ("\n" not in value and _unbreakable(value) == value.strip())
-            spec = {"text": value, "align": col.get("align", "center"), "whole": whole}
-            out.append(tc + _fill_cell(spec, state, None, font, w, False, None, state.fonts) + "</w:tc>")
+        for i, value in enumerate(values):
+            align, w, tc = aligns[i], widths[i], opens[i]
+            # as _fill_cell writes {text: value, align, whole}: a paragraph per line, a code
+            # or a short name that must not wrap printed smaller when it does not fit
+            # (a cell's _whole_line is its _unbreakable line unless the column is nowrap)
+            whole = nowrap[i] or ("\n" not in value and wholes[i][r] == value.strip())
+            out.append(tc)
+            for line in value.split("\n") if value else [""]:
+                fit = fitted_size(line, w, size, whole)
+                key = (align, fit)
+                hit = opening.get(key)
+                if hit is None:
+                    style = {"align": align, "bold": None, "size": fit or font.get("size"), "line_single": True}
+                    f = _format(_key(font, style))
+                    state.fonts.update(f.fonts)
+                    ppr = ooxml.ppr_xml(None, f.keep, None, False, f.spacing, f.ind, f.jc)
+                    hit = opening[key] = (f"<w:p>{ppr}<w:r>{f.rpr}", f"<w:p>{ppr}</w:p>")
+                out.append(f"{hit[0]}{ooxml.run_content(line)}</w:r></w:p>" if line else hit[1])
+            out.append("</w:tc>")
         out.append("</w:tr>")
     out.append("</w:tbl>")
     state.body.append("".join(out))
