@@ -640,6 +640,8 @@ def _finish(state: _State, anchor, layout: dict, orientation, draft: bool, meta:
         marks.update({m[0]: rid for m, rid in zip(state.media, rids, strict=True)})
         text = re.sub("\x00[SR]\\d+\x00", lambda m: marks[m.group(0)], text)
         media = [(rid, name, ctype, data) for (_, name, ctype, data), rid in zip(state.media, rids, strict=True)]
+        state.media.clear()  # the package lets each picture go once written
+        state.media_by_file.clear()
     else:
         media = []
     return skeleton.package(text, frozenset(state.fonts), meta.get("title", ""), meta.get("author", ""), media)

@@ -783,12 +783,15 @@ def _dos_time(when) -> tuple[int, int]:
     )
 
 
-def zip_parts(entries: list[_Entry]) -> bytes:
-    """A zip of prepared entries (deflated or stored), as zipfile writes one."""
+def zip_parts(entries) -> bytes:
+    """A zip of prepared entries (deflated or stored), as zipfile writes one. ``entries``
+    may be a generator: each is written as it comes and can be let go (a document's
+    pictures are not all held twice, as input and in the output)."""
+    import io
     import time
 
     dtime, ddate = _dos_time(time.localtime())
-    out, central, offset = [], [], 0
+    out, central, offset, count = io.BytesIO(), [], 0, 0
     for e in entries:
         if e.size > 0xFFFFFFFF or offset > 0xFFFFFFFF:
             raise ValueError("文档超过 4 GB，无法写出")
@@ -808,7 +811,9 @@ def zip_parts(entries: list[_Entry]) -> bytes:
             len(e.name),
             0,
         )
-        out += (head, e.name, e.data)
+        out.write(head)
+        out.write(e.name)
+        out.write(e.data)
         central.append(
             _struct.pack(
                 "<4s4B4HL2L5H2L",
@@ -835,9 +840,11 @@ def zip_parts(entries: list[_Entry]) -> bytes:
             + e.name
         )
         offset += len(head) + len(e.name) + len(e.data)
+        count += 1
     directory = b"".join(central)
-    end = _struct.pack("<4s4H2LH", b"PK\005\006", 0, 0, len(entries), len(entries), len(directory), offset, 0)
-    return b"".join(out + [directory, end])
+    out.write(directory)
+    out.write(_struct.pack("<4s4H2LH", b"PK\005\006", 0, 0, count, count, len(directory), offset, 0))
+    return out.getvalue()  # the buffer itself, not a copy
 
 
 # -- the package of a layout, prepared once --------------------------------------------
@@ -947,17 +954,24 @@ class Skeleton:
             extra = "".join(f'<Relationship Id="{rid}" Type="{image}" Target="{name}"/>' for rid, name, _, _ in media)
             rels = rels.replace("</Relationships>", extra + "</Relationships>")
         exts = frozenset((name.rsplit(".", 1)[1], ctype) for _, name, ctype, _ in media)
-        entries = [
-            self.content_types_entry(exts),
-            _Entry("docProps/core.xml", core.encode("utf-8"), True),
-            _Entry("word/document.xml", (self.doc_head + body + self.doc_tail).encode("utf-8"), True),
-            _Entry("word/_rels/document.xml.rels", rels.encode("utf-8"), True),
-            self.font_table_entry(fonts),
-            *self.static,
-            *(_Entry("word/" + name, data, not name.lower().endswith(_MEDIA_STORED)) for _, name, _, data in media),
-            *self.tail,
-        ]
-        return zip_parts(entries)
+        document = (self.doc_head + body + self.doc_tail).encode("utf-8")
+        del body
+
+        def entries():
+            yield self.content_types_entry(exts)
+            yield _Entry("docProps/core.xml", core.encode("utf-8"), True)
+            yield _Entry("word/document.xml", document, True)
+            yield _Entry("word/_rels/document.xml.rels", rels.encode("utf-8"), True)
+            yield self.font_table_entry(fonts)
+            yield from self.static
+            media.reverse()
+            while media:  # each picture let go once it is written
+                _, name, _, data = media.pop()
+                yield _Entry("word/" + name, data, not name.lower().endswith(_MEDIA_STORED))
+                del data
+            yield from self.tail
+
+        return zip_parts(entries())
 
 
 def _plain(xml: str) -> str:
