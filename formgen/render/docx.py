@@ -41,6 +41,7 @@ from __future__ import annotations
 import collections
 import functools
 import re
+import zlib
 
 from ..images import Embedded, embeddable
 from ..rules import get
@@ -472,7 +473,8 @@ def _figures(spec: dict, state: _State):
             media = state.media_by_file.get(fig.file)
             if media is None:
                 rid = f"\x00R{len(state.media)}\x00"  # numbered once the package's own are known
-                media = (rid, f"media/image{len(state.media) + 1}.{ext}", ctype, image.data)
+                data = image.data if len(image.data) < LARGE_PICTURE else _reader(state.base_dir, fig.file, image.data)
+                media = (rid, f"media/image{len(state.media) + 1}.{ext}", ctype, data)
                 state.media.append(media)
                 state.media_by_file[fig.file] = media
             state.shapes += 1
@@ -488,6 +490,24 @@ def _figures(spec: dict, state: _State):
             state.font,
             {"align": "center", "size": spec.get("caption_size", "三号"), "after": spec.get("caption_after", 12)},
         )
+
+
+LARGE_PICTURE = 1 << 20  # bytes: a larger picture is read again when the zip is written
+
+
+def _reader(base_dir, name: str, data: bytes):
+    """The picture's bytes read again when they are written into the zip, so a document's
+    large pictures are not all in memory at once beside the file being made; the same
+    bytes, or a one-line error if the file changed meanwhile."""
+    size, crc = len(data), zlib.crc32(data)
+
+    def read() -> tuple[bytes, int]:
+        again = embeddable(base_dir, name).data
+        if again is None or len(again) != size or zlib.crc32(again) != crc:
+            raise ValueError(f"图片 {name} 在生成文档时被改动，请重新运行")
+        return again, crc
+
+    return read
 
 
 def _body(value, state: _State, style: dict, keep_empty: bool):

@@ -765,9 +765,9 @@ def picture_size(data: bytes, width_emu: int | None, height_emu: int | None):
 class _Entry:
     __slots__ = ("name", "method", "crc", "data", "size")
 
-    def __init__(self, name: str, data: bytes, compress: bool):
+    def __init__(self, name: str, data: bytes, compress: bool, crc: int | None = None):
         self.name = name.encode("utf-8")
-        self.crc = _zlib.crc32(data)
+        self.crc = _zlib.crc32(data) if crc is None else crc
         self.size = len(data)
         if compress:
             c = _zlib.compressobj(6, _zlib.DEFLATED, -15)
@@ -939,7 +939,8 @@ class Skeleton:
 
     def package(self, body: str, fonts: frozenset, title: str, author: str, media: list) -> bytes:
         """The .docx: ``body`` (the w:body's content before its final w:sectPr), ``media``
-        as (rId, part name, content type, bytes)."""
+        as (rId, part name, content type, bytes or a function that reads them and
+        returns them with their CRC-32)."""
         import datetime as dt
 
         when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -967,7 +968,10 @@ class Skeleton:
             media.reverse()
             while media:  # each picture let go once it is written
                 _, name, _, data = media.pop()
-                yield _Entry("word/" + name, data, not name.lower().endswith(_MEDIA_STORED))
+                crc = None
+                if callable(data):  # a large picture, read only now
+                    data, crc = data()
+                yield _Entry("word/" + name, data, not name.lower().endswith(_MEDIA_STORED), crc)
                 del data
             yield from self.tail
 
