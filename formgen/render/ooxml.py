@@ -11,6 +11,11 @@
 
 from __future__ import annotations
 
+import functools
+import re
+import struct
+import zlib
+
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
@@ -539,13 +544,9 @@ def box_paragraph(paragraph):
 # process. Each document is then its body, written here as WordprocessingML text (the
 # same elements python-docx writes), its file properties and font table, and the zip.
 
-import functools as _functools  # noqa: E402
-import struct as _struct  # noqa: E402
-import zlib as _zlib  # noqa: E402
 
 JC = {"left": "left", "center": "center", "right": "right", "justify": "both"}
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
 def esc(text: str) -> str:
@@ -584,7 +585,7 @@ def run_content(text: str) -> str:
     return "".join(out)
 
 
-@_functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=512)
 def rpr_xml(east_asia=None, ascii_font=None, size=None, bold=None, color=None) -> tuple[str, tuple[str, ...]]:
     """A run's w:rPr as ``set_run_font`` writes it, and the fonts it names."""
     attrs, fonts = [], []
@@ -606,7 +607,7 @@ def rpr_xml(east_asia=None, ascii_font=None, size=None, bold=None, color=None) -
     return "<w:rPr>" + "".join(parts) + "</w:rPr>", tuple(fonts)
 
 
-@_functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=2048)
 def ppr_xml(style=None, keep_next=False, page_break=None, box=False, spacing=None, ind=None, jc=None, sect="") -> str:
     """A paragraph's w:pPr in schema order (empty when it sets nothing). ``spacing``:
     (line, lineRule, before, after); ``ind``: (right, firstLineChars, firstLine); twips or
@@ -676,7 +677,7 @@ class Para:
 GLYPH_RPR = '<w:rPr><w:rFonts w:ascii="MS Gothic" w:eastAsia="MS Gothic" w:hAnsi="MS Gothic"/>'
 
 
-@_functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def checkbox_xml(checked: bool, size) -> str:
     """The w:sdt of ``add_checkbox`` (a Word check-box content control)."""
     half_points = int(size_pt(size) * 2)
@@ -693,7 +694,7 @@ def checkbox_xml(checked: bool, size) -> str:
     )
 
 
-@_functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def table_head_xml(widths_twips: tuple[int, ...]) -> str:
     """w:tbl's opening, w:tblPr and w:tblGrid as ``new_table`` makes them: centred, fixed
     layout, single 0.5 pt borders."""
@@ -707,7 +708,7 @@ def table_head_xml(widths_twips: tuple[int, ...]) -> str:
     )
 
 
-@_functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=256)
 def tr_open(cant_split: bool = True, height_twips: int | None = None, header: bool = False) -> str:
     parts = []
     if cant_split:
@@ -719,7 +720,7 @@ def tr_open(cant_split: bool = True, height_twips: int | None = None, header: bo
     return "<w:tr><w:trPr>" + "".join(parts) + "</w:trPr>" if parts else "<w:tr>"
 
 
-@_functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)
 def tc_open(width_twips: int, span: int = 1, vmerge: str | None = None, center: bool = True) -> str:
     """w:tc's opening and w:tcPr; ``vmerge``: "restart" or "continue"."""
     parts = [f'<w:tcW w:type="dxa" w:w="{width_twips}"/>']
@@ -767,10 +768,10 @@ class _Entry:
 
     def __init__(self, name: str, data: bytes, compress: bool, crc: int | None = None):
         self.name = name.encode("utf-8")
-        self.crc = _zlib.crc32(data) if crc is None else crc
+        self.crc = zlib.crc32(data) if crc is None else crc
         self.size = len(data)
         if compress:
-            c = _zlib.compressobj(6, _zlib.DEFLATED, -15)
+            c = zlib.compressobj(6, zlib.DEFLATED, -15)
             self.data, self.method = c.compress(data) + c.flush(), 8
         else:
             self.data, self.method = data, 0
@@ -796,7 +797,7 @@ def zip_parts(entries) -> bytes:
         if e.size > 0xFFFFFFFF or offset > 0xFFFFFFFF:
             raise ValueError("文档超过 4 GB，无法写出")
         flags = 0x800 if not e.name.isascii() else 0
-        head = _struct.pack(
+        head = struct.pack(
             "<4s2B4HL2L2H",
             b"PK\003\004",
             20,
@@ -815,7 +816,7 @@ def zip_parts(entries) -> bytes:
         out.write(e.name)
         out.write(e.data)
         central.append(
-            _struct.pack(
+            struct.pack(
                 "<4s4B4HL2L5H2L",
                 b"PK\001\002",
                 20,
@@ -843,7 +844,7 @@ def zip_parts(entries) -> bytes:
         count += 1
     directory = b"".join(central)
     out.write(directory)
-    out.write(_struct.pack("<4s4H2LH", b"PK\005\006", 0, 0, count, count, len(directory), offset, 0))
+    out.write(struct.pack("<4s4H2LH", b"PK\005\006", 0, 0, count, count, len(directory), offset, 0))
     return out.getvalue()  # the buffer itself, not a copy
 
 
@@ -899,7 +900,6 @@ class Skeleton:
                     (self.tail if name.startswith(("docProps/thumb",)) else self.static).append(
                         _Entry(name, data, not name.lower().endswith(_MEDIA_STORED))
                     )
-        import re
 
         self.used_rids = {int(n) for n in re.findall(r'Id="rId(\d+)"', self.rels)}
         self._font_tables: dict = {}
@@ -926,8 +926,6 @@ class Skeleton:
     def content_types_entry(self, exts: frozenset) -> _Entry:
         entry = self._types.get(exts)
         if entry is None:
-            import re
-
             defaults = dict(re.findall(r'<Default Extension="([^"]+)" ContentType="([^"]+)"/>', self.content_types))
             for ext, ctype in exts:
                 defaults.setdefault(ext, ctype)
@@ -981,6 +979,5 @@ class Skeleton:
 def _plain(xml: str) -> str:
     """An element serialized alone, without the namespace declarations lxml repeats on it
     (they are declared on w:document)."""
-    import re
 
     return re.sub(r' xmlns:\w+="[^"]*"', "", xml, count=0)
