@@ -54,3 +54,43 @@ def test_pictures_go_into_the_file_as_they_are(write_record, shanghai):
         assert {i.compress_type for i in media} == {zipfile.ZIP_STORED}
         assert z.getinfo("word/document.xml").compress_type == zipfile.ZIP_DEFLATED
     assert len(Document(io.BytesIO(data)).inline_shapes) == len(media)
+
+
+# CT_TblPr's sequence (ECMA-376 Part 1, 17.4.60): each child once, in this order.
+_TBLPR_ORDER = [
+    "tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+    "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+    "tblCaption", "tblDescription",
+]  # fmt: skip
+
+
+def _tblpr_children(data_or_doc) -> list[list[str]]:
+    from lxml import etree
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    if isinstance(data_or_doc, bytes):
+        with zipfile.ZipFile(io.BytesIO(data_or_doc)) as z:
+            root = etree.fromstring(z.read("word/document.xml"))
+    else:
+        root = data_or_doc.element
+    return [[el.tag.removeprefix(w) for el in pr] for pr in root.iter(f"{w}tblPr")]
+
+
+def _in_schema_order(children: list[str]) -> bool:
+    return children == sorted(set(children), key=_TBLPR_ORDER.index) and len(children) == len(set(children))
+
+
+def test_tables_properties_follow_the_schema(write_record, shanghai):
+    """Word refuses a w:tblPr whose children repeat or stray from the schema's order
+    ("unreadable content"): both ways of writing a table (python-docx for checklists and
+    self-evaluations, prepared text for the forms) give tblW, jc, tblBorders, tblLayout, tblLook."""
+    from formgen.render import ooxml
+
+    doc = Document()
+    ooxml.new_table(doc, 2, [3.0, 4.0])
+    loaded = load(write_record())
+    rendered = docx_render.render_single(shanghai.document("a3").layout, loaded.record, loaded.base_dir)
+    for children in _tblpr_children(doc) + _tblpr_children(rendered):
+        assert _in_schema_order(children), children
+    assert _tblpr_children(doc)[0] == ["tblW", "jc", "tblBorders", "tblLayout", "tblLook"]
+    assert _tblpr_children(rendered)[0] == _tblpr_children(doc)[0]

@@ -212,13 +212,23 @@ def _theme_east_asia(doc, east_asia: str):
         lang.set(qn("w:eastAsia"), "zh-CN")
 
 
+_AFTER_TBL_BORDERS = frozenset(
+    qn(f"w:{t}") for t in ("shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription")
+)
+
+
 def set_cell_borders(table):
     """Single 0.5 pt borders on every edge and inner line (what the annex tables show)."""
     tbl_pr = table._tbl.tblPr
     borders = tbl_pr.find(qn("w:tblBorders"))
     if borders is None:
         borders = OxmlElement("w:tblBorders")
-        tbl_pr.append(borders)
+        # CT_TblPr is a sequence: tblBorders comes before shd, tblLayout, tblCellMar, tblLook
+        later = next((el for el in tbl_pr if el.tag in _AFTER_TBL_BORDERS), None)
+        if later is None:
+            tbl_pr.append(borders)
+        else:
+            later.addprevious(borders)
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         el = borders.find(qn(f"w:{edge}"))
         if el is None:
@@ -237,10 +247,8 @@ def new_table(doc_or_cell, rows: int, widths_cm: list[float], rows_whole: bool =
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     set_cell_borders(table)
-    # Fixed layout: Word and LibreOffice keep the annex's column widths.
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
+    # Fixed layout (autofit = False writes w:tblLayout w:type="fixed"): Word and
+    # LibreOffice keep the annex's column widths.
     grid = table._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm, strict=True):
         col.set(qn("w:w"), str(int(Cm(w).twips)))
@@ -701,10 +709,12 @@ def table_head_xml(widths_twips: tuple[int, ...]) -> str:
     edge = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
     borders = "".join(f"<w:{e} {edge}/>" for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
     return (
-        '<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
+        '<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
+        f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
         '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
-        f'w:noVBand="1" w:val="04A0"/><w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
-        "</w:tblPr><w:tblGrid>" + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths_twips) + "</w:tblGrid>"
+        'w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>'
+        + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths_twips)
+        + "</w:tblGrid>"
     )
 
 
