@@ -212,6 +212,13 @@
     var timer = null;
     var running = 0;
 
+    function regrouped() {
+      var pack = form.querySelector('[name="pack"]');
+      var level = form.querySelector('[name="factory.level"]');
+      return (pack && pack.value !== form.getAttribute("data-pack")) ||
+        (level && level.value !== form.getAttribute("data-level"));
+    }
+
     function validate() {
       var mine = ++running;
       post(base + "/validate", collect(form)).then(function (r) {
@@ -219,7 +226,8 @@
         if (!r.ok) { status(r.message || "检查失败", "error"); return; }
         showFindings(r.findings);
         if (r.changed_on_disk) conflictStatus();
-        else if (!conflict) status(counts(r.findings), r.errors ? "has-errors" : "");
+        else if (!conflict) status(counts(r.findings) + (regrouped() ? "；表格包或申报层级已改，保存后按新的要求重新排列栏目" : ""),
+                                   r.errors ? "has-errors" : "");
       });
     }
 
@@ -299,10 +307,7 @@
         form.setAttribute("data-sha256", r.sha256);
         form.setAttribute("data-mtime", String(r.mtime));
         status(r.message + "；" + counts(r.findings), "saved");
-        var pack = form.querySelector('[name="pack"]');
-        var level = form.querySelector('[name="factory.level"]');
-        if ((pack && pack.value !== form.getAttribute("data-pack")) ||
-            (level && level.value !== form.getAttribute("data-level"))) {
+        if (regrouped()) {
           status(r.message + "；表格包或申报层级已改变，正在按新的要求重新排列栏目…", "saved");
           window.location.reload();
         }
