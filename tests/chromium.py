@@ -1,0 +1,79 @@
+"""Headless Chromium for the browser tests: Debian's `chromium` and `chromium-driver`
+driven with Selenium. Without them the tests skip, saying why; with
+FORMGEN_REQUIRE_BROWSER=1 (set by .ci/run) they fail instead."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("FORMGEN_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("FORMGEN_CHROMEDRIVER", "/usr/bin/chromedriver"))
+
+
+def browser_required() -> bool:
+    return os.environ.get("FORMGEN_REQUIRE_BROWSER") == "1"
+
+
+def missing_reason() -> str | None:
+    """Why no browser test can run here, or None."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return 'selenium is not installed (pip install -e ".[test]")'
+    for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            return f"{path} not found (apt-get install chromium chromium-driver; Debian package {package})"
+    return None
+
+
+def skip_or_fail_without_browser() -> None:
+    reason = missing_reason()
+    if reason is None:
+        return
+    if browser_required():
+        pytest.fail(f"FORMGEN_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def start_chromium(download_dir: Path | None = None, width: int = 1280, height: int = 900):
+    """A headless Chromium under Selenium; the caller quits it."""
+    skip_or_fail_without_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--lang=zh-CN",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(arg)
+    if download_dir is not None:
+        options.add_experimental_option(
+            "prefs",
+            {
+                "download.default_directory": str(download_dir),
+                "download.prompt_for_download": False,
+                "download.directory_upgrade": True,
+                "safebrowsing.enabled": False,
+            },
+        )
+    # An explicit driver path: Selenium Manager is never asked to download anything.
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=os.devnull)
+    return webdriver.Chrome(service=service, options=options)
+
+
+def node() -> str | None:
+    return shutil.which("node")
