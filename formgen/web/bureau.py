@@ -34,14 +34,15 @@ def _row(i: int, e, state: str) -> dict:
     }
 
 
+UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.Recommender.unit_kind
+
+
 def _settings(source) -> dict:
-    quota = (source.get("quota") or "").strip() if isinstance(source.get("quota"), str) else source.get("quota")
-    return {
-        "pack": (source.get("pack") or "").strip(),
-        "unit": (source.get("unit") or "").strip(),
-        "unit_kind": (source.get("unit_kind") or "").strip(),
-        "quota": str(quota) if quota not in (None, "") else "",
-    }
+    def text(key: str) -> str:
+        value = source.get(key)
+        return str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+    return {"pack": text("pack"), "unit": text("unit"), "unit_kind": text("unit_kind"), "quota": text("quota")}
 
 
 def _batch(store, s: dict):
@@ -55,6 +56,12 @@ def _batch(store, s: dict):
         return None, None, str(e)
     if not s["unit"]:
         return None, pack, "请填写推荐单位"
+    if s["unit_kind"] and s["unit_kind"] not in UNIT_KINDS:
+        return None, pack, f"推荐单位类别应为 {'、'.join(UNIT_KINDS)} 之一"
+    from ..types import xml_illegal_chars
+
+    if xml_illegal_chars(s["unit"]):
+        return None, pack, "推荐单位名称含有文档不允许的控制字符"
     quota = None
     if s["quota"]:
         try:
@@ -113,7 +120,7 @@ def register(app, store, downloads) -> None:
             rows=rows,
             settings=s,
             packs=list(available()),
-            unit_kinds=["city", "province", "plan-listed", "bingtuan", "central"],
+            unit_kinds=UNIT_KINDS,
             ranked=ranked,
             problem=problem,
             token=app.config["FORMGEN_TOKEN"],
@@ -127,7 +134,7 @@ def register(app, store, downloads) -> None:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise F.FormError("请求内容应为 JSON")
-        s = _settings({k: v for k, v in body.items() if isinstance(v, (str, int))})
+        s = _settings(body)
         draft = body.get("draft") is True
         batch, pack, problem = _batch(store, s)
         if batch is None:

@@ -163,6 +163,8 @@ class Folder:
                 write_all([(path, data)], force=True)
             except OutputError as e:
                 raise Refused(str(e), 500) from e
+            except OSError as e:
+                raise Refused(f"写入失败，原文件未改动：{e.strerror or e}", 500) from e
             return self.version(name)
 
     def _serialise(self, path: Path, current: bytes, record) -> bytes:

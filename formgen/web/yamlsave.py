@@ -88,6 +88,31 @@ def _update_dict(node, old: dict | None, new: dict) -> None:
             node[key] = _scalar(v)
 
 
+def _update_items(seq, old: list, new: list) -> None:
+    """A list of items: an item that is unchanged (wherever it moved) keeps its YAML as
+    written; another is updated in place at its position, or written afresh."""
+    nodes = list(seq)
+    olds = old if len(old) == len(nodes) else [None] * len(nodes)
+    unused = set(range(len(nodes)))
+    out: list = [None] * len(new)
+    for i, item in enumerate(new):  # unchanged items first, where they were or moved
+        j = i if i in unused and olds[i] == item else next((j for j in sorted(unused) if olds[j] == item), None)
+        if j is not None:
+            out[i] = nodes[j]
+            unused.discard(j)
+    for i, item in enumerate(new):
+        if out[i] is not None:
+            continue
+        if i in unused and isinstance(nodes[i], dict):
+            update(nodes[i], olds[i], item)
+            out[i] = nodes[i]
+            unused.discard(i)
+        else:
+            out[i] = _mapping(None, item)
+    if out != nodes or len(out) != len(nodes):
+        seq[:] = out
+
+
 def update(node, old: BaseModel | None, new: BaseModel) -> None:
     """Make the YAML mapping ``node`` (read from the file ``old`` was loaded from) hold ``new``."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -112,15 +137,7 @@ def update(node, old: BaseModel | None, new: BaseModel) -> None:
             if not isinstance(seq, list):
                 seq = CommentedSeq()
                 _set(node, name, seq, order)
-            for i, item in enumerate(n):
-                before = o[i] if isinstance(o, list) and i < len(o) else None
-                if i < len(seq) and isinstance(seq[i], dict):
-                    update(seq[i], before, item)
-                elif i < len(seq):
-                    seq[i] = _mapping(None, item)
-                else:
-                    seq.append(_mapping(None, item))
-            del seq[len(n) :]
+            _update_items(seq, o if isinstance(o, list) else [], n)
         elif isinstance(n, dict):
             sub = node.get(name)
             if not isinstance(sub, dict):

@@ -282,6 +282,13 @@
         form.setAttribute("data-sha256", r.sha256);
         form.setAttribute("data-mtime", String(r.mtime));
         status(r.message + "；" + counts(r.findings), "saved");
+        var pack = form.querySelector('[name="pack"]');
+        var level = form.querySelector('[name="factory.level"]');
+        if ((pack && pack.value !== form.getAttribute("data-pack")) ||
+            (level && level.value !== form.getAttribute("data-level"))) {
+          status(r.message + "；表格包或申报层级已改变，正在按新的要求重新排列栏目…", "saved");
+          window.location.reload();
+        }
       });
     }
 
