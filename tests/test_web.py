@@ -461,7 +461,10 @@ def test_figure_facts_only_for_files_inside_the_folder(client, folder, tmp_path)
     assert (ok["width"], ok["height"], ok["format"]) == (40, 30, "PNG")
     for bad in ("../private.png", str(tmp_path / "private.png"), "figs/link.png", "figs/../../private.png"):
         resp = client.get("/record/gansu.yaml/image", query_string={"file": bad})
-        assert resp.status_code in (403, 404), bad
+        assert resp.status_code == 403, bad
+        assert "width" not in resp.get_json()
+    missing = client.get("/record/gansu.yaml/image?file=figs/none.png").get_json()
+    assert missing["problem"] == "没有这个文件：figs/none.png" and missing["width"] == 0
 
 
 # --- uploads ---------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         return bool(a) and hmac.compare_digest(a.encode("utf-8", "replace"), secret.encode())
 
     def refuse(status: int, message: str):
-        if request.path.startswith("/api/") or request.method == "POST":
+        if request.method == "POST" or request.endpoint == "image_info":
             return make_response(jsonify(ok=False, message=message), status)
         return make_response(render_template("error.html", message=message, status=status), status)
 
@@ -151,6 +151,10 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
     @app.errorhandler(405)
     def not_allowed(e):
         return refuse(405, "不支持这种请求")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return ("", 204)
 
     # --- pages ----------------------------------------------------------------------------
 
@@ -333,7 +337,12 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
     def _image_facts(path: Path, rel: str) -> dict:
         from ..images import probe
 
-        store.file_path(path.parent, rel)
+        try:
+            store.file_path(path.parent, rel)
+        except Refused as e:
+            if e.status != 404:
+                raise
+            return {"width": 0, "height": 0, "bytes": 0, "megapixels": 0, "format": "", "problem": str(e)}
         info = probe(path.parent, rel)
         return {
             "width": info.width,

@@ -326,8 +326,9 @@
       var short = [];
       if (!isNaN(needMp) && r.width * r.height < needMp * 1000000) short.push("像素不足 " + needMp + " 百万");
       if (!isNaN(needMb) && r.bytes < needMb * 1048576) short.push("小于 " + needMb + " MB");
-      info.textContent = text + (short.length ? "（" + short.join("，") + "）" : "（符合要求）");
-      info.classList.add(short.length ? "short" : "enough");
+      var judged = !isNaN(needMp) || !isNaN(needMb);
+      info.textContent = text + (short.length ? "（" + short.join("，") + "）" : judged ? "（符合要求）" : "");
+      if (judged) info.classList.add(short.length ? "short" : "enough");
     }
 
     function imageInfo(field) {
