@@ -1301,3 +1301,21 @@ def report_annual(pack_name, region, year, above, text_file, out_dir, force, db)
         click.echo(f"错误：{e}", err=True)
         sys.exit(EXIT_UNREADABLE)
     click.echo(f"已生成：{target}" + ("（草稿：二、三部分有待填写）" if draft else ""))
+
+
+@main.command(
+    help="在浏览器中填写、检查记录并生成文档：为文件夹中的记录（YAML、工作簿）开一个只有本机能访问的网页。Ctrl+C 停止。"
+)
+@click.argument("folder", required=False, default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="端口（0：任选空闲端口）。"
+)
+def serve(folder, port):
+    from .web import serve as run
+
+    try:
+        run(folder, port, echo=click.echo)
+    except OSError as e:
+        raise click.ClickException(
+            f"无法在 127.0.0.1:{port} 上启动（{e.strerror or e}）：端口可能已被占用，请用 --port 换一个"
+        ) from e

@@ -67,6 +67,7 @@ class Field:
     options: tuple[str, ...] = ()  # enumeration values (for a mapping entry: the known keys)
     strict: bool = False  # options are the only values the record model accepts
     limits: tuple[str, ...] = ()  # 字数 and naming rules, in Chinese
+    max_chars: int | None = None  # the 字数 this field alone may hold (a maximum, or the top of "400字左右")
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     unit: str = ""
@@ -654,11 +655,15 @@ def _catalogue(pack, level, everything) -> Catalogue:
 
     # Lengths, the factory-name rule and enumerations from the checks of the level.
     limits: dict[str, list[str]] = {}
+    max_chars: dict[str, int] = {}
     for entry in checks.get("lengths", []) or []:
         for path in entry.get("paths") or [entry.get("path")]:
             resolved = _resolve(path or "")
             if resolved:
                 limits.setdefault(resolved, []).append(_length_text(entry))
+                top = entry.get("max", (entry.get("target") or [None, None])[1])
+                if resolved and not entry.get("paths") and top is not None:
+                    max_chars[resolved] = min(top, max_chars.get(resolved, top))
     counted = set(limits)  # fields with a 字数 limit: written as paragraphs
     name_rule = checks.get("factory_name")
     if isinstance(name_rule, dict):
@@ -714,6 +719,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
                 options=options,
                 strict=strict,
                 limits=tuple(limits.get(path, ())),
+                max_chars=max_chars.get(path),
                 minimum=base.minimum,
                 maximum=base.maximum,
                 unit=base.unit,

@@ -1,0 +1,158 @@
+"""The bureau's page: every record of the folder with its state (as ``formgen validate``
+lists them), and for a pack, unit and quota the ranked sheet and the problem report as
+``formgen summary`` makes them, to download."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from flask import jsonify, make_response, render_template, request
+
+from ..findings import has_errors
+from . import form as F
+
+
+def _state(entry) -> str:
+    if entry.loaded is None:
+        return "无法读取"
+    if has_errors(entry.findings):
+        return "有错误"
+    return "有警告" if entry.findings else "通过"
+
+
+def _row(i: int, e, state: str) -> dict:
+    errors = sum(1 for f in e.findings if f.is_error)
+    return {
+        "no": i,
+        "name": e.name,
+        "file": e.source.name,
+        "errors": errors,
+        "warnings": len(e.findings) - errors,
+        "state": state,
+        "findings": [F.finding_dict(f) for f in e.findings],
+    }
+
+
+UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.Recommender.unit_kind
+
+
+def _settings(source) -> dict:
+    def text(key: str) -> str:
+        value = source.get(key)
+        return str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+    return {"pack": text("pack"), "unit": text("unit"), "unit_kind": text("unit_kind"), "quota": text("quota")}
+
+
+def _batch(store, s: dict):
+    """(batch, pack, problem) for the bureau's settings; batch None with the problem."""
+    from .. import app as flow
+    from ..packs import PackError, get_pack
+
+    try:
+        pack = get_pack(s["pack"])
+    except PackError as e:
+        return None, None, str(e)
+    if not s["unit"]:
+        return None, pack, "请填写推荐单位"
+    if s["unit_kind"] and s["unit_kind"] not in UNIT_KINDS:
+        return None, pack, f"推荐单位类别应为 {'、'.join(UNIT_KINDS)} 之一"
+    from ..types import xml_illegal_chars
+
+    if xml_illegal_chars(s["unit"]):
+        return None, pack, "推荐单位名称含有文档不允许的控制字符"
+    quota = None
+    if s["quota"]:
+        try:
+            quota = int(s["quota"])
+        except ValueError:
+            return None, pack, f"推荐名额应为整数：{s['quota']}"
+        if quota < 1:
+            return None, pack, "推荐名额应为正整数"
+    limit = flow.quota_for(pack, s["unit_kind"] or None, quota)
+    if limit is None and pack.quota.get("required"):
+        kinds = pack.quota.get("by_unit_kind")
+        if kinds:
+            choices = "、".join(f"{k}（{v}个）" for k, v in kinds.items())
+            return None, pack, f"{pack.title} 的名额按推荐单位类别而定：请选择推荐单位类别（{choices}），或填写推荐名额"
+        return None, pack, f"{pack.title} 的推荐名额上限须由推荐单位给出：请填写推荐名额"
+    paths = [store.record_path(n) for n in store.records()]
+    if not paths:
+        return None, pack, "文件夹中没有记录"
+    return flow.build_batch(paths, pack, limit), pack, ""
+
+
+def register(app, store, downloads) -> None:
+    from .. import app as flow
+    from ..packs import available
+
+    @app.get("/bureau")
+    def bureau():
+        entries = flow.load_entries([store.record_path(n) for n in store.records()], None)
+        today = dt.date.today()
+        for e in entries:
+            if e.loaded is not None:
+                from .server import _pack_of
+
+                pack, bad = _pack_of(e.loaded.record.pack)
+                flow.check_entry(e, pack, today)
+                if bad:
+                    e.findings.insert(0, bad)
+        rows = [_row(i, e, _state(e)) for i, e in enumerate(entries, 1)]
+        s = _settings(request.args)
+        if not s["pack"]:
+            named = Counter(e.loaded.record.pack for e in entries if e.loaded is not None and e.loaded.record.pack)
+            s["pack"] = named.most_common(1)[0][0] if named else ""
+        ranked = problem = None
+        if request.args.get("pack"):
+            batch, pack, problem = _batch(store, s)
+            if batch is not None:
+                ranked = {
+                    "rows": [_row(i, e, batch.state(e)) for i, e in enumerate(batch.entries, 1)],
+                    "problems": [F.finding_dict(f) for f in batch.problems],
+                    "listed": [e.name for e in batch.ranked],
+                    "quota": batch.quota,
+                    "blocked": batch.blocked,
+                }
+        return render_template(
+            "bureau.html",
+            rows=rows,
+            settings=s,
+            packs=list(available()),
+            unit_kinds=UNIT_KINDS,
+            ranked=ranked,
+            problem=problem,
+            token=app.config["FORMGEN_TOKEN"],
+        )
+
+    @app.post("/bureau/generate")
+    def bureau_generate():
+        from ..record import Recommender
+        from ..reports import entries_for_batch, problem_report
+
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise F.FormError("请求内容应为 JSON")
+        s = _settings(body)
+        draft = body.get("draft") is True
+        batch, pack, problem = _batch(store, s)
+        if batch is None:
+            return make_response(jsonify(ok=False, message=problem), 422)
+        refused = batch.blocked or any(not e.ok for e in batch.entries)
+        report = problem_report(
+            entries_for_batch(batch.entries, batch.state), batch.problems, f"{pack.title} 问题清单", s["unit"]
+        )
+        files = [("问题清单.xlsx", report)]
+        message = ""
+        if batch.blocked and not draft:
+            message = "推荐名单有问题（见上表），只生成了问题清单；勾选“草稿”可生成标注草稿的汇总表"
+        else:
+            profile = Recommender(unit=s["unit"], unit_kind=s["unit_kind"] or None)
+            for doc in pack.documents:
+                if doc.kind == "bureau":
+                    files += flow.render_bureau(doc, profile, draft and refused)
+                elif doc.kind == "multi":
+                    files += flow.render_multi(doc, batch, s["unit"], draft and refused, profile)
+            message = f"已生成 {len(files)} 个文件"
+        return jsonify(ok=True, message=message, files=downloads.keep(files))

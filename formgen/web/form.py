@@ -1,0 +1,444 @@
+"""The web form of one record, described entirely by the field catalogue
+(:mod:`formgen.fields`): which fields, in which sections and order, their labels, notes,
+options and 字数 limits. Nothing here names a field of a form.
+
+Two directions:
+
+- :func:`page` turns a catalogue and a record into the tree the template draws: sections,
+  groups, fields with their values as typed, and lists (scenarios, figures …) with one item
+  per entry and an empty item to copy when the user adds one;
+- :func:`record_data` turns what the page posts (``{path: text}`` with concrete paths such
+  as ``scenarios[2].name``, and mapping entries ``{path, key, value}``) back into the data a
+  record file holds, reading each text as :func:`formgen.workbook.cell_value` reads a cell,
+  and :func:`check` type-checks it with the loader and runs the real rules, so the page
+  shows the same codes and messages as ``formgen validate``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from ..fields import Catalogue, Field, Sheet, catalogue, levels
+from ..findings import ERROR, Finding
+from ..loader import Loaded, LoadError, build
+from ..record import Record
+
+
+class FormError(ValueError):
+    """What the page posted cannot be a record of this form (one line, Chinese)."""
+
+
+# --- values as the page shows them ------------------------------------------------------
+
+
+def shown(value, f: Field | None = None) -> str:
+    """A record value as typed into the page: numbers as written, dates ISO, 是/否, one
+    value a line for several."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "\n".join(shown(v) for v in value)
+    return str(value)
+
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def split_path(path: str) -> list:
+    """'scenarios[2].equipment[0].name' -> ['scenarios', 2, 'equipment', 0, 'name']."""
+    if not path or path.startswith(".") or ".." in path:
+        raise FormError(f"字段路径无效：{path}")
+    parts: list = []
+    pos = 0
+    for m in _PART.finditer(path):
+        if m.start() != pos and path[pos : m.start()] != ".":
+            raise FormError(f"字段路径无效：{path}")
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if pos != len(path) or not parts or isinstance(parts[0], int):
+        raise FormError(f"字段路径无效：{path}")
+    return parts
+
+
+def value_at(obj, parts: list):
+    for p in parts:
+        if obj is None:
+            return None
+        if isinstance(p, int):
+            obj = obj[p] if isinstance(obj, list) and p < len(obj) else None
+        elif isinstance(obj, dict):
+            obj = obj[p] if p in obj else obj.get(int(p)) if p.isdigit() else None
+        elif isinstance(obj, BaseModel):
+            obj = getattr(obj, p, None)
+        else:
+            return None
+    return obj
+
+
+# --- the page's tree ----------------------------------------------------------------------
+
+
+@dataclass
+class Control:
+    """One field on the page."""
+
+    field: Field
+    path: str  # concrete (scenarios[0].name), or the pattern inside an item template
+    value: str
+    options: list = field(default_factory=list)  # [(group label or "", [values])]
+    extra: list = field(default_factory=list)  # values the record holds outside the options
+
+    @property
+    def chosen(self) -> set[str]:
+        return set(self.value.split("\n")) if self.field.multiple else {self.value}
+
+
+@dataclass
+class Item:
+    index: int | None  # None: the template copied for a new item
+    parts: list  # Controls and Lists
+
+
+@dataclass
+class ListNode:
+    sheet: Sheet
+    path: str  # the list's concrete path (scenarios, scenarios[0].equipment) or its pattern
+    items: list[Item]
+    template: Item
+
+
+@dataclass
+class Entries:
+    """A mapping the user names the keys of (kpis: 指标名 → 数值)."""
+
+    field: Field
+    path: str  # kpis
+    entries: list[tuple[str, str]]
+
+
+@dataclass
+class Group:
+    title: str
+    parts: list
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    parts: list  # Controls, Groups, Entries; or a single ListNode for a table section
+
+
+def _options(f: Field, pack) -> list:
+    if not f.options:
+        return []
+    if f.path in ("scenarios[].name", "factory.excellent_scenarios") and pack is not None and pack.edition:
+        from ..refdata import catalogue as scenario_catalogue
+
+        cat = scenario_catalogue(pack.edition)
+        if set(f.options) == {s.name for s in cat.scenarios}:
+            return [(stage, [s.name for s in cat.scenarios if s.stage == stage]) for stage in cat.stages]
+    return [("", list(f.options))]
+
+
+def _control(f: Field, path: str, value, pack) -> Control:
+    text = shown(value, f)
+    options = _options(f, pack)
+    known = {o for _, group in options for o in group}
+    have = [v for v in (text.split("\n") if f.multiple else [text]) if v]
+    extra = [v for v in have if options and v not in known]
+    return Control(f, path, text, options, extra)
+
+
+def _concrete(pattern: str, indices: list[int]) -> str:
+    out = pattern
+    for i in indices:
+        out = out.replace("[]", f"[{i}]", 1)
+    return out
+
+
+def _list_node(sheet: Sheet, children: dict, record, indices: list[int] | None, pack) -> ListNode:
+    """A table sheet as a list: an item per entry of the record (for a nested table, of the
+    parent item at ``indices``), and the template item."""
+    pattern = sheet.key[:-2]  # scenarios, scenarios[].equipment
+    path = _concrete(pattern, indices) if indices is not None else pattern
+    items_value = value_at(record, split_path(path)) if indices is not None else None
+    items = []
+    for i, item in enumerate(items_value or []):
+        items.append(_item(sheet, children, record, [*(indices or []), i], item, pack))
+    return ListNode(sheet, path, items, _item(sheet, children, record, None, None, pack))
+
+
+def _item(sheet: Sheet, children: dict, record, indices: list[int] | None, item, pack) -> Item:
+    parts: list = []
+    for f in sheet.fields:
+        path = _concrete(f.path, indices) if indices is not None else f.path
+        parts.append(_control(f, path, getattr(item, f.key, None) if item is not None else None, pack))
+    for child in children.get(sheet.key, []):
+        parts.append(_list_node(child, children, record, indices, pack))
+    return Item(indices[-1] if indices is not None else None, parts)
+
+
+def page(cat: Catalogue, record) -> list[Section]:
+    """The record's sections in the order of the forms."""
+    pack = cat.pack
+    sheets = cat.sheets()
+    children: dict[str, list[Sheet]] = {}
+    for s in sheets:
+        if s.parent:
+            children.setdefault(s.parent, []).append(s)
+    out: list[Section] = []
+    for s in sheets:
+        if s.parent:
+            continue  # drawn inside each item of its parent
+        if s.is_table:
+            out.append(Section(s.key, s.title, [_list_node(s, children, record, [], pack)]))
+            continue
+        parts: list = []
+        group: Group | None = None
+        for f in s.fields:
+            if f.entry:
+                base = f.path[:-2]
+                held = value_at(record, split_path(base)) or {}
+                node = Entries(f, base, [(str(k), shown(v)) for k, v in held.items()])
+            else:
+                node = _control(f, f.path, value_at(record, split_path(f.path)), pack)
+            if f.group:
+                if group is None or group.title != f.group:
+                    group = Group(f.group, [])
+                    parts.append(group)
+                group.parts.append(node)
+            else:
+                group = None
+                parts.append(node)
+        out.append(Section(s.key, s.title, parts))
+    return out
+
+
+def form_catalogue(record, pack) -> Catalogue:
+    """The catalogue a record's page is drawn from: its pack at its level (the pack's own
+    level when the record names none it takes), and every other field the record holds."""
+    level = record.factory.level
+    if pack is not None and level not in levels(pack):
+        level = pack.level
+    return catalogue(pack, level).with_record(record)
+
+
+def parse_catalogue(record) -> Catalogue:
+    """The catalogue what a page posts is read by: every field of the record model (the
+    page may have been drawn for another pack or level than the one now chosen) and every
+    other entry the record on disk holds."""
+    cat = catalogue(None)
+    return cat.with_record(record) if record is not None else cat
+
+
+# --- what the page posts, back into a record --------------------------------------------------
+
+
+def _put(data: dict, parts: list, value) -> None:
+    node = data
+    for here, nxt in zip(parts, parts[1:], strict=False):
+        if isinstance(here, int):
+            while len(node) <= here:
+                node.append({})
+            if not isinstance(node[here], (dict, list)):
+                raise FormError("字段路径冲突")
+            node = node[here]
+            continue
+        if not isinstance(node, dict):
+            raise FormError("字段路径冲突")
+        node = node.setdefault(here, [] if isinstance(nxt, int) else {})
+    last = parts[-1]
+    if isinstance(last, int) or not isinstance(node, dict):
+        raise FormError("字段路径冲突")
+    node[last] = value
+
+
+def _ensure(data: dict, parts: list) -> None:
+    """Make the list item at ``parts`` exist (an item added and left empty)."""
+    node = data
+    for here, nxt in zip(parts, [*parts[1:], None], strict=True):
+        if isinstance(here, int):
+            while len(node) <= here:
+                node.append({})
+            node = node[here]
+        else:
+            node = node.setdefault(here, [] if isinstance(nxt, int) else {})
+
+
+def record_data(cat: Catalogue, values: dict, entries: list, items: list | None = None) -> tuple[dict, list[Finding]]:
+    """The record data the page's ``values`` (concrete path -> text), mapping ``entries``
+    ({path, key, value}) and list ``items`` (concrete paths of items that exist, empty or
+    not) stand for, and the problems of single values (a number that is not one)."""
+    if not isinstance(values, dict) or not isinstance(entries, list):
+        raise FormError("表单数据格式不正确")
+    from ..workbook import cell_value
+
+    data: dict = {}
+    problems: list[Finding] = []
+    for path in items or []:
+        if not isinstance(path, str):
+            raise FormError("表单数据格式不正确")
+        parts = split_path(path)
+        generic = re.sub(r"\[\d+\]", "[]", path)
+        if not isinstance(parts[-1], int) or not any(f.table == generic for f in cat):
+            raise FormError(f"表单中没有这个列表：{path}")
+        _ensure(data, parts)
+    for path, raw in values.items():
+        if not isinstance(path, str) or not isinstance(raw, str):
+            raise FormError("表单数据格式不正确")
+        f = cat.find(path)
+        if f is None or f.entry:
+            raise FormError(f"表单中没有这个字段：{path}")
+        parts = split_path(path)
+        try:
+            value = cell_value(f, raw)
+        except ValueError as e:
+            problems.append(Finding("IN007", ERROR, path, f.label, str(e)))
+            continue
+        if value is None:
+            continue
+        _put(data, parts, value)
+    for e in entries:
+        if not isinstance(e, dict) or not all(isinstance(e.get(k), str) for k in ("path", "key", "value")):
+            raise FormError("表单数据格式不正确")
+        f = cat.find(f"{e['path']}.x")
+        if f is None or not f.entry or f.path[:-2] != e["path"]:
+            raise FormError(f"表单中没有这个字段：{e['path']}")
+        key = e["key"].strip()
+        if not key:
+            if e["value"].strip():
+                problems.append(Finding("IN007", ERROR, e["path"], f.label, "填写了数值，但没有填名称"))
+            continue
+        try:
+            value = cell_value(f, e["value"])
+        except ValueError as err:
+            problems.append(Finding("IN007", ERROR, f"{e['path']}.{key}", key, str(err)))
+            continue
+        node = data
+        for p in split_path(e["path"]):
+            node = node.setdefault(p, {})
+        node[key] = value
+    return data, problems
+
+
+def _drop(data: dict, loc: tuple) -> bool:
+    """Remove the value at a type error's location so that the rest can be checked."""
+    node = data
+    for p in loc[:-1]:
+        try:
+            node = node[p]
+        except (KeyError, IndexError, TypeError):
+            return False
+    try:
+        if isinstance(node, list):
+            node[loc[-1]] = {}
+        else:
+            del node[loc[-1]]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def typed(path: Path, data: dict) -> tuple[Loaded | None, list[Finding]]:
+    """The record ``data`` stands for, type-checked as the loader checks a file, and the type
+    errors (IN007 …). A value with a type error is left out, so the other rules still run on
+    the rest (the page shows both)."""
+    problems: list[Finding] = []
+    for _ in range(20):
+        try:
+            return build(path, data, {}, Record), problems
+        except LoadError as e:
+            found = [f for f in e.findings if f not in problems]
+            problems += found
+            dropped = False
+            for f in found:
+                try:
+                    dropped = _drop(data, tuple(split_path(f.path))) or dropped
+                except FormError:
+                    pass
+            if not dropped:
+                break
+    return None, problems
+
+
+def check(path: Path, data: dict, pack, today: dt.date | None = None) -> tuple[Loaded | None, list[Finding]]:
+    """Every finding ``formgen validate`` gives for ``data`` as the record file ``path``."""
+    from .. import app
+
+    loaded, problems = typed(path, data)
+    if loaded is None:
+        return None, problems
+    return loaded, problems + app.validate(loaded, pack, today=today)
+
+
+def finding_dict(f: Finding) -> dict:
+    """A finding as the page shows it: the line ``formgen validate`` prints, without the
+    file and line (the page is the place)."""
+    return {
+        "code": f.code,
+        "severity": f.severity,
+        "path": f.path,
+        "label": f.label,
+        "message": f.message,
+        "text": replace(f, source="", line=None).text(),
+    }
+
+
+__all__ = ["FormError", "form_catalogue", "page", "record_data", "check", "shown", "split_path", "value_at"]
+
+
+def page_paths(sections: list[Section]) -> set[str]:
+    """Every path the page has an element ``f-PATH`` for: fields, lists, mapping entries."""
+    out: set[str] = set()
+
+    def walk(parts):
+        for p in parts:
+            if isinstance(p, Control):
+                out.add(p.path)
+            elif isinstance(p, ListNode):
+                out.add(p.path)
+                for item in p.items:
+                    walk(item.parts)
+            elif isinstance(p, Entries):
+                out.add(p.path)
+                out.update(f"{p.path}.{k}" for k, _ in p.entries)
+            elif isinstance(p, Group):
+                walk(p.parts)
+
+    for s in sections:
+        walk(s.parts)
+    return out
+
+
+def target(path: str, paths: set[str]) -> str:
+    """The element a finding about ``path`` is shown at: the field, else the nearest list or
+    block that holds it (scenarios[2] -> scenarios), "" when the page has none."""
+    while path:
+        if path in paths:
+            return path
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return ""
+
+
+def placed(findings: list[dict], paths: set[str]) -> dict[str, list[dict]]:
+    """The findings by the element they are shown at (each gets its ``target``)."""
+    out: dict[str, list[dict]] = {}
+    for f in findings:
+        f["target"] = target(f["path"], paths)
+        if f["target"]:
+            out.setdefault(f["target"], []).append(f)
+    return out

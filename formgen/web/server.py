@@ -1,0 +1,389 @@
+"""The Flask application of ``formgen serve``: thin routes over :mod:`formgen.web.form`,
+:mod:`formgen.web.store` and :mod:`formgen.app`.
+
+Every request but the package's static files needs the session's token: the URL printed
+at start (``/?token=…``) sets it as a cookie (SameSite=Strict, HttpOnly) and every POST
+must also carry it in the ``X-Formgen-Token`` header, which a page of another site cannot
+send (CSRF). Pages forbid inline scripts and anything from elsewhere (CSP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import io
+import secrets
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Flask, abort, jsonify, make_response, redirect, render_template, request, send_file
+
+from ..findings import Finding
+from . import form as F
+from .store import MAX_UPLOAD_BYTES, Folder, Refused
+
+COOKIE = "formgen_token"
+HEADER = "X-Formgen-Token"
+MAX_BODY = MAX_UPLOAD_BYTES + 1024 * 1024  # an upload and its form fields
+KEPT_DOWNLOADS = 20  # generated sets kept in memory for download
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class Downloads:
+    """Generated documents, kept in memory (never written where the browser chooses)."""
+
+    def __init__(self):
+        self._sets: OrderedDict[str, list[tuple[str, bytes]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def keep(self, files: list[tuple[str, bytes]]) -> list[dict]:
+        key = secrets.token_urlsafe(12)
+        with self._lock:
+            self._sets[key] = files
+            while len(self._sets) > KEPT_DOWNLOADS:
+                self._sets.popitem(last=False)
+        return [
+            {"name": name, "url": f"/download/{key}/{i}/{quote(name)}", "size": len(data)}
+            for i, (name, data) in enumerate(files)
+        ]
+
+    def get(self, key: str, i: int) -> tuple[str, bytes] | None:
+        with self._lock:
+            files = self._sets.get(key)
+        return files[i] if files is not None and 0 <= i < len(files) else None
+
+
+def _pack_of(name: str | None):
+    """(pack or None, finding when the name is not a pack)."""
+    from ..packs import PackError, available, get_pack
+
+    if not name:
+        return None, None
+    try:
+        return get_pack(name), None
+    except PackError:
+        return None, Finding("PK001", "error", "pack", "表格包", f"没有表格包 {name}（可用：{'、'.join(available())}）")
+
+
+def _soffice() -> bool:
+    from ..pdf import PdfError, find_soffice
+
+    try:
+        find_soffice()
+        return True
+    except PdfError:
+        return False
+
+
+def create_app(folder: Path, token: str | None = None) -> Flask:
+    """The web application serving the records in ``folder``. ``token`` is the session's
+    secret (a random one when None); it is ``app.config["FORMGEN_TOKEN"]`` and the start
+    URL is ``/?token=TOKEN``."""
+    store = Folder(Path(folder))
+    app = Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
+    app.config.update(
+        FORMGEN_TOKEN=token or secrets.token_urlsafe(24),
+        FORMGEN_FOLDER=store.root,
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.jinja_env.filters["wordcount_zh"] = _word_count
+    downloads = Downloads()
+    secret = app.config["FORMGEN_TOKEN"]
+
+    def same(a: str | None) -> bool:
+        return bool(a) and hmac.compare_digest(a.encode("utf-8", "replace"), secret.encode())
+
+    def refuse(status: int, message: str):
+        if request.method == "POST" or request.endpoint == "image_info":
+            return make_response(jsonify(ok=False, message=message), status)
+        return make_response(render_template("error.html", message=message, status=status), status)
+
+    @app.before_request
+    def guard():
+        if request.endpoint == "static":
+            return None
+        given = request.args.get("token")
+        if given is not None and request.method == "GET":
+            if not same(given):
+                return refuse(403, "地址中的口令不对：请使用 formgen serve 启动时打印的地址")
+            resp = redirect(request.path, code=303)
+            resp.set_cookie(COOKIE, secret, httponly=True, samesite="Strict", path="/")
+            return resp
+        if not same(request.cookies.get(COOKIE)):
+            return refuse(403, "请用 formgen serve 启动时打印的地址（含 ?token=…）打开本页")
+        if request.method not in ("GET", "HEAD") and not same(request.headers.get(HEADER)):
+            return refuse(403, "请求缺少本次会话的口令，已拒绝（请从本页面操作）")
+        return None
+
+    @app.after_request
+    def headers(resp):
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["X-Frame-Options"] = "DENY"
+        if request.endpoint != "static":
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.errorhandler(Refused)
+    def refused(e: Refused):
+        return refuse(e.status, str(e))
+
+    @app.errorhandler(F.FormError)
+    def bad_form(e: F.FormError):
+        return refuse(400, str(e))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return refuse(413, f"上传内容超过 {MAX_BODY // 1048576} MB 的上限")
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return refuse(404, "没有这个页面")
+
+    @app.errorhandler(405)
+    def not_allowed(e):
+        return refuse(405, "不支持这种请求")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return ("", 204)
+
+    # --- pages ----------------------------------------------------------------------------
+
+    @app.get("/")
+    def index():
+        rows = []
+        for name in store.records():
+            path, loaded, problems, _ = store.open(name)
+            rec = loaded.record if loaded else None
+            rows.append(
+                {
+                    "name": name,
+                    "enterprise": (rec.enterprise.name if rec else "") or "",
+                    "pack": (rec.pack if rec else "") or "",
+                    "level": (rec.factory.level if rec else "") or "",
+                    "format": "工作簿" if path.suffix.casefold() == ".xlsx" else "YAML",
+                    "unreadable": loaded is None,
+                }
+            )
+        return render_template("index.html", rows=rows, folder=str(store.root), token=secret)
+
+    def _opened(name: str):
+        path, loaded, problems, version = store.open(name)
+        if loaded is None:
+            return path, None, None, None, problems, version
+        pack, bad = _pack_of(loaded.record.pack)
+        cat = F.form_catalogue(loaded.record, pack)
+        findings = ([bad] if bad else []) + _validate(loaded, pack)
+        return path, loaded, pack, cat, findings, version
+
+    def _validate(loaded, pack) -> list[Finding]:
+        from .. import app as flow
+
+        return flow.validate(loaded, pack)
+
+    @app.get("/record/<path:name>")
+    def record(name: str):
+        path, loaded, pack, cat, findings, version = _opened(name)
+        if loaded is None:
+            return render_template(
+                "unreadable.html", name=name, findings=[F.finding_dict(f) for f in findings], token=secret
+            )
+        sections = F.page(cat, loaded.record)
+        shown = [F.finding_dict(f) for f in findings]
+        placed = F.placed(shown, F.page_paths(sections))
+        errors = sum(1 for f in findings if f.is_error)
+        return render_template(
+            "record.html",
+            name=name,
+            record=loaded.record,
+            pack=pack,
+            level=cat.level,
+            documents=[d.title for d in cat.documents],
+            sections=sections,
+            findings=shown,
+            placed=placed,
+            errors=errors,
+            warnings=len(findings) - errors,
+            version=version,
+            workbook=path.suffix.casefold() == ".xlsx",
+            figure_rules=_figure_rules(loaded, pack),
+            soffice=_soffice(),
+            token=secret,
+        )
+
+    def _figure_rules(loaded, pack) -> dict:
+        from ..rules import Context
+
+        if pack is None:
+            return {}
+        cfg = Context(loaded, pack, None, dt.date.today()).check("figures") or {}
+        return {k: cfg[k] for k in ("min_count", "min_megapixels", "min_mb") if k in cfg}
+
+    # --- the record's JSON endpoints -------------------------------------------------------
+
+    def _posted():
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise F.FormError("请求内容应为 JSON")
+        return body
+
+    def _from_page(name: str, body: dict):
+        """(file path, loaded record or None, pack, findings) of what the page holds."""
+        path, loaded, problems, _ = store.open(name)
+        values, entries, items = body.get("values", {}), body.get("entries", []), body.get("items", [])
+        pack_name = values.get("pack") if isinstance(values, dict) else None
+        pack, bad = _pack_of(pack_name.strip() if isinstance(pack_name, str) else None)
+        cat = F.parse_catalogue(loaded.record if loaded is not None else None)
+        data, problems = F.record_data(cat, values, entries, items)
+        got, findings = F.check(path, data, pack)
+        return path, got, pack, ([bad] if bad else []) + problems + findings
+
+    @app.post("/record/<path:name>/validate")
+    def validate(name: str):
+        body = _posted()
+        _, loaded, pack, findings = _from_page(name, body)
+        current = store.version(name)
+        return jsonify(
+            ok=True,
+            findings=[F.finding_dict(f) for f in findings],
+            errors=sum(1 for f in findings if f.is_error),
+            warnings=sum(1 for f in findings if not f.is_error),
+            changed_on_disk=current.sha256 != body.get("sha256"),
+        )
+
+    @app.post("/record/<path:name>/save")
+    def save(name: str):
+        body = _posted()
+        _, loaded, pack, findings = _from_page(name, body)
+        typing_errors = [f for f in findings if f.code.startswith(("IN", "XL"))]
+        if loaded is None or typing_errors:
+            return make_response(
+                jsonify(
+                    ok=False,
+                    message="有填写格式错误，未保存：请先改正标出的字段",
+                    findings=[F.finding_dict(f) for f in findings],
+                ),
+                422,
+            )
+        opened = body.get("sha256")
+        if not isinstance(opened, str):
+            raise F.FormError("缺少打开时的文件版本")
+        version = store.save(name, loaded.record, opened)
+        return jsonify(
+            ok=True,
+            message=f"已保存 {name}（{dt.datetime.fromtimestamp(version.mtime).strftime('%H:%M:%S')}），原文件已备份",
+            sha256=version.sha256,
+            mtime=version.mtime,
+            findings=[F.finding_dict(f) for f in findings],
+        )
+
+    @app.post("/record/<path:name>/generate")
+    def generate(name: str):
+        from .. import app as flow
+
+        body = _posted()
+        _, loaded, pack, findings = _from_page(name, body)
+        draft = body.get("draft") is True
+        if loaded is None:
+            return make_response(jsonify(ok=False, message="记录有填写格式错误，未生成"), 422)
+        if pack is None:
+            return make_response(jsonify(ok=False, message="未指定表格包，无法生成：请先选择表格包"), 422)
+        errors = any(f.is_error for f in findings)
+        if errors and not draft:
+            return make_response(
+                jsonify(
+                    ok=False,
+                    message="记录有错误，未生成：请先改正，或勾选“草稿”生成标注草稿的文档",
+                    findings=[F.finding_dict(f) for f in findings],
+                ),
+                422,
+            )
+        if not pack.documents_for(loaded.record, single=True):
+            return make_response(
+                jsonify(ok=False, message=f"{pack.title} 没有适用于此记录的单个企业文档（汇总表请到“推荐单位”页生成）"),
+                422,
+            )
+        files = flow.render_single(loaded, pack, draft and errors)
+        note = ""
+        if body.get("pdf") is True:
+            from ..pdf import PdfError
+
+            try:
+                files = flow.with_pdf_copies(files)
+            except PdfError as e:
+                note = f"；PDF 未生成：{e}"
+        links = downloads.keep(files)
+        return jsonify(ok=True, message=f"已生成 {len(files)} 个文件{note}", files=links, draft=draft and errors)
+
+    @app.post("/record/<path:name>/upload")
+    def upload(name: str):
+        path = store.record_path(name)
+        got = request.files.get("file")
+        if got is None:
+            raise F.FormError("没有收到图片文件")
+        data = got.read(MAX_UPLOAD_BYTES + 1)
+        rel, _ = store.store_upload(path, got.filename or "", data)
+        return jsonify(ok=True, file=rel, **_image_facts(path, rel))
+
+    def _image_facts(path: Path, rel: str) -> dict:
+        from ..images import probe
+
+        try:
+            store.file_path(path.parent, rel)
+        except Refused as e:
+            if e.status != 404:
+                raise
+            return {"width": 0, "height": 0, "bytes": 0, "megapixels": 0, "format": "", "problem": str(e)}
+        info = probe(path.parent, rel)
+        return {
+            "width": info.width,
+            "height": info.height,
+            "bytes": info.bytes,
+            "megapixels": round(info.width * info.height / 1_000_000, 2),
+            "format": info.format,
+            "problem": info.problem,
+        }
+
+    @app.get("/record/<path:name>/image")
+    def image_info(name: str):
+        path = store.record_path(name)
+        rel = request.args.get("file", "")
+        return jsonify(ok=True, file=rel, **_image_facts(path, rel))
+
+    @app.get("/download/<key>/<int:i>/<path:filename>")
+    def download(key: str, i: int, filename: str):
+        got = downloads.get(key, i)
+        if got is None:
+            abort(404)
+        name, data = got
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=_mime(name))
+
+    # --- the bureau ------------------------------------------------------------------------
+
+    from .bureau import register
+
+    register(app, store, downloads)
+    return app
+
+
+def _word_count(text: str) -> int:
+    from ..textcount import word_count
+
+    return word_count(text or "")
+
+
+def _mime(name: str) -> str:
+    return {
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".pdf": "application/pdf",
+    }.get(Path(name).suffix.casefold(), "application/octet-stream")

@@ -1,0 +1,405 @@
+/* formgen serve: the record page's behaviour (lists, live 字数, validation as you type,
+   save, generate, figure upload) and the bureau page's downloads. Plain DOM, no library;
+   every text from the server is set as textContent, never as HTML.
+   formgenCount(text) comes from count.js (the same algorithm as formgen/textcount.py). */
+(function () {
+  "use strict";
+
+  var HEADER = "X-Formgen-Token";
+  var DEBOUNCE_MS = 400;
+
+  function token() {
+    var meta = document.querySelector('meta[name="formgen-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function post(url, body, isForm) {
+    var headers = {};
+    headers[HEADER] = token();
+    if (!isForm) headers["Content-Type"] = "application/json";
+    return fetch(url, {
+      method: "POST",
+      headers: headers,
+      body: isForm ? body : JSON.stringify(body),
+      credentials: "same-origin",
+    }).then(function (resp) {
+      return resp.json().then(
+        function (data) { data.status = resp.status; return data; },
+        function () { return { ok: false, status: resp.status, message: "服务器返回了无法识别的内容（" + resp.status + "）" }; }
+      );
+    }, function () {
+      return { ok: false, status: 0, message: "无法连接 formgen serve：它是否已停止？" };
+    });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // --- 字数 --------------------------------------------------------------------------
+
+  function updateCount(field) {
+    var span = field.querySelector(":scope > .meta .count");
+    var box = field.querySelector(":scope > textarea");
+    if (!span || !box || typeof window.formgenCount !== "function") return;
+    var n = window.formgenCount(box.value);
+    span.textContent = String(n);
+    var limit = parseInt(span.getAttribute("data-limit"), 10);
+    span.classList.toggle("over", !isNaN(limit) && n > limit);
+  }
+
+  // --- paths of list items -------------------------------------------------------------
+
+  function concrete(pattern, indices) {
+    var i = 0;
+    return pattern.replace(/\[\]/g, function (m) {
+      return i < indices.length ? "[" + indices[i++] + "]" : m;
+    });
+  }
+
+  function indicesOf(node) {
+    var out = [];
+    for (var p = node.parentElement; p; p = p.parentElement) {
+      if (p.classList.contains("item")) out.unshift(parseInt(p.getAttribute("data-index"), 10));
+    }
+    return out;
+  }
+
+  function setPath(field, path) {
+    field.setAttribute("data-path", path);
+    field.id = "f-" + path;
+    var control = field.querySelector(":scope > input[name], :scope > textarea[name], :scope > select[name]");
+    if (control) {
+      control.name = path;
+      control.id = "c-" + path;
+    }
+    var label = field.querySelector(":scope > label");
+    if (label && control) label.htmlFor = control.id;
+  }
+
+  function renumber(root) {
+    root.querySelectorAll(".list > .items").forEach(function (items) {
+      var n = 0;
+      Array.prototype.forEach.call(items.children, function (item) {
+        if (!item.classList.contains("item")) return;
+        item.setAttribute("data-index", String(n));
+        var no = item.querySelector(":scope > .item-head .item-no");
+        if (no) no.textContent = "第 " + (n + 1) + " 项";
+        n += 1;
+      });
+    });
+    root.querySelectorAll(".list").forEach(function (list) {
+      var pattern = list.getAttribute("data-list").replace(/\[\]$/, "");
+      var path = concrete(pattern, indicesOf(list));
+      list.setAttribute("data-path", path);
+      list.id = "f-" + path;
+    });
+    root.querySelectorAll(".field[data-pattern]").forEach(function (field) {
+      setPath(field, concrete(field.getAttribute("data-pattern"), indicesOf(field)));
+    });
+  }
+
+  // --- what the page holds ---------------------------------------------------------------
+
+  function collect(form) {
+    var values = {};
+    var entries = [];
+    form.querySelectorAll(".field[data-pattern] > [name]").forEach(function (c) {
+      if (c.tagName === "SELECT" && c.multiple) {
+        values[c.name] = Array.prototype.filter.call(c.options, function (o) { return o.selected; })
+          .map(function (o) { return o.value; }).join("\n");
+      } else {
+        values[c.name] = c.value;
+      }
+    });
+    form.querySelectorAll(".field.entry").forEach(function (row) {
+      entries.push({
+        path: row.getAttribute("data-entry"),
+        key: row.querySelector(".entry-key").value,
+        value: row.querySelector(".entry-value").value,
+      });
+    });
+    var items = [];
+    form.querySelectorAll(".list > .items > .item").forEach(function (item) {
+      items.push(item.parentElement.parentElement.getAttribute("data-path") + "[" + item.getAttribute("data-index") + "]");
+    });
+    return { values: values, entries: entries, items: items, sha256: form.getAttribute("data-sha256") };
+  }
+
+  // --- findings ---------------------------------------------------------------------------
+
+  function targetOf(path) {
+    while (path) {
+      if (document.getElementById("f-" + path)) return path;
+      var cut = Math.max(path.lastIndexOf("."), path.lastIndexOf("["));
+      path = cut > 0 ? path.slice(0, cut) : "";
+    }
+    return "";
+  }
+
+  function status(text, cls) {
+    var s = document.getElementById("status");
+    if (!s) return;
+    s.textContent = text;
+    s.className = cls || "";
+  }
+
+  function showFindings(findings) {
+    document.querySelectorAll("#record ul.findings").forEach(function (ul) { ul.textContent = ""; });
+    document.querySelectorAll("#record .has-error, #record .has-warning").forEach(function (e) {
+      e.classList.remove("has-error", "has-warning");
+    });
+    var summary = document.getElementById("summary");
+    summary.textContent = "";
+    findings.forEach(function (f) {
+      var target = targetOf(f.path);
+      var li = el("li", "finding " + f.severity);
+      li.setAttribute("data-code", f.code);
+      li.setAttribute("data-path", f.path);
+      var a = el("a", "", f.text);
+      a.href = target ? "#f-" + target : "#summary";
+      li.appendChild(a);
+      summary.appendChild(li);
+      if (!target) return;
+      var holder = document.getElementById("f-" + target);
+      var ul = holder.querySelector(":scope > ul.findings");
+      if (!ul) return;
+      var item = el("li", "finding " + f.severity, f.text);
+      item.setAttribute("data-code", f.code);
+      ul.appendChild(item);
+      holder.classList.add(f.severity === "error" ? "has-error" : "has-warning");
+    });
+  }
+
+  function counts(findings) {
+    var errors = findings.filter(function (f) { return f.severity === "error"; }).length;
+    var warnings = findings.length - errors;
+    return findings.length ? "共 " + errors + " 个错误，" + warnings + " 个警告" : "检查通过：没有发现问题";
+  }
+
+  var conflict = false;
+
+  function conflictStatus(message) {
+    conflict = true;
+    status(message || "文件在打开后已被其他程序修改：保存已停用，请重新载入页面（未保存的修改请先复制出来）", "conflict");
+  }
+
+  // --- the record page ----------------------------------------------------------------------
+
+  function recordPage(form) {
+    var name = form.getAttribute("data-name");
+    var base = "/record/" + encodeURIComponent(name);
+    var timer = null;
+    var running = 0;
+
+    function validate() {
+      var mine = ++running;
+      post(base + "/validate", collect(form)).then(function (r) {
+        if (mine !== running) return;  // a newer check is under way
+        if (!r.ok) { status(r.message || "检查失败", "error"); return; }
+        showFindings(r.findings);
+        if (r.changed_on_disk) conflictStatus();
+        else if (!conflict) status(counts(r.findings), r.errors ? "has-errors" : "");
+      });
+    }
+
+    function changed() {
+      clearTimeout(timer);
+      timer = setTimeout(validate, DEBOUNCE_MS);
+    }
+
+    form.addEventListener("input", function (ev) {
+      var field = ev.target.closest(".field");
+      if (field) updateCount(field);
+      if (ev.target.classList.contains("entry-key")) {
+        var row = ev.target.closest(".field.entry");
+        var path = row.getAttribute("data-entry") + "." + ev.target.value.trim();
+        row.setAttribute("data-path", path);
+        row.id = "f-" + path;
+        row.querySelector(".entry-value").name = path;
+      }
+      if (!ev.target.classList.contains("figure-upload")) changed();
+    });
+    form.addEventListener("change", function (ev) {
+      if (ev.target.classList.contains("figure-upload")) { upload(ev.target); return; }
+      if (ev.target.tagName === "SELECT" || ev.target.type === "checkbox") {
+        if (ev.target.id !== "draft" && ev.target.id !== "pdf") changed();
+      }
+      if (ev.target.closest(".field[data-pattern='figures[].file']")) imageInfo(ev.target.closest(".field"));
+    });
+
+    form.addEventListener("click", function (ev) {
+      var b = ev.target.closest("button");
+      if (!b) return;
+      var item = b.closest(".item");
+      if (b.classList.contains("add-item")) {
+        var list = b.closest(".list");
+        var tpl = list.querySelector(":scope > template.item-template");
+        var copy = tpl.content.firstElementChild.cloneNode(true);
+        list.querySelector(":scope > .items").appendChild(copy);
+        renumber(form);
+        var first = copy.querySelector("input, select, textarea");
+        if (first) first.focus();
+        changed();
+      } else if (b.classList.contains("remove-item") && item) {
+        item.remove();
+        renumber(form);
+        changed();
+      } else if (b.classList.contains("move-up") && item && item.previousElementSibling) {
+        item.parentElement.insertBefore(item, item.previousElementSibling);
+        renumber(form);
+        changed();
+      } else if (b.classList.contains("move-down") && item && item.nextElementSibling) {
+        item.parentElement.insertBefore(item.nextElementSibling, item);
+        renumber(form);
+        changed();
+      } else if (b.classList.contains("add-entry")) {
+        var box = b.closest(".entries");
+        var row = box.querySelector(":scope > template.entry-template").content.firstElementChild.cloneNode(true);
+        box.querySelector(":scope > .rows").appendChild(row);
+        row.querySelector(".entry-key").focus();
+      } else if (b.classList.contains("remove-entry")) {
+        b.closest(".field.entry").remove();
+        changed();
+      } else if (b.id === "save") {
+        save();
+      } else if (b.id === "generate") {
+        generate();
+      }
+    });
+
+    function save() {
+      if (conflict) { conflictStatus(); return; }
+      clearTimeout(timer);
+      status("正在保存…", "busy");
+      post(base + "/save", collect(form)).then(function (r) {
+        if (r.status === 409) { conflictStatus(r.message); return; }
+        if (r.findings) showFindings(r.findings);
+        if (!r.ok) { status(r.message || "保存失败", "error"); return; }
+        form.setAttribute("data-sha256", r.sha256);
+        form.setAttribute("data-mtime", String(r.mtime));
+        status(r.message + "；" + counts(r.findings), "saved");
+        var pack = form.querySelector('[name="pack"]');
+        var level = form.querySelector('[name="factory.level"]');
+        if ((pack && pack.value !== form.getAttribute("data-pack")) ||
+            (level && level.value !== form.getAttribute("data-level"))) {
+          status(r.message + "；表格包或申报层级已改变，正在按新的要求重新排列栏目…", "saved");
+          window.location.reload();
+        }
+      });
+    }
+
+    function generate() {
+      clearTimeout(timer);
+      var body = collect(form);
+      var draft = document.getElementById("draft");
+      var pdf = document.getElementById("pdf");
+      body.draft = !!(draft && draft.checked);
+      body.pdf = !!(pdf && pdf.checked);
+      status(body.pdf ? "正在生成文档和 PDF（需要几秒钟）…" : "正在生成文档…", "busy");
+      post(base + "/generate", body).then(function (r) {
+        if (r.findings) showFindings(r.findings);
+        if (!r.ok) { status(r.message || "生成失败", "error"); return; }
+        showDownloads(document.getElementById("downloads"), r.files);
+        status(r.message, "saved");
+      });
+    }
+
+    function mb(bytes) { return (bytes / 1048576).toFixed(2) + " MB"; }
+
+    function showImage(field, r) {
+      var info = field.querySelector(".image-info");
+      if (!info) return;
+      info.className = "image-info";
+      if (!r.ok || r.problem) {
+        info.textContent = r.problem || r.message || "";
+        info.classList.add("short");
+        return;
+      }
+      var rules = document.getElementById("figure-rules");
+      var needMp = rules ? parseFloat(rules.getAttribute("data-min-megapixels")) : NaN;
+      var needMb = rules ? parseFloat(rules.getAttribute("data-min-mb")) : NaN;
+      var text = r.width + "×" + r.height + "，" + r.megapixels.toFixed(2) + " 百万像素，" + mb(r.bytes);
+      var short = [];
+      if (!isNaN(needMp) && r.width * r.height < needMp * 1000000) short.push("像素不足 " + needMp + " 百万");
+      if (!isNaN(needMb) && r.bytes < needMb * 1048576) short.push("小于 " + needMb + " MB");
+      var judged = !isNaN(needMp) || !isNaN(needMb);
+      info.textContent = text + (short.length ? "（" + short.join("，") + "）" : judged ? "（符合要求）" : "");
+      if (judged) info.classList.add(short.length ? "short" : "enough");
+    }
+
+    function imageInfo(field) {
+      var input = field.querySelector(":scope > input[name]");
+      if (!input || !input.value.trim()) return;
+      var url = base + "/image?file=" + encodeURIComponent(input.value.trim());
+      fetch(url, { credentials: "same-origin" }).then(function (resp) { return resp.json(); }).then(
+        function (r) { showImage(field, r); }, function () {});
+    }
+
+    function upload(input) {
+      var field = input.closest(".field");
+      if (!input.files || !input.files.length) return;
+      var data = new FormData();
+      data.append("file", input.files[0]);
+      status("正在上传图片…", "busy");
+      post(base + "/upload", data, true).then(function (r) {
+        input.value = "";
+        if (!r.ok) { status(r.message || "上传失败", "error"); showImage(field, r); return; }
+        field.querySelector(":scope > input[name]").value = r.file;
+        showImage(field, r);
+        status("已上传 " + r.file + "（保存后写入记录）", "saved");
+        changed();
+      });
+    }
+
+    renumber(form);
+    form.querySelectorAll(".field").forEach(updateCount);
+    form.querySelectorAll(".field[data-pattern='figures[].file']").forEach(imageInfo);
+    validate();
+  }
+
+  function showDownloads(ul, files) {
+    ul.textContent = "";
+    (files || []).forEach(function (f) {
+      var li = el("li");
+      var a = el("a", "download", f.name);
+      a.href = f.url;
+      a.setAttribute("download", f.name);
+      li.appendChild(a);
+      li.appendChild(el("span", "size", "（" + Math.max(1, Math.round(f.size / 1024)) + " KB）"));
+      ul.appendChild(li);
+    });
+  }
+
+  // --- the bureau page ------------------------------------------------------------------------
+
+  function bureauPage(form) {
+    var button = document.getElementById("bureau-generate");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var body = {};
+      ["pack", "unit", "unit_kind", "quota"].forEach(function (k) {
+        var c = form.querySelector('[name="' + k + '"]');
+        body[k] = c ? c.value : "";
+      });
+      var draft = document.getElementById("draft");
+      body.draft = !!(draft && draft.checked);
+      status("正在生成…", "busy");
+      post("/bureau/generate", body).then(function (r) {
+        if (!r.ok) { status(r.message || "生成失败", "error"); return; }
+        showDownloads(document.getElementById("downloads"), r.files);
+        status(r.message, "saved");
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("record");
+    if (form) recordPage(form);
+    var bureau = document.getElementById("bureau");
+    if (bureau) bureauPage(bureau);
+  });
+})();

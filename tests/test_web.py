@@ -1,0 +1,688 @@
+"""formgen serve, through Flask's test client: every endpoint, what the page shows, saving
+in the record's own format, and the safety cases (folder confinement, CSRF token, uploads,
+escaping, nothing half-written)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lxml.html
+import pytest
+from PIL import Image
+
+from formgen import app as flow
+from formgen.loader import load
+from formgen.packs import get_pack
+from formgen.web import create_app
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
+TOKEN = "test-token-0123456789"
+H = {"X-Formgen-Token": TOKEN}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "records"
+    root.mkdir()
+    (root / "gansu.yaml").write_text(
+        "# 陇原精工的申报记录\npack: gansu  # 甘肃\n" + (EXAMPLES / "gansu-longyuan.yaml").read_text("utf-8"), "utf-8"
+    )
+    (root / "shanghai-bad.yaml").write_text(
+        "pack: shanghai\n" + (EXAMPLES / "shanghai-bad.yaml").read_text("utf-8"), "utf-8"
+    )
+    shutil.copy(EXAMPLES / "shanghai-chengchuan.xlsx", root / "chengchuan.xlsx")
+    (root / "~$chengchuan.xlsx").write_bytes(b"lock")
+    (root / "notes.txt").write_text("not a record", "utf-8")
+    (root / ".hidden.yaml").write_text("pack: gansu\n", "utf-8")
+    return root
+
+
+@pytest.fixture
+def client(folder):
+    c = create_app(folder, TOKEN).test_client()
+    assert c.get(f"/?token={TOKEN}").status_code == 303
+    return c
+
+
+def html(resp):
+    return lxml.html.fromstring(resp.get_data(as_text=True))
+
+
+def page_state(client, name: str) -> dict:
+    """What form.js posts for the page as the server drew it (templates left out)."""
+    doc = html(client.get(f"/record/{name}"))
+    for tpl in doc.xpath("//template"):
+        tpl.getparent().remove(tpl)
+    values = {}
+    for c in doc.xpath('//div[contains(@class,"field") and @data-pattern]/*[@name]'):
+        if c.tag == "select":
+            chosen = [o.get("value") for o in c.xpath(".//option") if o.get("selected") is not None]
+            values[c.get("name")] = (
+                "\n".join(chosen) if c.get("multiple") is not None else (chosen[0] if chosen else "")
+            )
+        elif c.tag == "textarea":
+            values[c.get("name")] = c.text_content()
+        else:
+            values[c.get("name")] = c.get("value") or ""
+    entries = []
+    for row in doc.xpath('//div[contains(@class,"entry") and @data-entry]'):
+        value = row.xpath('.//*[contains(@class,"entry-value")]')[0]
+        entries.append(
+            {
+                "path": row.get("data-entry"),
+                "key": row.xpath('.//input[contains(@class,"entry-key")]')[0].get("value") or "",
+                "value": value.get("value") or value.text_content() or "",
+            }
+        )
+    items = [
+        f"{lst.get('data-path')}[{item.get('data-index')}]"
+        for lst in doc.xpath('//div[@class="list"]')
+        for item in lst.xpath('./div[@class="items"]/div[@class="item"]')
+    ]
+    form = doc.get_element_by_id("record")
+    return {"values": values, "entries": entries, "items": items, "sha256": form.get("data-sha256")}
+
+
+def cli_findings(path: Path) -> list[tuple]:
+    """What formgen validate says of a record file, as (code, path, message)."""
+    loaded = load(path)
+    pack = get_pack(loaded.record.pack) if loaded.record.pack else None
+    return sorted((f.code, f.path, f.message) for f in flow.validate(loaded, pack))
+
+
+# --- the session token -------------------------------------------------------------------------
+
+
+def test_pages_need_the_start_url_and_it_sets_a_strict_cookie(folder):
+    app = create_app(folder, TOKEN)
+    c = app.test_client()
+    refused = c.get("/")
+    assert refused.status_code == 403
+    assert "启动时打印的地址" in refused.get_data(as_text=True)
+    assert c.get("/?token=wrong").status_code == 403
+    assert c.get("/record/gansu.yaml").status_code == 403
+    start = c.get(f"/record/gansu.yaml?token={TOKEN}")
+    assert start.status_code == 303 and start.headers["Location"].endswith("/record/gansu.yaml")
+    cookie = start.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert c.get("/record/gansu.yaml").status_code == 200
+
+
+def test_a_random_token_when_none_is_given(folder):
+    app = create_app(folder)
+    token = app.config["FORMGEN_TOKEN"]
+    assert len(token) >= 24 and token != create_app(folder).config["FORMGEN_TOKEN"]
+    c = app.test_client()
+    c.get(f"/?token={token}")
+    assert c.get("/").status_code == 200
+
+
+POSTS = [
+    ("/record/gansu.yaml/validate", "json"),
+    ("/record/gansu.yaml/save", "json"),
+    ("/record/gansu.yaml/generate", "json"),
+    ("/record/gansu.yaml/upload", "file"),
+    ("/bureau/generate", "json"),
+]
+
+
+@pytest.mark.parametrize("url,kind", POSTS)
+def test_a_post_without_the_token_header_or_with_a_wrong_one_is_refused(client, folder, url, kind):
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    state = page_state(client, "gansu.yaml")
+    state["values"]["enterprise.name"] = "被篡改的名称"
+
+    def send(headers):
+        if kind == "file":
+            return client.post(url, data={"file": (io.BytesIO(_png(8, 8)), "a.png")}, headers=headers)
+        return client.post(url, json={**state, "pack": "gansu", "unit": "某单位", "quota": "5"}, headers=headers)
+
+    for headers in ({}, {"X-Formgen-Token": "wrong"}, {"X-Formgen-Token": ""}):
+        resp = send(headers)
+        assert resp.status_code == 403, url
+        assert "口令" in resp.get_json()["message"]
+    other = create_app(folder, TOKEN).test_client()  # the header alone, without the session's cookie
+    assert other.post(url, json=state, headers=H).status_code == 403
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert not (folder / "gansu_配图").exists()
+
+
+def test_pages_forbid_inline_and_foreign_scripts(client):
+    resp = client.get("/record/gansu.yaml")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "default-src 'self'" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    doc = html(resp)
+    assert not [s for s in doc.xpath("//script") if not s.get("src")]
+    assert all(s.get("src").startswith("/static/") for s in doc.xpath("//script"))
+    assert all(x.get("href").startswith("/static/") for x in doc.xpath("//link[@rel='stylesheet']"))
+
+
+# --- the record list and the page ---------------------------------------------------------------
+
+
+def test_the_list_shows_the_folders_records_only(client):
+    doc = html(client.get("/"))
+    links = {a.text_content(): a.get("href") for a in doc.cssselect("a.record")}
+    assert links == {
+        "chengchuan.xlsx": "/record/chengchuan.xlsx",
+        "gansu.yaml": "/record/gansu.yaml",
+        "shanghai-bad.yaml": "/record/shanghai-bad.yaml",
+    }
+    assert "甘肃陇原精工机械有限公司" in doc.text_content()
+
+
+def test_every_page_loads_count_js_before_form_js(client):
+    for url in ("/", "/record/gansu.yaml", "/record/chengchuan.xlsx", "/bureau"):
+        srcs = [s.get("src") for s in html(client.get(url)).xpath("//script")]
+        assert srcs.index("/static/count.js") < srcs.index("/static/form.js"), url
+    assert client.get("/static/form.js").status_code == 200
+    assert b"formgenCount" in client.get("/static/form.js").data
+
+
+def test_the_page_is_drawn_from_the_catalogue(client):
+    from formgen.fields import catalogue
+
+    doc = html(client.get("/record/gansu.yaml"))
+    cat = catalogue("gansu", "基础级")
+    name = doc.get_element_by_id("f-enterprise.name")
+    assert name.get("data-path") == "enterprise.name"
+    assert name.cssselect("label")[0].text_content().rstrip("*") == cat.get("enterprise.name").label
+    assert name.cssselect("input")[0].get("name") == "enterprise.name"
+    assert name.cssselect("input")[0].get("value") == "甘肃陇原精工机械有限公司"
+    assert name.cssselect("ul.findings")
+    intro = doc.get_element_by_id("f-enterprise.intro")
+    count = intro.cssselect("span.count")[0]
+    assert count.get("data-limit") == str(cat.get("enterprise.intro").max_chars) == "400"
+    from formgen.textcount import word_count
+
+    assert count.text_content() == str(word_count(intro.cssselect("textarea")[0].text_content()))
+    # the sections come in the order of the pack's forms
+    titles = [h.text_content() for h in doc.cssselect("section.section > h2")]
+    assert titles.index("企业基本信息") < titles.index("智能制造典型场景")
+    # scenarios: one item per scenario, names grouped by 环节, each item's fields by its index
+    items = doc.cssselect("#f-scenarios > .items > .item")
+    assert len(items) == 3
+    select = doc.get_element_by_id("f-scenarios[0].name").cssselect("select")[0]
+    assert select.get("name") == "scenarios[0].name"
+    groups = [g.get("label") for g in select.cssselect("optgroup")]
+    from formgen.refdata import catalogue as scenarios
+
+    assert groups == list(scenarios(2025).stages)
+    chosen = select.cssselect("option[selected]")[0]
+    assert chosen.getparent().get("label") == "生产作业" and chosen.get("value") == "人机协同作业"
+    assert doc.cssselect("#f-scenarios > template.item-template")
+    assert doc.cssselect("#save") and doc.cssselect("#generate") and doc.cssselect("#status")
+
+
+def test_enumerations_are_selects_and_options_come_from_the_metadata(client):
+    doc = html(client.get("/record/gansu.yaml"))
+    nature = doc.get_element_by_id("f-enterprise.nature").cssselect("select")[0]
+    assert [o.get("value") for o in nature.cssselect("option")][1:] == ["中央企业", "地方国企", "民营企业", "三资企业"]
+    level = doc.get_element_by_id("f-factory.level").cssselect("select option[selected]")[0]
+    assert level.get("value") == "基础级"
+
+
+def test_a_workbook_record_has_the_same_page(client):
+    doc = html(client.get("/record/chengchuan.xlsx"))
+    assert (
+        doc.get_element_by_id("f-enterprise.name").cssselect("input")[0].get("value") == "上海澄川精密机械股份有限公司"
+    )
+    assert len(doc.cssselect("#f-figures > .items > .item")) == 10
+
+
+def test_findings_are_beside_their_field_and_in_the_summary(client):
+    doc = html(client.get("/record/shanghai-bad.yaml"))
+    expected = cli_findings(client.application.config["FORMGEN_FOLDER"] / "shanghai-bad.yaml")
+    summary = doc.cssselect("#summary li.finding")
+    assert sorted((li.get("data-code"), li.get("data-path")) for li in summary) == sorted(
+        (c, p) for c, p, _ in expected
+    )
+    fn = [li for li in summary if li.get("data-code") == "FN003"][0]
+    assert fn.cssselect("a")[0].get("href") == "#f-factory.name"
+    beside = doc.get_element_by_id("f-factory.name").cssselect("ul.findings li.finding")
+    fn003 = [li for li in beside if li.get("data-code") == "FN003"]
+    assert "超过 14 个的上限" in fn003[0].text_content()
+    assert {li.get("data-code") for li in beside} == {c for c, p, _ in expected if p == "factory.name"}
+
+
+def test_an_unreadable_record_says_why(client, folder):
+    (folder / "broken.yaml").write_text("enterprise:\n  name：甲公司\n", "utf-8")
+    resp = client.get("/record/broken.yaml")
+    assert resp.status_code == 200
+    assert "IN00" in resp.get_data(as_text=True) and "无法读取" in resp.get_data(as_text=True)
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def test_validate_gives_what_the_cli_gives(client, folder):
+    state = page_state(client, "shanghai-bad.yaml")
+    resp = client.post("/record/shanghai-bad.yaml/validate", json=state, headers=H)
+    got = sorted((f["code"], f["path"], f["message"]) for f in resp.get_json()["findings"])
+    assert got == cli_findings(folder / "shanghai-bad.yaml")
+    assert resp.get_json()["changed_on_disk"] is False
+
+
+def test_validate_runs_the_rules_on_what_is_typed(client):
+    state = page_state(client, "gansu.yaml")
+    assert client.post("/record/gansu.yaml/validate", json=state, headers=H).get_json()["findings"] == []
+    state["values"]["scenarios[0].description"] = "很" * 301
+    state["values"]["enterprise.revenue"] = "三万"
+    state["values"]["scenarios[1].name"] = "设备运行监视"
+    found = client.post("/record/gansu.yaml/validate", json=state, headers=H).get_json()["findings"]
+    by = {(f["code"], f["path"]): f for f in found}
+    assert "共 301 字，超过 300 字的上限" in by[("WC001", "scenarios[0].description")]["message"]
+    assert ("IN007", "enterprise.revenue") in by  # a type error, and still every other rule
+    assert "最接近的是“设备运行监控”" in by[("SC001", "scenarios[1].name")]["message"]
+    assert by[("SC001", "scenarios[1].name")]["text"].startswith("错误 SC001 scenarios[1].name")
+
+
+def test_validate_refuses_a_field_the_form_does_not_have(client):
+    state = page_state(client, "gansu.yaml")
+    state["values"]["enterprise.nonsense"] = "x"
+    resp = client.post("/record/gansu.yaml/validate", json=state, headers=H)
+    assert resp.status_code == 400 and "enterprise.nonsense" in resp.get_json()["message"]
+    assert client.post("/record/gansu.yaml/validate", data="not json", headers=H).status_code == 400
+
+
+# --- saving ---------------------------------------------------------------------------------------
+
+
+def test_saving_yaml_changes_only_what_changed(client, folder):
+    path = folder / "gansu.yaml"
+    before = path.read_text("utf-8")
+    state = page_state(client, "gansu.yaml")
+    state["values"]["enterprise.name"] = "甘肃陇原精工机械股份有限公司"
+    resp = client.post("/record/gansu.yaml/save", json=state, headers=H)
+    assert resp.status_code == 200, resp.get_json()
+    after = path.read_text("utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert changed == [("  name: 甘肃陇原精工机械有限公司", "  name: 甘肃陇原精工机械股份有限公司")]
+    assert after.startswith("# 陇原精工的申报记录\npack: gansu  # 甘肃\n")
+    backups = list((folder / ".formgen-备份").iterdir())
+    assert [b.read_text("utf-8") for b in backups] == [before]
+    assert load(path).record.enterprise.name == "甘肃陇原精工机械股份有限公司"
+    assert resp.get_json()["sha256"] != state["sha256"]
+    # the page reloaded shows the value
+    doc = html(client.get("/record/gansu.yaml"))
+    assert (
+        doc.get_element_by_id("f-enterprise.name").cssselect("input")[0].get("value") == "甘肃陇原精工机械股份有限公司"
+    )
+
+
+def test_saving_lists_added_removed_and_reordered(client, folder):
+    path = folder / "gansu.yaml"
+    old = load(path).record
+    state = page_state(client, "gansu.yaml")
+    v = state["values"]
+
+    def item(i):
+        return {k: x for k, x in v.items() if k.startswith(f"scenarios[{i}].")}
+
+    first, third = item(0), item(2)
+    for k in [*first, *third]:
+        del v[k]
+    v.update({k.replace("scenarios[0].", "scenarios[2].", 1): x for k, x in first.items()})
+    v.update({k.replace("scenarios[2].", "scenarios[0].", 1): x for k, x in third.items()})
+    v.update({"scenarios[3].stage": "工厂建设", "scenarios[3].name": "工厂数字化设计"})
+    swap = {"scenarios[0]": "scenarios[2]", "scenarios[2]": "scenarios[0]"}
+    state["items"] = [
+        swap.get(p[:12], p[:12]) + p[12:] if p.startswith(("scenarios[0]", "scenarios[2]")) else p
+        for p in state["items"]
+    ] + ["scenarios[3]"]
+    assert client.post("/record/gansu.yaml/save", json=state, headers=H).status_code == 200
+    new = load(path).record
+    assert [s.name for s in new.scenarios] == [
+        old.scenarios[2].name,
+        old.scenarios[1].name,
+        old.scenarios[0].name,
+        "工厂数字化设计",
+    ]
+    assert new.scenarios[0] == old.scenarios[2] and new.scenarios[2] == old.scenarios[0]
+    # removed: the fourth goes again
+    state = page_state(client, "gansu.yaml")
+    state["values"] = {k: x for k, x in state["values"].items() if not k.startswith("scenarios[3].")}
+    state["items"].remove("scenarios[3]")
+    assert client.post("/record/gansu.yaml/save", json=state, headers=H).status_code == 200
+    assert len(load(path).record.scenarios) == 3
+
+
+def test_saving_a_workbook_writes_a_workbook(client, folder):
+    path = folder / "chengchuan.xlsx"
+    state = page_state(client, "chengchuan.xlsx")
+    state["values"]["factory.name"] = "澄川精密新工厂"
+    resp = client.post("/record/chengchuan.xlsx/save", json=state, headers=H)
+    assert resp.status_code == 200, resp.get_json()
+    assert path.read_bytes()[:2] == b"PK"
+    record = load(path).record
+    assert record.factory.name == "澄川精密新工厂"
+    assert record.scenarios == load(EXAMPLES / "shanghai-chengchuan.xlsx").record.scenarios
+    assert len(list((folder / ".formgen-备份").glob("chengchuan.*.xlsx"))) == 1
+
+
+def test_a_file_changed_on_disk_is_never_overwritten(client, folder):
+    path = folder / "gansu.yaml"
+    state = page_state(client, "gansu.yaml")
+    outside = path.read_text("utf-8").replace("甘肃陇原精工机械有限公司", "别人改过的名称", 1)
+    path.write_text(outside, "utf-8")
+    check = client.post("/record/gansu.yaml/validate", json=state, headers=H).get_json()
+    assert check["changed_on_disk"] is True
+    state["values"]["factory.name"] = "我的修改"
+    resp = client.post("/record/gansu.yaml/save", json=state, headers=H)
+    assert resp.status_code == 409
+    assert "已被其他程序修改" in resp.get_json()["message"]
+    assert path.read_text("utf-8") == outside
+    assert not (folder / ".formgen-备份").exists()
+
+
+def test_a_value_that_is_not_its_type_saves_nothing(client, folder):
+    path = folder / "gansu.yaml"
+    before = path.read_bytes()
+    state = page_state(client, "gansu.yaml")
+    state["values"]["enterprise.employees"] = "很多"
+    resp = client.post("/record/gansu.yaml/save", json=state, headers=H)
+    assert resp.status_code == 422
+    assert "IN007" in [f["code"] for f in resp.get_json()["findings"] if f["path"] == "enterprise.employees"]
+    assert path.read_bytes() == before
+
+
+def test_a_failed_write_leaves_the_file_whole(client, folder, monkeypatch):
+    from formgen import output
+
+    path = folder / "gansu.yaml"
+    before = path.read_bytes()
+    state = page_state(client, "gansu.yaml")
+    state["values"]["enterprise.name"] = "新名称有限公司"
+    real = output._commit
+
+    def failing(temps, existed):
+        if any(t[1].name == "gansu.yaml" for t in temps):
+            raise OSError(28, "No space left on device")
+        return real(temps, existed)
+
+    monkeypatch.setattr(output, "_commit", failing)
+    resp = client.post("/record/gansu.yaml/save", json=state, headers=H)
+    assert resp.status_code == 500 and "No space left on device" in resp.get_json()["message"]
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != ".formgen-备份") == [
+        ".hidden.yaml"
+    ]
+
+
+# --- the folder is the limit --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../secret.yaml",
+        "..%2Fsecret.yaml",
+        "%2e%2e%2fsecret.yaml",
+        "%2E%2E/secret.yaml",
+        "sub/../../secret.yaml",
+        "%2Ftmp%2Fsecret.yaml",
+        "..%5Csecret.yaml",
+        ".hidden.yaml",
+        "notes.txt",
+        "outside.yaml",
+        "missing.yaml",
+    ],
+)
+def test_only_records_inside_the_folder_are_served(client, folder, name):
+    secret = folder.parent / "secret.yaml"
+    secret.write_text("pack: gansu\nenterprise: {name: 机密公司}\n", "utf-8")
+    (folder / "outside.yaml").symlink_to(secret)
+    for url in (f"/record/{name}", f"/record/{name}/image?file=x.png"):
+        resp = client.get(url, follow_redirects=True)
+        assert resp.status_code in (403, 404), url
+        assert "机密公司" not in resp.get_data(as_text=True)
+    state = {"values": {"enterprise.name": "改写"}, "entries": [], "items": [], "sha256": "x"}
+    for action in ("validate", "save", "generate"):
+        resp = client.post(f"/record/{name}/{action}", json=state, headers=H, follow_redirects=True)
+        assert resp.status_code in (403, 404)
+    assert secret.read_text("utf-8") == "pack: gansu\nenterprise: {name: 机密公司}\n"
+
+
+def test_figure_facts_only_for_files_inside_the_folder(client, folder, tmp_path):
+    (folder / "figs").mkdir()
+    (folder / "figs" / "a.png").write_bytes(_png(40, 30))
+    (tmp_path / "private.png").write_bytes(_png(10, 10))
+    (folder / "figs" / "link.png").symlink_to(tmp_path / "private.png")
+    ok = client.get("/record/gansu.yaml/image?file=figs/a.png").get_json()
+    assert (ok["width"], ok["height"], ok["format"]) == (40, 30, "PNG")
+    for bad in ("../private.png", str(tmp_path / "private.png"), "figs/link.png", "figs/../../private.png"):
+        resp = client.get("/record/gansu.yaml/image", query_string={"file": bad})
+        assert resp.status_code == 403, bad
+        assert "width" not in resp.get_json()
+    missing = client.get("/record/gansu.yaml/image?file=figs/none.png").get_json()
+    assert missing["problem"] == "没有这个文件：figs/none.png" and missing["width"] == 0
+
+
+# --- uploads ---------------------------------------------------------------------------------------
+
+
+def _png(w: int, h: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (10, 120, 200)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_an_uploaded_figure_is_kept_beside_the_record_and_measured(client, folder):
+    resp = client.post(
+        "/record/gansu.yaml/upload", data={"file": (io.BytesIO(_png(400, 300)), "../../车间 全景.png")}, headers=H
+    )
+    assert resp.status_code == 200, resp.get_json()
+    got = resp.get_json()
+    assert got["file"] == "gansu_配图/车间 全景.png"
+    assert (got["width"], got["height"], got["megapixels"]) == (400, 300, 0.12)
+    assert (folder / got["file"]).read_bytes() == _png(400, 300)
+    again = client.post(
+        "/record/gansu.yaml/upload", data={"file": (io.BytesIO(_png(10, 10)), "车间 全景.png")}, headers=H
+    )
+    assert again.get_json()["file"] == "gansu_配图/车间 全景_2.png"  # never over an existing file
+    assert (folder / got["file"]).read_bytes() == _png(400, 300)
+
+
+@pytest.mark.parametrize(
+    "data,name,status",
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "a.png", 415),
+        (b"GIF89a" + b"\0" * 20, "a.gif", 415),
+        (b"", "a.png", 400),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "broken.png", 415),
+    ],
+)
+def test_uploads_are_images_only(client, folder, data, name, status):
+    if name == "a.gif":
+        buf = io.BytesIO()
+        Image.new("P", (4, 4)).save(buf, "GIF")
+        data = buf.getvalue()
+    resp = client.post("/record/gansu.yaml/upload", data={"file": (io.BytesIO(data), name)}, headers=H)
+    assert resp.status_code == status
+    assert resp.get_json()["ok"] is False and resp.get_json()["message"]
+    assert not (folder / "gansu_配图").exists()
+
+
+def test_uploads_are_capped_in_size(client, folder):
+    client.application.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    big = _png(10, 10) + b"\0" * (2 * 1024 * 1024)
+    resp = client.post("/record/gansu.yaml/upload", data={"file": (io.BytesIO(big), "big.png")}, headers=H)
+    assert resp.status_code == 413
+    assert "上限" in resp.get_json()["message"]
+    assert not (folder / "gansu_配图").exists()
+
+
+# --- escaping --------------------------------------------------------------------------------------
+
+
+def test_text_is_escaped_everywhere(client, folder):
+    evil = "<script>alert(1)</script>&\"'"
+    text = (
+        (folder / "gansu.yaml")
+        .read_text("utf-8")
+        .replace("name: 甘肃陇原精工机械有限公司", f"name: '{evil.replace(chr(39), chr(39) * 2)}'", 1)
+    )
+    (folder / "gansu.yaml").write_text(text, "utf-8")
+    assert load(folder / "gansu.yaml").record.enterprise.name == evil
+    for url in ("/", "/record/gansu.yaml", "/bureau"):
+        body = client.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in body, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
+    doc = html(client.get("/record/gansu.yaml"))
+    assert doc.get_element_by_id("f-enterprise.name").cssselect("input")[0].get("value") == evil
+    state = page_state(client, "gansu.yaml")
+    state["values"]["factory.name"] = "<img src=x onerror=alert(1)>"
+    found = client.post("/record/gansu.yaml/validate", json=state, headers=H)
+    assert found.mimetype == "application/json"  # form.js sets every text as textContent
+
+
+# --- generating ---------------------------------------------------------------------------------------
+
+
+def test_generate_offers_the_packs_documents(client):
+    state = page_state(client, "gansu.yaml")
+    resp = client.post("/record/gansu.yaml/generate", json=state, headers=H)
+    assert resp.status_code == 200, resp.get_json()
+    files = resp.get_json()["files"]
+    names = [f["name"] for f in files]
+    assert names == [
+        n
+        for n, _ in flow.render_single(
+            load(client.application.config["FORMGEN_FOLDER"] / "gansu.yaml"), get_pack("gansu"), False
+        )
+    ]
+    got = client.get(files[0]["url"])
+    assert got.status_code == 200
+    assert "attachment" in got.headers["Content-Disposition"]
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(got.data)).paragraphs)
+    assert "甘肃陇原精工机械有限公司" in text or any(
+        "甘肃陇原精工机械有限公司" in c.text
+        for t in docx.Document(io.BytesIO(got.data)).tables
+        for r in t.rows
+        for c in r.cells
+    )
+    assert client.get(files[0]["url"].replace("/0/", "/9/")).status_code == 404
+    assert client.get("/download/nope/0/x.docx").status_code == 404
+
+
+def test_generate_refuses_a_record_with_errors_unless_draft(client):
+    state = page_state(client, "gansu.yaml")
+    state["values"]["enterprise.credit_code"] = "91620103710265310X"
+    refused = client.post("/record/gansu.yaml/generate", json=state, headers=H)
+    assert refused.status_code == 422 and "未生成" in refused.get_json()["message"]
+    assert "files" not in refused.get_json()
+    draft = client.post("/record/gansu.yaml/generate", json={**state, "draft": True}, headers=H)
+    assert draft.status_code == 200 and draft.get_json()["draft"] is True
+    assert draft.get_json()["files"]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) 未安装")
+def test_generate_with_pdf_copies(client):
+    state = page_state(client, "gansu.yaml")
+    files = client.post("/record/gansu.yaml/generate", json={**state, "pdf": True}, headers=H).get_json()["files"]
+    pdfs = [f for f in files if f["name"].endswith(".pdf")]
+    assert len(pdfs) == len(files) // 2 >= 1
+    assert client.get(pdfs[0]["url"]).data[:5] == b"%PDF-"
+
+
+# --- the bureau -------------------------------------------------------------------------------------
+
+
+def test_the_bureau_page_lists_every_records_state(client):
+    doc = html(client.get("/bureau"))
+    rows = {
+        r.cssselect("a.record")[0].text_content(): r.cssselect(".state")[0].text_content()
+        for r in doc.cssselect("tr.state-row")
+    }
+    assert rows == {"chengchuan.xlsx": "有错误", "gansu.yaml": "通过", "shanghai-bad.yaml": "有错误"}
+    assert "PK001" in doc.text_content()  # chengchuan.xlsx names no pack
+
+
+def test_the_bureau_ranks_and_downloads_as_summary_does(client, folder):
+    settings = {"pack": "gansu", "unit": "兰州市工业和信息化局"}
+    doc = html(client.get("/bureau", query_string=settings))
+    ranked = {
+        r.cssselect("td")[2].text_content(): r.cssselect(".state")[0].text_content()
+        for r in doc.cssselect("tr.rank-row")
+    }
+    assert ranked == {"chengchuan.xlsx": "有错误，未列入", "gansu.yaml": "列入", "shanghai-bad.yaml": "有错误，未列入"}
+    gen = client.post("/bureau/generate", json=settings, headers=H)
+    assert gen.status_code == 200, gen.get_json()
+    names = [f["name"] for f in gen.get_json()["files"]]
+    assert names[0] == "问题清单.xlsx"
+    assert "附件6_甘肃省智能工厂评价推荐表_兰州市工业和信息化局.xlsx" in names
+    assert "附件8_主管部门承诺书_兰州市工业和信息化局.docx" in names
+    import openpyxl
+
+    report = [f for f in gen.get_json()["files"] if f["name"] == "问题清单.xlsx"][0]
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(report["url"]).data))
+    assert any("上海示例问题企业" in str(c.value) for row in wb["问题清单"].iter_rows() for c in row)
+    sheet = [f for f in gen.get_json()["files"] if f["name"].startswith("附件6")][0]
+    cells = openpyxl.load_workbook(io.BytesIO(client.get(sheet["url"]).data)).active.iter_rows()
+    assert any("甘肃陇原精工机械有限公司" in str(c.value) for row in cells for c in row)
+
+
+def test_the_bureau_says_what_is_missing(client):
+    doc = html(client.get("/bureau", query_string={"pack": "shanghai", "unit": "某单位"}))
+    assert "推荐名额" in doc.get_element_by_id("status").text_content()
+    bad = client.post("/bureau/generate", json={"pack": "nope", "unit": "x"}, headers=H)
+    assert bad.status_code == 422 and bad.get_json()["message"]
+
+
+# --- formgen serve ----------------------------------------------------------------------------------
+
+
+def test_formgen_serve_prints_a_url_with_the_token_and_serves_only_locally(folder):
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "formgen", "serve", str(folder), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            m = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[\w-]+)", line)
+            url = m.group(1) if m else None
+        assert url, "no URL printed"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        body = opener.open(url, timeout=30).read().decode("utf-8")
+        assert "gansu.yaml" in body
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url.split("?")[0], timeout=30)
+        assert refused.value.code == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_serve_help_and_cli_stays_light():
+    out = subprocess.run([sys.executable, "-m", "formgen", "serve", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--port" in out.stdout
+    probe = "import sys, formgen.cli; print('flask' in sys.modules, 'ruamel' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.split() == [
+        "False",
+        "False",
+    ]
+
+
+def test_json_endpoints_answer_in_chinese_json(client):
+    resp = client.post("/record/gansu.yaml/validate", json={"values": []}, headers=H)
+    assert resp.status_code == 400
+    assert json.loads(resp.data)["message"] == "表单数据格式不正确"
