@@ -72,7 +72,11 @@ def start_chromium(download_dir: Path | None = None, width: int = 1280, height: 
         )
     # An explicit driver path: Selenium Manager is never asked to download anything.
     service = Service(executable_path=str(CHROMEDRIVER), log_output=os.devnull)
-    return webdriver.Chrome(service=service, options=options)
+    driver = webdriver.Chrome(service=service, options=options)
+    # --window-size is the window's; make the page's viewport width x height, for screenshots.
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+    return driver
 
 
 def node() -> str | None:
