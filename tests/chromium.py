@@ -23,10 +23,10 @@ def missing_reason() -> str | None:
     try:
         import selenium  # noqa: F401
     except ImportError:
-        return 'selenium is not installed (pip install -e ".[test]")'
+        return '未安装 selenium（pip install -e ".[test]"）'
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not (path.is_file() and os.access(path, os.X_OK)):
-            return f"{path} not found (apt-get install chromium chromium-driver; Debian package {package})"
+            return f"{path} 不存在（Debian 软件包 {package}：apt-get install chromium chromium-driver）"
     return None
 
 
@@ -35,8 +35,8 @@ def skip_or_fail_without_browser() -> None:
     if reason is None:
         return
     if browser_required():
-        pytest.fail(f"FORMGEN_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
+        pytest.fail(f"设置了 FORMGEN_REQUIRE_BROWSER=1，浏览器测试不能跳过：{reason}", pytrace=False)
+    pytest.skip(f"跳过浏览器测试：{reason}")
 
 
 def start_chromium(download_dir: Path | None = None, width: int = 1280, height: int = 900):

@@ -165,7 +165,7 @@ def test_chromium_counts_null_and_empty_as_zero(page):
 def run_node(script: str, stdin: str = "") -> str:
     exe = node()
     if exe is None:
-        pytest.skip("node is not on PATH (the Chromium tests cover count.js)")
+        pytest.skip("node 未安装：跳过在 node 中的比对（Chromium 中的比对照常进行）")
     result = subprocess.run(
         [exe, "-e", f"const formgenCount = require({json.dumps(str(COUNT_JS))});\n{script}"],
         input=stdin,
