@@ -701,3 +701,26 @@ def test_json_endpoints_answer_in_chinese_json(client):
     resp = client.post("/record/gansu.yaml/validate", json={"values": []}, headers=H)
     assert resp.status_code == 400
     assert json.loads(resp.data)["message"] == "表单数据格式不正确"
+
+
+def test_a_limit_over_several_parts_has_a_total_counter(client, folder):
+    (folder / "chengchuan.yaml").write_text(
+        "pack: shanghai\n" + (EXAMPLES / "shanghai-chengchuan.yaml").read_text("utf-8"), "utf-8"
+    )
+    doc = html(client.get("/record/chengchuan.yaml"))
+    (total,) = css(doc, "#s-narrative div.total")
+    assert total.get("data-paths").split()[0] == "narrative.development"
+    assert total.get("data-min") == "3000"
+    count = css(total, "span.count")[0]
+    assert (count.text_content(), count.get("data-limit")) == ("3143", "5000")  # README: its parts total 3143 字
+    assert "over" not in count.get("class") and "under" not in count.get("class")
+
+
+def test_a_windows_file_keeps_its_line_ends(client, folder):
+    path = folder / "gansu.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    state = page_state(client, "gansu.yaml")
+    state["values"]["factory.name"] = "新工厂"
+    assert client.post("/record/gansu.yaml/save", json=state, headers=H).status_code == 200
+    raw = path.read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n") and "新工厂".encode() in raw
