@@ -189,6 +189,24 @@ def test_pages_forbid_inline_and_foreign_scripts(client):
     assert not [s for s in doc.xpath("//script") if not s.get("src")]
     assert all(s.get("src").startswith("/static/") for s in doc.xpath("//script"))
     assert all(x.get("href").startswith("/static/") for x in doc.xpath("//link[@rel='stylesheet']"))
+    assert client.get("/favicon.ico").status_code == 204
+
+
+def test_an_unexpected_failure_is_one_line_and_changes_nothing(client, folder, monkeypatch):
+    from formgen.web import store
+
+    before = (folder / "gansu.yaml").read_bytes()
+    state = page_state(client, "gansu.yaml")
+    state["values"]["factory.name"] = "新工厂"
+
+    def boom(*a, **k):
+        raise RuntimeError("出错了")
+
+    monkeypatch.setattr(store.Folder, "_serialise", boom)
+    resp = client.post("/record/gansu.yaml/save", json=state, headers=H)
+    assert resp.status_code == 500
+    assert resp.get_json()["message"] == "服务器内部错误（RuntimeError：出错了），未做任何修改；请报告此问题"
+    assert (folder / "gansu.yaml").read_bytes() == before
 
 
 # --- the record list and the page ---------------------------------------------------------------
