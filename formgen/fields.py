@@ -730,6 +730,34 @@ def _catalogue(pack, level, everything) -> Catalogue:
     return Catalogue(pack, level, _distinct_labels(fields), documents, titles)
 
 
+@dataclass(frozen=True)
+class Total:
+    """A 字数 limit a pack sets on several fields together (Shanghai 附件4: parts 一 to 四,
+    3000-5000 字)."""
+
+    label: str
+    paths: tuple[str, ...]  # field patterns, as in the catalogue
+    minimum: int | None
+    maximum: int | None
+
+
+def length_totals(pack, level: str | None = None) -> list[Total]:
+    """The combined 字数 limits of ``pack`` (a Pack or its name) for an applicant at ``level``."""
+    if isinstance(pack, str):
+        from .packs import get_pack
+
+        pack = get_pack(pack)
+    if pack is None:
+        return []
+    checks = _applicable_checks(pack, sample_record(pack.name, level or pack.level))
+    out = []
+    for entry in checks.get("lengths", []) or []:
+        if entry.get("paths"):
+            paths = tuple(p for p in (_resolve(x) for x in entry["paths"]) if p)
+            out.append(Total(entry.get("label", ""), paths, entry.get("min"), entry.get("max")))
+    return out
+
+
 def _form_position(path: str, order: list[str], by_path) -> tuple:
     """Sort key: the section's first use on the forms, then the model's order."""
     bases = _model_fields()[0]
@@ -849,4 +877,15 @@ def _distinct_labels(fields: list[Field]) -> list[Field]:
     return out
 
 
-__all__ = ["Catalogue", "Field", "KINDS", "Sheet", "catalogue", "levels", "record_paths", "sample_record"]
+__all__ = [
+    "Catalogue",
+    "Field",
+    "KINDS",
+    "Sheet",
+    "Total",
+    "catalogue",
+    "length_totals",
+    "levels",
+    "record_paths",
+    "sample_record",
+]

@@ -56,6 +56,31 @@ def html(resp):
     return lxml.html.fromstring(resp.get_data(as_text=True))
 
 
+_SIMPLE = re.compile(r"^(?P<tag>[a-z0-9]+)?(?:#(?P<id>[^.\[\s]+))?(?P<classes>(?:\.[\w-]+)*)(?:\[(?P<attr>[\w-]+)\])?$")
+
+
+def css(el, selector: str) -> list:
+    """The elements under ``el`` that ``selector`` picks: the few CSS selectors these tests
+    use (tag, #id, .class, [attr], descendant and ``>`` child), as XPath."""
+    xpath, axis = ".", "//"
+    for token in selector.split():
+        if token == ">":
+            axis = "/"
+            continue
+        m = _SIMPLE.match(token)
+        assert m, token
+        conds = []
+        if m["id"]:
+            conds.append(f"@id='{m['id']}'")
+        for c in filter(None, m["classes"].split(".")):
+            conds.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')")
+        if m["attr"]:
+            conds.append(f"@{m['attr']}")
+        xpath += axis + (m["tag"] or "*") + "".join(f"[{c}]" for c in conds)
+        axis = "//"
+    return el.xpath(xpath)
+
+
 def page_state(client, name: str) -> dict:
     """What form.js posts for the page as the server drew it (templates left out)."""
     doc = html(client.get(f"/record/{name}"))
@@ -164,6 +189,24 @@ def test_pages_forbid_inline_and_foreign_scripts(client):
     assert not [s for s in doc.xpath("//script") if not s.get("src")]
     assert all(s.get("src").startswith("/static/") for s in doc.xpath("//script"))
     assert all(x.get("href").startswith("/static/") for x in doc.xpath("//link[@rel='stylesheet']"))
+    assert client.get("/favicon.ico").status_code == 204
+
+
+def test_an_unexpected_failure_is_one_line_and_changes_nothing(client, folder, monkeypatch):
+    from formgen.web import store
+
+    before = (folder / "gansu.yaml").read_bytes()
+    state = page_state(client, "gansu.yaml")
+    state["values"]["factory.name"] = "新工厂"
+
+    def boom(*a, **k):
+        raise RuntimeError("出错了")
+
+    monkeypatch.setattr(store.Folder, "_serialise", boom)
+    resp = client.post("/record/gansu.yaml/save", json=state, headers=H)
+    assert resp.status_code == 500
+    assert resp.get_json()["message"] == "服务器内部错误（RuntimeError：出错了），未做任何修改；请报告此问题"
+    assert (folder / "gansu.yaml").read_bytes() == before
 
 
 # --- the record list and the page ---------------------------------------------------------------
@@ -171,7 +214,7 @@ def test_pages_forbid_inline_and_foreign_scripts(client):
 
 def test_the_list_shows_the_folders_records_only(client):
     doc = html(client.get("/"))
-    links = {a.text_content(): a.get("href") for a in doc.cssselect("a.record")}
+    links = {a.text_content(): a.get("href") for a in css(doc, "a.record")}
     assert links == {
         "chengchuan.xlsx": "/record/chengchuan.xlsx",
         "gansu.yaml": "/record/gansu.yaml",
@@ -195,60 +238,58 @@ def test_the_page_is_drawn_from_the_catalogue(client):
     cat = catalogue("gansu", "基础级")
     name = doc.get_element_by_id("f-enterprise.name")
     assert name.get("data-path") == "enterprise.name"
-    assert name.cssselect("label")[0].text_content().rstrip("*") == cat.get("enterprise.name").label
-    assert name.cssselect("input")[0].get("name") == "enterprise.name"
-    assert name.cssselect("input")[0].get("value") == "甘肃陇原精工机械有限公司"
-    assert name.cssselect("ul.findings")
+    assert css(name, "label")[0].text_content().rstrip("*") == cat.get("enterprise.name").label
+    assert css(name, "input")[0].get("name") == "enterprise.name"
+    assert css(name, "input")[0].get("value") == "甘肃陇原精工机械有限公司"
+    assert css(name, "ul.findings")
     intro = doc.get_element_by_id("f-enterprise.intro")
-    count = intro.cssselect("span.count")[0]
+    count = css(intro, "span.count")[0]
     assert count.get("data-limit") == str(cat.get("enterprise.intro").max_chars) == "400"
     from formgen.textcount import word_count
 
-    assert count.text_content() == str(word_count(intro.cssselect("textarea")[0].text_content()))
+    assert count.text_content() == str(word_count(css(intro, "textarea")[0].text_content()))
     # the sections come in the order of the pack's forms
-    titles = [h.text_content() for h in doc.cssselect("section.section > h2")]
+    titles = [h.text_content() for h in css(doc, "section.section > h2")]
     assert titles.index("企业基本信息") < titles.index("智能制造典型场景")
     # scenarios: one item per scenario, names grouped by 环节, each item's fields by its index
-    items = doc.cssselect("#f-scenarios > .items > .item")
+    items = css(doc, "#f-scenarios > .items > .item")
     assert len(items) == 3
-    select = doc.get_element_by_id("f-scenarios[0].name").cssselect("select")[0]
+    select = css(doc.get_element_by_id("f-scenarios[0].name"), "select")[0]
     assert select.get("name") == "scenarios[0].name"
-    groups = [g.get("label") for g in select.cssselect("optgroup")]
+    groups = [g.get("label") for g in css(select, "optgroup")]
     from formgen.refdata import catalogue as scenarios
 
     assert groups == list(scenarios(2025).stages)
-    chosen = select.cssselect("option[selected]")[0]
+    chosen = css(select, "option[selected]")[0]
     assert chosen.getparent().get("label") == "生产作业" and chosen.get("value") == "人机协同作业"
-    assert doc.cssselect("#f-scenarios > template.item-template")
-    assert doc.cssselect("#save") and doc.cssselect("#generate") and doc.cssselect("#status")
+    assert css(doc, "#f-scenarios > template.item-template")
+    assert css(doc, "#save") and css(doc, "#generate") and css(doc, "#status")
 
 
 def test_enumerations_are_selects_and_options_come_from_the_metadata(client):
     doc = html(client.get("/record/gansu.yaml"))
-    nature = doc.get_element_by_id("f-enterprise.nature").cssselect("select")[0]
-    assert [o.get("value") for o in nature.cssselect("option")][1:] == ["中央企业", "地方国企", "民营企业", "三资企业"]
-    level = doc.get_element_by_id("f-factory.level").cssselect("select option[selected]")[0]
+    nature = css(doc.get_element_by_id("f-enterprise.nature"), "select")[0]
+    assert [o.get("value") for o in css(nature, "option")][1:] == ["中央企业", "地方国企", "民营企业", "三资企业"]
+    level = css(doc.get_element_by_id("f-factory.level"), "select option[selected]")[0]
     assert level.get("value") == "基础级"
 
 
 def test_a_workbook_record_has_the_same_page(client):
     doc = html(client.get("/record/chengchuan.xlsx"))
-    assert (
-        doc.get_element_by_id("f-enterprise.name").cssselect("input")[0].get("value") == "上海澄川精密机械股份有限公司"
-    )
-    assert len(doc.cssselect("#f-figures > .items > .item")) == 10
+    assert css(doc.get_element_by_id("f-enterprise.name"), "input")[0].get("value") == "上海澄川精密机械股份有限公司"
+    assert len(css(doc, "#f-figures > .items > .item")) == 10
 
 
 def test_findings_are_beside_their_field_and_in_the_summary(client):
     doc = html(client.get("/record/shanghai-bad.yaml"))
     expected = cli_findings(client.application.config["FORMGEN_FOLDER"] / "shanghai-bad.yaml")
-    summary = doc.cssselect("#summary li.finding")
+    summary = css(doc, "#summary li.finding")
     assert sorted((li.get("data-code"), li.get("data-path")) for li in summary) == sorted(
         (c, p) for c, p, _ in expected
     )
     fn = [li for li in summary if li.get("data-code") == "FN003"][0]
-    assert fn.cssselect("a")[0].get("href") == "#f-factory.name"
-    beside = doc.get_element_by_id("f-factory.name").cssselect("ul.findings li.finding")
+    assert css(fn, "a")[0].get("href") == "#f-factory.name"
+    beside = css(doc.get_element_by_id("f-factory.name"), "ul.findings li.finding")
     fn003 = [li for li in beside if li.get("data-code") == "FN003"]
     assert "超过 14 个的上限" in fn003[0].text_content()
     assert {li.get("data-code") for li in beside} == {c for c, p, _ in expected if p == "factory.name"}
@@ -314,9 +355,7 @@ def test_saving_yaml_changes_only_what_changed(client, folder):
     assert resp.get_json()["sha256"] != state["sha256"]
     # the page reloaded shows the value
     doc = html(client.get("/record/gansu.yaml"))
-    assert (
-        doc.get_element_by_id("f-enterprise.name").cssselect("input")[0].get("value") == "甘肃陇原精工机械股份有限公司"
-    )
+    assert css(doc.get_element_by_id("f-enterprise.name"), "input")[0].get("value") == "甘肃陇原精工机械股份有限公司"
 
 
 def test_saving_lists_added_removed_and_reordered(client, folder):
@@ -538,7 +577,7 @@ def test_text_is_escaped_everywhere(client, folder):
         assert "<script>alert(1)" not in body, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
     doc = html(client.get("/record/gansu.yaml"))
-    assert doc.get_element_by_id("f-enterprise.name").cssselect("input")[0].get("value") == evil
+    assert css(doc.get_element_by_id("f-enterprise.name"), "input")[0].get("value") == evil
     state = page_state(client, "gansu.yaml")
     state["values"]["factory.name"] = "<img src=x onerror=alert(1)>"
     found = client.post("/record/gansu.yaml/validate", json=state, headers=H)
@@ -601,10 +640,7 @@ def test_generate_with_pdf_copies(client):
 
 def test_the_bureau_page_lists_every_records_state(client):
     doc = html(client.get("/bureau"))
-    rows = {
-        r.cssselect("a.record")[0].text_content(): r.cssselect(".state")[0].text_content()
-        for r in doc.cssselect("tr.state-row")
-    }
+    rows = {css(r, "a.record")[0].text_content(): css(r, ".state")[0].text_content() for r in css(doc, "tr.state-row")}
     assert rows == {"chengchuan.xlsx": "有错误", "gansu.yaml": "通过", "shanghai-bad.yaml": "有错误"}
     assert "PK001" in doc.text_content()  # chengchuan.xlsx names no pack
 
@@ -612,10 +648,7 @@ def test_the_bureau_page_lists_every_records_state(client):
 def test_the_bureau_ranks_and_downloads_as_summary_does(client, folder):
     settings = {"pack": "gansu", "unit": "兰州市工业和信息化局"}
     doc = html(client.get("/bureau", query_string=settings))
-    ranked = {
-        r.cssselect("td")[2].text_content(): r.cssselect(".state")[0].text_content()
-        for r in doc.cssselect("tr.rank-row")
-    }
+    ranked = {css(r, "td")[2].text_content(): css(r, ".state")[0].text_content() for r in css(doc, "tr.rank-row")}
     assert ranked == {"chengchuan.xlsx": "有错误，未列入", "gansu.yaml": "列入", "shanghai-bad.yaml": "有错误，未列入"}
     gen = client.post("/bureau/generate", json=settings, headers=H)
     assert gen.status_code == 200, gen.get_json()
@@ -686,3 +719,26 @@ def test_json_endpoints_answer_in_chinese_json(client):
     resp = client.post("/record/gansu.yaml/validate", json={"values": []}, headers=H)
     assert resp.status_code == 400
     assert json.loads(resp.data)["message"] == "表单数据格式不正确"
+
+
+def test_a_limit_over_several_parts_has_a_total_counter(client, folder):
+    (folder / "chengchuan.yaml").write_text(
+        "pack: shanghai\n" + (EXAMPLES / "shanghai-chengchuan.yaml").read_text("utf-8"), "utf-8"
+    )
+    doc = html(client.get("/record/chengchuan.yaml"))
+    (total,) = css(doc, "#s-narrative div.total")
+    assert total.get("data-paths").split()[0] == "narrative.development"
+    assert total.get("data-min") == "3000"
+    count = css(total, "span.count")[0]
+    assert (count.text_content(), count.get("data-limit")) == ("3143", "5000")  # README: its parts total 3143 字
+    assert "over" not in count.get("class") and "under" not in count.get("class")
+
+
+def test_a_windows_file_keeps_its_line_ends(client, folder):
+    path = folder / "gansu.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    state = page_state(client, "gansu.yaml")
+    state["values"]["factory.name"] = "新工厂"
+    assert client.post("/record/gansu.yaml/save", json=state, headers=H).status_code == 200
+    raw = path.read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n") and "新工厂".encode() in raw

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..fields import Catalogue, Field, Sheet, catalogue, levels
+from ..fields import Catalogue, Field, Sheet, catalogue, length_totals, levels
 from ..findings import ERROR, Finding
 from ..loader import Loaded, LoadError, build
 from ..record import Record
@@ -139,6 +139,7 @@ class Section:
     key: str
     title: str
     parts: list  # Controls, Groups, Entries; or a single ListNode for a table section
+    totals: list = field(default_factory=list)  # (Total, its count now): 字数 limits over several fields
 
 
 def _options(f: Field, pack) -> list:
@@ -224,7 +225,28 @@ def page(cat: Catalogue, record) -> list[Section]:
                 group = None
                 parts.append(node)
         out.append(Section(s.key, s.title, parts))
+    _place_totals(out, cat, record)
     return out
+
+
+def _place_totals(sections: list[Section], cat: Catalogue, record) -> None:
+    """Each combined 字数 limit goes to the section holding its first field."""
+    from ..textcount import word_count
+
+    for total in length_totals(cat.pack, cat.level):
+        for s in sections:
+            if any(isinstance(c, Control) and c.path == total.paths[0] for c in _controls(s.parts)):
+                n = sum(word_count(value_at(record, split_path(p)) or "") for p in total.paths if "[]" not in p)
+                s.totals.append((total, n))
+                break
+
+
+def _controls(parts):
+    for p in parts:
+        if isinstance(p, Group):
+            yield from _controls(p.parts)
+        else:
+            yield p
 
 
 def form_catalogue(record, pack) -> Catalogue:

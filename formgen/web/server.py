@@ -144,6 +144,15 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
     def too_large(e):
         return refuse(413, f"上传内容超过 {MAX_BODY // 1048576} MB 的上限")
 
+    @app.errorhandler(Exception)
+    def crashed(e: Exception):
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(e, HTTPException):
+            return refuse(e.code or 500, e.description or "请求无法处理")
+        app.logger.exception("formgen serve: %s %s", request.method, request.path)
+        return refuse(500, f"服务器内部错误（{e.__class__.__name__}：{e}），未做任何修改；请报告此问题")
+
     @app.errorhandler(404)
     def not_found(e):
         return refuse(404, "没有这个页面")

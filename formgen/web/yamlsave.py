@@ -170,4 +170,5 @@ def rewrite(text: str, old: BaseModel | None, new: BaseModel) -> str:
     update(tree, old, new)
     out = io.StringIO()
     y.dump(tree, out)
-    return out.getvalue()
+    written = out.getvalue()
+    return written.replace("\n", "\r\n") if "\r\n" in text else written  # a file from Windows stays CRLF

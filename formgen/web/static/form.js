@@ -51,6 +51,23 @@
     span.classList.toggle("over", !isNaN(limit) && n > limit);
   }
 
+  function updateTotals() {
+    if (typeof window.formgenCount !== "function") return;
+    document.querySelectorAll("#record .total").forEach(function (box) {
+      var n = 0;
+      box.getAttribute("data-paths").split(" ").forEach(function (path) {
+        var c = document.querySelector('#record textarea[name="' + path.replace(/"/g, '\\"') + '"]');
+        if (c) n += window.formgenCount(c.value);
+      });
+      var span = box.querySelector(".count");
+      span.textContent = String(n);
+      var max = parseInt(span.getAttribute("data-limit"), 10);
+      var min = parseInt(box.getAttribute("data-min"), 10);
+      span.classList.toggle("over", !isNaN(max) && n > max);
+      span.classList.toggle("under", !isNaN(min) && n < min);
+    });
+  }
+
   // --- paths of list items -------------------------------------------------------------
 
   function concrete(pattern, indices) {
@@ -213,7 +230,7 @@
 
     form.addEventListener("input", function (ev) {
       var field = ev.target.closest(".field");
-      if (field) updateCount(field);
+      if (field) { updateCount(field); updateTotals(); }
       if (ev.target.classList.contains("entry-key")) {
         var row = ev.target.closest(".field.entry");
         var path = row.getAttribute("data-entry") + "." + ev.target.value.trim();
@@ -357,6 +374,7 @@
 
     renumber(form);
     form.querySelectorAll(".field").forEach(updateCount);
+    updateTotals();
     form.querySelectorAll(".field[data-pattern='figures[].file']").forEach(imageInfo);
     validate();
   }
