@@ -49,6 +49,8 @@ def folder(tmp_path_factory) -> Path:
     old = gansu.replace("    name: 人机协同作业\n", "    name: 智能仓储\n", 1)
     assert old != gansu
     (d / "gansu-oldname.yaml").write_text(old, encoding="utf-8")
+    shanghai = with_pack((EXAMPLES / "shanghai-chengchuan.yaml").read_text(encoding="utf-8"), "shanghai")
+    (d / "shanghai-total.yaml").write_text(shanghai, encoding="utf-8")
     shutil.copy(EXAMPLES / "gansu-longyuan.xlsx", d / "gansu-longyuan.xlsx")
     shutil.copy(EXAMPLES / "jiangsu-xiyun.yaml", d / "jiangsu-xiyun.yaml")
     return d
@@ -243,6 +245,32 @@ def test_typing_past_the_limit_turns_the_counter_red_and_shows_the_finding(brows
     assert "over" not in counter.get_attribute("class")
     wait_for(browser, lambda d: not findings_at(d, path), "WC001 to go")
     assert not [href for href, _ in summary_links(browser) if href == f"f-{path}"]
+
+
+def test_a_limit_over_several_fields_is_counted_in_total(browser, server, folder):
+    """Shanghai 附件4: parts 一 to 四 together 3000-5000 字."""
+    open_record(browser, server, "shanghai-total.yaml")
+    record = yaml.safe_load((folder / "shanghai-total.yaml").read_text(encoding="utf-8"))
+    [total] = browser.find_elements("css selector", ".total")
+    paths = total.get_attribute("data-paths").split()
+    assert "narrative.development" in paths and "narrative.leadership" in paths
+    count = total.find_element("css selector", ".count")
+    expected = sum(word_count(record["narrative"].get(p.split(".", 1)[1])) for p in paths)
+    assert count.text == str(expected) and count.get_attribute("data-limit") == "5000"
+    assert not {"over", "under"} & set(count.get_attribute("class").split())
+
+    cut = word_count(record["narrative"]["leadership"])
+    assert expected - cut < 3000
+    replace_text(browser, "narrative.leadership", "")
+    wait_for(browser, lambda d: count.text == str(expected - cut), f"the total to show {expected - cut}")
+    assert "under" in count.get_attribute("class").split()
+    said = wait_for(
+        browser,
+        lambda d: next((t for c, t in findings_at(d, "narrative.development") if c == "WC002"), None),
+        "WC002 beside the first part",
+    )
+    assert f"共 {expected - cut} 字，少于 3000 字的下限" in said
+    assert said in [t for _, t in summary_links(browser)]
 
 
 def test_a_scenario_of_another_stage_shows_the_stage_it_belongs_to(browser, server):
