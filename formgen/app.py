@@ -271,42 +271,99 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _pack_named(name: str | None) -> Pack | None:
-    from .packs import get_pack
+# A batch goes to worker processes only when what is left after its first records would
+# take at least this long in one process: forking the workers and collecting their
+# results costs about 10-12 ms (2 cores, a parent holding the loaded packs), so below
+# ~100 ms of work the second core saves too little. Tests set 0 to force the workers.
+PARALLEL_MIN_MS = 100.0
+_SPANS_PER_JOB = 4  # at least this many spans per worker, so that they finish together
+_SPAN_MS = 50.0  # and spans of about this much work at most, so that the progress bar moves
 
-    return get_pack(name) if name else None
+# What forked workers inherit instead of receiving it: (func, entries, packs, args,
+# allow-outside). Set only while a batch runs in processes.
+_SHARED: tuple | None = None
 
 
-def _in_worker(task):
-    """One batch step in a worker process: (function, entry, pack name, allow-outside,
-    arguments) -> what the function returns. The pack is looked up by name (cached per
-    process), the --allow-outside choice set as in the parent."""
+class BatchError(RuntimeError):
+    """A worker process of a batch ended without finishing its records (killed, out of
+    memory): the batch is stopped, nothing is written; one line of Chinese."""
+
+
+def _run_span(span: tuple[int, int]) -> list:
+    """In a forked worker: ``func(entry, pack, *args)`` for the entries ``start:stop``
+    of the batch the parent set up (inherited, nothing pickled but the results)."""
     from .record import ALLOW_OUTSIDE
 
-    func, entry, pack_name, allow_outside, args = task
+    func, entries, packs, args, allow_outside = _SHARED
     ALLOW_OUTSIDE.set(allow_outside)
-    return func(entry, _pack_named(pack_name), *args)
+    return [func(entries[i], packs[i], *args) for i in range(*span)]
+
+
+def _spans(first: int, n: int, jobs: int, each_ms: float) -> list[tuple[int, int]]:
+    """``first:n`` cut into consecutive spans: at least ``_SPANS_PER_JOB`` per worker,
+    each of about ``_SPAN_MS`` of work (at ``each_ms`` a record) or less."""
+    size = max(1, min(-(-(n - first) // (jobs * _SPANS_PER_JOB)), int(_SPAN_MS / max(each_ms, 0.01))))
+    return [(i, min(i + size, n)) for i in range(first, n, size)]
 
 
 def batch_map(func, entries: list[Entry], packs: list[Pack | None], args: tuple = (), jobs: int = 1):
     """``func(entry, pack, *args)`` for every entry, in order, in ``jobs`` processes (one:
     here, in this process). Results come back in the entries' order, so a batch's output
     is the same whatever the number of processes; yields as they are ready, for the
-    progress bar."""
-    from .record import ALLOW_OUTSIDE
+    progress bar.
 
-    if jobs <= 1 or len(entries) < 2:
-        for entry, pack in zip(entries, packs, strict=True):
-            yield func(entry, pack, *args)
-        return
+    Workers are forked from this process and inherit the loaded records, packs and
+    everything already loaded (the first two records are done here, so the rules,
+    reference tables and layouts are loaded once, before the fork); each is sent a span
+    of indices and sends back its results. The batch stays here when the rest of it
+    would take under :data:`PARALLEL_MIN_MS` (estimated from the second record, the
+    first with everything loaded), and on a platform without fork. A worker that dies
+    raises :class:`BatchError`."""
+    import multiprocessing
+    import time
+
+    n = len(entries)
+    if len(packs) != n:
+        raise ValueError("batch_map: entries and packs differ in length")
+    forking = jobs > 1 and n > 2 and "fork" in multiprocessing.get_all_start_methods()
+    for done in range(1, n + 1):
+        started = time.perf_counter()
+        result = func(entries[done - 1], packs[done - 1], *args)
+        took_ms = (time.perf_counter() - started) * 1000
+        yield result
+        if forking and done == 2:
+            if took_ms * (n - done) >= PARALLEL_MIN_MS:
+                yield from _forked(func, entries, packs, args, jobs, done, took_ms)
+                return
+
+
+def _forked(func, entries, packs, args, jobs, first, each_ms):
+    """``batch_map`` from entry ``first`` on, in ``jobs`` forked workers."""
+    import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    allow = bool(ALLOW_OUTSIDE.get())
-    tasks = [(func, e, p.name if p else None, allow, args) for e, p in zip(entries, packs, strict=True)]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=min(jobs, len(entries)), mp_context=multiprocessing.get_context(method)) as ex:
-        yield from ex.map(_in_worker, tasks, chunksize=max(1, len(tasks) // (jobs * 4)))
+    from .record import ALLOW_OUTSIDE
+
+    global _SHARED
+    spans = _spans(first, len(entries), jobs, each_ms)
+    _SHARED = (func, entries, packs, args, bool(ALLOW_OUTSIDE.get()))
+    gc.freeze()  # what the parent holds stays out of the workers' collections: pages stay shared
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(spans)), mp_context=ctx) as ex:
+            try:
+                for results in ex.map(_run_span, spans):
+                    yield from results
+            except BrokenProcessPool as e:
+                raise BatchError(
+                    "批量处理的工作进程意外退出（可能是内存不足被系统终止），未写出任何文件；"
+                    "可加 --jobs 1 在单个进程中重试"
+                ) from e
+    finally:
+        _SHARED = None
+        gc.unfreeze()
 
 
 def checked(entry: Entry, pack: Pack | None, today: dt.date) -> list[Finding]:

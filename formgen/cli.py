@@ -10,15 +10,11 @@ from types import SimpleNamespace
 
 import click
 
-from . import app, regnames
-from .findings import has_errors, to_json
-from .loader import LoadError, load, load_recommender
-from .output import OutputError, plan, write_all
-from .packs import PackError, available, get_pack, load_pack
-from .pdf import PdfError
-from .record import ALLOW_OUTSIDE, TEXT_LIMIT, Recommender, Record, UserFileError, decode_user_text, read_user_text
-from .textcount import word_count
-from .types import xml_illegal_chars
+from . import regnames
+
+# Only click (and the registry's names for its options) at module level: ``--help`` and
+# each command import what they run inside their bodies, so that a command never pays
+# for the libraries of another (tests/test_startup.py pins it).
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
 EXIT_PARTIAL = 3  # summary: the sheets were written, with records left off them
@@ -38,7 +34,7 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except UserFileError as e:
+        except _user_file_errors() as e:
             click.echo(f"错误：{e}", err=True)
             sys.exit(EXIT_UNREADABLE)
         except BrokenPipeError:  # `formgen validate … | head`: the reader left, nothing to say
@@ -57,10 +53,25 @@ class _Main(click.Group):
             sys.exit(EXIT_UNREADABLE)
 
 
+def _user_file_errors() -> tuple[type[Exception], ...]:
+    """The errors said as they are, in one line: a file the user gave that cannot be
+    read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError).
+    Only those of modules already loaded (nothing else raises them), so that a command
+    never imports pydantic just to name an exception."""
+    found = []
+    for module, name in (("record", "UserFileError"), ("app", "BatchError")):
+        loaded = sys.modules.get(f"{__package__}.{module}")
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
+
+
 def _allow_outside_option(func):
     """``--allow-outside``: figures and reports may be outside the record's folder."""
 
     def callback(ctx, param, value):
+        from .record import ALLOW_OUTSIDE
+
         ALLOW_OUTSIDE.set(bool(value))
         return value
 
@@ -75,6 +86,8 @@ def _allow_outside_option(func):
 
 def _plain_text(value: str | None, what: str) -> str | None:
     """A text given on the command line that will be printed on a form."""
+    from .types import xml_illegal_chars
+
     if value is None:
         return None
     bad = xml_illegal_chars(value)
@@ -84,6 +97,8 @@ def _plain_text(value: str | None, what: str) -> str | None:
 
 
 def _echo_findings(findings, fmt: str = "text", **extra):
+    from .findings import to_json
+
     if fmt == "json":
         click.echo(to_json(findings, **extra))
         return
@@ -95,6 +110,8 @@ def _echo_findings(findings, fmt: str = "text", **extra):
 
 
 def _pack(name: str | None):
+    from .packs import PackError, get_pack
+
     if name is None:
         return None
     try:
@@ -112,6 +129,8 @@ def _written(path, planned) -> str:
 def _record_pack(pack_name: str | None, loaded, required: bool = True):
     """The pack to use: ``--pack``, else the record's own ``pack:``. None only when
     neither names one and ``required`` is false."""
+    from .packs import available
+
     name = pack_name or loaded.record.pack
     if name is None and required:
         raise click.UsageError(f"请用 --pack 指定表格包，或在记录中写 pack: 包名（可用：{'、'.join(available())}）。")
@@ -119,6 +138,8 @@ def _record_pack(pack_name: str | None, loaded, required: bool = True):
 
 
 def _load_or_exit(path, fmt="text"):
+    from .loader import LoadError, load
+
     try:
         return load(path)
     except LoadError as e:
@@ -134,6 +155,8 @@ def main():
 
 @main.command(help="列出可用的表格包及其文档。")
 def packs():
+    from .packs import available, load_pack
+
     for name, folder in available().items():
         pack = load_pack(folder)
         click.echo(f"{name}\t{pack.title}（场景指引 {pack.edition or '—'} 年版）")
@@ -187,6 +210,9 @@ def _report_options(func):
 @_jobs_option
 @_allow_outside_option
 def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, force, jobs):
+    from . import app
+    from .findings import has_errors
+
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
     paths = _expand_records(records, INPUT_SUFFIXES)
@@ -226,6 +252,8 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
 
 
 def _load_entries(paths, pack, doc_id=None):
+    from . import app
+
     try:
         return app.load_entries(paths, pack, doc_id)
     except app.FormsNeedPack as e:
@@ -246,6 +274,8 @@ def _notice_unit(unit, notices_dir):
 
 
 def _check_state(entry) -> str:
+    from .findings import has_errors
+
     if entry.loaded is None:
         return "无法读取"
     if has_errors(entry.findings):
@@ -341,10 +371,11 @@ def _batch_json(entries, state_of, deadlines, **extra):
 
 def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None):
     """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes)."""
-    from . import reports
-
     if not report_file and not notices_dir:
         return []
+    from . import reports
+    from .output import plan
+
     rows = reports.entries_for_batch(entries, state_of or _check_state)
     files = []
     if report_file:
@@ -377,6 +408,8 @@ def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, 
 @_jobs_option
 @_allow_outside_option
 def fill(records, pack_name, doc_id, out_dir, draft, force, with_pdf, jobs):
+    from . import app
+
     pack = _pack(pack_name)
     paths = _expand_records(records, INPUT_SUFFIXES)
     entries = _load_entries(paths, pack, doc_id)
@@ -401,6 +434,11 @@ def _singles_or_usage(pack, loaded):
 
 def _fill_one(entry, pack, out_dir, draft, force, with_pdf):
     """One record: its documents straight into ``out_dir``, as always."""
+    from . import app
+    from .findings import has_errors
+    from .output import OutputError
+    from .pdf import PdfError
+
     if entry.loaded is None:
         _echo_findings(entry.findings)
         sys.exit(EXIT_UNREADABLE)
@@ -427,7 +465,9 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs=1):
     """Many records: each enterprise's documents in a sub-folder of its own, all of them
     written or none; a record with errors is left out (unless --draft), the others are
     written. Rendered in ``jobs`` processes, with the same result as in one."""
-    from .output import safe_name
+    from . import app
+    from .output import OutputError, plan, safe_name, write_all
+    from .pdf import PdfError
 
     today = datetime.date.today()
     states: dict[int, str] = {}
@@ -543,6 +583,12 @@ def summary(
     fmt,
     jobs,
 ):
+    from . import app
+    from .loader import LoadError, load_recommender
+    from .output import OutputError, plan, write_all
+    from .pdf import PdfError
+    from .record import Recommender
+
     pack = _pack(pack_name)
     if allow_over_quota and not pack.quota_soft:
         raise click.UsageError(
@@ -628,6 +674,8 @@ def _problem_files(batch, report_file, notices_dir, round_title, unit) -> list[t
 
 
 def _write_problem_files(files, force) -> list[Path]:
+    from .output import OutputError, write_all
+
     if not files:
         return []
     try:
@@ -742,7 +790,9 @@ def _summary_json(batch, deadlines):
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @_allow_outside_option
 def checklist(record, pack_name, out_dir, fmt, force):
+    from . import app
     from . import checklist as cl
+    from .output import OutputError
 
     loaded = _load_or_exit(record, fmt)
     pack = _record_pack(pack_name, loaded)
@@ -784,6 +834,9 @@ def checklist(record, pack_name, out_dir, fmt, force):
     help="从文件读取：纯文本（UTF-8 或 GBK；- 为标准输入）或 Word 文档（.docx）。",
 )
 def count(text, file):
+    from .record import TEXT_LIMIT, decode_user_text, read_user_text
+    from .textcount import word_count
+
     if file is not None and str(file) == "-":
         text = decode_user_text(sys.stdin.buffer.read(TEXT_LIMIT + 1), "标准输入", "文本")
     elif file is not None:
@@ -832,6 +885,8 @@ def _count_document(path: Path):
 @click.option("--force", is_flag=True, help="--fix 时覆盖已存在的文件。")
 def check(draft, pack_name, doc_id, fmt, fix_out, force):
     from .draft import DraftError, check_draft, fix_draft, summary_json
+    from .findings import has_errors, to_json
+    from .output import OutputError
 
     pack = _pack(pack_name)
     try:
@@ -884,7 +939,7 @@ BLANK_SUFFIXES = (".yaml", ".yml", ".xlsx")
 def init(path, pack_name, level, force):
     from .blank import blank_record, pack_blank
     from .fields import catalogue, levels
-    from .output import write_all
+    from .output import OutputError, write_all
 
     suffix = path.suffix.casefold()
     if suffix not in BLANK_SUFFIXES:
@@ -930,7 +985,8 @@ def init(path, pack_name, level, force):
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def convert(source, target, pack_name, force):
     from .blank import record_yaml
-    from .output import write_all
+    from .loader import LoadError
+    from .output import OutputError, write_all
     from .workbook import WorkbookError, read_workbook, record_workbook
 
     suffix = target.suffix.casefold()
@@ -987,6 +1043,7 @@ def _first_difference(a, b, prefix: str = "") -> str:
     from pydantic import BaseModel
 
     from .loader import label_for
+    from .record import Record
     from .rules import parse_path
 
     def walk(x, y, path):
@@ -1026,6 +1083,7 @@ def schema(recommender):
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def demo(out_dir, force):
     from .demo import run_demo
+    from .output import OutputError
 
     try:
         written = run_demo(out_dir, force, echo=click.echo)
@@ -1052,8 +1110,11 @@ __all__ = ["main"]
 @_report_options
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, unit, force):
-    from . import reports
+    from . import app, reports
+    from .findings import has_errors
     from .importer import FORM_SUFFIXES, import_forms
+    from .loader import LoadError
+    from .output import OutputError, plan, write_all
 
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
@@ -1106,6 +1167,8 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
 
 def _planned(out_dir: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, bytes]]:
     """(path, bytes) for names that may hold one sub-folder (记录_配图/图1.png)."""
+    from .output import plan
+
     out = []
     for name, data in files:
         folder, _, base = name.rpartition("/")
@@ -1118,7 +1181,8 @@ def _planned(out_dir: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, 
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def selfeval(record, out_dir, force):
-    from . import jiangsu_sheets
+    from . import app, jiangsu_sheets
+    from .output import OutputError
     from .packs import get_pack
 
     loaded = _load_or_exit(record)
@@ -1159,6 +1223,8 @@ def registry_group():
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_add(records, round_, db):
     from . import registry
+    from .loader import LoadError
+    from .record import UserFileError
 
     reg = _open_registry(db)
     failed = False
@@ -1249,6 +1315,7 @@ def registry_set_status(enterprise, status, round_, date, note, db):
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_export(out_file, round_, all_versions, force, db):
     from . import registry
+    from .output import OutputError, write_all
 
     rows = _open_registry(db).list(round_, all_versions=all_versions)
     try:
@@ -1284,6 +1351,8 @@ def report_group():
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def report_annual(pack_name, region, year, above, text_file, out_dir, force, db):
     from . import annual
+    from .output import OutputError, write_all
+    from .record import UserFileError
 
     reg = _open_registry(db)
     province = _pack(pack_name).checks.get("region", {}).get("province", "甘肃省")

@@ -27,8 +27,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import BmpImagePlugin, Image, JpegImagePlugin, PngImagePlugin
-
 MAX_BYTES = 50 * 1024 * 1024  # per figure: a print-quality 8 MP photo is 3-15 MB
 ACCEPTED = "JPEG、PNG 或 BMP"
 
@@ -62,6 +60,8 @@ class Embedded:
 
 def max_pixels() -> int:
     """Pillow's decompression-bomb limit (it warns above it, refuses above twice it)."""
+    from PIL import Image
+
     return Image.MAX_IMAGE_PIXELS or 89_478_485
 
 
@@ -121,6 +121,8 @@ def _named_by_pillow(data: bytes) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            from PIL import Image
+
             with Image.open(io.BytesIO(data)) as im:
                 return im.format or ""
     except Exception:  # noqa: BLE001 - any failure just means "not recognised"
@@ -257,7 +259,14 @@ def _bmp_complete(data: bytes, im) -> bool:
 
 
 def _docx_reads(blob: bytes, size: tuple[int, int] | None = None) -> bool:
-    """python-docx parses the header, gets the pixel size Pillow gets and can scale it."""
+    """python-docx parses the header, gets the pixel size Pillow gets and can scale it.
+
+    The common JFIF JPEG and PNG are answered by :func:`_docx_view`, a stdlib replay of
+    python-docx's own header walk, so that validate does not import python-docx; any
+    other file (Exif, BMP, anything odd) is asked of python-docx itself."""
+    got = _docx_view(blob)
+    if got is not None:
+        return size is None or got == size
     from docx.image.image import Image as DocxImage
     from docx.shared import Cm
 
@@ -270,12 +279,118 @@ def _docx_reads(blob: bytes, size: tuple[int, int] | None = None) -> bool:
     return size is None or got == size
 
 
+_EMU_PER_INCH = 914400
+_SOF_CODES = frozenset((0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF))
+_STANDALONE = frozenset((0x01, 0xD8, 0xD9, *range(0xD0, 0xD8)))  # TEM, SOI, EOI, RST0-7
+
+
+def _scalable(w: int, h: int, dpi_x: int, dpi_y: int) -> bool:
+    """python-docx's ``scaled_dimensions(width=...)`` divides by the native size in EMU
+    (px / dpi inches, truncated): it fails on a zero dpi or a width under one EMU."""
+    return dpi_x > 0 and dpi_y > 0 and int(w / dpi_x * _EMU_PER_INCH) > 0
+
+
+def _docx_view(blob: bytes) -> tuple[int, int] | None:
+    """The pixel size python-docx reads from a JFIF JPEG or a PNG when it reads and
+    scales it; None when it would not, or when the file is of another kind (then
+    python-docx is asked). Replays docx.image.jpeg's marker walk (from the start to SOS
+    or EOI, the first APP0 and SOFn) and docx.image.png's chunk walk (to IEND, the first
+    IHDR and pHYs) over the bytes, with the same defaults (72 dpi)."""
+    if blob[:8] == b"\x89PNG\r\n\x1a\n":  # python-docx tries PNG first
+        return _docx_png(blob)
+    if blob[6:10] == b"JFIF":
+        return _docx_jfif(blob)
+    return None
+
+
+def _docx_png(b: bytes) -> tuple[int, int] | None:
+    ihdr = phys = None
+    off = 8
+    while True:
+        if off + 8 > len(b):
+            return None
+        length, kind = struct.unpack(">L4s", b[off : off + 8])
+        data = off + 8
+        if kind == b"IHDR":  # python-docx reads every IHDR and pHYs, keeps the first
+            if data + 8 > len(b):
+                return None
+            ihdr = ihdr or struct.unpack(">LL", b[data : data + 8])
+        elif kind == b"pHYs":
+            if data + 9 > len(b):
+                return None
+            phys = phys or struct.unpack(">LLB", b[data : data + 9])
+        elif not kind.isascii():  # python-docx decodes the type as UTF-8: keep to ASCII here
+            return None
+        if kind == b"IEND":
+            break
+        off += 12 + length
+    if ihdr is None:
+        return None
+
+    def dpi(ppu: int) -> int:
+        return int(round(ppu * 0.0254)) if phys[2] == 1 and ppu else 72
+
+    dpi_x, dpi_y = (dpi(phys[0]), dpi(phys[1])) if phys else (72, 72)
+    w, h = ihdr
+    return (w, h) if _scalable(w, h, dpi_x, dpi_y) else None
+
+
+def _docx_jfif(b: bytes) -> tuple[int, int] | None:
+    app0 = sof = None
+    start, n = 0, len(b)
+    while True:
+        pos = start
+        while True:  # the next marker: an FF, any FF padding, then not 00
+            pos = b.find(b"\xff", pos)
+            if pos < 0:
+                return None
+            pos += 1
+            while pos < n and b[pos] == 0xFF:
+                pos += 1
+            if pos >= n:
+                return None
+            if b[pos] != 0:
+                break
+        code, seg = b[pos], pos + 1
+        if code in _STANDALONE:
+            length = 0
+        else:
+            if seg + 2 > n:
+                return None
+            (length,) = struct.unpack(">H", b[seg : seg + 2])
+        if code == 0xE0:  # python-docx reads every APP0 and SOFn, keeps the first
+            if seg + 14 > n:
+                return None
+            app0 = app0 or struct.unpack(">BHH", b[seg + 9 : seg + 14])
+        elif code in _SOF_CODES:
+            if seg + 7 > n:
+                return None
+            h, w = struct.unpack(">HH", b[seg + 3 : seg + 7])
+            sof = sof or (w, h)
+        elif code == 0xE1 and b[seg + 2 : seg + 8] == b"Exif\x00\x00":
+            return None  # python-docx reads Exif's TIFF structure: not replayed here
+        if code in (0xDA, 0xD9):  # SOS, EOI
+            break
+        start = seg + length
+    if app0 is None or sof is None:
+        return None
+    units, x, y = app0
+
+    def dpi(density: int) -> int:
+        return density if units == 1 else int(round(density * 2.54)) if units == 2 else 72
+
+    w, h = sof
+    return sof if _scalable(w, h, dpi(x), dpi(y)) else None
+
+
 # ---------------------------------------------------------------- open, probe, embed
 
 
 def _open(data: bytes, fmt: str):
     """Open with the format's plugin: header only, and no Pillow decompression-bomb
     check (formgen applies the same limit itself and reports it as a finding)."""
+    from PIL import BmpImagePlugin, JpegImagePlugin, PngImagePlugin  # loaded when a figure is read
+
     fp = io.BytesIO(data)
     if fmt == "JPEG":
         return JpegImagePlugin.jpeg_factory(fp)
@@ -458,7 +573,7 @@ def _reencode(data: bytes, info: ImageInfo) -> bytes:
     return out.getvalue()
 
 
-def _to_srgb(im: Image.Image) -> Image.Image:
+def _to_srgb(im):
     """A CMYK image in sRGB, through its ICC profile when it carries one."""
     icc = im.info.get("icc_profile")
     if icc:

@@ -25,12 +25,72 @@ def pack_dirs() -> list[Path]:
     return [*extra, _first(_HERE / "forms", _HERE.parent / "forms")]
 
 
-def read_data_yaml(path: Path):
-    """A shipped data or pack file (reference tables, manifests, layouts), parsed with
-    libyaml's C loader where PyYAML has it (several times faster), else the pure-Python
-    one; both build the same values. Never used for records: users' files go through
-    :mod:`formgen.loader`, bounded and with line numbers."""
+def cache_dir() -> Path | None:
+    """Where parsed data files are kept between runs: ``FORMGEN_CACHE``, else the user's
+    cache folder (``$XDG_CACHE_HOME/formgen``, ``~/.cache/formgen``). ``FORMGEN_CACHE=off``
+    (or no home folder) keeps nothing."""
+    env = os.environ.get("FORMGEN_CACHE")
+    if env:
+        return None if env.casefold() in ("off", "0", "no") else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base) / "formgen"
+    try:
+        return Path.home() / ".cache" / "formgen"
+    except (RuntimeError, KeyError):  # no home folder
+        return None
+
+
+def compiled(path: Path, build, kind: str):
+    """``build(text)`` of the data file ``path``, kept in :func:`cache_dir` under the
+    SHA-256 of its bytes (with ``kind``, formgen's and Python's versions and the time the
+    module of ``build`` was last changed): a changed file
+    is parsed again, an unchanged one is read back (pickle, several times faster than
+    parsing). A cache that cannot be read or written is passed over, never an error."""
+    import hashlib
+    import pickle
+    import sys
+
+    from . import __version__
+
+    raw = path.read_bytes()
+    folder = cache_dir()
+    if folder is None:
+        return build(raw.decode("utf-8"))
+    try:  # the code that builds the value: a changed module (a checkout being edited) rebuilds
+        code = os.stat(sys.modules[build.__module__].__file__).st_mtime_ns
+    except (AttributeError, KeyError, OSError, TypeError):
+        code = 0
+    key = hashlib.sha256(f"{kind}\0{__version__}\0{sys.version}\0{code}\0".encode() + raw).hexdigest()
+    target = folder / f"{key}.pickle"
+    try:
+        with open(target, "rb") as f:
+            return pickle.load(f)  # noqa: S301 - the user's own cache of formgen's own data
+    except Exception:  # noqa: BLE001, S110 - missing, stale or damaged: parse again
+        pass
+    value = build(raw.decode("utf-8"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = target.with_name(f".{key}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    except Exception:  # noqa: BLE001, S110 - a read-only or full disk: just not kept
+        pass
+    return value
+
+
+def _parse_yaml(text: str):
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def read_data_yaml(path: Path):
+    """A shipped data or pack file (reference tables, manifests, layouts), parsed with
+    libyaml's C loader where PyYAML has it (several times faster), else the pure-Python
+    one (both build the same values), and kept parsed between runs (:func:`compiled`).
+    Never used for records: users' files go through :mod:`formgen.loader`, bounded and
+    with line numbers."""
+    return compiled(path, _parse_yaml, "yaml")

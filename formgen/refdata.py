@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import data_dir, read_data_yaml
+from .paths import compiled, data_dir, read_data_yaml
 
 
 @dataclass(frozen=True)
@@ -99,13 +100,16 @@ class IndustryClass:
     level: str  # 门类 / 大类 / 中类 / 小类
 
 
+def _industry_table(text: str) -> dict[str, IndustryClass]:
+    return {
+        row["code"]: IndustryClass(row["code"], row["name"], row["parent"] or None, row["level"])
+        for row in csv.DictReader(io.StringIO(text, newline=""))
+    }
+
+
 @functools.cache
 def gbt4754() -> dict[str, IndustryClass]:
-    with open(data_dir() / "gbt4754-2017.csv", encoding="utf-8", newline="") as f:
-        return {
-            row["code"]: IndustryClass(row["code"], row["name"], row["parent"] or None, row["level"])
-            for row in csv.DictReader(f)
-        }
+    return compiled(data_dir() / "gbt4754-2017.csv", _industry_table, "gbt4754")
 
 
 def industry_chain(code: str) -> list[IndustryClass]:

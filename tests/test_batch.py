@@ -335,7 +335,23 @@ def _parts(folder: Path) -> dict:
     return out
 
 
-def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path):
+@pytest.fixture
+def forked(monkeypatch):
+    """Batches go to worker processes however small (normally only from ~100 ms of work)."""
+    monkeypatch.setattr(app, "PARALLEL_MIN_MS", 0.0)
+
+
+def _xlsx_parts(folder: Path) -> dict:
+    import zipfile
+
+    out = {}
+    for p in sorted(folder.rglob("*.xlsx")):
+        with zipfile.ZipFile(p) as z:
+            out[p.name] = {n: z.read(n) for n in z.namelist() if not n.startswith("docProps/")}
+    return out
+
+
+def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path, forked):
     """--jobs 2 against --jobs 1: the same report, order and files, byte for byte."""
     names = [
         "甘肃甲机械有限公司",
@@ -359,3 +375,69 @@ def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path
     unit = ("--pack", "gansu", "--unit", "天水市工业和信息化局", "--format", "json")
     a, b = (run("summary", folder, *unit, "--jobs", n, "--out", tmp_path / f"s{n}") for n in ("1", "2"))
     assert a.exit_code == b.exit_code and a.stdout == b.stdout
+    assert _xlsx_parts(tmp_path / "s1") == _xlsx_parts(tmp_path / "s2") and _xlsx_parts(tmp_path / "s1")
+
+
+def _where(entry, pack, tag, pause=0.0):
+    """A batch step that says which process ran it (after ``pause`` seconds of "work")."""
+    import os
+    import time
+
+    time.sleep(pause)
+    return (entry.source.name, tag, os.getpid())
+
+
+def _entries(n: int) -> list:
+    return [app.Entry(Path(f"r{i}.yaml")) for i in range(n)]
+
+
+def test_a_forked_batch_runs_in_other_processes_and_keeps_the_order(forked):
+    import os
+
+    entries = _entries(23)
+    got = list(app.batch_map(_where, entries, [None] * 23, ("t", 0.01), jobs=2))
+    assert [name for name, _, _ in got] == [f"r{i}.yaml" for i in range(23)]
+    assert all(tag == "t" for _, tag, _ in got)
+    pids = {pid for _, _, pid in got[2:]}
+    assert os.getpid() not in pids and len(pids) == 2  # both workers did their share
+
+
+def test_a_quick_batch_stays_in_this_process():
+    import os
+
+    got = list(app.batch_map(_where, _entries(40), [None] * 40, ("t",), jobs=2))
+    assert {pid for _, _, pid in got} == {os.getpid()}
+
+
+def _dies_in_a_worker(entry, pack, parent):
+    import os
+
+    if os.getpid() != parent and entry.source.name == "r5.yaml":
+        os._exit(9)  # as if killed by the system (out of memory)
+    return []
+
+
+def test_a_dead_worker_stops_the_batch_with_a_clear_error(forked):
+    import os
+
+    with pytest.raises(app.BatchError, match="工作进程意外退出"):
+        list(app.batch_map(_dies_in_a_worker, _entries(12), [None] * 12, (os.getpid(),), jobs=2))
+
+
+def test_validate_says_a_dead_worker_in_one_line(gansu_record, tmp_path, forked, monkeypatch):
+    import os
+
+    parent = os.getpid()
+
+    def checked(entry, pack, today):
+        if os.getpid() != parent:
+            os._exit(9)
+        return []
+
+    monkeypatch.setattr(app, "checked", checked)
+    for i in range(4):
+        gansu_record(f"r{i + 1}.yaml", f"甘肃{'甲乙丙丁'[i]}机械有限公司")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "收件"), "--jobs", "2"])
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines()[-1].startswith("错误：批量处理的工作进程意外退出")
+    assert "Traceback" not in r.output

@@ -78,6 +78,18 @@ def test_gbt4754():
         "水泥制造",
     ]
     assert refdata.industry_chain("9999") == []
+    assert table["0712"].name == "海洋石油开采" and table["0711"].name == "陆地石油开采"
+
+
+def test_gbt4754_lists_every_code_once():
+    """A code written twice would silently keep only its last row."""
+    import csv
+
+    from formgen.paths import data_dir
+
+    with open(data_dir() / "gbt4754-2017.csv", encoding="utf-8", newline="") as f:
+        codes = [row["code"] for row in csv.DictReader(f)]
+    assert len(codes) == len(set(codes)) == len(refdata.gbt4754())
 
 
 def test_the_fast_yaml_loader_reads_every_data_and_pack_file_as_the_pure_one():

@@ -2,7 +2,6 @@
 Excel would cut the rest off silently. The sheets a record lands on are checked with
 the very column expressions that fill them."""
 
-from ..render.context import column_value, fmt, rows_for
 from . import ERROR, Hit, rule
 
 XLSX_CELL_MAX = 32767
@@ -20,9 +19,13 @@ def _column_path(layout: dict, col: dict, row_no: int) -> str:
 def fits_in_cell(ctx):
     if ctx.pack is None:
         return
-    for doc in ctx.applicable_documents():  # fill counts only the documents it writes
-        if doc.kind != "multi" or "xlsx" not in doc.formats:
-            continue
+    # fill counts only the documents it writes
+    sheets = [d for d in ctx.applicable_documents() if d.kind == "multi" and "xlsx" in d.formats]
+    if not sheets:
+        return
+    from ..render.context import column_value, fmt, rows_for  # Jinja: only when there is a sheet
+
+    for doc in sheets:
         for row_no, ns in enumerate(rows_for(doc.layout, [ctx.record])):
             for col in doc.layout["columns"]:
                 n = len(fmt(column_value(col, ns)))

@@ -1,0 +1,75 @@
+"""The parsed data files kept between runs (issue 13): read back while a file is
+unchanged, parsed again as soon as it changes, never an error when the cache is bad."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import yaml
+
+from formgen import paths, refdata
+
+
+def _counting():
+    calls = []
+
+    def build(text: str):
+        calls.append(text)
+        return yaml.safe_load(text)
+
+    return build, calls
+
+
+def test_an_unchanged_file_is_read_back_and_a_changed_one_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "enums.yaml"
+    data.write_text("区县: [浦东新区, 黄浦区]\n", encoding="utf-8")
+    build, calls = _counting()
+    assert paths.compiled(data, build, "test") == {"区县": ["浦东新区", "黄浦区"]}
+    assert paths.compiled(data, build, "test") == {"区县": ["浦东新区", "黄浦区"]}
+    assert len(calls) == 1  # the second time from the cache
+    data.write_text("区县: [浦东新区, 黄浦区, 静安区]\n", encoding="utf-8")
+    assert paths.compiled(data, build, "test") == {"区县": ["浦东新区", "黄浦区", "静安区"]}
+    assert len(calls) == 2
+    data.write_text("区县: [浦东新区, 黄浦区]\n", encoding="utf-8")  # back as it was: that entry again
+    assert paths.compiled(data, build, "test") == {"区县": ["浦东新区", "黄浦区"]} and len(calls) == 2
+
+
+def test_a_damaged_cache_is_parsed_again(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FORMGEN_CACHE", str(cache))
+    data = tmp_path / "kpi.yaml"
+    data.write_text("a: 1\n", encoding="utf-8")
+    build, calls = _counting()
+    paths.compiled(data, build, "test")
+    (entry,) = cache.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert paths.compiled(data, build, "test") == {"a": 1} and len(calls) == 2
+    assert paths.compiled(data, build, "test") == {"a": 1} and len(calls) == 2  # repaired
+
+
+def test_no_cache_when_switched_off_or_unwritable(tmp_path, monkeypatch):
+    data = tmp_path / "modes.yaml"
+    data.write_text("- 离散型智能制造\n", encoding="utf-8")
+    monkeypatch.setenv("FORMGEN_CACHE", "off")
+    build, calls = _counting()
+    assert paths.compiled(data, build, "test") == ["离散型智能制造"]
+    assert paths.compiled(data, build, "test") == ["离散型智能制造"] and len(calls) == 2
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("FORMGEN_CACHE", str(blocker / "cache"))  # cannot be made: parsed, no error
+    assert paths.compiled(data, build, "test") == ["离散型智能制造"]
+
+
+def test_the_shipped_tables_read_from_the_cache_are_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    source = paths.data_dir() / "gbt4754-2017.csv"
+    with open(source, encoding="utf-8", newline="") as f:
+        rows = {r["code"]: (r["code"], r["name"], r["parent"], r["level"]) for r in csv.DictReader(f)}
+    for _ in range(2):  # built, then read back
+        table = paths.compiled(source, refdata._industry_table, "gbt4754")
+        assert {k: (c.code, c.name, c.parent or "", c.level) for k, c in table.items()} == rows
+    aliases = paths.data_dir() / "aliases.yaml"
+    for _ in range(2):
+        assert paths.read_data_yaml(aliases) == yaml.safe_load(io.StringIO(aliases.read_text(encoding="utf-8")))
