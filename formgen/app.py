@@ -149,6 +149,17 @@ class Entry:
     def credit_code(self) -> str:
         return compact(self.loaded.record.enterprise.credit_code or "") if self.loaded else ""
 
+    def check_state(self) -> str:
+        """A checked record's state, as validate and the bureau page list it:
+        无法读取, 有错误, 有警告 or 通过."""
+        from .findings import has_errors
+
+        if self.loaded is None:
+            return "无法读取"
+        if has_errors(self.findings):
+            return "有错误"
+        return "有警告" if self.findings else "通过"
+
     @property
     def ok(self) -> bool:
         return self.loaded is not None and not any(f.is_error for f in self.findings)

@@ -235,9 +235,9 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
             for line in app.pack_summary(entry.loaded, pack_used):  # e.g. Jiangsu's total, counts, supported level
                 click.echo(line)
     elif fmt == "json":
-        _batch_json(entries, _check_state, deadlines)
+        _batch_json(entries, app.Entry.check_state, deadlines)
     else:
-        _batch_text(entries, _check_state, deadlines)
+        _batch_text(entries, app.Entry.check_state, deadlines)
     if any(p.suffix.casefold() == ".docx" for p in paths) and fmt == "text":  # the tip is about Word files
         click.echo("提示：Word 申报书的字体、字号、行距与配图，请用 formgen check 文件 --pack 包名 检查。")
     title = " ".join(sorted({p.title for p in used.values()})) or "申报材料"
@@ -271,16 +271,6 @@ def _notice_unit(unit, notices_dir):
     if notices_dir is not None and not unit:
         raise click.UsageError("写整改通知须用 --unit 给出发出通知的单位（写在通知落款处）。")
     return _plain_text(unit, "单位名称") if unit else ""
-
-
-def _check_state(entry) -> str:
-    from .findings import has_errors
-
-    if entry.loaded is None:
-        return "无法读取"
-    if has_errors(entry.findings):
-        return "有错误"
-    return "有警告" if entry.findings else "通过"
 
 
 def _stderr_is_tty() -> bool:
@@ -374,9 +364,10 @@ def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, 
     if not report_file and not notices_dir:
         return []
     from . import reports
+    from .app import Entry
     from .output import plan
 
-    rows = reports.entries_for_batch(entries, state_of or _check_state)
+    rows = reports.entries_for_batch(entries, state_of or Entry.check_state)
     files = []
     if report_file:
         files.append((report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit)))

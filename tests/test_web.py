@@ -358,6 +358,26 @@ def test_saving_yaml_changes_only_what_changed(client, folder):
     assert css(doc.get_element_by_id("f-enterprise.name"), "input")[0].get("value") == "甘肃陇原精工机械股份有限公司"
 
 
+def test_saving_a_section_the_file_does_not_have_yet(client, folder):
+    """A value typed into a section absent from the YAML (here all of people:) is saved
+    as a new mapping, the rest of the file untouched."""
+    path = folder / "gansu.yaml"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    start = lines.index("people:\n")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
+    path.write_text("".join(lines[:start] + lines[end:]), "utf-8")
+    before = path.read_text("utf-8")
+    state = page_state(client, "gansu.yaml")
+    assert state["values"]["people.contact.name"] == ""
+    state["values"]["people.contact.name"] = "杨静"
+    resp = client.post("/record/gansu.yaml/save", json=state, headers=H)
+    assert resp.status_code == 200, resp.get_json()
+    after = path.read_text("utf-8")
+    assert load(path).record.people.contact.name == "杨静"
+    assert after.startswith(before[: before.index("factory:")].rstrip("\n"))
+    assert after.count("\n") > before.count("\n") and "杨静" in after
+
+
 def test_saving_lists_added_removed_and_reordered(client, folder):
     path = folder / "gansu.yaml"
     old = load(path).record

@@ -72,7 +72,7 @@ from jinja2 import nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.parser import Parser
 
-from ..rules import parse_path
+from ..rules import get_parts, parse_path
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr, fmt
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -552,17 +552,7 @@ def _field_getter(path: str):
     parts = parse_path(path)
 
     def getter(ns):  # rules.get over the row's item or record, the path parsed once
-        obj = ns["item"] if ns.get("item") is not None else ns["record"]
-        for part in parts:
-            if obj is None:
-                return None
-            if isinstance(part, int):
-                obj = obj[part] if part < len(obj) else None
-            elif isinstance(obj, dict):
-                obj = obj.get(part)
-            else:
-                obj = getattr(obj, part, None)
-        return obj
+        return get_parts(ns["item"] if ns.get("item") is not None else ns["record"], parts)
 
     return getter
 

@@ -161,7 +161,12 @@ def is_empty(value) -> bool:
 
 def get(obj, path: str):
     """The value at a dotted path of a record (None when absent)."""
-    for part in parse_path(path):
+    return get_parts(obj, parse_path(path))
+
+
+def get_parts(obj, parts: tuple):
+    """:func:`get` for a path already parsed by :func:`parse_path`."""
+    for part in parts:
         if obj is None:
             return None
         if isinstance(part, int):

@@ -9,16 +9,7 @@ from collections import Counter
 
 from flask import jsonify, make_response, render_template, request
 
-from ..findings import has_errors
 from . import form as F
-
-
-def _state(entry) -> str:
-    if entry.loaded is None:
-        return "无法读取"
-    if has_errors(entry.findings):
-        return "有错误"
-    return "有警告" if entry.findings else "通过"
 
 
 def _row(i: int, e, state: str) -> dict:
@@ -99,7 +90,7 @@ def register(app, store, downloads) -> None:
                 flow.check_entry(e, pack, today)
                 if bad:
                     e.findings.insert(0, bad)
-        rows = [_row(i, e, _state(e)) for i, e in enumerate(entries, 1)]
+        rows = [_row(i, e, e.check_state()) for i, e in enumerate(entries, 1)]
         s = _settings(request.args)
         if not s["pack"]:
             named = Counter(e.loaded.record.pack for e in entries if e.loaded is not None and e.loaded.record.pack)

@@ -80,6 +80,15 @@ def _soffice() -> bool:
         return False
 
 
+def _not_done(message: str, findings=None):
+    """A request from the page that could not be carried out (422): the reason, and the
+    findings behind it for the page to show beside their fields."""
+    body = {"ok": False, "message": message}
+    if findings is not None:
+        body["findings"] = [F.finding_dict(f) for f in findings]
+    return make_response(jsonify(body), 422)
+
+
 def create_app(folder: Path, token: str | None = None) -> Flask:
     """The web application serving the records in ``folder``. ``token`` is the session's
     secret (a random one when None); it is ``app.config["FORMGEN_TOKEN"]`` and the start
@@ -275,14 +284,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         _, loaded, pack, findings = _from_page(name, body)
         typing_errors = [f for f in findings if f.code.startswith(("IN", "XL"))]
         if loaded is None or typing_errors:
-            return make_response(
-                jsonify(
-                    ok=False,
-                    message="有填写格式错误，未保存：请先改正标出的字段",
-                    findings=[F.finding_dict(f) for f in findings],
-                ),
-                422,
-            )
+            return _not_done("有填写格式错误，未保存：请先改正标出的字段", findings)
         opened = body.get("sha256")
         if not isinstance(opened, str):
             raise F.FormError("缺少打开时的文件版本")
@@ -303,24 +305,14 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         _, loaded, pack, findings = _from_page(name, body)
         draft = body.get("draft") is True
         if loaded is None:
-            return make_response(jsonify(ok=False, message="记录有填写格式错误，未生成"), 422)
+            return _not_done("记录有填写格式错误，未生成")
         if pack is None:
-            return make_response(jsonify(ok=False, message="未指定表格包，无法生成：请先选择表格包"), 422)
+            return _not_done("未指定表格包，无法生成：请先选择表格包")
         errors = any(f.is_error for f in findings)
         if errors and not draft:
-            return make_response(
-                jsonify(
-                    ok=False,
-                    message="记录有错误，未生成：请先改正，或勾选“草稿”生成标注草稿的文档",
-                    findings=[F.finding_dict(f) for f in findings],
-                ),
-                422,
-            )
+            return _not_done("记录有错误，未生成：请先改正，或勾选“草稿”生成标注草稿的文档", findings)
         if not pack.documents_for(loaded.record, single=True):
-            return make_response(
-                jsonify(ok=False, message=f"{pack.title} 没有适用于此记录的单个企业文档（汇总表请到“推荐单位”页生成）"),
-                422,
-            )
+            return _not_done(f"{pack.title} 没有适用于此记录的单个企业文档（汇总表请到“推荐单位”页生成）")
         files = flow.render_single(loaded, pack, draft and errors)
         note = ""
         if body.get("pdf") is True:

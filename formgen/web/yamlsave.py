@@ -113,10 +113,20 @@ def _update_items(seq, old: list, new: list) -> None:
         seq[:] = out
 
 
-def update(node, old: BaseModel | None, new: BaseModel) -> None:
-    """Make the YAML mapping ``node`` (read from the file ``old`` was loaded from) hold ``new``."""
+def _container(node, name: str, order: list[str], kind: type):
+    """The mapping (``kind`` dict) or sequence (list) at ``node[name]``, put in its place
+    when the file has none there (or a scalar)."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+    sub = node.get(name)
+    if not isinstance(sub, kind):
+        sub = CommentedMap() if kind is dict else CommentedSeq()
+        _set(node, name, sub, order)
+    return sub
+
+
+def update(node, old: BaseModel | None, new: BaseModel) -> None:
+    """Make the YAML mapping ``node`` (read from the file ``old`` was loaded from) hold ``new``."""
     order = [n for n in type(new).model_fields if n not in SKIP]
     for name in order:
         o = getattr(old, name, None) if old is not None else None
@@ -127,23 +137,11 @@ def update(node, old: BaseModel | None, new: BaseModel) -> None:
             node.pop(name, None)
             continue
         if isinstance(n, BaseModel):
-            sub = node.get(name)
-            if not isinstance(sub, dict):
-                sub = CommentedMap()
-                _set(node, name, sub, order)
-            update(sub, o if isinstance(o, BaseModel) else None, n)
+            update(_container(node, name, order, dict), o if isinstance(o, BaseModel) else None, n)
         elif isinstance(n, list) and n and isinstance(n[0], BaseModel):
-            seq = node.get(name)
-            if not isinstance(seq, list):
-                seq = CommentedSeq()
-                _set(node, name, seq, order)
-            _update_items(seq, o if isinstance(o, list) else [], n)
+            _update_items(_container(node, name, order, list), o if isinstance(o, list) else [], n)
         elif isinstance(n, dict):
-            sub = node.get(name)
-            if not isinstance(sub, dict):
-                sub = CommentedMap()
-                _set(node, name, sub, order)
-            _update_dict(sub, o if isinstance(o, dict) else None, n)
+            _update_dict(_container(node, name, order, dict), o if isinstance(o, dict) else None, n)
         else:
             _set(node, name, _scalar(n), order)
 
