@@ -488,16 +488,19 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs=1):
         shortened.update(getattr(paths, "shortened", {}))
         planned += list(zip(paths, [d for _, d in files], strict=True))
     deadlines = [f for p in used.values() for f in app.deadline_findings(p, today)]
-    _batch_text(entries, lambda e: states[id(e)], deadlines)
     left_off = [e for e in entries if not states[id(e)].startswith("已生成")]
     if not planned:
+        _batch_text(entries, lambda e: states[id(e)], deadlines)
         click.echo("没有可生成的记录，未生成任何文件。", err=True)
         sys.exit(EXIT_UNREADABLE if all(e.loaded is None for e in entries) else EXIT_FINDINGS)
     try:
         write_all(planned, force=force)
-    except OutputError as e:
+    except OutputError as e:  # the table must not say 已生成 of what was not written
+        unwritten = {id(e) for e in entries if states[id(e)].startswith("已生成")}
+        _batch_text(entries, lambda e: "未写入" if id(e) in unwritten else states[id(e)], deadlines)
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
+    _batch_text(entries, lambda e: states[id(e)], deadlines)
     written = SimpleNamespace(shortened=shortened)
     for p, _ in planned:
         click.echo(_written(p, written))

@@ -36,7 +36,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 try:
@@ -554,6 +554,7 @@ def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
             )
     _check_duplicates([p for p, _ in files])
     folders = sorted(dict.fromkeys(p.parent for p, _ in files), key=str)
+    _room_for_descriptors(len(folders))  # before any folder is made
     created: list[Path] = []
     for folder in folders:
         created += _ensure_folder(folder)
@@ -582,8 +583,31 @@ def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
 
 @contextmanager
 def _locked(folders: list[Path]) -> Iterator[None]:
-    if not folders:
+    """Hold every folder's lock, one open descriptor each (a batch writes a sub-folder
+    per enterprise: a thousand folders, a thousand locks; see
+    :func:`_room_for_descriptors`)."""
+    with ExitStack() as held:
+        for folder in folders:
+            held.enter_context(_folder_lock(folder))
         yield
+
+
+FD_SPARE = 64  # descriptors kept free beside the locks (temporary files, Python's own)
+
+
+def _room_for_descriptors(n: int) -> None:
+    """Raise the process's soft limit on open files when ``n`` locks would not fit under
+    it (it is often 1024); refuse in one line when even the hard limit is too low."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit per process
         return
-    with _folder_lock(folders[0]), _locked(folders[1:]):
-        yield
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = n + FD_SPARE
+    if soft == resource.RLIM_INFINITY or need <= soft:
+        return
+    if hard != resource.RLIM_INFINITY and need > hard:
+        raise OutputError(
+            f"一次写入的文件夹过多（{n} 个），超出系统允许同时打开的文件数（{hard}），未写入任何文件；请分批生成"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))

@@ -171,6 +171,8 @@ def test_fill_writes_one_folder_per_enterprise_and_leaves_out_the_bad(gansu_reco
     r2 = run("fill", a, c, "--out", out)
     assert r2.exit_code == 1 and "已存在" in r2.output
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.docx")} == before
+    # and the table says so: nothing of this run was written
+    assert {row[5] for row in _table(r2.output)} == {"未写入"}
 
 
 def test_fill_writes_nothing_when_every_record_has_errors(gansu_record, tmp_path):

@@ -575,3 +575,42 @@ def test_permissions_of_written_files_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.docx").stat().st_mode) == 0o640
+
+
+def test_more_folders_than_the_recursion_limit_are_all_written(tmp_path):
+    """A batch writes a sub-folder per enterprise; each folder's lock was once taken by
+    a recursive call, so 1000 enterprises stopped with RecursionError after the status
+    table said 已生成."""
+    n = sys.getrecursionlimit() + 50
+    write_all([(tmp_path / f"e{i:04d}" / "附件2.docx", str(i).encode()) for i in range(n)])
+    assert len(list(tmp_path.iterdir())) == n
+    assert (tmp_path / "e0000" / "附件2.docx").read_bytes() == b"0"
+    assert (tmp_path / f"e{n - 1:04d}" / "附件2.docx").read_bytes() == str(n - 1).encode()
+
+
+def _write_folders_under_limit(tmp_path, soft: int, hard: int, n: int) -> subprocess.CompletedProcess:
+    script = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard}))\n"
+        "from formgen.output import OutputError, write_all\n"
+        f"files = [({str(tmp_path)!r} + f'/out/e{{i}}/a.docx', b'a') for i in range({n})]\n"
+        "try:\n    write_all(files)\nexcept OutputError as e:\n    sys.exit(str(e))\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    return subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, text=True, timeout=120)
+
+
+def test_a_low_soft_descriptor_limit_is_raised_for_many_folders(tmp_path):
+    done = _write_folders_under_limit(tmp_path, 128, 1024, 300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 300 + output.FD_SPARE
+    assert len(list((tmp_path / "out").iterdir())) == 300
+
+
+def test_a_hard_descriptor_limit_too_low_refuses_in_one_line_and_makes_nothing(tmp_path):
+    done = _write_folders_under_limit(tmp_path, 128, 200, 300)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "一次写入的文件夹过多（300 个），超出系统允许同时打开的文件数（200），未写入任何文件；请分批生成"
+    )
+    assert not (tmp_path / "out").exists()
