@@ -219,11 +219,13 @@ class FormsNeedPack(ValueError):
     """Filled forms were given without a pack to read them by."""
 
 
-def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None) -> list[Entry]:
+def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None, jobs: int = 1) -> list[Entry]:
     """Every record the files hold, in the order given: record files (YAML, workbooks)
-    loaded as they are, filled forms read back through the pack's layouts (the forms of
-    one enterprise merged into one record, a sheet a record per row). A file that cannot
-    be read is an entry with its findings, never the end of the batch."""
+    loaded as they are, in ``jobs`` processes (:func:`batch_map`; a loaded record comes
+    back pickled, about 0.3 ms against 3-15 ms to read it), filled forms read back
+    through the pack's layouts (the forms of one enterprise merged into one record, a
+    sheet a record per row). A file that cannot be read is an entry with its findings,
+    never the end of the batch."""
     form_of = {p: is_form(p) for p in paths}  # an .xlsx is opened once to tell
     forms = [p for p in paths if form_of[p]]
     if forms and pack is None:
@@ -247,18 +249,25 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
             else:
                 entry.loaded = got
             from_forms.setdefault(rec.source, []).append(entry)
+    files = {p: Entry(p) for p in paths if not form_of[p]}
+    read = list(files.values())
+    for entry, (loaded, findings) in zip(read, batch_map(_loaded, read, [None] * len(read), (), jobs), strict=True):
+        entry.loaded, entry.findings = loaded, findings
     entries: list[Entry] = []
     for p in paths:
         if p in from_forms:
             entries += from_forms.pop(p)
-        elif not form_of[p]:
-            entry = Entry(p)
-            try:
-                entry.loaded = load(p)
-            except LoadError as e:
-                entry.findings = e.findings
-            entries.append(entry)
+        elif p in files:
+            entries.append(files[p])
     return entries
+
+
+def _loaded(entry: Entry, _pack: Pack | None) -> tuple[Loaded | None, list[Finding]]:
+    """A record file read, as a batch step: (the record, []) or (None, why not)."""
+    try:
+        return load(entry.source), []
+    except LoadError as e:
+        return None, e.findings
 
 
 def check_entry(entry: Entry, pack: Pack | None, today: dt.date, documents: list[Document] | None = None) -> None:
@@ -485,7 +494,7 @@ def build_batch(
     order file names by file name is kept, else with ``prefer="newer"`` the more recently
     modified; otherwise both are refused (BT001) with how to settle it."""
     today = dt.date.today()
-    entries = load_entries(paths, pack)
+    entries = load_entries(paths, pack, jobs=jobs)
     steps = batch_map(_batch_findings, entries, [pack] * len(entries), (today,), jobs)
     for i, (entry, found) in enumerate(zip(entries, steps, strict=True)):
         entry.findings = found

@@ -494,20 +494,34 @@ def _check_targets(files: list[tuple[Path, bytes]], force: bool) -> list[bool]:
 
 
 def _check_space(files: list[tuple[Path, bytes]]) -> None:
-    """Refuse before writing when the folder's file system has too little room."""
-    need: dict[Path, int] = {}
+    """Refuse before writing when a file system has too little room for all that goes
+    on it: a batch's folders (one per enterprise) on one disk are added up, not checked
+    one by one."""
+    by_folder: dict[Path, list[int]] = {}  # folder -> [bytes, files]
     for path, data in files:
-        need[path.parent] = need.get(path.parent, 0) + len(data)
-    for folder, n in need.items():
+        need = by_folder.setdefault(path.parent, [0, 0])
+        need[0] += len(data)
+        need[1] += 1
+    disks: dict[int, tuple[list[int], list[Path]]] = {}  # st_dev -> ([bytes, files], folders)
+    for folder, (n, count) in by_folder.items():
         try:
-            st = os.statvfs(folder)
+            dev = os.stat(folder).st_dev
+        except OSError:
+            continue
+        need, folders = disks.setdefault(dev, ([0, 0], []))
+        need[0] += n
+        need[1] += count
+        folders.append(folder)
+    for (n, count), folders in disks.values():
+        try:
+            st = os.statvfs(folders[0])
         except (OSError, AttributeError):
             continue
         free = (st.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else st.f_bavail) * st.f_frsize
-        count = sum(1 for p, _ in files if p.parent == folder)
         if n + count * st.f_frsize > free:
+            where = folders[0] if len(folders) == 1 else Path(os.path.commonpath(folders))
             raise OutputError(
-                f"磁盘空间不足或文件大小超出限制：写入 {folder} 需要 {n / 1e6:.1f} MB，"
+                f"磁盘空间不足或文件大小超出限制：写入 {where} 需要 {n / 1e6:.1f} MB，"
                 f"只剩 {free / 1e6:.1f} MB，未写入任何文件"
             )
 
@@ -575,7 +589,7 @@ def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
                 finally:
                     _remove_temps(mine)
         except BaseException:
-            for d in created:  # deepest first; only while empty
+            for d in sorted(created, key=lambda d: len(d.parts), reverse=True):  # deepest first; only while empty
                 with suppress(OSError):
                     os.rmdir(d)
             raise

@@ -614,3 +614,20 @@ def test_a_hard_descriptor_limit_too_low_refuses_in_one_line_and_makes_nothing(t
         "一次写入的文件夹过多（300 个），超出系统允许同时打开的文件数（200），未写入任何文件；请分批生成"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_many_folders_on_a_small_disk_are_added_up_before_writing(tmp_path):
+    """Ten folders of 40 KB each fit one by one on a 256 KB disk, not all together:
+    refused before anything is made, naming the folder they share."""
+    disk = tmp_path / "disk"
+    _mount_tmpfs(disk, "size=256k")
+    try:
+        files = [(disk / "out" / f"企业{i}" / "附件2.docx", os.urandom(40_000)) for i in range(10)]
+        with pytest.raises(OutputError) as e:
+            write_all(files)
+        assert str(e.value).startswith(f"磁盘空间不足或文件大小超出限制：写入 {disk / 'out'} 需要 0.4 MB，只剩")
+        assert list(disk.iterdir()) == []
+        write_all(files[:3])  # three fit
+        assert len(list((disk / "out").iterdir())) == 3
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
