@@ -631,3 +631,40 @@ def test_many_folders_on_a_small_disk_are_added_up_before_writing(tmp_path):
         assert len(list((disk / "out").iterdir())) == 3
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_failure_among_many_files_written_at_once_leaves_nothing(tmp_path, monkeypatch):
+    """A batch's files are written by several threads: one failing stops the rest, and
+    no file, temporary file or new folder is left."""
+    real = output._write_temp
+    calls = []
+
+    def fail_on_one(folder, data, target, mine):
+        calls.append(target)
+        if target.parent.name == "e17":
+            raise OutputError(f"写入 {target.name} 失败：磁盘已满，未写入任何文件")
+        return real(folder, data, target, mine)
+
+    monkeypatch.setattr(output, "_write_temp", fail_on_one)
+    files = [(tmp_path / "out" / f"e{i:02d}" / "附件2.docx", b"x" * 1000) for i in range(40)]
+    assert len(files) >= 2 * output.WRITE_THREADS  # the threaded path
+    with pytest.raises(OutputError, match="写入 附件2.docx 失败"):
+        write_all(files)
+    assert not (tmp_path / "out").exists()
+    assert len(calls) >= 18
+
+
+def test_many_files_written_at_once_land_each_in_its_place(tmp_path):
+    files = [(tmp_path / f"e{i:02d}" / f"附件{k}.docx", f"{i}-{k}".encode()) for i in range(20) for k in (2, 3)]
+    write_all(files)
+    assert all(p.read_bytes() == data for p, data in files)
+    assert not temps(tmp_path)
+
+
+def test_a_folder_that_cannot_be_made_takes_back_the_ones_made_before(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b").write_text("not a folder")  # made after a/, which is made first
+    with pytest.raises(OutputError, match="是一个文件，不是文件夹"):
+        write_all([(out / "a" / "甲" / "a.docx", b"a"), (out / "b" / "b.docx", b"b")])
+    assert sorted(p.name for p in out.iterdir()) == ["b"]
