@@ -132,6 +132,18 @@ class Entry:
     findings: list[Finding] = field(default_factory=list)
     also: list[Path] = field(default_factory=list)  # other forms merged into this record
     row: int | None = None  # the sheet row (1-based) of a record read from a sheet
+    unread: bool = False  # a record file not read yet: a batch step reads it (:func:`batch_steps`)
+
+    def read(self) -> Entry:
+        """Read the record file, if it has not been read: ``loaded``, or ``findings``
+        saying why it cannot be read."""
+        if self.unread:
+            self.unread = False
+            try:
+                self.loaded = load(self.source)
+            except LoadError as e:
+                self.findings = e.findings
+        return self
 
     @property
     def files(self) -> str:
@@ -219,13 +231,12 @@ class FormsNeedPack(ValueError):
     """Filled forms were given without a pack to read them by."""
 
 
-def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None, jobs: int = 1) -> list[Entry]:
+def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None, read: bool = True) -> list[Entry]:
     """Every record the files hold, in the order given: record files (YAML, workbooks)
-    loaded as they are, in ``jobs`` processes (:func:`batch_map`; a loaded record comes
-    back pickled, about 0.3 ms against 3-15 ms to read it), filled forms read back
-    through the pack's layouts (the forms of one enterprise merged into one record, a
-    sheet a record per row). A file that cannot be read is an entry with its findings,
-    never the end of the batch."""
+    loaded as they are, filled forms read back through the pack's layouts (the forms of
+    one enterprise merged into one record, a sheet a record per row). A file that cannot
+    be read is an entry with its findings, never the end of the batch. ``read=False``
+    leaves record files unread, for :func:`batch_steps` to read in its workers."""
     form_of = {p: is_form(p) for p in paths}  # an .xlsx is opened once to tell
     forms = [p for p in paths if form_of[p]]
     if forms and pack is None:
@@ -239,35 +250,65 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
     if forms:
         from .importer import loaded_records, read_forms
 
-        read, unreadable = read_forms(forms, pack, doc_id)
+        read_, unreadable = read_forms(forms, pack, doc_id)
         for f in unreadable:
             from_forms.setdefault(Path(f.source), []).append(Entry(Path(f.source), findings=[f]))
-        for rec, got in zip(read, loaded_records(read, pack), strict=True):
+        for rec, got in zip(read_, loaded_records(read_, pack), strict=True):
             entry = Entry(rec.source, also=list(rec.extra_sources), row=rec.row)
             if isinstance(got, LoadError):
                 entry.findings = got.findings
             else:
                 entry.loaded = got
             from_forms.setdefault(rec.source, []).append(entry)
-    files = {p: Entry(p) for p in paths if not form_of[p]}
-    read = list(files.values())
-    for entry, (loaded, findings) in zip(read, batch_map(_loaded, read, [None] * len(read), (), jobs), strict=True):
-        entry.loaded, entry.findings = loaded, findings
     entries: list[Entry] = []
     for p in paths:
         if p in from_forms:
             entries += from_forms.pop(p)
-        elif p in files:
-            entries.append(files[p])
+        elif not form_of[p]:
+            entry = Entry(p, unread=True)
+            entries.append(entry.read() if read else entry)
     return entries
 
 
-def _loaded(entry: Entry, _pack: Pack | None) -> tuple[Loaded | None, list[Finding]]:
-    """A record file read, as a batch step: (the record, []) or (None, why not)."""
-    try:
-        return load(entry.source), []
-    except LoadError as e:
-        return None, e.findings
+_NAMED_PACKS: dict[str, Pack] = {}  # packs records name, loaded once per process
+
+
+def pack_of(entry: Entry, pack: Pack | None) -> Pack | None:
+    """The pack an entry is checked by: ``pack`` (``--pack``), else the one its record
+    names (``pack:``); None when neither (PK001). A name no pack has raises PackError."""
+    if pack is not None or entry.loaded is None or entry.loaded.record.pack is None:
+        return pack
+    name = entry.loaded.record.pack
+    if name not in _NAMED_PACKS:
+        from .packs import get_pack
+
+        _NAMED_PACKS[name] = get_pack(name)
+    return _NAMED_PACKS[name]
+
+
+def batch_steps(func, entries: list[Entry], pack: Pack | None, args: tuple = (), jobs: int = 1):
+    """``func(entry, its pack, *args)`` for every entry of a batch, in order, in ``jobs``
+    processes (:func:`batch_map`), each record file read in the same step (so reading,
+    the larger part of checking a record, is shared out too) and its pack resolved there
+    (:func:`pack_of`). Yields (entry, its pack, result), the entry's record and findings
+    set here as the step left them. Raises PackError for a record naming no pack."""
+    named: dict[str, Pack | None] = {}
+    steps = batch_map(_step, entries, [pack] * len(entries), (func, args), jobs)
+    for entry, (loaded, findings, pack_name, result) in zip(entries, steps, strict=True):
+        entry.unread, entry.loaded, entry.findings = False, loaded, findings
+        if pack_name not in named:
+            named[pack_name] = pack if pack is not None else pack_of(entry, None)
+        yield entry, named[pack_name], result
+
+
+def _step(entry: Entry, pack: Pack | None, func, args: tuple):
+    """One step of :func:`batch_steps`, in whichever process runs it: what the parent
+    needs back is the record (pickled, about 0.3 ms against 3-15 ms to read it), the
+    findings, the pack's name and ``func``'s result."""
+    entry.read()
+    own = pack_of(entry, pack)
+    result = func(entry, own, *args)
+    return entry.loaded, entry.findings, own.name if own else None, result
 
 
 def check_entry(entry: Entry, pack: Pack | None, today: dt.date, documents: list[Document] | None = None) -> None:
@@ -494,9 +535,8 @@ def build_batch(
     order file names by file name is kept, else with ``prefer="newer"`` the more recently
     modified; otherwise both are refused (BT001) with how to settle it."""
     today = dt.date.today()
-    entries = load_entries(paths, pack, jobs=jobs)
-    steps = batch_map(_batch_findings, entries, [pack] * len(entries), (today,), jobs)
-    for i, (entry, found) in enumerate(zip(entries, steps, strict=True)):
+    entries = load_entries(paths, pack, read=False)
+    for i, (entry, _, found) in enumerate(batch_steps(_batch_findings, entries, pack, (today,), jobs)):
         entry.findings = found
         if progress:
             progress(i + 1, len(entries), entry)
@@ -589,6 +629,34 @@ def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommende
             data = docx_render.render_multi(doc.layout, rows, header, draft, {"title": doc.title, "author": unit})
         out.append((_file_name(doc, fmt_, unit=unit), data))
     return out
+
+
+# A summary's documents (sheets of a row per record) go to worker processes, one each,
+# when there are several and together they hold at least this many rows: a sheet of a
+# thousand rows takes about 0.2 s, forking costs about 15 ms.
+PARALLEL_MIN_ROWS = 400
+
+
+def render_documents(docs: list[Document], batch: Batch, unit: str, draft: bool, recommender, jobs: int = 1):
+    """Every document of a summary, in order, as (doc, files): the pack's sheets
+    (:func:`render_multi`) and the bureau's own (:func:`render_bureau`); in ``jobs``
+    processes when the sheets are large (:data:`PARALLEL_MIN_ROWS`), the same files as
+    in one."""
+    import multiprocessing
+
+    args = (batch, unit, draft, recommender)
+    rows = len(batch.ranked) * sum(1 for d in docs if d.kind == "multi")
+    if jobs > 1 and len(docs) > 1 and rows >= PARALLEL_MIN_ROWS and "fork" in multiprocessing.get_all_start_methods():
+        done = _forked(_render_document, docs, [None] * len(docs), args, jobs, 0, _SPAN_MS)
+    else:
+        done = (_render_document(doc, None, *args) for doc in docs)
+    return list(zip(docs, done, strict=True))
+
+
+def _render_document(doc: Document, _pack, batch: Batch, unit: str, draft: bool, recommender):
+    if doc.kind == "bureau":
+        return render_bureau(doc, recommender, draft)
+    return render_multi(doc, batch, unit, draft, recommender)
 
 
 def render_bureau(doc: Document, recommender, draft: bool) -> list[tuple[str, bytes]]:

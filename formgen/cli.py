@@ -226,13 +226,12 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
     paths = _expand_records(records, INPUT_SUFFIXES)
-    jobs = jobs or app.default_jobs()
-    entries = _load_entries(paths, pack, doc_id, jobs)
+    entries = _load_entries(paths, pack, doc_id)
     today = datetime.date.today()
-    packs = {id(e): _entry_pack(e, pack) for e in entries}
-    steps = app.batch_map(app.checked, entries, [packs[id(e)] for e in entries], (today,), jobs)
-    for i, (entry, found) in enumerate(zip(entries, steps, strict=True)):
-        entry.findings = found
+    packs = {}
+    steps = app.batch_steps(app.checked, entries, pack, (today,), jobs or app.default_jobs())
+    for i, (entry, entry_pack, found) in enumerate(_named_packs(steps)):
+        entry.findings, packs[id(entry)] = found, entry_pack
         _progress(i + 1, len(entries), entry)
     used = {p.name: p for p in packs.values() if p is not None}
     deadlines = [f for p in used.values() for f in app.deadline_findings(p, today)]
@@ -262,20 +261,26 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
     sys.exit(EXIT_FINDINGS if any(has_errors(e.findings) for e in entries) else EXIT_OK)
 
 
-def _load_entries(paths, pack, doc_id=None, jobs=1):
+def _load_entries(paths, pack, doc_id=None):
+    """The batch's entries, filled forms read; record files are read by the batch's
+    steps (:func:`formgen.app.batch_steps`), in its worker processes."""
     from . import app
 
     try:
-        return app.load_entries(paths, pack, doc_id, jobs)
+        return app.load_entries(paths, pack, doc_id, read=False)
     except app.FormsNeedPack as e:
         raise click.UsageError(str(e)) from e
 
 
-def _entry_pack(entry, pack):
-    """The pack an entry is checked by: --pack, else the record's own (None: PK001)."""
-    if pack is not None or entry.loaded is None or entry.loaded.record.pack is None:
-        return pack
-    return _pack(entry.loaded.record.pack)
+def _named_packs(steps):
+    """``steps`` as they come, a record naming a pack that does not exist said as a
+    usage error (exit 2), as for ``--pack``."""
+    from .packs import PackError
+
+    try:
+        yield from steps
+    except PackError as e:
+        raise click.UsageError(str(e)) from e
 
 
 def _notice_unit(unit, notices_dir):
@@ -414,11 +419,10 @@ def fill(records, pack_name, doc_id, out_dir, draft, force, with_pdf, jobs):
 
     pack = _pack(pack_name)
     paths = _expand_records(records, INPUT_SUFFIXES)
-    jobs = jobs or app.default_jobs()
-    entries = _load_entries(paths, pack, doc_id, jobs)
+    entries = _load_entries(paths, pack, doc_id)
     if len(entries) == 1 and len(records) == 1 and not records[0].is_dir():
-        _fill_one(entries[0], pack, out_dir, draft, force, with_pdf)
-    _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs)
+        _fill_one(entries[0].read(), pack, out_dir, draft, force, with_pdf)
+    _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs or app.default_jobs())
 
 
 def _singles_or_usage(pack, loaded):
@@ -477,11 +481,12 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs=1):
     planned: list[tuple[Path, bytes]] = []
     folders: set[str] = set()
     shortened: dict = {}
-    packs = [_entry_pack(e, pack) for e in entries]
-    used = {p.name: p for p in packs if p is not None}
-    steps = app.batch_map(app.filled, entries, packs, (today, draft), jobs)
-    for i, (entry, (state, found, files)) in enumerate(zip(entries, steps, strict=True)):
+    used = {}
+    steps = app.batch_steps(app.filled, entries, pack, (today, draft), jobs)
+    for i, (entry, entry_pack, (state, found, files)) in enumerate(_named_packs(steps)):
         _progress(i + 1, len(entries), entry)
+        if entry_pack is not None:
+            used[entry_pack.name] = entry_pack
         entry.findings, states[id(entry)] = found, state
         if not files:
             continue
@@ -649,14 +654,12 @@ def summary(
         sys.exit(EXIT_FINDINGS)
     profile = rec or Recommender(unit=unit, unit_kind=unit_kind)
     files = []
-    for doc in docs:
-        if doc.kind == "bureau":
-            files += app.render_bureau(doc, profile, draft and refused)
-        else:
-            rendered = app.render_multi(doc, batch, unit, draft and refused, profile)
-            if not rendered:
-                click.echo(f"{doc.title}：没有适用的记录，未生成。", err=fmt == "json")
-            files += rendered
+    for doc, rendered in app.render_documents(
+        docs, batch, unit, draft and refused, profile, jobs or app.default_jobs()
+    ):
+        if not rendered and doc.kind != "bureau":
+            click.echo(f"{doc.title}：没有适用的记录，未生成。", err=fmt == "json")
+        files += rendered
     try:
         files = app.with_pdf_copies(files) if with_pdf and files else files
         planned = plan(out_dir, [n for n, _ in files]) if files else []

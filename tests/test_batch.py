@@ -339,8 +339,10 @@ def _parts(folder: Path) -> dict:
 
 @pytest.fixture
 def forked(monkeypatch):
-    """Batches go to worker processes however small (normally only from ~100 ms of work)."""
+    """Batches go to worker processes however small (normally only from ~100 ms of work),
+    and so do a summary's sheets (normally from 400 rows)."""
     monkeypatch.setattr(app, "PARALLEL_MIN_MS", 0.0)
+    monkeypatch.setattr(app, "PARALLEL_MIN_ROWS", 0)
 
 
 def _xlsx_parts(folder: Path) -> dict:
@@ -353,8 +355,16 @@ def _xlsx_parts(folder: Path) -> dict:
     return out
 
 
-def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path, forked):
+def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path, forked, monkeypatch):
     """--jobs 2 against --jobs 1: the same report, order and files, byte for byte."""
+    forks = []
+    real = app._forked
+
+    def spy(func, *args):
+        forks.append(func.__name__)
+        return real(func, *args)
+
+    monkeypatch.setattr(app, "_forked", spy)
     names = [
         "甘肃甲机械有限公司",
         "甘肃乙机械有限公司",
@@ -378,6 +388,8 @@ def test_parallel_and_serial_batches_give_the_same_output(gansu_record, tmp_path
     a, b = (run("summary", folder, *unit, "--jobs", n, "--out", tmp_path / f"s{n}") for n in ("1", "2"))
     assert a.exit_code == b.exit_code and a.stdout == b.stdout
     assert _xlsx_parts(tmp_path / "s1") == _xlsx_parts(tmp_path / "s2") and _xlsx_parts(tmp_path / "s1")
+    assert _parts(tmp_path / "s1") == _parts(tmp_path / "s2") and _parts(tmp_path / "s1")  # 附件8, a .docx
+    assert set(forks) == {"_step", "_render_document"}  # records and sheets both went to workers
 
 
 def _where(entry, pack, tag, pause=0.0):
@@ -443,3 +455,39 @@ def test_validate_says_a_dead_worker_in_one_line(gansu_record, tmp_path, forked,
     assert r.exit_code == 2
     assert r.output.strip().splitlines()[-1].startswith("错误：批量处理的工作进程意外退出")
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("command", ["validate", "fill"])
+def test_a_record_naming_no_pack_stops_the_batch_as_a_usage_error_in_workers(gansu_record, tmp_path, forked, command):
+    """Records are read (and their packs found) in the worker processes; a record that
+    names a pack formgen does not have still stops the batch in one line, exit 2."""
+    for i in range(5):
+        edit = (lambda d: d.update(pack="gansuu")) if i == 3 else None
+        gansu_record(f"r{i + 1}.yaml", f"甘肃{'甲乙丙丁戊'[i]}机械有限公司", edit)
+    out = ("--out", tmp_path / "out") if command == "fill" else ()
+    r = run(command, tmp_path / "收件", "--jobs", "2", *out)
+    assert r.exit_code == 2 and "没有名为 gansuu 的表格包" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_records_are_read_in_the_workers(gansu_record, tmp_path, forked, monkeypatch):
+    """The parent reads no record file of a forked batch beyond the first two (done
+    here to measure the batch): reading is most of checking a record."""
+    import os
+
+    from formgen import loader
+
+    parent, read_here = os.getpid(), []
+    real = loader.load
+
+    def load(path, *a, **k):
+        if os.getpid() == parent:
+            read_here.append(Path(path).name)
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(app, "load", load)
+    for i in range(6):
+        gansu_record(f"r{i + 1}.yaml", f"甘肃{'甲乙丙丁戊己'[i]}机械有限公司")
+    r = run("validate", tmp_path / "收件", "--jobs", "2")
+    assert r.exit_code == 0, r.output
+    assert read_here == ["r1.yaml", "r2.yaml"]
