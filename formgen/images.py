@@ -23,6 +23,7 @@ import io
 import os
 import re
 import struct
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -492,8 +493,26 @@ def _read(path: Path) -> bytes:
     return data
 
 
+# A file's times move in steps of the kernel's clock tick (several ms), so two writes
+# of one size within a tick leave the same stamp: facts about a file changed this
+# recently are not remembered (git's "racy" entries, handled the same way).
+RACY_NS = 2_000_000_000
+
+
 @functools.lru_cache(maxsize=512)
-def _probe(path: str, mtime: float, size: int) -> ImageInfo:
+def _probe(path: str, stamp: tuple, size: int) -> ImageInfo:
+    """What :func:`_examine` says of a file, kept between runs (:func:`formgen.paths.remembered`)
+    under its path and ``stamp``: device, inode, modification and change times in ns, as
+    git's index tells a changed file (the change time moves on any write and cannot be
+    set back), with its size and the pixel limit. Validating again after editing the
+    text decodes no figure."""
+    from .paths import remembered
+
+    key = repr((path, stamp, size, max_pixels())).encode("utf-8", "surrogatepass")
+    return remembered("figure", key, _probe_file, path, size)
+
+
+def _probe_file(path: str, size: int) -> ImageInfo:
     if size > MAX_BYTES:
         return ImageInfo(bytes=size, problem=_too_big(size))
     try:
@@ -518,7 +537,9 @@ def probe(base_dir: Path, name: str) -> ImageInfo:
         st = path.stat()
     except OSError:
         return ImageInfo(problem="文件不存在")
-    return _probe(str(path), st.st_mtime, st.st_size)
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+        return _probe_file(str(path), st.st_size)  # written just now: a second write may keep its times
+    return _probe(str(path), (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns), st.st_size)
 
 
 def embeddable(base_dir: Path, name: str) -> Embedded:

@@ -42,36 +42,43 @@ def cache_dir() -> Path | None:
 
 
 def compiled(path: Path, build, kind: str):
-    """``build(text)`` of the data file ``path``, kept in :func:`cache_dir` under the
-    SHA-256 of its bytes (with ``kind``, formgen's and Python's versions and the time the
-    module of ``build`` was last changed): a changed file
-    is parsed again, an unchanged one is read back (pickle, several times faster than
-    parsing). A cache that cannot be read or written is passed over, never an error."""
+    """``build(text)`` of the data file ``path``, kept between runs under the SHA-256 of
+    its bytes (:func:`remembered`): a changed file is parsed again, an unchanged one is
+    read back (pickle, several times faster than parsing)."""
+    raw = path.read_bytes()
+    return remembered(kind, raw, build, raw.decode("utf-8"))
+
+
+def remembered(kind: str, key: bytes, build, *args):
+    """``build(*args)``, kept in :func:`cache_dir` under the SHA-256 of ``key`` with
+    ``kind``, formgen's and Python's versions and the time the module of ``build`` was
+    last changed (a checkout being edited rebuilds). Only the hash names the file: no
+    path or text of the user's is written in it. A cache that cannot be read or written
+    is passed over, never an error."""
     import hashlib
     import pickle
     import sys
 
     from . import __version__
 
-    raw = path.read_bytes()
     folder = cache_dir()
     if folder is None:
-        return build(raw.decode("utf-8"))
-    try:  # the code that builds the value: a changed module (a checkout being edited) rebuilds
+        return build(*args)
+    try:
         code = os.stat(sys.modules[build.__module__].__file__).st_mtime_ns
     except (AttributeError, KeyError, OSError, TypeError):
         code = 0
-    key = hashlib.sha256(f"{kind}\0{__version__}\0{sys.version}\0{code}\0".encode() + raw).hexdigest()
-    target = folder / f"{key}.pickle"
+    digest = hashlib.sha256(f"{kind}\0{__version__}\0{sys.version}\0{code}\0".encode() + key).hexdigest()
+    target = folder / f"{digest}.pickle"
     try:
         with open(target, "rb") as f:
-            return pickle.load(f)  # noqa: S301 - the user's own cache of formgen's own data
-    except Exception:  # noqa: BLE001, S110 - missing, stale or damaged: parse again
+            return pickle.load(f)  # noqa: S301 - the user's own cache of what formgen built
+    except Exception:  # noqa: BLE001, S110 - missing, stale or damaged: build again
         pass
-    value = build(raw.decode("utf-8"))
+    value = build(*args)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = target.with_name(f".{key}.{os.getpid()}.tmp")
+        tmp = target.with_name(f".{digest}.{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)

@@ -73,3 +73,67 @@ def test_the_shipped_tables_read_from_the_cache_are_the_files(tmp_path, monkeypa
     aliases = paths.data_dir() / "aliases.yaml"
     for _ in range(2):
         assert paths.read_data_yaml(aliases) == yaml.safe_load(io.StringIO(aliases.read_text(encoding="utf-8")))
+
+
+def _figure(path, size=(640, 480), colour=(200, 30, 30)) -> None:
+    from PIL import Image
+
+    Image.new("RGB", size, colour).save(path, "JPEG", quality=90)
+
+
+def test_figure_facts_are_remembered_between_runs_and_forgotten_when_it_changes(tmp_path, monkeypatch):
+    """Validating again after editing the text decodes no figure; a figure that changes
+    (even to the same size, its times set back) is examined again."""
+    from formgen import images
+
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(images, "RACY_NS", 0)  # a file written a moment ago counts as settled here
+    examined = []
+    real = images._examine
+    monkeypatch.setattr(images, "_examine", lambda data: examined.append(len(data)) or real(data))
+    fig = tmp_path / "图1.jpg"
+    _figure(fig)
+    first = images.probe(tmp_path, "图1.jpg")
+    assert (first.width, first.height, first.problem) == (640, 480, "") and len(examined) == 1
+    images._probe.cache_clear()  # as a new process: only the cache folder remains
+    assert images.probe(tmp_path, "图1.jpg") == first and len(examined) == 1
+    assert not any(b"\xe5\x9b\xbe1" in p.read_bytes() for p in (tmp_path / "cache").iterdir())  # no name kept
+    size = fig.stat().st_size
+    data = bytearray(fig.read_bytes())
+    data[size // 2] ^= 0xFF  # same size; its modification time put back
+    st = fig.stat()
+    fig.write_bytes(bytes(data))
+    import os
+
+    os.utime(fig, ns=(st.st_atime_ns, st.st_mtime_ns))
+    images._probe.cache_clear()
+    images.probe(tmp_path, "图1.jpg")
+    assert len(examined) == 2  # the change time moved: examined again
+
+
+def test_a_figure_written_a_moment_ago_is_not_remembered(tmp_path, monkeypatch):
+    """Two writes within one clock tick can leave the same times: facts about a file that
+    changed in the last two seconds are never kept."""
+    from formgen import images
+
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    fig = tmp_path / "图1.jpg"
+    _figure(fig)
+    images.probe(tmp_path, "图1.jpg")
+    images.probe(tmp_path, "图1.jpg")
+    assert not (tmp_path / "cache").exists()
+    _figure(fig, (320, 200))
+    assert images.probe(tmp_path, "图1.jpg").width == 320
+
+
+def test_no_figure_facts_are_kept_with_the_cache_off(tmp_path, monkeypatch):
+    from formgen import images
+
+    monkeypatch.setenv("FORMGEN_CACHE", "off")
+    monkeypatch.setattr(images, "RACY_NS", 0)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    _figure(tmp_path / "a.jpg")
+    images._probe.cache_clear()
+    assert images.probe(tmp_path, "a.jpg").width == 640
+    assert not (tmp_path / "home").exists()
