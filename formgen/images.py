@@ -23,6 +23,7 @@ import io
 import os
 import re
 import struct
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -59,11 +60,15 @@ class Embedded:
     height: int = 0
 
 
-def max_pixels() -> int:
-    """Pillow's decompression-bomb limit (it warns above it, refuses above twice it)."""
-    from PIL import Image
+PILLOW_MAX_PIXELS = 89_478_485  # Pillow's default decompression-bomb limit (1 GiB / 4 / 3, since 2014)
 
-    return Image.MAX_IMAGE_PIXELS or 89_478_485
+
+def max_pixels() -> int:
+    """Pillow's decompression-bomb limit (it warns above it, refuses above twice it): its
+    default until Pillow is loaded (a program using formgen may have changed it there),
+    so that a figure remembered between runs is told without loading Pillow."""
+    image = sys.modules.get("PIL.Image")
+    return (image.MAX_IMAGE_PIXELS if image is not None else None) or PILLOW_MAX_PIXELS
 
 
 class _Refused(Exception):

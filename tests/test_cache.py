@@ -137,3 +137,35 @@ def test_no_figure_facts_are_kept_with_the_cache_off(tmp_path, monkeypatch):
     images._probe.cache_clear()
     assert images.probe(tmp_path, "a.jpg").width == 640
     assert not (tmp_path / "home").exists()
+
+
+def test_the_pixel_limit_is_pillows_default():
+    from PIL import Image
+
+    from formgen import images
+
+    assert images.PILLOW_MAX_PIXELS == Image.MAX_IMAGE_PIXELS == images.max_pixels()
+
+
+def test_a_remembered_figure_is_told_without_loading_pillow(tmp_path):
+    """A new process validating a record whose figures it has seen before loads no Pillow."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    _figure(tmp_path / "图1.jpg")
+    old = os.stat(tmp_path / "图1.jpg").st_mtime_ns - 10**10
+    os.utime(tmp_path / "图1.jpg", ns=(old, old))
+    script = (
+        "import sys, formgen.images as i; i.RACY_NS = 0\n"
+        f"info = i.probe(__import__('pathlib').Path({str(tmp_path)!r}), '图1.jpg')\n"
+        "print(info.width, 'PIL' in sys.modules)\n"
+    )
+    env = {**os.environ, "FORMGEN_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    first, second = (
+        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    )
+    assert first.split() == ["640", "True"] and second.split() == ["640", "False"]
