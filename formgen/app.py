@@ -270,7 +270,7 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
     return entries
 
 
-_NAMED_PACKS: dict[str, Pack] = {}  # packs records name, loaded once per process
+_NAMED_PACKS: dict[str, Pack] = {}  # packs records name, loaded once per batch (and per worker)
 
 
 def pack_of(entry: Entry, pack: Pack | None) -> Pack | None:
@@ -293,6 +293,7 @@ def batch_steps(func, entries: list[Entry], pack: Pack | None, args: tuple = (),
     (:func:`pack_of`). Yields (entry, its pack, result), the entry's record and findings
     set here as the step left them. Raises PackError for a record naming no pack."""
     named: dict[str, Pack | None] = {}
+    _NAMED_PACKS.clear()  # a pack edited, or FORMGEN_PACKS changed, since the last batch
     steps = batch_map(_step, entries, [pack] * len(entries), (func, args), jobs)
     for entry, (loaded, findings, pack_name, result) in zip(entries, steps, strict=True):
         entry.unread, entry.loaded, entry.findings = False, loaded, findings

@@ -131,6 +131,8 @@ def _named_by_pillow(data: bytes) -> str:
 
             with Image.open(io.BytesIO(data)) as im:
                 return im.format or ""
+    except MemoryError:  # the machine, not the file: never a verdict
+        raise
     except Exception:  # noqa: BLE001 - any failure just means "not recognised"
         return ""
 
@@ -280,6 +282,8 @@ def _docx_reads(blob: bytes, size: tuple[int, int] | None = None) -> bool:
         im = DocxImage.from_blob(blob)
         im.scaled_dimensions(width=Cm(14.5))  # a zero dpi would divide by zero here
         got = (im.px_width, im.px_height)
+    except MemoryError:  # the machine, not the file: never a verdict
+        raise
     except Exception:  # noqa: BLE001 - python-docx raises many kinds for odd headers
         return False
     return size is None or got == size
@@ -430,6 +434,8 @@ def _examine(data: bytes) -> ImageInfo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             im = _open(data, kind)
+    except MemoryError:  # the machine, not the file: never a verdict
+        raise
     except Exception as e:  # noqa: BLE001 - Pillow's parsers raise many kinds
         raise _Refused(f"{kind} 文件头已损坏，无法读取（{e.__class__.__name__}）") from None
     with im:
@@ -480,6 +486,8 @@ def _decodes(im, kind: str) -> None:
             if kind == "JPEG":
                 im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
             im.load()
+    except MemoryError:  # the machine, not the file: never a verdict
+        raise
     except Exception as e:  # noqa: BLE001
         raise _Refused(f"图片数据已损坏，无法转换为 Word 可用的格式（{e.__class__.__name__}）") from None
 
@@ -504,30 +512,45 @@ def _read(path: Path) -> bytes:
 RACY_NS = 2_000_000_000
 
 
+@functools.cache
+def _libraries() -> str:
+    """The installed Pillow and python-docx (where each lives and when it was installed),
+    which decide what is read and how a figure is embedded: a new version examines the
+    figures again. Found without importing either."""
+    import importlib.util
+
+    out = []
+    for name in ("PIL", "docx"):
+        try:
+            origin = importlib.util.find_spec(name).origin
+            out.append(f"{origin}:{os.stat(origin).st_mtime_ns}")
+        except (AttributeError, ImportError, OSError, ValueError):
+            out.append(f"{name}:?")
+    return "|".join(out)
+
+
 @functools.lru_cache(maxsize=512)
 def _probe(path: str, stamp: tuple, size: int) -> ImageInfo:
-    """What :func:`_examine` says of a file, kept between runs (:func:`formgen.paths.remembered`)
+    """:func:`_verdict` on a file, kept between runs (:func:`formgen.paths.remembered`)
     under its path and ``stamp``: device, inode, modification and change times in ns, as
     git's index tells a changed file (the change time moves on any write and cannot be
-    set back), with its size and the pixel limit. Validating again after editing the
-    text decodes no figure."""
+    set back), with its size, the pixel limit and the imaging libraries. Validating
+    again after editing the text decodes no figure."""
     from .paths import remembered
 
-    key = repr((path, stamp, size, max_pixels())).encode("utf-8", "surrogatepass")
-    return remembered("figure", key, _probe_file, path, size)
+    key = repr((path, stamp, size, max_pixels(), _libraries())).encode("utf-8", "surrogatepass")
+    return remembered("figure", key, _verdict, path, size)
 
 
-def _probe_file(path: str, size: int) -> ImageInfo:
+def _verdict(path: str, size: int) -> ImageInfo:
+    """What the file is, or why it cannot be used: a verdict on its bytes, the same each
+    time. A failure to read it (an I/O error, no memory) raises: it is not remembered."""
     if size > MAX_BYTES:
         return ImageInfo(bytes=size, problem=_too_big(size))
     try:
         return _examine(_read(Path(path)))
     except _Refused as e:
         return ImageInfo(bytes=size, problem=str(e))
-    except OSError as e:
-        return ImageInfo(bytes=size, problem=f"文件无法读取（{e.__class__.__name__}）")
-    except Exception as e:  # noqa: BLE001 - a hostile file must give a finding, never a crash
-        return ImageInfo(bytes=size, problem=f"不是可识别的图片（{e.__class__.__name__}）")
 
 
 def probe(base_dir: Path, name: str) -> ImageInfo:
@@ -542,9 +565,16 @@ def probe(base_dir: Path, name: str) -> ImageInfo:
         st = path.stat()
     except OSError:
         return ImageInfo(problem="文件不存在")
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
-        return _probe_file(str(path), st.st_size)  # written just now: a second write may keep its times
-    return _probe(str(path), (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns), st.st_size)
+    try:
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+            return _verdict(str(path), st.st_size)  # written just now: a second write may keep its times
+        return _probe(str(path), (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns), st.st_size)
+    except MemoryError:
+        return ImageInfo(bytes=st.st_size, problem="内存不足，无法读取图片；请关闭其他程序后重试")
+    except OSError as e:
+        return ImageInfo(bytes=st.st_size, problem=f"文件无法读取（{e.__class__.__name__}）")
+    except Exception as e:  # noqa: BLE001 - a hostile file must give a finding, never a crash
+        return ImageInfo(bytes=st.st_size, problem=f"不是可识别的图片（{e.__class__.__name__}）")
 
 
 def embeddable(base_dir: Path, name: str) -> Embedded:

@@ -658,9 +658,12 @@ def _syntax_finding(path: Path, text: str, e: yaml.MarkedYAMLError) -> Finding:
 
 # Where libyaml and PyYAML's Python scanner read a document differently: a tag (``!``
 # alone gives '' in one, None in the other), an explicit key (``? k``: the value's line)
-# and tabs (libyaml takes some as separation that PyYAML refuses). A text holding any of
-# them is read by the pure-Python loader only (tests/test_loader_libyaml.py).
-_LIBYAML_DIFFERS = re.compile(r"[!?\t]")
+# and tabs (libyaml takes some as separation that PyYAML refuses); and where libyaml
+# takes what PyYAML refuses: a byte-order mark after the start, a comment straight after
+# a block scalar's ``|`` or ``>``. A text holding any of them is read by the pure-Python
+# loader only, so a record reads the same with or without libyaml
+# (tests/test_loader_libyaml.py).
+_LIBYAML_DIFFERS = re.compile(r"[!?\t]|.\ufeff|[|>][-+0-9]*#", re.S)
 
 
 def _compose_and_construct(loader_class, text: str, lines: dict, dups: list, bad_keys: list):
@@ -709,6 +712,21 @@ def _parse(path: Path, text: str, model, lines: dict, dups: list, bad_keys: list
         raise LoadError([_syntax_finding(path, text, e)]) from e
     except yaml.YAMLError as e:
         raise LoadError([Finding("IN003", ERROR, "", "", f"YAML 格式错误：{e}", str(path))]) from e
+    except ValueError as e:  # PyYAML's scanner meets "\U00110000": chr() out of range
+        raise LoadError([_escape_finding(path, text, e)]) from e
+
+
+_BIG_ESCAPE = re.compile(r"\\U([0-9A-Fa-f]{8})")
+
+
+def _escape_finding(path: Path, text: str, e: ValueError) -> Finding:
+    """IN003 for an escape beyond Unicode in a double-quoted string, at its line."""
+    for m in _BIG_ESCAPE.finditer(text):
+        if int(m.group(1), 16) > 0x10FFFF:
+            line = text.count("\n", 0, m.start()) + 1
+            message = f"YAML 格式错误（第 {line} 行）：转义序列 {m.group()} 超出 Unicode 的范围（最大 \\U0010FFFF）"
+            return Finding("IN003", ERROR, "", "", message, str(path), line)
+    return Finding("IN003", ERROR, "", "", f"YAML 格式错误：无法解析（{e}）", str(path))
 
 
 def _control_char_findings(path: Path, text: str, model) -> list[Finding]:

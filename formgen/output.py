@@ -345,32 +345,35 @@ def remove_stale_temps(folder: Path) -> list[Path]:
     return removed
 
 
+class _Interrupted(BaseException):
+    """A signal arrived while writing (see :func:`_signals_clean_up`)."""
+
+
 @contextmanager
 def _signals_clean_up() -> Iterator[None]:
-    """While writing: SIGINT, SIGTERM and SIGHUP remove this process's temporary files,
-    then take their previous course (KeyboardInterrupt, or death by the signal). A
-    signal ignored before stays ignored. SIGXFSZ is ignored so that a file size limit
-    is an error (EFBIG) rather than death. Main thread only (Python's rule)."""
+    """While writing: SIGINT, SIGTERM and SIGHUP stop the write, which unwinds as any
+    failure does (the writer threads cancelled and joined, this run's temporary files
+    removed), and only then take their previous course (KeyboardInterrupt, or death by
+    the signal). A second signal while unwinding waits for the first. A signal ignored
+    before stays ignored. SIGXFSZ is ignored so that a file size limit is an error (EFBIG)
+    rather than death. Main thread only (Python's rule)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous: dict[int, object] = {}
+    state: dict[str, object] = {"writing": True, "signal": None}
 
     def restore() -> None:
         for s, h in previous.items():
             with suppress(OSError, ValueError, TypeError):
                 signal.signal(s, h)  # type: ignore[arg-type]
-        previous.clear()
 
     def on_signal(signum, frame):
-        before = previous.get(signum)
-        _remove_temps()
-        restore()
-        if callable(before):
-            before(signum, frame)  # e.g. KeyboardInterrupt for SIGINT
-        else:
-            os.kill(os.getpid(), signum)  # the default action: die by the signal
-        raise SystemExit(128 + signum)  # a handler that returned: stop writing all the same
+        if state["signal"] is not None:
+            return  # already stopping
+        state["signal"] = signum
+        if state["writing"]:
+            raise _Interrupted
 
     try:
         for s in _SIGNALS:
@@ -382,9 +385,23 @@ def _signals_clean_up() -> Iterator[None]:
         if hasattr(signal, "SIGXFSZ"):
             previous[signal.SIGXFSZ] = signal.getsignal(signal.SIGXFSZ)
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        yield
+        try:
+            yield
+        except _Interrupted:
+            pass  # unwound: the temporary files are gone; the signal is delivered below
+        finally:
+            state["writing"] = False
     finally:
         restore()
+        signum = state["signal"]
+        if signum is not None:  # a signal wins over whatever else was under way
+            _remove_temps()  # the writer threads are joined: nothing of this run is still being made
+            before = previous.get(signum)
+            if callable(before):
+                before(signum, None)  # e.g. KeyboardInterrupt for SIGINT
+            else:
+                os.kill(os.getpid(), signum)  # the default action: die by the signal
+            raise SystemExit(128 + signum)  # a handler that returned: stop all the same
 
 
 @contextmanager
@@ -606,7 +623,12 @@ def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
         _remove_made(created)
         raise
     _in_threads(_fsync_dir, sorted(holders, key=str))
-    with _locked(folders):
+    with ExitStack() as held:
+        try:
+            held.enter_context(_locked(folders))
+        except BaseException:  # a folder busy past LOCK_WAIT, or Ctrl-C while waiting
+            _remove_made(created)
+            raise
         try:
             for folder in folders:
                 remove_stale_temps(folder)
@@ -658,8 +680,12 @@ def _room_for_descriptors(n: int) -> None:
     need = n + FD_SPARE
     if soft == resource.RLIM_INFINITY or need <= soft:
         return
+    too_many = OutputError(
+        f"一次写入的文件夹过多（{n} 个），超出系统允许同时打开的文件数（{hard}），未写入任何文件；请分批生成"
+    )
     if hard != resource.RLIM_INFINITY and need > hard:
-        raise OutputError(
-            f"一次写入的文件夹过多（{n} 个），超出系统允许同时打开的文件数（{hard}），未写入任何文件；请分批生成"
-        )
-    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+        raise too_many
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    except (ValueError, OSError) as e:  # macOS: an "unlimited" hard limit the kernel still caps
+        raise too_many from e

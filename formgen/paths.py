@@ -3,6 +3,7 @@ editable install, inside it in a wheel. ``FORMGEN_PACKS`` adds pack folders."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def remembered(kind: str, key: bytes, build, *args):
     target = folder / f"{digest}.pickle"
     try:
         with open(target, "rb") as f:
-            return pickle.load(f)  # noqa: S301 - the user's own cache of what formgen built
+            value = pickle.load(f)  # noqa: S301 - the user's own cache of what formgen built
+            _used(f.fileno(), target)
+            return value
     except Exception:  # noqa: BLE001, S110 - missing, stale or damaged: build again
         pass
     value = build(*args)
@@ -82,9 +85,48 @@ def remembered(kind: str, key: bytes, build, *args):
         with open(tmp, "wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, target)
+        prune(folder)
     except Exception:  # noqa: BLE001, S110 - a read-only or full disk: just not kept
         pass
     return value
+
+
+DAY_NS = 86_400 * 10**9
+KEEP_DAYS = 60  # an entry unused this long is removed (a figure replaced, an old formgen's tables)
+
+
+def _used(fd: int, target: Path) -> None:
+    """Mark an entry as used (its modification time, at most once a day)."""
+    import time
+
+    now = time.time_ns()
+    if now - os.fstat(fd).st_mtime_ns > DAY_NS:
+        os.utime(target, ns=(now, now))
+
+
+def prune(folder: Path, now_ns: int | None = None) -> list[Path]:
+    """Remove the entries of the cache folder unused for KEEP_DAYS days (and temporary
+    files of writers that died), at most once a day (``.pruned`` says when it last ran)."""
+    import time
+
+    now = time.time_ns() if now_ns is None else now_ns
+    mark = folder / ".pruned"
+    try:
+        if now - mark.stat().st_mtime_ns < DAY_NS:
+            return []
+    except FileNotFoundError:
+        pass
+    mark.touch()
+    os.utime(mark, ns=(now, now))
+    removed = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith((".pickle", ".tmp")):
+            age = now - entry.stat(follow_symlinks=False).st_mtime_ns
+            if age > (KEEP_DAYS if entry.name.endswith(".pickle") else 1) * DAY_NS:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def _parse_yaml(text: str):

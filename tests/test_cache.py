@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 import yaml
 
 from formgen import paths, refdata
@@ -169,3 +170,55 @@ def test_a_remembered_figure_is_told_without_loading_pillow(tmp_path):
         for _ in range(2)
     )
     assert first.split() == ["640", "True"] and second.split() == ["640", "False"]
+
+
+@pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), MemoryError()])
+def test_a_failed_read_is_never_remembered(tmp_path, monkeypatch, failure):
+    """An I/O error or no memory says nothing about the figure: the next run reads it."""
+    from formgen import images
+
+    monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(images, "RACY_NS", 0)
+    _figure(tmp_path / "图1.jpg")
+    real = images._read
+
+    def fail(path):
+        raise failure
+
+    monkeypatch.setattr(images, "_read", fail)
+    images._probe.cache_clear()
+    bad = images.probe(tmp_path, "图1.jpg")
+    assert bad.problem in ("文件无法读取（OSError）", "内存不足，无法读取图片；请关闭其他程序后重试")
+    monkeypatch.setattr(images, "_read", real)
+    images._probe.cache_clear()  # a new process
+    good = images.probe(tmp_path, "图1.jpg")
+    assert (good.width, good.problem) == (640, "")
+
+
+def test_entries_unused_for_sixty_days_are_pruned_once_a_day(tmp_path, monkeypatch):
+    import os
+    import time
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("FORMGEN_CACHE", str(folder))
+    data = tmp_path / "t.yaml"
+    data.write_text("a: 1\n", encoding="utf-8")
+    build, calls = _counting()
+    paths.compiled(data, build, "test")  # an entry in use
+    day = paths.DAY_NS
+    now = time.time_ns()
+    old = folder / ("0" * 64 + ".pickle")
+    old.write_bytes(b"x")
+    os.utime(old, ns=(now - 61 * day, now - 61 * day))
+    recent = folder / ("1" * 64 + ".pickle")
+    recent.write_bytes(b"x")
+    os.utime(recent, ns=(now - 50 * day, now - 50 * day))
+    assert paths.prune(folder, now) == []  # pruned already today, when the first entry was kept
+    assert paths.prune(folder, now + day + 1) == [old]
+    assert recent.exists() and len(calls) == 1
+    # an entry read again is marked as used: it outlives its sixty days
+    (entry,) = [p for p in folder.glob("*.pickle") if p not in (old, recent)]
+    os.utime(entry, ns=(now - 59 * day, now - 59 * day))
+    assert paths.compiled(data, build, "test") == {"a": 1} and len(calls) == 1
+    assert paths.prune(folder, now + 11 * day) == [recent]  # 61 days unused
+    assert entry.exists()  # used 11 days before

@@ -373,8 +373,8 @@ print("done")
 COUNT = 6
 
 
-def _script(out: Path, when: str, n: int, sig: int, seed: int) -> subprocess.CompletedProcess:
-    code = _SCRIPT.replace("COUNT", str(COUNT))
+def _script(out: Path, when: str, n: int, sig: int, seed: int, count: int = COUNT) -> subprocess.CompletedProcess:
+    code = _SCRIPT.replace("COUNT", str(count))
     args = [sys.executable, "-c", code, str(out), when, str(n), str(sig), str(seed)]
     return subprocess.run(args, capture_output=True, text=True, env=ENV, timeout=120)
 
@@ -447,6 +447,23 @@ def test_signal_during_renames_is_held_until_all_are_in_place(tmp_path):
     assert r.returncode == -signal.SIGTERM and not temps(out)
     after = snapshot(out)
     assert after.keys() == before.keys() and all(after[k] != before[k] for k in before)  # all new
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_while_many_files_are_written_at_once_leaves_no_temporary_file(tmp_path, sig):
+    """Forty files go through the writer threads; a signal after the tenth fsync stops
+    them (the threads are joined before anything is removed, so none is still making a
+    file), removes every temporary file, changes nothing, and then takes its course."""
+    out = tmp_path / "out"
+    assert _script(out, "fsync", 0, 0, seed=1, count=40).stdout.strip() == "done"
+    before = snapshot(out)
+    r = _script(out, "fsync", 10, sig, seed=2, count=40)
+    if sig == signal.SIGINT:
+        assert r.returncode != 0 and "KeyboardInterrupt" in r.stderr
+    else:
+        assert r.returncode == -sig, r.stderr
+    assert not temps(out)
+    assert snapshot(out) == before
 
 
 def test_sigint_while_writing_is_keyboard_interrupt_after_cleanup(tmp_path):
@@ -668,3 +685,30 @@ def test_a_folder_that_cannot_be_made_takes_back_the_ones_made_before(tmp_path):
     with pytest.raises(OutputError, match="是一个文件，不是文件夹"):
         write_all([(out / "a" / "甲" / "a.docx", b"a"), (out / "b" / "b.docx", b"b")])
     assert sorted(p.name for p in out.iterdir()) == ["b"]
+
+
+def test_a_busy_folder_takes_back_the_folders_made_for_the_run(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    (out / "b").mkdir(parents=True)
+    monkeypatch.setattr(output, "LOCK_WAIT", 0.2)
+    fd = os.open(out / "b", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another run is writing into out/b
+        with pytest.raises(OutputError, match="另一个 formgen 正在写入此文件夹"):
+            write_all([(out / "a" / "x.docx", b"x"), (out / "b" / "y.docx", b"y")])
+    finally:
+        os.close(fd)
+    assert sorted(p.name for p in out.iterdir()) == ["b"]  # out/a, made for this run, is gone
+
+
+def test_a_descriptor_limit_that_cannot_be_raised_is_one_line(tmp_path, monkeypatch):
+    """macOS reports an unlimited hard limit that its kernel still caps: setrlimit fails."""
+
+    def refuse(*args):
+        raise ValueError("current limit exceeds maximum limit")
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (128, resource.RLIM_INFINITY))
+    monkeypatch.setattr(resource, "setrlimit", refuse)
+    with pytest.raises(OutputError, match=r"一次写入的文件夹过多（100 个）.*请分批生成"):
+        write_all([(tmp_path / "out" / f"e{i}" / "a.docx", b"a") for i in range(100)])
+    assert not (tmp_path / "out").exists()
