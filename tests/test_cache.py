@@ -37,13 +37,19 @@ def test_an_unchanged_file_is_read_back_and_a_changed_one_parsed_again(tmp_path,
     assert paths.compiled(data, build, "test") == {"区县": ["浦东新区", "黄浦区"]} and len(calls) == 2
 
 
-def test_a_damaged_cache_is_parsed_again(tmp_path, monkeypatch):
+def _one_entry(tmp_path, monkeypatch):
+    """A cache folder holding one parsed data file: (folder, the file, build, its calls)."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("FORMGEN_CACHE", str(cache))
     data = tmp_path / "kpi.yaml"
     data.write_text("a: 1\n", encoding="utf-8")
     build, calls = _counting()
     paths.compiled(data, build, "test")
+    return cache, data, build, calls
+
+
+def test_a_damaged_cache_is_parsed_again(tmp_path, monkeypatch):
+    cache, data, build, calls = _one_entry(tmp_path, monkeypatch)
     (entry,) = cache.glob("*.pickle")
     entry.write_bytes(b"not a pickle")
     assert paths.compiled(data, build, "test") == {"a": 1} and len(calls) == 2
@@ -199,12 +205,7 @@ def test_entries_unused_for_sixty_days_are_pruned_once_a_day(tmp_path, monkeypat
     import os
     import time
 
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("FORMGEN_CACHE", str(folder))
-    data = tmp_path / "t.yaml"
-    data.write_text("a: 1\n", encoding="utf-8")
-    build, calls = _counting()
-    paths.compiled(data, build, "test")  # an entry in use
+    folder, data, build, calls = _one_entry(tmp_path, monkeypatch)  # an entry in use
     day = paths.DAY_NS
     now = time.time_ns()
     old = folder / ("0" * 64 + ".pickle")
