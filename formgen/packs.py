@@ -189,8 +189,9 @@ def _block_fields(blocks, prefix: str = ""):
             yield from _block_fields(rep.get("blocks"), inner)
         elif "p" in block and isinstance(block["p"], dict) and block["p"].get("fields"):
             p = block["p"]
+            own = p.get("labels") or {}  # a paragraph holding several fields may name each
             for name in p["fields"]:
-                yield prefix + name, p.get("label", ""), bool(p.get("optional"))
+                yield prefix + name, own.get(name, p.get("label", "")), bool(p.get("optional"))
         elif "text" in block and isinstance(block["text"], dict):
             t = block["text"]
             yield prefix + t["field"], t.get("label", ""), bool(t.get("optional"))

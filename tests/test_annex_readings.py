@@ -252,3 +252,19 @@ def test_a_sheet_limit_does_not_block_fill_of_word_documents(tmp_path):
     assert "XL001" in run("validate", rec, "--pack", "gansu").output
     r = run("fill", rec, "--pack", "gansu", "--out", tmp_path / "o")
     assert r.exit_code == 0 and "XL001" not in r.output, r.output
+
+
+def test_the_cmmm_score_and_report_are_named_apart(write_record):
+    """附件4 第五部分 holds the level, the score and the report in one paragraph; each is
+    named by the annexes' own words, so a 整改通知 never lists two lines that look alike."""
+
+    def edit(d):
+        d["factory"]["cmmm"]["score"] = None
+        d["factory"]["cmmm"]["report"] = "不存在的报告.pdf"
+
+    r = run("validate", write_record(edit), "--pack", "shanghai")
+    lines = r.output.splitlines()
+    (score,) = [ln for ln in lines if "factory.cmmm.score" in ln]
+    (report,) = [ln for ln in lines if "factory.cmmm.report" in ln]
+    assert "「智能制造能力成熟度评估分数得分」" in score
+    assert "「L3级及以上自评估报告」" in report

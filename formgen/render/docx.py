@@ -2,8 +2,9 @@
 
 A single-record layout is a list of ``blocks``:
 
-- ``{p: TEXT}`` or ``{p: {expr: ...}}``: a paragraph (keys: font, size, bold, align,
-  before, after, indent, keep_with_next);
+- ``{p: TEXT}`` or ``{p: {expr: ..., fields, label, labels}}``: a paragraph (keys: font,
+  size, bold, align, before, after, indent, keep_with_next); ``fields`` are the record
+  paths it shows, named in findings by ``label`` or, each, by ``labels: {path: label}``;
 - ``{heading: TEXT, level: 1|2|3}``: a Word heading (outline level, kept with the next
   paragraph; Word's 导航窗格 and the PDF's bookmarks list it), styled by the layout's
   ``styles.headingN``;
