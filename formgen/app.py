@@ -292,24 +292,20 @@ def batch_steps(func, entries: list[Entry], pack: Pack | None, args: tuple = (),
     the larger part of checking a record, is shared out too) and its pack resolved there
     (:func:`pack_of`). Yields (entry, its pack, result), the entry's record and findings
     set here as the step left them. Raises PackError for a record naming no pack."""
-    named: dict[str, Pack | None] = {}
     _NAMED_PACKS.clear()  # a pack edited, or FORMGEN_PACKS changed, since the last batch
     steps = batch_map(_step, entries, [pack] * len(entries), (func, args), jobs)
-    for entry, (loaded, findings, pack_name, result) in zip(entries, steps, strict=True):
+    for entry, (loaded, findings, result) in zip(entries, steps, strict=True):
         entry.unread, entry.loaded, entry.findings = False, loaded, findings
-        if pack_name not in named:
-            named[pack_name] = pack if pack is not None else pack_of(entry, None)
-        yield entry, named[pack_name], result
+        yield entry, pack_of(entry, pack), result
 
 
 def _step(entry: Entry, pack: Pack | None, func, args: tuple):
     """One step of :func:`batch_steps`, in whichever process runs it: what the parent
     needs back is the record (pickled, about 0.3 ms against 3-15 ms to read it), the
-    findings, the pack's name and ``func``'s result."""
+    findings and ``func``'s result (the parent finds the record's pack again, cached)."""
     entry.read()
-    own = pack_of(entry, pack)
-    result = func(entry, own, *args)
-    return entry.loaded, entry.findings, own.name if own else None, result
+    result = func(entry, pack_of(entry, pack), *args)
+    return entry.loaded, entry.findings, result
 
 
 def check_entry(entry: Entry, pack: Pack | None, today: dt.date, documents: list[Document] | None = None) -> None:
