@@ -202,16 +202,22 @@ def test_forms_need_a_pack(tmp_path):
     assert r.exit_code == 2 and "--pack" in r.output
 
 
-def test_a_folder_of_mixed_applications_to_sheet_report_and_notices(write_record, tmp_path):
-    """The README's walk-through: a formgen record, a workbook and a hand-filled 附件3."""
-    good = write_record(name="澄川.yaml")
-    inbox = good.parent
-    bad = yaml.safe_load((EXAMPLES / "shanghai-bad.yaml").read_text(encoding="utf-8"))
+def _mixed_inbox(write_record) -> Path:
+    """A folder of the README's walk-through: a formgen record (澄川), a record workbook
+    of the bad Shanghai example and the hand-filled 附件3."""
     from formgen.loader import build
 
+    inbox = write_record(name="澄川.yaml").parent
+    bad = yaml.safe_load((EXAMPLES / "shanghai-bad.yaml").read_text(encoding="utf-8"))
     loaded = build(inbox / "x.yaml", bad, {})
     (inbox / "问题企业.xlsx").write_bytes(record_workbook(loaded.record, get_pack("shanghai")))
     shutil.copy(HAND_A3, inbox / HAND_A3.name)
+    return inbox
+
+
+def test_a_folder_of_mixed_applications_to_sheet_report_and_notices(write_record, tmp_path):
+    """The README's walk-through: a formgen record, a workbook and a hand-filled 附件3."""
+    inbox = _mixed_inbox(write_record)
     out, report, notices = tmp_path / "out", tmp_path / "问题清单.xlsx", tmp_path / "整改通知"
     r = run(
         "summary", inbox, "--pack", "shanghai", "--unit", "上海市浦东新区科技和经济委员会", "--quota", "5",
@@ -496,14 +502,7 @@ def test_records_are_read_in_the_workers(gansu_record, tmp_path, forked, monkeyp
 def test_mixed_applications_give_the_same_results_in_worker_processes(write_record, tmp_path, forked):
     """A record, a record workbook and a hand-filled 附件3 (read in this process, then
     checked in the workers): --jobs 2 says and writes exactly what --jobs 1 does."""
-    good = write_record(name="澄川.yaml")
-    inbox = good.parent
-    bad = yaml.safe_load((EXAMPLES / "shanghai-bad.yaml").read_text(encoding="utf-8"))
-    from formgen.loader import build
-
-    loaded = build(inbox / "x.yaml", bad, {})
-    (inbox / "问题企业.xlsx").write_bytes(record_workbook(loaded.record, get_pack("shanghai")))
-    shutil.copy(HAND_A3, inbox / HAND_A3.name)
+    inbox = _mixed_inbox(write_record)
     common = ("--pack", "shanghai", "--unit", "上海市浦东新区科技和经济委员会")
     outputs = {}
     for jobs in ("1", "2"):
