@@ -13,7 +13,8 @@ from .loader import Loaded, LoadError, load
 from .output import plan, safe_name, write_all
 from .packs import Document, Pack
 from .record import read_user_text
-from .rules import Context, applies, run
+from .recpaths import applies
+from .rules import Context, run
 
 
 def validate(

@@ -30,10 +30,10 @@ from pydantic import BaseModel
 
 from .output import safe_name
 from .record import Record
+from .recpaths import get, is_empty
 from .refdata import kpi_key, kpis
 from .render import ooxml
 from .render.context import code_name, fmt, paragraphs, ym
-from .rules import get, is_empty
 
 MANUAL_CHECK = "手工核实"
 MANUAL_NOTE = "以下条件无法由记录中的数据证明，请申报单位逐项核实；不计入材料是否完整"

@@ -1053,7 +1053,7 @@ def _first_difference(a, b, prefix: str = "") -> str:
 
     from .loader import label_for
     from .record import Record
-    from .rules import parse_path
+    from .recpaths import parse_path
 
     def walk(x, y, path):
         if isinstance(x, BaseModel) and isinstance(y, BaseModel):

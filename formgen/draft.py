@@ -286,7 +286,7 @@ def _doc_stub(doc: Document) -> dict:
 
 
 def _length_entries(pack: Pack, doc: Document) -> list[dict]:
-    from .rules import applies
+    from .recpaths import applies
 
     stub = _doc_stub(doc)
     return [e for e in pack.checks.get("lengths", []) or [] if isinstance(e, dict) and applies(stub, e.get("when"))]

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from . import types as T
 from .record import Record
+from .recpaths import generic
 
 # Kinds of value, and how each is named to the user.
 KINDS = {
@@ -165,12 +166,12 @@ class Catalogue:
     def find(self, path: str) -> Field | None:
         """The field a concrete path belongs to: scenarios[3].name -> scenarios[].name,
         kpis.生产效率提升 -> kpis{}."""
-        generic = re.sub(r"\[\d+\]", "[]", path)
-        hit = self._by_path.get(generic)
+        pattern = generic(path)
+        hit = self._by_path.get(pattern)
         if hit is not None:
             return hit
         for f in self.fields:
-            if f.entry and generic.startswith(f.path[:-2] + "."):
+            if f.entry and pattern.startswith(f.path[:-2] + "."):
                 return f
         return None
 
@@ -401,15 +402,11 @@ _PATH_TOKEN = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?(?:\.[A-
 _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
-def _generic(path: str) -> str:
-    return re.sub(r"\[\d*\]", "[]", path)
-
-
 def _resolve(path: str) -> str | None:
     """The model pattern a path in a layout names (indices dropped), or None when it
     names no field of the record: 'enterprise.financials[0].revenue' ->
     'enterprise.financials[].revenue'; a sub-block or list is returned as named."""
-    path = _generic(path)
+    path = generic(path)
     model: type[BaseModel] | None = Record
     out = []
     for part in path.split("."):
@@ -504,7 +501,7 @@ def _checklist_uses(layout: dict) -> list[tuple[str, str]]:
 
 def _applicable_checks(pack, record) -> dict:
     """The pack's ``checks`` as they apply to ``record`` (as rules.Context.check sees them)."""
-    from .rules import applies
+    from .recpaths import applies
 
     out = {}
     for name, value in (pack.checks or {}).items():

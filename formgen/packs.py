@@ -53,7 +53,7 @@ class Document:
 
     def split_keys(self, record) -> list[str]:
         """The keys this document is written once for (``split``), in the order given."""
-        from .rules import get
+        from .recpaths import get
 
         if not self.split:
             return []
@@ -84,7 +84,7 @@ class Document:
 
 
 def _get_list(record, path: str) -> list:
-    from .rules import get
+    from .recpaths import get
 
     return list(get(record, path) or [])
 
@@ -133,7 +133,7 @@ class Pack:
 
     def documents_for(self, record, single: bool | None = None) -> list[Document]:
         """The documents that apply to ``record`` (all kinds, or only single/multi)."""
-        from .rules import applies
+        from .recpaths import applies
 
         return [d for d in self.documents if applies(record, d.when) and (single is None or d.single == single)]
 

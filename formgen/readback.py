@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 from jinja2 import nodes
 
+from .record import CMMM_LEVEL_ZH as LEVEL_ZH
 from .render.context import HEADCOUNT_BANDS, PLAIN
-from .rules.cmmm import ZH as LEVEL_ZH
 
 BOX_TICKED = set("☑☒✓✔√■▣✅")
 BOX_EMPTY = set("□☐▢")

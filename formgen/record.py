@@ -219,6 +219,24 @@ class People(Model):
     filler: Person = Field(default_factory=Person, title="企业填表人")
 
 
+# GB/T 39116-2020: the levels' names, and the score band of each (0.8<=S<1.8 一级 … 4.8<=S<=5 五级)
+CMMM_LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
+CMMM_BANDS = ((Decimal("0.8"), 1), (Decimal("1.8"), 2), (Decimal("2.8"), 3), (Decimal("3.8"), 4), (Decimal("4.8"), 5))
+
+
+def cmmm_level_for(score: Decimal) -> int | None:
+    """The level a CMMM score stands for; None below 0.8.
+
+    >>> [cmmm_level_for(Decimal(x)) for x in ("0.79", "0.8", "1.79", "4.8", "5")]
+    [None, 1, 1, 5, 5]
+    """
+    level = None
+    for low, lv in CMMM_BANDS:
+        if score >= low:
+            level = lv
+    return level
+
+
 class CMMM(Model):
     score: Percent | None = F("智能制造能力成熟度评估分数", "GB/T 39116-2020 自评估得分，0-5")
     level: Int | None = F(

@@ -373,7 +373,7 @@ class _Writer:
         return _lines(text, width)
 
     def rows(self, ws, sheet: Sheet):
-        from .rules import get
+        from .recpaths import get
 
         long = any(f.kind == "longtext" for f in sheet.fields)
         ws.set_column(COL_PATH, COL_PATH, 30, None, {"hidden": True})
@@ -424,7 +424,7 @@ class _Writer:
     def entries(self, f: Field) -> list[tuple[str, object]]:
         """The rows of a mapping (KPIs): the record's entries, else the known keys; then
         a few free rows for other names."""
-        from .rules import get
+        from .recpaths import get
 
         if self.record is not None:
             current = get(self.record, f.path[:-2]) or {}
@@ -457,7 +457,7 @@ class _Writer:
         ws.set_row(r, min(409, max(20, height)))
 
     def table(self, ws, sheet: Sheet):
-        from .rules import get
+        from .recpaths import get
 
         children = [s for s in self.cat.sheets() if s.parent == sheet.key]
         columns: list[tuple[str, str, Field | None]] = []  # (key, label, field)
@@ -532,7 +532,7 @@ class _Writer:
     def items(self, sheet: Sheet) -> list[tuple[int, object]]:
         """(parent number, item) for every item of the table's list in the record; items
         of tables with nested tables are numbered 1, 2, … for those to refer to."""
-        from .rules import get
+        from .recpaths import get
 
         if self.record is None:
             return []

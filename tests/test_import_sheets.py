@@ -116,7 +116,7 @@ def _render(pack, doc, paths: list[Path]) -> dict[str, bytes]:
 
 def _names(pack, doc, paths: list[Path]) -> list[str]:
     """The enterprises a sheet lists, in order."""
-    from formgen.rules import applies
+    from formgen.recpaths import applies
 
     records = [app.load(p).record for p in paths]
     return [r.enterprise.name for r in records if applies(r, doc.when)]

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from formgen.record import cmmm_level_for as level_for
 from formgen.rules import REGISTRY
-from formgen.rules.cmmm import level_for
 from formgen.rules.size import size_for
 
 from .conftest import codes, validate_with

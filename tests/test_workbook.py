@@ -318,7 +318,7 @@ def test_a_filled_blank_validates_like_the_same_yaml(cli, tmp_path, gansu_blank)
     p = tmp_path / "filled.xlsx"
     shutil.copy(gansu_blank, p)
     wb = openpyxl.load_workbook(p)
-    from formgen.rules import get
+    from formgen.recpaths import get
 
     for ws in wb.worksheets:
         if ws["A1"].value == "#字段":

@@ -15,9 +15,9 @@ from decimal import Decimal
 from jinja2 import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from ..record import CMMM_LEVEL_ZH
+from ..recpaths import get
 from ..refdata import industry_chain
-from ..rules import get
-from ..rules.cmmm import ZH as LEVEL_ZH
 
 PLAIN = SandboxedEnvironment(autoescape=False)
 
@@ -117,7 +117,7 @@ def derived(record) -> dict:
     chain = industry_chain(e.industry.gbt4754) if e.industry.gbt4754 else []
     return {
         "cmmm_level_l": f"L{lvl}" if lvl else "",
-        "cmmm_level_zh": LEVEL_ZH.get(lvl, "") if lvl else "",
+        "cmmm_level_zh": CMMM_LEVEL_ZH.get(lvl, "") if lvl else "",
         "industry_path": "-".join(c.name for c in chain[:3]) if chain else "",
         "scenario_names": [s.name for s in record.scenarios if s.name],
         "headcount_band": headcount_band(e.employees),

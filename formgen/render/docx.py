@@ -45,7 +45,7 @@ import re
 import zlib
 
 from ..images import Embedded, embeddable
-from ..rules import get
+from ..recpaths import get
 from . import ooxml
 from .context import column_values, compile_expr, fmt, namespace, paragraphs
 

@@ -72,7 +72,7 @@ from jinja2 import nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.parser import Parser
 
-from ..rules import get_parts, parse_path
+from ..recpaths import get_parts, parse_path
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr, fmt
 
 FORMULA_START = ("=", "+", "-", "@")

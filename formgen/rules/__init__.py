@@ -14,7 +14,6 @@ import datetime as dt
 import functools
 import importlib
 import pkgutil
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -22,6 +21,7 @@ from typing import NamedTuple
 from ..findings import ERROR, WARNING, Finding
 from ..loader import Loaded, label_for
 from ..record import Record
+from ..recpaths import applies, generic, parse_path
 
 
 class Hit(NamedTuple):
@@ -107,19 +107,6 @@ def _load_modules():
         importlib.import_module(f"{__name__}.{mod.name}")
 
 
-def parse_path(path: str) -> tuple:
-    """'scenarios[0].name' -> ('scenarios', 0, 'name')."""
-    out: list = []
-    for part in path.replace("[", ".[").split("."):
-        if not part:
-            continue
-        if part.startswith("["):
-            out.append(int(part[1:-1]))
-        else:
-            out.append(part)
-    return tuple(out)
-
-
 def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
     """Run every registered rule (or those in ``only``) and collect all findings."""
     _load_modules()
@@ -131,7 +118,7 @@ def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
             continue
         r = REGISTRY[code]
         for hit in r.func(ctx):
-            label = hit.label or labels.get(_generic(hit.path)) or label_for(Record, parse_path(hit.path))
+            label = hit.label or labels.get(generic(hit.path)) or label_for(Record, parse_path(hit.path))
             report.findings.append(
                 Finding(
                     r.code,
@@ -147,74 +134,6 @@ def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
     return report
 
 
-def _generic(path: str) -> str:
-    """'scenarios[3].name' -> 'scenarios[].name', the key the pack's labels use."""
-    return re.sub(r"\[\d+\]", "[]", path)
-
-
-def is_empty(value) -> bool:
-    """Nothing filled in: None, blank text, an empty list or mapping."""
-    if isinstance(value, str):
-        return not value.strip()
-    return value is None or (isinstance(value, (list, dict)) and not value)
-
-
-def get(obj, path: str):
-    """The value at a dotted path of a record (None when absent)."""
-    return get_parts(obj, parse_path(path))
-
-
-def get_parts(obj, parts: tuple):
-    """:func:`get` for a path already parsed by :func:`parse_path`."""
-    for part in parts:
-        if obj is None:
-            return None
-        if isinstance(part, int):
-            obj = obj[part] if part < len(obj) else None
-        elif isinstance(obj, dict):
-            obj = obj.get(part)
-        else:
-            obj = getattr(obj, part, None)
-    return obj
-
-
-def applies(record, when: dict | None) -> bool:
-    """Whether a ``when`` condition from a manifest holds. Every ``path: wanted`` pair
-    must match: a value, a list (any of its values), or an operator mapping
-    (``{not: V | [V...]}``, ``{filled: true|false}`` for a non-empty value or list).
-    ``any: [COND...]`` holds when one of its conditions holds."""
-    for path, wanted in (when or {}).items():
-        if path == "any":
-            if not any(applies(record, c) for c in wanted):
-                return False
-            continue
-        value = get(record, path)
-        if isinstance(wanted, dict):
-            if "not" in wanted:
-                banned = wanted["not"] if isinstance(wanted["not"], list) else [wanted["not"]]
-                if value in banned:
-                    return False
-            if "filled" in wanted and bool(value not in (None, "", [], {})) != bool(wanted["filled"]):
-                return False
-            continue
-        options = wanted if isinstance(wanted, list) else [wanted]
-        if value not in options:
-            return False
-    return True
-
-
-def expand(record, pattern: str) -> list[tuple[str, object]]:
-    """Concrete (path, value) pairs for a path with ``[]`` wildcards over lists."""
-    if "[]" not in pattern:
-        return [(pattern, get(record, pattern))]
-    head, _, tail = pattern.partition("[]")
-    items = get(record, head) or []
-    out = []
-    for i in range(len(items)):
-        out.extend(expand(record, f"{head}[{i}]{tail}"))
-    return out
-
-
 __all__ = [
     "ERROR",
     "WARNING",
@@ -222,10 +141,6 @@ __all__ = [
     "Hit",
     "REGISTRY",
     "Report",
-    "applies",
-    "expand",
-    "get",
-    "is_empty",
     "rule",
     "run",
 ]

@@ -2,19 +2,9 @@
 
 from decimal import Decimal
 
+from ..record import CMMM_LEVEL_ZH as ZH
+from ..record import cmmm_level_for as level_for
 from . import ERROR, Hit, rule
-
-ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
-BANDS = [(Decimal("0.8"), 1), (Decimal("1.8"), 2), (Decimal("2.8"), 3), (Decimal("3.8"), 4), (Decimal("4.8"), 5)]
-
-
-def level_for(score: Decimal) -> int | None:
-    """0.8<=S<1.8 one ... 4.8<=S<=5 five; below 0.8 no level."""
-    level = None
-    for low, lv in BANDS:
-        if score >= low:
-            level = lv
-    return level
 
 
 @rule("CM001", ERROR, "成熟度分数与等级不符")

@@ -3,8 +3,9 @@ accident's name, membership of a list the pack names."""
 
 from decimal import Decimal
 
+from ..recpaths import get
 from ..refdata import enums
-from . import ERROR, WARNING, Hit, get, rule
+from . import ERROR, WARNING, Hit, rule
 from .finance import _tolerance
 
 

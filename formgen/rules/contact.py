@@ -2,7 +2,8 @@
 
 import re
 
-from . import ERROR, Hit, expand, rule
+from ..recpaths import expand
+from . import ERROR, Hit, rule
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,6})?$")

@@ -4,7 +4,8 @@ date not in the future."""
 
 import datetime as dt
 
-from . import ERROR, Hit, get, rule
+from ..recpaths import get
+from . import ERROR, Hit, rule
 
 
 @rule("DT001", ERROR, "开始时间晚于完成时间")

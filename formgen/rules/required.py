@@ -1,6 +1,7 @@
 """Fields a pack's documents need: every field its layouts use unless marked optional."""
 
-from . import ERROR, Hit, expand, get, is_empty, rule
+from ..recpaths import expand, get, is_empty
+from . import ERROR, Hit, rule
 
 
 @rule("RQ001", ERROR, "必填项未填写")

@@ -84,9 +84,7 @@ def register(app, store, downloads) -> None:
         today = dt.date.today()
         for e in entries:
             if e.loaded is not None:
-                from .server import _pack_of
-
-                pack, bad = _pack_of(e.loaded.record.pack)
+                pack, bad = F.pack_of(e.loaded.record.pack)
                 flow.check_entry(e, pack, today)
                 if bad:
                     e.findings.insert(0, bad)

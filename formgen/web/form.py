@@ -37,6 +37,18 @@ class FormError(ValueError):
 # --- values as the page shows them ------------------------------------------------------
 
 
+def pack_of(name: str | None):
+    """(pack or None, finding when the name is not a pack)."""
+    from ..packs import PackError, available, get_pack
+
+    if not name:
+        return None, None
+    try:
+        return get_pack(name), None
+    except PackError:
+        return None, Finding("PK001", "error", "pack", "表格包", f"没有表格包 {name}（可用：{'、'.join(available())}）")
+
+
 def shown(value, f: Field | None = None) -> str:
     """A record value as typed into the page: numbers as written, dates ISO, 是/否, one
     value a line for several."""

@@ -58,18 +58,6 @@ class Downloads:
         return files[i] if files is not None and 0 <= i < len(files) else None
 
 
-def _pack_of(name: str | None):
-    """(pack or None, finding when the name is not a pack)."""
-    from ..packs import PackError, available, get_pack
-
-    if not name:
-        return None, None
-    try:
-        return get_pack(name), None
-    except PackError:
-        return None, Finding("PK001", "error", "pack", "表格包", f"没有表格包 {name}（可用：{'、'.join(available())}）")
-
-
 def _soffice() -> bool:
     from ..pdf import PdfError, find_soffice
 
@@ -198,7 +186,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         path, loaded, problems, version = store.open(name)
         if loaded is None:
             return path, None, None, None, problems, version
-        pack, bad = _pack_of(loaded.record.pack)
+        pack, bad = F.pack_of(loaded.record.pack)
         cat = F.form_catalogue(loaded.record, pack)
         findings = ([bad] if bad else []) + _validate(loaded, pack)
         return path, loaded, pack, cat, findings, version
@@ -259,7 +247,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         path, loaded, problems, _ = store.open(name)
         values, entries, items = body.get("values", {}), body.get("entries", []), body.get("items", [])
         pack_name = values.get("pack") if isinstance(values, dict) else None
-        pack, bad = _pack_of(pack_name.strip() if isinstance(pack_name, str) else None)
+        pack, bad = F.pack_of(pack_name.strip() if isinstance(pack_name, str) else None)
         cat = F.parse_catalogue(loaded.record if loaded is not None else None)
         data, problems = F.record_data(cat, values, entries, items)
         got, findings = F.check(path, data, pack)
