@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from ..fields import Catalogue, Field, Sheet, catalogue, length_totals, levels
 from ..findings import ERROR, Finding
-from ..loader import Loaded, LoadError, build
+from ..loader import Loaded, build
 from ..record import Record
 
 
@@ -356,54 +356,14 @@ def record_data(cat: Catalogue, values: dict, entries: list, items: list | None 
     return data, problems
 
 
-def _drop(data: dict, loc: tuple) -> bool:
-    """Remove the value at a type error's location so that the rest can be checked."""
-    node = data
-    for p in loc[:-1]:
-        try:
-            node = node[p]
-        except (KeyError, IndexError, TypeError):
-            return False
-    try:
-        if isinstance(node, list):
-            node[loc[-1]] = {}
-        else:
-            del node[loc[-1]]
-    except (KeyError, IndexError, TypeError):
-        return False
-    return True
-
-
-def typed(path: Path, data: dict) -> tuple[Loaded | None, list[Finding]]:
-    """The record ``data`` stands for, type-checked as the loader checks a file, and the type
-    errors (IN007 …). A value with a type error is left out, so the other rules still run on
-    the rest (the page shows both)."""
-    problems: list[Finding] = []
-    for _ in range(20):
-        try:
-            return build(path, data, {}, Record), problems
-        except LoadError as e:
-            found = [f for f in e.findings if f not in problems]
-            problems += found
-            dropped = False
-            for f in found:
-                try:
-                    dropped = _drop(data, tuple(split_path(f.path))) or dropped
-                except FormError:
-                    pass
-            if not dropped:
-                break
-    return None, problems
-
-
-def check(path: Path, data: dict, pack, today: dt.date | None = None) -> tuple[Loaded | None, list[Finding]]:
-    """Every finding ``formgen validate`` gives for ``data`` as the record file ``path``."""
+def check(path: Path, data: dict, pack, today: dt.date | None = None) -> tuple[Loaded, list[Finding]]:
+    """Every finding ``formgen validate`` gives for ``data`` as the record file ``path``:
+    built as the loader builds a file (:func:`formgen.loader.build`: a value of the wrong
+    type is one finding and left out, so the other rules still run on the rest)."""
     from .. import app
 
-    loaded, problems = typed(path, data)
-    if loaded is None:
-        return None, problems
-    return loaded, problems + app.validate(loaded, pack, today=today)
+    loaded = build(path, data, {}, Record)
+    return loaded, app.validate(loaded, pack, today=today)
 
 
 def finding_dict(f: Finding) -> dict:
