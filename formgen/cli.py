@@ -815,9 +815,8 @@ def _summary_json(batch, deadlines):
 def checklist(record, pack_name, out_dir, fmt, force):
     from . import app
     from . import checklist as cl
-    from .output import OutputError
-
     from .findings import has_errors
+    from .output import OutputError
 
     loaded = _load_or_exit(record, fmt)
     pack = _record_pack(pack_name, loaded)
@@ -1253,10 +1252,9 @@ def registry_group():
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_add(records, round_, db):
     from . import registry
+    from .findings import has_errors
     from .loader import LoadError
     from .record import UserFileError
-
-    from .findings import has_errors
 
     reg = _open_registry(db)
     failed = found = False

@@ -880,6 +880,7 @@ def build(
     model: type[BaseModel] = Record,
     problems: list[Finding] | None = None,
     refused: list | None = None,
+    left_out: list[str] | None = None,
 ) -> Loaded:
     """Type-check ``data`` read from ``path`` (by any reader: YAML, a workbook, a filled
     form, the web form) into a record; ``lines`` maps field paths to where each value
@@ -889,14 +890,15 @@ def build(
     and is left out, as if it were empty (a list item of the wrong type: an empty item
     where the list holds mappings, else no item), so every rule still runs on the rest.
     The findings, with ``problems`` (the reader's own), are the record's ``notes``;
-    ``refused`` are keys already reported (IN008), left out without a second finding.
-    ``data`` is not changed. Raises nothing for a mapping: what cannot be read at all is
+    ``refused`` are keys already reported (IN008), left out without a second finding;
+    ``left_out`` the paths of values the reader itself could not read (its findings are
+    among ``problems``). ``data`` is not changed. Raises nothing for a mapping: what cannot be read at all is
     the reader's to refuse."""
     problems = list(problems or [])
     refused = [tuple(loc) for loc in refused or []]
     refused_keys = {loc[-1] for loc in refused}
     lines = dict(lines)
-    dropped: list[str] = []
+    dropped: list[str] = list(left_out or [])
     copied = False
     if refused:  # keys the reader refused are left out whether or not the model would take them
         data, copied = copy.deepcopy(data), True
