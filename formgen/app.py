@@ -255,11 +255,7 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
         for f in unreadable:
             from_forms.setdefault(Path(f.source), []).append(Entry(Path(f.source), findings=[f]))
         for rec, got in zip(read_, loaded_records(read_, pack), strict=True):
-            entry = Entry(rec.source, also=list(rec.extra_sources), row=rec.row)
-            if isinstance(got, LoadError):
-                entry.findings = got.findings
-            else:
-                entry.loaded = got
+            entry = Entry(rec.source, loaded=got, also=list(rec.extra_sources), row=rec.row)
             from_forms.setdefault(rec.source, []).append(entry)
     entries: list[Entry] = []
     for p in paths:

@@ -137,14 +137,22 @@ def _record_pack(pack_name: str | None, loaded, required: bool = True):
     return _pack(name)
 
 
-def _load_or_exit(path, fmt="text"):
+def _load_or_exit(path, fmt="text", strict=False):
+    """The record at ``path``; a file that cannot be read is said and ends the command
+    (exit 2). ``strict``: for a command that must not go on without a value the file
+    holds (convert, selfeval), a value of the wrong type is said and ends it too (exit 1)."""
+    from .findings import has_errors
     from .loader import LoadError, load
 
     try:
-        return load(path)
+        loaded = load(path)
     except LoadError as e:
         _echo_findings(e.findings, fmt, record=str(path))
         sys.exit(EXIT_UNREADABLE)
+    if strict and (has_errors(loaded.notes) or loaded.dropped):
+        _echo_findings(loaded.notes, fmt, record=str(path))
+        sys.exit(EXIT_FINDINGS)
+    return loaded
 
 
 # The cyclic garbage collector's first threshold (CPython's default: 700 allocations).
@@ -595,6 +603,7 @@ def summary(
     jobs,
 ):
     from . import app
+    from .findings import has_errors
     from .loader import LoadError, load_recommender
     from .output import OutputError, plan, write_all
     from .pdf import PdfError
@@ -609,10 +618,15 @@ def summary(
     rec = None
     if recommender:
         try:
-            rec = load_recommender(recommender).record
+            got = load_recommender(recommender)
         except LoadError as e:
             _echo_findings(e.findings, fmt)
             sys.exit(EXIT_UNREADABLE)
+        if has_errors(got.notes) or got.dropped:  # its letter would go out without the value
+            _echo_findings(got.notes, fmt)
+            click.echo("推荐单位资料有错误，未生成任何文件。", err=True)
+            sys.exit(EXIT_FINDINGS)
+        rec = got.record
         unit = unit or rec.unit
         unit_kind = unit_kind or rec.unit_kind
     if not unit:
@@ -801,6 +815,7 @@ def _summary_json(batch, deadlines):
 def checklist(record, pack_name, out_dir, fmt, force):
     from . import app
     from . import checklist as cl
+    from .findings import has_errors
     from .output import OutputError
 
     loaded = _load_or_exit(record, fmt)
@@ -809,7 +824,10 @@ def checklist(record, pack_name, out_dir, fmt, force):
     if not docs:
         raise click.UsageError(f"表格包 {pack.name} 没有申报材料清单。")
     name = loaded.record.enterprise.name or loaded.path.stem
-    complete = True
+    complete = not has_errors(loaded.notes)  # a value of the wrong type: left out, said first
+    if fmt == "text":
+        for f in loaded.notes:
+            click.echo(f.text())
     files, reports = [], []
     for doc in docs:
         items = cl.evaluate(doc.layout, loaded.record)
@@ -821,7 +839,13 @@ def checklist(record, pack_name, out_dir, fmt, force):
         if out_dir is not None:
             files += cl.documents(doc, name, items)
     if fmt == "json":
-        payload = {"record": str(record), "pack": pack.name, "complete": complete, "checklists": reports}
+        payload = {
+            "record": str(record),
+            "pack": pack.name,
+            "complete": complete,
+            "findings": [f.as_dict() for f in loaded.notes],
+            "checklists": reports,
+        }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     if files:
         try:
@@ -994,7 +1018,7 @@ def init(path, pack_name, level, force):
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def convert(source, target, pack_name, force):
     from .blank import record_yaml
-    from .loader import LoadError
+    from .loader import LoadError, strict
     from .output import OutputError, write_all
     from .workbook import WorkbookError, read_workbook, record_workbook
 
@@ -1008,12 +1032,12 @@ def convert(source, target, pack_name, force):
     if same:
         raise click.UsageError(f"{target}：目标与源是同一个文件。")
     pack = _pack(pack_name)
-    loaded = _load_or_exit(source)
+    loaded = _load_or_exit(source, strict=True)  # never convert without a value the file holds
     record = loaded.record
     try:
         if suffix == ".xlsx":
             data = record_workbook(record, pack)
-            back = read_workbook(target, raw=data).record
+            back = strict(read_workbook(target, raw=data)).record
         else:
             data = record_yaml(record, source.name).encode("utf-8")
             back = _yaml_record(target, data)
@@ -1039,12 +1063,12 @@ def _yaml_record(target: Path, data: bytes):
     """The record a YAML text reads as, through the same loader as a file."""
     import tempfile
 
-    from .loader import load_yaml
+    from .loader import load_yaml, strict
 
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / target.name
         p.write_bytes(data)
-        return load_yaml(p).record
+        return strict(load_yaml(p)).record
 
 
 def _first_difference(a, b, prefix: str = "") -> str:
@@ -1122,7 +1146,6 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
     from . import app, reports
     from .findings import has_errors
     from .importer import FORM_SUFFIXES, import_forms
-    from .loader import LoadError
     from .output import OutputError, plan, write_all
 
     pack = _pack(pack_name)
@@ -1149,13 +1172,10 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
         entries.append(reports.ReportEntry(Path(f.source).name, source=f.source, findings=[f]))
     checked = []
     for path, stem, rec, got in result.records:
-        if isinstance(got, LoadError):
-            findings = got.findings
-        else:
-            got.files_dir = out_dir  # its figures, as written
-            findings = app.validate(got, pack)
+        got.files_dir = out_dir  # its figures, as written
+        findings = app.validate(got, pack)  # a value of the wrong type among them (left out, said once)
         checked.append((path, stem, rec, got, findings))
-        entries.append(reports.entry_for(path, None if isinstance(got, LoadError) else got, findings))
+        entries.append(reports.entry_for(path, got, findings))
     for path, stem, rec, _got, findings in checked:
         written = next(p for p, _ in files if p.stem == stem and p.parent == out_dir)
         forms = "、".join(str(p) for p in [path, *rec.extra_sources])
@@ -1194,7 +1214,7 @@ def selfeval(record, out_dir, force):
     from .output import OutputError
     from .packs import get_pack
 
-    loaded = _load_or_exit(record)
+    loaded = _load_or_exit(record, strict=True)  # no sheet computed without a value the record holds
     pack = get_pack("jiangsu")
     files = jiangsu_sheets.files(loaded.record, pack.checks, loaded.record.enterprise.name or "")
     try:
@@ -1232,11 +1252,12 @@ def registry_group():
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_add(records, round_, db):
     from . import registry
+    from .findings import has_errors
     from .loader import LoadError
     from .record import UserFileError
 
     reg = _open_registry(db)
-    failed = False
+    failed = found = False
     for path in _expand_records(records):
         try:
             got = reg.add(path, round_)
@@ -1254,7 +1275,8 @@ def registry_add(records, round_, db):
             click.echo(f"未改动：{path} 已登记为 {got.enterprise}（{round_} 第{got.version}版）")
         if got.findings:
             _echo_findings(got.findings)
-    sys.exit(EXIT_UNREADABLE if failed else EXIT_OK)
+            found = found or has_errors(got.findings)  # a value of the wrong type, left out
+    sys.exit(EXIT_UNREADABLE if failed else EXIT_FINDINGS if found else EXIT_OK)
 
 
 @registry_group.command("list", help="列出登记的申报（每个企业每轮次取最新版本）。")

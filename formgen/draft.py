@@ -887,7 +887,7 @@ class _Check:
         """The record rules whose input a table cell holds, run as for a record."""
         if not data:
             return
-        from .loader import LoadError, build
+        from .loader import build
         from .rules import Context, run
 
         keep = {p: v for p, v in _flatten(data).items() if p in _RULE_INPUTS or _enum_path(self.pack, p)}
@@ -896,11 +896,8 @@ class _Check:
         record: dict = {}
         for p, v in keep.items():
             _put(record, p, v)
-        try:
-            loaded = build(Path(self.source), record, {p: w.line for p, w in places.items()})
-        except LoadError as e:
-            self.findings += e.findings
-            return
+        loaded = build(Path(self.source), record, {p: w.line for p, w in places.items()})
+        self.findings += loaded.notes  # a value of the wrong type, left out: the other rules still run
         for f in run(Context(loaded, self.pack, [self.doc]), only=_CELL_RULES).findings:
             self.add(f.code, places.get(f.path), f.message, f.label, f.path, f.severity)
 

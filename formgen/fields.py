@@ -292,6 +292,8 @@ def _scalar_kind(annotation) -> tuple[str, tuple[str, ...]]:
         (T.Percent, "percent"),
         (T.Count, "count"),
         (T.Int, "int"),
+        (T.Year, "int"),
+        (T.Grade, "int"),
         (T.YearMonth, "year_month"),
         (T.Text, "text"),
     ):

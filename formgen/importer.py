@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .docxread import Docx, DraftError, Para, read_body
 from .draft import (
@@ -38,6 +39,9 @@ from .fields import Field, catalogue
 from .findings import ERROR, WARNING, Finding
 from .packs import Document, Pack
 from .readback import Reading, ReadProblem, Slot, Value, reading, ticked_options, values_of
+
+if TYPE_CHECKING:
+    from .loader import Loaded
 
 MAX_IMPORT_BYTES = 200 << 20  # a filled 申报书 with print-quality figures
 
@@ -648,16 +652,13 @@ def _identify(body, pack: Pack, doc_id: str | None, name: str) -> Document:
 
 def to_loaded(rec: Imported, pack: Pack):
     """The imported record type-checked, its findings pointing into the form: a
-    :class:`formgen.loader.Loaded` whose ``notes`` carry what the reading found. Raises
-    LoadError (every type problem, at its place in the form, with the reading's own)."""
-    from .loader import LoadError, build
+    :class:`formgen.loader.Loaded` whose ``notes`` carry what the reading found and each
+    value of the wrong type (left out of the record, at its place in the form)."""
+    from .loader import build
 
     data = {"pack": pack.name, **{k: v for k, v in rec.data.items() if k != "pack"}}
-    try:
-        loaded = build(rec.source, data, rec.places)
-    except LoadError as e:
-        raise LoadError(rec.findings + e.findings) from e
-    loaded.notes = list(rec.findings)
+    loaded = build(rec.source, data, rec.places)
+    loaded.notes = sorted(rec.findings + loaded.notes, key=Finding.sort_key)
     return loaded
 
 
@@ -676,13 +677,13 @@ def record_name(rec: Imported, taken: set[str]) -> str:
 
 def record_files(rec: Imported, pack: Pack, stem: str, fmt: str = "yaml") -> tuple[list[tuple[str, bytes]], object]:
     """The files one imported record is written as: the record (YAML, or a workbook with
-    ``fmt='xlsx'``) and its figures in ``<stem>_配图/``; and the Loaded record or the
-    LoadError that stops it. A record that does not type-check is written as YAML all the
-    same (what the form says is kept) but never as a workbook."""
+    ``fmt='xlsx'``) and its figures in ``<stem>_配图/``; and the Loaded record (a value
+    of the wrong type left out, and said in its notes). A record with a value of the
+    wrong type is written as YAML all the same, every value as the form says it (what
+    the form says is kept), but never as a workbook."""
     import yaml
 
     from .blank import record_yaml
-    from .loader import LoadError
 
     folder = f"{stem}_配图"
     data = rec.data
@@ -692,14 +693,13 @@ def record_files(rec: Imported, pack: Pack, stem: str, fmt: str = "yaml") -> tup
         rec.source, rec.document, data, rec.places, rec.labels, rec.findings, rec.figures, rec.row, rec.extra_sources
     )
     figures = [(f"{folder}/{name}", blob) for name, blob in rec.figures]
-    try:
-        loaded = to_loaded(rec, pack)
-    except LoadError as e:
+    loaded = to_loaded(rec, pack)
+    if loaded.dropped or len(loaded.notes) > len(rec.findings):  # a value the record cannot hold
         head = f"# formgen 企业申报记录（由 formgen import 从 {_sources(rec)} 读入；有错误，须改正）\n"
         text = head + yaml.safe_dump(
             {"pack": pack.name, **data}, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False
         )
-        return [(f"{stem}.yaml", text.encode("utf-8")), *figures], e
+        return [(f"{stem}.yaml", text.encode("utf-8")), *figures], loaded
     if fmt == "xlsx":
         from .workbook import record_workbook
 
@@ -715,22 +715,18 @@ def _sources(rec: Imported) -> str:
 
 def loaded_records(recs: list[Imported], pack: Pack) -> list:
     """Imported records type-checked and ready for validate, fill and summary, each
-    finding pointing into its form: a Loaded each, or the LoadError that stops it.
-    Figures are kept in a private folder for the life of the process."""
+    finding pointing into its form: a Loaded each (a value of the wrong type left out
+    and said in its notes). Figures are kept in a private folder for the life of the
+    process."""
     import atexit
     import shutil
     import tempfile
-
-    from .loader import LoadError
 
     out: list = []
     taken: set[str] = set()
     for rec in recs:
         stem = record_name(rec, taken)
         files, got = record_files(rec, pack, stem)
-        if isinstance(got, LoadError):
-            out.append(got)
-            continue
         figures = files[1:]
         if figures:
             folder = Path(tempfile.mkdtemp(prefix="formgen-import-"))
@@ -745,10 +741,10 @@ def loaded_records(recs: list[Imported], pack: Pack) -> list:
 
 @dataclass
 class ImportResult:
-    """What ``formgen import`` read from each form: (form, stem, Imported, Loaded or
-    LoadError) per record, the files to write, and the forms that could not be read."""
+    """What ``formgen import`` read from each form: (form, stem, Imported, Loaded) per
+    record, the files to write, and the forms that could not be read."""
 
-    records: list[tuple[Path, str, Imported, object]] = field(default_factory=list)
+    records: list[tuple[Path, str, Imported, Loaded]] = field(default_factory=list)
     files: list[tuple[str, bytes]] = field(default_factory=list)
     unreadable: list[Finding] = field(default_factory=list)
 

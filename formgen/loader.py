@@ -3,9 +3,16 @@
 Problems that stop a file from being read at all raise :class:`LoadError`, which
 carries one finding per problem with the file, line and field path: a file that is
 not a regular file or is over MAX_FILE_BYTES (IN001), not UTF-8 (IN002), malformed
-YAML explained in Chinese at the line to edit (IN003), a duplicated key (IN005), an
-unknown key (IN006), a wrong type (IN007), a control character XML forbids (IN008),
-and a document too big or too deep once its aliases are expanded (IN009).
+YAML explained in Chinese at the line to edit (IN003), a top level that is not a
+mapping (IN004), control characters YAML cannot read (IN008), and a document too big
+or too deep once its aliases are expanded (IN009).
+
+Problems of single values do not stop the record (:func:`build`, shared by every
+reader: YAML, workbooks, filled forms, the web form): a duplicated key (IN005), an
+unknown key (IN006), a value of the wrong type (IN007) or a key holding a control
+character (IN008) is one finding in :attr:`Loaded.notes` at its line or cell, the
+record is built without that value, and every rule still runs on the rest of it
+(a rule's finding about the left-out value itself is not repeated: :attr:`Loaded.dropped`).
 
 Reading is bounded for any input: the file is read with a bounded read, composition
 stops at MAX_NODES nodes or MAX_DEPTH nested collections, aliases are measured once
@@ -16,6 +23,7 @@ Python to print are kept as text (:class:`formgen.types.LongNumber`).
 from __future__ import annotations
 
 import bisect
+import copy
 import difflib
 import errno
 import os
@@ -28,7 +36,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .findings import ERROR, Finding, path_str
+from .findings import ERROR, Finding, has_errors, path_str
 from .record import Recommender, Record
 from .types import _XML_ILLEGAL, LongNumber, xml_illegal_chars
 
@@ -162,18 +170,16 @@ def _brief(value) -> str:
     return text if len(text) <= 60 else f"{text[:40]}…（共 {len(str(value))} 个字符）"
 
 
+def _printable(f: Finding) -> Finding:
+    """``f`` with every XML-illegal character of its text as an escape."""
+    return replace(
+        f, path=_visible(f.path), label=_visible(f.label), message=_visible(f.message), source=_visible(f.source)
+    )
+
+
 class LoadError(Exception):
     def __init__(self, findings: list[Finding]):
-        self.findings = [
-            replace(
-                f,
-                path=_visible(f.path),
-                label=_visible(f.label),
-                message=_visible(f.message),
-                source=_visible(f.source),
-            )
-            for f in findings
-        ]
+        self.findings = [_printable(f) for f in findings]
         super().__init__("\n".join(f.text() for f in self.findings))
 
 
@@ -184,12 +190,18 @@ class Loaded:
     record: BaseModel
     path: Path
     lines: dict  # path string -> 1-based line (or "SHEET!CELL", or a place in a Word form)
-    notes: list = field(default_factory=list)  # findings from reading the file (formgen import)
+    notes: list = field(default_factory=list)  # findings from reading the file: values left out, a form's own
     files_dir: Path | None = None  # where its figures and reports are, when not beside it
+    dropped: tuple = ()  # paths of the values left out (wrong type, unknown key): no rule speaks of them again
 
     @property
     def base_dir(self) -> Path:
         return self.files_dir or self.path.parent
+
+    def left_out(self, path: str) -> bool:
+        """Whether ``path`` is a value left out of the record (or inside one), already
+        reported by its reading finding."""
+        return any(path == d or path.startswith((f"{d}.", f"{d}[")) for d in self.dropped)
 
     def line_of(self, path: str) -> int | None:
         while path:
@@ -858,6 +870,9 @@ def load_yaml(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
     return build(path, data, lines, model, problems, [loc for loc, _, _ in bad_keys])
 
 
+_MAX_ROUNDS = 8  # validations of one record: each leaves out what the one before refused
+
+
 def build(
     path: Path,
     data: dict,
@@ -865,41 +880,150 @@ def build(
     model: type[BaseModel] = Record,
     problems: list[Finding] | None = None,
     refused: list | None = None,
+    left_out: list[str] | None = None,
 ) -> Loaded:
     """Type-check ``data`` read from ``path`` (by any reader: YAML, a workbook, a filled
-    form) into a record; ``lines`` maps field paths to where each value stands in the
-    source (a line number, or "SHEET!CELL"), so every finding points there. Raises
-    LoadError with ``problems`` (the reader's own) and every type error."""
+    form, the web form) into a record; ``lines`` maps field paths to where each value
+    stands in the source (a line number, or "SHEET!CELL"), so every finding points there.
+
+    Lenient: a value of the wrong type (IN007) or an unknown key (IN006) is one finding
+    and is left out, as if it were empty (a list item of the wrong type: an empty item
+    where the list holds mappings, else no item), so every rule still runs on the rest.
+    The findings, with ``problems`` (the reader's own), are the record's ``notes``;
+    ``refused`` are keys already reported (IN008), left out without a second finding;
+    ``left_out`` the paths of values the reader itself could not read (its findings are
+    among ``problems``). ``data`` is not changed. Raises nothing for a mapping: what cannot be read at all is
+    the reader's to refuse."""
     problems = list(problems or [])
-    refused = list(refused or [])
+    refused = [tuple(loc) for loc in refused or []]
     refused_keys = {loc[-1] for loc in refused}
-    try:
-        record = model.model_validate(data)
-    except ValidationError as e:
-        for err in e.errors():
+    lines = dict(lines)
+    dropped: list[str] = list(left_out or [])
+    copied = False
+    if refused:  # keys the reader refused are left out whether or not the model would take them
+        data, copied = copy.deepcopy(data), True
+        _leave_out(data, model, refused, lines, dropped)
+    for _ in range(_MAX_ROUNDS):
+        try:
+            record = model.model_validate(data)
+        except ValidationError as e:
+            errors = e.errors()
+        else:
+            notes = sorted(map(_printable, problems), key=Finding.sort_key)
+            return Loaded(record, path, lines, notes=notes, dropped=tuple(dict.fromkeys(dropped)))
+        if not copied:
+            data, copied = copy.deepcopy(data), True
+        targets = []
+        for err in errors:
             loc = tuple(err["loc"])
+            targets.append(loc)
             if any(loc[: len(bad)] == bad for bad in refused):
                 continue  # the key itself is already reported (IN008)
             if err["type"] == "string_unicode" and err.get("input") in refused_keys:
                 continue  # pydantic's own complaint about the same key
-            p = path_str(loc)
-            line = lines.get(p) or lines.get(path_str(loc[:-1]))
-            if err["type"] == "extra_forbidden":
-                owner, _ = _model_at(model, loc[:-1])
-                known = list(owner.model_fields) if owner else []
-                near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
-                hint = f"，是否想写 {near[0]}？" if near else ""
-                name = _short_path(loc[-1:])
-                problems.append(
-                    Finding("IN006", ERROR, _short_path(loc), name, f"未知字段 {name}{hint}", str(path), line)
-                )
-            else:
-                problems.append(
-                    Finding("IN007", ERROR, _short_path(loc), label_for(model, loc), _message(err), str(path), line)
-                )
-    if problems:
-        raise LoadError(sorted(problems, key=Finding.sort_key))
-    return Loaded(record, path, lines)
+            problems.append(_type_finding(path, model, lines, loc, err))
+        if not _leave_out(data, model, targets, lines, dropped):
+            break  # nothing could be left out: never expected, never a loop
+    raise LoadError(sorted(problems, key=Finding.sort_key))
+
+
+def _type_finding(path: Path, model: type[BaseModel], lines: dict, loc: tuple, err: dict) -> Finding:
+    """IN006 for an unknown key (with the nearest known one), else IN007, at its line."""
+    p = path_str(loc)
+    line = lines.get(p) or lines.get(path_str(loc[:-1]))
+    if err["type"] == "extra_forbidden":
+        owner, _ = _model_at(model, loc[:-1])
+        known = list(owner.model_fields) if owner else []
+        near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.5)
+        hint = f"，是否想写 {near[0]}？" if near else ""
+        name = _short_path(loc[-1:])
+        return Finding("IN006", ERROR, _short_path(loc), name, f"未知字段 {name}{hint}", str(path), line)
+    return Finding("IN007", ERROR, _short_path(loc), label_for(model, loc), _message(err), str(path), line)
+
+
+def _leave_out(data: dict, model: type[BaseModel], locs: list[tuple], lines: dict, dropped: list[str]) -> bool:
+    """Leave out of ``data`` the value at each error location (the deepest part of it
+    that ``data`` holds: a dictionary's refused key, not the key's text). A list item of
+    the wrong type becomes an empty item where the list holds mappings (the items after
+    it keep their places), else is removed (the lines of the items after it follow
+    them). Notes each path left out in ``dropped``; False when nothing could be."""
+    removals: dict[tuple, set[int]] = {}  # a list of plain values -> the items to remove
+    done = False
+    for loc in locs:
+        at = _held(data, loc)
+        if not at:
+            continue
+        node = _node(data, at[:-1])
+        key = at[-1]
+        if isinstance(node, list):
+            if _model_at(model, at)[0] is None:
+                removals.setdefault(at[:-1], set()).add(key)
+            elif node[key] != {}:
+                node[key] = {}
+                dropped.append(path_str(at))
+                done = True
+        elif isinstance(node, dict) and key in node:
+            del node[key]
+            dropped.append(path_str(at))
+            done = True
+    for where, gone in removals.items():
+        items = _node(data, where)
+        for i in sorted(gone, reverse=True):
+            del items[i]
+        _renumber(lines, path_str(where), sorted(gone), len(items) + len(gone))
+        if not items:  # nothing left: the list is as if empty (an item removed is no path any more)
+            dropped.append(path_str(where))
+        done = True
+    return done
+
+
+def _held(data, loc: tuple) -> tuple:
+    """The longest start of ``loc`` that ``data`` holds (pydantic adds parts of its own,
+    such as ``[key]`` for a refused dictionary key)."""
+    node, held = data, ()
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            break
+        held += (part,)
+    return held
+
+
+def _node(data, loc: tuple):
+    for part in loc:
+        data = data[part]
+    return data
+
+
+def _renumber(lines: dict, where: str, gone: list[int], count: int) -> None:
+    """Items ``gone`` removed from the list at ``where`` (of ``count`` items): the places
+    of those after them move up, so each item left keeps the line (or cell) it has in
+    the source."""
+    moved = {}
+    for old in range(count):
+        head = f"{where}[{old}]"
+        keys = [k for k in lines if k == head or k.startswith((f"{head}.", f"{head}["))]
+        if old in gone:
+            for k in keys:
+                del lines[k]
+            continue
+        new = old - sum(1 for g in gone if g < old)
+        if new != old:
+            for k in keys:
+                moved[f"{where}[{new}]{k[len(head) :]}"] = lines.pop(k)
+    lines.update(moved)
+
+
+def strict(loaded: Loaded) -> Loaded:
+    """``loaded`` when reading it left nothing out and found no error; else LoadError
+    with what it found. For what must not lose a value: converting a record, reading
+    back what was written, a recommender profile."""
+    if has_errors(loaded.notes) or loaded.dropped:
+        raise LoadError(loaded.notes)
+    return loaded
 
 
 def load_recommender(path: str | Path) -> Loaded:

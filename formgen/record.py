@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .types import Amount, Count, Int, Percent, Text, YearMonth, _amount, _text
+from .types import Amount, Count, Grade, Int, Percent, Text, Year, YearMonth, _amount, _text
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]
 Size = Literal["大型", "中型", "小型", "微型"]
@@ -163,7 +163,7 @@ class Industry(Model):
 
 
 class YearFinancials(Model):
-    year: Int | None = F("年度", "如 2024；近三年须连续")
+    year: Year | None = F("年度", "如 2024；近三年须连续")
     total_assets: Amount | None = F("资产总额（万元）")
     total_liabilities: Amount | None = F("总负债（万元）")
     debt_ratio: Percent | None = F("资产负债率（%）", "须等于 总负债/资产总额")
@@ -239,10 +239,10 @@ def cmmm_level_for(score: Decimal) -> int | None:
 
 class CMMM(Model):
     score: Percent | None = F("智能制造能力成熟度评估分数", "GB/T 39116-2020 自评估得分，0-5")
-    level: Int | None = F(
+    level: Grade | None = F(
         "成熟度等级（自评估）", "1-5级，须与分数相符：0.8-1.8一级…4.8-5五级；上海只受理L3-L5", ge=1, le=5
     )
-    certified_level: Int | None = F("CMMM等级认证", "已取得认证的等级，1-5；无认证不填", ge=1, le=5)
+    certified_level: Grade | None = F("CMMM等级认证", "已取得认证的等级，1-5；无认证不填", ge=1, le=5)
     report: Text | None = F("自评估报告文件", "上海申报书第五部分：L3级及以上自评估报告（不计入字数）")
     submitted: dt.date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
 

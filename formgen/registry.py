@@ -175,7 +175,7 @@ class Registry:
         path = Path(path)
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        loaded = load(path)
+        loaded = load(path)  # a value of the wrong type is left out and said in its notes
         row = facts(loaded.record)
         row.update(round=round_, source=str(path), sha256=digest, added_at=now or dt.datetime.now())
         with self.engine.begin() as conn:
@@ -187,8 +187,8 @@ class Registry:
                 )
             ).scalar()
             if same is not None:
-                return Added(path, row["enterprise"], same, False, [])
-            findings = self._history(conn, row, str(path))
+                return Added(path, row["enterprise"], same, False, list(loaded.notes))
+            findings = list(loaded.notes) + self._history(conn, row, str(path))
             last = conn.execute(
                 sa.select(sa.func.max(applications.c.version)).where(
                     applications.c.enterprise_key == row["enterprise_key"], applications.c.round == round_

@@ -97,13 +97,81 @@ def _whole(value):
     return value
 
 
+# What people type that means one number and nothing else. Anything else (很多, 约300,
+# 300余) stays text, and the model says what it should be (应为整数).
+_COUNT = re.compile(r"\s*(\d{1,3}(?:,\d{3})+|\d+)\s*(?:人|台套|台|套|个|条|项)?\s*")
+_YEAR = re.compile(r"\s*(\d{4})\s*年度?\s*")
+_GRADE = re.compile(r"\s*(?:[Ll]\s*([1-5])|([1-5一二三四五])\s*级)\s*")
+_PERCENT = re.compile(r"\s*([^%％]*?)\s*[%％]\s*")
+
+
+def _count(value):
+    """A count as typed: ``300``, ``1,200`` (thousands grouped), ``300人``, ``12台``.
+
+    >>> _count("1,200人"), _count("12 台套"), _count("很多"), _count("1,20")
+    (1200, 12, '很多', '1,20')
+    """
+    value = _whole(value)
+    if isinstance(value, str):
+        m = _COUNT.fullmatch(value)
+        if m:
+            return int(m.group(1).replace(",", ""))
+    return value
+
+
+def _year(value):
+    """A year as typed: ``2023``, ``2023年``, ``2023年度``.
+
+    >>> _year("2023年"), _year("2023 年度"), _year("去年")
+    (2023, 2023, '去年')
+    """
+    value = _whole(value)
+    if isinstance(value, str):
+        m = _YEAR.fullmatch(value)
+        if m:
+            return int(m.group(1))
+    return value
+
+
+def _grade(value):
+    """A CMMM grade (1-5) as typed: ``3``, ``3级``, ``三级``, ``L3``.
+
+    >>> _grade("3级"), _grade("三级"), _grade("L4"), _grade("高级")
+    (3, 3, 4, '高级')
+    """
+    value = _whole(value)
+    if isinstance(value, str):
+        m = _GRADE.fullmatch(value)
+        if m:
+            digit = m.group(1) or m.group(2)
+            return int(digit) if digit.isdigit() else "一二三四五".index(digit) + 1
+    return value
+
+
+def _percent(value):
+    """A percentage as typed: ``45.5``, ``45.5%`` (the field is in %).
+
+    >>> _percent("45.5%"), _percent("45.5 ％"), _percent("45.5")
+    ('45.5', '45.5', '45.5')
+    """
+    if isinstance(value, str):
+        m = _PERCENT.fullmatch(value)
+        if m:
+            value = m.group(1)
+    return _amount(value)
+
+
 Text = Annotated[str, BeforeValidator(_text)]
 Int = Annotated[int, BeforeValidator(_whole)]
-Count = Annotated[int, BeforeValidator(_whole), Field(ge=0)]  # people, machines: never negative
+Count = Annotated[int, BeforeValidator(_count), Field(ge=0)]  # people, machines: never negative
+Year = Annotated[int, BeforeValidator(_year)]
+Grade = Annotated[int, BeforeValidator(_grade)]  # a CMMM grade; the field gives its range (1-5)
 Amount = Annotated[
     Decimal, BeforeValidator(_amount), AfterValidator(_bounded), Field(json_schema_extra={"unit": "万元"})
 ]
-Percent = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_bounded), Field(json_schema_extra={"unit": "%"})]
+Percent = Annotated[
+    Decimal, BeforeValidator(_percent), AfterValidator(_bounded), Field(json_schema_extra={"unit": "%"})
+]
 YearMonth = Annotated[
     str,
     BeforeValidator(_year_month),

@@ -28,6 +28,7 @@ import stat
 import unicodedata
 import warnings
 import zipfile
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -942,6 +943,8 @@ class _Reader:
         self.seen: dict[str, str] = {}  # path -> first cell
         self.tables: dict[str, list] = {}  # table pattern -> [(row cells, item, number, parent number)]
         self.sheet_no: dict[str, int] = {}
+        self.bad: dict[str, int] = {}  # a value cell that could not be read -> its finding (an index of problems)
+        self.left_out: list[str] = []  # the paths of those values: no rule speaks of them again
 
     def at(self, sheet: str, row: int, col: int) -> CellRef:
         """Where a cell stands, "SHEET!A1", ordered as the workbook is (sheet, row, column)."""
@@ -1042,20 +1045,35 @@ class _Reader:
         where = self.at(name, r, c)
         coord = _cell(r, c)
         if coord in scan.formulas and not scan.formulas[coord]:
-            self.problem(
+            self.unread(
                 "WB003", where, "是公式，且没有计算结果：请直接填写内容，或在 Excel 中打开并保存后再试", path, f.label
             )
             return None
         if cell is None:
             return None
         if getattr(cell, "data_type", None) == "e":
-            self.problem("WB003", where, f"单元格的值是错误值 {cell.value}（公式出错）：请直接填写内容", path, f.label)
+            self.unread("WB003", where, f"单元格的值是错误值 {cell.value}（公式出错）：请直接填写内容", path, f.label)
             return None
         try:
             return _convert(f, cell.value, getattr(cell, "number_format", "") or "")
         except _Bad as e:
-            self.problem("IN007", where, str(e), path, f.label)
+            self.unread("IN007", where, str(e), path, f.label)
             return None
+
+    def unread(self, code: str, where: str, message: str, path: str, label: str):
+        """A value cell that cannot be read: one finding, the value left out (a table's
+        cell is given its item's path when the item is placed: :meth:`placed_at`)."""
+        self.problem(code, where, message, path, label)
+        self.bad[where] = len(self.problems) - 1
+        if "[]" not in path:
+            self.left_out.append(path)
+
+    def placed_at(self, where: str, path: str):
+        """The value cell ``where``, if it could not be read, is the value at ``path``."""
+        i = self.bad.get(where)
+        if i is not None:
+            self.problems[i] = replace(self.problems[i], path=path)
+            self.left_out.append(path)
 
     def merged(self, name: str, scan: _Scan, r: int, c: int) -> bool:
         for min_r, min_c, max_r, max_c, ref in scan.merges:
@@ -1121,6 +1139,7 @@ class _Reader:
                 concrete = f"{f.path[:-2]}.{key}"
                 if not self.claim(concrete, where, key):
                     continue
+                self.placed_at(where, concrete)
                 _put_path(self.data, f.path[:-2].split(".") + [key], value)
                 self.set_line(concrete, where)
                 continue
@@ -1275,6 +1294,7 @@ class _Reader:
                 self.set_line(concrete, row["row"])
                 for key, where in row["cells"].items():
                     self.set_line(f"{concrete}.{key}", where)
+                    self.placed_at(where, f"{concrete}.{key}")
                 if row["number"] is not None:
                     if row["number"] in numbers:
                         self.problem("WB006", row["row"], f"序号 {row['number']} 重复，下级表格无法对应到唯一的一项")
@@ -1363,8 +1383,9 @@ def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
 
 def read_workbook(path: str | Path, model=Record, raw: bytes | None = None):
     """Read a workbook record (formgen.loader.READERS['.xlsx']): the same data a YAML file
-    gives, type-checked by loader.build with each finding at its sheet and cell. Raises
-    LoadError listing every problem."""
+    gives, type-checked by loader.build with each finding at its sheet and cell; a cell
+    that cannot be read is a finding and its value left out (the record's notes). Raises
+    LoadError for a file that cannot be read at all."""
     path = Path(path)
     if model is not Record:
         raise LoadError(
@@ -1382,10 +1403,11 @@ def read_workbook(path: str | Path, model=Record, raw: bytes | None = None):
     try:
         if raw is None:
             raw = _read_bytes(path)
-        data, lines, problems = _Reader(path).read(raw)
+        reader = _Reader(path)
+        data, lines, problems = reader.read(raw)
     except _Refused as e:
         raise LoadError([Finding(e.code, ERROR, "", "", str(e), str(path), e.line)]) from e
-    return build(path, data, lines, model, problems)
+    return build(path, data, lines, model, problems, left_out=reader.left_out)
 
 
 __all__ = [

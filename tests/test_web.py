@@ -762,3 +762,17 @@ def test_a_windows_file_keeps_its_line_ends(client, folder):
     assert client.post("/record/gansu.yaml/save", json=state, headers=H).status_code == 200
     raw = path.read_bytes()
     assert raw.count(b"\r\n") == raw.count(b"\n") and "新工厂".encode() in raw
+
+
+def test_a_value_typed_wrong_is_said_once_beside_its_field(client):
+    # the page builds its record as the loader builds a file: the value left out is not
+    # also "必填" (RQ001), whether the model refuses it (三万) or the page cannot read it (是 for a number)
+    state = page_state(client, "gansu.yaml")
+    state["values"]["enterprise.revenue"] = "三万"
+    state["values"]["factory.cmmm.level"] = "是"
+    state["values"]["enterprise.name"] = ""
+    found = client.post("/record/gansu.yaml/validate", json=state, headers=H).get_json()["findings"]
+    got = sorted((f["code"], f["path"]) for f in found)
+    assert ("RQ001", "enterprise.name") in got  # every other rule still runs
+    assert [c for c, p in got if p == "enterprise.revenue"] == ["IN007"]
+    assert [c for c, p in got if p == "factory.cmmm.level"] == ["IN007"]

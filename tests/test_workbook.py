@@ -127,6 +127,18 @@ def refused(cli, path, *expect):
     return lines
 
 
+def reported(cli, path, *expect):
+    """A workbook validate reads, a cell (or sheet) it cannot read left out: exit 1, one line
+    per problem naming the place, no traceback."""
+    r = cli("validate", path)
+    assert r.exit_code == 1, r.output
+    assert "Traceback" not in r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip() and not ln.startswith("共 ")]
+    for text in expect:
+        assert text in r.output, (text, r.output)
+    return lines
+
+
 def findings_set(result_json: str) -> set:
     import json
 
@@ -462,7 +474,7 @@ def test_ambiguous_year_month_number_is_refused_with_the_cell(cli, gansu_xlsx):
     wb[sheet][cell].value = 2024.1  # pasted as a plain number (a date-formatted cell would show 1905-07)
     wb[sheet][cell].number_format = "General"
     wb.save(p)
-    refused(cli, p, f"[{sheet}]!{cell}", "2024年10月")
+    reported(cli, p, f"[{sheet}]!{cell}", "2024年10月")
 
 
 def test_trailing_spaces_booleans_and_list_cells(gansu_xlsx):
@@ -496,7 +508,7 @@ def test_a_code_excel_rounded_is_refused(cli, gansu_xlsx):
     wb = openpyxl.load_workbook(p)
     wb[sheet][cell].value = 9.16201037102653e17  # typed into a General cell: 15 digits kept
     wb.save(p)
-    refused(cli, p, f"[{sheet}]!{cell}", "超过 15 位", "文本")
+    reported(cli, p, f"[{sheet}]!{cell}", "超过 15 位", "文本")
 
 
 def test_carriage_returns_pasted_from_word(gansu_xlsx):
@@ -553,14 +565,14 @@ def test_formula_without_a_value_is_refused_naming_the_cell(cli, gansu_xlsx):
     p = gansu_xlsx
     sheet, cell = where(p, "factory.investment")
     edit(p, {(sheet, cell): "=2300*2"})  # openpyxl writes no cached value
-    refused(cli, p, f"[{sheet}]!{cell}", "WB003", "公式")
+    reported(cli, p, f"[{sheet}]!{cell}", "WB003", "公式")
 
 
 def test_error_value_is_refused(cli, gansu_xlsx):
     p = gansu_xlsx
     sheet, cell = where(p, "factory.investment")
     set_cell_xml(p, sheet, cell, f'<c r="{cell}" t="e"><f>A1/0</f><v>#DIV/0!</v></c>')
-    refused(cli, p, f"[{sheet}]!{cell}", "#DIV/0!")
+    reported(cli, p, f"[{sheet}]!{cell}", "#DIV/0!")
 
 
 def test_hostile_text_is_written_as_text_and_read_back(tmp_path):
@@ -583,14 +595,15 @@ def test_xml_illegal_characters_are_refused_naming_the_cell(cli, gansu_xlsx):
     p = gansu_xlsx
     sheet, cell = where(p, "enterprise.products")
     set_cell_xml(p, sheet, cell, f'<c r="{cell}" t="inlineStr"><is><t>bad_x0001_text</t></is></c>')
-    lines = refused(cli, p, f"[{sheet}]!{cell}")
-    assert len(lines) == 1 and "U+0001" in lines[0]
+    lines = reported(cli, p, f"[{sheet}]!{cell}")
+    (line,) = [ln for ln in lines if "U+0001" in ln]
+    assert f"[{sheet}]!{cell}: 错误 IN007 enterprise.products" in line
 
 
 def test_an_unknown_sheet_or_column_is_reported_never_dropped(cli, gansu_xlsx):
     p = gansu_xlsx
     edit(p, {}, extra_sheet={"Sheet1": {"B4": "补充说明"}})
-    refused(cli, p, "[Sheet1]!B4", "WB002")
+    reported(cli, p, "[Sheet1]!B4", "WB002")
     p2 = gansu_xlsx.with_name("col.xlsx")
     p2.write_bytes(record_workbook(record_of("gansu-longyuan"), "gansu"))
     wb = openpyxl.load_workbook(p2)
@@ -600,7 +613,7 @@ def test_an_unknown_sheet_or_column_is_reported_never_dropped(cli, gansu_xlsx):
     sc.cell(row=3, column=col).value = "红"
     sc.cell(row=3, column=col + 1).value = "没有字段标记的列"
     wb.save(p2)
-    refused(cli, p2, "scenarios[].colour", "没有字段标记")
+    reported(cli, p2, "scenarios[].colour", "没有字段标记")
     # an empty extra sheet is harmless
     p3 = gansu_xlsx.with_name("empty.xlsx")
     p3.write_bytes(record_workbook(record_of("gansu-longyuan"), "gansu"))
@@ -615,13 +628,13 @@ def test_merged_value_cells_are_refused(cli, gansu_xlsx):
     wb = openpyxl.load_workbook(p)
     wb[sheet].merge_cells(f"C{row}:C{row + 1}")
     wb.save(p)
-    refused(cli, p, f"[{sheet}]!C{row}", "WB004", "合并单元格")
+    reported(cli, p, f"[{sheet}]!C{row}", "WB004", "合并单元格")
 
 
 def test_nested_rows_must_name_an_existing_item(cli, gansu_xlsx):
     p = gansu_xlsx
     edit(p, {("关键装备", "A3"): 42})
-    refused(cli, p, "[关键装备]!A3", "WB006", "序号为 42")
+    reported(cli, p, "[关键装备]!A3", "WB006", "序号为 42")
 
 
 def test_a_field_twice_is_refused(cli, gansu_xlsx):
@@ -633,7 +646,7 @@ def test_a_field_twice_is_refused(cli, gansu_xlsx):
     ws.cell(row=last, column=1).value = "enterprise.name"
     ws.cell(row=last, column=3).value = "另一个名称"
     wb.save(p)
-    refused(cli, p, "同一字段出现两次", f"{sheet}!{cell} 已填写")
+    reported(cli, p, "同一字段出现两次", f"{sheet}!{cell} 已填写")
 
 
 def test_corrupt_truncated_encrypted_and_old_files(cli, tmp_path, gansu_xlsx):
@@ -685,7 +698,7 @@ def test_a_hundred_thousand_rows_are_not_read(cli, gansu_xlsx):
     with zipfile.ZipFile(p) as zf:
         name = next(n for n, part in _sheet_parts(zf).items() if n == "关键软件")
     patch_sheet(p, name, change)
-    refused(cli, p, "WB005", f"[{name}]!A{MAX_ROWS + 1}", "100,004")
+    reported(cli, p, "WB005", f"[{name}]!A{MAX_ROWS + 1}", "100,004")
 
 
 def test_doctype_in_a_part_is_refused(cli, gansu_xlsx):
@@ -756,13 +769,13 @@ def test_a_row_inserted_by_hand_on_a_rows_sheet_is_reported(cli, gansu_xlsx):
     ws.cell(row=int(cell[1:]) + 1, column=2).value = "英文名称"
     ws.cell(row=int(cell[1:]) + 1, column=3).value = "Longyuan Machinery"
     wb.save(p)
-    refused(cli, p, f"[{sheet}]!C{int(cell[1:]) + 1}", "没有字段标记")
+    reported(cli, p, f"[{sheet}]!C{int(cell[1:]) + 1}", "没有字段标记")
 
 
 def test_content_far_to_the_right_is_not_silently_dropped(cli, gansu_xlsx):
     p = gansu_xlsx
     edit(p, {("智能工厂", "CZ5"): "备注写在了很远的地方"})
-    refused(cli, p, "[智能工厂]!BM1", "WB005", "列的上限")
+    reported(cli, p, "[智能工厂]!BM1", "WB005", "列的上限")
 
 
 def test_an_empty_blank_points_every_finding_at_a_cell(cli, gansu_blank):

@@ -113,11 +113,14 @@ def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
     # labels from the documents that count, else from every document of the pack
     labels = ctx.pack.labels_for(ctx.applicable_documents() or ctx.pack.documents) if ctx.pack is not None else {}
     report = Report()
+    left_out = getattr(ctx.loaded, "left_out", None) or (lambda path: False)
     for code in sorted(REGISTRY):
         if only is not None and code not in only:
             continue
         r = REGISTRY[code]
         for hit in r.func(ctx):
+            if left_out(hit.path):
+                continue  # a value left out on reading (wrong type): its reading finding says it
             label = hit.label or labels.get(generic(hit.path)) or label_for(Record, parse_path(hit.path))
             report.findings.append(
                 Finding(

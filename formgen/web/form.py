@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from ..fields import Catalogue, Field, Sheet, catalogue, length_totals, levels
 from ..findings import ERROR, Finding
-from ..loader import Loaded, LoadError, build
+from ..loader import Loaded, build
 from ..record import Record
 
 
@@ -312,16 +312,20 @@ def _ensure(data: dict, parts: list) -> None:
             node = node.setdefault(here, [] if isinstance(nxt, int) else {})
 
 
-def record_data(cat: Catalogue, values: dict, entries: list, items: list | None = None) -> tuple[dict, list[Finding]]:
+def record_data(
+    cat: Catalogue, values: dict, entries: list, items: list | None = None
+) -> tuple[dict, list[Finding], list[str]]:
     """The record data the page's ``values`` (concrete path -> text), mapping ``entries``
     ({path, key, value}) and list ``items`` (concrete paths of items that exist, empty or
-    not) stand for, and the problems of single values (a number that is not one)."""
+    not) stand for, the problems of single values (a number that is not one), and the
+    paths of the values those problems left out."""
     if not isinstance(values, dict) or not isinstance(entries, list):
         raise FormError("表单数据格式不正确")
     from ..workbook import cell_value
 
     data: dict = {}
     problems: list[Finding] = []
+    left_out: list[str] = []
     for path in items or []:
         if not isinstance(path, str):
             raise FormError("表单数据格式不正确")
@@ -341,6 +345,7 @@ def record_data(cat: Catalogue, values: dict, entries: list, items: list | None 
             value = cell_value(f, raw)
         except ValueError as e:
             problems.append(Finding("IN007", ERROR, path, f.label, str(e)))
+            left_out.append(path)
             continue
         if value is None:
             continue
@@ -360,62 +365,31 @@ def record_data(cat: Catalogue, values: dict, entries: list, items: list | None 
             value = cell_value(f, e["value"])
         except ValueError as err:
             problems.append(Finding("IN007", ERROR, f"{e['path']}.{key}", key, str(err)))
+            left_out.append(f"{e['path']}.{key}")
             continue
         node = data
         for p in split_path(e["path"]):
             node = node.setdefault(p, {})
         node[key] = value
-    return data, problems
+    return data, problems, left_out
 
 
-def _drop(data: dict, loc: tuple) -> bool:
-    """Remove the value at a type error's location so that the rest can be checked."""
-    node = data
-    for p in loc[:-1]:
-        try:
-            node = node[p]
-        except (KeyError, IndexError, TypeError):
-            return False
-    try:
-        if isinstance(node, list):
-            node[loc[-1]] = {}
-        else:
-            del node[loc[-1]]
-    except (KeyError, IndexError, TypeError):
-        return False
-    return True
-
-
-def typed(path: Path, data: dict) -> tuple[Loaded | None, list[Finding]]:
-    """The record ``data`` stands for, type-checked as the loader checks a file, and the type
-    errors (IN007 …). A value with a type error is left out, so the other rules still run on
-    the rest (the page shows both)."""
-    problems: list[Finding] = []
-    for _ in range(20):
-        try:
-            return build(path, data, {}, Record), problems
-        except LoadError as e:
-            found = [f for f in e.findings if f not in problems]
-            problems += found
-            dropped = False
-            for f in found:
-                try:
-                    dropped = _drop(data, tuple(split_path(f.path))) or dropped
-                except FormError:
-                    pass
-            if not dropped:
-                break
-    return None, problems
-
-
-def check(path: Path, data: dict, pack, today: dt.date | None = None) -> tuple[Loaded | None, list[Finding]]:
-    """Every finding ``formgen validate`` gives for ``data`` as the record file ``path``."""
+def check(
+    path: Path,
+    data: dict,
+    pack,
+    problems: list[Finding] | None = None,
+    left_out: list[str] | None = None,
+    today: dt.date | None = None,
+) -> tuple[Loaded, list[Finding]]:
+    """Every finding ``formgen validate`` gives for ``data`` as the record file ``path``,
+    with what :func:`record_data` found (``problems``; ``left_out``, the values it could not
+    read): built as the loader builds a file (:func:`formgen.loader.build`: a value of the
+    wrong type is one finding and left out, so the other rules still run on the rest)."""
     from .. import app
 
-    loaded, problems = typed(path, data)
-    if loaded is None:
-        return None, problems
-    return loaded, problems + app.validate(loaded, pack, today=today)
+    loaded = build(path, data, {}, Record, problems, left_out=left_out)
+    return loaded, app.validate(loaded, pack, today=today)
 
 
 def finding_dict(f: Finding) -> dict:

@@ -249,9 +249,9 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         pack_name = values.get("pack") if isinstance(values, dict) else None
         pack, bad = F.pack_of(pack_name.strip() if isinstance(pack_name, str) else None)
         cat = F.parse_catalogue(loaded.record if loaded is not None else None)
-        data, problems = F.record_data(cat, values, entries, items)
-        got, findings = F.check(path, data, pack)
-        return path, got, pack, ([bad] if bad else []) + problems + findings
+        data, problems, left_out = F.record_data(cat, values, entries, items)
+        got, findings = F.check(path, data, pack, problems, left_out)  # what it could not read among them
+        return path, got, pack, ([bad] if bad else []) + findings
 
     @app.post("/record/<path:name>/validate")
     def validate(name: str):

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..loader import Loaded, LoadError, load
+from ..loader import Loaded, LoadError, load, strict
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 BACKUP_DIR = ".formgen-备份"
@@ -127,8 +127,8 @@ class Folder:
         """(path, the loaded record or None, the findings of a file that cannot be read,
         the version read)."""
         path, data, version = self.read(name)
-        try:
-            return path, load(path), [], version
+        try:  # a value the page could not show (wrong type) would be lost by a save: fix it in the file first
+            return path, strict(load(path)), [], version
         except LoadError as e:
             return path, None, e.findings, version
 
@@ -175,13 +175,16 @@ class Folder:
                 data = record_workbook(record)
             except WorkbookError as e:
                 raise Refused(f"无法写成工作簿：{e}", 422) from e
-            back = read_workbook(path, raw=data).record
+            try:
+                back = strict(read_workbook(path, raw=data)).record
+            except LoadError as e:
+                raise Refused(f"写出的工作簿无法读回，未保存：{e.findings[0].message}", 500) from e
         else:
             from ..loader import load_yaml
             from .yamlsave import rewrite
 
             try:
-                old = load(path).record
+                old = strict(load(path)).record
             except LoadError:
                 old = None
             data = rewrite(current.decode("utf-8-sig"), old, record).encode("utf-8")
@@ -189,7 +192,7 @@ class Folder:
                 probe = Path(tmp) / path.name
                 probe.write_bytes(data)
                 try:
-                    back = load_yaml(probe).record
+                    back = strict(load_yaml(probe)).record
                 except LoadError as e:
                     raise Refused(f"写出的 YAML 无法读回，未保存：{e.findings[0].message}", 500) from e
         if back != record:
