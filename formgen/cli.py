@@ -631,6 +631,8 @@ def summary(
     docs = [d for d in pack.documents if d.kind in ("multi", "bureau") and (doc_id is None or d.id == doc_id)]
     if not docs:
         raise click.UsageError(f"表格包 {pack.name} 没有汇总文档{(' ' + doc_id) if doc_id else ''}。")
+    profile = rec or Recommender(unit=unit, unit_kind=unit_kind)
+    _sheet_labels_fit(docs, unit, profile)
 
     try:
         batch = app.build_batch(
@@ -652,7 +654,6 @@ def summary(
             click.echo(_written(p, written), err=fmt == "json")
         click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
         sys.exit(EXIT_FINDINGS)
-    profile = rec or Recommender(unit=unit, unit_kind=unit_kind)
     files = []
     for doc, rendered in app.render_documents(
         docs, batch, unit, draft and refused, profile, jobs or app.default_jobs()
@@ -674,6 +675,22 @@ def summary(
     if not written:  # every record left off: nothing written
         sys.exit(EXIT_FINDINGS if left_off else EXIT_OK)
     sys.exit(EXIT_PARTIAL if left_off else EXIT_OK)
+
+
+def _sheet_labels_fit(docs, unit: str, recommender) -> None:
+    """A usage error, before anything is read or written, when the recommending unit's
+    texts make a sheet's label row (填写单位（盖章）：…) longer than an .xlsx cell holds."""
+    sheets = [d for d in docs if d.kind == "multi" and "xlsx" in d.formats]
+    if not sheets:
+        return
+    from .render import xlsx as xlsx_render
+
+    for doc in sheets:
+        for start, n in xlsx_render.label_overflow(doc.layout, {"unit": unit, "recommender": recommender}):
+            raise click.UsageError(
+                f"{doc.title}中“{start}……”一行共 {n:,} 个字符，超过 Excel 单元格上限 {xlsx_render.CELL_MAX:,} 个字符："
+                "请缩短推荐单位名称（--unit）或推荐单位资料中的文字。"
+            )
 
 
 def _problem_files(batch, report_file, notices_dir, round_title, unit) -> list[tuple[Path, bytes]]:

@@ -57,6 +57,7 @@ checks that both files hold the same cells.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import io
@@ -71,8 +72,11 @@ import xlsxwriter
 from jinja2 import nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.parser import Parser
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from ..rules import get_parts, parse_path
+from . import XLSX_CELL_MAX, cell_len
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr, fmt
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -343,13 +347,164 @@ def _run_pt(text: str, size: float) -> float:
     return max((sum(map(em, r)) * size + RUN_PAD_PT for r in runs), default=0.0)
 
 
-def new_workbook(buf, default_font: bool = True):
+# --- the cells: nothing written is ever cut without saying so --------------------------------
+# XlsxWriter cuts a string longer than an .xlsx cell holds and only returns -2; a cell out
+# of the sheet's bounds is dropped with -1. Every workbook formgen writes comes from
+# :func:`new_workbook`, whose sheets check each string's length before XlsxWriter sees it
+# and every return code after: a text too long is refused (:class:`CellTooLong`), or, in a
+# workbook opened with ``clip=True`` (a draft, the bureau's lists), cut with a note in the
+# cell itself that says how long the full text is (:func:`clip`).
+
+CELL_MAX = XLSX_CELL_MAX
+
+
+class CellTooLong(ValueError):
+    """A text longer than an .xlsx cell holds (one line, Chinese): the sheet, the cell and
+    its length; ``label`` names the field when the writer knows it."""
+
+    def __init__(self, sheet: str, cell: str, length: int, label: str = ""):
+        self.sheet, self.cell, self.length, self.label = sheet, cell, length, label
+        super().__init__(self.text())
+
+    def text(self) -> str:
+        what = f"「{self.label}」" if self.label else ""
+        return (
+            f"{what}共 {self.length:,} 个字符，超过 Excel 单元格上限 {CELL_MAX:,} 个字符，"
+            f"无法完整写入（工作表“{self.sheet}”{self.cell} 单元格）"
+        )
+
+    def __str__(self) -> str:  # the label may be given after the error was raised
+        return self.text()
+
+
+class CellWriteError(RuntimeError):
+    """XlsxWriter refused a write (a negative return code): never passed over silently."""
+
+
+CLIP_NOTE = "……【以下文字未写入：全文共 {total:,} 个字符，超过 Excel 单元格上限 {limit:,} 个字符】"
+
+
+def clip(text: str) -> str:
+    """``text`` as a cell can hold it: whole when it fits, else its beginning followed by a
+    visible note of the full length and the limit (never a character pair split).
+
+    >>> clip("短文本")
+    '短文本'
+    >>> cut = clip("字" * 40000)
+    >>> cell_len(cut), cut.endswith("全文共 40,000 个字符，超过 Excel 单元格上限 32,767 个字符】")
+    (32767, True)
+    """
+    total = cell_len(text)
+    if total <= CELL_MAX:
+        return text
+    note = CLIP_NOTE.format(total=total, limit=CELL_MAX)
+    room = CELL_MAX - cell_len(note)
+    head = text.encode("utf-16-le")[: room * 2].decode("utf-16-le", errors="ignore")
+    return head + note
+
+
+@contextlib.contextmanager
+def field_named(label: str):
+    """Name the field of the cells written inside: a :class:`CellTooLong` raised there
+    carries ``label`` (the catalogue's or the layout's label for the field)."""
+    try:
+        yield
+    except CellTooLong as e:
+        e.label = e.label or label
+        raise
+
+
+_CODES = {-1: "单元格超出工作表范围", -2: "内容超过 Excel 的长度上限", -3: "链接过长", -4: "链接参数无效"}
+
+
+def _checked(name: str):
+    method = getattr(Worksheet, name)
+
+    @functools.wraps(method)
+    def checked(self, *args, **kwargs):
+        code = method(self, *args, **kwargs)
+        if isinstance(code, int) and code < 0:
+            where = ", ".join(map(str, args[:2])) if args and not isinstance(args[0], str) else str(args[0])
+            raise CellWriteError(
+                f"工作表“{self.name}”{name}({where}) 未写入：{_CODES.get(code, f'XlsxWriter 返回 {code}')}"
+            )
+        return code
+
+    return checked
+
+
+class CheckedSheet(Worksheet):
+    """An XlsxWriter worksheet whose every string is checked against :data:`CELL_MAX`
+    (through ``write``, ``write_string``, ``write_row``, ``write_column``, ``merge_range``,
+    all of which end in ``_write_string``) and whose every write's return code is checked."""
+
+    clip = False  # set by the workbook: cut with a visible note instead of refusing
+    clipped: list  # (cell, full length) of each text cut, in a clipping workbook
+
+    def _write_string(self, row, col, string, cell_format=None):
+        if len(string) > CELL_MAX // 2:  # shorter text cannot reach the limit in UTF-16 units
+            n = cell_len(string)
+            if n > CELL_MAX:
+                if not self.clip:
+                    raise CellTooLong(self.name, xl_rowcol_to_cell(row, col), n)
+                string = clip(string)
+                self.clipped.append((xl_rowcol_to_cell(row, col), n))
+        code = super()._write_string(row, col, string, cell_format)
+        if code < 0:
+            raise CellWriteError(
+                f"工作表“{self.name}”{xl_rowcol_to_cell(row, col)} 单元格未写入：{_CODES.get(code, code)}"
+            )
+        return code
+
+
+for _name in (
+    "write",
+    "write_string",
+    "write_number",
+    "write_blank",
+    "write_datetime",
+    "write_boolean",
+    "write_formula",
+    "write_url",
+    "write_rich_string",
+    "write_row",
+    "write_column",
+    "merge_range",
+    "data_validation",
+    "write_comment",
+):
+    setattr(CheckedSheet, _name, _checked(_name))
+
+
+class CheckedBook(xlsxwriter.Workbook):
+    """A workbook of :class:`CheckedSheet`; ``clipped``: every text cut (clip mode)."""
+
+    worksheet_class = CheckedSheet
+
+    def __init__(self, filename, options=None, clip: bool = False):
+        super().__init__(filename, options)
+        self.clip = clip
+
+    def add_worksheet(self, name=None, worksheet_class=None):
+        ws = super().add_worksheet(name, worksheet_class)
+        ws.clip, ws.clipped = self.clip, []
+        return ws
+
+    @property
+    def clipped(self) -> list[tuple[str, str, int]]:
+        """(sheet, cell, full length) of every text cut to fit."""
+        return [(ws.name, cell, n) for ws in self.worksheets() for cell, n in getattr(ws, "clipped", [])]
+
+
+def new_workbook(buf, default_font: bool = True, clip: bool = False) -> CheckedBook:
     """An in-memory XlsxWriter workbook that never turns text into a formula, a number or
-    a link (text from records is written as it is); with the sheets' default font."""
+    a link (text from records is written as it is); with the sheets' default font. Its
+    sheets refuse a text longer than a cell holds (:class:`CellTooLong`), or with ``clip``
+    cut it with a visible note (:func:`clip`); every write's return code is checked."""
     options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     if default_font:
         options["default_format_properties"] = dict(NORMAL_FONT)
-    return xlsxwriter.Workbook(buf, options)
+    return CheckedBook(buf, options, clip)
 
 
 # --- column values -------------------------------------------------------------------
@@ -678,6 +833,19 @@ def prepare(layout: dict) -> Sheet:
     return sheet
 
 
+def label_overflow(layout: dict, header_ns: dict) -> list[tuple[str, int]]:
+    """The label rows (``before``/``after``: 填写单位（盖章）…, 联系人…) that the header's
+    texts (the recommending unit, its profile) make too long for a cell: (the row's
+    beginning, its length). The command line says so before anything is written."""
+    sheet = prepare(layout)
+    out = []
+    for line in (*sheet.before, *sheet.after):
+        text = fmt(line(**header_ns))
+        if cell_len(text) > CELL_MAX:
+            out.append((text[:12], cell_len(text)))
+    return out
+
+
 def _cells(sheet: Sheet, rows: list[dict]) -> tuple[list[tuple[list, list[str]]], list[float]]:
     """Each column's cells, as (the numbers written as numbers, None for a text cell;
     the texts shown), and the width (pt) its values need: a number or a code must show
@@ -711,7 +879,7 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
     """The sheet as .xlsx; ``meta``: the file's title and author (the recommending unit)."""
     sheet = prepare(layout)
     buf = io.BytesIO()
-    wb = new_workbook(buf)
+    wb = new_workbook(buf, clip=draft)  # a draft shows a cut where a record text is too long
     meta = meta or {}
     wb.set_properties(
         {
