@@ -55,11 +55,12 @@ class _Main(click.Group):
 
 def _user_file_errors() -> tuple[type[Exception], ...]:
     """The errors said as they are, in one line: a file the user gave that cannot be
-    read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError).
-    Only those of modules already loaded (nothing else raises them), so that a command
+    read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError),
+    a text too long for an .xlsx cell (formgen.render.xlsx.CellTooLong, raised before
+    anything is written). Only those of modules already loaded (nothing else raises them), so that a command
     never imports pydantic just to name an exception."""
     found = []
-    for module, name in (("record", "UserFileError"), ("app", "BatchError")):
+    for module, name in (("record", "UserFileError"), ("app", "BatchError"), ("render.xlsx", "CellTooLong")):
         loaded = sys.modules.get(f"{__package__}.{module}")
         if loaded is not None:
             found.append(getattr(loaded, name))
@@ -1141,11 +1142,16 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
     from .importer import FORM_SUFFIXES, import_forms
     from .loader import LoadError
     from .output import OutputError, plan, write_all
+    from .workbook import WorkbookError
 
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
     paths = _expand_records(forms, FORM_SUFFIXES)
-    result = import_forms(paths, pack, doc_id, fmt)
+    try:
+        result = import_forms(paths, pack, doc_id, fmt)
+    except WorkbookError as e:  # a text no workbook cell holds: nothing is written
+        _echo_findings([e.finding()])
+        sys.exit(EXIT_FINDINGS)
     files = _planned(out_dir, result.files)
     if report_file:
         write_all([], force=force)  # nothing yet: the report's place is checked with the records
@@ -1323,7 +1329,13 @@ def registry_show(enterprise, db):
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_set_status(enterprise, status, round_, date, note, db):
     from . import registry
+    from .render import XLSX_CELL_MAX, cell_len
 
+    if cell_len(note) > XLSX_CELL_MAX:  # the registry's export holds it in one cell
+        raise click.BadParameter(
+            f"备注共 {cell_len(note):,} 个字符，超过 Excel 单元格上限 {XLSX_CELL_MAX:,} 个字符（导出登记库时写在一格中）",
+            param_hint="--note",
+        )
     reg = _open_registry(db)
     try:
         app_row = reg.set_status(enterprise, round_, status, date.date() if date else None, note)
