@@ -414,7 +414,12 @@ def field_named(label: str):
         raise
 
 
-_CODES = {-1: "单元格超出工作表范围", -2: "内容超过 Excel 的长度上限", -3: "链接过长", -4: "链接参数无效"}
+_CODES = {
+    -1: "单元格超出工作表范围（或合并区域只有一格）",
+    -2: "内容超过 Excel 的长度上限",
+    -3: "链接过长",
+    -4: "链接参数无效",
+}
 
 
 def _checked(name: str):
@@ -907,7 +912,10 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
     full = sum(widths)
 
     def label_row(r: int, text: str, fmt_, text_size: float, min_height: float) -> None:
-        ws.merge_range(r, 0, r, ncols - 1, text, fmt_)
+        if ncols > 1:
+            ws.merge_range(r, 0, r, ncols - 1, text, fmt_)
+        else:  # XlsxWriter merges no single cell (it would drop the text)
+            ws.write_string(r, 0, text, fmt_)
         ws.set_row(r, min(max(text_height(text, full, text_size), min_height), MAX_ROW_PT))
 
     r = 0
