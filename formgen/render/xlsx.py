@@ -422,17 +422,26 @@ _CODES = {
 }
 
 
-def _checked(name: str):
+def _refused(sheet: str, cell: str, code: int) -> CellWriteError:
+    return CellWriteError(f"工作表“{sheet}”{cell} 未写入：{_CODES.get(code, f'XlsxWriter 返回 {code}')}")
+
+
+def _checked(name: str, private: bool):
+    """XlsxWriter's ``name``, raising where it returns a negative code. The private
+    writers (``_write_number`` …) take (row, col) as numbers: everything public ends in one."""
     method = getattr(Worksheet, name)
 
     @functools.wraps(method)
     def checked(self, *args, **kwargs):
         code = method(self, *args, **kwargs)
-        if isinstance(code, int) and code < 0:
-            where = ", ".join(map(str, args[:2])) if args and not isinstance(args[0], str) else str(args[0])
-            raise CellWriteError(
-                f"工作表“{self.name}”{name}({where}) 未写入：{_CODES.get(code, f'XlsxWriter 返回 {code}')}"
-            )
+        if code.__class__ is int and code < 0:
+            if private:
+                where = xl_rowcol_to_cell(args[0], args[1])
+            else:
+                where = (
+                    f"{name}({', '.join(map(str, args[:4]))})" if args and args[0].__class__ is int else str(args[0])
+                )
+            raise _refused(self.name, where, code)
         return code
 
     return checked
@@ -440,8 +449,10 @@ def _checked(name: str):
 
 class CheckedSheet(Worksheet):
     """An XlsxWriter worksheet whose every string is checked against :data:`CELL_MAX`
-    (through ``write``, ``write_string``, ``write_row``, ``write_column``, ``merge_range``,
-    all of which end in ``_write_string``) and whose every write's return code is checked."""
+    before it is written and whose every write's return code is checked. ``write``,
+    ``write_string``, ``write_row``, ``write_column`` and ``merge_range`` all end in the
+    private ``_write_string`` (and the other types' ``_write_number`` …), checked here;
+    the public writers that return a code of their own are checked as they return."""
 
     clip = False  # set by the workbook: cut with a visible note instead of refusing
     clipped: list  # (cell, full length) of each text cut, in a clipping workbook
@@ -455,30 +466,35 @@ class CheckedSheet(Worksheet):
                 string = clip(string)
                 self.clipped.append((xl_rowcol_to_cell(row, col), n))
         code = super()._write_string(row, col, string, cell_format)
-        if code < 0:
-            raise CellWriteError(
-                f"工作表“{self.name}”{xl_rowcol_to_cell(row, col)} 单元格未写入：{_CODES.get(code, code)}"
-            )
+        if code:
+            raise _refused(self.name, xl_rowcol_to_cell(row, col), code)
         return code
+
+    # the writers of a sheet's body, without the A1-notation decorator's cost per cell
+    def write_string(self, row, *args):
+        if row.__class__ is int:
+            return self._write_string(row, *args)
+        return super().write_string(row, *args)
+
+    def write_number(self, row, *args):
+        if row.__class__ is int:
+            return self._write_number(row, *args)
+        return super().write_number(row, *args)
 
 
 for _name in (
-    "write",
-    "write_string",
-    "write_number",
-    "write_blank",
-    "write_datetime",
-    "write_boolean",
-    "write_formula",
-    "write_url",
-    "write_rich_string",
-    "write_row",
-    "write_column",
-    "merge_range",
-    "data_validation",
-    "write_comment",
+    "_write_number",
+    "_write_blank",
+    "_write_datetime",
+    "_write_boolean",
+    "_write_formula",
+    "_write_array_formula",
+    "_write_url",
+    "_write_rich_string",
 ):
-    setattr(CheckedSheet, _name, _checked(_name))
+    setattr(CheckedSheet, _name, _checked(_name, private=True))
+for _name in ("merge_range", "data_validation", "write_comment", "conditional_format", "insert_image"):
+    setattr(CheckedSheet, _name, _checked(_name, private=False))
 
 
 class CheckedBook(xlsxwriter.Workbook):
