@@ -153,6 +153,11 @@ def _list_text(items) -> str:
     return text
 
 
+def _shortened(text: str, limit: int, mark: str) -> str:
+    """``text`` within ``limit`` characters, ending with ``mark`` where it was shortened."""
+    return text if len(text) <= limit else text[: limit - len(mark)] + mark
+
+
 class _Writer:
     def __init__(self, cat: Catalogue, record):
         from .render.xlsx import new_workbook
@@ -294,9 +299,9 @@ class _Writer:
             message += f"；必填（{'、'.join(f.documents)}）"
         if f.note and not entry_key:
             message += "\n" + f.note
-        opts = {
-            "input_title": (f.label if not entry_key else "指标名称")[:32],
-            "input_message": message[:255],
+        opts = {  # Excel's limits for a cell's prompt; the 说明 column holds the whole note
+            "input_title": _shortened(f.label if not entry_key else "指标名称", 32, "…"),
+            "input_message": _shortened(message, 255, "……（全文见“说明”列）"),
             "ignore_blank": True,
         }
         options = f.options if (f.kind in ("enum", "enums", "bool") or entry_key) else ()

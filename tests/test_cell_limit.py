@@ -226,6 +226,22 @@ def test_import_as_a_workbook_refuses_a_text_over_the_limit_and_writes_nothing(t
     assert "YAML" in line
 
 
+def test_a_prompt_shortened_to_excel_s_limit_says_so():
+    """The record workbook's input prompts (a title of 32, a message of 255 characters at
+    most): one cut short ends with a mark, the whole note stays in the 说明 column."""
+    from formgen.fields import catalogue
+    from formgen.workbook import blank_workbook
+
+    cat = catalogue(None)
+    wb = openpyxl.load_workbook(io.BytesIO(blank_workbook(cat)))
+    prompts = [dv for ws in wb for dv in ws.data_validations.dataValidation]
+    titles = {dv.promptTitle for dv in prompts}
+    long_labels = {f.label for f in cat.fields if len(f.label) > 32}
+    assert long_labels and all(label[:31] + "…" in titles for label in long_labels)
+    messages = [dv.prompt for dv in prompts if dv.prompt and len(dv.prompt) == 255]
+    assert all(m.endswith("……（全文见“说明”列）") for m in messages)
+
+
 # --- the bureau's workbooks: 问题清单, registry export, Jiangsu's sheets -------------------------
 
 
