@@ -57,8 +57,8 @@ def _user_file_errors() -> tuple[type[Exception], ...]:
     """The errors said as they are, in one line: a file the user gave that cannot be
     read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError),
     a text too long for an .xlsx cell (formgen.render.xlsx.CellTooLong, raised before
-    anything is written). Only those of modules already loaded (nothing else raises them), so that a command
-    never imports pydantic just to name an exception."""
+    anything is written). Only those of modules already loaded (nothing else raises them),
+    so that a command never imports pydantic just to name an exception."""
     found = []
     for module, name in (("record", "UserFileError"), ("app", "BatchError"), ("render.xlsx", "CellTooLong")):
         loaded = sys.modules.get(f"{__package__}.{module}")

@@ -112,7 +112,7 @@ def workbook_bytes(cat: Catalogue, record=None) -> bytes:
     try:
         return _Writer(cat, record).run()
     except CellTooLong as e:  # a text no check above foresaw: refused all the same, never cut
-        raise WorkbookError(f"{e}；YAML 记录没有这一上限，请保留为 YAML 记录", label=e.label) from e
+        raise WorkbookError(f"{e}；YAML 记录没有这一上限，请保留为 YAML 记录") from e
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:

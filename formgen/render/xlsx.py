@@ -57,7 +57,6 @@ checks that both files hold the same cells.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import io
@@ -360,21 +359,13 @@ CELL_MAX = XLSX_CELL_MAX
 
 class CellTooLong(ValueError):
     """A text longer than an .xlsx cell holds (one line, Chinese): the sheet, the cell and
-    its length; ``label`` names the field when the writer knows it."""
+    its length."""
 
-    def __init__(self, sheet: str, cell: str, length: int, label: str = ""):
-        self.sheet, self.cell, self.length, self.label = sheet, cell, length, label
-        super().__init__(self.text())
-
-    def text(self) -> str:
-        what = f"「{self.label}」" if self.label else ""
-        return (
-            f"{what}共 {self.length:,} 个字符，超过 Excel 单元格上限 {CELL_MAX:,} 个字符，"
-            f"无法完整写入（工作表“{self.sheet}”{self.cell} 单元格）"
+    def __init__(self, sheet: str, cell: str, length: int):
+        self.sheet, self.cell, self.length = sheet, cell, length
+        super().__init__(
+            f"共 {length:,} 个字符，超过 Excel 单元格上限 {CELL_MAX:,} 个字符，无法完整写入（工作表“{sheet}”{cell} 单元格）"
         )
-
-    def __str__(self) -> str:  # the label may be given after the error was raised
-        return self.text()
 
 
 class CellWriteError(RuntimeError):
@@ -401,17 +392,6 @@ def clip(text: str) -> str:
     room = CELL_MAX - cell_len(note)
     head = text.encode("utf-16-le")[: room * 2].decode("utf-16-le", errors="ignore")
     return head + note
-
-
-@contextlib.contextmanager
-def field_named(label: str):
-    """Name the field of the cells written inside: a :class:`CellTooLong` raised there
-    carries ``label`` (the catalogue's or the layout's label for the field)."""
-    try:
-        yield
-    except CellTooLong as e:
-        e.label = e.label or label
-        raise
 
 
 _CODES = {
