@@ -55,11 +55,12 @@ class _Main(click.Group):
 
 def _user_file_errors() -> tuple[type[Exception], ...]:
     """The errors said as they are, in one line: a file the user gave that cannot be
-    read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError).
-    Only those of modules already loaded (nothing else raises them), so that a command
-    never imports pydantic just to name an exception."""
+    read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError),
+    a text too long for an .xlsx cell (formgen.render.xlsx.CellTooLong, raised before
+    anything is written). Only those of modules already loaded (nothing else raises them),
+    so that a command never imports pydantic just to name an exception."""
     found = []
-    for module, name in (("record", "UserFileError"), ("app", "BatchError")):
+    for module, name in (("record", "UserFileError"), ("app", "BatchError"), ("render.xlsx", "CellTooLong")):
         loaded = sys.modules.get(f"{__package__}.{module}")
         if loaded is not None:
             found.append(getattr(loaded, name))
@@ -645,6 +646,8 @@ def summary(
     docs = [d for d in pack.documents if d.kind in ("multi", "bureau") and (doc_id is None or d.id == doc_id)]
     if not docs:
         raise click.UsageError(f"表格包 {pack.name} 没有汇总文档{(' ' + doc_id) if doc_id else ''}。")
+    profile = rec or Recommender(unit=unit, unit_kind=unit_kind)
+    _sheet_labels_fit(docs, unit, profile)
 
     try:
         batch = app.build_batch(
@@ -666,7 +669,6 @@ def summary(
             click.echo(_written(p, written), err=fmt == "json")
         click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
         sys.exit(EXIT_FINDINGS)
-    profile = rec or Recommender(unit=unit, unit_kind=unit_kind)
     files = []
     for doc, rendered in app.render_documents(
         docs, batch, unit, draft and refused, profile, jobs or app.default_jobs()
@@ -688,6 +690,22 @@ def summary(
     if not written:  # every record left off: nothing written
         sys.exit(EXIT_FINDINGS if left_off else EXIT_OK)
     sys.exit(EXIT_PARTIAL if left_off else EXIT_OK)
+
+
+def _sheet_labels_fit(docs, unit: str, recommender) -> None:
+    """A usage error, before anything is read or written, when the recommending unit's
+    texts make a sheet's label row (填写单位（盖章）：…) longer than an .xlsx cell holds."""
+    sheets = [d for d in docs if d.kind == "multi" and "xlsx" in d.formats]
+    if not sheets:
+        return
+    from .render import xlsx as xlsx_render
+
+    for doc in sheets:
+        for start, n in xlsx_render.label_overflow(doc.layout, {"unit": unit, "recommender": recommender}):
+            raise click.UsageError(
+                f"{doc.title}中“{start}……”一行共 {n:,} 个字符，超过 Excel 单元格上限 {xlsx_render.CELL_MAX:,} 个字符："
+                "请缩短推荐单位名称（--unit）或推荐单位资料中的文字。"
+            )
 
 
 def _problem_files(batch, report_file, notices_dir, round_title, unit) -> list[tuple[Path, bytes]]:
@@ -1147,11 +1165,16 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
     from .findings import has_errors
     from .importer import FORM_SUFFIXES, import_forms
     from .output import OutputError, plan, write_all
+    from .workbook import WorkbookError
 
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
     paths = _expand_records(forms, FORM_SUFFIXES)
-    result = import_forms(paths, pack, doc_id, fmt)
+    try:
+        result = import_forms(paths, pack, doc_id, fmt)
+    except WorkbookError as e:  # a text no workbook cell holds: nothing is written
+        _echo_findings([e.finding()])
+        sys.exit(EXIT_FINDINGS)
     files = _planned(out_dir, result.files)
     if report_file:
         write_all([], force=force)  # nothing yet: the report's place is checked with the records
@@ -1328,7 +1351,13 @@ def registry_show(enterprise, db):
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_set_status(enterprise, status, round_, date, note, db):
     from . import registry
+    from .render import XLSX_CELL_MAX, cell_len
 
+    if cell_len(note) > XLSX_CELL_MAX:  # the registry's export holds it in one cell
+        raise click.BadParameter(
+            f"备注共 {cell_len(note):,} 个字符，超过 Excel 单元格上限 {XLSX_CELL_MAX:,} 个字符（导出登记库时写在一格中）",
+            param_hint="--note",
+        )
     reg = _open_registry(db)
     try:
         app_row = reg.set_status(enterprise, round_, status, date.date() if date else None, note)

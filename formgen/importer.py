@@ -701,9 +701,13 @@ def record_files(rec: Imported, pack: Pack, stem: str, fmt: str = "yaml") -> tup
         )
         return [(f"{stem}.yaml", text.encode("utf-8")), *figures], loaded
     if fmt == "xlsx":
-        from .workbook import record_workbook
+        from .workbook import WorkbookError, record_workbook
 
-        return [(f"{stem}.xlsx", record_workbook(loaded.record, pack)), *figures], loaded
+        try:
+            return [(f"{stem}.xlsx", record_workbook(loaded.record, pack)), *figures], loaded
+        except WorkbookError as e:  # the caller writes nothing and says which form
+            e.source = _sources(rec)
+            raise
     text = record_yaml(loaded.record)
     head = f"# formgen 企业申报记录（由 formgen import 从 {_sources(rec)} 读入）\n"
     return [(f"{stem}.yaml", (head + text).encode("utf-8")), *figures], loaded

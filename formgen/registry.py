@@ -407,10 +407,11 @@ def export_xlsx(rows) -> bytes:
     """The registry's rows as one .xlsx sheet (登记库), all text cells."""
     import io
 
-    import xlsxwriter
+    from .render.xlsx import new_workbook
 
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    # a text too long for a cell (a long 备注) is cut with a note in the cell saying so
+    book = new_workbook(buf, default_font=False, clip=True)
     sheet = book.add_worksheet("登记库")
     head = book.add_format({"bold": True, "border": 1, "align": "center", "text_wrap": True})
     body = book.add_format({"border": 1, "num_format": "@"})

@@ -167,7 +167,8 @@ def problem_report(
         rows.append([BATCH_NAME, "", f.source, place_text(f), f.code, SEVERITY_ZH[f.severity], f.label, f.message])
 
     buf = io.BytesIO()
-    wb = xlsx_render.new_workbook(buf)
+    # a text too long for a cell (a value quoted in a finding) is cut with a note in the cell
+    wb = xlsx_render.new_workbook(buf, clip=True)
     wb.set_properties(
         {"title": title, "author": author, "created": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)}
     )

@@ -36,13 +36,14 @@ from .fields import MODE_ITEMS, Catalogue, Field, Sheet, catalogue, levels
 from .findings import ERROR, Finding
 from .loader import _ERRNO_ZH, MAX_FILE_BYTES, MAX_FILE_MB, LoadError, build
 from .record import Record
+from .render import XLSX_CELL_MAX as CELL_MAX
+from .render import cell_len
 
 MAX_UNZIPPED = 64 * 1024 * 1024  # all parts together, as unpacked
 MAX_MEMBERS = 2_000
 MAX_SHEETS = 64
 MAX_ROWS = 2_000  # rows read per sheet: a record needs a few hundred at most
 MAX_COLS = 64
-CELL_MAX = 32_767  # characters an .xlsx cell holds
 TABLE_ROWS = 300  # rows of a table given drop-downs and validation below the header
 
 HELP, OPTIONS = "填写说明", "选项"
@@ -54,13 +55,28 @@ COL_PATH, COL_LABEL, COL_VALUE, COL_NOTE, COL_LIMIT = range(5)
 class WorkbookError(ValueError):
     """A record that cannot be written as a workbook (one line, Chinese), with the field."""
 
-    def __init__(self, message: str, path: str = "", label: str = ""):
+    def __init__(self, message: str, path: str = "", label: str = "", source: str = ""):
         super().__init__(message)
         self.path = path
         self.label = label
+        self.source = source  # the file the record came from, when the writer's caller knows it
 
     def finding(self, source: str = "") -> Finding:
-        return Finding("XL001", ERROR, self.path, self.label, str(self), source)
+        return Finding("XL001", ERROR, self.path, self.label, str(self), source or self.source)
+
+
+def too_long_for_a_cell(text: str, path: str, label: str) -> WorkbookError | None:
+    """The error for a record's text no workbook cell can hold (the limit and how it is
+    counted: :mod:`formgen.render`): the YAML record has no such limit."""
+    n = cell_len(text)
+    if n <= CELL_MAX:
+        return None
+    return WorkbookError(
+        f"共 {n:,} 个字符，超过 Excel 单元格上限 {CELL_MAX:,} 个字符，不能写入工作簿（未写出任何文件）；"
+        "YAML 记录没有这一上限，请保留为 YAML 记录",
+        path,
+        label,
+    )
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -92,7 +108,12 @@ def blank_workbook(cat: Catalogue) -> bytes:
 
 
 def workbook_bytes(cat: Catalogue, record=None) -> bytes:
-    return _Writer(cat, record).run()
+    from .render.xlsx import CellTooLong
+
+    try:
+        return _Writer(cat, record).run()
+    except CellTooLong as e:  # a text no check above foresaw: refused all the same, never cut
+        raise WorkbookError(f"{e}；YAML 记录没有这一上限，请保留为 YAML 记录") from e
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:
@@ -131,6 +152,11 @@ def _list_text(items) -> str:
     if len(items) == 1 and re.search(r"[、；;，,]", items[0]):
         text += "\n"
     return text
+
+
+def _shortened(text: str, limit: int, mark: str) -> str:
+    """``text`` within ``limit`` characters, ending with ``mark`` where it was shortened."""
+    return text if len(text) <= limit else text[: limit - len(mark)] + mark
 
 
 class _Writer:
@@ -274,9 +300,9 @@ class _Writer:
             message += f"；必填（{'、'.join(f.documents)}）"
         if f.note and not entry_key:
             message += "\n" + f.note
-        opts = {
-            "input_title": (f.label if not entry_key else "指标名称")[:32],
-            "input_message": message[:255],
+        opts = {  # Excel's limits for a cell's prompt; the 说明 column holds the whole note
+            "input_title": _shortened(f.label if not entry_key else "指标名称", 32, "…"),
+            "input_message": _shortened(message, 255, "……（全文见“说明”列）"),
             "ignore_blank": True,
         }
         options = f.options if (f.kind in ("enum", "enums", "bool") or entry_key) else ()
@@ -364,12 +390,9 @@ class _Writer:
             y, m = map(int, text.split("-"))
             ws.write_datetime(row, col, dt.datetime(y, m, 1), self.value_format(f))
             return 1
-        if len(text) > CELL_MAX:
-            raise WorkbookError(
-                f"共 {len(text):,} 个字符，超过 Excel 单元格可容纳的 {CELL_MAX:,} 个字符，无法写入工作簿",
-                f.path,
-                f.label,
-            )
+        error = too_long_for_a_cell(text, f.path, f.label)
+        if error:
+            raise error
         ws.write_string(row, col, text, self.value_format(f))
         return _lines(text, width)
 
@@ -438,6 +461,9 @@ class _Writer:
         ws.write_string(r, COL_PATH, f.path)
         if key is not None:
             if key:
+                error = too_long_for_a_cell(key, f.path, f.label)
+                if error:
+                    raise error
                 ws.write_string(r, COL_LABEL, key, self.f_key)
             else:
                 ws.write_blank(r, COL_LABEL, None, self.f_key)

@@ -428,6 +428,22 @@ def test_saving_a_workbook_writes_a_workbook(client, folder):
     assert len(list((folder / ".formgen-备份").glob("chengchuan.*.xlsx"))) == 1
 
 
+def test_a_workbook_is_not_saved_with_a_text_no_cell_holds(client, folder):
+    """A 工厂地址 of 32,768 characters: refused naming the field and the limit, the file
+    unchanged; 32,767 are saved whole."""
+    path = folder / "chengchuan.xlsx"
+    before = path.read_bytes()
+    state = page_state(client, "chengchuan.xlsx")
+    state["values"]["factory.address"] = "址" * 32_768
+    resp = client.post("/record/chengchuan.xlsx/save", json=state, headers=H)
+    assert resp.status_code == 422 and path.read_bytes() == before
+    text = json.dumps(resp.get_json(), ensure_ascii=False)
+    assert "「工厂地址」" in text and "超过 Excel 单元格上限 32,767 个字符" in text and "YAML" in text
+    state["values"]["factory.address"] = "址" * 32_767
+    assert client.post("/record/chengchuan.xlsx/save", json=state, headers=H).status_code == 200
+    assert load(path).record.factory.address == "址" * 32_767
+
+
 def test_a_file_changed_on_disk_is_never_overwritten(client, folder):
     path = folder / "gansu.yaml"
     state = page_state(client, "gansu.yaml")

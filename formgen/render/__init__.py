@@ -1,2 +1,20 @@
 """Rendering: layouts (data) -> .docx / .xlsx bytes. The OOXML specifics live in
-``ooxml``; ``docx`` and ``xlsx`` interpret the layout description."""
+``ooxml``; ``docx`` and ``xlsx`` interpret the layout description.
+
+The limit of an .xlsx cell is stated here, once, so that the rule that checks records
+(``XL001``) can ask for it without loading XlsxWriter; :mod:`formgen.render.xlsx` is the
+writing layer that enforces it on every cell."""
+
+XLSX_CELL_MAX = 32_767  # characters an .xlsx cell holds (Excel's limit, counted in UTF-16 units)
+
+
+def cell_len(text: str) -> int:
+    """The length of ``text`` as Excel counts it against :data:`XLSX_CELL_MAX`: UTF-16
+    units, so a character outside the Basic Multilingual Plane (𠀀, an emoji) counts two.
+
+    >>> cell_len("智能工厂"), cell_len("𠀀")
+    (4, 2)
+    """
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2

@@ -71,8 +71,11 @@ import xlsxwriter
 from jinja2 import nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.parser import Parser
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from ..recpaths import get_parts, parse_path
+from . import XLSX_CELL_MAX, cell_len
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr, fmt
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -343,13 +346,166 @@ def _run_pt(text: str, size: float) -> float:
     return max((sum(map(em, r)) * size + RUN_PAD_PT for r in runs), default=0.0)
 
 
-def new_workbook(buf, default_font: bool = True):
+# --- the cells: nothing written is ever cut without saying so --------------------------------
+# XlsxWriter cuts a string longer than an .xlsx cell holds and only returns -2; a cell out
+# of the sheet's bounds is dropped with -1. Every workbook formgen writes comes from
+# :func:`new_workbook`, whose sheets check each string's length before XlsxWriter sees it
+# and every return code after: a text too long is refused (:class:`CellTooLong`), or, in a
+# workbook opened with ``clip=True`` (a draft, the bureau's lists), cut with a note in the
+# cell itself that says how long the full text is (:func:`clip`).
+
+CELL_MAX = XLSX_CELL_MAX
+
+
+class CellTooLong(ValueError):
+    """A text longer than an .xlsx cell holds (one line, Chinese): the sheet, the cell and
+    its length."""
+
+    def __init__(self, sheet: str, cell: str, length: int):
+        self.sheet, self.cell, self.length = sheet, cell, length
+        super().__init__(
+            f"共 {length:,} 个字符，超过 Excel 单元格上限 {CELL_MAX:,} 个字符，无法完整写入（工作表“{sheet}”{cell} 单元格）"
+        )
+
+
+class CellWriteError(RuntimeError):
+    """XlsxWriter refused a write (a negative return code): never passed over silently."""
+
+
+CLIP_NOTE = "……【以下文字未写入：全文共 {total:,} 个字符，超过 Excel 单元格上限 {limit:,} 个字符】"
+
+
+def clip(text: str) -> str:
+    """``text`` as a cell can hold it: whole when it fits, else its beginning followed by a
+    visible note of the full length and the limit (never a character pair split).
+
+    >>> clip("短文本")
+    '短文本'
+    >>> cut = clip("字" * 40000)
+    >>> cell_len(cut), cut.endswith("全文共 40,000 个字符，超过 Excel 单元格上限 32,767 个字符】")
+    (32767, True)
+    """
+    total = cell_len(text)
+    if total <= CELL_MAX:
+        return text
+    note = CLIP_NOTE.format(total=total, limit=CELL_MAX)
+    room = CELL_MAX - cell_len(note)
+    head = text.encode("utf-16-le")[: room * 2].decode("utf-16-le", errors="ignore")
+    return head + note
+
+
+_CODES = {
+    -1: "单元格超出工作表范围（或合并区域只有一格）",
+    -2: "内容超过 Excel 的长度上限",
+    -3: "链接过长",
+    -4: "链接参数无效",
+}
+
+
+def _refused(sheet: str, cell: str, code: int) -> CellWriteError:
+    return CellWriteError(f"工作表“{sheet}”{cell} 未写入：{_CODES.get(code, f'XlsxWriter 返回 {code}')}")
+
+
+def _checked(name: str, private: bool):
+    """XlsxWriter's ``name``, raising where it returns a negative code. The private
+    writers (``_write_number`` …) take (row, col) as numbers: everything public ends in one."""
+    method = getattr(Worksheet, name)
+
+    @functools.wraps(method)
+    def checked(self, *args, **kwargs):
+        code = method(self, *args, **kwargs)
+        if code.__class__ is int and code < 0:
+            if private:
+                where = xl_rowcol_to_cell(args[0], args[1])
+            else:
+                where = (
+                    f"{name}({', '.join(map(str, args[:4]))})" if args and args[0].__class__ is int else str(args[0])
+                )
+            raise _refused(self.name, where, code)
+        return code
+
+    return checked
+
+
+class CheckedSheet(Worksheet):
+    """An XlsxWriter worksheet whose every string is checked against :data:`CELL_MAX`
+    before it is written and whose every write's return code is checked. ``write``,
+    ``write_string``, ``write_row``, ``write_column`` and ``merge_range`` all end in the
+    private ``_write_string`` (and the other types' ``_write_number`` …), checked here;
+    the public writers that return a code of their own are checked as they return."""
+
+    clip = False  # set by the workbook: cut with a visible note instead of refusing
+    clipped: list  # (cell, full length) of each text cut, in a clipping workbook
+
+    def _write_string(self, row, col, string, cell_format=None):
+        if len(string) > CELL_MAX // 2:  # shorter text cannot reach the limit in UTF-16 units
+            n = cell_len(string)
+            if n > CELL_MAX:
+                if not self.clip:
+                    raise CellTooLong(self.name, xl_rowcol_to_cell(row, col), n)
+                string = clip(string)
+                self.clipped.append((xl_rowcol_to_cell(row, col), n))
+        code = super()._write_string(row, col, string, cell_format)
+        if code:
+            raise _refused(self.name, xl_rowcol_to_cell(row, col), code)
+        return code
+
+    # the writers of a sheet's body, without the A1-notation decorator's cost per cell
+    def write_string(self, row, *args):
+        if row.__class__ is int:
+            return self._write_string(row, *args)
+        return super().write_string(row, *args)
+
+    def write_number(self, row, *args):
+        if row.__class__ is int:
+            return self._write_number(row, *args)
+        return super().write_number(row, *args)
+
+
+for _name in (
+    "_write_number",
+    "_write_blank",
+    "_write_datetime",
+    "_write_boolean",
+    "_write_formula",
+    "_write_array_formula",
+    "_write_url",
+    "_write_rich_string",
+):
+    setattr(CheckedSheet, _name, _checked(_name, private=True))
+for _name in ("merge_range", "data_validation", "write_comment", "conditional_format", "insert_image"):
+    setattr(CheckedSheet, _name, _checked(_name, private=False))
+
+
+class CheckedBook(xlsxwriter.Workbook):
+    """A workbook of :class:`CheckedSheet`; ``clipped``: every text cut (clip mode)."""
+
+    worksheet_class = CheckedSheet
+
+    def __init__(self, filename, options=None, clip: bool = False):
+        super().__init__(filename, options)
+        self.clip = clip
+
+    def add_worksheet(self, name=None, worksheet_class=None):
+        ws = super().add_worksheet(name, worksheet_class)
+        ws.clip, ws.clipped = self.clip, []
+        return ws
+
+    @property
+    def clipped(self) -> list[tuple[str, str, int]]:
+        """(sheet, cell, full length) of every text cut to fit."""
+        return [(ws.name, cell, n) for ws in self.worksheets() for cell, n in getattr(ws, "clipped", [])]
+
+
+def new_workbook(buf, default_font: bool = True, clip: bool = False) -> CheckedBook:
     """An in-memory XlsxWriter workbook that never turns text into a formula, a number or
-    a link (text from records is written as it is); with the sheets' default font."""
+    a link (text from records is written as it is); with the sheets' default font. Its
+    sheets refuse a text longer than a cell holds (:class:`CellTooLong`), or with ``clip``
+    cut it with a visible note (:func:`clip`); every write's return code is checked."""
     options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     if default_font:
         options["default_format_properties"] = dict(NORMAL_FONT)
-    return xlsxwriter.Workbook(buf, options)
+    return CheckedBook(buf, options, clip)
 
 
 # --- column values -------------------------------------------------------------------
@@ -678,6 +834,19 @@ def prepare(layout: dict) -> Sheet:
     return sheet
 
 
+def label_overflow(layout: dict, header_ns: dict) -> list[tuple[str, int]]:
+    """The label rows (``before``/``after``: 填写单位（盖章）…, 联系人…) that the header's
+    texts (the recommending unit, its profile) make too long for a cell: (the row's
+    beginning, its length). The command line says so before anything is written."""
+    sheet = prepare(layout)
+    out = []
+    for line in (*sheet.before, *sheet.after):
+        text = fmt(line(**header_ns))
+        if cell_len(text) > CELL_MAX:
+            out.append((text[:12], cell_len(text)))
+    return out
+
+
 def _cells(sheet: Sheet, rows: list[dict]) -> tuple[list[tuple[list, list[str]]], list[float]]:
     """Each column's cells, as (the numbers written as numbers, None for a text cell;
     the texts shown), and the width (pt) its values need: a number or a code must show
@@ -711,7 +880,7 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
     """The sheet as .xlsx; ``meta``: the file's title and author (the recommending unit)."""
     sheet = prepare(layout)
     buf = io.BytesIO()
-    wb = new_workbook(buf)
+    wb = new_workbook(buf, clip=draft)  # a draft shows a cut where a record text is too long
     meta = meta or {}
     wb.set_properties(
         {
@@ -739,7 +908,10 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
     full = sum(widths)
 
     def label_row(r: int, text: str, fmt_, text_size: float, min_height: float) -> None:
-        ws.merge_range(r, 0, r, ncols - 1, text, fmt_)
+        if ncols > 1:
+            ws.merge_range(r, 0, r, ncols - 1, text, fmt_)
+        else:  # XlsxWriter merges no single cell (it would drop the text)
+            ws.write_string(r, 0, text, fmt_)
         ws.set_row(r, min(max(text_height(text, full, text_size), min_height), MAX_ROW_PT))
 
     r = 0

@@ -174,7 +174,7 @@ class Folder:
             try:
                 data = record_workbook(record)
             except WorkbookError as e:
-                raise Refused(f"无法写成工作簿：{e}", 422) from e
+                raise Refused(f"无法写成工作簿：{'「' + e.label + '」' if e.label else ''}{e}", 422) from e
             try:
                 back = strict(read_workbook(path, raw=data)).record
             except LoadError as e:
