@@ -183,8 +183,8 @@ def read_spec(rec: Imported, spec: dict, r: Reading, text: str, base: str, where
     if got is None:
         return False
     for slot, raw in got.items():
-        if slot.how == "aggregate":
-            rec.data.setdefault("__aggregates__", []).append((slot, raw, base, where, label))
+        if slot.how in ("aggregate", "place"):  # finished once the whole form is read
+            rec.data.setdefault(f"__{slot.how}s__", []).append((slot, raw, base, where, label))
             continue
         try:
             put_values(rec, values_of(slot, raw, base), where, label)
@@ -254,6 +254,84 @@ def finish_aggregates(rec: Imported) -> None:
             )
 
 
+def pack_province(pack: Pack) -> str:
+    """The province whose places a pack's forms name (``checks.region``, else the
+    province the enterprise must be registered in); '' for a national pack."""
+    for key in ("region", "registered_in"):
+        cfg = (pack.checks or {}).get(key)
+        if isinstance(cfg, dict) and cfg.get("province"):
+            return str(cfg["province"])
+    return ""
+
+
+def finish_places(rec: Imported, province: str) -> None:
+    """所属地区 printed as one text (兰州市七里河区) split into the region block's city and
+    district by the administrative divisions of ``province``: 兰州市 and 七里河区, with the
+    province when the place is one of its. A city or a county alone goes to its field;
+    text that is neither is kept whole as the district, with a warning at its cell."""
+    from .rules.region import _divisions, split_place
+
+    for slot, raw, base, where, label in rec.data.pop("__places__", []):
+        text = re.sub(r"\s+", "", raw)
+        if not text:
+            continue
+        block = _join(base, slot.path)
+        divisions = _divisions(province) if province else {}
+        counties = {d for names in divisions.values() for d in names}
+        parts = split_place(province, text) if province else None
+        city = district = None
+        if text in divisions:
+            city = text
+        elif parts:
+            city, district = parts
+        elif text in counties:
+            district = text
+        else:
+            district = text
+            rec.add(
+                "IM007",
+                WARNING,
+                where,
+                label,
+                f"「{label}」“{_brief(text)}”分不出市（州）和县（市、区）：整段读作县（市、区），请在记录中核对",
+                f"{block}.district",
+            )
+        if city in divisions or (city is None and district in counties):
+            rec.put(f"{block}.province", province, where, label)
+        if city:
+            rec.put(f"{block}.city", city, where, label)
+        if district:
+            rec.put(f"{block}.district", district, where, label)
+
+
+def document_facts(doc: Document) -> list[tuple[str, object]]:
+    """What a form says by being the document it is: the plain conditions of its ``when``
+    (Gansu 附件3 甘肃省基础级智能工厂申报书 is a 基础级 applicant's: factory.level 基础级)."""
+    out = []
+    for path, wanted in (doc.when or {}).items():
+        if path == "any" or isinstance(wanted, dict):
+            continue
+        if isinstance(wanted, list):
+            if len(wanted) != 1:
+                continue
+            wanted = wanted[0]
+        out.append((path, wanted))
+    return out
+
+
+def finish_document(rec: Imported, pack: Pack) -> None:
+    """What the whole form gives once its cells are read: 所属地区 split within the pack's
+    province, and what its title says (the level the document is for), after what its
+    cells say (a cell that says otherwise is kept, the difference reported: IM003)."""
+    finish_places(rec, pack_province(pack))
+    title = rec.document.title
+    head, _, rest = title.partition(" ")
+    where = f"标题「{rest if rest and head.startswith('附件') else title}」"
+    for path, value in document_facts(rec.document):
+        f = field_of(path)
+        put_values(rec, [Value(path, value)], where, f.label if f else path)
+
+
 def _at(data, path: str):
     node = data
     for part in _split(path):
@@ -319,6 +397,7 @@ def read_single(path: Path, docx: Docx, pack: Pack, doc: Document) -> Imported:
     _read_paragraphs(rec, check, doc)
     finish_aggregates(rec)
     _unread(rec, doc)
+    finish_document(rec, pack)
     return rec
 
 
@@ -616,6 +695,7 @@ def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list
     from . import sheetread
 
     path = Path(path)
+
     if path.suffix.casefold() == ".xlsx":
         from .workbook import is_record_workbook
 
