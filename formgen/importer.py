@@ -717,7 +717,6 @@ def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list
     from . import sheetread
 
     path = Path(path)
-
     if path.suffix.casefold() == ".xlsx":
         from .workbook import is_record_workbook
 
@@ -956,6 +955,7 @@ def _match_items(into: Imported, other: Imported) -> tuple[dict[str, str], set[s
             else:
                 moves[i], later = later, later + 1
         _renumber(into, lst, moves)
+        return {}, {split["by"]}  # other's items now go to the same places
     mine = _item_keys(into, split)
     out, extra = {}, len(mine)
     for i, k in enumerate(theirs):

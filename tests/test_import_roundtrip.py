@@ -176,6 +176,12 @@ def _assert_same_printed(pack, written: list[Path], original, back) -> set[str]:
 
 CASES = {
     "gansu-基础级": ("gansu", lambda d: None, {"a2", "a3"}),
+    # two 附件2, for the second and the first scenario of 附件3's list: each joins its own
+    "gansu-基础级-两个优秀场景": (
+        "gansu",
+        lambda d: d["factory"].update(excellent_scenarios=["设备运行监控", "人机协同作业"]),
+        {"a2", "a3"},
+    ),
     # 先进级 with a 优秀场景 (附件2 beside 附件4) and no 组织机构代码 of its own: the form
     # prints the one worked out from the credit code, and the import reads it back
     "gansu-先进级": ("gansu", lambda d: (_advanced()(d), d["enterprise"].pop("org_code")), {"a4"}),
@@ -238,3 +244,33 @@ def test_a_defect_in_a_printed_field_comes_back_as_the_same_finding(tmp_path):
         ("RG001", "enterprise.region.district"),
     }, want
     assert _verdict(path, pack) == want
+
+
+def test_forms_of_one_enterprise_join_the_same_in_any_order(tmp_path):
+    """附件3 before or after the 附件2 of its second scenario: the same record, the 上年末
+    figures in the last year, the scenario's details on its own item, nothing reported."""
+    from formgen.importer import import_forms
+
+    data = yaml.safe_load(GANSU.read_text(encoding="utf-8"))
+    data["factory"]["excellent_scenarios"] = ["设备运行监控"]
+    record = tmp_path / "record.yaml"
+    record.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    forms = tmp_path / "forms"
+    assert CliRunner().invoke(main, ["fill", str(record), "--pack", "gansu", "--out", str(forms)]).exit_code == 0
+    paths = sorted(forms.glob("*.docx"))
+    assert [p.name[:3] for p in paths] == ["附件2", "附件3"]
+    gansu = get_pack("gansu")
+    got = []
+    for order in (paths, paths[::-1]):
+        (entry,) = import_forms(order, gansu).records
+        rec = entry[2]
+        assert [f.text() for f in rec.findings] == []
+        got.append(entry[3].record)
+    for r in got:
+        assert [s.name for s in r.scenarios] == [s["name"] for s in data["scenarios"]]
+        assert r.scenarios[1].instance == data["scenarios"][1]["instance"]  # 附件2's, on its own item
+        assert r.scenarios[0].instance is None
+        last = r.enterprise.financials[-1]
+        assert (last.year, last.profit, last.tax) == (2024, 2944, 1790)  # 附件3's 上年末, in 2024
+        assert r.enterprise.financials[0].profit is None  # not in 2022
+        assert r.factory.excellent_scenarios == ["设备运行监控"]
