@@ -1199,8 +1199,10 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
         findings = app.validate(got, pack)  # a value of the wrong type among them (left out, said once)
         checked.append((path, stem, rec, got, findings))
         entries.append(reports.entry_for(path, got, findings))
+    # each record's file where plan() put it (an absolute path, whatever --out was)
+    written_as = {name: target for (name, _), (target, _) in zip(result.files, files, strict=True)}
     for path, stem, rec, _got, findings in checked:
-        written = next(p for p, _ in files if p.stem == stem and p.parent == out_dir)
+        written = written_as.get(f"{stem}.xlsx") or written_as[f"{stem}.yaml"]
         forms = "、".join(str(p) for p in [path, *rec.extra_sources])
         click.echo(f"已读入：{forms} → {written}（{rec.name or '企业名称未读到'}）")
         _echo_findings(findings)

@@ -78,6 +78,7 @@ class Field:
     group: str = ""  # the sub-block's title inside a section (所属区域, 代表产线有关信息)
     table: str = ""  # the list pattern of a table field (scenarios[], scenarios[].equipment[])
     key: str = ""  # the field's key in its table row, mapping or block
+    derived_from: str = ""  # the field this one is worked out from when left empty (DERIVED)
 
     @property
     def multiple(self) -> bool:
@@ -398,6 +399,49 @@ MODE_ITEMS = "narrative.mode_items"
 KPIS = "kpis"
 
 
+# --- derived fields: printed by a form, worked out from another field -------------------
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A field a form prints that is worked out from another when the record leaves it
+    empty; the blank asks for the source, the renderers and rules take the value from
+    :func:`derived_value` and nothing else recomputes it."""
+
+    source: str  # the field it is worked out from
+    how: str  # the field's note, in Chinese
+    gives: str  # the source's note, in Chinese
+    compute: typing.Callable[[object], object]  # the source's value -> the field's (None: cannot)
+
+
+def _org_code(credit_code):
+    from .ids import compact, org_code_of
+
+    return org_code_of(credit_code) if isinstance(credit_code, str) and len(compact(credit_code)) == 18 else None
+
+
+# 甘肃附件3/4 print the 9-character 组织机构代码, which is characters 9-17 of the
+# 统一社会信用代码 on every business licence since 2015: the blank asks for the credit code.
+DERIVED: dict[str, Derivation] = {
+    "enterprise.org_code": Derivation(
+        "enterprise.credit_code", "不填则取统一社会信用代码第9-17位", "组织机构代码取其第9-17位", _org_code
+    ),
+}
+
+
+def derived_value(record, path: str):
+    """The value of the field at ``path`` (a plain dotted path): the record's own, else
+    the one worked out from its source (:data:`DERIVED`), else None."""
+    from .rules import get, is_empty
+
+    own = get(record, path)
+    rule = DERIVED.get(path)
+    if rule is None or not is_empty(own):
+        return own
+    source = get(record, rule.source)
+    return None if is_empty(source) else rule.compute(source)
+
+
 # --- what a pack's documents and rules use ---------------------------------------------
 
 _PATH_TOKEN = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?)*)")
@@ -606,7 +650,11 @@ def _catalogue(pack, level, everything) -> Catalogue:
                     checklist_labels.setdefault(path, what)
             continue
         for pattern, _label, optional in doc.fields():
-            use(_resolve(pattern), doc, optional)
+            path = _resolve(pattern)
+            if path in DERIVED:  # asked for by its source; itself optional
+                use(DERIVED[path].source, doc, optional)
+                optional = True
+            use(path, doc, optional)
         extra, doc_notes = _layout_uses(doc.layout, doc.single)
         for path in extra:
             use(path, doc)
@@ -685,7 +733,11 @@ def _catalogue(pack, level, everything) -> Catalogue:
         base = by_path[path]
         label = labels.get(path) or checklist_labels.get(path) or base.title
         told = base.title if _plain(base.title) not in _plain(label) else ""
+        derivation = DERIVED.get(path)
         note = "；".join(x for x in (told, base.description, notes.get(path, "")) if x)
+        extra = [derivation.how] if derivation else []
+        extra += [d.gives for p, d in DERIVED.items() if d.source == path and p in wanted]
+        note = "；".join([note] * bool(note) + [x for x in extra if x not in note])
         common = dict(
             required=required.get(path, False),
             documents=tuple(used_by.get(path, ())),
@@ -723,6 +775,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
                 maximum=base.maximum,
                 unit=base.unit,
                 key=base.key,
+                derived_from=derivation.source if derivation else "",
                 **common,
             )
         )
@@ -877,12 +930,15 @@ def _distinct_labels(fields: list[Field]) -> list[Field]:
 
 
 __all__ = [
+    "DERIVED",
     "Catalogue",
+    "Derivation",
     "Field",
     "KINDS",
     "Sheet",
     "Total",
     "catalogue",
+    "derived_value",
     "length_totals",
     "levels",
     "record_paths",

@@ -65,6 +65,9 @@ class Imported:
     figures: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, bytes)
     row: int | None = None  # the sheet row of a multi-record form
     extra_sources: list[Path] = field(default_factory=list)  # other forms merged in
+    # items a form addresses as its list's last (上年末总资产: financials[-1]), by their
+    # concrete path (enterprise.financials[0]): another form's items go before them
+    lasts: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -83,13 +86,17 @@ class Imported:
             nxt = parts[i + 1]
             if _is_index(part):
                 # [+] a new item at the end; [-1] the last one (the first when none yet)
-                part = len(node) if part == "+" else (max(len(node) - 1, 0) if part == -1 else part)
+                from_end = part == -1
+                part = len(node) if part == "+" else (max(len(node) - 1, 0) if from_end else part)
                 while len(node) <= part:
                     node.append({} if not _is_index(nxt) else [])
                 node = node[part]
             else:
+                from_end = False
                 node = node.setdefault(part, [] if _is_index(nxt) else {})
             concrete.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+            if from_end:
+                self.lasts.add("".join(concrete).lstrip("."))
         path = "".join(concrete).lstrip(".") + (f".{parts[-1]}" if concrete else str(parts[-1]))
         last = parts[-1]
         if isinstance(last, int):
@@ -187,8 +194,8 @@ def read_spec(rec: Imported, spec: dict, r: Reading, text: str, base: str, where
     if got is None:
         return False
     for slot, raw in got.items():
-        if slot.how == "aggregate":
-            rec.data.setdefault("__aggregates__", []).append((slot, raw, base, where, label))
+        if slot.how in ("aggregate", "place"):  # finished once the whole form is read
+            rec.data.setdefault(f"__{slot.how}s__", []).append((slot, raw, base, where, label))
             continue
         try:
             put_values(rec, values_of(slot, raw, base), where, label)
@@ -258,6 +265,99 @@ def finish_aggregates(rec: Imported) -> None:
             )
 
 
+def pack_province(pack: Pack) -> str:
+    """The province whose places a pack's forms name (``checks.region``, else the
+    province the enterprise must be registered in); '' for a national pack."""
+    for key in ("region", "registered_in"):
+        cfg = (pack.checks or {}).get(key)
+        if isinstance(cfg, dict) and cfg.get("province"):
+            return str(cfg["province"])
+    return ""
+
+
+def finish_places(rec: Imported, province: str) -> None:
+    """所属地区 printed as one text (兰州市七里河区) split into the region block's city and
+    district by the administrative divisions of ``province``: 兰州市 and 七里河区, with the
+    province when the place is one of its. A city or a county alone goes to its field;
+    text that is neither is kept whole as the district, with a warning at its cell."""
+    from .rules.region import _divisions, split_place
+
+    for slot, raw, base, where, label in rec.data.pop("__places__", []):
+        text = re.sub(r"\s+", "", raw)
+        if not text:
+            continue
+        block = _join(base, slot.path)
+        divisions = _divisions(province) if province else {}
+        counties = {d for names in divisions.values() for d in names}
+        parts = split_place(province, text) if province else None
+        city = district = None
+        if text in divisions:
+            city = text
+        elif parts:
+            city, district = parts
+        elif text in counties:
+            district = text
+        else:
+            district = text
+            rec.add(
+                "IM007",
+                WARNING,
+                where,
+                label,
+                f"「{label}」“{_brief(text)}”分不出市（州）和县（市、区）：整段读作县（市、区），请在记录中核对",
+                f"{block}.district",
+            )
+        if city in divisions or (city is None and district in counties):
+            rec.put(f"{block}.province", province, where, label)
+        if city:
+            rec.put(f"{block}.city", city, where, label)
+        if district:
+            rec.put(f"{block}.district", district, where, label)
+
+
+def document_facts(doc: Document, pack: Pack | None = None) -> list[tuple[str, object]]:
+    """What a form says by being the document it is: the plain conditions of its ``when``
+    (Gansu 附件3 甘肃省基础级智能工厂申报书 is a 基础级 applicant's: factory.level 基础级),
+    and the level of a pack that receives one (Shanghai: 先进级)."""
+    out: list[tuple[str, object]] = []
+    if pack is not None and pack.level:
+        out.append(("factory.level", pack.level))
+    for path, wanted in (doc.when or {}).items():
+        if path == "any" or isinstance(wanted, dict):
+            continue
+        if isinstance(wanted, list):
+            if len(wanted) != 1:
+                continue
+            wanted = wanted[0]
+        out.append((path, wanted))
+    return out
+
+
+def finish_document(rec: Imported, pack: Pack) -> None:
+    """What the whole form gives once its cells are read: 所属地区 split within the pack's
+    province, and what its title says (the level the document is for), after what its
+    cells say (a cell that says otherwise is kept, the difference reported: IM003)."""
+    finish_places(rec, pack_province(pack))
+    title = rec.document.title
+    head, _, rest = title.partition(" ")
+    where = f"标题「{rest if rest and head.startswith('附件') else title}」"
+    for path, value in document_facts(rec.document, pack):
+        f = field_of(path)
+        put_values(rec, [Value(path, value)], where, f.label if f else path)
+    split = rec.document.split
+    if split:  # 附件2 is the 优秀场景申报书 of the scenario it lists
+        keys = list(dict.fromkeys(_item_keys(rec, split)))
+        f = field_of(split["by"])
+        if keys:
+            rec.put(split["by"], keys, where, f.label if f else split["by"])
+
+
+def _item_keys(rec: Imported, split: dict) -> list:
+    """The key (a scenario's name) of each item of a split document's list, None where absent."""
+    items = _at(rec.data, split["list"]) or []
+    return [x.get(split["key"]) if isinstance(x, dict) else None for x in items]
+
+
 def _at(data, path: str):
     node = data
     for part in _split(path):
@@ -323,6 +423,7 @@ def read_single(path: Path, docx: Docx, pack: Pack, doc: Document) -> Imported:
     _read_paragraphs(rec, check, doc)
     finish_aggregates(rec)
     _unread(rec, doc)
+    finish_document(rec, pack)
     return rec
 
 
@@ -690,7 +791,16 @@ def record_files(rec: Imported, pack: Pack, stem: str, fmt: str = "yaml") -> tup
     if rec.figures:
         data = {**data, "figures": [{**f, "file": f"{folder}/{f['file']}"} for f in data.get("figures", [])]}
     rec = Imported(
-        rec.source, rec.document, data, rec.places, rec.labels, rec.findings, rec.figures, rec.row, rec.extra_sources
+        rec.source,
+        rec.document,
+        data,
+        rec.places,
+        rec.labels,
+        rec.findings,
+        rec.figures,
+        rec.row,
+        rec.extra_sources,
+        rec.lasts,
     )
     figures = [(f"{folder}/{name}", blob) for name, blob in rec.figures]
     loaded = to_loaded(rec, pack)
@@ -795,15 +905,111 @@ def merge(into: Imported, other: Imported) -> None:
     two forms give differently is reported (IM003), the first form's kept. Findings carry
     their own form's name."""
     shift = len(into.figures)
+    _make_room(into, other)
+    items, union = _match_items(into, other)
     for path, value in _leaves(other.data):
         if shift and path.startswith("figures["):
             n = int(path[8 : path.index("]")])
             path = f"figures[{n + shift}]{path[path.index(']') + 1 :]}"
+        path = _from_end(path, other.lasts)
+        for theirs, mine in items.items():
+            if path.startswith((theirs + ".", theirs + "[")):
+                path = mine + path[len(theirs) :]
+                break
+        old = _at(into.data, path)
+        if path in union and isinstance(old, list) and isinstance(value, list):
+            value = old + [x for x in value if x not in old]  # 优秀场景 of two 附件2: both
+            _at(into.data, path.rsplit(".", 1)[0])[path.rsplit(".", 1)[1]] = value
+            continue
         where = f"{other.source.name} {other.places.get(path, '')}".strip()
         into.put(path, value, where, other.labels.get(path, path))
     into.findings += other.findings
     into.figures += other.figures
     into.extra_sources.append(other.source)
+
+
+def _from_end(path: str, lasts: set[str]) -> str:
+    """A path into an item its form addressed as the last (``financials[0].tax`` read from
+    ``financials[-1]``) addressed so again, to be the last item of the record it joins."""
+    for item in lasts:
+        if path == item or path.startswith(item + ".") or path.startswith(item + "["):
+            return item[: item.rindex("[")] + "[-1]" + path[len(item) :]
+    return path
+
+
+def _match_items(into: Imported, other: Imported) -> tuple[dict[str, str], set[str]]:
+    """Where the items of a list a split document prints (附件2: the scenario it is for)
+    go when it joins a form of the same enterprise: matched by their key (the scenario's
+    name), not their place; the items of a form that lists them all (附件3) keep their
+    order. Returns other's item paths -> into's, and the split fields whose lists join."""
+    split = other.document.split or into.document.split
+    if not split:
+        return {}, set()
+    lst = split["list"]
+    theirs = _item_keys(other, split)
+    if into.document.split and not other.document.split:  # the full list: into's items go to its places
+        moves, later = {}, len(theirs)
+        for i, k in enumerate(_item_keys(into, split)):
+            if k is not None and k in theirs:
+                moves[i] = theirs.index(k)
+            else:
+                moves[i], later = later, later + 1
+        _renumber(into, lst, moves)
+        return {}, {split["by"]}  # other's items now go to the same places
+    mine = _item_keys(into, split)
+    out, extra = {}, len(mine)
+    for i, k in enumerate(theirs):
+        if k is not None and k in mine:
+            j = mine.index(k)
+        else:
+            j, extra = extra, extra + 1
+        out[f"{lst}[{i}]"] = f"{lst}[{j}]"
+    # placeholders so that a new item lands at its own index
+    items = _at(into.data, lst)
+    if isinstance(items, list):
+        items += [{} for _ in range(extra - len(items))]
+    return out, {split["by"]}
+
+
+def _renumber(rec: Imported, lst: str, moves: dict[int, int]) -> None:
+    """Items of the list at ``lst`` moved (old index -> new), with their places and labels."""
+    items = _at(rec.data, lst)
+    if not isinstance(items, list) or all(i == j for i, j in moves.items()):
+        return
+    moved: list = [{} for _ in range(max([len(items) - 1, *moves.values()]) + 1)]
+    for i, item in enumerate(items):
+        moved[moves.get(i, i)] = item
+    items[:] = moved
+    for table in (rec.places, rec.labels):
+        renamed = {}
+        for k in list(table):
+            for i, j in moves.items():
+                old = f"{lst}[{i}]"
+                if k == old or k.startswith((old + ".", old + "[")):
+                    renamed[f"{lst}[{j}]" + k[len(old) :]] = table.pop(k)
+                    break
+        table.update(renamed)
+
+
+def _make_room(into: Imported, other: Imported) -> None:
+    """Items ``into`` holds as its lists' last moved to the end of the items ``other``
+    gives in full (附件3's 上年末 figures after 附件2's 近三年: the last year's)."""
+    for item in sorted(into.lasts):
+        list_path, k = item[: item.rindex("[")], int(item[item.rindex("[") + 1 : -1])
+        mine, theirs = _at(into.data, list_path), _at(other.data, list_path)
+        full = [x for x in other.lasts if x.startswith(list_path + "[")]
+        if not isinstance(mine, list) or not isinstance(theirs, list) or full or k != len(mine) - 1:
+            continue
+        n = len(theirs)
+        if n <= len(mine):
+            continue
+        mine[k:k] = [{} for _ in range(n - len(mine))]  # the last item now at n - 1
+        old, new = item, f"{list_path}[{n - 1}]"
+        for table in (into.places, into.labels):
+            for key in [x for x in table if x == old or x.startswith((old + ".", old + "["))]:
+                table[new + key[len(old) :]] = table.pop(key)
+        into.lasts.discard(old)
+        into.lasts.add(new)
 
 
 def _leaves(data, prefix: str = ""):

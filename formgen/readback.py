@@ -55,7 +55,10 @@ class Slot:
     - ``boxes``: ☑-marked options (``key`` holds them, '\\n'-joined);
     - ``app_type``: 甘肃附件6 申报类型 to the level applied for;
     - ``aggregate``: a total, earliest, latest or union of ``key`` over a list, read back
-      only when the list has one item (see ``importer.finish_aggregates``).
+      only when the list has one item (see ``importer.finish_aggregates``);
+    - ``place``: a region block's city and district printed together (兰州市七里河区),
+      split by the administrative divisions of the pack's province (see
+      ``importer.finish_places``).
     """
 
     path: str
@@ -164,7 +167,7 @@ def _expr_reading(source: str, fields: tuple[str, ...]) -> Reading:
         parts, empty = _parts(node)
     except _Unread:
         return Reading([], unread=fields or tuple(_paths_in(node)))
-    return Reading(_merge(parts), tuple(empty))
+    return Reading(_places(_merge(parts)), tuple(empty))
 
 
 def _merge(parts: list) -> list:
@@ -172,6 +175,26 @@ def _merge(parts: list) -> list:
     for p in parts:
         if isinstance(p, str) and out and isinstance(out[-1], str):
             out[-1] += p
+        else:
+            out.append(p)
+    return out
+
+
+def _places(parts: list) -> list:
+    """A region's city and district printed with nothing between them (``fmt(X.city) ~
+    fmt(X.district)``): one ``place`` slot for the block X, as no text split can tell
+    where the city ends."""
+    out: list = []
+    for p in parts:
+        prev = out[-1] if out else None
+        if (
+            isinstance(p, Slot)
+            and isinstance(prev, Slot)
+            and prev.how == p.how == "value"
+            and prev.path.endswith(".city")
+            and p.path == prev.path.removesuffix(".city") + ".district"
+        ):
+            out[-1] = Slot(prev.path.removesuffix(".city"), "place")
         else:
             out.append(p)
     return out
@@ -212,6 +235,7 @@ _DERIVED = {
     "industry_path": Slot("enterprise.industry.gbt4754", "industry_path"),
     "revenue_last_year": Slot("enterprise.revenue"),  # printed from financials or revenue
     "scenario_names": Slot("scenarios", "lines", "name"),
+    "org_code": Slot("enterprise.org_code"),  # its own, or the credit code's (fields.DERIVED)
 }
 
 

@@ -188,7 +188,7 @@ class Accident(Model):
 class Enterprise(Model):
     name: Text | None = F("企业名称", "全称，与营业执照一致；所有表格使用")
     credit_code: Text | None = F("统一社会信用代码", "18位，GB 32100-2015 校验位")
-    org_code: Text | None = F("组织机构代码", "9位，GB 11714 校验位（甘肃附件3/4）；不填则取信用代码第9-17位")
+    org_code: Text | None = F("组织机构代码", "9位，GB 11714 校验位（甘肃附件3/4）")
     founded: dt.date | None = F("成立时间", "YYYY-MM-DD")
     nature: Nature | None = F("企业性质", "中央企业、地方国企、民营企业、三资企业 四选一")
     size: Size | None = F("企业类型", "大型、中型、小型、微型；须与从业人数和营业收入相符")

@@ -29,7 +29,7 @@ from pathlib import Path
 from .docxread import Body, Docx, DraftError
 from .draft import Where, _label_norm, _main, _norm
 from .findings import ERROR, WARNING
-from .importer import Imported, _at, _brief, field_of, finish_aggregates, read_spec, typed
+from .importer import Imported, _at, _brief, field_of, finish_aggregates, finish_document, read_spec, typed
 from .packs import Document, Pack, _label_text
 from .readback import Reading, reading, ticked_options
 
@@ -415,6 +415,8 @@ def read_sheet(path: Path, pack: Pack, doc_id: str | None = None) -> list[Import
     finally:
         wb.close()
     if out:
+        for rec in out:
+            finish_document(rec, pack)
         return out
     if missed:
         raise _no_header(path, missed[0][1], "工作簿中" if chosen else f"工作表“{missed[0][0]}”中", pack)
@@ -462,7 +464,10 @@ def read_sheet_docx(path: Path, docx: Docx, body: Body, pack: Pack, doc: Documen
             best = (grid, header)
     if best is None:
         raise _no_header(Path(path), doc, "表格中", pack)
-    return _read_grid(*best, Path(path), doc)
+    out = _read_grid(*best, Path(path), doc)
+    for rec in out:
+        finish_document(rec, pack)
+    return out
 
 
 __all__ = ["read_sheet", "read_sheet_docx", "sheet_document", "sheets_of"]

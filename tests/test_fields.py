@@ -43,7 +43,8 @@ def test_gansu_advanced_blank_has_what_annex4_needs_and_not_shanghai():
     needed = {p for p, _label, optional in a4.fields() if not optional}
     for p in needed - {"scenarios", "enterprise.financials"}:  # lists named as a whole
         assert p in cat, p
-        assert cat.get(p).required and "附件4" in cat.get(p).documents, p
+        asked = cat.get(p).derived_from or p  # 机构代码: the credit code is asked for
+        assert cat.get(asked).required and "附件4" in cat.get(p).documents, p
     assert "scenarios[].name" in cat and "enterprise.financials[].revenue" in cat
     # every 附件5 item of every mode, for 三、项目实施现状
     items = {f"narrative.mode_items.{m['mode']}.{i['no']}" for m in modes() for i in m["items"]}
@@ -110,8 +111,8 @@ def test_labels_are_the_packs_for_the_documents_that_apply():
     assert gs.get("factory.start").label == "起止日期·建设开始时间"
     assert gs.get("factory.end").label == "起止日期·建设完成时间"
     # a form label unlike the model's title keeps the title in the note
-    assert gs.get("enterprise.credit_code").label == "机构代码"
-    assert gs.get("enterprise.credit_code").note.startswith("统一社会信用代码")
+    assert gs.get("enterprise.org_code").label == "机构代码"
+    assert gs.get("enterprise.org_code").note.startswith("组织机构代码")
 
 
 def test_notes_join_the_models_description_and_the_forms_note():

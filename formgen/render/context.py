@@ -110,6 +110,8 @@ def latest(financials, field: str):
 
 
 def derived(record) -> dict:
+    from ..fields import derived_value
+
     if not hasattr(record, "enterprise"):
         return {}
     e, f = record.enterprise, record.factory
@@ -123,6 +125,7 @@ def derived(record) -> dict:
         "headcount_band": headcount_band(e.employees),
         "application_type": application_type(record),
         "revenue_last_year": latest(e.financials, "revenue") if e.financials else e.revenue,
+        "org_code": derived_value(record, "enterprise.org_code"),  # the catalogue's derivation
     }
 
 

@@ -10,6 +10,8 @@ def required(ctx):
     once per chosen item (``split``) needs the fields of the chosen items only."""
     if ctx.pack is None:
         return
+    from ..fields import DERIVED, derived_value
+
     documents = ctx.applicable_documents()
     missing: dict[str, list[str]] = {}
     for doc in documents:
@@ -17,6 +19,8 @@ def required(ctx):
             if optional:
                 continue
             for path, value in expand(ctx.record, pattern):
+                if path in DERIVED:  # its own value or its source's; when neither, the source is asked for
+                    value, path = derived_value(ctx.record, path), DERIVED[path].source
                 if is_empty(value) and doc.covers(ctx.record, path):
                     needing = missing.setdefault(path, [])
                     if doc.short_title not in needing:
