@@ -432,7 +432,7 @@ DERIVED: dict[str, Derivation] = {
 def derived_value(record, path: str):
     """The value of the field at ``path`` (a plain dotted path): the record's own, else
     the one worked out from its source (:data:`DERIVED`), else None."""
-    from .rules import get, is_empty
+    from .recpaths import get, is_empty
 
     own = get(record, path)
     rule = DERIVED.get(path)

@@ -27,8 +27,8 @@ from formgen.importer import document_facts
 from formgen.loader import load
 from formgen.packs import get_pack
 from formgen.readback import reading
+from formgen.recpaths import get
 from formgen.render.context import compile_expr, fmt, namespace
-from formgen.rules import get
 
 from .test_gansu import _advanced
 
