@@ -674,13 +674,14 @@ class _Builder:
             data = figure_bytes(fig.get("min_megapixels") or 0, fig.get("min_mb") or 0)
             count = fig.get("min_count", 1)
             rows = []
-            for i in range(count):
+            for i in range(count):  # in the order of the parts they illustrate, as numbered in the document
                 rel = f"配图/图{i + 1}.jpg"
                 self.files[rel] = data
-                rows.append({"file": rel, "caption": f"智能工厂现场{i + 1}", "part": 1 + i % 4})
+                rows.append({"file": rel, "caption": f"智能工厂现场{i + 1}", "part": 1 + i * 4 // count})
             self.set("figures", rows)
         for entry in self.check("files", []) or []:
-            rel = f"附件/{entry.get('what', '附件')[:12]}.pdf"
+            what = re.sub(r"[（(].*", "", entry.get("what") or "附件")
+            rel = f"附件/{what}.pdf"
             self.files[rel] = _PDF
             put(self.data, entry["path"], rel)
 
