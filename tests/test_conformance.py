@@ -81,6 +81,8 @@ KNOWN: dict[tuple[str, str, str, str], str] = {
     ("forms", "gansu", "卓越级", "widest"): _all(_EXCELLENT, _HEAD_PHONE, _MERGE, _SUPPLIERS, _KPIS),
     ("forms", "shanghai", "*", "*"): _REPORT,
     ("import-relative", "*", "*", "*"): _RELATIVE,
+    ("fill-other-document", "*", "*", "*"): "validate rejects a record missing what only a multi-record sheet "
+    "(附件1, 附件5, 附件6) needs; fill writes the single documents unmarked and exits 0",
     ("blank", "gansu", "基础级", "valid"): _STAGE,
     ("blank", "gansu", "基础级", "widest"): _STAGE,
     ("blank", "gansu", "先进级", "valid"): _STAGE,
@@ -506,3 +508,105 @@ def test_every_pack_offers_its_levels(pack):
     assert F.levels(pk), f"{pack}: no level to make a blank for"
     for level in F.levels(pk):
         assert len(F.catalogue(pk, level)) > 2
+
+
+# --- validate, fill and check agree ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("pack,level,variant", _cases("fill"))
+def test_fill_agrees_with_validate(made, tmp_path, pack, level, variant):
+    """``formgen fill`` (no --draft) writes the documents of a record validate passes, and
+    nothing for one validate rejects."""
+    from formgen.cli import main
+
+    folder, path, loaded, before = made(pack, level, variant)
+    if not render_single(loaded, get_pack(pack), draft=True):
+        pytest.skip("no single-enterprise document applies")
+    errors = sorted(k for k in before if k[1] == "error")
+    result = CliRunner().invoke(main, ["fill", str(path), "--out", str(tmp_path / "out")])
+    written = sorted(p.name for p in (tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else []
+    assert (result.exit_code == 0, bool(written)) == (not errors, not errors), (errors[:5], result.output[-500:])
+
+
+@pytest.mark.parametrize("pack,level,variant", _cases("fill-other-document", ("valid",)))
+def test_fill_refuses_a_record_missing_what_only_a_bureau_sheet_needs(made, tmp_path, pack, level, variant):
+    """A valid record without the required fields that only the multi-record sheets use
+    (附件1, 附件6 …): validate rejects it, so fill writes no unmarked document either."""
+    from formgen.cli import main
+
+    folder, path, loaded, before = made(pack, level, variant)
+    pk = get_pack(pack)
+    cat = F.catalogue(pk, level)
+    docs = pk.documents_for(loaded.record, single=True)
+    if not docs:
+        pytest.skip("no single-enterprise document applies")
+    single = {d.short_title for d in docs}
+    printed = set().union(*(_printed(d) for d in docs))
+    other = {f.path for f in cat if f.required and f.documents and not set(f.documents) & single} - printed
+    if not other:
+        pytest.skip("every required field is on a single-enterprise document")
+    flat = {p: v for p, v in values(loaded.record).items() if synth.pattern(p) not in other}
+    cut = build(path, _cut(flat, lambda p: True), {})
+    target = folder / f"cut-{tmp_path.name}.yaml"
+    target.write_text(record_yaml(cut.record), "utf-8")
+    errors = sorted(k for k in verdict(load(target), pack) if k[1] == "error")
+    result = CliRunner().invoke(main, ["fill", str(target), "--out", str(tmp_path / "out")])
+    target.unlink()
+    written = sorted(p.name for p in (tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else []
+    assert errors, sorted(other)
+    assert (result.exit_code != 0, written) == (True, []), (errors[:3], result.output[-300:])
+
+
+@pytest.mark.parametrize("pack,level,variant", _cases("check", ("valid", "widest")))
+def test_check_passes_what_fill_writes(made, imported, pack, level, variant):
+    """Each document fill writes for a record validate passes also passes ``formgen check``."""
+    from formgen.draft import check_draft
+
+    forms = imported(pack, level, variant)[0]
+    if not forms:
+        pytest.skip("no single-enterprise document applies")
+    errors = []
+    for form in forms:
+        _, findings, _ = check_draft(form, get_pack(pack))
+        errors += [f"{form.name[:12]} {f.code} {f.path} {f.message[:80]}" for f in findings if f.is_error]
+    assert errors == []
+
+
+# --- layouts --------------------------------------------------------------------------------
+
+
+def _layouts():
+    from formgen.packs import available
+
+    out = []
+    for name, folder in available().items():
+        for layout in sorted(folder.glob("*.yaml")):
+            if layout.name != "manifest.yaml" and "field:" in layout.read_text("utf-8"):
+                reason = KNOWN_LAYOUTS.get("*")
+                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+                out.append(pytest.param(name, layout.name, id=f"{name}-{layout.name}", marks=marks))
+    return out
+
+
+KNOWN_LAYOUTS = {"*": "layouts are raw dicts: a misspelt key (feild:) loads silently"}
+
+
+@pytest.mark.parametrize("pack,layout", _layouts())
+def test_a_misspelt_layout_key_fails_to_load(tmp_path, pack, layout):
+    """Every bundled layout, with its first ``field:`` misspelt ``feild:``, is refused when
+    its pack loads, naming the file."""
+    import shutil
+
+    from formgen.packs import PackError, available, load_pack
+
+    source = available()[pack]
+    folder = tmp_path / pack
+    shutil.copytree(source, folder)
+    for other in source.parent.iterdir():  # layouts shared with another pack (../national/…)
+        if other != source and other.is_dir():
+            shutil.copytree(other, tmp_path / other.name, dirs_exist_ok=True)
+    text = (folder / layout).read_text("utf-8")
+    (folder / layout).write_text(re.sub(r"\bfield:", "feild:", text, count=1), "utf-8")
+    with pytest.raises(PackError) as e:
+        load_pack(folder)
+    assert layout in str(e.value)
