@@ -191,14 +191,17 @@ def text_of(n: int, rng, lead: str = "") -> str:
 # --- the record -----------------------------------------------------------------------
 
 
-def synthesise(pack_name: str, level: str | None, variant: str = "valid", seed: int = 0) -> Synth:
-    """A record for ``pack_name`` at ``level`` in ``variant`` (see the module's doc)."""
+def synthesise(
+    pack_name: str, level: str | None, variant: str = "valid", seed: int = 0, today: dt.date | None = None
+) -> Synth:
+    """A record for ``pack_name`` at ``level`` in ``variant`` (see the module's doc), as of
+    ``today`` (the round's year when the pack names none; default: the real today)."""
     if variant not in VARIANTS:
         raise ValueError(variant)
     if variant == "sparse":
-        full = synthesise(pack_name, level, "valid", seed)
+        full = synthesise(pack_name, level, "valid", seed, today)
         return Synth(pack_name, level, variant, sparse_of(full.data, pack_name, level), full.files)
-    return _Builder(pack_name, level, variant == "widest", seed).build()
+    return _Builder(pack_name, level, variant == "widest", seed, today or dt.date.today()).build()
 
 
 def sparse_of(data: dict, pack_name: str, level: str | None) -> dict:
@@ -220,7 +223,7 @@ def _entry_kept(path: str, cat, keep) -> bool:
 
 
 class _Builder:
-    def __init__(self, pack_name: str, level: str | None, widest: bool, seed: int):
+    def __init__(self, pack_name: str, level: str | None, widest: bool, seed: int, today: dt.date):
         from .packs import get_pack
 
         self.pack = get_pack(pack_name)
@@ -232,7 +235,7 @@ class _Builder:
         self.checks = F._applicable_checks(self.pack, F.sample_record(pack_name, level))
         self.files: dict[str, bytes] = {}
         self.data: dict = {}
-        self.today = dt.date.today()
+        self.today = today
 
     # where the rules' settings are read
     def check(self, name, default=None):

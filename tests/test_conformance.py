@@ -124,7 +124,7 @@ def made(tmp_path_factory):
 
     @functools.cache
     def make(pack: str, level: str | None, variant: str):
-        s = synth.synthesise(pack, level, variant)
+        s = synth.synthesise(pack, level, variant, today=TODAY)
         folder = root / s.name
         folder.mkdir()
         s.write_files(folder)
@@ -184,6 +184,33 @@ def test_valid_records_pass_validate(made):
             if errors:
                 failing.append((pack, level, variant, errors))
     assert failing == []
+
+
+def test_synthesis_is_seeded():
+    """The same pack, level, variant and seed give the same record; another seed another."""
+    pack, level = synth.cases()[0]
+    one, two = (synth.synthesise(pack, level, "valid", today=TODAY) for _ in range(2))
+    assert one.data == two.data and one.files == two.files
+    assert synth.synthesise(pack, level, "valid", seed=1, today=TODAY).data != one.data
+
+
+@pytest.mark.parametrize("pack,level", synth.cases())
+def test_widest_is_at_the_limits(pack, level):
+    """The widest record writes every limited text at exactly its 字数 limit (counted as the
+    rules count) and a credit code of M and W wherever the check digits allow."""
+    from formgen.ids import uscc_problem
+    from formgen.textcount import word_count
+
+    data = synth.synthesise(pack, level, "widest", today=TODAY).data
+    cat = F.catalogue(pack, level)
+    off = [
+        (path, word_count(value), cat.find(path).max_chars)
+        for path, value in synth.leaves(data)
+        if cat.find(path) is not None and cat.find(path).max_chars and word_count(value) != cat.find(path).max_chars
+    ]
+    assert off == []
+    code = data["enterprise"]["credit_code"]
+    assert uscc_problem(code) is None and set(code[8:16]) <= set("MW")
 
 
 # --- 2. workbook -----------------------------------------------------------------------------
