@@ -283,11 +283,16 @@ def web_folder(made, tmp_path_factory):
 
 
 @pytest.mark.parametrize("pack,level,variant", _cases("web"))
-def test_web_save_door(web_folder, pack, level, variant):
-    """Every field as the page draws it, saved: the file read back holds the same record."""
+@pytest.mark.parametrize("suffix", [".yaml", ".xlsx"])
+def test_web_save_door(web_folder, pack, level, variant, suffix):
+    """Every field as the page draws it, saved in the record's own format (YAML or a
+    workbook): the file read back holds the same record."""
     from .test_web import H, page_state
 
     client, path, loaded, before = web_folder(pack, level, variant)
+    path = path.with_suffix(suffix)
+    if suffix == ".xlsx" and not path.exists():
+        path.write_bytes(record_workbook(loaded.record))
     state = page_state(client, path.name)
     resp = client.post(f"/record/{path.name}/save", json=state, headers=H)
     assert resp.status_code == 200, resp.get_json().get("message")
