@@ -427,7 +427,7 @@ class _Builder:
         self.benefits()
 
     def cmmm(self):
-        from .rules.cmmm import BANDS
+        from .record import CMMM_BANDS as BANDS
         from .rules.eligibility import MIN_CMMM
 
         low, high = self.check("cmmm_levels") or (1, 5)
