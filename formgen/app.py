@@ -82,18 +82,20 @@ def _file_name(doc: Document, fmt_: str, **values) -> str:
 def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
     """Every single-record document that applies to the record; a ``split`` document
     once per chosen item (Gansu 附件2: one 申报书 per 优秀场景)."""
+    from .fields import derive
     from .render import docx as docx_render  # the rendering libraries load when something is rendered
 
     out = []
-    name = loaded.record.enterprise.name or loaded.path.stem
-    for doc in pack.documents_for(loaded.record, single=True):
+    whole = derive(loaded.record, pack)  # as the rules saw it: derived fields filled
+    name = whole.enterprise.name or loaded.path.stem
+    for doc in pack.documents_for(whole, single=True):
         for fmt_ in doc.formats:
             if fmt_ != "docx":
                 raise ValueError(f"{doc.title}: 单份文档暂只支持 docx")
             if doc.split:
-                views = [(doc.split_view(loaded.record, key), key) for key in doc.split_keys(loaded.record)]
+                views = [(doc.split_view(whole, key), key) for key in doc.split_keys(whole)]
             else:
-                views = [(loaded.record, "")]
+                views = [(whole, "")]
             for record, key in views:
                 title = f"{doc.title}（{key}）" if key else doc.title
                 data = docx_render.render_single(

@@ -77,6 +77,7 @@ class Field:
     group: str = ""  # the sub-block's title inside a section (所属区域, 代表产线有关信息)
     table: str = ""  # the list pattern of a table field (scenarios[], scenarios[].equipment[])
     key: str = ""  # the field's key in its table row, mapping or block
+    derived: str = ""  # how formgen fills it when left empty (a scenario's 环节 from its name)
 
     @property
     def multiple(self) -> bool:
@@ -517,7 +518,11 @@ def _applicable_checks(pack, record) -> dict:
 
 
 def levels(pack) -> list[str]:
-    """The levels a pack receives: its own, or those its documents' conditions name."""
+    """The levels a pack receives: its own; else those its documents' conditions name;
+    else, for a pack whose documents name none (Jiangsu's 自评价, whose tiers are every
+    level), every level."""
+    from .regnames import LEVELS
+
     if pack is None:
         return []
     if pack.level:
@@ -537,13 +542,72 @@ def levels(pack) -> list[str]:
 
     for d in pack.documents:
         walk(d.when)
-    order = list(typing.get_args(_strip_optional(type(Record().factory).model_fields["level"].annotation)))
-    return sorted(found, key=lambda x: order.index(x) if x in order else len(order))
+    if not found:
+        return list(LEVELS)
+    return sorted(found, key=lambda x: LEVELS.index(x) if x in LEVELS else len(LEVELS))
 
 
 def sample_record(pack_name: str | None, level: str | None):
     """The record a blank stands for: its pack and level and nothing else."""
     return Record(pack=pack_name, factory={"level": level} if level else {})
+
+
+# --- derived fields ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A field formgen fills from another when the user leaves it empty (never over a value
+    the user gave: one that disagrees is the rules' finding, SC002 for a 环节)."""
+
+    path: str  # the derived field: a path, or LIST[].KEY for every item of a list
+    source: str  # the field it is derived from, in the same item
+    note: str  # how, in Chinese, for the blank, workbook and web form
+    value: typing.Callable  # (pack, the source's value) -> the derived value or None
+
+
+def _stage_of(pack, name) -> str | None:
+    """The 环节 the catalogue edition of ``pack`` puts the official scenario ``name`` in."""
+    from .refdata import catalogue as scenario_catalogue
+
+    edition = getattr(pack, "edition", None)
+    if not edition or not isinstance(name, str) or not name.strip():
+        return None
+    hit = scenario_catalogue(edition).by_name(name.strip())
+    return hit.stage if hit else None
+
+
+DERIVED = {
+    d.path: d
+    for d in (
+        Derivation(
+            "scenarios[].stage",
+            "scenarios[].name",
+            "可不填：按场景名称从所用版本的《智能制造典型场景参考指引》得出",
+            _stage_of,
+        ),
+    )
+}
+
+
+def derive(record, pack):
+    """``record`` with every derived field the user left empty filled from its source: a
+    copy, or ``record`` itself when nothing is filled. What the rules check and the forms
+    print (the record file is never changed)."""
+    for d in DERIVED.values():
+        head, _, key = d.path.partition("[].")
+        _, _, source = d.source.partition("[].")
+        items = getattr(record, head, None) if key else None
+        if not key or not isinstance(items, list):
+            continue
+        filled, changed = [], False
+        for item in items:
+            value = d.value(pack, getattr(item, source, None)) if not getattr(item, key, None) else None
+            filled.append(item.model_copy(update={key: value}) if value else item)
+            changed = changed or bool(value)
+        if changed:
+            record = record.model_copy(update={head: filled})
+    return record
 
 
 # --- the catalogue ------------------------------------------------------------------------
@@ -616,9 +680,23 @@ def _catalogue(pack, level, everything) -> Catalogue:
     # The rule settings give limits and options to these fields; they add none (a rule
     # about scenarios' 痛点 is about 附件2, which may not apply at this level).
     checks = _applicable_checks(pack, record) if pack is not None else {}
+    from_rules: set[str] = set()
     if pack is not None:
         use("pack")
+        use("enterprise.name")  # names the record's files, rows and folders everywhere
         use("factory.level")
+        # What the rules that apply here draw their verdicts from (规模以上 from 营业收入,
+        # the 环节 covered from the scenarios …): a derived field through its source.
+        from .rules import Scope
+        from .rules import reads as rule_reads
+
+        for path, rule_titles in rule_reads(Scope(pack, level, checks)).items():
+            derived = DERIVED.get(path)
+            path = _resolve(derived.source if derived and path not in order else path)
+            if path and path not in order:
+                use(path)
+                from_rules.add(path)
+                notes.setdefault(path, "用于检查：" + "；".join(rule_titles))
 
     # Expand what was named into leaves of the model.
     wanted: list[str] = []
@@ -642,7 +720,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
             # A list named as a whole: the fields the documents name in it, else those that
             # identify its items (scenarios: 环节 and 场景, from the catalogue edition), else
             # every field of an item.
-            if any(w.startswith(path + "[].") for w in order):
+            if any(w.startswith(path + "[].") and w not in from_rules for w in order):
                 continue
             if path == "scenarios" and edition:
                 leaves = ["scenarios[].stage", "scenarios[].name"]
@@ -697,6 +775,10 @@ def _catalogue(pack, level, everything) -> Catalogue:
         if base.kind == "dict":
             fields += _dict_fields(base, path, label, note, pack, level, checks, kpi_names, modes, common)
             continue
+        derivation = DERIVED.get(path) if edition else None
+        if derivation is not None:
+            note = "；".join(x for x in (note, derivation.note) if x)
+            common["required"] = False
         options, strict = base.options, bool(base.options)
         if path == "factory.level" and pack is not None:
             options = tuple(levels(pack))
@@ -724,6 +806,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
                 maximum=base.maximum,
                 unit=base.unit,
                 key=base.key,
+                derived=derivation.note if derivation is not None else "",
                 **common,
             )
         )
@@ -878,12 +961,15 @@ def _distinct_labels(fields: list[Field]) -> list[Field]:
 
 
 __all__ = [
+    "DERIVED",
     "Catalogue",
+    "Derivation",
     "Field",
     "KINDS",
     "Sheet",
     "Total",
     "catalogue",
+    "derive",
     "length_totals",
     "levels",
     "record_paths",
