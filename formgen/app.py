@@ -441,7 +441,9 @@ def filled(entry: Entry, pack: Pack | None, today: dt.date, draft: bool) -> tupl
         check_entry(entry, None, today)
         return "未指定表格包", entry.findings, []
     singles = pack.documents_for(entry.loaded.record, single=True)
-    check_entry(entry, pack, today, singles)
+    # checked as validate checks it (every document that applies, a bureau's sheet too): a
+    # record validate rejects is never written unmarked
+    check_entry(entry, pack, today)
     if not singles:
         return "无适用文档", entry.findings, []
     errors = any(f.is_error for f in entry.findings)

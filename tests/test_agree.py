@@ -215,3 +215,40 @@ def test_the_blank_says_which_check_a_rule_field_is_for(tmp_path):
     for path in ("factory.region.city", "enterprise.revenue", "scenarios[].name"):
         assert path in catalogue("gansu", "先进级"), path
     assert "scenarios[].ai" in catalogue("gansu", "卓越级")
+
+
+# ---------------------------------------------------------------- validate and fill agree
+
+
+def _gansu_without(field: str) -> dict:
+    data = example("gansu-longyuan.yaml")
+    data["pack"] = "gansu"
+    del data["factory"][field]
+    return data
+
+
+def test_fill_refuses_what_validate_rejects_for_a_bureau_sheet_and_says_it_the_same_way(tmp_path):
+    path = write(tmp_path, _gansu_without("it_investment"))
+    checked = cli("validate", path)
+    out = tmp_path / "out"
+    filled = cli("fill", path, "--out", out)
+    assert checked.exit_code == 1 and filled.exit_code == 1, filled.output
+    assert not out.exists()  # nothing written unmarked
+    line = next(x for x in checked.output.splitlines() if "RQ001" in x)
+    assert "factory.it_investment" in line and "附件6；推荐单位汇总的表要用，申报书不印此项" in line
+    assert line in filled.output.splitlines()
+    drafted = cli("fill", path, "--out", out, "--draft")
+    assert drafted.exit_code == 0 and line in drafted.output.splitlines()
+    from docx import Document
+
+    for docx in out.glob("*.docx"):  # written only as drafts
+        assert "草稿" in "\n".join(p.text for p in Document(docx).paragraphs), docx.name
+
+
+def test_batch_fill_leaves_out_what_validate_rejects(tmp_path):
+    folder = tmp_path / "in"
+    write(folder, _gansu_without("it_investment"), name="a.yaml")
+    write(folder, example("gansu-longyuan.yaml") | {"pack": "gansu"}, name="b.yaml")
+    r = cli("fill", folder / "a.yaml", folder / "b.yaml", "--out", tmp_path / "out")
+    assert r.exit_code == 3, r.output  # one written, one left out
+    assert "有错误，未生成" in r.output and "附件6；推荐单位汇总的表要用" in r.output

@@ -130,8 +130,9 @@ class Context:
         return value
 
     def applicable_documents(self) -> list:
-        """The documents whose fields count for this record: those given (``fill`` passes
-        the documents it writes), else every document of the pack that applies to it."""
+        """The documents whose fields count for this record: those given (a Word draft's
+        check passes its own), else every document of the pack that applies to it (validate
+        and fill alike: a field only a bureau's sheet needs is needed for fill too)."""
         if self.documents is not None:
             return self.documents
         return self.pack.documents_for(self.record)
