@@ -252,3 +252,40 @@ def test_batch_fill_leaves_out_what_validate_rejects(tmp_path):
     r = cli("fill", folder / "a.yaml", folder / "b.yaml", "--out", tmp_path / "out")
     assert r.exit_code == 3, r.output  # one written, one left out
     assert "有错误，未生成" in r.output and "附件6；推荐单位汇总的表要用" in r.output
+
+
+# ---------------------------------------------------------------- figures: validate and check agree
+
+
+@pytest.mark.parametrize(
+    ("sigma", "quality", "passes"),
+    [(4, 90, False), (14, 65, True)],  # ~6 MB CMYK: ~2.6 MB as RGB; ~6 MB CMYK: ~6.2 MB as RGB
+)
+def test_a_cmyk_figure_validate_accepts_is_a_figure_check_accepts(
+    tmp_path, figures_dir, example_data, sigma, quality, passes
+):
+    """Shanghai 附件4 needs figures of 5 MB: a CMYK JPEG over 5 MB that fill embeds as a
+    smaller RGB JPEG is refused by validate, as check refuses the filled document."""
+    from PIL import Image
+
+    from formgen.draft import check_draft
+
+    pack = get_pack("shanghai")
+    data = yaml.safe_load(yaml.safe_dump(example_data))
+    data["figures"][0]["file"] = "odd/cmyk.jpg"
+    path = write(tmp_path, data, figures_dir)
+    (tmp_path / "odd").mkdir()
+    bands = [Image.effect_noise((3400, 2450), sigma) for _ in range(4)]  # noise: JPEG cannot shrink it
+    Image.merge("CMYK", bands).save(tmp_path / "odd" / "cmyk.jpg", "JPEG", quality=quality)
+    assert (tmp_path / "odd" / "cmyk.jpg").stat().st_size > 5 << 20
+
+    checked = [f for f in app.validate(load(path), pack, today=TODAY) if f.code.startswith("FG")]
+    out = app.fill(load(path), pack, tmp_path / "out", draft=bool(checked))
+    a4 = next(p for p in out if p.name.startswith("附件4"))
+    _, in_document, _ = check_draft(a4, pack)
+    in_document = [f for f in in_document if f.code.startswith("FG")]
+    assert (not checked) == (not in_document) == passes, ([f.text() for f in checked], [f.text() for f in in_document])
+    if not passes:
+        (f,) = checked
+        assert f.code == "FG004" and f.path == "figures[0].file"
+        assert "CMYK 色彩的 JPEG 须转换为 RGB" in f.message and "请另存为RGB 色彩的 JPEG" in f.message
