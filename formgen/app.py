@@ -315,7 +315,9 @@ def check_entry(entry: Entry, pack: Pack | None, today: dt.date, documents: list
     (deadlines are the caller's, said once for the batch)."""
     if entry.loaded is None:
         return
-    found = run(Context(entry.loaded, pack, documents, today)).findings
+    ctx = Context(entry.loaded, pack, documents, today)
+    found = run(ctx).findings
+    entry.loaded = ctx.loaded  # as the rules saw it (derived fields filled): what the batch's sheets print
     entry.findings = list(getattr(entry.loaded, "notes", [])) + found
     if pack is None:
         entry.findings.insert(0, no_pack_finding(str(entry.loaded.path)))

@@ -289,3 +289,33 @@ def test_a_cmyk_figure_validate_accepts_is_a_figure_check_accepts(
         (f,) = checked
         assert f.code == "FG004" and f.path == "figures[0].file"
         assert "CMYK 色彩的 JPEG 须转换为 RGB" in f.message and "请另存为RGB 色彩的 JPEG" in f.message
+
+
+def test_the_summary_sheet_prints_the_derived_stage(tmp_path):
+    """国家/河北 推荐汇总表 lists 环节—场景—实例: a 环节 left empty is printed from the name."""
+    import openpyxl
+
+    data = example("hebei-jizhong.yaml")
+    data["pack"] = "hebei"
+    for s in data["scenarios"]:
+        s.pop("stage")
+    path = write(tmp_path, data)
+    out = tmp_path / "out"
+    r = cli("summary", path, "--pack", "hebei", "--unit", "石家庄市工业和信息化局", "--out", out)
+    assert r.exit_code == 0, r.output
+    (xlsx,) = out.glob("*.xlsx")
+    cells = [str(c) for row in openpyxl.load_workbook(xlsx).active.iter_rows(values_only=True) for c in row if c]
+    (listed,) = [c for c in cells if "泵阀工厂三维数字化设计与交付" in c]
+    assert listed.startswith("1.工厂建设—工厂数字化设计与交付—泵阀工厂三维数字化设计与交付")
+
+
+def test_gansu_a2_prints_the_derived_stage(tmp_path):
+    from docx import Document
+
+    path = write(tmp_path, _gansu_without_stages())
+    r = cli("fill", path, "--out", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    (a2,) = (tmp_path / "out").glob("附件2_*.docx")
+    rows = [[c.text for c in row.cells] for t in Document(a2).tables for row in t.rows]
+    (row,) = [r for r in rows if r[0] == "环节名称"][:1]
+    assert row[-1] == "生产作业"  # 人机协同作业's 环节 in the 2025 catalogue
