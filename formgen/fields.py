@@ -5,8 +5,12 @@ form importer all describe fields from here, and this module describes nothing i
 
 - which fields: those the pack's documents that apply at the level use (the fields their
   layouts declare, the record paths their expressions and blocks name, a checklist's
-  ``needs``) and those the pack's rule settings for that level name (``checks``), plus
-  ``pack`` and ``factory.level``; without a pack, every field of the record model;
+  ``needs``), those the rules that apply at the level draw a verdict from (each rule's
+  ``reads``, :func:`formgen.rules.rule`; a derived field through its source), plus
+  ``pack``, ``enterprise.name`` and ``factory.level``; without a pack, every field of the
+  record model;
+- derived fields (``DERIVED``): filled from another field when left empty (a scenario's
+  环节 from its name), for the rules and the forms, never over a value the user gave;
 - the label: the pack's label for the applying documents (``Pack.labels_for``), else the
   model's ``title``; the note: the model's ``description`` and the form's own note;
 - the type, unit and bounds: from the record model (``formgen.types``);
@@ -560,7 +564,7 @@ class Derivation:
     """A field formgen fills from another when the user leaves it empty (never over a value
     the user gave: one that disagrees is the rules' finding, SC002 for a 环节)."""
 
-    path: str  # the derived field: a path, or LIST[].KEY for every item of a list
+    path: str  # the derived field, LIST[].KEY: in every item of a list
     source: str  # the field it is derived from, in the same item
     note: str  # how, in Chinese, for the blank, workbook and web form
     value: typing.Callable  # (pack, the source's value) -> the derived value or None
@@ -677,8 +681,9 @@ def _catalogue(pack, level, everything) -> Catalogue:
             use(path, doc)
         for path, note in doc_notes.items():
             notes.setdefault(path, note)
-    # The rule settings give limits and options to these fields; they add none (a rule
-    # about scenarios' 痛点 is about 附件2, which may not apply at this level).
+    # The rule settings give limits and options to these fields and add none (a 字数 limit
+    # on scenarios' 痛点 is about 附件2, which may not apply at this level); what a rule
+    # draws a verdict from is added below.
     checks = _applicable_checks(pack, record) if pack is not None else {}
     from_rules: set[str] = set()
     if pack is not None:

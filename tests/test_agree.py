@@ -319,3 +319,17 @@ def test_gansu_a2_prints_the_derived_stage(tmp_path):
     rows = [[c.text for c in row.cells] for t in Document(a2).tables for row in t.rows]
     (row,) = [r for r in rows if r[0] == "环节名称"][:1]
     assert row[-1] == "生产作业"  # 人机协同作业's 环节 in the 2025 catalogue
+
+
+@pytest.mark.parametrize(("pack_name", "level"), _cases())
+def test_every_field_a_rule_reads_is_a_record_field_the_blank_offers(pack_name, level):
+    from formgen.fields import _applicable_checks, _resolve, sample_record
+    from formgen.rules import Scope, reads
+
+    pack = get_pack(pack_name)
+    cat = catalogue(pack, level)
+    for path in reads(Scope(pack, level, _applicable_checks(pack, sample_record(pack_name, level)))):
+        resolved = _resolve(path)
+        assert resolved, f"{path}: not a field of the record"
+        offered = fields.DERIVED[path].source if path in fields.DERIVED and path not in cat else resolved
+        assert offered in cat or any(f.path.startswith(offered + ".") for f in cat), (pack_name, level, path)
