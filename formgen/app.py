@@ -83,18 +83,20 @@ def _file_name(doc: Document, fmt_: str, **values) -> str:
 def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
     """Every single-record document that applies to the record; a ``split`` document
     once per chosen item (Gansu 附件2: one 申报书 per 优秀场景)."""
+    from .fields import derive
     from .render import docx as docx_render  # the rendering libraries load when something is rendered
 
     out = []
-    name = loaded.record.enterprise.name or loaded.path.stem
-    for doc in pack.documents_for(loaded.record, single=True):
+    whole = derive(loaded.record, pack)  # as the rules saw it: derived fields filled
+    name = whole.enterprise.name or loaded.path.stem
+    for doc in pack.documents_for(whole, single=True):
         for fmt_ in doc.formats:
             if fmt_ != "docx":
                 raise ValueError(f"{doc.title}: 单份文档暂只支持 docx")
             if doc.split:
-                views = [(doc.split_view(loaded.record, key), key) for key in doc.split_keys(loaded.record)]
+                views = [(doc.split_view(whole, key), key) for key in doc.split_keys(whole)]
             else:
-                views = [(loaded.record, "")]
+                views = [(whole, "")]
             for record, key in views:
                 title = f"{doc.title}（{key}）" if key else doc.title
                 data = docx_render.render_single(
@@ -310,7 +312,9 @@ def check_entry(entry: Entry, pack: Pack | None, today: dt.date, documents: list
     (deadlines are the caller's, said once for the batch)."""
     if entry.loaded is None:
         return
-    found = run(Context(entry.loaded, pack, documents, today)).findings
+    ctx = Context(entry.loaded, pack, documents, today)
+    found = run(ctx).findings
+    entry.loaded = ctx.loaded  # as the rules saw it (derived fields filled): what the batch's sheets print
     entry.findings = list(getattr(entry.loaded, "notes", [])) + found
     if pack is None:
         entry.findings.insert(0, no_pack_finding(str(entry.loaded.path)))
@@ -436,7 +440,9 @@ def filled(entry: Entry, pack: Pack | None, today: dt.date, draft: bool) -> tupl
         check_entry(entry, None, today)
         return "未指定表格包", entry.findings, []
     singles = pack.documents_for(entry.loaded.record, single=True)
-    check_entry(entry, pack, today, singles)
+    # checked as validate checks it (every document that applies, a bureau's sheet too): a
+    # record validate rejects is never written unmarked
+    check_entry(entry, pack, today)
     if not singles:
         return "无适用文档", entry.findings, []
     errors = any(f.is_error for f in entry.findings)

@@ -460,8 +460,8 @@ def _fill_one(entry, pack, out_dir, draft, force, with_pdf):
         sys.exit(EXIT_UNREADABLE)
     loaded = entry.loaded
     pack = _record_pack(pack.name if pack else None, loaded)
-    singles = _singles_or_usage(pack, loaded)
-    findings = app.validate(loaded, pack, singles)
+    _singles_or_usage(pack, loaded)
+    findings = app.validate(loaded, pack)  # as validate checks it: every document that applies
     if findings:
         _echo_findings(findings)
     if has_errors(findings) and not draft:

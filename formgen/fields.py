@@ -5,8 +5,12 @@ form importer all describe fields from here, and this module describes nothing i
 
 - which fields: those the pack's documents that apply at the level use (the fields their
   layouts declare, the record paths their expressions and blocks name, a checklist's
-  ``needs``) and those the pack's rule settings for that level name (``checks``), plus
-  ``pack`` and ``factory.level``; without a pack, every field of the record model;
+  ``needs``), those the rules that apply at the level draw a verdict from (each rule's
+  ``reads``, :func:`formgen.rules.rule`; a derived field through its source), plus
+  ``pack``, ``enterprise.name`` and ``factory.level``; without a pack, every field of the
+  record model;
+- derived fields (``DERIVED``): filled from another field when left empty (a scenario's
+  环节 from its name), for the rules and the forms, never over a value the user gave;
 - the label: the pack's label for the applying documents (``Pack.labels_for``), else the
   model's ``title``; the note: the model's ``description`` and the form's own note;
 - the type, unit and bounds: from the record model (``formgen.types``);
@@ -399,49 +403,6 @@ MODE_ITEMS = "narrative.mode_items"
 KPIS = "kpis"
 
 
-# --- derived fields: printed by a form, worked out from another field -------------------
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """A field a form prints that is worked out from another when the record leaves it
-    empty; the blank asks for the source, the renderers and rules take the value from
-    :func:`derived_value` and nothing else recomputes it."""
-
-    source: str  # the field it is worked out from
-    how: str  # the field's note, in Chinese
-    gives: str  # the source's note, in Chinese
-    compute: typing.Callable[[object], object]  # the source's value -> the field's (None: cannot)
-
-
-def _org_code(credit_code):
-    from .ids import compact, org_code_of
-
-    return org_code_of(credit_code) if isinstance(credit_code, str) and len(compact(credit_code)) == 18 else None
-
-
-# 甘肃附件3/4 print the 9-character 组织机构代码, which is characters 9-17 of the
-# 统一社会信用代码 on every business licence since 2015: the blank asks for the credit code.
-DERIVED: dict[str, Derivation] = {
-    "enterprise.org_code": Derivation(
-        "enterprise.credit_code", "不填则取统一社会信用代码第9-17位", "组织机构代码取其第9-17位", _org_code
-    ),
-}
-
-
-def derived_value(record, path: str):
-    """The value of the field at ``path`` (a plain dotted path): the record's own, else
-    the one worked out from its source (:data:`DERIVED`), else None."""
-    from .recpaths import get, is_empty
-
-    own = get(record, path)
-    rule = DERIVED.get(path)
-    if rule is None or not is_empty(own):
-        return own
-    source = get(record, rule.source)
-    return None if is_empty(source) else rule.compute(source)
-
-
 # --- what a pack's documents and rules use ---------------------------------------------
 
 _PATH_TOKEN = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?)*)")
@@ -560,7 +521,11 @@ def _applicable_checks(pack, record) -> dict:
 
 
 def levels(pack) -> list[str]:
-    """The levels a pack receives: its own, or those its documents' conditions name."""
+    """The levels a pack receives: its own; else those its documents' conditions name;
+    else, for a pack whose documents name none (Jiangsu's 自评价, whose tiers are every
+    level), every level."""
+    from .regnames import LEVELS
+
     if pack is None:
         return []
     if pack.level:
@@ -580,13 +545,113 @@ def levels(pack) -> list[str]:
 
     for d in pack.documents:
         walk(d.when)
-    order = list(typing.get_args(_strip_optional(type(Record().factory).model_fields["level"].annotation)))
-    return sorted(found, key=lambda x: order.index(x) if x in order else len(order))
+    if not found:
+        return list(LEVELS)
+    return sorted(found, key=lambda x: LEVELS.index(x) if x in LEVELS else len(LEVELS))
 
 
 def sample_record(pack_name: str | None, level: str | None):
     """The record a blank stands for: its pack and level and nothing else."""
     return Record(pack=pack_name, factory={"level": level} if level else {})
+
+
+# --- derived fields: worked out from another field when left empty -------------------------
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A field formgen works out from another when the user leaves it empty (never over a
+    value the user gave: one that disagrees is the rules' finding, ID003 for a 组织机构代码,
+    SC002 for a 环节). The blank asks for the source; the rules and the forms take the value
+    from :func:`derive` / :func:`derived_value`, and nothing else recomputes it."""
+
+    path: str  # the derived field; LIST[].KEY: in every item of a list
+    source: str  # the field it is derived from (in the same item, for a list's field)
+    how: str  # the derived field's note, in Chinese, for the blank, workbook and web form
+    gives: str  # the source's note, in Chinese ("" when the source needs none)
+    value: typing.Callable  # (pack, the source's value) -> the derived value or None
+    edition: bool = False  # only where the pack names a catalogue edition
+
+    def holds(self, pack) -> bool:
+        """Whether ``pack`` can work this field out."""
+        return not self.edition or bool(getattr(pack, "edition", None))
+
+
+def _org_code(pack, credit_code) -> str | None:
+    """Characters 9-17 of an 18-character 统一社会信用代码."""
+    from .ids import compact, org_code_of
+
+    return org_code_of(credit_code) if isinstance(credit_code, str) and len(compact(credit_code)) == 18 else None
+
+
+def _stage_of(pack, name) -> str | None:
+    """The 环节 the catalogue edition of ``pack`` puts the official scenario ``name`` in."""
+    from .refdata import catalogue as scenario_catalogue
+
+    edition = getattr(pack, "edition", None)
+    if not edition or not isinstance(name, str) or not name.strip():
+        return None
+    hit = scenario_catalogue(edition).by_name(name.strip())
+    return hit.stage if hit else None
+
+
+DERIVED: dict[str, Derivation] = {
+    d.path: d
+    for d in (
+        # 甘肃附件3/4 print the 9-character 组织机构代码, characters 9-17 of the 统一社会信用代码
+        # on every business licence since 2015: the blank asks for the credit code.
+        Derivation(
+            "enterprise.org_code",
+            "enterprise.credit_code",
+            "不填则取统一社会信用代码第9-17位",
+            "组织机构代码取其第9-17位",
+            _org_code,
+        ),
+        Derivation(
+            "scenarios[].stage",
+            "scenarios[].name",
+            "可不填：按场景名称从所用版本的《智能制造典型场景参考指引》得出",
+            "",
+            _stage_of,
+            edition=True,
+        ),
+    )
+}
+
+
+def derived_value(record, path: str, pack=None):
+    """The value of the field at a plain dotted ``path``: the record's own, else the one
+    worked out from its source (:data:`DERIVED`), else None."""
+    from .recpaths import get, is_empty
+
+    own = get(record, path)
+    rule = DERIVED.get(path)
+    if rule is None or not is_empty(own):
+        return own
+    source = get(record, rule.source)
+    return None if is_empty(source) else rule.value(pack, source)
+
+
+def derive(record, pack):
+    """``record`` with every derived field of a list's items that the user left empty
+    filled from its source: a copy, or ``record`` itself when nothing is filled. What the
+    rules check and the forms print (the record file is never changed). A plain field
+    (the 组织机构代码) is read through :func:`derived_value` where it is printed, so the rules
+    that compare it with its source see only what the user wrote."""
+    for d in DERIVED.values():
+        head, _, key = d.path.partition("[].")
+        _, _, source = d.source.partition("[].")
+        items = getattr(record, head, None) if key else None
+        if not key or not isinstance(items, list):
+            continue
+        filled, changed = [], False
+        for item in items:
+            value = d.value(pack, getattr(item, source, None)) if not getattr(item, key, None) else None
+            filled.append(item.model_copy(update={key: value}) if value else item)
+            changed = changed or bool(value)
+        if changed:
+            record = record.model_copy(update={head: filled})
+    return record
 
 
 # --- the catalogue ------------------------------------------------------------------------
@@ -660,12 +725,27 @@ def _catalogue(pack, level, everything) -> Catalogue:
             use(path, doc)
         for path, note in doc_notes.items():
             notes.setdefault(path, note)
-    # The rule settings give limits and options to these fields; they add none (a rule
-    # about scenarios' 痛点 is about 附件2, which may not apply at this level).
+    # The rule settings give limits and options to these fields and add none (a 字数 limit
+    # on scenarios' 痛点 is about 附件2, which may not apply at this level); what a rule
+    # draws a verdict from is added below.
     checks = _applicable_checks(pack, record) if pack is not None else {}
+    from_rules: set[str] = set()
     if pack is not None:
         use("pack")
+        use("enterprise.name")  # names the record's files, rows and folders everywhere
         use("factory.level")
+        # What the rules that apply here draw their verdicts from (规模以上 from 营业收入,
+        # the 环节 covered from the scenarios …): a derived field through its source.
+        from .rules import Scope
+        from .rules import reads as rule_reads
+
+        for path, rule_titles in rule_reads(Scope(pack, level, checks)).items():
+            derived = DERIVED.get(path)
+            path = _resolve(derived.source if derived and path not in order else path)
+            if path and path not in order:
+                use(path)
+                from_rules.add(path)
+                notes.setdefault(path, "用于检查：" + "；".join(rule_titles))
 
     # Expand what was named into leaves of the model.
     wanted: list[str] = []
@@ -689,7 +769,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
             # A list named as a whole: the fields the documents name in it, else those that
             # identify its items (scenarios: 环节 and 场景, from the catalogue edition), else
             # every field of an item.
-            if any(w.startswith(path + "[].") for w in order):
+            if any(w.startswith(path + "[].") and w not in from_rules for w in order):
                 continue
             if path == "scenarios" and edition:
                 leaves = ["scenarios[].stage", "scenarios[].name"]
@@ -734,9 +814,10 @@ def _catalogue(pack, level, everything) -> Catalogue:
         label = labels.get(path) or checklist_labels.get(path) or base.title
         told = base.title if _plain(base.title) not in _plain(label) else ""
         derivation = DERIVED.get(path)
+        derivation = derivation if derivation is not None and derivation.holds(pack) else None
         note = "；".join(x for x in (told, base.description, notes.get(path, "")) if x)
         extra = [derivation.how] if derivation else []
-        extra += [d.gives for p, d in DERIVED.items() if d.source == path and p in wanted]
+        extra += [d.gives for p, d in DERIVED.items() if d.source == path and p in wanted and d.holds(pack)]
         note = "；".join([note] * bool(note) + [x for x in extra if x not in note])
         common = dict(
             required=required.get(path, False),
@@ -748,6 +829,8 @@ def _catalogue(pack, level, everything) -> Catalogue:
         if base.kind == "dict":
             fields += _dict_fields(base, path, label, note, pack, level, checks, kpi_names, modes, common)
             continue
+        if derivation is not None:
+            common["required"] = False
         options, strict = base.options, bool(base.options)
         if path == "factory.level" and pack is not None:
             options = tuple(levels(pack))
@@ -938,6 +1021,7 @@ __all__ = [
     "Sheet",
     "Total",
     "catalogue",
+    "derive",
     "derived_value",
     "length_totals",
     "levels",

@@ -3,9 +3,10 @@
 ``probe`` says whether a figure can go into a Word document and gives the facts the
 rules check (pixels, bytes). It reads the file (capped at ``MAX_BYTES``) and walks its
 structure - JPEG segments and entropy-coded data up to the end-of-image marker, PNG
-chunks up to IEND - but decodes nothing, except a 1/8-scale JPEG decode (or, for the
-rare PNG/BMP python-docx cannot read, a full one) of a figure that fill will have to
-re-encode, so that validate never accepts what fill cannot embed.
+chunks up to IEND - but decodes nothing, except a figure that fill will have to
+re-encode (CMYK JPEG, the rare PNG/BMP python-docx cannot read): that one is re-encoded
+here as fill will, so that validate never accepts what fill cannot embed, and judges the
+size of what fill embeds (``embedded``), which ``formgen check`` measures in the document.
 
 ``embeddable`` gives the bytes to embed: the file itself when python-docx reads it as
 it is (its own header parser decides, ``docx.image.image.Image.from_blob``), or else a
@@ -26,7 +27,7 @@ import struct
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MAX_BYTES = 50 * 1024 * 1024  # per figure: a print-quality 8 MP photo is 3-15 MB
@@ -48,6 +49,18 @@ class ImageInfo:
     problem: str = ""
     mode: str = ""
     plan: str = ""
+    embedded: int = 0  # bytes of what fill embeds: the file, its header fixed, or re-encoded
+
+    @property
+    def conversion(self) -> str:
+        """How fill changes the file to embed it, in Chinese ("" when it embeds it as it is)."""
+        if self.plan == REENCODE:
+            if self.mode == "CMYK":
+                return "CMYK 色彩的 JPEG 须转换为 RGB 才能在 Word 中正确显示"
+            return "须重新编码为 Word 可用的格式"
+        if self.plan == FIRST_FRAME:
+            return "多帧 JPEG（MPO）只插入第一帧"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -454,6 +467,7 @@ def _examine(data: bytes) -> ImageInfo:
                 raise _Refused(
                     f"JPEG 使用了算术编码、无损或分层编码（SOF{sof - 0xC0}），Word 不能显示，请另存为普通 JPEG"
                 )
+            lossless = None
             if mode == "CMYK":
                 # CMYK and YCCK (Pillow reads both as CMYK): python-docx cannot read
                 # libjpeg's header for them (Adobe APP14 first, no JFIF), and Office does
@@ -461,31 +475,32 @@ def _examine(data: bytes) -> ImageInfo:
                 plan = REENCODE
             elif fmt == "JPEG" and _docx_reads(data, (w, h)):
                 plan = AS_IS
-            elif _jpeg_lossless(data, fmt, (w, h)) is not None:
+            elif (lossless := _jpeg_lossless(data, fmt, (w, h))) is not None:
                 plan = FIRST_FRAME if fmt == "MPO" else HEADER
             else:
                 plan = REENCODE
         else:
+            lossless = None
             if kind == "PNG":
                 _png_complete(data)
                 plain = True
             else:
                 plain = _bmp_complete(data, im)
             plan = AS_IS if plain and _docx_reads(data, (w, h)) else REENCODE
+        info = ImageInfo(w, h, size, fmt, "", mode, plan)
+        # the size of what fill will embed, which ``formgen check`` measures in the document:
+        # a re-encoded copy is made here in full (rare: CMYK, odd PNG/BMP; remembered)
         if plan == REENCODE:
-            _decodes(im, kind)
-    return ImageInfo(w, h, size, fmt, "", mode, plan)
+            embedded = len(_reencoded(data, info))
+        else:
+            embedded = len(lossless) if lossless is not None else size
+    return replace(info, embedded=embedded)
 
 
-def _decodes(im, kind: str) -> None:
-    """Decode once to make sure re-encoding will work: a JPEG at 1/8 scale (every
-    entropy-coded byte is still read), anything else in full (bounded by the limit)."""
+def _reencoded(data: bytes, info: ImageInfo) -> bytes:
+    """The re-encoded copy fill embeds, made once to be sure it can be and to know its size."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if kind == "JPEG":
-                im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
-            im.load()
+        return _reencode(data, info)
     except MemoryError:  # the machine, not the file: never a verdict
         raise
     except Exception as e:  # noqa: BLE001

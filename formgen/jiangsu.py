@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass
 
 from . import refdata
+from .regnames import LEVELS
 
 NOT_APPLICABLE = "不涉及"
 
@@ -97,9 +98,6 @@ def total(answers: dict[int, tuple]) -> float | None:
     if not out_of:
         return None
     return got / out_of * 100
-
-
-LEVELS = ("基础级", "先进级", "卓越级", "领航级")
 
 
 def slash_levels(no: int) -> tuple[str, ...]:

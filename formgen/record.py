@@ -19,12 +19,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from .regnames import LEVELS
 from .types import Amount, Count, Grade, Int, Percent, Text, Year, YearMonth, _amount, _text
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]
 Size = Literal["大型", "中型", "小型", "微型"]
 Sector = Literal["原材料", "电子信息", "装备制造", "消费品"]
-Level = Literal["基础级", "先进级", "卓越级", "领航级"]
+Level = Literal[LEVELS]
 Mode = Literal["离散型智能制造", "流程型智能制造", "网络协同制造", "大规模个性化定制", "远程运维服务"]
 EquipmentKind = Literal[
     "高档数控机床与工业机器人",
@@ -304,7 +305,7 @@ class Benefits(Model):
 
 class Factory(Model):
     name: Text | None = F("工厂名称", "以“智能工厂”结尾，不能以车间、项目结尾；不超过14个汉字，英文字符每3个计1个")
-    level: Level | None = F("申报层级", "基础级、先进级、卓越级、领航级")
+    level: Level | None = F("申报层级", "、".join(LEVELS))
     address: Text | None = F("工厂地址", "上海附件3：行政区、街镇、路、门牌号")
     region: Region = Field(default_factory=Region, title="工厂所属区域")
     project_name: Text | None = F("项目名称", "卓越级：卓越级智能工厂项目名称；甘肃附件4 项目名称")
@@ -429,7 +430,7 @@ class Scenario(Model):
     remarks: Text | None = F("备注")
     level: Level | None = F(
         "场景自评价等级（江苏）",
-        "江苏典型场景自评价参考：企业达到的场景描述等级，基础级、先进级、卓越级、领航级；表中为“/”的等级不可选",
+        f"江苏典型场景自评价参考：企业达到的场景描述等级，{'、'.join(LEVELS)}；表中为“/”的等级不可选",
     )
     equipment: list[Supply] = L("关键装备")
     software: list[Supply] = L("关键软件")

@@ -243,15 +243,20 @@ def test_xlsx_cell_limit_is_an_error_never_a_cut(write_record, shanghai, n, over
         assert found[0].path == "factory.address" and "32,768 个字符" in found[0].message
 
 
-def test_a_sheet_limit_does_not_block_fill_of_word_documents(tmp_path):
-    """XL001 concerns 附件6 (an .xlsx the bureau writes), not the 申报书 fill writes."""
+def test_a_sheet_limit_blocks_fill_as_it_fails_validate(tmp_path):
+    """XL001 concerns 附件6 (an .xlsx the bureau writes), not the 申报书 fill writes; fill
+    checks the record as validate does (issue 24: never an unmarked document for a record
+    validate rejects), and both name 附件6 in the same line."""
     data = yaml.safe_load((ROOT / "data" / "examples" / "gansu-longyuan.yaml").read_text(encoding="utf-8"))
     data["factory"]["network"] = "网" * 33000
     rec = tmp_path / "g.yaml"
     rec.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    assert "XL001" in run("validate", rec, "--pack", "gansu").output
+    checked = run("validate", rec, "--pack", "gansu")
+    (line,) = [x for x in checked.output.splitlines() if "XL001" in x]
+    assert checked.exit_code == 1 and "附件6“" in line
     r = run("fill", rec, "--pack", "gansu", "--out", tmp_path / "o")
-    assert r.exit_code == 0 and "XL001" not in r.output, r.output
+    assert r.exit_code == 1 and line in r.output.splitlines(), r.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_the_cmmm_score_and_report_are_named_apart(write_record):

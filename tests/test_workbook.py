@@ -222,7 +222,8 @@ def test_drop_downs_and_number_and_date_validation(gansu_blank):
     # scenario names: a long list on the hidden 选项 sheet; 环节 its own list
     sc = wb["智能制造典型场景"]
     keys = [c.value for c in sc[1]]
-    assert keys == ["scenarios[].name", "scenarios[].description"]
+    # 是否应用人工智能技术: KP003 compares the declared AI share with it (the blank offers what rules read)
+    assert keys == ["scenarios[].name", "scenarios[].ai", "scenarios[].description"]
     assert sc.row_dimensions[1].hidden and sc.freeze_panes == "A3" and sc.auto_filter.ref
     name_dv = validations(sc)["A3"]
     assert name_dv.type == "list" and name_dv.formula1.startswith("'选项'!$")

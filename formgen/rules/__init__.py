@@ -15,7 +15,7 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from ..findings import ERROR, WARNING, Finding
@@ -32,24 +32,69 @@ class Hit(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Scope:
+    """A pack and a level as the field catalogue asks the rules about them: the pack's
+    settings (``checks``) as they apply at that level."""
+
+    pack: object
+    level: str | None
+    checks: dict
+
+    @property
+    def edition(self) -> int | None:
+        return getattr(self.pack, "edition", None)
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     severity: str
     title: str
     func: Callable[[Context], Iterable[Hit]]
+    # The record fields (patterns, as in the field catalogue) the rule reaches its verdict
+    # from, or a function of the Scope giving them; ``check``: the pack setting that turns
+    # the rule on (None: every pack). See :func:`rule`.
+    reads: tuple[str, ...] | Callable[[Scope], Iterable[str]] = ()
+    check: str | None = None
+
+    def reads_for(self, scope: Scope) -> list[str]:
+        """The fields this rule reads for records of ``scope`` (none when it is off there)."""
+        if self.check is not None and scope.checks.get(self.check) in (None, [], False):
+            return []  # the pack does not set it (or not for this level)
+        return list((self.reads(scope) if callable(self.reads) else self.reads) or ())
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(code: str, severity: str, title: str):
+def rule(code: str, severity: str, title: str, reads=(), check: str | None = None):
+    """Register a rule. ``reads``: the fields a verdict about the enterprise (规模以上, the
+    环节 covered, the AI share …) is drawn from; the blank and workbook for a pack and level
+    offer each (:func:`formgen.fields.catalogue`), so that such a rule never falls silent for
+    a record begun from the blank. A rule about a field's own value (a format, a 字数 limit,
+    an option) declares nothing: without the field it has nothing to say."""
+
     def deco(func):
         if code in REGISTRY:
             raise ValueError(f"duplicate rule code {code}")
-        REGISTRY[code] = Rule(code, severity, title, func)
+        REGISTRY[code] = Rule(code, severity, title, func, reads, check)
         return func
 
     return deco
+
+
+def reads(scope: Scope) -> dict[str, list[str]]:
+    """Field pattern -> the titles of the rules that read it, for records of ``scope``, in
+    the order of the rule codes."""
+    _load_modules()
+    out: dict[str, list[str]] = {}
+    for code in sorted(REGISTRY):
+        r = REGISTRY[code]
+        for path in r.reads_for(scope):
+            titles = out.setdefault(path, [])
+            if r.title not in titles:
+                titles.append(r.title)
+    return out
 
 
 @dataclass
@@ -58,6 +103,15 @@ class Context:
     pack: object = None  # formgen.packs.Pack, or None for pack-independent checks
     documents: list | None = None  # the pack documents whose required fields count
     today: dt.date = field(default_factory=dt.date.today)  # for rules about dates in the past/future
+
+    def __post_init__(self):
+        # The rules see the record with its derived fields (a scenario's 环节 from its name)
+        # filled where the user left them empty: a copy, the loaded record is not changed.
+        from ..fields import derive
+
+        record = derive(self.loaded.record, self.pack)
+        if record is not self.loaded.record:
+            self.loaded = replace(self.loaded, record=record)
 
     @property
     def record(self) -> Record:
@@ -76,8 +130,9 @@ class Context:
         return value
 
     def applicable_documents(self) -> list:
-        """The documents whose fields count for this record: those given (``fill`` passes
-        the documents it writes), else every document of the pack that applies to it."""
+        """The documents whose fields count for this record: those given (a Word draft's
+        check passes its own), else every document of the pack that applies to it (validate
+        and fill alike: a field only a bureau's sheet needs is needed for fill too)."""
         if self.documents is not None:
             return self.documents
         return self.pack.documents_for(self.record)
@@ -144,6 +199,8 @@ __all__ = [
     "Hit",
     "REGISTRY",
     "Report",
+    "Scope",
+    "reads",
     "rule",
     "run",
 ]

@@ -27,9 +27,16 @@ def latest_revenue(e) -> tuple[str, Decimal, str] | None:
 
 
 ACCIDENT_TEXT = "近三年无较大及以上安全、环保等事故"  # 要素条件 基础要求 2, when a manifest gives no text
+ACCIDENT_READS = ("enterprise.accident.occurred", "enterprise.accident.severity")
 
 
-@rule("BR001", ERROR, "不是规模以上工业企业（主营业务收入不足）")
+def _revenue_reads(scope):
+    yield "enterprise.revenue"
+    if scope.checks["above_scale"].get("designations"):
+        yield "enterprise.designation"
+
+
+@rule("BR001", ERROR, "不是规模以上工业企业（主营业务收入不足）", reads=_revenue_reads, check="above_scale")
 def above_scale(ctx):
     cfg = ctx.check("above_scale")
     if not cfg or (cfg.get("designations") and ctx.record.enterprise.designation):
@@ -47,7 +54,7 @@ def above_scale(ctx):
         )
 
 
-@rule("BR002", ERROR, "近三年发生较大及以上事故")
+@rule("BR002", ERROR, "近三年发生较大及以上事故", reads=ACCIDENT_READS, check="accidents")
 def no_serious_accident(ctx):
     cfg = ctx.check("accidents")
     a = ctx.record.enterprise.accident
@@ -61,7 +68,7 @@ def no_serious_accident(ctx):
     )
 
 
-@rule("BR003", ERROR, "发生过事故须填写事故等级")
+@rule("BR003", ERROR, "发生过事故须填写事故等级", reads=ACCIDENT_READS, check="accidents")
 def accident_severity_given(ctx):
     cfg = ctx.check("accidents")
     a = ctx.record.enterprise.accident

@@ -36,7 +36,7 @@ def _column_path(layout: dict, col: dict, row_no: int) -> str:
 def fits_in_cell(ctx):
     if ctx.pack is None:
         return
-    # fill counts only the documents it writes
+    # the sheets that apply (validate and fill alike: fill writes no document for a record with errors)
     sheets = [d for d in ctx.applicable_documents() if d.kind == "multi" and "xlsx" in d.formats]
     if not sheets:
         return

@@ -27,7 +27,7 @@ def score_matches_level(ctx):
         )
 
 
-@rule("CM002", ERROR, "成熟度等级不在本表受理范围")
+@rule("CM002", ERROR, "成熟度等级不在本表受理范围", reads=("factory.cmmm.level",), check="cmmm_levels")
 def accepted_levels(ctx):
     cfg = ctx.check("cmmm_levels")
     level = ctx.record.factory.cmmm.level

@@ -61,7 +61,7 @@ def accident_named(ctx):
         yield Hit("enterprise.accident.name", "近三年发生过重大事故时须填写事故名称")
 
 
-@rule("LS001", ERROR, "不在规定的名单中")
+@rule("LS001", ERROR, "不在规定的名单中", reads=lambda s: [e["path"] for e in s.checks["lists"]], check="lists")
 def on_list(ctx):
     for entry in ctx.check("lists", []) or []:
         value = get(ctx.record, entry["path"])

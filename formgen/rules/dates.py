@@ -30,7 +30,13 @@ def _month(value) -> str | None:
     return str(value)[:7]
 
 
-@rule("DT002", ERROR, "智能工厂建设未在申报截止前完成")
+@rule(
+    "DT002",
+    ERROR,
+    "智能工厂建设未在申报截止前完成",
+    reads=lambda s: [s.checks["completed_by"]["path"]],
+    check="completed_by",
+)
 def completed_by(ctx):
     cfg = ctx.check("completed_by")
     if not cfg:

@@ -18,7 +18,12 @@ NEEDED = {
 AI_SHARE = {"卓越级": Decimal(20), "领航级": Decimal(60)}  # 2025 edition only
 
 
-@rule("EL001", ERROR, "成熟度等级低于申报层级的要求")
+@rule(
+    "EL001",
+    ERROR,
+    "成熟度等级低于申报层级的要求",
+    reads=lambda s: ["factory.cmmm.level"] if s.level in MIN_CMMM else [],
+)
 def cmmm_level(ctx):
     f = ctx.record.factory
     level = f.cmmm.certified_level or f.cmmm.level
@@ -27,7 +32,12 @@ def cmmm_level(ctx):
         yield Hit("factory.cmmm.level", f"{f.level}智能工厂须达到成熟度{need}级及以上，现为{level}级")
 
 
-@rule("EL002", ERROR, "典型场景未覆盖申报层级要求的环节")
+@rule(
+    "EL002",
+    ERROR,
+    "典型场景未覆盖申报层级要求的环节",
+    reads=lambda s: ["scenarios[].stage"] if s.edition and s.level in NEEDED else [],
+)
 def areas_covered(ctx):
     f = ctx.record.factory
     if not ctx.edition or f.level not in NEEDED or not ctx.record.scenarios:
@@ -42,7 +52,11 @@ def areas_covered(ctx):
         )
 
 
-@rule("EL003", ERROR, "应用人工智能技术场景比例不足")
+def _ai_reads(scope):
+    return ["scenarios[].name", "scenarios[].ai"] if scope.edition == 2025 and scope.level in AI_SHARE else []
+
+
+@rule("EL003", ERROR, "应用人工智能技术场景比例不足", reads=_ai_reads)
 def ai_share(ctx):
     f = ctx.record.factory
     need = AI_SHARE.get(f.level or "")

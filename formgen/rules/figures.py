@@ -64,13 +64,22 @@ def pixels(ctx):
 
 @rule("FG004", ERROR, "配图文件太小")
 def file_size(ctx):
+    """Judged on what fill embeds (a CMYK JPEG goes in re-encoded as RGB, an MPO as its
+    first frame), which is what ``formgen check`` measures in the filled document."""
     for i, f, info, cfg in _readable(ctx):
         need = cfg.get("min_mb")
         floor = int(need * 1024 * 1024) if need else 0
-        if need and info.bytes < floor:
+        limit = f"（不低于 {need} MB，1 MB = 1,048,576 字节）"
+        if not need:
+            continue
+        if info.bytes < floor:
+            yield Hit(f"figures[{i}].file", f"{f.file} 为 {info.bytes:,} 字节 < {floor:,} 字节{limit}")
+        elif info.embedded and info.embedded < floor:
+            again = "RGB 色彩的 JPEG（提高品质或尺寸）" if info.mode == "CMYK" else "普通的 JPEG"
             yield Hit(
                 f"figures[{i}].file",
-                f"{f.file} 为 {info.bytes:,} 字节 < {floor:,} 字节（不低于 {need} MB，1 MB = 1,048,576 字节）",
+                f"{f.file} 为 {info.bytes:,} 字节，但{info.conversion}，插入申报书后为 {info.embedded:,} 字节"
+                f" < {floor:,} 字节{limit}；请另存为{again}后再用",
             )
 
 

@@ -6,6 +6,9 @@ from .. import jiangsu as js
 from ..refdata import catalogue
 from . import ERROR, WARNING, Hit, rule
 
+ANSWERS = tuple(f"dx.q{no}.{key}" for no in js.SCORED for key in ("level", "score"))
+SCENARIOS = ("scenarios[].name", "scenarios[].level")
+
 
 def _answers(ctx):
     for no in js.SCORED:
@@ -17,7 +20,7 @@ def _name(no, q) -> str:
     return f"第{no}题“{q['name']}”"
 
 
-@rule("JS001", ERROR, "自主打分不在所选等级的打分分段内")
+@rule("JS001", ERROR, "自主打分不在所选等级的打分分段内", reads=ANSWERS, check="jiangsu")
 def score_in_band(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -37,7 +40,7 @@ def score_in_band(ctx):
         )
 
 
-@rule("JS002", ERROR, "该题没有“不涉及此环节”选项")
+@rule("JS002", ERROR, "该题没有“不涉及此环节”选项", reads=ANSWERS, check="jiangsu")
 def not_applicable_offered(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -50,7 +53,7 @@ def not_applicable_offered(ctx):
             )
 
 
-@rule("JS003", ERROR, "自评价题目未填等级或打分")
+@rule("JS003", ERROR, "自评价题目未填等级或打分", reads=ANSWERS, check="jiangsu")
 def answer_complete(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -69,7 +72,7 @@ def answer_complete(ctx):
             )
 
 
-@rule("JS004", ERROR, "数字化转型自评价得分未高于60分")
+@rule("JS004", ERROR, "数字化转型自评价得分未高于60分", reads=ANSWERS, check="jiangsu")
 def total_above_floor(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -83,7 +86,7 @@ def total_above_floor(ctx):
         )
 
 
-@rule("JS005", ERROR, "场景自评价选择了表中为“/”的等级")
+@rule("JS005", ERROR, "场景自评价选择了表中为“/”的等级", reads=SCENARIOS, check="jiangsu")
 def level_offered(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -98,16 +101,22 @@ def level_offered(ctx):
             )
 
 
-@rule("JS006", ERROR, "场景未填自评价等级")
+@rule("JS006", ERROR, "场景未填自评价等级", reads=SCENARIOS, check="jiangsu")
 def level_given(ctx):
     if ctx.check("jiangsu") is None:
         return
     for i, s in enumerate(ctx.record.scenarios):
         if s.name and s.level is None:
-            yield Hit(f"scenarios[{i}].level", f"“{s.name}”未填场景自评价等级（基础级、先进级、卓越级、领航级）")
+            yield Hit(f"scenarios[{i}].level", f"“{s.name}”未填场景自评价等级（{'、'.join(js.LEVELS)}）")
 
 
-@rule("JS007", ERROR, "场景数不足申报层级的要求")
+@rule(
+    "JS007",
+    ERROR,
+    "场景数不足申报层级的要求",
+    reads=(*SCENARIOS, "factory.level", "factory.cmmm.level"),
+    check="jiangsu",
+)
 def scenario_count(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -124,7 +133,9 @@ def scenario_count(ctx):
         )
 
 
-@rule("JS008", WARNING, "自评价得分建议的场景自评价等级低于申报层级")
+@rule(
+    "JS008", WARNING, "自评价得分建议的场景自评价等级低于申报层级", reads=(*ANSWERS, "factory.level"), check="jiangsu"
+)
 def advice_level(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -142,7 +153,9 @@ def advice_level(ctx):
         )
 
 
-@rule("JS009", ERROR, "当年数字化投入大于累计投入")
+@rule(
+    "JS009", ERROR, "当年数字化投入大于累计投入", reads=("dx.investment_total", "dx.investment_latest"), check="jiangsu"
+)
 def investment_consistent(ctx):
     if ctx.check("jiangsu") is None:
         return
@@ -158,7 +171,13 @@ def investment_consistent(ctx):
         )
 
 
-@rule("JS010", ERROR, "达到申报层级的场景未覆盖要求的环节")
+@rule(
+    "JS010",
+    ERROR,
+    "达到申报层级的场景未覆盖要求的环节",
+    reads=(*SCENARIOS, "scenarios[].stage", "factory.level"),
+    check="jiangsu",
+)
 def areas_at_level(ctx):
     """EL002 counts every scenario; here only those self-evaluated at the applied level or
     above count (an area EL002 already finds empty is left to it)."""

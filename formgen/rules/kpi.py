@@ -66,7 +66,13 @@ def kpi_range(ctx):
             yield Hit(f"kpis.{name}", f"“{ref}”填写为 {value}%，{_bound_text(lo, hi)}：{cls['why']}", label=name)
 
 
-@rule("KP003", WARNING, "应用人工智能技术场景比例与记录中的场景不符")
+def _ai_reads(scope):
+    lists = scope.checks["kpi"]
+    names = [kpi_key(n) for lst in (lists if isinstance(lists, list) else [lists]) for n in kpi_names(lst)]
+    return ["scenarios[].ai"] if scope.edition == 2025 and AI_SHARE in names else []
+
+
+@rule("KP003", WARNING, "应用人工智能技术场景比例与记录中的场景不符", reads=_ai_reads, check="kpi")
 def ai_share_agrees(ctx):
     scenarios = ctx.record.scenarios
     if ctx.edition != 2025 or AI_SHARE not in _known(ctx) or not scenarios:

@@ -12,7 +12,13 @@ def _chosen(ctx):
     return [by_name[m] for m in ctx.record.factory.modes if m in by_name]
 
 
-@rule("MD001", ERROR, "所选智能制造模式的项目内容未填写")
+@rule(
+    "MD001",
+    ERROR,
+    "所选智能制造模式的项目内容未填写",
+    reads=("factory.modes", "narrative.mode_items"),
+    check="mode_items",
+)
 def items_answered(ctx):
     texts = ctx.record.narrative.mode_items
     if ctx.check("mode_items") and not ctx.record.factory.modes:

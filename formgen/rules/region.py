@@ -41,7 +41,7 @@ def place_problem(province: str, city: str | None, district: str | None) -> tupl
     return None
 
 
-@rule("RG001", ERROR, "所属地区不是该省的行政区划")
+@rule("RG001", ERROR, "所属地区不是该省的行政区划", reads=lambda s: s.checks["region"].get("paths", []), check="region")
 def region_blocks(ctx):
     cfg = ctx.check("region")
     if not cfg:
@@ -95,7 +95,7 @@ def _area_name(code: str) -> tuple[str, str] | None:
     return None
 
 
-@rule("RG003", WARNING, "统一社会信用代码的登记地不在本省")
+@rule("RG003", WARNING, "统一社会信用代码的登记地不在本省", reads=("enterprise.credit_code",), check="registered_in")
 def registered_in(ctx):
     cfg = ctx.check("registered_in")
     code = ctx.record.enterprise.credit_code
@@ -146,7 +146,12 @@ def named_places(province: str, address: str) -> tuple[list[str], list[str]]:
     return found_cities, found_counties
 
 
-@rule("RG004", WARNING, "地址中的区县与所属区域不一致")
+def _address_reads(scope):
+    for entry in scope.checks["address_region"]:
+        yield from (entry["address"], entry["region"])
+
+
+@rule("RG004", WARNING, "地址中的区县与所属区域不一致", reads=_address_reads, check="address_region")
 def address_matches_region(ctx):
     for entry in ctx.check("address_region", []) or []:
         address, region = get(ctx.record, entry["address"]), get(ctx.record, entry["region"])

@@ -14,6 +14,8 @@ def required(ctx):
 
     documents = ctx.applicable_documents()
     missing: dict[str, list[str]] = {}
+    # sheets the bureau compiles, beside a 申报书 of the enterprise's own
+    sheets = {d.short_title for d in documents if d.kind == "multi"} if any(d.single for d in documents) else set()
     for doc in documents:
         for pattern, _label, optional in doc.fields():
             if optional:
@@ -26,7 +28,9 @@ def required(ctx):
                     if doc.short_title not in needing:
                         needing.append(doc.short_title)
     for path, needing in missing.items():
-        yield Hit(path, f"必填（{'、'.join(needing)}）")
+        # a field only a sheet the bureau compiles needs: said so, by validate and fill alike
+        only_sheets = "；推荐单位汇总的表要用，申报书不印此项" if set(needing) <= sheets else ""
+        yield Hit(path, f"必填（{'、'.join(needing)}{only_sheets}）")
 
 
 @rule("SC003", ERROR, "申报的优秀场景在场景列表中找不到")
