@@ -123,7 +123,7 @@ def test_stage_is_declared_derived_in_the_catalogue():
     cat = catalogue("gansu", "先进级")
     assert "scenarios[].name" in cat  # what EL002 needs, through the name
     stage = catalogue("shanghai").get("scenarios[].stage")
-    assert getattr(stage, "derived", "") and not stage.required and "按场景名称" in stage.note
+    assert stage.derived_from == "scenarios[].name" and not stage.required and "按场景名称" in stage.note
 
 
 def test_scenarios_without_stage_cover_their_stages_through_every_door(tmp_path):
@@ -138,7 +138,7 @@ def test_scenarios_without_stage_cover_their_stages_through_every_door(tmp_path)
     assert cli("convert", path, xlsx).exit_code == 0
     assert "EL002" not in [c for c, _ in found(xlsx, pack)]
     # the web form's check
-    _, web = check(path, _gansu_without_stages(), pack, TODAY)
+    _, web = check(path, _gansu_without_stages(), pack, today=TODAY)
     assert "EL002" not in [f.code for f in web]
     # the record file is never changed, and validate says 检查通过 where it did before
     assert "stage" not in path.read_text(encoding="utf-8")
