@@ -689,6 +689,14 @@ class DocumentSpec(_Conditional):
     filename: str | None = None
     split: Split | None = None
 
+    @model_validator(mode="after")
+    def _formats(self):
+        if self.kind != "multi" and list(self.formats) != ["docx"]:
+            raise PydanticCustomError(
+                "formats", "只有多个企业的汇总表（kind: multi）可写成 xlsx；其余文档 formats 只能是 [docx]"
+            )
+        return self
+
 
 class Quota(Spec):
     required: bool = False
@@ -945,6 +953,13 @@ def _validate(model, data, problems: Problems, file: str, overrides=None, where:
         return None
 
 
+@functools.cache
+def _derived_names() -> tuple[str, ...]:
+    from .render.context import derived
+
+    return tuple(derived(Record()))
+
+
 class _Paths:
     """Checks record paths against the model, naming the place of each."""
 
@@ -966,6 +981,10 @@ class _Paths:
             head = re.sub(r"\[\d*\]$", "", token.split(".")[0])
             if head == "item" and prefix and "." in token:
                 self.check(file, where, token[len("item.") :], prefix, root)
+            elif head == "derived" and root is Record and "." in token:
+                name = token.split(".")[1]
+                if name not in _derived_names():
+                    self.problems.add(file, where, f"未知的派生值 derived.{name}{_suggest(name, _derived_names())}")
             elif head in roots and roots[head] is not root:
                 if "." in token:
                     self.check(file, where, token.split(".", 1)[1], "", roots[head])
