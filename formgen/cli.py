@@ -165,10 +165,14 @@ def main():
 
 @main.command(help="列出可用的表格包及其文档。")
 def packs():
-    from .packs import available, load_pack
+    from .packs import PackError, available, load_pack
 
     for name, folder in available().items():
-        pack = load_pack(folder)
+        try:
+            pack = load_pack(folder)
+        except PackError as e:
+            click.echo(f"{name}\t（{str(e).splitlines()[0]}见 formgen pack check {name}）")
+            continue
         click.echo(f"{name}\t{pack.title}（场景指引 {pack.edition or '—'} 年版）")
         for d in pack.documents:
             kind = {

@@ -110,6 +110,16 @@ def test_the_unchanged_copy_still_loads_and_fills(tmp_path, copy_example, monkey
     assert r.exit_code == 0 and "检查通过" in r.output, r.output
 
 
+def test_packs_lists_a_broken_pack_and_goes_on(tmp_path, monkeypatch):
+    folder = _pack_copy(tmp_path)
+    _edit(folder / "a4_application.yaml", NAME_CELL, NAME_CELL.replace("{field:", "{feild:"))
+    monkeypatch.setenv("FORMGEN_PACKS", str(tmp_path / "packs"))
+    r = CliRunner().invoke(main, ["packs"])
+    assert r.exit_code == 0, r.output
+    assert "myshanghai\t（表格包 myshanghai 有 1 处问题：见 formgen pack check myshanghai）" in r.output
+    assert "shanghai\t上海市先进级智能工厂申报（2025年）" in r.output
+
+
 def test_manifest_problems_are_named_in_the_manifest(tmp_path):
     folder = _pack_copy(tmp_path, "gansu", "mygansu")
     manifest = folder / "manifest.yaml"
@@ -201,6 +211,7 @@ def test_a_changed_layout_is_checked_again_an_unchanged_one_is_not(tmp_path, mon
             load_pack(Path({str(folder)!r})); said = ""
         except PackError as e:
             said = str(e)
+        assert "docx" not in sys.modules and "lxml" not in sys.modules  # checking renders nothing
         print(json.dumps([said, "formgen.layout" in sys.modules]))
         """
     )

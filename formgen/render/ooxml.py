@@ -24,7 +24,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .. import layout
+from . import ZIHAO
 
 ALIGN = {
     "left": WD_ALIGN_PARAGRAPH.LEFT,
@@ -33,8 +33,6 @@ ALIGN = {
     "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
 }
 CHECKED, UNCHECKED = "\u2611", "\u25a1"  # ☑ □ (the annexes print □)
-
-ZIHAO = layout.ZIHAO  # Chinese font sizes (字号) in points: the layout language's
 
 
 def size_pt(value) -> float:
