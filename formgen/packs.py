@@ -45,10 +45,13 @@ class Document:
 
     @functools.cached_property
     def model(self):
-        """The layout as typed objects (:mod:`formgen.layout`), built when first asked for."""
-        from .layout import LAYOUTS
+        """The layout as typed objects (:mod:`formgen.layout`), built when first asked for
+        and kept between runs (validating builds the model's schemas: some 300 ms; reading
+        it back, a few)."""
+        import pickle
 
-        return LAYOUTS[self.kind].model_validate(self.layout)
+        key = pickle.dumps((self.kind, self.layout)) + _sources_key()
+        return remembered("layout-model", key, _layout_model, self.kind, self.layout)
 
     @property
     def single(self) -> bool:
@@ -218,11 +221,23 @@ def load_pack(folder: Path) -> Pack:
 _SOURCES = ("layout.py", "record.py", "types.py")  # a change to any checks packs again
 
 
+def _sources_key() -> bytes:
+    import os
+
+    here = Path(__file__).parent
+    return b"\0".join(str(os.stat(here / name).st_mtime_ns).encode() for name in _SOURCES)
+
+
+def _layout_model(kind: str, layout: dict):
+    from .layout import LAYOUTS
+
+    return LAYOUTS[kind].model_validate(layout)
+
+
 def _checked(folder: Path) -> list[str] | dict:
     """``layout.summarize`` of the pack in ``folder``, kept between runs under the bytes of
     its manifest and layouts (and the times the modules that check them last changed):
     an unchanged pack is not checked again, and its model's classes are not imported."""
-    import os
 
     manifest = folder / "manifest.yaml"
     try:
@@ -230,8 +245,7 @@ def _checked(folder: Path) -> list[str] | dict:
         data = read_data_yaml(manifest)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return _check(str(folder), None)  # says which file cannot be read
-    here = Path(__file__).parent
-    key += [str(os.stat(here / name).st_mtime_ns).encode() for name in _SOURCES]
+    key.append(_sources_key())
     for doc in (data.get("documents") or []) if isinstance(data, dict) else []:
         name = str(doc.get("layout")) if isinstance(doc, dict) else ""
         try:
