@@ -1080,6 +1080,15 @@ def _manifest_paths(m: Manifest, file: str, paths: _Paths) -> None:
     for doc_id in checks.draft:
         if doc_id not in ids:
             paths.problems.add(file, "checks.draft", f"没有文档 {doc_id}{_suggest(doc_id, ids)}")
+    if checks.kpi:
+        from .refdata import kpis
+
+        known = [k for k in kpis() if k != "ranges"]
+        for i, name in enumerate(checks.kpi):
+            if str(name) not in known:
+                paths.problems.add(
+                    file, f"checks.kpi[{i}]", f"未知的指标表 {name}（data/kpi.yaml 有：{'、'.join(known)}）"
+                )
     for key in ("enums", "lists"):
         for i, entry in enumerate(getattr(checks, key)):
             if entry.enum is None and entry.values is None:

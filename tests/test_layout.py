@@ -141,6 +141,7 @@ def test_manifest_problems_are_named_in_the_manifest(tmp_path):
         "layout_overrides: {heading_line: [附件13], notes: []}",
     )
     _edit(manifest, "layout: a8_commitment.yaml", "layout: a8_commitments.yaml")
+    _edit(manifest, "kpi: [gansu, 2025]", "kpi: [gansu, 2026]")
     problems = layout.check_folder(folder).lines
     where = f"{folder}/manifest.yaml"
     assert f"{where}: checks: 未知的键 industy（是否应为 industry？）" in problems
@@ -156,6 +157,7 @@ def test_manifest_problems_are_named_in_the_manifest(tmp_path):
     problems = layout.check_folder(folder).lines
     assert f"{where}: documents[0].split.key: 未知的字段路径 nmae（是否应为 name？）" in problems
     assert f"{where}: documents[1].when: 未知的字段路径 factory.levl（是否应为 factory.level？）" in problems
+    assert f"{where}: checks.kpi[1]: 未知的指标表 2026（data/kpi.yaml 有：2025、2024、gansu）" in problems
     assert f"{where}: documents[6].layout_overrides: 未知的键 heading_line（是否应为 heading_lines？）" in problems
 
 
