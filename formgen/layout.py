@@ -1115,6 +1115,14 @@ def _manifest_paths(m: Manifest, file: str, paths: _Paths) -> None:
                     paths.check(file, f"{at}.{key}" + (f"[{j}]" if many else ""), p)
 
 
+def _unreadable(e: Exception) -> str:
+    """One line for a file that cannot be read: where YAML's syntax breaks, or why."""
+    mark = getattr(e, "problem_mark", None)
+    if mark is not None:
+        return f"YAML 格式有误（第 {mark.line + 1} 行第 {mark.column + 1} 列）：{getattr(e, 'problem', '') or e}"
+    return "无法读取：" + (getattr(e, "strerror", None) or str(e)).replace("\n", " ")
+
+
 def _layout_data(folder: Path, doc: DocumentSpec, problems: Problems, where: str):
     from .paths import read_data_yaml
 
@@ -1125,7 +1133,7 @@ def _layout_data(folder: Path, doc: DocumentSpec, problems: Problems, where: str
     try:
         data = read_data_yaml(path)
     except Exception as e:  # noqa: BLE001 - any unreadable file is one problem line
-        problems.add(doc.layout, "", f"无法读取：{e}".replace("\n", " "))
+        problems.add(doc.layout, "", _unreadable(e))
         return None
     if data is None:
         data = {}
@@ -1144,8 +1152,8 @@ def check_folder(folder: Path, manifest_data=None) -> Checked | Problems:
     if manifest_data is None:
         try:
             manifest_data = read_data_yaml(folder / "manifest.yaml")
-        except Exception as e:  # noqa: BLE001
-            problems.add("manifest.yaml", "", f"无法读取：{e}".replace("\n", " "))
+        except Exception as e:  # noqa: BLE001 - any unreadable file is one problem line
+            problems.add("manifest.yaml", "", _unreadable(e))
             return problems
     if not isinstance(manifest_data, dict):
         problems.add("manifest.yaml", "", "清单应为映射（键: 值）")

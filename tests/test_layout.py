@@ -306,3 +306,11 @@ def _keys(node, manifest: bool, under: str = ""):
     elif isinstance(node, list):
         for x in node:
             yield from _keys(x, manifest, under)
+
+
+def test_a_file_that_is_not_yaml_is_one_line(tmp_path):
+    folder = _pack_copy(tmp_path)
+    (folder / "a3_info.yaml").write_text("blocks:\n  - {p: [unclosed\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["pack", "check", str(folder)])
+    assert r.exit_code == 1
+    assert f"{folder}/a3_info.yaml: YAML 格式有误（第 3 行第 1 列）" in r.output, r.output
