@@ -120,6 +120,17 @@ def test_packs_lists_a_broken_pack_and_goes_on(tmp_path, monkeypatch):
     assert "shanghai\t上海市先进级智能工厂申报（2025年）" in r.output
 
 
+def test_the_web_form_says_the_pack_has_problems_not_that_it_is_missing(tmp_path, monkeypatch):
+    from formgen.web.server import _pack_of
+
+    folder = _pack_copy(tmp_path)
+    _edit(folder / "a4_application.yaml", NAME_CELL, NAME_CELL.replace("{field:", "{feild:"))
+    monkeypatch.setenv("FORMGEN_PACKS", str(tmp_path / "packs"))
+    pack, bad = _pack_of("myshanghai")
+    assert pack is None and bad.code == "PK001"
+    assert bad.message == "表格包 myshanghai 有 1 处问题：请运行 formgen pack check myshanghai 查看"
+
+
 def test_manifest_problems_are_named_in_the_manifest(tmp_path):
     folder = _pack_copy(tmp_path, "gansu", "mygansu")
     manifest = folder / "manifest.yaml"

@@ -66,7 +66,10 @@ def _pack_of(name: str | None):
         return None, None
     try:
         return get_pack(name), None
-    except PackError:
+    except PackError as e:
+        if name in available():  # there, but its files have problems (formgen pack check says which)
+            said = f"{str(e).splitlines()[0]}请运行 formgen pack check {name} 查看"
+            return None, Finding("PK001", "error", "pack", "表格包", said)
         return None, Finding("PK001", "error", "pack", "表格包", f"没有表格包 {name}（可用：{'、'.join(available())}）")
 
 
