@@ -1017,6 +1017,7 @@ def _single_paths(model: SingleLayout, file: str, paths: _Paths, root) -> None:
                 paths.check(file, f"{at}.text.field", block.text.field, prefix, root)
             elif isinstance(block, TableBlock):
                 rows(block.table.rows, f"{at}.table.rows", prefix)
+                _grid(block.table, file, f"{at}.table", paths.problems)
             elif isinstance(block, RepeatBlock):
                 paths.check(file, f"{at}.repeat.each", block.repeat.each, prefix, root)
                 blocks(block.repeat.blocks, f"{at}.repeat.blocks", f"{prefix}{block.repeat.each}[].")
@@ -1025,6 +1026,50 @@ def _single_paths(model: SingleLayout, file: str, paths: _Paths, root) -> None:
                 paths.check(file, f"{at}.mode_items.texts", block.mode_items.texts, prefix, root)
 
     blocks(model.blocks, "blocks", "")
+
+
+def _grid(table: TableSpec, file: str, where: str, problems: Problems) -> None:
+    """Each row's cells within the table's columns (``widths_cm``), merged cells from rows
+    above taken into account, every repeat with one item (a ``rowspan_expr`` spanning to
+    the end of its item's rows), as the renderer places them."""
+
+    def item(rows):  # rows left to the end of the repeat's item, for rowspan_expr
+        for i, row in enumerate(rows):
+            row[2] = len(rows) - i if row[2] is None else row[2]
+        return rows
+
+    def flat_items(rs, at):
+        out = []  # [place, cells, rows left in the repeat's item (None: not in one)]
+        for r, row in enumerate(rs):
+            if isinstance(row, RowRepeat):
+                out += item(flat_items(row.repeat.rows, f"{at}[{r}].repeat.rows"))
+            else:
+                out.append([f"{at}[{r}]" + (".cells" if isinstance(row, RowSpec) else ""), _cells(row), None])
+        return out
+
+    ncols = len(table.widths_cm)
+    occupied: set[tuple[int, int]] = set()
+    for r, (place, cells, left) in enumerate(flat_items(table.rows, f"{where}.rows")):
+        c = 0
+        for cell in cells:
+            while (r, c) in occupied:
+                c += 1
+            spec = cell if isinstance(cell, Cell) else None
+            if spec is not None and spec.colspan_expr:
+                break  # as wide as the data says: not known here
+            cs = spec.colspan if spec else 1
+            rs = (left or 1) if spec is not None and spec.rowspan_expr else (spec.rowspan if spec else 1)
+            if c + cs > len(table.widths_cm):
+                problems.add(
+                    file, place, f"格子占到第 {c + cs} 列，超出 widths_cm 的 {ncols} 列（已计入上面各行跨行的格子）"
+                )
+                break
+            occupied.update((r + dr, c + dc) for dr in range(rs) for dc in range(cs))
+            c += cs
+
+
+def _cells(row) -> list:
+    return row.cells if isinstance(row, RowSpec) else row
 
 
 def _multi_paths(model: MultiLayout, file: str, paths: _Paths) -> None:

@@ -325,3 +325,23 @@ def test_a_file_that_is_not_yaml_is_one_line(tmp_path):
     r = CliRunner().invoke(main, ["pack", "check", str(folder)])
     assert r.exit_code == 1
     assert f"{folder}/a3_info.yaml: YAML 格式有误（第 3 行第 1 列）" in r.output, r.output
+
+
+def test_a_row_wider_than_its_table_is_found_before_anything_is_rendered(tmp_path):
+    folder = _pack_copy(tmp_path)
+    _edit(
+        folder / "a3_info.yaml",
+        "{field: enterprise.industry.shanghai, colspan: 2,",
+        "{field: enterprise.industry.shanghai, colspan: 3,",
+    )
+    gansu = _pack_copy(tmp_path, "gansu", "mygansu")  # 联系人 spans three rows: the next two start one column in
+    _edit(
+        gansu / "a3_basic.yaml",
+        "[职务, {field: people.contact.title}, 手机,",
+        "[职务, 职务, {field: people.contact.title}, 手机,",
+    )
+    problems = layout.check_folder(folder).lines + layout.check_folder(gansu).lines
+    assert problems == [
+        f"{folder}/a3_info.yaml: blocks[2].table.rows[2].cells: 格子占到第 5 列，超出 widths_cm 的 4 列（已计入上面各行跨行的格子）",
+        f"{gansu}/a3_basic.yaml: blocks[9].table.rows[5]: 格子占到第 7 列，超出 widths_cm 的 6 列（已计入上面各行跨行的格子）",
+    ]
