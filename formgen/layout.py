@@ -172,6 +172,17 @@ class Values(Spec):
 class PSpec(Values):
     labels: dict[str, str] = {}
 
+    @model_validator(mode="after")
+    def _labels_of_fields(self):
+        stray = [k for k in self.labels if k not in self.fields]
+        if stray:
+            raise PydanticCustomError(
+                "labels",
+                "labels 的 {path} 不在 fields 中{hint}",
+                {"path": stray[0], "hint": _suggest(stray[0], self.fields)},
+            )
+        return self
+
 
 class PBlock(Style):
     p: _tagged(lambda v: "text" if isinstance(v, str) else "spec", text=str, spec=PSpec)

@@ -200,6 +200,7 @@ def test_values_of_the_wrong_kind_and_unknown_blocks(tmp_path):
     _edit(a4, "{p: 附件4, font: 黑体, size: 三号}", "{p: 附件4, font: 黑体, size: 大号}")
     _edit(a4, "{figures: {width_cm: 13, part: 1}}", "{figure: {width_cm: 13, part: 1}}")
     _edit(a4, "widths_cm: [2.6, 5.4, 2.6, 5.0]", "widths_cm: [2.6, 五, 2.6, 5.0]")
+    _edit(a4, "labels: {factory.cmmm.score:", "labels: {factory.cmmm.scores:")
     problems = "\n".join(layout.check_folder(folder).lines)
     assert (
         "blocks[0].size: 字号应为 初号、小初、一号、小一、二号、小二、三号、小三、四号、小四、五号、小五 之一或磅值，却是「大号」"
@@ -208,6 +209,7 @@ def test_values_of_the_wrong_kind_and_unknown_blocks(tmp_path):
     assert "blocks[8]: 无法识别的块（键 figure）：块须含 p、heading、text、figures" in problems
     assert "（是否应为 figures？）" in problems
     assert "blocks[2].table.widths_cm[1]: 应为数字，却是「五」" in problems
+    assert "blocks[34].p: labels 的 factory.cmmm.scores 不在 fields 中（是否应为 factory.cmmm.score？）" in problems
 
 
 def test_a_changed_layout_is_checked_again_an_unchanged_one_is_not(tmp_path, monkeypatch):
