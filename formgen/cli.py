@@ -174,10 +174,14 @@ def main():
 
 @main.command(help="列出可用的表格包及其文档。")
 def packs():
-    from .packs import available, load_pack
+    from .packs import PackError, available, load_pack
 
     for name, folder in available().items():
-        pack = load_pack(folder)
+        try:
+            pack = load_pack(folder)
+        except PackError as e:
+            click.echo(f"{name}\t（{str(e).splitlines()[0]}见 formgen pack check {name}）")
+            continue
         click.echo(f"{name}\t{pack.title}（场景指引 {pack.edition or '—'} 年版）")
         for d in pack.documents:
             kind = {
@@ -187,6 +191,35 @@ def packs():
                 "checklist": "单个企业（材料清单，formgen checklist）",
             }[d.kind]
             click.echo(f"  {d.id}\t{d.title}\t{'/'.join(d.formats)}\t{kind}")
+
+
+@main.group("pack", help="表格包（forms/ 下的清单与版式）的编写工具；写法见 docs/packs.md。")
+def pack_group():
+    pass
+
+
+@pack_group.command(
+    "check",
+    help="检查表格包的清单与版式：未知的键（附近似的写法）、取值的类型、找不到的版式文件、"
+    "记录中没有的字段路径。PACK 为表格包名或含 manifest.yaml 的文件夹；不给则检查全部可用的表格包"
+    "（含 FORMGEN_PACKS 中的）。退出码：0 全部通过，1 有问题，2 找不到表格包。",
+)
+@click.argument("targets", nargs=-1, metavar="[PACK|FOLDER]...")
+def pack_check(targets):
+    from .layout import check_packs
+
+    try:
+        results = check_packs(list(targets))
+    except LookupError as e:
+        click.echo(f"错误：{e.args[0]}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    for name, problems in results:
+        click.echo(f"{name}：通过" if not problems else f"{name}：{len(problems)} 处问题")
+        for line in problems:
+            click.echo(f"  {line}")
+    bad = sum(1 for _, problems in results if problems)
+    click.echo(f"共检查 {len(results)} 个表格包：{len(results) - bad} 个通过，{bad} 个有问题。")
+    sys.exit(EXIT_FINDINGS if bad else EXIT_OK)
 
 
 def _jobs_option(func):

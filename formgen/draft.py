@@ -318,25 +318,28 @@ class Heading:
 
 
 def outline(doc: Document) -> list[Heading]:
+    """The parts and sub-parts of a document (its headings) with the record's text under
+    each, read from the typed layout (:mod:`formgen.layout`)."""
+    from .layout import HeadingBlock, TextBlock
+
     out: list[Heading] = []
     part = 0
     sub = 0
-    for block in doc.layout.get("blocks") or []:
-        if "heading" in block:
-            level = block.get("level", 1)
-            if level == 1:
+    for block in getattr(doc.model, "blocks", []):
+        if isinstance(block, HeadingBlock):
+            if block.level == 1:
                 part, sub = part + 1, 0
-                out.append(Heading(block["heading"], 1, part, part))
+                out.append(Heading(block.heading, 1, part, part))
             else:
                 sub += 1
-                out.append(Heading(block["heading"], level, part, sub))
+                out.append(Heading(block.heading, block.level, part, sub))
                 for h in reversed(out[:-1]):
                     if h.level == 1:
                         h.subs.append(len(out) - 1)
                         break
-        elif "text" in block and isinstance(block["text"], dict) and out:
-            t = block["text"]
-            out[-1].fields.append((t["field"], bool(t.get("optional")), t.get("label", "")))
+        elif isinstance(block, TextBlock) and out:
+            t = block.text
+            out[-1].fields.append((t.field, t.optional, t.label or ""))
     return out
 
 

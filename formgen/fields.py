@@ -409,12 +409,12 @@ _PATH_TOKEN = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?(?:\.[A-
 _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
-def _resolve(path: str) -> str | None:
+def _resolve(path: str, root: type[BaseModel] = Record) -> str | None:
     """The model pattern a path in a layout names (indices dropped), or None when it
-    names no field of the record: 'enterprise.financials[0].revenue' ->
+    names no field of the record (or of ``root``): 'enterprise.financials[0].revenue' ->
     'enterprise.financials[].revenue'; a sub-block or list is returned as named."""
     path = generic(path)
-    model: type[BaseModel] | None = Record
+    model: type[BaseModel] | None = root
     out = []
     for part in path.split("."):
         name = part[:-2] if part.endswith("[]") else part
@@ -446,63 +446,6 @@ def _expr_paths(expr: str, prefix: str) -> list[str]:
         resolved = _resolve(token)
         if resolved:
             out.append(resolved)
-    return out
-
-
-def _layout_uses(layout: dict, single: bool) -> tuple[list[str], dict[str, str]]:
-    """Record paths a layout names outside its declared fields (expressions, blocks such
-    as ``figures`` or ``mode_items``), and the form's note for each field it declares."""
-    used: list[str] = []
-    notes: dict[str, str] = {}
-
-    def walk(node, prefix: str):
-        if isinstance(node, list):
-            for x in node:
-                walk(x, prefix)
-            return
-        if not isinstance(node, dict):
-            return
-        if "repeat" in node and isinstance(node["repeat"], dict):
-            rep = node["repeat"]
-            walk({k: v for k, v in rep.items() if k != "each"}, f"{prefix}{rep['each']}[].")
-            return
-        for key, value in node.items():
-            if key in Record.model_fields and prefix == "":
-                used.append(_resolve(key) or key)  # a block named after a field: {figures: …}
-            if key == "expr" and isinstance(value, str):
-                used.extend(_expr_paths(value, prefix))
-            elif key in ("chosen", "texts", "by", "list") and isinstance(value, str):
-                resolved = _resolve(value)
-                if resolved:
-                    used.append(resolved)
-            elif isinstance(value, (dict, list)):
-                walk(value, prefix)
-        note = node.get("note")
-        if isinstance(note, str) and note.strip():
-            names = ([node["field"]] if node.get("field") else []) + list(node.get("fields") or [])
-            for name in names:
-                resolved = _resolve(prefix + name) if single or "[]" not in name else _resolve(name)
-                if resolved:
-                    notes.setdefault(resolved, re.sub(r"\s+", "", note))
-
-    each = layout.get("each")
-    walk(layout, f"{each}[]." if each and not single else "")
-    return used, notes
-
-
-def _checklist_uses(layout: dict) -> list[tuple[str, str]]:
-    """(path, what) of every record path a checklist's ``needs`` read."""
-    out = []
-    for item in layout.get("items", []) or []:
-        for need in item.get("needs", []) or []:
-            prefix = f"{need['each']}[]." if need.get("each") else ""
-            if need.get("each"):
-                out.append((_resolve(need["each"]) or need["each"], need.get("item", "")))
-            labels = need.get("labels") or []
-            for i, p in enumerate(need.get("paths", []) or []):
-                resolved = _resolve(prefix + p)
-                if resolved:
-                    out.append((resolved, labels[i] if i < len(labels) else need.get("what", "")))
     return out
 
 
@@ -709,7 +652,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
 
     for doc in documents:
         if doc.kind == "checklist":
-            for path, what in _checklist_uses(doc.layout):
+            for path, what in doc.uses():  # the layout model's walker (formgen.layout)
                 use(path, doc)
                 if what:
                     checklist_labels.setdefault(path, what)
@@ -720,7 +663,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
                 use(DERIVED[path].source, doc, optional)
                 optional = True
             use(path, doc, optional)
-        extra, doc_notes = _layout_uses(doc.layout, doc.single)
+        extra, doc_notes = doc.uses()
         for path in extra:
             use(path, doc)
         for path, note in doc_notes.items():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .paths import pack_dirs, read_data_yaml
+from .paths import pack_dirs, read_data_yaml, remembered
 
 
 class PackError(Exception):
@@ -38,6 +38,20 @@ class Document:
     # key: FIELD of each item, name: placeholder in the file name}. Gansu 附件2 is one
     # 申报书 per 优秀场景: by factory.excellent_scenarios, list scenarios, key name.
     split: dict | None = None
+    # what the layout model's walkers give (see formgen.layout): (path pattern, label,
+    # optional) of each field it shows, and what else it reads (SingleLayout.uses)
+    shown: list = field(default_factory=list)
+    reads: object = None
+
+    @functools.cached_property
+    def model(self):
+        """The layout as typed objects (:mod:`formgen.layout`), built when first asked for
+        and kept between runs (validating builds the model's schemas: some 300 ms; reading
+        it back, a few)."""
+        import pickle
+
+        key = pickle.dumps((self.kind, self.layout)) + _sources_key()
+        return remembered("layout-model", key, _layout_model, self.kind, self.layout)
 
     @property
     def single(self) -> bool:
@@ -48,8 +62,14 @@ class Document:
         return self.title.split(" ")[0]
 
     def fields(self):
-        """(path pattern, label, optional) of every field the layout uses."""
-        return _fields(self)
+        """(path pattern, label, optional) of every record field the layout shows (a
+        bureau's document shows its profile, a checklist no field as a form does)."""
+        return iter(self.shown)
+
+    def uses(self):
+        """What the layout reads beyond :meth:`fields` (see ``SingleLayout.uses``); for a
+        checklist, (path, what) of each path its needs read."""
+        return self.reads
 
     def split_keys(self, record) -> list[str]:
         """The keys this document is written once for (``split``), in the order given."""
@@ -121,7 +141,7 @@ class Pack:
         out: dict[str, str] = {}
         by_id = {d.id: d for d in self.documents}
         for doc_id in ids:
-            for path, label, _ in _fields(by_id[doc_id]):
+            for path, label, _ in by_id[doc_id].fields():
                 if label:
                     out.setdefault(path, label)
         return out
@@ -153,88 +173,6 @@ class Pack:
         return out
 
 
-_FOOTNOTE_MARKS = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]")
-
-
-def _label_text(text: str) -> str:
-    """The label part of an annex cell: '成熟度等级\n（自评估）' -> '成熟度等级（自评估）';
-    footnote marks (所属行业¹) are not part of the label."""
-    return _FOOTNOTE_MARKS.sub("", re.sub(r"\s+", "", text))
-
-
-def _cell_fields(cell, last_label: str, prefix: str = ""):
-    if not isinstance(cell, dict):
-        return
-    label = cell.get("label") or last_label
-    optional = bool(cell.get("optional"))
-    names = list(cell.get("fields") or [])
-    if cell.get("field"):
-        names.insert(0, cell["field"])
-    if cell.get("checkbox"):
-        names.append(cell["checkbox"]["field"])
-    for name in names:
-        yield prefix + name, label, optional
-
-
-def _block_fields(blocks, prefix: str = ""):
-    for block in blocks or []:
-        if "table" in block:
-            for row in block["table"].get("rows", []):
-                yield from _row_fields(row, prefix)
-        elif "repeat" in block:
-            rep = block["repeat"]
-            inner = f"{prefix}{rep['each']}[]."
-            if not rep.get("optional"):
-                yield prefix + rep["each"], rep.get("label", rep["each"]), False
-            yield from _block_fields(rep.get("blocks"), inner)
-        elif "p" in block and isinstance(block["p"], dict) and block["p"].get("fields"):
-            p = block["p"]
-            own = p.get("labels") or {}  # a paragraph holding several fields may name each
-            for name in p["fields"]:
-                yield prefix + name, own.get(name, p.get("label", "")), bool(p.get("optional"))
-        elif "text" in block and isinstance(block["text"], dict):
-            t = block["text"]
-            yield prefix + t["field"], t.get("label", ""), bool(t.get("optional"))
-
-
-def _row_fields(row, prefix):
-    if isinstance(row, dict) and "repeat" in row:
-        rep = row["repeat"]
-        inner = f"{prefix}{rep['each']}[]."
-        if not rep.get("optional"):
-            yield prefix + rep["each"], rep.get("label", rep["each"]), False
-        for r in rep["rows"]:
-            yield from _row_fields(r, inner)
-        return
-    cells = row["cells"] if isinstance(row, dict) else row
-    last = ""
-    for cell in cells:
-        if isinstance(cell, str):
-            last = _label_text(cell)
-        elif isinstance(cell, dict) and "text" in cell and not cell.get("field"):
-            last = _label_text(cell["text"])
-        else:
-            yield from _cell_fields(cell, last, prefix)
-
-
-def _fields(doc: Document):
-    layout = doc.layout
-    if doc.single:
-        yield from _block_fields(layout.get("blocks"))
-    elif doc.kind == "checklist":
-        return
-    elif doc.kind == "multi":
-        prefix = f"{layout['each']}[]." if layout.get("each") else ""
-        if prefix:
-            yield layout["each"], layout.get("each_label", layout["each"]), False
-        for col in layout.get("columns", []):
-            header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
-            for name in [prefix + col["field"]] if col.get("field") else []:
-                yield name, _label_text(header), bool(col.get("optional"))
-            for name in col.get("fields", []):
-                yield name, _label_text(header), bool(col.get("optional"))
-
-
 def _read(path: Path) -> dict:
     try:
         return read_data_yaml(path) or {}
@@ -243,38 +181,92 @@ def _read(path: Path) -> dict:
 
 
 def load_pack(folder: Path) -> Pack:
-    m = _read(folder / "manifest.yaml")
+    """The pack in ``folder``, its manifest and layouts checked (:mod:`formgen.layout`):
+    a PackError lists every problem, one line each, with the file and the key's place."""
+    checked = _checked(folder)
+    if isinstance(checked, list):
+        raise PackError(f"表格包 {folder.name} 有 {len(checked)} 处问题：\n" + "\n".join(checked))
     docs = []
-    for d in m.get("documents", []):
-        layout = {**_read(folder / d["layout"]), **(d.get("layout_overrides") or {})}
+    for d in checked["documents"]:
+        layout = {**_read(folder / d["layout"]), **(d["layout_overrides"] or {})}
         docs.append(
             Document(
                 d["id"],
                 d["title"],
-                d.get("kind", "single"),
-                list(d.get("formats", ["docx"])),
+                d["kind"],
+                d["formats"],
                 layout,
-                d.get("filename", d["id"]),
-                d.get("when"),
-                d.get("split"),
+                d["filename"],
+                d["when"],
+                d["split"],
+                d["fields"],
+                d["uses"],
             )
         )
-    deadlines = [
-        {**x, "date": x["date"] if isinstance(x["date"], dt.date) else dt.date.fromisoformat(str(x["date"]))}
-        for x in m.get("deadlines", []) or []
-    ]
+    quota = checked["quota"]
     return Pack(
-        m["name"],
-        m["title"],
+        checked["name"],
+        checked["title"],
         folder,
-        m.get("edition"),
-        m.get("level"),
+        checked["edition"],
+        checked["level"],
         docs,
-        m.get("checks", {}) or {},
-        m.get("quota", {}) or {},
-        deadlines,
-        bool((m.get("quota") or {}).get("soft")),
+        _read(folder / "manifest.yaml").get("checks") or {},
+        quota,
+        checked["deadlines"],
+        bool(quota.get("soft")),
     )
+
+
+_SOURCES = ("layout.py", "record.py", "types.py")  # a change to any checks packs again
+
+
+def _sources_key() -> bytes:
+    import os
+
+    here = Path(__file__).parent
+    return b"\0".join(str(os.stat(here / name).st_mtime_ns).encode() for name in _SOURCES)
+
+
+def _layout_model(kind: str, layout: dict):
+    from .layout import LAYOUTS
+
+    return LAYOUTS[kind].model_validate(layout)
+
+
+def _checked(folder: Path) -> list[str] | dict:
+    """``layout.summarize`` of the pack in ``folder``, kept between runs under the bytes of
+    its manifest and layouts (and the times the modules that check them last changed):
+    an unchanged pack is not checked again, and its model's classes are not imported."""
+
+    manifest = folder / "manifest.yaml"
+    try:
+        key = [manifest.read_bytes(), str(folder.resolve()).encode()]
+        data = read_data_yaml(manifest)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return _check(str(folder), None)  # says which file cannot be read
+    key.append(_sources_key())
+    for doc in (data.get("documents") or []) if isinstance(data, dict) else []:
+        name = str(doc.get("layout")) if isinstance(doc, dict) else ""
+        try:
+            key += [name.encode(), (folder / name).read_bytes()]
+        except OSError:
+            key += [name.encode(), b"\0"]
+    return remembered("pack", b"\0\0".join(key), _check, str(folder), data)
+
+
+def _check(folder: str, data) -> list[str] | dict:
+    from .layout import summarize
+
+    return summarize(Path(folder), data)
+
+
+def __getattr__(name: str):
+    if name == "_label_text":  # the readers' (draft, sheetread): the layout module's
+        from .layout import label_text
+
+        return label_text
+    raise AttributeError(name)
 
 
 def available() -> dict[str, Path]:

@@ -24,6 +24,8 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
+from . import ZIHAO
+
 ALIGN = {
     "left": WD_ALIGN_PARAGRAPH.LEFT,
     "center": WD_ALIGN_PARAGRAPH.CENTER,
@@ -31,22 +33,6 @@ ALIGN = {
     "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
 }
 CHECKED, UNCHECKED = "\u2611", "\u25a1"  # ☑ □ (the annexes print □)
-
-# Chinese font sizes (字号) in points.
-ZIHAO = {
-    "初号": 42,
-    "小初": 36,
-    "一号": 26,
-    "小一": 24,
-    "二号": 22,
-    "小二": 18,
-    "三号": 16,
-    "小三": 15,
-    "四号": 14,
-    "小四": 12,
-    "五号": 10.5,
-    "小五": 9,
-}
 
 
 def size_pt(value) -> float:

@@ -46,6 +46,9 @@ def pack_of(name: str | None):
     try:
         return get_pack(name), None
     except PackError:
+        if name in available():  # there, but its files have problems (formgen pack check says which)
+            said = f"表格包 {name} 的文件有误，暂不能使用；请联系提供此表格包的人员"
+            return None, Finding("PK001", "error", "pack", "表格包", said)
         return None, Finding("PK001", "error", "pack", "表格包", f"没有表格包 {name}（可用：{'、'.join(available())}）")
 
 
