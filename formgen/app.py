@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .findings import ERROR, WARNING, Finding
 from .ids import compact
-from .loader import Loaded, LoadError, load
+from .loader import Loaded, LoadError
+from .opener import load
 from .output import plan, safe_name, write_all
 from .packs import Document, Pack
 from .record import read_user_text
@@ -83,7 +84,7 @@ def _file_name(doc: Document, fmt_: str, **values) -> str:
 def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
     """Every single-record document that applies to the record; a ``split`` document
     once per chosen item (Gansu 附件2: one 申报书 per 优秀场景)."""
-    from .fields import derive
+    from .derived import derive
     from .render import docx as docx_render  # the rendering libraries load when something is rendered
 
     out = []

@@ -143,7 +143,8 @@ def _load_or_exit(path, fmt="text", strict=False):
     (exit 2). ``strict``: for a command that must not go on without a value the file
     holds (convert, selfeval), a value of the wrong type is said and ends it too (exit 1)."""
     from .findings import has_errors
-    from .loader import LoadError, load
+    from .loader import LoadError
+    from .opener import load
 
     try:
         loaded = load(path)
@@ -206,7 +207,7 @@ def pack_group():
 )
 @click.argument("targets", nargs=-1, metavar="[PACK|FOLDER]...")
 def pack_check(targets):
-    from .layout import check_packs
+    from .packs import check_packs
 
     try:
         results = check_packs(list(targets))
@@ -638,7 +639,8 @@ def summary(
 ):
     from . import app
     from .findings import has_errors
-    from .loader import LoadError, load_recommender
+    from .loader import LoadError
+    from .opener import load_recommender
     from .output import OutputError, plan, write_all
     from .pdf import PdfError
     from .record import Recommender

@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from . import app
-from .loader import load
+from .opener import load
 from .output import OutputError, plan, write_all
 from .packs import get_pack
 from .paths import data_dir

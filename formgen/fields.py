@@ -30,16 +30,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import types
 import typing
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from pydantic import BaseModel
-
 from . import types as T
+from .derived import DERIVED
 from .record import Record
 from .recpaths import generic
+from .recschema import model_of, resolve_path, strip_optional
 
 # Kinds of value, and how each is named to the user.
 KINDS = {
@@ -250,7 +249,7 @@ def record_paths(record) -> set[str]:
         for name, info in type(obj).model_fields.items():
             value = getattr(obj, name)
             path = f"{prefix}{name}"
-            inner = _model_of(info.annotation)
+            inner = model_of(info.annotation)
             if inner is not None and isinstance(value, list):
                 for item in value:
                     walk(item, f"{path}[].")
@@ -272,26 +271,9 @@ def record_paths(record) -> set[str]:
 # --- the record model, walked once ------------------------------------------------------
 
 
-def _strip_optional(annotation):
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
-
-
-def _model_of(annotation):
-    annotation = _strip_optional(annotation)
-    if typing.get_origin(annotation) is list:
-        annotation = typing.get_args(annotation)[0]
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
 def _scalar_kind(annotation) -> tuple[str, tuple[str, ...]]:
     """(kind, options) of a scalar annotation."""
-    a = _strip_optional(annotation)
+    a = strip_optional(annotation)
     for alias, kind in (
         (T.Amount, "amount"),
         (T.Percent, "percent"),
@@ -316,7 +298,7 @@ def _scalar_kind(annotation) -> tuple[str, tuple[str, ...]]:
 def _bounds(info, annotation) -> tuple[Decimal | None, Decimal | None]:
     low = high = None
     metadata = list(info.metadata)
-    for arg in typing.get_args(_strip_optional(annotation)):
+    for arg in typing.get_args(strip_optional(annotation)):
         metadata += list(getattr(arg, "metadata", []) or [])
     for m in metadata:
         if getattr(m, "ge", None) is not None:
@@ -359,8 +341,8 @@ def _model_fields() -> tuple[tuple[_Base, ...], dict[str, str]]:
             top = section or name
             title = info.title or name
             ann = info.annotation
-            inner = _model_of(ann)
-            origin = typing.get_origin(_strip_optional(ann))
+            inner = model_of(ann)
+            origin = typing.get_origin(strip_optional(ann))
             if inner is not None and origin is list:
                 titles[f"{path}[]"] = title
                 walk(inner, f"{path}[].", top, "", f"{path}[]")
@@ -371,7 +353,7 @@ def _model_fields() -> tuple[tuple[_Base, ...], dict[str, str]]:
                 titles.setdefault(path, title)
                 out.append(_Base(path, title, info.description or "", "dict", (), None, None, "", top, "", table, name))
             elif origin is list:
-                kind, options = _scalar_kind(typing.get_args(_strip_optional(ann))[0])
+                kind, options = _scalar_kind(typing.get_args(strip_optional(ann))[0])
                 kind = "enums" if kind == "enum" else "texts"
                 out.append(
                     _Base(path, title, info.description or "", kind, options, None, None, "", top, group, table, name)
@@ -404,49 +386,6 @@ KPIS = "kpis"
 
 
 # --- what a pack's documents and rules use ---------------------------------------------
-
-_PATH_TOKEN = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\d*\])?)*)")
-_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-
-
-def _resolve(path: str, root: type[BaseModel] = Record) -> str | None:
-    """The model pattern a path in a layout names (indices dropped), or None when it
-    names no field of the record (or of ``root``): 'enterprise.financials[0].revenue' ->
-    'enterprise.financials[].revenue'; a sub-block or list is returned as named."""
-    path = generic(path)
-    model: type[BaseModel] | None = root
-    out = []
-    for part in path.split("."):
-        name = part[:-2] if part.endswith("[]") else part
-        if model is None:
-            return None
-        info = model.model_fields.get(name)
-        if info is None:
-            return None
-        origin = typing.get_origin(_strip_optional(info.annotation))
-        inner = _model_of(info.annotation)
-        out.append(name + ("[]" if origin is list and inner is not None else ""))
-        if origin is dict:
-            break
-        model = inner
-    text = ".".join(out)
-    # a list named as a whole ('scenarios') reads as its pattern without the trailing []
-    return text[:-2] if text.endswith("[]") and not path.endswith("[]") else text
-
-
-def _expr_paths(expr: str, prefix: str) -> list[str]:
-    expr = _STRING_LITERAL.sub("''", expr)
-    out = []
-    for m in _PATH_TOKEN.finditer(expr):
-        token = m.group(1)
-        if expr[m.end() : m.end() + 1] == "(":
-            continue  # a function
-        if token.startswith("item.") and prefix:
-            token = prefix + token[len("item.") :]
-        resolved = _resolve(token)
-        if resolved:
-            out.append(resolved)
-    return out
 
 
 def _applicable_checks(pack, record) -> dict:
@@ -496,105 +435,6 @@ def levels(pack) -> list[str]:
 def sample_record(pack_name: str | None, level: str | None):
     """The record a blank stands for: its pack and level and nothing else."""
     return Record(pack=pack_name, factory={"level": level} if level else {})
-
-
-# --- derived fields: worked out from another field when left empty -------------------------
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """A field formgen works out from another when the user leaves it empty (never over a
-    value the user gave: one that disagrees is the rules' finding, ID003 for a 组织机构代码,
-    SC002 for a 环节). The blank asks for the source; the rules and the forms take the value
-    from :func:`derive` / :func:`derived_value`, and nothing else recomputes it."""
-
-    path: str  # the derived field; LIST[].KEY: in every item of a list
-    source: str  # the field it is derived from (in the same item, for a list's field)
-    how: str  # the derived field's note, in Chinese, for the blank, workbook and web form
-    gives: str  # the source's note, in Chinese ("" when the source needs none)
-    value: typing.Callable  # (pack, the source's value) -> the derived value or None
-    edition: bool = False  # only where the pack names a catalogue edition
-
-    def holds(self, pack) -> bool:
-        """Whether ``pack`` can work this field out."""
-        return not self.edition or bool(getattr(pack, "edition", None))
-
-
-def _org_code(pack, credit_code) -> str | None:
-    """Characters 9-17 of an 18-character 统一社会信用代码."""
-    from .ids import compact, org_code_of
-
-    return org_code_of(credit_code) if isinstance(credit_code, str) and len(compact(credit_code)) == 18 else None
-
-
-def _stage_of(pack, name) -> str | None:
-    """The 环节 the catalogue edition of ``pack`` puts the official scenario ``name`` in."""
-    from .refdata import catalogue as scenario_catalogue
-
-    edition = getattr(pack, "edition", None)
-    if not edition or not isinstance(name, str) or not name.strip():
-        return None
-    hit = scenario_catalogue(edition).by_name(name.strip())
-    return hit.stage if hit else None
-
-
-DERIVED: dict[str, Derivation] = {
-    d.path: d
-    for d in (
-        # 甘肃附件3/4 print the 9-character 组织机构代码, characters 9-17 of the 统一社会信用代码
-        # on every business licence since 2015: the blank asks for the credit code.
-        Derivation(
-            "enterprise.org_code",
-            "enterprise.credit_code",
-            "不填则取统一社会信用代码第9-17位",
-            "组织机构代码取其第9-17位",
-            _org_code,
-        ),
-        Derivation(
-            "scenarios[].stage",
-            "scenarios[].name",
-            "可不填：按场景名称从所用版本的《智能制造典型场景参考指引》得出",
-            "",
-            _stage_of,
-            edition=True,
-        ),
-    )
-}
-
-
-def derived_value(record, path: str, pack=None):
-    """The value of the field at a plain dotted ``path``: the record's own, else the one
-    worked out from its source (:data:`DERIVED`), else None."""
-    from .recpaths import get, is_empty
-
-    own = get(record, path)
-    rule = DERIVED.get(path)
-    if rule is None or not is_empty(own):
-        return own
-    source = get(record, rule.source)
-    return None if is_empty(source) else rule.value(pack, source)
-
-
-def derive(record, pack):
-    """``record`` with every derived field of a list's items that the user left empty
-    filled from its source: a copy, or ``record`` itself when nothing is filled. What the
-    rules check and the forms print (the record file is never changed). A plain field
-    (the 组织机构代码) is read through :func:`derived_value` where it is printed, so the rules
-    that compare it with its source see only what the user wrote."""
-    for d in DERIVED.values():
-        head, _, key = d.path.partition("[].")
-        _, _, source = d.source.partition("[].")
-        items = getattr(record, head, None) if key else None
-        if not key or not isinstance(items, list):
-            continue
-        filled, changed = [], False
-        for item in items:
-            value = d.value(pack, getattr(item, source, None)) if not getattr(item, key, None) else None
-            filled.append(item.model_copy(update={key: value}) if value else item)
-            changed = changed or bool(value)
-        if changed:
-            record = record.model_copy(update={head: filled})
-    return record
 
 
 # --- the catalogue ------------------------------------------------------------------------
@@ -658,7 +498,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
                     checklist_labels.setdefault(path, what)
             continue
         for pattern, _label, optional in doc.fields():
-            path = _resolve(pattern)
+            path = resolve_path(pattern)
             if path in DERIVED:  # asked for by its source; itself optional
                 use(DERIVED[path].source, doc, optional)
                 optional = True
@@ -684,7 +524,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
 
         for path, rule_titles in rule_reads(Scope(pack, level, checks)).items():
             derived = DERIVED.get(path)
-            path = _resolve(derived.source if derived and path not in order else path)
+            path = resolve_path(derived.source if derived and path not in order else path)
             if path and path not in order:
                 use(path)
                 from_rules.add(path)
@@ -728,7 +568,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
     max_chars: dict[str, int] = {}
     for entry in checks.get("lengths", []) or []:
         for path in entry.get("paths") or [entry.get("path")]:
-            resolved = _resolve(path or "")
+            resolved = resolve_path(path or "")
             if resolved:
                 limits.setdefault(resolved, []).append(_length_text(entry))
                 top = entry.get("max", (entry.get("target") or [None, None])[1])
@@ -741,7 +581,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
     pack_options: dict[str, tuple[str, ...]] = {}
     for key in ("enums", "lists"):
         for entry in checks.get(key, []) or []:
-            resolved = _resolve(entry.get("path", ""))
+            resolved = resolve_path(entry.get("path", ""))
             values = entry.get("values") or enums().get(entry.get("enum", ""), [])
             if resolved and values:
                 pack_options[resolved] = tuple(str(v) for v in values)
@@ -831,7 +671,7 @@ def length_totals(pack, level: str | None = None) -> list[Total]:
     out = []
     for entry in checks.get("lengths", []) or []:
         if entry.get("paths"):
-            paths = tuple(p for p in (_resolve(x) for x in entry["paths"]) if p)
+            paths = tuple(p for p in (resolve_path(x) for x in entry["paths"]) if p)
             out.append(Total(entry.get("label", ""), paths, entry.get("min"), entry.get("max")))
     return out
 
@@ -956,16 +796,12 @@ def _distinct_labels(fields: list[Field]) -> list[Field]:
 
 
 __all__ = [
-    "DERIVED",
     "Catalogue",
-    "Derivation",
     "Field",
     "KINDS",
     "Sheet",
     "Total",
     "catalogue",
-    "derive",
-    "derived_value",
     "length_totals",
     "levels",
     "record_paths",

@@ -34,19 +34,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Tag, 
 from pydantic import Field as PField
 from pydantic_core import PydanticCustomError
 
-# record paths: a layout's path -> the record model's pattern, the paths an expression reads
-from .fields import _PATH_TOKEN, _STRING_LITERAL, _generic, _model_of, _strip_optional
-from .fields import _expr_paths as expr_paths
-from .fields import _resolve as resolve
 from .record import Recommender, Record
+from .recpaths import generic as _generic
+
+# record paths: a layout's path -> the record model's pattern, the paths an expression reads
+from .recschema import PATH_TOKEN, STRING_LITERAL, expr_paths, model_of, strip_optional
+from .recschema import resolve_path as resolve
 
 # -- record paths ------------------------------------------------------------------------
 
 
 def _expr_tokens(expr: str) -> list[str]:
     """The dotted names an expression reads (not the functions it calls, nor its strings)."""
-    expr = _STRING_LITERAL.sub("''", expr)
-    return [m.group(1) for m in _PATH_TOKEN.finditer(expr) if expr[m.end() : m.end() + 1] != "("]
+    expr = STRING_LITERAL.sub("''", expr)
+    return [m.group(1) for m in PATH_TOKEN.finditer(expr) if expr[m.end() : m.end() + 1] != "("]
 
 
 @functools.cache
@@ -56,8 +57,8 @@ def _all_paths(root: type[BaseModel]) -> tuple[str, ...]:
 
     def walk(model, prefix):
         for name, info in model.model_fields.items():
-            origin = typing.get_origin(_strip_optional(info.annotation))
-            inner = _model_of(info.annotation)
+            origin = typing.get_origin(strip_optional(info.annotation))
+            inner = model_of(info.annotation)
             out.append(prefix + name)
             if inner is not None and origin is not dict:
                 walk(inner, f"{prefix}{name}{'[]' if origin is list else ''}.")
@@ -948,7 +949,7 @@ def _validate(model, data, problems: Problems, file: str, overrides=None, where:
 
 @functools.cache
 def _derived_names() -> tuple[str, ...]:
-    from .render.context import derived
+    from .derived import derived
 
     return tuple(derived(Record()))
 
@@ -1287,27 +1288,3 @@ def summarize(folder: Path, manifest_data=None) -> list[str] | dict:
         "deadlines": [x.model_dump() for x in m.deadlines or []],
         "documents": documents,
     }
-
-
-def check_packs(targets: list[str]) -> list[tuple[str, list[str]]]:
-    """(name, problems) of each pack named or folder given (none: every available pack),
-    checked afresh. A target that is neither raises LookupError (one line)."""
-    from .packs import available
-
-    packs = available()
-    folders = []
-    for target in targets or list(packs):
-        folder = Path(target)
-        if (folder / "manifest.yaml").is_file():
-            folders.append((str(folder), folder))
-        elif target in packs:
-            folders.append((target, packs[target]))
-        else:
-            raise LookupError(
-                f"{target} 既不是表格包名（可用：{'、'.join(packs) or '（无）'}），也不是含 manifest.yaml 的文件夹"
-            )
-    out = []
-    for name, folder in folders:
-        checked = check_folder(folder)
-        out.append((name, checked.lines if isinstance(checked, Problems) else []))
-    return out

@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .findings import ERROR, Finding, has_errors, path_str
-from .record import Recommender, Record
+from .record import Record
 from .types import _XML_ILLEGAL, LongNumber, xml_illegal_chars
 
 MAX_FILE_MB = 5
@@ -794,42 +794,6 @@ def _short_path(loc) -> str:
     return path_str(tuple(f"{part[:20]}…" if isinstance(part, str) and len(part) > 40 else part for part in loc))
 
 
-# Readers by file suffix (lower case); a reader returns a Loaded or raises LoadError.
-READERS: dict[str, typing.Callable[[Path, type[BaseModel]], Loaded]] = {}
-
-
-def _read_workbook(path: Path, model: type[BaseModel]) -> Loaded:
-    from .workbook import read_workbook  # imported when a workbook is read, not before
-
-    return read_workbook(path, model)
-
-
-def _refuse(message: str, code: str = "WB001"):
-    def reader(path: Path, model: type[BaseModel]) -> Loaded:
-        raise LoadError([Finding(code, ERROR, "", "", message, str(path))])
-
-    return reader
-
-
-READERS[".xlsx"] = _read_workbook
-READERS[".xlsm"] = _refuse("含宏的工作簿（.xlsm）不予读取：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）")
-READERS[".xls"] = _refuse("旧版 Excel 格式（.xls）无法读取：请在 Excel 或 WPS 中“另存为”Excel 工作簿（.xlsx）")
-READERS[".et"] = _refuse("WPS 表格格式（.et）无法读取：请在 WPS 中“另存为”Excel 工作簿（.xlsx）")
-_WORD = "这是 Word 文档，不是记录：检查用 Word 写的申报书草稿请用 formgen check 文件 --pack 包名"
-for _suffix in (".docx", ".doc", ".docm", ".wps"):
-    READERS[_suffix] = _refuse(_WORD, "IN001")
-
-
-def load(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
-    """Read and type-check one record file (YAML, or another format a reader is
-    registered for by suffix); raise LoadError listing every problem."""
-    path = Path(path)
-    reader = READERS.get(path.suffix.casefold())
-    if reader is not None:
-        return reader(path, model)
-    return load_yaml(path, model)
-
-
 def load_yaml(path: str | Path, model: type[BaseModel] = Record) -> Loaded:
     """Read and type-check one YAML file; raise LoadError listing every problem."""
     path = Path(path)
@@ -1024,7 +988,3 @@ def strict(loaded: Loaded) -> Loaded:
     if has_errors(loaded.notes) or loaded.dropped:
         raise LoadError(loaded.notes)
     return loaded
-
-
-def load_recommender(path: str | Path) -> Loaded:
-    return load(path, Recommender)

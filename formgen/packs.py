@@ -284,3 +284,27 @@ def get_pack(name: str) -> Pack:
     if name not in packs:
         raise PackError(f"没有名为 {name} 的表格包；可用：{'、'.join(packs) or '（无）'}")
     return load_pack(packs[name])
+
+
+def check_packs(targets: list[str]) -> list[tuple[str, list[str]]]:
+    """(name, problems) of each pack named or folder given (none: every available pack),
+    checked afresh. A target that is neither raises LookupError (one line)."""
+    from .layout import Problems, check_folder
+
+    packs = available()
+    folders = []
+    for target in targets or list(packs):
+        folder = Path(target)
+        if (folder / "manifest.yaml").is_file():
+            folders.append((str(folder), folder))
+        elif target in packs:
+            folders.append((target, packs[target]))
+        else:
+            raise LookupError(
+                f"{target} 既不是表格包名（可用：{'、'.join(packs) or '（无）'}），也不是含 manifest.yaml 的文件夹"
+            )
+    out = []
+    for name, folder in folders:
+        checked = check_folder(folder)
+        out.append((name, checked.lines if isinstance(checked, Problems) else []))
+    return out

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 
 from jinja2 import nodes
 
+from .derived import HEADCOUNT_BANDS
 from .record import CMMM_LEVEL_ZH as LEVEL_ZH
-from .render.context import HEADCOUNT_BANDS, PLAIN
+from .render.context import PLAIN
 
 BOX_TICKED = set("☑☒✓✔√■▣✅")
 BOX_EMPTY = set("□☐▢")
@@ -55,10 +56,10 @@ class Slot:
     - ``boxes``: ☑-marked options (``key`` holds them, '\\n'-joined);
     - ``app_type``: 甘肃附件6 申报类型 to the level applied for;
     - ``aggregate``: a total, earliest, latest or union of ``key`` over a list, read back
-      only when the list has one item (see ``importer.finish_aggregates``);
+      only when the list has one item (see ``imported.finish_aggregates``);
     - ``place``: a region block's city and district printed together (兰州市七里河区),
       split by the administrative divisions of the pack's province (see
-      ``importer.finish_places``).
+      ``imported.finish_places``).
     """
 
     path: str
@@ -235,7 +236,7 @@ _DERIVED = {
     "industry_path": Slot("enterprise.industry.gbt4754", "industry_path"),
     "revenue_last_year": Slot("enterprise.revenue"),  # printed from financials or revenue
     "scenario_names": Slot("scenarios", "lines", "name"),
-    "org_code": Slot("enterprise.org_code"),  # its own, or the credit code's (fields.DERIVED)
+    "org_code": Slot("enterprise.org_code"),  # its own, or the credit code's (derived.DERIVED)
 }
 
 

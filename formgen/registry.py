@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .findings import WARNING, Finding
-from .loader import load
+from .opener import load
 
 SCHEMA_VERSION = 2
 APP_NAME = "formgen-registry"

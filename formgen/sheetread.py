@@ -10,7 +10,7 @@ or footer (注：…, 联系人：…), is one record; with ``each: LIST`` (Gans
 project) the rows of one enterprise are one record, a list item a row.
 
 A cell is read by its column's reading (:func:`formgen.readback.reading`) into an
-:class:`formgen.importer.Imported`, typed as the record model reads the field, and keeps
+:class:`formgen.imported.Imported`, typed as the record model reads the field, and keeps
 its place (``推荐汇总表!C7``, ``表格1 第5行「企业名称」``). Workbooks are untrusted: the
 bounds of :mod:`formgen.workbook` (file size, zip members, unpacked size, DOCTYPE,
 rows, columns) refuse a zip bomb or a huge file with one line of Chinese.
@@ -29,7 +29,7 @@ from pathlib import Path
 from .docxread import Body, Docx, DraftError
 from .draft import Where, _label_norm, _main, _norm
 from .findings import ERROR, WARNING
-from .importer import Imported, _at, _brief, field_of, finish_aggregates, finish_document, read_spec, typed
+from .imported import Imported, _at, _brief, field_of, finish_aggregates, finish_document, read_spec, typed
 from .packs import Document, Pack, _label_text
 from .readback import Reading, reading, ticked_options
 

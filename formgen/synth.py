@@ -41,6 +41,7 @@ from stdnum.cn import uscc as _uscc
 
 from . import fields as F
 from .ids import org_check_char
+from .recschema import resolve_path
 from .textcount import name_length, word_count
 
 VARIANTS = ("valid", "widest", "sparse")
@@ -283,7 +284,7 @@ class _Builder:
             tops = [
                 e.get("max", (e.get("target") or [None, None])[1])
                 for e in self.pack.checks.get("lengths", []) or []
-                if F._resolve(e.get("path") or "") == path
+                if resolve_path(e.get("path") or "") == path
             ]
             limit = min((t for t in tops if t is not None), default=None)
         n = (limit or normal * 2) if self.widest else min(normal, limit or normal)

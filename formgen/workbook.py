@@ -1408,7 +1408,7 @@ def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
 
 
 def read_workbook(path: str | Path, model=Record, raw: bytes | None = None):
-    """Read a workbook record (formgen.loader.READERS['.xlsx']): the same data a YAML file
+    """Read a workbook record (formgen.opener.READERS['.xlsx']): the same data a YAML file
     gives, type-checked by loader.build with each finding at its sheet and cell; a cell
     that cannot be read is a finding and its value left out (the record's notes). Raises
     LoadError for a file that cannot be read at all."""

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from formgen import app  # noqa: E402
 from formgen.demo import ensure_figures  # noqa: E402
-from formgen.loader import load  # noqa: E402
+from formgen.opener import load  # noqa: E402
 from formgen.packs import get_pack  # noqa: E402
 from formgen.render import docx as docx_render  # noqa: E402
 from formgen.render import xlsx as xlsx_render  # noqa: E402

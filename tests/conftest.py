@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from formgen.demo import make_figure
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from formgen import app, fields
+from formgen import app, derived
 from formgen.cli import main
 from formgen.fields import catalogue, levels
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import available, get_pack
 from formgen.regnames import LEVELS
 
@@ -118,8 +118,8 @@ def _gansu_without_stages(level: str | None = None) -> dict:
 
 
 def test_stage_is_declared_derived_in_the_catalogue():
-    derived = getattr(fields, "DERIVED", {})
-    assert "scenarios[].stage" in derived and derived["scenarios[].stage"].source == "scenarios[].name"
+    table = derived.DERIVED
+    assert "scenarios[].stage" in table and table["scenarios[].stage"].source == "scenarios[].name"
     cat = catalogue("gansu", "先进级")
     assert "scenarios[].name" in cat  # what EL002 needs, through the name
     stage = catalogue("shanghai").get("scenarios[].stage")
@@ -323,7 +323,8 @@ def test_gansu_a2_prints_the_derived_stage(tmp_path):
 
 @pytest.mark.parametrize(("pack_name", "level"), _cases())
 def test_every_field_a_rule_reads_is_a_record_field_the_blank_offers(pack_name, level):
-    from formgen.fields import _applicable_checks, _resolve, sample_record
+    from formgen.fields import _applicable_checks, sample_record
+    from formgen.recschema import resolve_path as _resolve
     from formgen.rules import Scope, reads
 
     pack = get_pack(pack_name)
@@ -331,5 +332,5 @@ def test_every_field_a_rule_reads_is_a_record_field_the_blank_offers(pack_name, 
     for path in reads(Scope(pack, level, _applicable_checks(pack, sample_record(pack_name, level)))):
         resolved = _resolve(path)
         assert resolved, f"{path}: not a field of the record"
-        offered = fields.DERIVED[path].source if path in fields.DERIVED and path not in cat else resolved
+        offered = derived.DERIVED[path].source if path in derived.DERIVED and path not in cat else resolved
         assert offered in cat or any(f.path.startswith(offered + ".") for f in cat), (pack_name, level, path)

@@ -12,7 +12,7 @@ import yaml
 
 from formgen.app import validate
 from formgen.findings import ERROR, WARNING
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.rules import Context, run
 

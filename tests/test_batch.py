@@ -278,7 +278,7 @@ def test_forms_of_one_enterprise_are_one_entry(write_record, tmp_path):
 
 
 def test_record_workbooks_are_told_from_annex_sheets(tmp_path, write_record):
-    from formgen.loader import load
+    from formgen.opener import load
 
     record = load(GANSU).record
     wb = tmp_path / "r.xlsx"
@@ -326,7 +326,7 @@ def test_import_writes_notices(tmp_path):
 
 
 def load_record(path: Path):
-    from formgen.loader import load
+    from formgen.opener import load
 
     return load(path).record
 
@@ -481,10 +481,10 @@ def test_records_are_read_in_the_workers(gansu_record, tmp_path, forked, monkeyp
     here to measure the batch): reading is most of checking a record."""
     import os
 
-    from formgen import loader
+    from formgen import opener
 
     parent, read_here = os.getpid(), []
-    real = loader.load
+    real = opener.load
 
     def load(path, *a, **k):
         if os.getpid() == parent:

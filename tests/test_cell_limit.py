@@ -280,7 +280,7 @@ def test_the_registry_refuses_a_note_no_cell_holds_and_its_export_never_cuts_sil
 def test_jiangsu_sheets_never_cut_a_text(monkeypatch):
     """The 自评价表 holds the guide's texts and the record's levels and amounts: a text of
     any of them over the limit is refused, never cut (a question made that long here)."""
-    from formgen.loader import load
+    from formgen.opener import load
 
     loaded = load(ROOT / "data" / "examples" / "jiangsu-xiyun.yaml")
     questions = js.questions()

@@ -21,7 +21,7 @@ from docx import Document
 
 from formgen import checklist as cl
 from formgen.cli import main
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 
 from .conftest import ROOT, to_pdf

@@ -128,7 +128,7 @@ def test_summary_order_file_and_duplicates(run, write_record, tmp_path):
 
     paths = _records(write_record, 3)
     order = tmp_path / "order.txt"
-    from formgen.loader import load
+    from formgen.opener import load
 
     codes = [load(p).record.enterprise.credit_code for p in paths]
     order.write_text(f"{codes[2]}\n{paths[0].name}\n", encoding="utf-8")

@@ -30,8 +30,10 @@ from formgen import fields as F
 from formgen import synth
 from formgen.app import render_single, validate
 from formgen.blank import record_yaml
-from formgen.loader import build, load
+from formgen.loader import build
+from formgen.opener import load
 from formgen.packs import get_pack
+from formgen.recschema import resolve_path
 from formgen.workbook import read_workbook, record_workbook
 
 TODAY = dt.date(2025, 9, 1)  # validate's today, before and after alike
@@ -310,7 +312,7 @@ def _printed(doc) -> set[str]:
     for one level) and the key a split document is written for (its title says it)."""
     bases = [f.path for f in F.catalogue(None)]
     text = repr(doc.layout)
-    named = [F._resolve(p) for p, _, _ in doc.fields()]
+    named = [resolve_path(p) for p, _, _ in doc.fields()]
     named = [n for n in named + doc.uses()[0] if n]
     out: set[str] = set()
     for n in named:
@@ -326,7 +328,7 @@ def _printed(doc) -> set[str]:
     if isinstance(level, str):
         out.add("factory.level")
     if doc.split:
-        out.add(F._resolve(doc.split["by"]))
+        out.add(resolve_path(doc.split["by"]))
     return out
 
 
@@ -394,9 +396,9 @@ def test_forms_door(made, imported, pack, level, variant):
 
 
 def _with_derived(flat: dict, record, pack) -> dict:
-    """The values a form prints for a field worked out from another (fields.DERIVED: the
+    """The values a form prints for a field worked out from another (derived.DERIVED: the
     组织机构代码 from the credit code) where the record leaves it empty."""
-    from formgen.fields import DERIVED, derived_value
+    from formgen.derived import DERIVED, derived_value
 
     out = dict(flat)
     for path in DERIVED:

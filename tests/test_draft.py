@@ -29,7 +29,7 @@ from PIL import Image
 from formgen import app
 from formgen.docxread import DraftError
 from formgen.draft import DRAFT_RULES, check_draft, count_docx, fix_draft
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.textcount import word_count
 

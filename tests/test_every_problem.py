@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from docx import Document
 
 from formgen.cli import main
-from formgen.loader import LoadError, load
+from formgen.loader import LoadError
+from formgen.opener import load
 from formgen.workbook import record_workbook
 
 MOBILE = "1381664512"  # ten digits: PH001

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from formgen.cli import main
 from formgen.fields import catalogue, levels, record_paths
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.refdata import catalogue as scenario_catalogue
 from formgen.refdata import enums, kpi_names, modes

@@ -10,7 +10,7 @@ from docx import Document
 
 from formgen.app import validate
 from formgen.cli import main
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 
 from .conftest import ROOT, ZHUOYUE_HEADERS

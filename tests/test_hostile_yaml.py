@@ -1,6 +1,6 @@
 """Hostile YAML: every input is refused with one Chinese line, bounded work, no traceback.
 
-Each case is loaded through formgen.loader.load and through `formgen validate FILE
+Each case is loaded through formgen.opener.load and through `formgen validate FILE
 --pack shanghai`: a file that cannot be read exits 2 with the finding on the first line;
 a value (or key) that cannot be read is left out of a record that is read, and exits 1
 with the finding on the first line, the other rules run after it. The bombs are refused
@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 import formgen.loader
 from formgen.cli import main
-from formgen.loader import LoadError, load
+from formgen.loader import LoadError
+from formgen.opener import load
 
 LAUGHS = "\n".join(
     [

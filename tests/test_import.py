@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from formgen.cli import main
 from formgen.importer import import_file, to_loaded
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import available, get_pack
 from formgen.render import docx as docx_render
 

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from formgen.cli import main
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.render import docx as docx_render
 

@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from formgen.app import validate
 from formgen.cli import main
-from formgen.fields import DERIVED, derived_value
-from formgen.importer import document_facts
-from formgen.loader import load
+from formgen.derived import DERIVED, derived_value
+from formgen.imported import document_facts
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.readback import reading
 from formgen.recpaths import get

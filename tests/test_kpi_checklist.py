@@ -168,7 +168,7 @@ def test_checklist_lists_manual_checks_and_stays_complete(tmp_path):
 
     # they are in the 自查表, after the materials
     from formgen import checklist as cl
-    from formgen.loader import load
+    from formgen.opener import load
     from formgen.packs import get_pack
 
     layout = next(d for d in get_pack("hebei").documents if d.kind == "checklist")
@@ -204,7 +204,7 @@ def test_ai_share_is_checked_in_the_2025_edition_only(tmp_path):
     """The Hebei example (2024 round) declares 40% for 3 of 6 scenarios: silent there,
     a warning when the same record is checked against a 2025 pack."""
     from formgen.app import validate
-    from formgen.loader import load
+    from formgen.opener import load
     from formgen.packs import get_pack
 
     loaded = load(HEBEI)

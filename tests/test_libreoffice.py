@@ -5,7 +5,7 @@ import shutil
 import subprocess
 
 from formgen import app
-from formgen.loader import load
+from formgen.opener import load
 
 from .conftest import to_pdf
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from formgen.loader import LoadError, load
+from formgen.loader import LoadError
+from formgen.opener import load
 
 
 def _load_text(tmp_path, text, name="r.yaml"):

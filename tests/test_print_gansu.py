@@ -22,7 +22,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from formgen import app
 from formgen.cli import main
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.record import Recommender
 

@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from formgen import app
-from formgen.loader import load
+from formgen.opener import load
 
 
 def cells_in_order(doc) -> list[str]:

@@ -15,7 +15,7 @@ from docx import Document
 
 from formgen import app, reports
 from formgen.findings import ERROR, WARNING, Finding
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 
 from .conftest import ROOT, to_pdf

@@ -94,7 +94,7 @@ def test_application_length_3000_to_5000(write_record, shanghai, total, expected
 
 def test_limit_fires_at_301_not_300(write_record, tmp_path, shanghai):
     from formgen.app import validate
-    from formgen.loader import load
+    from formgen.opener import load
 
     pack = shanghai
     original = pack.checks
@@ -390,7 +390,7 @@ def test_pack_deadlines_warn_within_three_days(tmp_path, write_record, monkeypat
     import yaml
 
     from formgen.app import validate
-    from formgen.loader import load
+    from formgen.opener import load
     from formgen.packs import get_pack
 
     from .conftest import ROOT

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from formgen import app as flow
-from formgen.loader import load
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.web import create_app
 

@@ -22,7 +22,8 @@ from docx import Document
 from formgen.blank import record_yaml
 from formgen.cli import main
 from formgen.fields import catalogue
-from formgen.loader import LoadError, load
+from formgen.loader import LoadError
+from formgen.opener import load
 from formgen.packs import get_pack
 from formgen.record import Recommender, Record
 from formgen.workbook import (

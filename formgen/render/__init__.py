@@ -20,7 +20,6 @@ def cell_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-
 # Chinese font sizes (字号) in points: what a layout's ``size`` may name (checked by
 # formgen.layout, printed by ooxml). Here, not in ooxml, so that checking a pack does not
 # import python-docx.

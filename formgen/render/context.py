@@ -15,7 +15,7 @@ from decimal import Decimal
 from jinja2 import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..record import CMMM_LEVEL_ZH
+from ..derived import derived
 from ..recpaths import get
 from ..refdata import industry_chain
 
@@ -94,41 +94,6 @@ def industry_at(code, level: str) -> str:
     return ""
 
 
-HEADCOUNT_BANDS = [(1000, "1000人及以上"), (300, "300-999人"), (20, "20-299人"), (0, "20人以下")]
-
-
-def headcount_band(people) -> str:
-    """企业规模 as the size standard's headcount band (甘肃附件1 writes 20-299人)."""
-    if people is None:
-        return ""
-    return next(label for low, label in HEADCOUNT_BANDS if people >= low)
-
-
-def latest(financials, field: str):
-    years = [y for y in financials if y.year is not None and getattr(y, field) is not None]
-    return getattr(max(years, key=lambda y: y.year), field) if years else None
-
-
-def derived(record) -> dict:
-    from ..fields import derived_value
-
-    if not hasattr(record, "enterprise"):
-        return {}
-    e, f = record.enterprise, record.factory
-    lvl = f.cmmm.level
-    chain = industry_chain(e.industry.gbt4754) if e.industry.gbt4754 else []
-    return {
-        "cmmm_level_l": f"L{lvl}" if lvl else "",
-        "cmmm_level_zh": CMMM_LEVEL_ZH.get(lvl, "") if lvl else "",
-        "industry_path": "-".join(c.name for c in chain[:3]) if chain else "",
-        "scenario_names": [s.name for s in record.scenarios if s.name],
-        "headcount_band": headcount_band(e.employees),
-        "application_type": application_type(record),
-        "revenue_last_year": latest(e.financials, "revenue") if e.financials else e.revenue,
-        "org_code": derived_value(record, "enterprise.org_code"),  # the catalogue's derivation
-    }
-
-
 def boxes(value, options, sep: str = "\n") -> str:
     """Check-box options as text for a spreadsheet cell: '☑先进级智能工厂\n□基础级智能工厂'."""
     chosen = set(value) if isinstance(value, (list, tuple, set)) else {value}
@@ -139,17 +104,6 @@ def instances(scenarios, numbered: bool = True) -> str:
     """卓越级 lists: one instance a line, written N.环节名—场景名—实例名."""
     lines = [f"{s.stage or ''}—{s.name or ''}—{s.instance or ''}" for s in scenarios]
     return "\n".join(f"{i}.{line}" if numbered else line for i, line in enumerate(lines, 1))
-
-
-def application_type(record) -> list[str]:
-    """甘肃附件6 申报类型, a set: the level applied for (先进级/基础级) and 优秀应用场景
-    when the record applies for any 优秀场景."""
-    types = []
-    if record.factory.level in ("先进级", "基础级"):
-        types.append(f"{record.factory.level}智能工厂")
-    if record.factory.excellent_scenarios:
-        types.append("优秀应用场景")
-    return types
 
 
 def earliest(items, field: str):

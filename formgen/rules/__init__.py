@@ -107,7 +107,7 @@ class Context:
     def __post_init__(self):
         # The rules see the record with its derived fields (a scenario's 环节 from its name)
         # filled where the user left them empty: a copy, the loaded record is not changed.
-        from ..fields import derive
+        from ..derived import derive
 
         record = derive(self.loaded.record, self.pack)
         if record is not self.loaded.record:

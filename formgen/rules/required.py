@@ -10,7 +10,7 @@ def required(ctx):
     once per chosen item (``split``) needs the fields of the chosen items only."""
     if ctx.pack is None:
         return
-    from ..fields import DERIVED, derived_value
+    from ..derived import DERIVED, derived_value
 
     documents = ctx.applicable_documents()
     missing: dict[str, list[str]] = {}

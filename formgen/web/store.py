@@ -18,7 +18,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..loader import Loaded, LoadError, load, strict
+from ..loader import Loaded, LoadError, strict
+from ..opener import load
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 BACKUP_DIR = ".formgen-备份"

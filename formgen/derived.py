@@ -1,0 +1,160 @@
+"""Derived fields: what formgen works out from a record rather than asking for it.
+
+A field the user may leave empty because another gives it (:data:`DERIVED`: a scenario's
+环节 from its name, the 组织机构代码 from the 统一社会信用代码), and the values the forms print
+that are worked out from the record (:func:`derived`, a layout's ``derived.NAME``). Every
+layer asks this module; nothing else recomputes them.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+
+from .record import CMMM_LEVEL_ZH
+from .refdata import industry_chain
+
+# --- derived fields: worked out from another field when left empty -------------------------
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A field formgen works out from another when the user leaves it empty (never over a
+    value the user gave: one that disagrees is the rules' finding, ID003 for a 组织机构代码,
+    SC002 for a 环节). The blank asks for the source; the rules and the forms take the value
+    from :func:`derive` / :func:`derived_value`, and nothing else recomputes it."""
+
+    path: str  # the derived field; LIST[].KEY: in every item of a list
+    source: str  # the field it is derived from (in the same item, for a list's field)
+    how: str  # the derived field's note, in Chinese, for the blank, workbook and web form
+    gives: str  # the source's note, in Chinese ("" when the source needs none)
+    value: typing.Callable  # (pack, the source's value) -> the derived value or None
+    edition: bool = False  # only where the pack names a catalogue edition
+
+    def holds(self, pack) -> bool:
+        """Whether ``pack`` can work this field out."""
+        return not self.edition or bool(getattr(pack, "edition", None))
+
+
+def _org_code(pack, credit_code) -> str | None:
+    """Characters 9-17 of an 18-character 统一社会信用代码."""
+    from .ids import compact, org_code_of
+
+    return org_code_of(credit_code) if isinstance(credit_code, str) and len(compact(credit_code)) == 18 else None
+
+
+def _stage_of(pack, name) -> str | None:
+    """The 环节 the catalogue edition of ``pack`` puts the official scenario ``name`` in."""
+    from .refdata import catalogue as scenario_catalogue
+
+    edition = getattr(pack, "edition", None)
+    if not edition or not isinstance(name, str) or not name.strip():
+        return None
+    hit = scenario_catalogue(edition).by_name(name.strip())
+    return hit.stage if hit else None
+
+
+DERIVED: dict[str, Derivation] = {
+    d.path: d
+    for d in (
+        # 甘肃附件3/4 print the 9-character 组织机构代码, characters 9-17 of the 统一社会信用代码
+        # on every business licence since 2015: the blank asks for the credit code.
+        Derivation(
+            "enterprise.org_code",
+            "enterprise.credit_code",
+            "不填则取统一社会信用代码第9-17位",
+            "组织机构代码取其第9-17位",
+            _org_code,
+        ),
+        Derivation(
+            "scenarios[].stage",
+            "scenarios[].name",
+            "可不填：按场景名称从所用版本的《智能制造典型场景参考指引》得出",
+            "",
+            _stage_of,
+            edition=True,
+        ),
+    )
+}
+
+
+def derived_value(record, path: str, pack=None):
+    """The value of the field at a plain dotted ``path``: the record's own, else the one
+    worked out from its source (:data:`DERIVED`), else None."""
+    from .recpaths import get, is_empty
+
+    own = get(record, path)
+    rule = DERIVED.get(path)
+    if rule is None or not is_empty(own):
+        return own
+    source = get(record, rule.source)
+    return None if is_empty(source) else rule.value(pack, source)
+
+
+def derive(record, pack):
+    """``record`` with every derived field of a list's items that the user left empty
+    filled from its source: a copy, or ``record`` itself when nothing is filled. What the
+    rules check and the forms print (the record file is never changed). A plain field
+    (the 组织机构代码) is read through :func:`derived_value` where it is printed, so the rules
+    that compare it with its source see only what the user wrote."""
+    for d in DERIVED.values():
+        head, _, key = d.path.partition("[].")
+        _, _, source = d.source.partition("[].")
+        items = getattr(record, head, None) if key else None
+        if not key or not isinstance(items, list):
+            continue
+        filled, changed = [], False
+        for item in items:
+            value = d.value(pack, getattr(item, source, None)) if not getattr(item, key, None) else None
+            filled.append(item.model_copy(update={key: value}) if value else item)
+            changed = changed or bool(value)
+        if changed:
+            record = record.model_copy(update={head: filled})
+    return record
+
+
+HEADCOUNT_BANDS = [(1000, "1000人及以上"), (300, "300-999人"), (20, "20-299人"), (0, "20人以下")]
+
+
+def headcount_band(people) -> str:
+    """企业规模 as the size standard's headcount band (甘肃附件1 writes 20-299人)."""
+    if people is None:
+        return ""
+    return next(label for low, label in HEADCOUNT_BANDS if people >= low)
+
+
+def latest(financials, field: str):
+    years = [y for y in financials if y.year is not None and getattr(y, field) is not None]
+    return getattr(max(years, key=lambda y: y.year), field) if years else None
+
+
+def derived(record) -> dict:
+    """What a layout's expressions see as ``derived.NAME``: values the forms print that are
+    worked out from the record (the CMMM level as L3 and 三级, the industry path, the
+    headcount band, the 组织机构代码 …)."""
+    if not hasattr(record, "enterprise"):
+        return {}
+    e, f = record.enterprise, record.factory
+    lvl = f.cmmm.level
+    chain = industry_chain(e.industry.gbt4754) if e.industry.gbt4754 else []
+    return {
+        "cmmm_level_l": f"L{lvl}" if lvl else "",
+        "cmmm_level_zh": CMMM_LEVEL_ZH.get(lvl, "") if lvl else "",
+        "industry_path": "-".join(c.name for c in chain[:3]) if chain else "",
+        "scenario_names": [s.name for s in record.scenarios if s.name],
+        "headcount_band": headcount_band(e.employees),
+        "application_type": application_type(record),
+        "revenue_last_year": latest(e.financials, "revenue") if e.financials else e.revenue,
+        "org_code": derived_value(record, "enterprise.org_code"),  # the catalogue's derivation
+    }
+
+
+def application_type(record) -> list[str]:
+    """甘肃附件6 申报类型, a set: the level applied for (先进级/基础级) and 优秀应用场景
+    when the record applies for any 优秀场景."""
+    types = []
+    if record.factory.level in ("先进级", "基础级"):
+        types.append(f"{record.factory.level}智能工厂")
+    if record.factory.excellent_scenarios:
+        types.append("优秀应用场景")
+    return types

@@ -1,0 +1,98 @@
+"""formgen's modules import one another in one direction: no import circle, counting the
+imports made inside functions (a lazy import still ties two modules together)."""
+
+import ast
+from pathlib import Path
+
+import formgen
+
+ROOT = Path(formgen.__file__).resolve().parent
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for p in ROOT.rglob("*.py"):
+        parts = ["formgen", *p.relative_to(ROOT).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = p
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = _modules()
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for name, path in mods.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    parts = parts[: len(parts) - (node.level - 1)]
+                    base = ".".join(parts + ([base] if base else []))
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
+            for t in targets:
+                while t not in mods and "." in t:
+                    t = t.rsplit(".", 1)[0]
+                if t in mods and t != name and not name.startswith(t + "."):
+                    graph[name].add(t)  # a package's own __init__ imported by its modules is no circle
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_the_finder_sees_a_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_circle():
+    graph = _graph()
+    assert len(graph) > 50 and graph["formgen.cli"]  # the walk found the modules and their imports
+    assert _circles(graph) == []
+
+
+def test_the_record_layer_imports_no_door_and_no_pack():
+    """The record paths and model sit below packs, rules, renderers and doors."""
+    graph = _graph()
+    below = [m for m in graph if m.rsplit(".", 1)[-1] in ("recpaths", "recschema", "derived", "loader", "record")]
+    above = ("packs", "fields", "layout", "rules", "render", "workbook", "blank", "importer", "app", "web")
+    for m in below:
+        bad = sorted(t for t in graph[m] if any(part in above for part in t.split(".")[1:2]))
+        assert bad == [], m
