@@ -178,13 +178,18 @@ class Folder:
             back = read_workbook(path, raw=data).record
         else:
             from ..loader import load_yaml
-            from .yamlsave import rewrite
+            from .yamlsave import RewriteError, rewrite
 
             try:
                 old = load(path).record
             except LoadError:
                 old = None
-            data = rewrite(current.decode("utf-8-sig"), old, record).encode("utf-8")
+            try:  # the file's byte-order mark, if any, is kept by rewrite
+                data = rewrite(current.decode("utf-8"), old, record).encode("utf-8")
+            except UnicodeDecodeError as e:
+                raise Refused("文件不是 UTF-8 编码，无法在原处保存，未保存", 422) from e
+            except RewriteError as e:
+                raise Refused(f"{e}，未保存", 422) from e
             with tempfile.TemporaryDirectory(prefix="formgen-web-") as tmp:
                 probe = Path(tmp) / path.name
                 probe.write_bytes(data)
