@@ -325,3 +325,46 @@ def test_any_text_saved_reads_back_and_only_its_lines_change(source, path, conve
         _only_lines_changed(text, out, lines)
 
     check()
+
+
+# --- other shapes a hand-written file has ------------------------------------------------------------------
+
+_SHAPES = [
+    (  # a file without a final line break: a key added after the last one
+        "pack: gansu\nenterprise:\n  name: 甲",
+        lambda r: setattr(r.enterprise, "address", "乙"),
+        "pack: gansu\nenterprise:\n  name: 甲\n  address: 乙",
+    ),
+    (  # a block scalar replaced by a one-line value: the comment after its header stays
+        "enterprise:\n  intro: |  # 简介\n    第一段\n\n    第二段\n  address: 乙\n",
+        lambda r: setattr(r.enterprise, "intro", "新简介"),
+        "enterprise:\n  intro: 新简介  # 简介\n  address: 乙\n",
+    ),
+    (  # a flow list keeps its style; an empty one becomes a block list under its comment
+        "factory:\n  modes: [离散型智能制造]  # 模式\n  integrators: []  # 集成商\n",
+        lambda r: (
+            setattr(r.factory, "modes", ["离散型智能制造", "远程运维服务"]),
+            setattr(r.factory, "integrators", ["@甲"]),
+        ),
+        "factory:\n  modes: [离散型智能制造, 远程运维服务]  # 模式\n  integrators:  # 集成商\n    - '@甲'\n",
+    ),
+    (  # a value of a merged (<<) mapping changed: a key of its own overrides it
+        "enterprise:\n  region: &r\n    province: 甘肃省\n    city: 兰州市\nfactory:\n  region:\n    <<: *r\n",
+        lambda r: setattr(r.factory.region, "city", "天水市"),
+        "enterprise:\n  region: &r\n    province: 甘肃省\n    city: 兰州市\nfactory:\n  region:\n    city: 天水市\n    <<: *r\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "change", "expected"), _SHAPES)
+def test_hand_written_shapes(text, change, expected):
+    out, _ = _save(text, change)
+    assert out == expected
+
+
+def test_the_modules_examples():
+    import doctest
+
+    from formgen.web import yamlsave
+
+    assert doctest.testmod(yamlsave).failed == 0

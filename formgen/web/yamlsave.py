@@ -461,6 +461,9 @@ class _Splice:
         if "\n" not in self.text[slot.lead : start]:  # the value starts on the indicator's line
             gap = self.text[slot.lead : start] if start > slot.lead and not block else " "
             tail = "" if block else self.text[end : self.line_end(end)]
+            if style in ("|", ">"):  # a comment after a block scalar's header stays
+                comment = re.search(r"[ \t]+#.*", self.text[start : self.line_end(start)])
+                tail = comment.group() if comment else ""
             new = (gap + inline if inline else "") + tail + "".join(nl + x for x in below)
         else:  # on the lines below: keep a comment after the indicator
             rest = re.search(r"[ \t]*#.*", self.text[slot.lead : self.line_end(slot.lead)])
