@@ -126,6 +126,7 @@ def test_a_no_op_save_of_converted_and_filled_blank_records_is_byte_identical(tm
         resp = client.post(f"/record/{name}/save", json=page_state(client, name), headers=H)
         assert resp.status_code == 200, (name, resp.get_json())
         assert (root / name).read_bytes() == data, name
+        assert resp.get_json()["message"] == f"没有改动，{name} 未改写"
     assert not (root / ".formgen-备份").exists()  # nothing written, so nothing backed up
     # Jiangsu's level, which its pack offers no options for, is still on the page (it was
     # dropped by a save), and no 是/否 offered for it
