@@ -2,11 +2,12 @@
 the user changed are rewritten; every other byte of the file (comments, indentation, key
 order, quoting, line ends, a byte-order mark) stays as it was.
 
-The file is parsed once with formgen's own YAML reader (PyYAML, YAML 1.1) for the position
+The file is parsed with formgen's own YAML reader (PyYAML, YAML 1.1) for the position
 of every value, key, ``:`` and ``-``. The old and the new record are compared field by
 field (as the web form posts a whole record); for each value that differs, the text of
-that value alone is replaced, a key is inserted at its place in the model's order, or a
-key's lines are removed. A list of items keeps the text of each unchanged item (wherever
+that value alone is replaced (a value emptied keeps its key and comment), a key is
+inserted at its place in the model's order, or the lines of a list or section emptied are
+removed. A list of items keeps the text of each unchanged item (wherever
 it moved). New text follows the file's own indentation and line ends.
 
 Strings are written so that they read back as the same string under YAML 1.1 (PyYAML,
@@ -486,8 +487,9 @@ class _Splice:
             self.replace(slot, occ, _plain_data(new))
 
     def mapping(self, occ: _Occ, slot: _Slot, entries: list, whole, is_dict: bool) -> None:
-        """Make the mapping at ``occ`` hold ``entries`` [(key, old, new)]: of a model, an
-        empty value is no key; of a dict, a key not in ``entries`` goes."""
+        """Make the mapping at ``occ`` hold ``entries`` [(key, old, new)]. Of a model, a key
+        is added for a value that is not empty, and a list or section emptied goes (a value
+        emptied keeps its key, and its comment); of a dict, a key not in ``entries`` goes."""
         node = occ.node
         data = _plain_data(whole)
         if (
