@@ -174,7 +174,9 @@ def _control(f: Field, path: str, value, pack) -> Control:
     options = _options(f, pack)
     known = {o for _, group in options for o in group}
     have = [v for v in (text.split("\n") if f.multiple else [text]) if v]
-    extra = [v for v in have if options and v not in known]
+    # a value outside the options stays selectable, also where a field has no options at
+    # all (an enumeration a pack leaves empty): never dropped by a save that changes nothing
+    extra = [v for v in have if v not in known and (options or f.kind != "bool")]
     return Control(f, path, text, options, extra)
 
 

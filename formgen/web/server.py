@@ -277,9 +277,12 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         if not isinstance(opened, str):
             raise F.FormError("缺少打开时的文件版本")
         version = store.save(name, loaded.record, opened)
+        when = dt.datetime.fromtimestamp(version.mtime).strftime("%H:%M:%S")
         return jsonify(
             ok=True,
-            message=f"已保存 {name}（{dt.datetime.fromtimestamp(version.mtime).strftime('%H:%M:%S')}），原文件已备份",
+            message=f"没有改动，{name} 未改写"
+            if version.sha256 == opened
+            else f"已保存 {name}（{when}），原文件已备份",
             sha256=version.sha256,
             mtime=version.mtime,
             findings=[F.finding_dict(f) for f in findings],

@@ -182,13 +182,18 @@ class Folder:
                 raise Refused(f"写出的工作簿无法读回，未保存：{e.findings[0].message}", 500) from e
         else:
             from ..loader import load_yaml
-            from .yamlsave import rewrite
+            from .yamlsave import RewriteError, rewrite
 
             try:
                 old = strict(load(path)).record
             except LoadError:
                 old = None
-            data = rewrite(current.decode("utf-8-sig"), old, record).encode("utf-8")
+            try:  # the file's byte-order mark, if any, is kept by rewrite
+                data = rewrite(current.decode("utf-8"), old, record).encode("utf-8")
+            except UnicodeDecodeError as e:
+                raise Refused("文件不是 UTF-8 编码，无法在原处保存，未保存", 422) from e
+            except RewriteError as e:
+                raise Refused(f"{e}，未保存", 422) from e
             with tempfile.TemporaryDirectory(prefix="formgen-web-") as tmp:
                 probe = Path(tmp) / path.name
                 probe.write_bytes(data)
