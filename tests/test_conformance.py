@@ -46,7 +46,6 @@ _HEAD_PHONE = "a2 prints legal_rep.phone or head.phone under head.phone; head.ph
 _SUPPLIERS = "suppliers printed joined by 、 come back as one item"
 _KPIS = "KPIs of the 2025 list that checks.kpi [gansu, 2025] accepts have no row on 附件2: fill drops them"
 _REPORT = "a4 declares factory.cmmm.report (RQ001) but prints nothing of it: read back, RQ001 fires"
-_BYTES = "web no-op save re-indents the list items of a YAML written by formgen"
 
 
 def _all(*parts: str) -> str:
@@ -54,13 +53,6 @@ def _all(*parts: str) -> str:
 
 
 KNOWN: dict[tuple[str, str, str, str], str] = {
-    ("web-bytes", "gansu", "*", "*"): _BYTES,
-    ("web-bytes", "hebei", "*", "*"): _BYTES,
-    ("web-bytes", "national", "*", "*"): _BYTES,
-    ("web-bytes", "jiangsu", "*", "valid"): _BYTES,
-    ("web-bytes", "jiangsu", "*", "widest"): _BYTES,
-    ("web-bytes", "shanghai", "*", "valid"): _BYTES,
-    ("web-bytes", "shanghai", "*", "widest"): _BYTES,
     ("forms", "gansu", "基础级", "valid"): _all(_EARLIER_YEARS, _HEAD_PHONE),
     ("forms", "gansu", "基础级", "widest"): _all(_EARLIER_YEARS, _HEAD_PHONE, _SUPPLIERS, _KPIS),
     ("forms", "gansu", "先进级", "widest"): _all(_SUPPLIERS, _KPIS),

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from formgen.cli import main
-from formgen.loader import load
+from formgen.opener import load
 from formgen.web import create_app
 from formgen.web.yamlsave import rewrite
 
@@ -128,12 +128,15 @@ def test_a_no_op_save_of_converted_and_filled_blank_records_is_byte_identical(tm
         assert (root / name).read_bytes() == data, name
         assert resp.get_json()["message"] == f"没有改动，{name} 未改写"
     assert not (root / ".formgen-备份").exists()  # nothing written, so nothing backed up
-    # Jiangsu's level, which its pack offers no options for, is still on the page (it was
-    # dropped by a save), and no 是/否 offered for it
+    # Jiangsu's level is on the page, chosen among the four levels its 自评价 takes (it was
+    # once offered as 是/否 and dropped by a save)
     level = html(client.get("/record/jiangsu-xiyun.yaml")).get_element_by_id("c-factory.level")
     assert [(o.get("value"), o.get("selected") is not None) for o in level.xpath(".//option")] == [
         ("", False),
+        ("基础级", False),
         ("先进级", True),
+        ("卓越级", False),
+        ("领航级", False),
     ]
 
 
