@@ -18,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
+from .levels import LEVELS
 from .record import read_user_text
-from .registry import LEVELS, Registry
+from .registry import Registry
 
 CMMM_LEVELS = (1, 2, 3, 4, 5)
 LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}

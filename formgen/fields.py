@@ -406,7 +406,7 @@ def levels(pack) -> list[str]:
     """The levels a pack receives: its own; else those its documents' conditions name;
     else, for a pack whose documents name none (Jiangsu's 自评价, whose tiers are every
     level), every level."""
-    from .regnames import LEVELS
+    from .levels import LEVELS
 
     if pack is None:
         return []

@@ -18,7 +18,7 @@ import functools
 from dataclasses import dataclass
 
 from . import refdata
-from .regnames import LEVELS
+from .levels import LEVELS
 
 NOT_APPLICABLE = "不涉及"
 

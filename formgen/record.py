@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .regnames import LEVELS
+from .levels import LEVELS
 from .types import Amount, Count, Grade, Int, Percent, Text, Year, YearMonth, _amount, _text
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 
 from .findings import WARNING, Finding
 from .opener import load
+from .regnames import DEFAULT_DB, STATUSES  # noqa: F401 - re-exported
 
 SCHEMA_VERSION = 2
 APP_NAME = "formgen-registry"
-from .regnames import DEFAULT_DB, LEVELS, STATUSES  # noqa: E402,F401 - re-exported
 
 ABOVE_SCALE_REVENUE = Decimal(2000)  # 规模以上工业企业：年主营业务收入 2000 万元及以上
 BUSY_TIMEOUT_MS = 30000

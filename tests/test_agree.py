@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from formgen import app, derived
 from formgen.cli import main
 from formgen.fields import catalogue, levels
+from formgen.levels import LEVELS
 from formgen.opener import load
 from formgen.packs import available, get_pack
-from formgen.regnames import LEVELS
 
 from .conftest import REPORT, ROOT, link_figures
 
