@@ -7,14 +7,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import ERROR, WARNING, Finding
-from .ids import compact
-from .loader import Loaded, LoadError
-from .opener import load
+from .doors.opener import load
 from .output import plan, safe_name, write_all
-from .packs import Document, Pack
-from .record import read_user_text
-from .recpaths import applies
+from .packs.pack import Document, Pack
+from .record.findings import ERROR, WARNING, Finding
+from .record.ids import compact
+from .record.loader import Loaded, LoadError
+from .record.model import read_user_text
+from .record.paths import applies
 from .rules import Context, run
 
 
@@ -34,7 +34,7 @@ def pack_summary(loaded: Loaded, pack: Pack | None) -> list[str]:
     """Lines a pack prints after validate's findings: Jiangsu's computed self-evaluation
     total, scenario counts and the level the data support."""
     if pack is not None and "jiangsu" in pack.checks:
-        from . import jiangsu
+        from .selfeval import scoring as jiangsu
 
         return jiangsu.summary_lines(loaded.record, pack.checks)
     return []
@@ -48,7 +48,7 @@ PACK_CHECKS = (
 
 def no_pack_finding(source: str = "") -> Finding:
     """Said instead of 检查通过 when a record was checked without knowing its pack."""
-    from .packs import available
+    from .packs.pack import available
 
     return Finding(
         "PK001",
@@ -84,7 +84,7 @@ def _file_name(doc: Document, fmt_: str, **values) -> str:
 def render_single(loaded: Loaded, pack: Pack, draft: bool) -> list[tuple[str, bytes]]:
     """Every single-record document that applies to the record; a ``split`` document
     once per chosen item (Gansu 附件2: one 申报书 per 优秀场景)."""
-    from .derived import derive
+    from .record.derived import derive
     from .render import docx as docx_render  # the rendering libraries load when something is rendered
 
     out = []
@@ -119,8 +119,8 @@ def fill(
 
 def with_pdf_copies(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     """The documents and a PDF of each, made by LibreOffice in one run before anything is
-    written (so a failed conversion writes nothing). Raises formgen.pdf.PdfError."""
-    from . import pdf
+    written (so a failed conversion writes nothing). Raises formgen.render.pdf.PdfError."""
+    from .render import pdf
 
     copies = pdf.convert(files)
     return files + list(zip(pdf.pdf_names([n for n, _ in files]), copies, strict=True))
@@ -168,7 +168,7 @@ class Entry:
     def check_state(self) -> str:
         """A checked record's state, as validate and the bureau page list it:
         无法读取, 有错误, 有警告 or 通过."""
-        from .findings import has_errors
+        from .record.findings import has_errors
 
         if self.loaded is None:
             return "无法读取"
@@ -225,7 +225,7 @@ def is_form(path: Path) -> bool:
     if suffix in FORM_SUFFIXES:
         return True
     if suffix == ".xlsx" and path.is_file():
-        from .workbook import is_record_workbook
+        from .doors.workbook import is_record_workbook
 
         return not is_record_workbook(path)
     return False
@@ -252,7 +252,7 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
         )
     from_forms: dict[Path, list[Entry]] = {}
     if forms:
-        from .importer import loaded_records, read_forms
+        from .doors.importer import loaded_records, read_forms
 
         read_, unreadable = read_forms(forms, pack, doc_id)
         for f in unreadable:
@@ -280,7 +280,7 @@ def pack_of(entry: Entry, pack: Pack | None) -> Pack | None:
         return pack
     name = entry.loaded.record.pack
     if name not in _NAMED_PACKS:
-        from .packs import get_pack
+        from .packs.pack import get_pack
 
         _NAMED_PACKS[name] = get_pack(name)
     return _NAMED_PACKS[name]
@@ -352,7 +352,7 @@ class BatchError(RuntimeError):
 def _run_span(span: tuple[int, int]) -> list:
     """In a forked worker: ``func(entry, pack, *args)`` for the entries ``start:stop``
     of the batch the parent set up (inherited, nothing pickled but the results)."""
-    from .record import ALLOW_OUTSIDE
+    from .record.model import ALLOW_OUTSIDE
 
     func, entries, packs, args, allow_outside = _SHARED
     ALLOW_OUTSIDE.set(allow_outside)
@@ -404,7 +404,7 @@ def _forked(func, entries, packs, args, jobs, first, each_ms):
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from .record import ALLOW_OUTSIDE
+    from .record.model import ALLOW_OUTSIDE
 
     global _SHARED
     spans = _spans(first, len(entries), jobs, each_ms)
@@ -467,7 +467,7 @@ def material_findings(entry: Entry, pack: Pack) -> list[Finding]:
     docs = [d for d in pack.documents_for(entry.loaded.record) if d.kind == "checklist"]
     if not docs:
         return []
-    from . import checklist
+    from .bureau import checklist
 
     out: list[Finding] = []
     for doc in docs:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import click
 
-from . import regnames
+from .bureau import regnames
 
 # Only click (and the registry's names for its options) at module level: ``--help`` and
 # each command import what they run inside their bodies, so that a command never pays
@@ -55,12 +55,12 @@ class _Main(click.Group):
 
 def _user_file_errors() -> tuple[type[Exception], ...]:
     """The errors said as they are, in one line: a file the user gave that cannot be
-    read (formgen.record.UserFileError), a batch whose worker died (formgen.app.BatchError),
+    read (formgen.record.model.UserFileError), a batch whose worker died (formgen.app.BatchError),
     a text too long for an .xlsx cell (formgen.render.xlsx.CellTooLong, raised before
     anything is written). Only those of modules already loaded (nothing else raises them),
     so that a command never imports pydantic just to name an exception."""
     found = []
-    for module, name in (("record", "UserFileError"), ("app", "BatchError"), ("render.xlsx", "CellTooLong")):
+    for module, name in (("record.model", "UserFileError"), ("app", "BatchError"), ("render.xlsx", "CellTooLong")):
         loaded = sys.modules.get(f"{__package__}.{module}")
         if loaded is not None:
             found.append(getattr(loaded, name))
@@ -71,7 +71,7 @@ def _allow_outside_option(func):
     """``--allow-outside``: figures and reports may be outside the record's folder."""
 
     def callback(ctx, param, value):
-        from .record import ALLOW_OUTSIDE
+        from .record.model import ALLOW_OUTSIDE
 
         ALLOW_OUTSIDE.set(bool(value))
         return value
@@ -87,7 +87,7 @@ def _allow_outside_option(func):
 
 def _plain_text(value: str | None, what: str) -> str | None:
     """A text given on the command line that will be printed on a form."""
-    from .types import xml_illegal_chars
+    from .record.types import xml_illegal_chars
 
     if value is None:
         return None
@@ -98,7 +98,7 @@ def _plain_text(value: str | None, what: str) -> str | None:
 
 
 def _echo_findings(findings, fmt: str = "text", **extra):
-    from .findings import to_json
+    from .record.findings import to_json
 
     if fmt == "json":
         click.echo(to_json(findings, **extra))
@@ -111,7 +111,7 @@ def _echo_findings(findings, fmt: str = "text", **extra):
 
 
 def _pack(name: str | None):
-    from .packs import PackError, get_pack
+    from .packs.pack import PackError, get_pack
 
     if name is None:
         return None
@@ -130,7 +130,7 @@ def _written(path, planned) -> str:
 def _record_pack(pack_name: str | None, loaded, required: bool = True):
     """The pack to use: ``--pack``, else the record's own ``pack:``. None only when
     neither names one and ``required`` is false."""
-    from .packs import available
+    from .packs.pack import available
 
     name = pack_name or loaded.record.pack
     if name is None and required:
@@ -142,9 +142,9 @@ def _load_or_exit(path, fmt="text", strict=False):
     """The record at ``path``; a file that cannot be read is said and ends the command
     (exit 2). ``strict``: for a command that must not go on without a value the file
     holds (convert, selfeval), a value of the wrong type is said and ends it too (exit 1)."""
-    from .findings import has_errors
-    from .loader import LoadError
-    from .opener import load
+    from .doors.opener import load
+    from .record.findings import has_errors
+    from .record.loader import LoadError
 
     try:
         loaded = load(path)
@@ -175,7 +175,7 @@ def main():
 
 @main.command(help="列出可用的表格包及其文档。")
 def packs():
-    from .packs import PackError, available, load_pack
+    from .packs.pack import PackError, available, load_pack
 
     for name, folder in available().items():
         try:
@@ -207,7 +207,7 @@ def pack_group():
 )
 @click.argument("targets", nargs=-1, metavar="[PACK|FOLDER]...")
 def pack_check(targets):
-    from .packs import check_packs
+    from .packs.pack import check_packs
 
     try:
         results = check_packs(list(targets))
@@ -264,7 +264,7 @@ def _report_options(func):
 @_allow_outside_option
 def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, force, jobs):
     from . import app
-    from .findings import has_errors
+    from .record.findings import has_errors
 
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
@@ -318,7 +318,7 @@ def _load_entries(paths, pack, doc_id=None):
 def _named_packs(steps):
     """``steps`` as they come, a record naming a pack that does not exist said as a
     usage error (exit 2), as for ``--pack``."""
-    from .packs import PackError
+    from .packs.pack import PackError
 
     try:
         yield from steps
@@ -422,8 +422,8 @@ def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, 
     """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes)."""
     if not report_file and not notices_dir:
         return []
-    from . import reports
     from .app import Entry
+    from .bureau import reports
     from .output import plan
 
     rows = reports.entries_for_batch(entries, state_of or Entry.check_state)
@@ -485,9 +485,9 @@ def _singles_or_usage(pack, loaded):
 def _fill_one(entry, pack, out_dir, draft, force, with_pdf):
     """One record: its documents straight into ``out_dir``, as always."""
     from . import app
-    from .findings import has_errors
     from .output import OutputError
-    from .pdf import PdfError
+    from .record.findings import has_errors
+    from .render.pdf import PdfError
 
     if entry.loaded is None:
         _echo_findings(entry.findings)
@@ -517,7 +517,7 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs=1):
     written. Rendered in ``jobs`` processes, with the same result as in one."""
     from . import app
     from .output import OutputError, plan, safe_name, write_all
-    from .pdf import PdfError
+    from .render.pdf import PdfError
 
     today = datetime.date.today()
     states: dict[int, str] = {}
@@ -638,12 +638,12 @@ def summary(
     jobs,
 ):
     from . import app
-    from .findings import has_errors
-    from .loader import LoadError
-    from .opener import load_recommender
+    from .doors.opener import load_recommender
     from .output import OutputError, plan, write_all
-    from .pdf import PdfError
-    from .record import Recommender
+    from .record.findings import has_errors
+    from .record.loader import LoadError
+    from .record.model import Recommender
+    from .render.pdf import PdfError
 
     pack = _pack(pack_name)
     if allow_over_quota and not pack.quota_soft:
@@ -867,9 +867,9 @@ def _summary_json(batch, deadlines):
 @_allow_outside_option
 def checklist(record, pack_name, out_dir, fmt, force):
     from . import app
-    from . import checklist as cl
-    from .findings import has_errors
+    from .bureau import checklist as cl
     from .output import OutputError
+    from .record.findings import has_errors
 
     loaded = _load_or_exit(record, fmt)
     pack = _record_pack(pack_name, loaded)
@@ -920,8 +920,8 @@ def checklist(record, pack_name, out_dir, fmt, force):
     help="从文件读取：纯文本（UTF-8 或 GBK；- 为标准输入）或 Word 文档（.docx）。",
 )
 def count(text, file):
-    from .record import TEXT_LIMIT, decode_user_text, read_user_text
-    from .textcount import word_count
+    from .record.model import TEXT_LIMIT, decode_user_text, read_user_text
+    from .record.textcount import word_count
 
     if file is not None and str(file) == "-":
         text = decode_user_text(sys.stdin.buffer.read(TEXT_LIMIT + 1), "标准输入", "文本")
@@ -942,7 +942,7 @@ DOCUMENT_SUFFIXES = (".docx", ".docm", ".doc", ".wps", ".odt", ".rtf", ".pdf")
 def _count_document(path: Path):
     """字数 of a Word document as Word's 字数统计 gives it (body, tables, text boxes,
     footnotes; not headers and footers): the total on the first line, then per heading."""
-    from .draft import DraftError, count_docx
+    from .doors.draft import DraftError, count_docx
 
     try:
         total, parts = count_docx(path)
@@ -970,9 +970,9 @@ def _count_document(path: Path):
 )
 @click.option("--force", is_flag=True, help="--fix 时覆盖已存在的文件。")
 def check(draft, pack_name, doc_id, fmt, fix_out, force):
-    from .draft import DraftError, check_draft, fix_draft, summary_json
-    from .findings import has_errors, to_json
+    from .doors.draft import DraftError, check_draft, fix_draft, summary_json
     from .output import OutputError
+    from .record.findings import has_errors, to_json
 
     pack = _pack(pack_name)
     try:
@@ -1023,8 +1023,8 @@ BLANK_SUFFIXES = (".yaml", ".yml", ".xlsx")
 @click.option("--level", help="申报层级，如 先进级、基础级（表格包只受理一个层级时可省略）。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def init(path, pack_name, level, force):
-    from .blank import blank_record, pack_blank
-    from .fields import catalogue, levels
+    from .catalogue import catalogue, levels
+    from .doors.blank import blank_record, pack_blank
     from .output import OutputError, write_all
 
     suffix = path.suffix.casefold()
@@ -1044,7 +1044,7 @@ def init(path, pack_name, level, force):
             raise click.UsageError(f"表格包 {pack.name} 不受理“{level}”；可选：{'、'.join(offered)}。")
         cat = catalogue(pack, level)
     if suffix == ".xlsx":
-        from .workbook import blank_workbook
+        from .doors.workbook import blank_workbook
 
         data = blank_workbook(cat if cat is not None else catalogue(None))
     else:
@@ -1070,10 +1070,10 @@ def init(path, pack_name, level, force):
 @click.option("--pack", "pack_name", help="写工作簿时按此表格包排列字段；默认取记录中的 pack。")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def convert(source, target, pack_name, force):
-    from .blank import record_yaml
-    from .loader import LoadError, strict
+    from .doors.blank import record_yaml
+    from .doors.workbook import WorkbookError, read_workbook, record_workbook
     from .output import OutputError, write_all
-    from .workbook import WorkbookError, read_workbook, record_workbook
+    from .record.loader import LoadError, strict
 
     suffix = target.suffix.casefold()
     if suffix not in BLANK_SUFFIXES:
@@ -1116,7 +1116,7 @@ def _yaml_record(target: Path, data: bytes):
     """The record a YAML text reads as, through the same loader as a file."""
     import tempfile
 
-    from .loader import load_yaml, strict
+    from .record.loader import load_yaml, strict
 
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / target.name
@@ -1128,9 +1128,9 @@ def _first_difference(a, b, prefix: str = "") -> str:
     """The first field (path and label) where two records differ."""
     from pydantic import BaseModel
 
-    from .loader import label_for
-    from .record import Record
-    from .recpaths import parse_path
+    from .record.loader import label_for
+    from .record.model import Record
+    from .record.paths import parse_path
 
     def walk(x, y, path):
         if isinstance(x, BaseModel) and isinstance(y, BaseModel):
@@ -1158,7 +1158,7 @@ def _first_difference(a, b, prefix: str = "") -> str:
 @main.command(help="输出记录的 JSON Schema（供编辑器校验与补全）。")
 @click.option("--recommender", is_flag=True, help="输出推荐单位资料的 Schema。")
 def schema(recommender):
-    from .record import Recommender, Record
+    from .record.model import Recommender, Record
 
     model = Recommender if recommender else Record
     click.echo(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2))
@@ -1196,11 +1196,12 @@ __all__ = ["main"]
 @_report_options
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, unit, force):
-    from . import app, reports
-    from .findings import has_errors
-    from .importer import FORM_SUFFIXES, import_forms
+    from . import app
+    from .bureau import reports
+    from .doors.importer import FORM_SUFFIXES, import_forms
+    from .doors.workbook import WorkbookError
     from .output import OutputError, plan, write_all
-    from .workbook import WorkbookError
+    from .record.findings import has_errors
 
     pack = _pack(pack_name)
     unit = _notice_unit(unit, notices_dir)
@@ -1270,9 +1271,10 @@ def _planned(out_dir: Path, files: list[tuple[str, bytes]]) -> list[tuple[Path, 
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def selfeval(record, out_dir, force):
-    from . import app, jiangsu_sheets
+    from . import app
     from .output import OutputError
-    from .packs import get_pack
+    from .packs.pack import get_pack
+    from .selfeval import sheets as jiangsu_sheets
 
     loaded = _load_or_exit(record, strict=True)  # no sheet computed without a value the record holds
     pack = get_pack("jiangsu")
@@ -1292,7 +1294,7 @@ _DB_HELP = f"登记库：SQLite 文件路径（默认 {regnames.DEFAULT_DB}）�
 
 
 def _open_registry(db):
-    from . import registry
+    from .bureau import registry
 
     try:
         return registry.Registry(db)
@@ -1311,10 +1313,10 @@ def registry_group():
 @click.option("--round", "round_", required=True, help="申报轮次，如 2026。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_add(records, round_, db):
-    from . import registry
-    from .findings import has_errors
-    from .loader import LoadError
-    from .record import UserFileError
+    from .bureau import registry
+    from .record.findings import has_errors
+    from .record.loader import LoadError
+    from .record.model import UserFileError
 
     reg = _open_registry(db)
     failed = found = False
@@ -1347,7 +1349,7 @@ def registry_add(records, round_, db):
 @click.option("--all-versions", is_flag=True, help="列出每个版本。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_list(round_, level, region, status, all_versions, db):
-    from . import registry
+    from .bureau import registry
 
     rows = _open_registry(db).list(round_, level, region, status, all_versions)
     for r in rows:
@@ -1362,7 +1364,7 @@ def registry_list(round_, level, region, status, all_versions, db):
 @click.argument("enterprise")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_show(enterprise, db):
-    from . import registry
+    from .bureau import registry
 
     apps, log = _open_registry(db).show(enterprise)
     if not apps:
@@ -1387,7 +1389,7 @@ def registry_show(enterprise, db):
 @click.option("--note", default="", help="备注。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_set_status(enterprise, status, round_, date, note, db):
-    from . import registry
+    from .bureau import registry
     from .render import XLSX_CELL_MAX, cell_len
 
     if cell_len(note) > XLSX_CELL_MAX:  # the registry's export holds it in one cell
@@ -1411,7 +1413,7 @@ def registry_set_status(enterprise, status, round_, date, note, db):
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def registry_export(out_file, round_, all_versions, force, db):
-    from . import registry
+    from .bureau import registry
     from .output import OutputError, write_all
 
     rows = _open_registry(db).list(round_, all_versions=all_versions)
@@ -1447,9 +1449,9 @@ def report_group():
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
 def report_annual(pack_name, region, year, above, text_file, out_dir, force, db):
-    from . import annual
+    from .bureau import annual
     from .output import OutputError, write_all
-    from .record import UserFileError
+    from .record.model import UserFileError
 
     reg = _open_registry(db)
     province = _pack(pack_name).checks.get("region", {}).get("province", "甘肃省")

@@ -12,10 +12,10 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from . import app
-from .opener import load
+from .datafiles import data_dir
+from .doors.opener import load
 from .output import OutputError, plan, write_all
-from .packs import get_pack
-from .paths import data_dir
+from .packs.pack import get_pack
 
 WIDTH, HEIGHT = 3300, 2500
 EXAMPLE = "examples/shanghai-chengchuan.yaml"

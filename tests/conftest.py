@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from formgen.demo import make_figure
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "examples" / "shanghai-chengchuan.yaml"

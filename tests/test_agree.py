@@ -11,12 +11,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from formgen import app, derived
+from formgen import app
+from formgen.catalogue import catalogue, levels
 from formgen.cli import main
-from formgen.fields import catalogue, levels
-from formgen.levels import LEVELS
-from formgen.opener import load
-from formgen.packs import available, get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import available, get_pack
+from formgen.record import derived
+from formgen.record.levels import LEVELS
 
 from .conftest import REPORT, ROOT, link_figures
 
@@ -98,7 +99,7 @@ def test_every_pack_offers_its_levels_and_jiangsu_takes_all_four(tmp_path):
 
 
 def test_jiangsu_tiers_are_the_levels():
-    from formgen import jiangsu
+    from formgen.selfeval import scoring as jiangsu
 
     assert [t["level"] for t in jiangsu.tiers()] == list(LEVELS)
     assert jiangsu.LEVELS is LEVELS
@@ -163,7 +164,7 @@ def test_a_gansu_advanced_applicant_from_the_blank_covers_the_stages(tmp_path):
     data = _gansu_without_stages("先进级")
     names = ["人机协同作业", "柔性产线快速换产", "生产计划优化", "能源智能管控", "数智精益管理"]
     data["scenarios"] = [{"name": n, "description": "说明"} for n in names]
-    from formgen.refdata import catalogue as scenarios
+    from formgen.record.refdata import catalogue as scenarios
 
     cat25 = scenarios(2025)
     areas = {cat25.stage_area(cat25.by_name(n).stage) for n in names}
@@ -268,7 +269,7 @@ def test_a_cmyk_figure_validate_accepts_is_a_figure_check_accepts(
     smaller RGB JPEG is refused by validate, as check refuses the filled document."""
     from PIL import Image
 
-    from formgen.draft import check_draft
+    from formgen.doors.draft import check_draft
 
     pack = get_pack("shanghai")
     data = yaml.safe_load(yaml.safe_dump(example_data))
@@ -323,8 +324,8 @@ def test_gansu_a2_prints_the_derived_stage(tmp_path):
 
 @pytest.mark.parametrize(("pack_name", "level"), _cases())
 def test_every_field_a_rule_reads_is_a_record_field_the_blank_offers(pack_name, level):
-    from formgen.fields import _applicable_checks, sample_record
-    from formgen.recschema import resolve_path as _resolve
+    from formgen.catalogue import _applicable_checks, sample_record
+    from formgen.record.schema import resolve_path as _resolve
     from formgen.rules import Scope, reads
 
     pack = get_pack(pack_name)

@@ -5,11 +5,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from formgen import refdata
 from formgen.cli import main
-from formgen.findings import ERROR
-from formgen.packs import get_pack
-from formgen.refdata import ScenarioAlias, catalogue, enum_alias, scenario_alias
+from formgen.packs.pack import get_pack
+from formgen.record import refdata
+from formgen.record.findings import ERROR
+from formgen.record.refdata import ScenarioAlias, catalogue, enum_alias, scenario_alias
 
 from .conftest import ROOT, validate_with
 

@@ -178,7 +178,7 @@ def test_fill_on_a_pack_of_sheets_says_what_it_makes(tmp_path):
 def six_hebei(tmp_path):
     from stdnum.cn import uscc
 
-    from formgen.ids import org_check_char
+    from formgen.record.ids import org_check_char
 
     data = yaml.safe_load((ROOT / "data" / "examples" / "hebei-jizhong.yaml").read_text(encoding="utf-8"))
     paths = []

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from formgen import annual
+from formgen.bureau import annual
+from formgen.bureau.registry import Registry
 from formgen.cli import main
-from formgen.registry import Registry
 
 from .regfix import record
 

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from formgen.app import validate
-from formgen.findings import ERROR, WARNING
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
+from formgen.record.findings import ERROR, WARNING
 from formgen.rules import Context, run
 
 from .conftest import ROOT, validate_with

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from formgen import app
 from formgen.cli import main
-from formgen.ids import org_check_char
-from formgen.packs import get_pack
-from formgen.workbook import is_record_workbook, record_workbook
+from formgen.doors.workbook import is_record_workbook, record_workbook
+from formgen.packs.pack import get_pack
+from formgen.record.ids import org_check_char
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "data" / "examples"
@@ -205,7 +205,7 @@ def test_forms_need_a_pack(tmp_path):
 def _mixed_inbox(write_record) -> Path:
     """A folder of the README's walk-through: a formgen record (澄川), a record workbook
     of the bad Shanghai example and the hand-filled 附件3."""
-    from formgen.loader import build
+    from formgen.record.loader import build
 
     inbox = write_record(name="澄川.yaml").parent
     bad = yaml.safe_load((EXAMPLES / "shanghai-bad.yaml").read_text(encoding="utf-8"))
@@ -278,7 +278,7 @@ def test_forms_of_one_enterprise_are_one_entry(write_record, tmp_path):
 
 
 def test_record_workbooks_are_told_from_annex_sheets(tmp_path, write_record):
-    from formgen.opener import load
+    from formgen.doors.opener import load
 
     record = load(GANSU).record
     wb = tmp_path / "r.xlsx"
@@ -326,7 +326,7 @@ def test_import_writes_notices(tmp_path):
 
 
 def load_record(path: Path):
-    from formgen.opener import load
+    from formgen.doors.opener import load
 
     return load(path).record
 
@@ -481,7 +481,7 @@ def test_records_are_read_in_the_workers(gansu_record, tmp_path, forked, monkeyp
     here to measure the batch): reading is most of checking a record."""
     import os
 
-    from formgen import opener
+    from formgen.doors import opener
 
     parent, read_here = os.getpid(), []
     real = opener.load

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from formgen.textcount import word_count
+from formgen.record.textcount import word_count
 
 from .chromium import start_chromium
 

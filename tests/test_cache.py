@@ -9,7 +9,8 @@ import io
 import pytest
 import yaml
 
-from formgen import paths, refdata
+from formgen import datafiles as paths
+from formgen.record import refdata
 
 
 def _counting():
@@ -91,7 +92,7 @@ def _figure(path, size=(640, 480), colour=(200, 30, 30)) -> None:
 def test_figure_facts_are_remembered_between_runs_and_forgotten_when_it_changes(tmp_path, monkeypatch):
     """Validating again after editing the text decodes no figure; a figure that changes
     (even to the same size, its times set back) is examined again."""
-    from formgen import images
+    from formgen.render import images
 
     monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(images, "RACY_NS", 0)  # a file written a moment ago counts as settled here
@@ -121,7 +122,7 @@ def test_figure_facts_are_remembered_between_runs_and_forgotten_when_it_changes(
 def test_a_figure_written_a_moment_ago_is_not_remembered(tmp_path, monkeypatch):
     """Two writes within one clock tick can leave the same times: facts about a file that
     changed in the last two seconds are never kept."""
-    from formgen import images
+    from formgen.render import images
 
     monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
     fig = tmp_path / "图1.jpg"
@@ -134,7 +135,7 @@ def test_a_figure_written_a_moment_ago_is_not_remembered(tmp_path, monkeypatch):
 
 
 def test_no_figure_facts_are_kept_with_the_cache_off(tmp_path, monkeypatch):
-    from formgen import images
+    from formgen.render import images
 
     monkeypatch.setenv("FORMGEN_CACHE", "off")
     monkeypatch.setattr(images, "RACY_NS", 0)
@@ -149,7 +150,7 @@ def test_no_figure_facts_are_kept_with_the_cache_off(tmp_path, monkeypatch):
 def test_the_pixel_limit_is_pillows_default():
     from PIL import Image
 
-    from formgen import images
+    from formgen.render import images
 
     assert images.PILLOW_MAX_PIXELS == Image.MAX_IMAGE_PIXELS == images.max_pixels()
 
@@ -166,7 +167,7 @@ def test_a_remembered_figure_is_told_without_loading_pillow(tmp_path):
     old = os.stat(tmp_path / "图1.jpg").st_mtime_ns - 10**10
     os.utime(tmp_path / "图1.jpg", ns=(old, old))
     script = (
-        "import sys, formgen.images as i; i.RACY_NS = 0\n"
+        "import sys, formgen.render.images as i; i.RACY_NS = 0\n"
         f"info = i.probe(__import__('pathlib').Path({str(tmp_path)!r}), '图1.jpg')\n"
         "print(info.width, 'PIL' in sys.modules)\n"
     )
@@ -181,7 +182,7 @@ def test_a_remembered_figure_is_told_without_loading_pillow(tmp_path):
 @pytest.mark.parametrize("failure", [OSError(5, "Input/output error"), MemoryError()])
 def test_a_failed_read_is_never_remembered(tmp_path, monkeypatch, failure):
     """An I/O error or no memory says nothing about the figure: the next run reads it."""
-    from formgen import images
+    from formgen.render import images
 
     monkeypatch.setenv("FORMGEN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(images, "RACY_NS", 0)

@@ -17,13 +17,14 @@ import yaml
 from click.testing import CliRunner
 
 import formgen
-from formgen import jiangsu as js
-from formgen import jiangsu_sheets, reports
+from formgen.bureau import reports
 from formgen.cli import main
-from formgen.findings import ERROR, Finding
+from formgen.record.findings import ERROR, Finding
 from formgen.render import XLSX_CELL_MAX, cell_len
 from formgen.render import xlsx as xlsx_render
 from formgen.rules import cells
+from formgen.selfeval import scoring as js
+from formgen.selfeval import sheets as jiangsu_sheets
 
 from .conftest import EXAMPLE, ROOT, validate_with
 from .regfix import record as registry_record
@@ -229,8 +230,8 @@ def test_import_as_a_workbook_refuses_a_text_over_the_limit_and_writes_nothing(t
 def test_a_prompt_shortened_to_excel_s_limit_says_so():
     """The record workbook's input prompts (a title of 32, a message of 255 characters at
     most): one cut short ends with a mark, the whole note stays in the 说明 column."""
-    from formgen.fields import catalogue
-    from formgen.workbook import blank_workbook
+    from formgen.catalogue import catalogue
+    from formgen.doors.workbook import blank_workbook
 
     cat = catalogue(None)
     wb = openpyxl.load_workbook(io.BytesIO(blank_workbook(cat)))
@@ -258,7 +259,7 @@ def test_the_problem_list_cuts_a_long_text_with_a_note_in_the_cell():
 
 
 def test_the_registry_refuses_a_note_no_cell_holds_and_its_export_never_cuts_silently(tmp_path):
-    from formgen.registry import Registry
+    from formgen.bureau.registry import Registry
 
     db = tmp_path / "reg.sqlite"
     a = registry_record(tmp_path, "甲公司", "C1", level="先进级", cmmm_level=2, revenue=3000)
@@ -280,7 +281,7 @@ def test_the_registry_refuses_a_note_no_cell_holds_and_its_export_never_cuts_sil
 def test_jiangsu_sheets_never_cut_a_text(monkeypatch):
     """The 自评价表 holds the guide's texts and the record's levels and amounts: a text of
     any of them over the limit is refused, never cut (a question made that long here)."""
-    from formgen.opener import load
+    from formgen.doors.opener import load
 
     loaded = load(ROOT / "data" / "examples" / "jiangsu-xiyun.yaml")
     questions = js.questions()

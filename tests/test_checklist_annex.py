@@ -19,10 +19,10 @@ import yaml
 from click.testing import CliRunner
 from docx import Document
 
-from formgen import checklist as cl
+from formgen.bureau import checklist as cl
 from formgen.cli import main
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
 
 from .conftest import ROOT, to_pdf
 

@@ -95,7 +95,7 @@ def test_summary_requires_quota_for_shanghai(run, write_record, tmp_path):
 def _records(write_record, n):
     from stdnum.cn import uscc
 
-    from formgen.ids import org_check_char
+    from formgen.record.ids import org_check_char
 
     paths = []
     for i in range(n):
@@ -128,7 +128,7 @@ def test_summary_order_file_and_duplicates(run, write_record, tmp_path):
 
     paths = _records(write_record, 3)
     order = tmp_path / "order.txt"
-    from formgen.opener import load
+    from formgen.doors.opener import load
 
     codes = [load(p).record.enterprise.credit_code for p in paths]
     order.write_text(f"{codes[2]}\n{paths[0].name}\n", encoding="utf-8")

@@ -47,7 +47,7 @@ def test_missing_record_path_is_an_error(tmp_path):
 def test_folder_read_in_natural_order(tmp_path):
     from stdnum.cn import uscc
 
-    from formgen.ids import org_check_char
+    from formgen.record.ids import org_check_char
 
     data = yaml.safe_load(HEBEI.read_text(encoding="utf-8"))
     folder = tmp_path / "recs"

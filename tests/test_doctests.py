@@ -27,7 +27,7 @@ MODULES = _with_examples()
 
 
 def test_some_modules_have_examples():
-    assert "formgen.recpaths" in MODULES or "formgen.record.paths" in MODULES
+    assert "formgen.record.paths" in MODULES or "formgen.record.model.paths" in MODULES
 
 
 @pytest.mark.parametrize("name", MODULES)

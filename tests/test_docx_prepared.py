@@ -8,7 +8,7 @@ import zipfile
 
 from docx import Document
 
-from formgen.opener import load
+from formgen.doors.opener import load
 from formgen.render import docx as docx_render
 
 

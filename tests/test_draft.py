@@ -1,5 +1,5 @@
-"""formgen check: Word drafts checked against the annex's 填报要求 (formgen/draft.py,
-formgen/docxread.py).
+"""formgen check: Word drafts checked against the annex's 填报要求 (formgen/doors/draft.py,
+formgen/doors/docxread.py).
 
 Drafts are made several ways so that the resolution logic is really exercised: the
 generated Shanghai 附件4 (formgen fill on the example), the same with its XML edited (the
@@ -27,11 +27,11 @@ from lxml import etree
 from PIL import Image
 
 from formgen import app
-from formgen.docxread import DraftError
-from formgen.draft import DRAFT_RULES, check_draft, count_docx, fix_draft
-from formgen.opener import load
-from formgen.packs import get_pack
-from formgen.textcount import word_count
+from formgen.doors.docxread import DraftError
+from formgen.doors.draft import DRAFT_RULES, check_draft, count_docx, fix_draft
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
+from formgen.record.textcount import word_count
 
 from .conftest import EXAMPLE, REPORT, link_figures
 
@@ -217,7 +217,7 @@ def test_generated_draft_passes_and_counts_like_validate(generated, shanghai_pac
 
 
 def test_headings_come_from_the_layout(shanghai_pack):
-    from formgen.draft import outline
+    from formgen.doors.draft import outline
 
     headings = outline(shanghai_pack.document("a4"))
     layout = [b["heading"] for b in shanghai_pack.document("a4").layout["blocks"] if "heading" in b]
@@ -797,7 +797,7 @@ def test_document_recognised_or_named(draft, shanghai_pack, gansu_pack, generate
 
 
 def test_findings_are_json(draft, shanghai_pack):
-    from formgen.draft import summary_json
+    from formgen.doors.draft import summary_json
 
     _, findings, summary = check_draft(draft(document=_drop_last_figure), shanghai_pack)
     payload = json.loads(json.dumps(summary_json("a4", findings, summary, "x.docx"), ensure_ascii=False))

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from docx import Document
 
 from formgen.cli import main
-from formgen.loader import LoadError
-from formgen.opener import load
-from formgen.workbook import record_workbook
+from formgen.doors.opener import load
+from formgen.doors.workbook import record_workbook
+from formgen.record.loader import LoadError
 
 MOBILE = "1381664512"  # ten digits: PH001
 
@@ -268,7 +268,7 @@ def test_a_list_item_of_the_wrong_type_keeps_the_places_of_the_others(tmp_path):
 
 
 def test_what_must_not_lose_a_value_still_refuses(cli, tmp_path, write_record):
-    from formgen.loader import strict
+    from formgen.record.loader import strict
 
     p = write_record(_many)
     with pytest.raises(LoadError) as e:

@@ -1,4 +1,4 @@
-"""The field catalogue (formgen/fields.py) and the pack-aware YAML blank it writes
+"""The field catalogue (formgen/catalogue.py) and the pack-aware YAML blank it writes
 (``formgen init FILE.yaml --pack P --level L``), as a form filler meets them."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from formgen.catalogue import catalogue, levels, record_paths
 from formgen.cli import main
-from formgen.fields import catalogue, levels, record_paths
-from formgen.opener import load
-from formgen.packs import get_pack
-from formgen.refdata import catalogue as scenario_catalogue
-from formgen.refdata import enums, kpi_names, modes
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
+from formgen.record.refdata import catalogue as scenario_catalogue
+from formgen.record.refdata import enums, kpi_names, modes
 from formgen.rules import Context, run
 
 from .conftest import ROOT
@@ -76,7 +76,7 @@ def test_every_required_field_of_every_applying_document_is_listed():
 
 def test_without_a_pack_every_field_of_the_record():
     cat = catalogue(None)
-    from formgen.fields import _model_fields
+    from formgen.catalogue import _model_fields
 
     leaves = {b.path for b in _model_fields()[0] if b.kind != "dict"}
     assert leaves <= paths(cat)
@@ -235,7 +235,7 @@ def test_every_field_of_the_yaml_blank_is_commented_with_its_limits(cli, tmp_pat
     cli("init", p, "--pack", "gansu", "--level", "先进级")
     text = p.read_text(encoding="utf-8")
     cat = catalogue("gansu", "先进级")
-    from formgen.blank import field_comment
+    from formgen.doors.blank import field_comment
 
     for f in cat:
         if f.path.startswith("narrative.mode_items."):
@@ -252,7 +252,7 @@ def test_every_field_of_the_yaml_blank_is_commented_with_its_limits(cli, tmp_pat
 
 
 def test_uncommenting_a_mode_gives_a_valid_record(tmp_path):
-    from formgen.blank import pack_blank
+    from formgen.doors.blank import pack_blank
 
     text = pack_blank(catalogue("gansu", "先进级"))
     lines = text.splitlines()

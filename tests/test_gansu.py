@@ -10,8 +10,8 @@ from docx import Document
 
 from formgen.app import validate
 from formgen.cli import main
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
 
 from .conftest import ROOT, ZHUOYUE_HEADERS
 
@@ -644,7 +644,7 @@ def test_a4_unknown_mode_or_item(gansu_record, gansu):
 
 
 def test_modes_reference_data():
-    from formgen.refdata import modes
+    from formgen.record.refdata import modes
 
     assert [len(m["items"]) for m in modes()] == [7, 7, 6, 4, 5]
     assert modes()[1]["items"][4]["title"] == "健康安全环境监控情况"
@@ -733,7 +733,7 @@ def test_a2_basic_information(scenario_doc):
 
 
 def test_a2_kpi_grid_has_every_indicator(scenario_doc):
-    from formgen.refdata import kpi_names
+    from formgen.record.refdata import kpi_names
 
     texts = [c.text for row in scenario_doc.tables[0].rows for c in row.cells]
     for name in kpi_names("gansu"):

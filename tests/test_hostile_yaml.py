@@ -1,6 +1,6 @@
 """Hostile YAML: every input is refused with one Chinese line, bounded work, no traceback.
 
-Each case is loaded through formgen.opener.load and through `formgen validate FILE
+Each case is loaded through formgen.doors.opener.load and through `formgen validate FILE
 --pack shanghai`: a file that cannot be read exits 2 with the finding on the first line;
 a value (or key) that cannot be read is left out of a record that is read, and exits 1
 with the finding on the first line, the other rules run after it. The bombs are refused
@@ -15,10 +15,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-import formgen.loader
+import formgen.record.loader
 from formgen.cli import main
-from formgen.loader import LoadError
-from formgen.opener import load
+from formgen.doors.opener import load
+from formgen.record.loader import LoadError
 
 LAUGHS = "\n".join(
     [
@@ -183,7 +183,7 @@ def test_billion_laughs_is_the_340_byte_bomb_and_names_its_line(tmp_path):
 
 def test_node_limit_applies_while_composing(tmp_path, monkeypatch):
     # the same limit without aliases: stop composing at MAX_NODES (lowered here to keep the test fast)
-    monkeypatch.setattr(formgen.loader, "MAX_NODES", 1_000)
+    monkeypatch.setattr(formgen.record.loader, "MAX_NODES", 1_000)
     (f,) = _refused(_write(tmp_path, "kpis: [" + "1, " * 2_000 + "]\n"))
     assert f.code == "IN009" and "超过 1,000 个节点的上限" in f.message
 

@@ -1,7 +1,7 @@
 import pytest
 from stdnum.cn import uscc
 
-from formgen.ids import org_check_char, org_code_problem, uscc_problem
+from formgen.record.ids import org_check_char, org_code_problem, uscc_problem
 
 
 def _uscc(first: str, org_body: str = "MA1FL8TQ") -> str:

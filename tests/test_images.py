@@ -298,7 +298,7 @@ def test_bomb_does_not_stop_a_batch(tmp_path, example_data, figures_dir):
 def test_probe_and_embeddable_never_raise_on_mangled_files(tmp_path, figures_dir):
     """Every prefix length and flipped bytes of a real JPEG and PNG header, and the bomb:
     a problem or facts, never an exception, and probe and embeddable agree."""
-    from formgen.images import embeddable, probe
+    from formgen.render.images import embeddable, probe
 
     jpeg = (figures_dir / "fig01.jpg").read_bytes()[:4096]
     buf = io.BytesIO()
@@ -322,7 +322,7 @@ def test_probe_and_embeddable_never_raise_on_mangled_files(tmp_path, figures_dir
 def test_arithmetic_coded_jpeg_is_refused(tmp_path):
     """A JPEG whose frame is arithmetic-coded (SOF9): its header reads like any JPEG's,
     but Word cannot show it."""
-    from formgen.images import embeddable, probe
+    from formgen.render.images import embeddable, probe
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (1, 2, 3)).save(buf, "JPEG")
@@ -335,7 +335,7 @@ def test_arithmetic_coded_jpeg_is_refused(tmp_path):
 def test_embedded_bytes_keep_the_pixel_count(tmp_path):
     """Lossless fixes and re-encoding never change the pixel size the rules checked; a
     PNG python-docx reads goes in as it is."""
-    from formgen.images import embeddable, probe
+    from formgen.render.images import embeddable, probe
 
     im = Image.new("RGB", (321, 123), (10, 200, 90))
     im.convert("CMYK").save(tmp_path / "cmyk.jpg", quality=95)

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 
 from formgen.cli import main
-from formgen.importer import import_file, to_loaded
-from formgen.opener import load
-from formgen.packs import available, get_pack
+from formgen.doors.importer import import_file, to_loaded
+from formgen.doors.opener import load
+from formgen.packs.pack import available, get_pack
 from formgen.render import docx as docx_render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,7 +253,7 @@ def test_conflicting_values_in_two_forms_are_reported(tmp_path, shanghai):
     first = _hand_typed_a3(tmp_path / "a.docx", rows)
     rows[3][2] = "闵行区"
     second = _hand_typed_a3(tmp_path / "b.docx", rows)
-    from formgen.importer import import_forms
+    from formgen.doors.importer import import_forms
 
     result = import_forms([first, second], shanghai)
     (entry,) = result.records

@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from formgen.cli import main
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
 from formgen.render import docx as docx_render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +75,7 @@ def test_import_into_a_relative_folder_reports_what_it_read(tmp_path, monkeypatc
 
 
 def _read(form: Path):
-    from formgen.importer import import_file
+    from formgen.doors.importer import import_file
 
     (rec,) = import_file(form, get_pack("gansu"))
     return rec
@@ -105,7 +105,7 @@ def test_the_imported_record_is_checked_at_its_level(tmp_path):
     """附件3 read back alone: the 基础级 rules run (企业简介 限400字, a 基础级 rule),
     which they did not when the level was lost."""
     from formgen.app import validate
-    from formgen.importer import to_loaded
+    from formgen.doors.importer import to_loaded
 
     rec = _read(_a3(tmp_path, lambda d: d["enterprise"].update(intro="甲" * 401)))
     found = [f for f in validate(to_loaded(rec, get_pack("gansu")), get_pack("gansu")) if f.path == "enterprise.intro"]
@@ -174,7 +174,7 @@ def test_annex3_prints_the_org_code_worked_out_from_the_credit_code_and_reads_it
 
 
 def test_the_gansu_basic_blank_asks_for_the_credit_code_by_its_name(tmp_path):
-    from formgen.fields import catalogue
+    from formgen.catalogue import catalogue
 
     cat = catalogue("gansu", "基础级")
     credit, org = cat.get("enterprise.credit_code"), cat.get("enterprise.org_code")
@@ -219,7 +219,7 @@ def test_an_org_code_read_back_is_checked_against_the_credit_code_of_annex2(tmp_
     """附件2 prints the credit code, 附件3 the org code: read back together, a 组织机构代码
     typed wrong on 附件3 is ID003 at its cell."""
     from formgen.app import validate
-    from formgen.importer import import_forms
+    from formgen.doors.importer import import_forms
 
     forms = tmp_path / "forms"
     result = CliRunner().invoke(main, ["fill", str(GANSU), "--pack", "gansu", "--out", str(forms)])

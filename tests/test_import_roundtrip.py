@@ -3,7 +3,7 @@
 the forms print, and ``validate`` says the same of both.
 
 "Every field the forms print" is walked from the layouts themselves: each cell's and
-paragraph's reading (:func:`formgen.readback.reading`) names the record paths it prints,
+paragraph's reading (:func:`formgen.doors.readback.reading`) names the record paths it prints,
 each value compared as the form prints it (the 中类 a 所属行业 path names, the last year of
 上年末 figures, a 组织机构代码 worked out from the credit code). The verdict is compared on
 the record read back completed with what no form prints (附件1's 企业规模, a scenario's
@@ -22,12 +22,12 @@ from click.testing import CliRunner
 
 from formgen.app import validate
 from formgen.cli import main
-from formgen.derived import DERIVED, derived_value
-from formgen.imported import document_facts
-from formgen.opener import load
-from formgen.packs import get_pack
-from formgen.readback import reading
-from formgen.recpaths import get
+from formgen.doors.imported import document_facts
+from formgen.doors.opener import load
+from formgen.doors.readback import reading
+from formgen.packs.pack import get_pack
+from formgen.record.derived import DERIVED, derived_value
+from formgen.record.paths import get
 from formgen.render.context import compile_expr, fmt, namespace
 
 from .test_gansu import _advanced
@@ -249,7 +249,7 @@ def test_a_defect_in_a_printed_field_comes_back_as_the_same_finding(tmp_path):
 def test_forms_of_one_enterprise_join_the_same_in_any_order(tmp_path):
     """附件3 before or after the 附件2 of its second scenario: the same record, the 上年末
     figures in the last year, the scenario's details on its own item, nothing reported."""
-    from formgen.importer import import_forms
+    from formgen.doors.importer import import_forms
 
     data = yaml.safe_load(GANSU.read_text(encoding="utf-8"))
     data["factory"]["excellent_scenarios"] = ["设备运行监控"]

@@ -1,4 +1,4 @@
-"""Multi-record sheets read back into records (formgen.sheetread): the round trip for
+"""Multi-record sheets read back into records (formgen.doors.sheetread): the round trip for
 every multi-record document of every pack (records -> sheet -> records -> the same
 sheet), and sheets made by hand: headers typed with spaces and line breaks, a column
 inserted, columns moved, merged cells, a Word table, a bad number, an unknown workbook."""
@@ -16,14 +16,14 @@ import pytest
 import yaml
 
 from formgen import app
-from formgen.docxread import Docx, DraftError, read_body
-from formgen.ids import org_check_char
-from formgen.importer import to_loaded
-from formgen.packs import _label_text, available, get_pack
+from formgen.doors.docxread import Docx, DraftError, read_body
+from formgen.doors.importer import to_loaded
+from formgen.doors.sheetread import read_sheet, read_sheet_docx, sheet_document
+from formgen.packs.pack import _label_text, available, get_pack
+from formgen.record.ids import org_check_char
 from formgen.render import docx as docx_render
 from formgen.render import xlsx as xlsx_render
 from formgen.render.context import fmt, rows_for
-from formgen.sheetread import read_sheet, read_sheet_docx, sheet_document
 
 from .conftest import ROOT
 from .test_gansu import _advanced, _zhuoyue
@@ -116,7 +116,7 @@ def _render(pack, doc, paths: list[Path]) -> dict[str, bytes]:
 
 def _names(pack, doc, paths: list[Path]) -> list[str]:
     """The enterprises a sheet lists, in order."""
-    from formgen.recpaths import applies
+    from formgen.record.paths import applies
 
     records = [app.load(p).record for p in paths]
     return [r.enterprise.name for r in records if applies(r, doc.when)]
@@ -455,7 +455,7 @@ def test_unsafe_workbooks_are_refused_with_one_line(tmp_path, shanghai):
 def test_a_grouped_header_is_matched_by_its_whole_path():
     """Two groups with a column of the same name (资金来源/其他, 效益/其他): each is
     found under its own group, wherever the groups stand."""
-    from formgen.sheetread import _find_header, _Grid
+    from formgen.doors.sheetread import _find_header, _Grid
 
     columns = [
         {"header": ["序号"], "expr": "index"},

@@ -2,8 +2,8 @@
 
 import pytest
 
-from formgen import jiangsu as j
-from formgen import refdata
+from formgen.record import refdata
+from formgen.selfeval import scoring as j
 
 # ---- transcribed tables ----------------------------------------------------------------
 

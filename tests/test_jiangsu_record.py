@@ -7,7 +7,7 @@ import yaml
 from click.testing import CliRunner
 
 from formgen.cli import main
-from formgen.packs import get_pack
+from formgen.packs.pack import get_pack
 
 from .conftest import ROOT, codes, validate_with
 

@@ -9,8 +9,8 @@ import yaml
 from click.testing import CliRunner
 from docx import Document
 
-from formgen import refdata
 from formgen.cli import main
+from formgen.record import refdata
 
 from .conftest import ROOT, codes, validate_with
 
@@ -96,7 +96,7 @@ def test_range_error_fails_validate_on_the_command_line(write_record):
 
 def test_range_uses_the_packs_lists(write_record):
     """关键设备联网率 is a Gansu indicator: checked with the Gansu pack, only KP001 in Shanghai's."""
-    from formgen.packs import get_pack
+    from formgen.packs.pack import get_pack
 
     def edit(d):
         d["kpis"]["关键设备联网率"] = 120
@@ -167,9 +167,9 @@ def test_checklist_lists_manual_checks_and_stays_complete(tmp_path):
     assert not any("手工核实" in p.text for p in doc.paragraphs)
 
     # they are in the 自查表, after the materials
-    from formgen import checklist as cl
-    from formgen.opener import load
-    from formgen.packs import get_pack
+    from formgen.bureau import checklist as cl
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
 
     layout = next(d for d in get_pack("hebei").documents if d.kind == "checklist")
     items = cl.evaluate(layout.layout, load(HEBEI).record)
@@ -204,8 +204,8 @@ def test_ai_share_is_checked_in_the_2025_edition_only(tmp_path):
     """The Hebei example (2024 round) declares 40% for 3 of 6 scenarios: silent there,
     a warning when the same record is checked against a 2025 pack."""
     from formgen.app import validate
-    from formgen.opener import load
-    from formgen.packs import get_pack
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
 
     loaded = load(HEBEI)
     assert "KP003" not in codes(validate(loaded, get_pack("hebei")))

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from formgen import layout
 from formgen.cli import main
-from formgen.packs import PackError, available, load_pack
+from formgen.packs import layout
+from formgen.packs.pack import PackError, available, load_pack
 
 from .conftest import ROOT
 
@@ -222,13 +222,13 @@ def test_a_changed_layout_is_checked_again_an_unchanged_one_is_not(tmp_path, mon
         f"""
         import json, sys
         from pathlib import Path
-        from formgen.packs import PackError, load_pack
+        from formgen.packs.pack import PackError, load_pack
         try:
             load_pack(Path({str(folder)!r})); said = ""
         except PackError as e:
             said = str(e)
         assert "docx" not in sys.modules and "lxml" not in sys.modules  # checking renders nothing
-        print(json.dumps([said, "formgen.layout" in sys.modules]))
+        print(json.dumps([said, "formgen.packs.layout" in sys.modules]))
         """
     )
 

@@ -7,7 +7,7 @@ import openpyxl
 from docx import Document
 from docx.oxml.ns import qn
 
-from formgen.opener import load
+from formgen.doors.opener import load
 from formgen.render import docx as docx_render
 from formgen.render import xlsx as xlsx_render
 from formgen.render.context import namespace

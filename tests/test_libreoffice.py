@@ -5,7 +5,7 @@ import shutil
 import subprocess
 
 from formgen import app
-from formgen.opener import load
+from formgen.doors.opener import load
 
 from .conftest import to_pdf
 

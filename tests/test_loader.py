@@ -2,8 +2,8 @@
 
 import pytest
 
-from formgen.loader import LoadError
-from formgen.opener import load
+from formgen.doors.opener import load
+from formgen.record.loader import LoadError
 
 
 def _load_text(tmp_path, text, name="r.yaml"):
@@ -177,7 +177,7 @@ def test_unquoted_numbers_become_text_and_amounts_parse(tmp_path):
 
 
 def test_blank_record_from_init_loads(tmp_path):
-    from formgen.blank import blank_record
+    from formgen.doors.blank import blank_record
 
     p = tmp_path / "blank.yaml"
     p.write_text(blank_record(), encoding="utf-8")

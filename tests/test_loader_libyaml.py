@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from formgen import loader
-from formgen.loader import load_yaml
-from formgen.record import Record
+from formgen.record import loader
+from formgen.record.loader import load_yaml
+from formgen.record.model import Record
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""PDF copies through LibreOffice (formgen.pdf): one soffice run for a whole set, one PDF
+"""PDF copies through LibreOffice (formgen.render.pdf): one soffice run for a whole set, one PDF
 per document in order, bookmarks, private profiles, clear errors. The tests that run
 LibreOffice skip, saying why, when it (or poppler's pdfinfo) is not installed."""
 
@@ -19,8 +19,8 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from formgen import pdf
 from formgen.cli import main
+from formgen.render import pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 GANSU = ROOT / "data" / "examples" / "gansu-longyuan.yaml"

@@ -22,9 +22,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from formgen import app
 from formgen.cli import main
-from formgen.opener import load
-from formgen.packs import get_pack
-from formgen.record import Recommender
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
+from formgen.record.model import Recommender
 
 from .conftest import ROOT, to_pdf
 from .test_gansu import _advanced, _two_excellent

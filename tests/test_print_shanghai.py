@@ -157,7 +157,7 @@ def test_a4_headings_are_pdf_bookmarks(shanghai_set, tmp_path):
     import shutil
     import xml.etree.ElementTree as ET
 
-    from formgen import pdf
+    from formgen.render import pdf
 
     if not (shutil.which("soffice") or shutil.which("libreoffice")) or not shutil.which("pdftohtml"):
         pytest.skip("LibreOffice 或 poppler 未安装：跳过 PDF 书签检查")
@@ -186,7 +186,7 @@ def _long_batch(write_record, n=5):
     """Five valid Shanghai records with the longest names and codes the rules allow."""
     from stdnum.cn import uscc
 
-    from formgen.ids import org_check_char
+    from formgen.record.ids import org_check_char
 
     paths = []
     for i in range(n):

@@ -28,7 +28,7 @@ import yaml
 from click.testing import CliRunner
 
 from formgen.cli import main
-from formgen.packs import available, get_pack
+from formgen.packs.pack import available, get_pack
 from formgen.render import xlsx as xlsx_render
 
 from .conftest import EXAMPLE, REPORT, link_figures, to_pdf

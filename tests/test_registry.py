@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from formgen.registry import Registry, RegistryError, _url
+from formgen.bureau.registry import Registry, RegistryError, _url
 
 from .regfix import record
 
@@ -183,7 +183,7 @@ def test_sqlite_uses_wal(tmp_path):
 WORKER = """
 import sys
 from pathlib import Path
-from formgen.registry import Registry
+from formgen.bureau.registry import Registry
 reg = Registry(sys.argv[1])
 for p in sys.argv[3:]:
     reg.add(Path(p), sys.argv[2])

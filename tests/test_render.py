@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from formgen import app
-from formgen.opener import load
+from formgen.doors.opener import load
 
 
 def cells_in_order(doc) -> list[str]:
@@ -259,7 +259,7 @@ def _typed(value):
 def test_sheet_columns_read_what_the_layouts_say():
     """Every column of every bureau sheet of every pack, over every example record: the
     value the .xlsx renderer's prepared column gives is the layout expression's (Jinja's)."""
-    from formgen.packs import available, get_pack
+    from formgen.packs.pack import available, get_pack
     from formgen.render import xlsx as xlsx_render
     from formgen.render.context import column_value, rows_for
 

@@ -13,10 +13,11 @@ import openpyxl
 import pytest
 from docx import Document
 
-from formgen import app, reports
-from formgen.findings import ERROR, WARNING, Finding
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen import app
+from formgen.bureau import reports
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
+from formgen.record.findings import ERROR, WARNING, Finding
 
 from .conftest import ROOT, to_pdf
 

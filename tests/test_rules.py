@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from formgen.record import cmmm_level_for as level_for
+from formgen.record.model import cmmm_level_for as level_for
 from formgen.rules import REGISTRY
 from formgen.rules.size import size_for
 
@@ -94,7 +94,7 @@ def test_application_length_3000_to_5000(write_record, shanghai, total, expected
 
 def test_limit_fires_at_301_not_300(write_record, tmp_path, shanghai):
     from formgen.app import validate
-    from formgen.opener import load
+    from formgen.doors.opener import load
 
     pack = shanghai
     original = pack.checks
@@ -390,8 +390,8 @@ def test_pack_deadlines_warn_within_three_days(tmp_path, write_record, monkeypat
     import yaml
 
     from formgen.app import validate
-    from formgen.opener import load
-    from formgen.packs import get_pack
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
 
     from .conftest import ROOT
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from formgen import images
+from formgen.render import images
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def _imported_by(args: list[str], cwd: Path) -> tuple[int, str, set[str]]:
 def test_help_imports_click_and_nothing_of_formgen_s_work(tmp_path):
     code, output, names = _imported_by(["--help"], tmp_path)
     assert code == 0 and "validate" in output and "summary" in output
-    assert names.isdisjoint({*HEAVY, "pydantic", "yaml", "PIL", "stdnum", "formgen.app", "formgen.record"})
+    assert names.isdisjoint({*HEAVY, "pydantic", "yaml", "PIL", "stdnum", "formgen.app", "formgen.record.model"})
     code, output, names = _imported_by(["summary", "--help"], tmp_path)
     assert code == 0 and "--jobs" in output and names.isdisjoint({*HEAVY, "pydantic", "yaml"})
 
@@ -59,7 +59,7 @@ def test_validate_imports_no_rendering_library(copy_example):
     assert "PIL" in names  # read because there are figures
     # the .xlsx summary sheet's column expressions are evaluated (XL001) with Jinja;
     # nothing renders, writes a workbook or a Word file
-    assert names.isdisjoint({*(set(HEAVY) - {"jinja2"}), "formgen.reports", "formgen.render.docx"})
+    assert names.isdisjoint({*(set(HEAVY) - {"jinja2"}), "formgen.bureau.reports", "formgen.render.docx"})
     assert "formgen.render.xlsx" not in names
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from formgen.textcount import name_length, word_count
+from formgen.record.textcount import name_length, word_count
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 
 from formgen import app as flow
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
 from formgen.web import create_app
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
@@ -232,7 +232,7 @@ def test_every_page_loads_count_js_before_form_js(client):
 
 
 def test_the_page_is_drawn_from_the_catalogue(client):
-    from formgen.fields import catalogue
+    from formgen.catalogue import catalogue
 
     doc = html(client.get("/record/gansu.yaml"))
     cat = catalogue("gansu", "基础级")
@@ -245,7 +245,7 @@ def test_the_page_is_drawn_from_the_catalogue(client):
     intro = doc.get_element_by_id("f-enterprise.intro")
     count = css(intro, "span.count")[0]
     assert count.get("data-limit") == str(cat.get("enterprise.intro").max_chars) == "400"
-    from formgen.textcount import word_count
+    from formgen.record.textcount import word_count
 
     assert count.text_content() == str(word_count(css(intro, "textarea")[0].text_content()))
     # the sections come in the order of the pack's forms
@@ -257,7 +257,7 @@ def test_the_page_is_drawn_from_the_catalogue(client):
     select = css(doc.get_element_by_id("f-scenarios[0].name"), "select")[0]
     assert select.get("name") == "scenarios[0].name"
     groups = [g.get("label") for g in css(select, "optgroup")]
-    from formgen.refdata import catalogue as scenarios
+    from formgen.record.refdata import catalogue as scenarios
 
     assert groups == list(scenarios(2025).stages)
     chosen = css(select, "option[selected]")[0]

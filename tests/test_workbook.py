@@ -19,21 +19,14 @@ import yaml
 from click.testing import CliRunner
 from docx import Document
 
-from formgen.blank import record_yaml
+from formgen.catalogue import catalogue
 from formgen.cli import main
-from formgen.fields import catalogue
-from formgen.loader import LoadError
-from formgen.opener import load
-from formgen.packs import get_pack
-from formgen.record import Recommender, Record
-from formgen.workbook import (
-    CELL_MAX,
-    MAX_ROWS,
-    _sheet_parts,
-    blank_workbook,
-    read_workbook,
-    record_workbook,
-)
+from formgen.doors.blank import record_yaml
+from formgen.doors.opener import load
+from formgen.doors.workbook import CELL_MAX, MAX_ROWS, _sheet_parts, blank_workbook, read_workbook, record_workbook
+from formgen.packs.pack import get_pack
+from formgen.record.loader import LoadError
+from formgen.record.model import Recommender, Record
 
 from .conftest import EXAMPLE, REPORT, ROOT, link_figures, to_pdf
 
@@ -332,7 +325,7 @@ def test_a_filled_blank_validates_like_the_same_yaml(cli, tmp_path, gansu_blank)
     p = tmp_path / "filled.xlsx"
     shutil.copy(gansu_blank, p)
     wb = openpyxl.load_workbook(p)
-    from formgen.recpaths import get
+    from formgen.record.paths import get
 
     for ws in wb.worksheets:
         if ws["A1"].value == "#字段":

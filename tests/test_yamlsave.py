@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from formgen.cli import main
-from formgen.opener import load
+from formgen.doors.opener import load
 from formgen.web import create_app
 from formgen.web.yamlsave import rewrite
 

@@ -11,9 +11,9 @@ from docx import Document
 
 from formgen.app import validate
 from formgen.cli import main
-from formgen.ids import org_check_char
-from formgen.opener import load
-from formgen.packs import get_pack
+from formgen.doors.opener import load
+from formgen.packs.pack import get_pack
+from formgen.record.ids import org_check_char
 
 from .conftest import ROOT, ZHUOYUE_HEADERS
 

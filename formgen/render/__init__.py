@@ -21,7 +21,7 @@ def cell_len(text: str) -> int:
 
 
 # Chinese font sizes (字号) in points: what a layout's ``size`` may name (checked by
-# formgen.layout, printed by ooxml). Here, not in ooxml, so that checking a pack does not
+# formgen.packs.layout, printed by ooxml). Here, not in ooxml, so that checking a pack does not
 # import python-docx.
 ZIHAO = {
     "初号": 42,

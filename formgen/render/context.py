@@ -15,9 +15,9 @@ from decimal import Decimal
 from jinja2 import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..derived import derived
-from ..recpaths import get
-from ..refdata import industry_chain
+from ..record.derived import derived
+from ..record.paths import get
+from ..record.refdata import industry_chain
 
 PLAIN = SandboxedEnvironment(autoescape=False)
 
@@ -136,7 +136,7 @@ def union(items, field: str) -> list:
 
 def kpi(kpis, name: str):
     """A KPI value by name, matching with or without the unit and * marks."""
-    from ..refdata import kpi_key
+    from ..record.refdata import kpi_key
 
     wanted = kpi_key(name)
     return next((v for k, v in (kpis or {}).items() if kpi_key(k) == wanted), None)

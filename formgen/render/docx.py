@@ -44,10 +44,10 @@ import functools
 import re
 import zlib
 
-from ..images import Embedded, embeddable
-from ..recpaths import get
+from ..record.paths import get
 from . import ooxml
 from .context import column_values, compile_expr, fmt, namespace, paragraphs
+from .images import Embedded, embeddable
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
 
@@ -589,7 +589,7 @@ def _blocks(blocks, state: _State, base, styles: dict):
 def _mode_items(spec: dict, state: _State, base, styles: dict):
     """For each manufacturing mode the record chose, every item heading of 附件5 with the
     record's text under it."""
-    from ..refdata import modes
+    from ..record.refdata import modes
 
     chosen = get(base, spec.get("chosen", "factory.modes")) or []
     texts = get(base, spec.get("texts", "narrative.mode_items")) or {}

@@ -74,7 +74,7 @@ from jinja2.parser import Parser
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from ..recpaths import get_parts, parse_path
+from ..record.paths import get_parts, parse_path
 from . import XLSX_CELL_MAX, cell_len
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr, fmt
 

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from ..findings import ERROR, WARNING, Finding
-from ..loader import Loaded, label_for
-from ..record import Record
-from ..recpaths import applies, generic, parse_path
+from ..record.findings import ERROR, WARNING, Finding
+from ..record.loader import Loaded, label_for
+from ..record.model import Record
+from ..record.paths import applies, generic, parse_path
 
 
 class Hit(NamedTuple):
@@ -70,7 +70,7 @@ REGISTRY: dict[str, Rule] = {}
 def rule(code: str, severity: str, title: str, reads=(), check: str | None = None):
     """Register a rule. ``reads``: the fields a verdict about the enterprise (规模以上, the
     环节 covered, the AI share …) is drawn from; the blank and workbook for a pack and level
-    offer each (:func:`formgen.fields.catalogue`), so that such a rule never falls silent for
+    offer each (:func:`formgen.catalogue.catalogue`), so that such a rule never falls silent for
     a record begun from the blank. A rule about a field's own value (a format, a 字数 limit,
     an option) declares nothing: without the field it has nothing to say."""
 
@@ -100,14 +100,14 @@ def reads(scope: Scope) -> dict[str, list[str]]:
 @dataclass
 class Context:
     loaded: Loaded
-    pack: object = None  # formgen.packs.Pack, or None for pack-independent checks
+    pack: object = None  # formgen.packs.pack.Pack, or None for pack-independent checks
     documents: list | None = None  # the pack documents whose required fields count
     today: dt.date = field(default_factory=dt.date.today)  # for rules about dates in the past/future
 
     def __post_init__(self):
         # The rules see the record with its derived fields (a scenario's 环节 from its name)
         # filled where the user left them empty: a copy, the loaded record is not changed.
-        from ..derived import derive
+        from ..record.derived import derive
 
         record = derive(self.loaded.record, self.pack)
         if record is not self.loaded.record:

@@ -9,22 +9,9 @@ in every edition (no "原则上"), so both are errors.
 from decimal import Decimal
 from typing import get_args
 
-from ..record import AccidentSeverity
+from ..record.derived import latest_revenue
+from ..record.model import AccidentSeverity
 from . import ERROR, Hit, rule
-
-
-def latest_revenue(e) -> tuple[str, Decimal, str] | None:
-    """(path, 主营业务收入, which year) of the latest year given: the latest 近三年 row,
-    else the enterprise's 营业收入 (上年度)."""
-    years = [(i, y) for i, y in enumerate(e.financials) if y.year is not None]
-    if years:
-        i, y = max(years, key=lambda iy: iy[1].year)
-        if y.revenue is not None:
-            return f"enterprise.financials[{i}].revenue", y.revenue, f"{y.year}年"
-    if e.revenue is not None:
-        return "enterprise.revenue", e.revenue, "上年度"
-    return None
-
 
 ACCIDENT_TEXT = "近三年无较大及以上安全、环保等事故"  # 要素条件 基础要求 2, when a manifest gives no text
 ACCIDENT_READS = ("enterprise.accident.occurred", "enterprise.accident.severity")

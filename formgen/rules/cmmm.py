@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from ..record import CMMM_LEVEL_ZH as ZH
-from ..record import cmmm_level_for as level_for
+from ..record.model import CMMM_LEVEL_ZH as ZH
+from ..record.model import cmmm_level_for as level_for
 from . import ERROR, Hit, rule
 
 

@@ -3,8 +3,8 @@ accident's name, membership of a list the pack names."""
 
 from decimal import Decimal
 
-from ..recpaths import get
-from ..refdata import enums
+from ..record.paths import get
+from ..record.refdata import enums
 from . import ERROR, WARNING, Hit, rule
 from .finance import _tolerance
 

@@ -2,7 +2,7 @@
 
 import re
 
-from ..recpaths import expand
+from ..record.paths import expand
 from . import ERROR, Hit, rule
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")

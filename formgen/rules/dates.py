@@ -4,7 +4,7 @@ date not in the future."""
 
 import datetime as dt
 
-from ..recpaths import get
+from ..record.paths import get
 from . import ERROR, Hit, rule
 
 

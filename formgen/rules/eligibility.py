@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from ..refdata import catalogue
+from ..record.refdata import catalogue
 from . import ERROR, WARNING, Hit, rule
 
 MIN_CMMM = {"基础级": 2, "先进级": 2, "卓越级": 3, "领航级": 4}

@@ -4,8 +4,8 @@ Shanghai district since merged) names the value that replaced it."""
 
 import difflib
 
-from ..recpaths import expand
-from ..refdata import enum_alias, enums
+from ..record.paths import expand
+from ..record.refdata import enum_alias, enums
 from . import ERROR, Hit, rule
 
 _FORMER = {"并入": "“{value}”已并入{to}", "撤县设区": "“{value}”已撤县设区为{to}"}

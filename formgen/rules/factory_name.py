@@ -1,7 +1,7 @@
 """Factory name (上海 附件3 第2项): ends with 智能工厂, not 车间/项目, at most 14 字
 with half-width characters counted 3 to 1 and the sum rounded up."""
 
-from ..textcount import name_length, name_length_exact
+from ..record.textcount import name_length, name_length_exact
 from . import ERROR, Hit, rule
 
 PATH = "factory.name"

@@ -1,5 +1,5 @@
 """Figures (上海申报书 配图): count, pixels and file size, and whether fill can embed
-each one (``formgen.images.probe``: headers and file structure, no full decode).
+each one (``formgen.render.images.probe``: headers and file structure, no full decode).
 
 FG002 is the promise that what validate accepts, fill renders: a missing or empty
 file, one outside the record's folder, a format other than JPEG/PNG/BMP (GIF, TIFF,
@@ -10,7 +10,7 @@ Configured by ``checks.figures``: ``min_count``, ``min_megapixels``, ``min_mb``
 (1 MB = 1024 x 1024 bytes, as Windows shows file sizes).
 """
 
-from ..images import probe
+from ..render.images import probe
 from . import ERROR, Hit, rule
 
 

@@ -1,8 +1,8 @@
 """Files a pack asks to be attached (``checks.files``: ``[{path, what}]``): the record
 names them relative to its folder, and each must be there and readable."""
 
-from ..record import record_file
-from ..recpaths import expand
+from ..record.model import record_file
+from ..record.paths import expand
 from . import ERROR, Hit, rule
 
 

@@ -1,6 +1,6 @@
 """统一社会信用代码 (GB 32100-2015) and 组织机构代码 (GB 11714) check digits."""
 
-from ..ids import org_code_problem, uscc_problem
+from ..record.ids import org_code_problem, uscc_problem
 from . import ERROR, Hit, rule
 
 
@@ -24,7 +24,7 @@ def org_code(ctx):
 
 @rule("ID003", ERROR, "组织机构代码与统一社会信用代码不一致")
 def org_matches_uscc(ctx):
-    from ..ids import compact, org_code_of
+    from ..record.ids import compact, org_code_of
 
     e = ctx.record.enterprise
     if e.org_code and e.credit_code and not uscc_problem(e.credit_code):

@@ -1,7 +1,7 @@
 """GB/T 4754-2017 industry codes: the code exists and is as fine as the form asks
 (``checks.industry: {min_level: 中类}``)."""
 
-from ..refdata import gbt4754
+from ..record.refdata import gbt4754
 from . import ERROR, Hit, rule
 
 DEPTH = {"门类": 0, "大类": 1, "中类": 2, "小类": 3}

@@ -2,8 +2,8 @@
 bands of 表3), the scenario self-evaluation (典型场景对照参考表) and the scenario counts of
 附件2. On when the manifest has ``checks.jiangsu: {}``; the tables are data/jiangsu.yaml."""
 
-from .. import jiangsu as js
-from ..refdata import catalogue
+from ..record.refdata import catalogue
+from ..selfeval import scoring as js
 from . import ERROR, WARNING, Hit, rule
 
 ANSWERS = tuple(f"dx.q{no}.{key}" for no in js.SCORED for key in ("level", "score"))

@@ -5,7 +5,7 @@ against the record's scenarios."""
 import difflib
 from decimal import Decimal
 
-from ..refdata import kpi_key, kpi_names, kpis
+from ..record.refdata import kpi_key, kpi_names, kpis
 from . import ERROR, WARNING, Hit, rule
 from .finance import _tolerance
 

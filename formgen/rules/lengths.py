@@ -1,4 +1,4 @@
-"""字数 limits, counted as Word counts 字数 (see formgen.textcount).
+"""字数 limits, counted as Word counts 字数 (see formgen.record.textcount).
 
 Configured in the manifest under ``checks.lengths``, one entry per limit:
 ``{path: P, max: N}``, ``{path: P, min: N}``, ``{paths: [P...], min, max, label}`` for a
@@ -6,8 +6,8 @@ total over several fields, ``{path: P, target: [LOW, HIGH]}`` for "400字左右"
 (a warning outside the range, never an error). ``[]`` in a path means every item.
 """
 
-from ..recpaths import expand
-from ..textcount import word_count
+from ..record.paths import expand
+from ..record.textcount import word_count
 from . import ERROR, WARNING, Hit, rule
 
 

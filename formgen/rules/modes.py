@@ -1,7 +1,7 @@
 """甘肃附件4 三、项目实施现状: for each manufacturing mode chosen, every item of 附件5
 answered (``checks.mode_items``)."""
 
-from ..refdata import modes
+from ..record.refdata import modes
 from . import ERROR, Hit, rule
 
 

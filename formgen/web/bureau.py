@@ -25,7 +25,7 @@ def _row(i: int, e, state: str) -> dict:
     }
 
 
-UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.Recommender.unit_kind
+UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.model.Recommender.unit_kind
 
 
 def _settings(source) -> dict:
@@ -39,7 +39,7 @@ def _settings(source) -> dict:
 def _batch(store, s: dict):
     """(batch, pack, problem) for the bureau's settings; batch None with the problem."""
     from .. import app as flow
-    from ..packs import PackError, get_pack
+    from ..packs.pack import PackError, get_pack
 
     try:
         pack = get_pack(s["pack"])
@@ -49,7 +49,7 @@ def _batch(store, s: dict):
         return None, pack, "请填写推荐单位"
     if s["unit_kind"] and s["unit_kind"] not in UNIT_KINDS:
         return None, pack, f"推荐单位类别应为 {'、'.join(UNIT_KINDS)} 之一"
-    from ..types import xml_illegal_chars
+    from ..record.types import xml_illegal_chars
 
     if xml_illegal_chars(s["unit"]):
         return None, pack, "推荐单位名称含有文档不允许的控制字符"
@@ -76,7 +76,7 @@ def _batch(store, s: dict):
 
 def register(app, store, downloads) -> None:
     from .. import app as flow
-    from ..packs import available
+    from ..packs.pack import available
 
     @app.get("/bureau")
     def bureau():
@@ -117,8 +117,8 @@ def register(app, store, downloads) -> None:
 
     @app.post("/bureau/generate")
     def bureau_generate():
-        from ..record import Recommender
-        from ..reports import entries_for_batch, problem_report
+        from ..bureau.reports import entries_for_batch, problem_report
+        from ..record.model import Recommender
 
         body = request.get_json(silent=True)
         if not isinstance(body, dict):

@@ -1,5 +1,5 @@
 """The web form of one record, described entirely by the field catalogue
-(:mod:`formgen.fields`): which fields, in which sections and order, their labels, notes,
+(:mod:`formgen.catalogue`): which fields, in which sections and order, their labels, notes,
 options and 字数 limits. Nothing here names a field of a form.
 
 Two directions:
@@ -9,7 +9,7 @@ Two directions:
   per entry and an empty item to copy when the user adds one;
 - :func:`record_data` turns what the page posts (``{path: text}`` with concrete paths such
   as ``scenarios[2].name``, and mapping entries ``{path, key, value}``) back into the data a
-  record file holds, reading each text as :func:`formgen.workbook.cell_value` reads a cell,
+  record file holds, reading each text as :func:`formgen.doors.workbook.cell_value` reads a cell,
   and :func:`check` type-checks it with the loader and runs the real rules, so the page
   shows the same codes and messages as ``formgen validate``.
 """
@@ -24,10 +24,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..fields import Catalogue, Field, Sheet, catalogue, length_totals, levels
-from ..findings import ERROR, Finding
-from ..loader import Loaded, build
-from ..record import Record
+from ..catalogue import Catalogue, Field, Sheet, catalogue, length_totals, levels
+from ..record.findings import ERROR, Finding
+from ..record.loader import Loaded, build
+from ..record.model import Record
 
 
 class FormError(ValueError):
@@ -39,7 +39,7 @@ class FormError(ValueError):
 
 def pack_of(name: str | None):
     """(pack or None, finding when the name is not a pack)."""
-    from ..packs import PackError, available, get_pack
+    from ..packs.pack import PackError, available, get_pack
 
     if not name:
         return None, None
@@ -161,7 +161,7 @@ def _options(f: Field, pack) -> list:
     if not f.options:
         return []
     if f.path in ("scenarios[].name", "factory.excellent_scenarios") and pack is not None and pack.edition:
-        from ..refdata import catalogue as scenario_catalogue
+        from ..record.refdata import catalogue as scenario_catalogue
 
         cat = scenario_catalogue(pack.edition)
         if set(f.options) == {s.name for s in cat.scenarios}:
@@ -248,7 +248,7 @@ def page(cat: Catalogue, record) -> list[Section]:
 
 def _place_totals(sections: list[Section], cat: Catalogue, record) -> None:
     """Each combined 字数 limit goes to the section holding its first field."""
-    from ..textcount import word_count
+    from ..record.textcount import word_count
 
     for total in length_totals(cat.pack, cat.level):
         for s in sections:
@@ -326,7 +326,7 @@ def record_data(
     paths of the values those problems left out."""
     if not isinstance(values, dict) or not isinstance(entries, list):
         raise FormError("表单数据格式不正确")
-    from ..workbook import cell_value
+    from ..doors.workbook import cell_value
 
     data: dict = {}
     problems: list[Finding] = []
@@ -389,7 +389,7 @@ def check(
 ) -> tuple[Loaded, list[Finding]]:
     """Every finding ``formgen validate`` gives for ``data`` as the record file ``path``,
     with what :func:`record_data` found (``problems``; ``left_out``, the values it could not
-    read): built as the loader builds a file (:func:`formgen.loader.build`: a value of the
+    read): built as the loader builds a file (:func:`formgen.record.loader.build`: a value of the
     wrong type is one finding and left out, so the other rules still run on the rest)."""
     from .. import app
 

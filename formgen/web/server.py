@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from flask import Flask, abort, jsonify, make_response, redirect, render_template, request, send_file
 
-from ..findings import Finding
+from ..record.findings import Finding
 from . import form as F
 from .store import MAX_UPLOAD_BYTES, Folder, Refused
 
@@ -59,7 +59,7 @@ class Downloads:
 
 
 def _soffice() -> bool:
-    from ..pdf import PdfError, find_soffice
+    from ..render.pdf import PdfError, find_soffice
 
     try:
         find_soffice()
@@ -307,7 +307,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         files = flow.render_single(loaded, pack, draft and errors)
         note = ""
         if body.get("pdf") is True:
-            from ..pdf import PdfError
+            from ..render.pdf import PdfError
 
             try:
                 files = flow.with_pdf_copies(files)
@@ -327,7 +327,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         return jsonify(ok=True, file=rel, **_image_facts(path, rel))
 
     def _image_facts(path: Path, rel: str) -> dict:
-        from ..images import probe
+        from ..render.images import probe
 
         try:
             store.file_path(path.parent, rel)
@@ -368,7 +368,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
 
 
 def _word_count(text: str) -> int:
-    from ..textcount import word_count
+    from ..record.textcount import word_count
 
     return word_count(text or "")
 

@@ -18,12 +18,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..loader import Loaded, LoadError, strict
-from ..opener import load
+from ..doors.opener import load
+from ..record.loader import Loaded, LoadError, strict
 
 RECORD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 BACKUP_DIR = ".formgen-备份"
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # formgen's own limit for a figure (formgen.images)
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # formgen's own limit for a figure (formgen.render.images)
 UPLOAD_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp"}  # what fill can embed
 
 
@@ -170,7 +170,7 @@ class Folder:
 
     def _serialise(self, path: Path, current: bytes, record) -> bytes:
         if path.suffix.casefold() == ".xlsx":
-            from ..workbook import WorkbookError, read_workbook, record_workbook
+            from ..doors.workbook import WorkbookError, read_workbook, record_workbook
 
             try:
                 data = record_workbook(record)
@@ -181,7 +181,7 @@ class Folder:
             except LoadError as e:
                 raise Refused(f"写出的工作簿无法读回，未保存：{e.findings[0].message}", 500) from e
         else:
-            from ..loader import load_yaml
+            from ..record.loader import load_yaml
             from .yamlsave import RewriteError, rewrite
 
             try:

@@ -21,7 +21,7 @@ Aliases (``*a``): an alias whose value the user changed is replaced by the value
 out at that place; an unchanged alias stays, unless its anchor's value was changed or
 moved, in which case it is written out too (so it keeps its old value).
 
->>> from formgen.record import Record
+>>> from formgen.record.model import Record
 >>> old = Record.model_validate({"enterprise": {"name": "甲", "intro": "x"}})
 >>> new = old.model_copy(deep=True)
 >>> new.enterprise.name = "yes"
@@ -41,7 +41,7 @@ from decimal import Decimal
 import yaml
 from pydantic import BaseModel
 
-from ..loader import _Loader
+from ..record.loader import _Loader
 
 SKIP = ("schema_version",)
 

@@ -1,6 +1,6 @@
 """The record as an Excel workbook, equal to YAML: written with XlsxWriter from the field
-catalogue (:mod:`formgen.fields`), read back with openpyxl into the same data a YAML file
-gives and type-checked by :func:`formgen.loader.build`, so every finding points at its
+catalogue (:mod:`formgen.catalogue`), read back with openpyxl into the same data a YAML file
+gives and type-checked by :func:`formgen.record.loader.build`, so every finding points at its
 cell (``某企业.xlsx[智能工厂]!C7``).
 
 The workbook: a 填写说明 sheet; one sheet per section of the record in the order of the
@@ -32,12 +32,12 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .fields import MODE_ITEMS, Catalogue, Field, Sheet, catalogue, levels
-from .findings import ERROR, Finding
-from .loader import _ERRNO_ZH, MAX_FILE_BYTES, MAX_FILE_MB, LoadError, build
-from .record import Record
-from .render import XLSX_CELL_MAX as CELL_MAX
-from .render import cell_len
+from ..catalogue import MODE_ITEMS, Catalogue, Field, Sheet, catalogue, levels
+from ..record.findings import ERROR, Finding
+from ..record.loader import _ERRNO_ZH, MAX_FILE_BYTES, MAX_FILE_MB, LoadError, build
+from ..record.model import Record
+from ..render import XLSX_CELL_MAX as CELL_MAX
+from ..render import cell_len
 
 MAX_UNZIPPED = 64 * 1024 * 1024  # all parts together, as unpacked
 MAX_MEMBERS = 2_000
@@ -85,7 +85,7 @@ def too_long_for_a_cell(text: str, path: str, label: str) -> WorkbookError | Non
 def record_catalogue(record, pack=None) -> Catalogue:
     """The catalogue a record is written with: its pack (or ``pack``) at its level, and
     every other field it holds, so nothing is lost."""
-    from .packs import PackError, get_pack
+    from ..packs.pack import PackError, get_pack
 
     if isinstance(pack, str) or pack is None:
         try:
@@ -108,7 +108,7 @@ def blank_workbook(cat: Catalogue) -> bytes:
 
 
 def workbook_bytes(cat: Catalogue, record=None) -> bytes:
-    from .render.xlsx import CellTooLong
+    from ..render.xlsx import CellTooLong
 
     try:
         return _Writer(cat, record).run()
@@ -161,7 +161,7 @@ def _shortened(text: str, limit: int, mark: str) -> str:
 
 class _Writer:
     def __init__(self, cat: Catalogue, record):
-        from .render.xlsx import new_workbook
+        from ..render.xlsx import new_workbook
 
         self.cat = cat
         self.record = record
@@ -397,7 +397,7 @@ class _Writer:
         return _lines(text, width)
 
     def rows(self, ws, sheet: Sheet):
-        from .recpaths import get
+        from ..record.paths import get
 
         long = any(f.kind == "longtext" for f in sheet.fields)
         ws.set_column(COL_PATH, COL_PATH, 30, None, {"hidden": True})
@@ -448,7 +448,7 @@ class _Writer:
     def entries(self, f: Field) -> list[tuple[str, object]]:
         """The rows of a mapping (KPIs): the record's entries, else the known keys; then
         a few free rows for other names."""
-        from .recpaths import get
+        from ..record.paths import get
 
         if self.record is not None:
             current = get(self.record, f.path[:-2]) or {}
@@ -484,7 +484,7 @@ class _Writer:
         ws.set_row(r, min(409, max(20, height)))
 
     def table(self, ws, sheet: Sheet):
-        from .recpaths import get
+        from ..record.paths import get
 
         children = [s for s in self.cat.sheets() if s.parent == sheet.key]
         columns: list[tuple[str, str, Field | None]] = []  # (key, label, field)
@@ -559,7 +559,7 @@ class _Writer:
     def items(self, sheet: Sheet) -> list[tuple[int, object]]:
         """(parent number, item) for every item of the table's list in the record; items
         of tables with nested tables are numbered 1, 2, … for those to refer to."""
-        from .recpaths import get
+        from ..record.paths import get
 
         if self.record is None:
             return []
@@ -1408,7 +1408,7 @@ def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
 
 
 def read_workbook(path: str | Path, model=Record, raw: bytes | None = None):
-    """Read a workbook record (formgen.opener.READERS['.xlsx']): the same data a YAML file
+    """Read a workbook record (formgen.doors.opener.READERS['.xlsx']): the same data a YAML file
     gives, type-checked by loader.build with each finding at its sheet and cell; a cell
     that cannot be read is a finding and its value left out (the record's notes). Raises
     LoadError for a file that cannot be read at all."""

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from docx.shared import Pt
 
-from .findings import SEVERITY_ZH, Finding
-from .output import safe_name
-from .render import ooxml
-from .render import xlsx as xlsx_render
+from ..output import safe_name
+from ..record.findings import SEVERITY_ZH, Finding
+from ..render import ooxml
+from ..render import xlsx as xlsx_render
 
 # States a batch gives a record (what `formgen summary` prints).
 LISTED, OUTSIDE, DUPLICATE, REFUSED, NOT_LISTED = "列入", "超出名额", "重复，未列入", "有错误，未列入", "未列入"
@@ -61,7 +61,7 @@ class ReportEntry:
 def entry_for(source, loaded, findings: Iterable[Finding], state: str = "") -> ReportEntry:
     """A :class:`ReportEntry` from what ``validate`` has: the path, the loaded record
     (None when it could not be read) and its findings."""
-    from .ids import compact
+    from ..record.ids import compact
 
     enterprise = loaded.record.enterprise if loaded is not None else None
     name = (enterprise.name if enterprise else "") or Path(source).name

@@ -9,10 +9,10 @@ still mapped by its header, never by its position. Each row below it, up to the 
 or footer (注：…, 联系人：…), is one record; with ``each: LIST`` (Gansu 附件7, a row per
 project) the rows of one enterprise are one record, a list item a row.
 
-A cell is read by its column's reading (:func:`formgen.readback.reading`) into an
-:class:`formgen.imported.Imported`, typed as the record model reads the field, and keeps
+A cell is read by its column's reading (:func:`formgen.doors.readback.reading`) into an
+:class:`formgen.doors.imported.Imported`, typed as the record model reads the field, and keeps
 its place (``推荐汇总表!C7``, ``表格1 第5行「企业名称」``). Workbooks are untrusted: the
-bounds of :mod:`formgen.workbook` (file size, zip members, unpacked size, DOCTYPE,
+bounds of :mod:`formgen.doors.workbook` (file size, zip members, unpacked size, DOCTYPE,
 rows, columns) refuse a zip bomb or a huge file with one line of Chinese.
 """
 
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..packs.pack import Document, Pack, _label_text
+from ..record.findings import ERROR, WARNING
 from .docxread import Body, Docx, DraftError
 from .draft import Where, _label_norm, _main, _norm
-from .findings import ERROR, WARNING
 from .imported import Imported, _at, _brief, field_of, finish_aggregates, finish_document, read_spec, typed
-from .packs import Document, Pack, _label_text
 from .readback import Reading, reading, ticked_options
 
 TOP_ROWS = 12  # rows of a workbook searched for the sheet's title
@@ -452,7 +452,7 @@ def _table_grid(table) -> _Grid:
 def read_sheet_docx(path: Path, docx: Docx, body: Body, pack: Pack, doc: Document) -> list[Imported]:
     """The records of a multi-record sheet in a Word file (附件5 or 附件4 as a table): a
     record per row of the table whose header is the layout's. ``docx`` is open and
-    ``body`` read (:func:`formgen.docxread.read_body`); ``doc`` as found by
+    ``body`` read (:func:`formgen.doors.docxread.read_body`); ``doc`` as found by
     :func:`sheet_document`."""
     del docx  # the text is all in ``body``
     columns = doc.layout["columns"]

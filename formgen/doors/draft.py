@@ -2,7 +2,7 @@
 a reviewer will check it, and ``formgen count`` on a .docx.
 
 Most enterprises write the 申报书 in Word. :func:`check_draft` reads such a draft (through
-:mod:`formgen.docxread`: bounded, entities never resolved, images measured from their
+:mod:`formgen.doors.docxread`: bounded, entities never resolved, images measured from their
 headers) and says, with the same kind of findings ``validate`` gives for a record:
 
 - which document of the pack it is (its title, or ``--doc``);
@@ -39,6 +39,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..packs.pack import Document, Pack, _label_text
+from ..record.findings import ERROR, WARNING, Finding
+from ..record.textcount import word_count
+from ..render.ooxml import ZIHAO, size_pt
 from .docxread import (
     Body,
     Docx,
@@ -56,10 +60,6 @@ from .docxread import (
     set_paragraph_format,
     set_run_format,
 )
-from .findings import ERROR, WARNING, Finding
-from .packs import Document, Pack, _label_text
-from .render.ooxml import ZIHAO, size_pt
-from .textcount import word_count
 
 __all__ = [
     "DRAFT_RULES",
@@ -286,7 +286,7 @@ def _doc_stub(doc: Document) -> dict:
 
 
 def _length_entries(pack: Pack, doc: Document) -> list[dict]:
-    from .recpaths import applies
+    from ..record.paths import applies
 
     stub = _doc_stub(doc)
     return [e for e in pack.checks.get("lengths", []) or [] if isinstance(e, dict) and applies(stub, e.get("when"))]
@@ -319,8 +319,8 @@ class Heading:
 
 def outline(doc: Document) -> list[Heading]:
     """The parts and sub-parts of a document (its headings) with the record's text under
-    each, read from the typed layout (:mod:`formgen.layout`)."""
-    from .layout import HeadingBlock, TextBlock
+    each, read from the typed layout (:mod:`formgen.packs.layout`)."""
+    from ..packs.layout import HeadingBlock, TextBlock
 
     out: list[Heading] = []
     part = 0
@@ -890,8 +890,8 @@ class _Check:
         """The record rules whose input a table cell holds, run as for a record."""
         if not data:
             return
-        from .loader import build
-        from .rules import Context, run
+        from ..record.loader import build
+        from ..rules import Context, run
 
         keep = {p: v for p, v in _flatten(data).items() if p in _RULE_INPUTS or _enum_path(self.pack, p)}
         if not keep:
@@ -1429,7 +1429,7 @@ def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = Fals
     the text, tables, figures and every other part are copied as they are. Written through
     :func:`formgen.output.write_all` (atomic; an existing file only with ``force``); the
     original is never modified. Returns (document id, paragraphs changed)."""
-    from .output import OutputError, write_all
+    from ..output import OutputError, write_all
 
     path, out_path = Path(path), Path(out_path)
     if out_path.suffix.casefold() != ".docx":

@@ -8,9 +8,9 @@ import typing
 
 from pydantic import BaseModel
 
-from .loader import _inner_model
-from .record import Record
-from .refdata import kpi_names
+from ..record.loader import _inner_model
+from ..record.model import Record
+from ..record.refdata import kpi_names
 
 HEADER = """\
 # formgen 企业申报记录（一个企业、一个智能工厂申报，一份记录填写所有表格）
@@ -126,7 +126,7 @@ def pack_blank(cat) -> str:
 def _tree(cat) -> dict:
     """The catalogue's fields nested by path (top-level keys in the order the sections
     first appear; inside a section, the record model's order)."""
-    from .fields import MODE_ITEMS, _model_fields
+    from ..catalogue import MODE_ITEMS, _model_fields
 
     order = [b.path for b in _model_fields()[0]]
 
@@ -159,7 +159,7 @@ def _tree(cat) -> dict:
 def _emit_tree(node: dict, indent: int, out: list[str], fixed: dict, path: str = "", first: str = ""):
     """Write ``node`` (from :func:`_tree`) as YAML lines; ``first`` replaces the
     indentation of the first line (a list item's "- ")."""
-    from .fields import Field, _model_fields
+    from ..catalogue import Field, _model_fields
 
     titles = _model_fields()[1]
     pad = " " * indent

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .findings import ERROR, Finding
-from .loader import Loaded, LoadError, load_yaml
-from .record import Recommender, Record
+from ..record.findings import ERROR, Finding
+from ..record.loader import Loaded, LoadError, load_yaml
+from ..record.model import Recommender, Record
 
 # Readers by file suffix (lower case); a reader returns a Loaded or raises LoadError.
 READERS: dict[str, typing.Callable[[Path, type[BaseModel]], Loaded]] = {}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
+from decimal import Decimal
 
-from .record import CMMM_LEVEL_ZH
+from .model import CMMM_LEVEL_ZH
 from .refdata import industry_chain
 
 # --- derived fields: worked out from another field when left empty -------------------------
@@ -81,7 +82,7 @@ DERIVED: dict[str, Derivation] = {
 def derived_value(record, path: str, pack=None):
     """The value of the field at a plain dotted ``path``: the record's own, else the one
     worked out from its source (:data:`DERIVED`), else None."""
-    from .recpaths import get, is_empty
+    from .paths import get, is_empty
 
     own = get(record, path)
     rule = DERIVED.get(path)
@@ -158,3 +159,16 @@ def application_type(record) -> list[str]:
     if record.factory.excellent_scenarios:
         types.append("优秀应用场景")
     return types
+
+
+def latest_revenue(e) -> tuple[str, Decimal, str] | None:
+    """(path, 主营业务收入, which year) of the latest year given: the latest 近三年 row,
+    else the enterprise's 营业收入 (上年度)."""
+    years = [(i, y) for i, y in enumerate(e.financials) if y.year is not None]
+    if years:
+        i, y = max(years, key=lambda iy: iy[1].year)
+        if y.revenue is not None:
+            return f"enterprise.financials[{i}].revenue", y.revenue, f"{y.year}年"
+    if e.revenue is not None:
+        return "enterprise.revenue", e.revenue, "上年度"
+    return None

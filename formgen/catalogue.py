@@ -13,7 +13,7 @@ form importer all describe fields from here, and this module describes nothing i
   环节 from its name), for the rules and the forms, never over a value the user gave;
 - the label: the pack's label for the applying documents (``Pack.labels_for``), else the
   model's ``title``; the note: the model's ``description`` and the form's own note;
-- the type, unit and bounds: from the record model (``formgen.types``);
+- the type, unit and bounds: from the record model (``formgen.record.types``);
 - the options: the model's ``Literal``, the pack's lists from data/enums.yaml
   (``checks.enums``, ``checks.lists``), the scenario catalogue of the pack's edition
   (环节 and 场景名称), the KPI names of ``checks.kpi``, the modes and items of 附件5;
@@ -34,11 +34,11 @@ import typing
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from . import types as T
-from .derived import DERIVED
-from .record import Record
-from .recpaths import generic
-from .recschema import model_of, resolve_path, strip_optional
+from .record import types as T
+from .record.derived import DERIVED
+from .record.model import Record
+from .record.paths import generic
+from .record.schema import model_of, resolve_path, strip_optional
 
 # Kinds of value, and how each is named to the user.
 KINDS = {
@@ -146,7 +146,7 @@ class Sheet:
 
 @dataclass
 class Catalogue:
-    pack: object  # formgen.packs.Pack or None
+    pack: object  # formgen.packs.pack.Pack or None
     level: str | None
     fields: list[Field]
     documents: list = field(default_factory=list)  # the documents that apply
@@ -390,7 +390,7 @@ KPIS = "kpis"
 
 def _applicable_checks(pack, record) -> dict:
     """The pack's ``checks`` as they apply to ``record`` (as rules.Context.check sees them)."""
-    from .recpaths import applies
+    from .record.paths import applies
 
     out = {}
     for name, value in (pack.checks or {}).items():
@@ -406,7 +406,7 @@ def levels(pack) -> list[str]:
     """The levels a pack receives: its own; else those its documents' conditions name;
     else, for a pack whose documents name none (Jiangsu's 自评价, whose tiers are every
     level), every level."""
-    from .levels import LEVELS
+    from .record.levels import LEVELS
 
     if pack is None:
         return []
@@ -445,7 +445,7 @@ def catalogue(pack=None, level: str | None = None, everything: bool = False) -> 
     the pack's own level), in the order of its forms. Without a pack, or with
     ``everything``, every field of the record model (with the pack's labels and notes)."""
     if isinstance(pack, str):
-        from .packs import get_pack
+        from .packs.pack import get_pack
 
         pack = get_pack(pack)
     if pack is not None and level is None:
@@ -455,9 +455,9 @@ def catalogue(pack=None, level: str | None = None, everything: bool = False) -> 
 
 @functools.lru_cache(maxsize=32)
 def _catalogue(pack, level, everything) -> Catalogue:
-    from .packs import available
-    from .refdata import catalogue as scenario_catalogue
-    from .refdata import enums, kpi_names, modes
+    from .packs.pack import available
+    from .record.refdata import catalogue as scenario_catalogue
+    from .record.refdata import enums, kpi_names, modes
 
     bases, titles = _model_fields()
     titles = dict(titles)
@@ -492,7 +492,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
 
     for doc in documents:
         if doc.kind == "checklist":
-            for path, what in doc.uses():  # the layout model's walker (formgen.layout)
+            for path, what in doc.uses():  # the layout model's walker (formgen.packs.layout)
                 use(path, doc)
                 if what:
                     checklist_labels.setdefault(path, what)
@@ -662,7 +662,7 @@ class Total:
 def length_totals(pack, level: str | None = None) -> list[Total]:
     """The combined 字数 limits of ``pack`` (a Pack or its name) for an applicant at ``level``."""
     if isinstance(pack, str):
-        from .packs import get_pack
+        from .packs.pack import get_pack
 
         pack = get_pack(pack)
     if pack is None:

@@ -34,12 +34,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Tag, 
 from pydantic import Field as PField
 from pydantic_core import PydanticCustomError
 
-from .record import Recommender, Record
-from .recpaths import generic as _generic
+from ..record.model import Recommender, Record
+from ..record.paths import generic as _generic
 
 # record paths: a layout's path -> the record model's pattern, the paths an expression reads
-from .recschema import PATH_TOKEN, STRING_LITERAL, expr_paths, model_of, strip_optional
-from .recschema import resolve_path as resolve
+from ..record.schema import PATH_TOKEN, STRING_LITERAL, expr_paths, model_of, strip_optional
+from ..record.schema import resolve_path as resolve
 
 # -- record paths ------------------------------------------------------------------------
 
@@ -126,7 +126,7 @@ def _tagged(choose, **members):
 
 
 def _is_size(value):
-    from .render import ZIHAO
+    from ..render import ZIHAO
 
     if isinstance(value, str) and value not in ZIHAO:
         raise PydanticCustomError(
@@ -915,7 +915,7 @@ class Problems:
         self.lines.append(f"{self.name(file)}: {where}: {message}" if where else f"{self.name(file)}: {message}")
 
     def name(self, file: str) -> str:
-        from .paths import pack_dirs
+        from ..datafiles import pack_dirs
 
         bundled = pack_dirs()[-1]
         target = (self.folder / file).resolve()
@@ -949,7 +949,7 @@ def _validate(model, data, problems: Problems, file: str, overrides=None, where:
 
 @functools.cache
 def _derived_names() -> tuple[str, ...]:
-    from .derived import derived
+    from ..record.derived import derived
 
     return tuple(derived(Record()))
 
@@ -1138,7 +1138,7 @@ def _manifest_paths(m: Manifest, file: str, paths: _Paths) -> None:
         if doc_id not in ids:
             paths.problems.add(file, "checks.draft", f"没有文档 {doc_id}{_suggest(doc_id, ids)}")
     if checks.kpi:
-        from .refdata import kpis
+        from ..record.refdata import kpis
 
         known = [k for k in kpis() if k != "ranges"]
         for i, name in enumerate(checks.kpi):
@@ -1151,7 +1151,7 @@ def _manifest_paths(m: Manifest, file: str, paths: _Paths) -> None:
             if entry.enum is None and entry.values is None:
                 paths.problems.add(file, f"checks.{key}[{i}]", "须给出 enum（列表名）或 values（取值）")
             elif entry.enum is not None:
-                from .refdata import enums
+                from ..record.refdata import enums
 
                 if entry.enum not in enums():
                     message = f"未知的列表 {entry.enum}{_suggest(entry.enum, enums())}"
@@ -1181,7 +1181,7 @@ def _unreadable(e: Exception) -> str:
 
 
 def _layout_data(folder: Path, doc: DocumentSpec, problems: Problems, where: str):
-    from .paths import read_data_yaml
+    from ..datafiles import read_data_yaml
 
     path = folder / doc.layout
     if not path.is_file():
@@ -1202,7 +1202,7 @@ def _layout_data(folder: Path, doc: DocumentSpec, problems: Problems, where: str
 
 def check_folder(folder: Path, manifest_data=None) -> Checked | Problems:
     """Every problem of the pack in ``folder``, or its checked models."""
-    from .paths import read_data_yaml
+    from ..datafiles import read_data_yaml
 
     problems = Problems(folder)
     paths = _Paths(problems)

@@ -89,7 +89,7 @@ class DraftError(Exception):
 
     def finding(self, source: str = ""):
         """The same as a finding (for ``--format json``)."""
-        from .findings import ERROR, Finding
+        from ..record.findings import ERROR, Finding
 
         return Finding(self.code, ERROR, "", "Word 文档", str(self), source)
 

@@ -140,6 +140,6 @@ def read_data_yaml(path: Path):
     """A shipped data or pack file (reference tables, manifests, layouts), parsed with
     libyaml's C loader where PyYAML has it (several times faster), else the pure-Python
     one (both build the same values), and kept parsed between runs (:func:`compiled`).
-    Never used for records: users' files go through :mod:`formgen.loader`, bounded and
+    Never used for records: users' files go through :mod:`formgen.record.loader`, bounded and
     with line numbers."""
     return compiled(path, _parse_yaml, "yaml")

@@ -16,7 +16,7 @@ keep. A spec's *reading* comes from the spec itself:
   is *unread*: its fields are listed by label, never guessed.
 
 Raw text is turned into a value by the field's kind, the same way the record workbook
-reads a cell (:func:`formgen.workbook.cell_value`).
+reads a cell (:func:`formgen.doors.workbook.cell_value`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 from jinja2 import nodes
 
-from .derived import HEADCOUNT_BANDS
-from .record import CMMM_LEVEL_ZH as LEVEL_ZH
-from .render.context import PLAIN
+from ..record.derived import HEADCOUNT_BANDS
+from ..record.model import CMMM_LEVEL_ZH as LEVEL_ZH
+from ..render.context import PLAIN
 
 BOX_TICKED = set("☑☒✓✔√■▣✅")
 BOX_EMPTY = set("□☐▢")
@@ -373,7 +373,7 @@ def _join(base: str, rel: str) -> str:
 def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) -> list[Value]:
     """The record values one slot's text gives. ``base`` is the concrete path of the
     spec's base (``scenarios[2]``); ``index`` the item's number (1-based) if in a list."""
-    from .refdata import gbt4754
+    from ..record.refdata import gbt4754
 
     raw = raw.strip(" \t\n\u3000")
     if not raw:
@@ -450,7 +450,7 @@ def _nfkc_all(text: str) -> str:
 
 
 def _industry_by_name(name: str, level: str | None, parents: list[str] | None = None) -> str | None:
-    from .refdata import gbt4754, industry_chain
+    from ..record.refdata import gbt4754, industry_chain
 
     want = _norm_literal(re.sub(r"^[A-Z]?\d{2,4}\s*[-—－]?", "", _nfkc_all(name)))
     hits = [c.code for c in gbt4754().values() if _norm_literal(c.name) == want and (level is None or c.level == level)]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .findings import WARNING, Finding
-from .opener import load
+from ..doors.opener import load
+from ..record.findings import WARNING, Finding
 from .regnames import DEFAULT_DB, STATUSES  # noqa: F401 - re-exported
 
 SCHEMA_VERSION = 2
@@ -407,7 +407,7 @@ def export_xlsx(rows) -> bytes:
     """The registry's rows as one .xlsx sheet (登记库), all text cells."""
     import io
 
-    from .render.xlsx import new_workbook
+    from ..render.xlsx import new_workbook
 
     buf = io.BytesIO()
     # a text too long for a cell (a long 备注) is cut with a note in the cell saying so

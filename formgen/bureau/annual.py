@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from .levels import LEVELS
-from .record import read_user_text
+from ..record.levels import LEVELS
+from ..record.model import read_user_text
 from .registry import Registry
 
 CMMM_LEVELS = (1, 2, 3, 4, 5)
@@ -71,13 +71,13 @@ def percent(num: int, den: int) -> Decimal:
 
 
 def counties_of(province: str, region: str) -> list[str]:
-    from .rules.region import _divisions
+    from ..rules.region import _divisions
 
     return list(_divisions(province).get(region, []))
 
 
 def _all_divisions(province: str) -> dict[str, list[str]]:
-    from .rules.region import _divisions
+    from ..rules.region import _divisions
 
     return _divisions(province)
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from . import refdata
-from .levels import LEVELS
+from ..record import refdata
+from ..record.levels import LEVELS
 
 NOT_APPLICABLE = "不涉及"
 
@@ -227,7 +227,7 @@ def record_scenarios(record) -> dict[int, str]:
 
 
 def record_basics(record, checks: dict) -> dict:
-    from .rules.basics import latest_revenue
+    from ..record.derived import latest_revenue
 
     cfg = checks.get("above_scale") or {}
     found = latest_revenue(record.enterprise)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import compiled, data_dir, read_data_yaml
+from ..datafiles import compiled, data_dir, read_data_yaml
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from .output import safe_name
-from .record import Record
-from .recpaths import get, is_empty
-from .refdata import kpi_key, kpis
-from .render import ooxml
-from .render.context import code_name, fmt, paragraphs, ym
+from ..output import safe_name
+from ..record.model import Record
+from ..record.paths import get, is_empty
+from ..record.refdata import kpi_key, kpis
+from ..render import ooxml
+from ..render.context import code_name, fmt, paragraphs, ym
 
 MANUAL_CHECK = "手工核实"
 MANUAL_NOTE = "以下条件无法由记录中的数据证明，请申报单位逐项核实；不计入材料是否完整"
@@ -272,7 +272,7 @@ def findings(layout: dict, loaded, title: str) -> list:
     """What the record lacks for the materials of the checklist ``title``, as warnings
     (CL001) a batch lists with the record's other problems: one per incomplete part, in
     the annex's words, at the place of the first field it lacks."""
-    from .findings import WARNING, Finding
+    from ..record.findings import WARNING, Finding
 
     out = []
     for item in evaluate(layout, loaded.record):

@@ -17,7 +17,7 @@ record is built without that value, and every rule still runs on the rest of it
 Reading is bounded for any input: the file is read with a bounded read, composition
 stops at MAX_NODES nodes or MAX_DEPTH nested collections, aliases are measured once
 per anchor before anything is constructed or walked, and integers too long for
-Python to print are kept as text (:class:`formgen.types.LongNumber`).
+Python to print are kept as text (:class:`formgen.record.types.LongNumber`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .findings import ERROR, Finding, has_errors, path_str
-from .record import Record
+from .model import Record
 from .types import _XML_ILLEGAL, LongNumber, xml_illegal_chars
 
 MAX_FILE_MB = 5

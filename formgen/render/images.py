@@ -546,12 +546,12 @@ def _libraries() -> str:
 
 @functools.lru_cache(maxsize=512)
 def _probe(path: str, stamp: tuple, size: int) -> ImageInfo:
-    """:func:`_verdict` on a file, kept between runs (:func:`formgen.paths.remembered`)
+    """:func:`_verdict` on a file, kept between runs (:func:`formgen.datafiles.remembered`)
     under its path and ``stamp``: device, inode, modification and change times in ns, as
     git's index tells a changed file (the change time moves on any write and cannot be
     set back), with its size, the pixel limit and the imaging libraries. Validating
     again after editing the text decodes no figure."""
-    from .paths import remembered
+    from ..datafiles import remembered
 
     key = repr((path, stamp, size, max_pixels(), _libraries())).encode("utf-8", "surrogatepass")
     return remembered("figure", key, _verdict, path, size)
@@ -571,7 +571,7 @@ def _verdict(path: str, size: int) -> ImageInfo:
 def probe(base_dir: Path, name: str) -> ImageInfo:
     """Facts about the image file ``name`` of a record in ``base_dir``; ``problem`` is
     set when fill could not embed it."""
-    from .record import record_file
+    from ..record.model import record_file
 
     path, problem = record_file(base_dir, name)
     if path is None:
@@ -594,7 +594,7 @@ def probe(base_dir: Path, name: str) -> ImageInfo:
 
 def embeddable(base_dir: Path, name: str) -> Embedded:
     """The bytes to embed for figure ``name``, or the problem; never raises."""
-    from .record import record_file
+    from ..record.model import record_file
 
     info = probe(base_dir, name)
     if info.problem:

@@ -11,8 +11,8 @@ import typing
 
 from pydantic import BaseModel
 
-from .record import Record
-from .recpaths import generic
+from .model import Record
+from .paths import generic
 
 
 def strip_optional(annotation):

@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..catalogue import Field, catalogue
+from ..packs.pack import Document, Pack
+from ..record.findings import ERROR, WARNING, Finding
 from .draft import _norm
-from .fields import Field, catalogue
-from .findings import ERROR, WARNING, Finding
-from .packs import Document, Pack
 from .readback import Reading, ReadProblem, Slot, Value, ticked_options, values_of
 
 # -- assembling a record from values -----------------------------------------------------------
@@ -108,7 +108,7 @@ def _is_index(part) -> bool:
 
 def _finer_industry(key: str, old, new) -> bool:
     """A 大类/中类 code read after its 门类 (三 cells of one 所属行业): the finer one stands."""
-    from .refdata import industry_chain
+    from ..record.refdata import industry_chain
 
     if key != "gbt4754" or not isinstance(new, str) or not isinstance(old, str):
         return False
@@ -249,7 +249,7 @@ def finish_places(rec: Imported, province: str) -> None:
     district by the administrative divisions of ``province``: 兰州市 and 七里河区, with the
     province when the place is one of its. A city or a county alone goes to its field;
     text that is neither is kept whole as the district, with a warning at its cell."""
-    from .rules.region import _divisions, split_place
+    from ..rules.region import _divisions, split_place
 
     for slot, raw, base, where, label in rec.data.pop("__places__", []):
         text = re.sub(r"\s+", "", raw)

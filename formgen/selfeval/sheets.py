@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import io
 
-from . import jiangsu as js
-from . import refdata
-from .render.xlsx import new_workbook
+from ..record import refdata
+from ..render.xlsx import new_workbook
+from . import scoring as js
 
 FONT = {"font_name": "仿宋_GB2312", "font_size": 11}
 TICK, BOX = "☑", "□"
@@ -186,7 +186,7 @@ def _total_text(record) -> str:
 
 def dx_document(record) -> bytes:
     """表2 as a Word table: 序号 | 一级指标 | 二级指标 | 题目 (check boxes) | 企业等级和自主打分."""
-    from .render import ooxml
+    from ..render import ooxml
 
     doc = ooxml.new_document(PAGE, BODY)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .paths import pack_dirs, read_data_yaml, remembered
+from ..datafiles import pack_dirs, read_data_yaml, remembered
 
 
 class PackError(Exception):
@@ -38,14 +38,14 @@ class Document:
     # key: FIELD of each item, name: placeholder in the file name}. Gansu 附件2 is one
     # 申报书 per 优秀场景: by factory.excellent_scenarios, list scenarios, key name.
     split: dict | None = None
-    # what the layout model's walkers give (see formgen.layout): (path pattern, label,
+    # what the layout model's walkers give (see formgen.packs.layout): (path pattern, label,
     # optional) of each field it shows, and what else it reads (SingleLayout.uses)
     shown: list = field(default_factory=list)
     reads: object = None
 
     @functools.cached_property
     def model(self):
-        """The layout as typed objects (:mod:`formgen.layout`), built when first asked for
+        """The layout as typed objects (:mod:`formgen.packs.layout`), built when first asked for
         and kept between runs (validating builds the model's schemas: some 300 ms; reading
         it back, a few)."""
         import pickle
@@ -73,7 +73,7 @@ class Document:
 
     def split_keys(self, record) -> list[str]:
         """The keys this document is written once for (``split``), in the order given."""
-        from .recpaths import get
+        from ..record.paths import get
 
         if not self.split:
             return []
@@ -104,7 +104,7 @@ class Document:
 
 
 def _get_list(record, path: str) -> list:
-    from .recpaths import get
+    from ..record.paths import get
 
     return list(get(record, path) or [])
 
@@ -153,7 +153,7 @@ class Pack:
 
     def documents_for(self, record, single: bool | None = None) -> list[Document]:
         """The documents that apply to ``record`` (all kinds, or only single/multi)."""
-        from .recpaths import applies
+        from ..record.paths import applies
 
         return [d for d in self.documents if applies(record, d.when) and (single is None or d.single == single)]
 
@@ -181,7 +181,7 @@ def _read(path: Path) -> dict:
 
 
 def load_pack(folder: Path) -> Pack:
-    """The pack in ``folder``, its manifest and layouts checked (:mod:`formgen.layout`):
+    """The pack in ``folder``, its manifest and layouts checked (:mod:`formgen.packs.layout`):
     a PackError lists every problem, one line each, with the file and the key's place."""
     checked = _checked(folder)
     if isinstance(checked, list):
@@ -218,14 +218,15 @@ def load_pack(folder: Path) -> Pack:
     )
 
 
-_SOURCES = ("layout.py", "record.py", "types.py")  # a change to any checks packs again
+# a change to any of these checks packs again: the layout model, the record model and its types
+_SOURCES = ("packs/layout.py", "record/model.py", "record/types.py")
 
 
 def _sources_key() -> bytes:
     import os
 
-    here = Path(__file__).parent
-    return b"\0".join(str(os.stat(here / name).st_mtime_ns).encode() for name in _SOURCES)
+    top = Path(__file__).resolve().parent.parent
+    return b"\0".join(str(os.stat(top / name).st_mtime_ns).encode() for name in _SOURCES)
 
 
 def _layout_model(kind: str, layout: dict):

@@ -1,9 +1,9 @@
 """``formgen import``: filled annex forms read back into records.
 
-The layouts that render the forms are the map (see :mod:`formgen.readback`): a
+The layouts that render the forms are the map (see :mod:`formgen.doors.readback`): a
 single-record Word form is read table by table by the labels beside its values
-(:func:`formgen.draft.read_table_fields`), its narrative parts by their headings
-(:func:`formgen.draft.find_structure`), its cover lines by the text they print around
+(:func:`formgen.doors.draft.read_table_fields`), its narrative parts by their headings
+(:func:`formgen.doors.draft.find_structure`), its cover lines by the text they print around
 their values, its figures saved as files beside the record. A multi-record sheet (.xlsx
 or .docx) is read a row per record, under its column headers.
 
@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..packs.pack import Document, Pack
+from ..record.findings import ERROR, WARNING, Finding
 from .docxread import Docx, DraftError, Para, read_body
 from .draft import (
     CellValue,
@@ -35,7 +37,6 @@ from .draft import (
     read_table_fields,
     structured,
 )
-from .findings import ERROR, WARNING, Finding
 from .imported import (
     Imported,
     _at,
@@ -46,11 +47,10 @@ from .imported import (
     finish_document,
     read_spec,
 )
-from .packs import Document, Pack
 from .readback import reading
 
 if TYPE_CHECKING:
-    from .loader import Loaded
+    from ..record.loader import Loaded
 
 MAX_IMPORT_BYTES = 200 << 20  # a filled 申报书 with print-quality figures
 
@@ -273,7 +273,7 @@ def _read_paragraphs(rec: Imported, check: _Check, doc: Document) -> None:
 def _read_mode_items(rec: Imported, check: _Check, spec: dict, free: list[Para], s) -> set[int]:
     """甘肃附件4 三: a heading per manufacturing mode chosen, an item heading (1.项目系统
     模型建立与运行情况) per item with its text under it. Returns the paragraphs used."""
-    from .refdata import modes
+    from ..record.refdata import modes
 
     chosen_path = spec.get("chosen", "factory.modes")
     texts_path = spec.get("texts", "narrative.mode_items")
@@ -400,7 +400,7 @@ def _row_specs(rows):
 
 def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list[Imported]:
     """The records a filled form holds: one for a single-record Word form, one per row
-    (per enterprise) for a multi-record sheet, in Word or .xlsx (:mod:`formgen.sheetread`).
+    (per enterprise) for a multi-record sheet, in Word or .xlsx (:mod:`formgen.doors.sheetread`).
     Raises DraftError (one line of Chinese) for a file that cannot be read."""
     from . import sheetread
 
@@ -437,9 +437,9 @@ def _identify(body, pack: Pack, doc_id: str | None, name: str) -> Document:
 
 def to_loaded(rec: Imported, pack: Pack):
     """The imported record type-checked, its findings pointing into the form: a
-    :class:`formgen.loader.Loaded` whose ``notes`` carry what the reading found and each
+    :class:`formgen.record.loader.Loaded` whose ``notes`` carry what the reading found and each
     value of the wrong type (left out of the record, at its place in the form)."""
-    from .loader import build
+    from ..record.loader import build
 
     data = {"pack": pack.name, **{k: v for k, v in rec.data.items() if k != "pack"}}
     loaded = build(rec.source, data, rec.places)
@@ -450,7 +450,7 @@ def to_loaded(rec: Imported, pack: Pack):
 def record_name(rec: Imported, taken: set[str]) -> str:
     """A file stem for an imported record: the enterprise, else the form's file name,
     numbered when two records share it."""
-    from .output import safe_name
+    from ..output import safe_name
 
     stem = safe_name(rec.name or rec.source.stem)
     name, n = stem, 2

@@ -1,0 +1,1 @@
+"""Jiangsu's self-evaluation: its scoring and its sheets."""
