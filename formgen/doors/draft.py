@@ -39,10 +39,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..packs.pack import Document, Pack, _label_text
+from ..packs.pack import Document, Limit, Pack, _label_text
+from ..record import paths
 from ..record.findings import ERROR, WARNING, Finding
 from ..record.textcount import word_count
 from ..render.ooxml import ZIHAO, size_pt
+from ..rules.lengths import judge
 from .docxread import (
     Body,
     Docx,
@@ -263,11 +265,7 @@ def _doc_stub(doc: Document) -> dict:
     stub: dict = {}
 
     def put(path: str, value):
-        node = stub
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        paths.put(stub, path, value)
 
     def walk(when: dict | None):
         for path, wanted in (when or {}).items():
@@ -285,11 +283,9 @@ def _doc_stub(doc: Document) -> dict:
     return stub
 
 
-def _length_entries(pack: Pack, doc: Document) -> list[dict]:
-    from ..record.paths import applies
-
-    stub = _doc_stub(doc)
-    return [e for e in pack.checks.get("lengths", []) or [] if isinstance(e, dict) and applies(stub, e.get("when"))]
+def _limits(pack: Pack, doc: Document) -> list[Limit]:
+    """The 字数 limits that apply to the document's records (the pack reads them)."""
+    return pack.limits(_doc_stub(doc))
 
 
 # -- the layout's outline: parts, sub-parts, the fields under them ---------------------------
@@ -615,7 +611,7 @@ class _Check:
             counts[hi] += word_count(p.text)
         return counts
 
-    def check_parts(self, entries: list[dict]):
+    def check_parts(self, limits: list[Limit]):
         s = self.structure
         counts = self.section_counts()
         total_of = {}
@@ -637,9 +633,9 @@ class _Check:
             parts.append({"heading": h.text, "found": i in s.matches, "count": total_of[i], "subparts": subs})
         self.summary.parts = parts
         # 字数 limits over the text fields of the parts (Shanghai: parts 一-四, 3000-5000)
-        for entry in entries:
-            paths = entry.get("paths") or [entry.get("path")]
-            covered = [i for i, h in enumerate(s.headings) if any(f[0] in paths for f in h.fields)]
+        for limit in limits:
+            named = limit.paths
+            covered = [i for i, h in enumerate(s.headings) if any(f[0] in named for f in h.fields)]
             if not covered:
                 continue
             parts_covered = {s.headings[i].part for i in covered}
@@ -647,32 +643,13 @@ class _Check:
             for i, h in enumerate(s.headings):
                 if h.part in parts_covered and (i in covered or (h.level == 1 and not h.fields)):
                     total += counts[i]
-            label = entry.get("label") or s.headings[covered[0]].text
-            self.summary.counted = {"label": label, "total": total, "min": entry.get("min"), "max": entry.get("max")}
-            self._limit(entry, total, None, label, "")
+            label = limit.label or s.headings[covered[0]].text
+            self.summary.counted = {"label": label, "total": total, "min": limit.min, "max": limit.max}
+            self._limit(limit, total, None, label, "")
 
-    def _limit(self, entry: dict, n: int, where: Where | None, label: str, path: str):
-        if "max" in entry and n > entry["max"]:
-            self.add(
-                "WC001", where, f"共 {n} 字，超过 {entry['max']} 字的上限（多 {n - entry['max']} 字）", label, path
-            )
-        if "min" in entry and n < entry["min"]:
-            self.add(
-                "WC002", where, f"共 {n} 字，少于 {entry['min']} 字的下限（差 {entry['min'] - n} 字）", label, path
-            )
-        if "target" in entry:
-            low, high = entry["target"]
-            if not low <= n <= high:
-                self.add(
-                    "WC003",
-                    where,
-                    f"共 {n} 字，建议 {(low + high) // 2} 字左右（{low}-{high} 字）",
-                    label,
-                    path,
-                    WARNING,
-                )
-
-    # -- format ---------------------------------------------------------------------------
+    def _limit(self, limit: Limit, n: int, where: Where | None, label: str, path: str):
+        for code, severity, message in judge(limit, n):
+            self.add(code, where, message, label, path, severity)
 
     def scope(self) -> list[Para]:
         """The body text the annex's format applies to: from the first part heading on,
@@ -849,12 +826,12 @@ class _Check:
 
     # -- tables -------------------------------------------------------------------------------
 
-    def check_tables(self, entries: list[dict]):
+    def check_tables(self, field_limits: list[Limit]):
         values = read_table_fields(self.doc, self.body)
-        limits: dict[str, list[dict]] = {}
-        for e in entries:
-            if e.get("path"):
-                limits.setdefault(e["path"], []).append(e)
+        limits: dict[str, list[Limit]] = {}
+        for e in field_limits:
+            if not e.total:
+                limits.setdefault(e.path, []).append(e)
         record: dict = {}
         places: dict[str, Where] = {}
         for v in values:
@@ -871,11 +848,7 @@ class _Check:
             for e in limits.get(v.path, []):
                 n = word_count(v.text)
                 limit = (
-                    f"不超过 {e['max']} 字"
-                    if "max" in e
-                    else f"{e['target'][0]}-{e['target'][1]} 字"
-                    if "target" in e
-                    else ""
+                    f"不超过 {e.max} 字" if e.max is not None else f"{e.target[0]}-{e.target[1]} 字" if e.target else ""
                 )
                 self.summary.fields.append(
                     {"label": v.label, "where": where.line.split("「")[0], "count": n, "limit": limit}
@@ -1374,16 +1347,16 @@ def check_draft(path, pack: Pack, doc_id: str | None = None) -> tuple[str, list[
         c = _Check(docx, pack, doc, str(path))
         for code, message in notes:
             c.add(code, None, message, doc.title)
-        entries = _length_entries(pack, doc)
+        limits = _limits(pack, doc)
         if c.settings.get("structure"):
             c.check_structure()
         if c.settings.get("figures"):
             c.check_figures()
         if c.structure is not None:
-            c.check_parts([e for e in entries if e.get("paths")])
+            c.check_parts([e for e in limits if e.total])
         if c.settings.get("format") and c.structure is not None:
             c.check_format()
-        c.check_tables([e for e in entries if e.get("path")])
+        c.check_tables([e for e in limits if not e.total])
         findings = sorted(c.findings, key=lambda f: not f.is_error)
         return doc.id, findings, c.summary
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..datafiles import pack_dirs, read_data_yaml, remembered
+from ..record.paths import applies, get
 
 
 class PackError(Exception):
@@ -33,7 +34,7 @@ class Document:
     formats: list[str]
     layout: dict
     filename: str
-    when: dict | None = None  # the records this document applies to (see rules.applies)
+    when: dict | None = None  # the records this document applies to (see record.paths.applies)
     # One document per item of a list: {by: PATH of the chosen keys, list: LIST PATH,
     # key: FIELD of each item, name: placeholder in the file name}. Gansu 附件2 is one
     # 申报书 per 优秀场景: by factory.excellent_scenarios, list scenarios, key name.
@@ -73,7 +74,6 @@ class Document:
 
     def split_keys(self, record) -> list[str]:
         """The keys this document is written once for (``split``), in the order given."""
-        from ..record.paths import get
 
         if not self.split:
             return []
@@ -104,7 +104,6 @@ class Document:
 
 
 def _get_list(record, path: str) -> list:
-    from ..record.paths import get
 
     return list(get(record, path) or [])
 
@@ -115,6 +114,65 @@ def _with_list(obj, path: str, items: list):
     if not rest:
         return obj.model_copy(update={head: items})
     return obj.model_copy(update={head: _with_list(getattr(obj, head), rest, items)})
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A 字数 limit of the manifest's ``checks.lengths``: on one field (``path``), or on
+    several counted together (``paths``, a total: Shanghai 附件4 parts 一 to 四). Read here
+    once; the field catalogue, the WC rules and the draft check all take it from
+    :meth:`Pack.limits`."""
+
+    paths: tuple[str, ...]  # record patterns (``[]`` for every item)
+    total: bool  # the fields counted together
+    label: str | None = None  # what a total is called (附件4 第一至四部分)
+    min: int | None = None
+    max: int | None = None
+    target: tuple[int, int] | None = None  # "400字左右": a warning outside the range
+
+    @property
+    def path(self) -> str:
+        return self.paths[0]
+
+    @property
+    def top(self) -> int | None:
+        """The most characters the field may hold (the upper end of a target)."""
+        return self.max if self.max is not None else (self.target[1] if self.target else None)
+
+    def text(self) -> str:
+        """The limit as the blank, the workbook and the web form state it.
+
+        >>> Limit(("enterprise.intro",), False, max=400).text()
+        '不超过400字'
+        >>> Limit(("enterprise.intro",), False, target=(300, 500)).text()
+        '400字左右（300-500字）'
+        >>> Limit(("a", "b"), True, "第一至四部分", 3000, 5000).text()
+        '与其他部分合计（第一至四部分）3000-5000字'
+        """
+        what = f"与其他部分合计（{self.label}）" if self.total and self.label else ""
+        if self.target:
+            low, high = self.target
+            return f"{what}{(low + high) // 2}字左右（{low}-{high}字）"
+        if self.min is not None and self.max is not None:
+            return f"{what}{self.min}-{self.max}字"
+        if self.max is not None:
+            return f"{what}不超过{self.max}字"
+        if self.min is not None:
+            return f"{what}不少于{self.min}字"
+        return ""
+
+    @classmethod
+    def of(cls, entry: dict) -> Limit:
+        total = bool(entry.get("paths"))
+        target = entry.get("target")
+        return cls(
+            tuple(entry["paths"]) if total else (entry["path"],),
+            total,
+            entry.get("label"),
+            entry.get("min"),
+            entry.get("max"),
+            tuple(target) if target else None,
+        )
 
 
 @dataclass(eq=False)
@@ -130,6 +188,30 @@ class Pack:
     deadlines: list[dict] = field(default_factory=list)
 
     quota_soft: bool = False  # "原则上不超过": the bureau may go over, with a warning
+
+    def setting(self, name: str, record, default=None):
+        """The pack's settings for one rule (``checks.NAME``) as they apply to ``record``:
+        entries with a ``when`` that does not hold for it are left out."""
+        value = self.checks.get(name, default)
+        if isinstance(value, list):
+            return [v for v in value if not isinstance(v, dict) or applies(record, v.get("when"))]
+        if isinstance(value, dict) and not applies(record, value.get("when")):
+            return default
+        return value
+
+    def checks_for(self, record) -> dict:
+        """Every setting of ``checks`` as it applies to ``record``."""
+        out = {}
+        for name in self.checks or {}:
+            value = self.setting(name, record)
+            if value is not None:
+                out[name] = value
+        return out
+
+    def limits(self, record) -> list[Limit]:
+        """The 字数 limits (``checks.lengths``) that apply to ``record`` (a record, or a
+        mapping standing for one: a blank's level, a draft's document)."""
+        return [Limit.of(e) for e in self.setting("lengths", record, []) or [] if isinstance(e, dict)]
 
     def labels_for(self, documents: list[Document]) -> dict[str, str]:
         """Field path pattern -> the label the first of ``documents`` gives it: one label
@@ -153,8 +235,6 @@ class Pack:
 
     def documents_for(self, record, single: bool | None = None) -> list[Document]:
         """The documents that apply to ``record`` (all kinds, or only single/multi)."""
-        from ..record.paths import applies
-
         return [d for d in self.documents if applies(record, d.when) and (single is None or d.single == single)]
 
     def document(self, doc_id: str) -> Document:

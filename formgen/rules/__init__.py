@@ -21,7 +21,7 @@ from typing import NamedTuple
 from ..record.findings import ERROR, WARNING, Finding
 from ..record.loader import Loaded, label_for
 from ..record.model import Record
-from ..record.paths import applies, generic, parse_path
+from ..record.paths import generic, parse_path
 
 
 class Hit(NamedTuple):
@@ -122,12 +122,7 @@ class Context:
         for this record are left out."""
         if self.pack is None:
             return default
-        value = self.pack.checks.get(name, default)
-        if isinstance(value, list):
-            return [v for v in value if not isinstance(v, dict) or applies(self.record, v.get("when"))]
-        if isinstance(value, dict) and not applies(self.record, value.get("when")):
-            return default
-        return value
+        return self.pack.setting(name, self.record, default)
 
     def applicable_documents(self) -> list:
         """The documents whose fields count for this record: those given (a Word draft's
