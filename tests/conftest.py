@@ -131,3 +131,18 @@ def to_pdf(files, outdir) -> list[Path]:
     pdfs = [next((outdir / str(i)).glob("*.pdf")) for i in range(len(files))]  # in the order given
     assert all(p.read_bytes()[:5] == b"%PDF-" and p.stat().st_size > 1000 for p in pdfs)
     return pdfs
+
+
+@pytest.fixture
+def cli():
+    """Run a formgen command in-process (click's CliRunner); exceptions propagate."""
+    from click.testing import CliRunner
+
+    from formgen.cli import main
+
+    runner = CliRunner()
+
+    def _run(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return _run

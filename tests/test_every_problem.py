@@ -8,25 +8,13 @@ import json
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from docx import Document
 
-from formgen.cli import main
 from formgen.doors.opener import load
 from formgen.doors.workbook import record_workbook
 from formgen.record.loader import LoadError
 
 MOBILE = "1381664512"  # ten digits: PH001
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return _run
 
 
 def _many(data):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -18,16 +17,6 @@ from formgen.record.refdata import enums, kpi_names, modes
 from formgen.rules import Context, run
 
 from .conftest import ROOT
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return _run
 
 
 def paths(cat) -> set[str]:

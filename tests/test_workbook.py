@@ -34,16 +34,6 @@ EXAMPLES = ROOT / "data" / "examples"
 TWINS = {"shanghai-chengchuan": "shanghai", "gansu-longyuan": "gansu", "hebei-jizhong": "hebei"}
 
 
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return _run
-
-
 def record_of(name: str) -> Record:
     return load(EXAMPLES / f"{name}.yaml").record
 
