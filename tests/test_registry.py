@@ -241,7 +241,7 @@ def test_unreadable_path_message(tmp_path):
 KILLED = """
 import os, sys
 from pathlib import Path
-from formgen import registry
+from formgen.bureau import registry
 reg = registry.Registry(sys.argv[1])
 reg.add(Path(sys.argv[2]), "2026")
 def die():
