@@ -364,7 +364,7 @@ def document_text(data: bytes) -> str:
 RSS_SCRIPT = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from formgen.record.loader import load
+from formgen.doors.opener import load
 from formgen.packs.pack import get_pack
 from formgen.render import docx
 loaded = load({example!r})
