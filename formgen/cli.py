@@ -762,17 +762,11 @@ def _write_problem_files(files, force) -> list[Path]:
     return [p for p, _ in files]
 
 
-_COMMAND_FOR_KIND = {
-    "single": "formgen fill",
-    "multi": "formgen summary",
-    "bureau": "formgen summary --recommender",
-    "checklist": "formgen checklist",
-}
-
-
 def _what_pack_makes(pack) -> str:
     """What a pack produces, and with which command."""
-    made = "；".join(f"{d.title}（{_COMMAND_FOR_KIND[d.kind]}）" for d in pack.documents)
+    from .packs.pack import MADE_BY
+
+    made = "；".join(f"{d.title}（{MADE_BY[d.kind]}）" for d in pack.documents)
     if not made and "jiangsu" in pack.checks:
         return "它只检查自评价；江苏省企业数字化转型自评价表和典型场景自评价表用 formgen selfeval RECORD 生成。"
     return f"它生成：{made}。" if made else "它不生成文档。"

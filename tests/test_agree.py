@@ -335,3 +335,24 @@ def test_every_field_a_rule_reads_is_a_record_field_the_blank_offers(pack_name, 
         assert resolved, f"{path}: not a field of the record"
         offered = derived.DERIVED[path].source if path in derived.DERIVED and path not in cat else resolved
         assert offered in cat or any(f.path.startswith(offered + ".") for f in cat), (pack_name, level, path)
+
+
+@pytest.mark.parametrize(
+    "pack,level,command",
+    [
+        ("gansu", "先进级", "生成：formgen fill 本文件"),
+        ("shanghai", None, "生成：formgen fill 本文件"),
+        ("jiangsu", "先进级", "生成自评价表：formgen selfeval 本文件"),
+        ("national", None, "生成：formgen checklist 本文件"),
+    ],
+)
+def test_the_yaml_blank_names_the_command_that_makes_its_packs_documents(tmp_path, pack, level, command):
+    """A Jiangsu blank told its user to run fill, which makes nothing for Jiangsu."""
+    out = tmp_path / "x.yaml"
+    args = ["init", str(out), "--pack", pack] + (["--level", level] if level else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    head = [line for line in out.read_text("utf-8").splitlines() if line.startswith("# 检查：")]
+    assert len(head) == 1 and command in head[0]
+    if pack in ("jiangsu", "national"):
+        assert "formgen fill" not in head[0]  # fill makes nothing for these packs

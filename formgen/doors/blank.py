@@ -106,6 +106,21 @@ def header_lines(cat) -> list[str]:
     return lines
 
 
+def _how_to_run(cat) -> str:
+    """The commands that check this record and make what its pack makes of it: 申报书 by
+    fill, Jiangsu's 自评价表 by selfeval; a pack of bureau sheets only is checked here and
+    summed up by the bureau."""
+    from ..packs.pack import MADE_BY
+
+    check = "检查：formgen validate 本文件"
+    commands = list(dict.fromkeys(MADE_BY[d.kind] for d in cat.documents if d.kind in ("single", "checklist")))
+    if commands:
+        return f"{check}；生成：" + "、".join(f"{c} 本文件 --out 输出文件夹" for c in commands)
+    if cat.pack is not None and "jiangsu" in cat.pack.checks:
+        return f"{check}；生成自评价表：formgen selfeval 本文件 --out 输出文件夹"
+    return f"{check}（此表格包的表格由推荐单位汇总生成）"
+
+
 def pack_blank(cat) -> str:
     """A YAML blank of the catalogue's fields: pack and level filled in, every other field
     empty with its label, note, limits and options in a comment."""
@@ -115,7 +130,7 @@ def pack_blank(cat) -> str:
         "# 日期写 2024-03-01，年月写 2024-03。长文本写在 “|” 之后的缩进行里：",
         "#   空一行开始新的段落；段落内的换行会被连接起来（汉字之间不加空格），可以随意折行。",
         "# 【】里是可填写的内容和限制；“必填”后是要求填写它的表格。",
-        "# 检查：formgen validate 本文件；生成：formgen fill 本文件 --out 输出文件夹",
+        "# " + _how_to_run(cat),
         "schema_version: 1",
     ]
     fixed = {"pack": cat.pack.name, "factory.level": cat.level}

@@ -20,6 +20,14 @@ import yaml
 from ..datafiles import pack_dirs, read_data_yaml, remembered
 from ..record.paths import applies, get
 
+# The command that makes each kind of document (said by `formgen packs`, `fill` and blanks).
+MADE_BY = {
+    "single": "formgen fill",
+    "multi": "formgen summary",
+    "bureau": "formgen summary --recommender",
+    "checklist": "formgen checklist",
+}
+
 
 class PackError(Exception):
     pass
