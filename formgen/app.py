@@ -15,14 +15,15 @@ from .record.ids import compact
 from .record.loader import Loaded, LoadError
 from .record.model import read_user_text
 from .record.paths import applies
-from .rules import Context, run
+from .rules import Context, form_labels, relabel, run
 
 
 def validate(
     loaded: Loaded, pack: Pack | None, documents: list[Document] | None = None, today: dt.date | None = None
 ) -> list[Finding]:
     today = today or dt.date.today()
-    findings = list(getattr(loaded, "notes", [])) + run(Context(loaded, pack, documents, today)).findings
+    ctx = Context(loaded, pack, documents, today)
+    findings = relabel(list(getattr(loaded, "notes", [])), form_labels(ctx)) + run(ctx).findings
     if pack is None:
         findings.insert(0, no_pack_finding(str(loaded.path)))
     else:

@@ -5,6 +5,7 @@ in YAML and in a workbook, through validate, fill, summary, checklist and the re
 from __future__ import annotations
 
 import json
+import pathlib
 
 import openpyxl
 import pytest
@@ -281,3 +282,25 @@ def test_registry_registers_the_record_and_says_the_value_left_out(cli, tmp_path
     r = cli("registry", "add", p, "--round", "2026", "--db", tmp_path / "reg.sqlite")
     assert r.exit_code == 1, r.output
     assert "已登记" in r.output and "IN007 enterprise.employees" in r.output
+
+
+def test_a_value_of_the_wrong_type_carries_the_label_the_form_gives_it(tmp_path):
+    """IN007 is labelled like every other finding about the field: by the pack's form
+    (Gansu 附件1's 企业规模 column for 从业人员), not by the record model's title."""
+    import yaml
+
+    from formgen.app import validate
+    from formgen.packs.pack import get_pack
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    data = yaml.safe_load((root / "data" / "examples" / "gansu-longyuan.yaml").read_text("utf-8"))
+    data["pack"] = "gansu"
+    data["enterprise"]["employees"] = "很多"
+    data["people"]["contact"]["mobile"] = MOBILE
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    pack = get_pack("gansu")
+    found = {f.code: f for f in validate(load(path), pack)}
+    assert found["IN007"].label == pack.labels["enterprise.employees"] == "企业规模"
+    assert found["PH001"].label == "手机"
+    assert "企业基本信息·" not in found["IN007"].label

@@ -157,11 +157,29 @@ def _load_modules():
         importlib.import_module(f"{__name__}.{mod.name}")
 
 
+def form_labels(ctx: Context) -> dict[str, str]:
+    """Field pattern -> the label the forms that count for this record give it (those of
+    the documents that apply, else every document of the pack): what every finding about
+    the record is labelled with, a rule's or a reader's."""
+    if ctx.pack is None:
+        return {}
+    return ctx.pack.labels_for(ctx.applicable_documents() or ctx.pack.documents)
+
+
+def relabel(findings: list[Finding], labels: dict[str, str]) -> list[Finding]:
+    """Findings of a reader (a value of the wrong type, IN007 …) labelled as the forms
+    label the field, where the pack's forms print it; others as they are."""
+    out = []
+    for f in findings:
+        label = labels.get(generic(f.path)) if f.path else None
+        out.append(replace(f, label=label) if label and label != f.label else f)
+    return out
+
+
 def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
     """Run every registered rule (or those in ``only``) and collect all findings."""
     _load_modules()
-    # labels from the documents that count, else from every document of the pack
-    labels = ctx.pack.labels_for(ctx.applicable_documents() or ctx.pack.documents) if ctx.pack is not None else {}
+    labels = form_labels(ctx)
     report = Report()
     left_out = getattr(ctx.loaded, "left_out", None) or (lambda path: False)
     for code in sorted(REGISTRY):
