@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from formgen.cli import main
 from formgen.doors.opener import load
 from formgen.packs.pack import get_pack
+from formgen.record.derived import derive
 from formgen.render import docx as docx_render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +34,12 @@ def _a3(tmp_path: Path, edit=None, name: str = "附件3.docx") -> Path:
     record = tmp_path / "record.yaml"
     record.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     loaded = load(record)
-    doc = next(d for d in get_pack("gansu").documents if d.id == "a3")
+    pack = get_pack("gansu")
+    doc = next(d for d in pack.documents if d.id == "a3")
     form = tmp_path / name
-    form.write_bytes(docx_render.render_single(doc.layout, loaded.record, loaded.base_dir, False, {}))
+    # as fill renders it: the fields worked out from others filled in (the 组织机构代码)
+    printed = derive(loaded.record, pack)
+    form.write_bytes(docx_render.render_single(doc.layout, printed, loaded.base_dir, False, {}))
     return form
 
 
@@ -230,3 +234,14 @@ def test_an_org_code_read_back_is_checked_against_the_credit_code_of_annex2(tmp_
     (entry,) = import_forms(sorted(forms.glob("*.docx")), gansu).records
     (bad,) = [f for f in validate(entry[3], gansu) if f.code == "ID003"]
     assert "710265310" in bad.message and bad.line.endswith("表格1 第3行「组织机构代码」")
+
+
+def test_check_verifies_the_org_code_typed_into_annex3(tmp_path):
+    """The 组织机构代码 cell is a field of its own on the form, so a draft's check digit is
+    checked where it was typed (it was an expression, which check does not read)."""
+    form = _a3(tmp_path)
+    _set_cell(form, "组织机构代码", "71026531X")
+    result = CliRunner().invoke(main, ["check", str(form), "--pack", "gansu"])
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.output.splitlines() if "ID002" in x)
+    assert "表格1 第3行「组织机构代码」" in line and "71026531X 校验位错误" in line

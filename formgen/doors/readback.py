@@ -236,7 +236,6 @@ _DERIVED = {
     "industry_path": Slot("enterprise.industry.gbt4754", "industry_path"),
     "revenue_last_year": Slot("enterprise.revenue"),  # printed from financials or revenue
     "scenario_names": Slot("scenarios", "lines", "name"),
-    "org_code": Slot("enterprise.org_code"),  # its own, or the credit code's (derived.DERIVED)
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .model import CMMM_LEVEL_ZH
+from .paths import get, is_empty
 from .refdata import industry_chain
 
 # --- derived fields: worked out from another field when left empty -------------------------
@@ -82,8 +83,6 @@ DERIVED: dict[str, Derivation] = {
 def derived_value(record, path: str, pack=None):
     """The value of the field at a plain dotted ``path``: the record's own, else the one
     worked out from its source (:data:`DERIVED`), else None."""
-    from .paths import get, is_empty
-
     own = get(record, path)
     rule = DERIVED.get(path)
     if rule is None or not is_empty(own):
@@ -93,16 +92,22 @@ def derived_value(record, path: str, pack=None):
 
 
 def derive(record, pack):
-    """``record`` with every derived field of a list's items that the user left empty
-    filled from its source: a copy, or ``record`` itself when nothing is filled. What the
-    rules check and the forms print (the record file is never changed). A plain field
-    (the 组织机构代码) is read through :func:`derived_value` where it is printed, so the rules
-    that compare it with its source see only what the user wrote."""
+    """``record`` with every derived field the user left empty filled from its source: a
+    copy, or ``record`` itself when nothing is filled. What the rules check and the forms
+    print (the record file is never changed, and a save never writes a derived value). A
+    value worked out from its source always agrees with it, so a rule comparing the two
+    (ID003) speaks only of values the user wrote."""
     for d in DERIVED.values():
+        if "[]." not in d.path:
+            if is_empty(get(record, d.path)):
+                value = derived_value(record, d.path, pack)
+                if value is not None:
+                    record = _with(record, d.path.split("."), value)
+            continue
         head, _, key = d.path.partition("[].")
         _, _, source = d.source.partition("[].")
-        items = getattr(record, head, None) if key else None
-        if not key or not isinstance(items, list):
+        items = getattr(record, head, None)
+        if not isinstance(items, list):
             continue
         filled, changed = [], False
         for item in items:
@@ -112,6 +117,14 @@ def derive(record, pack):
         if changed:
             record = record.model_copy(update={head: filled})
     return record
+
+
+def _with(model, parts: list[str], value):
+    """A copy of ``model`` with ``value`` at the dotted ``parts`` (the models on the way
+    copied, nothing else)."""
+    if len(parts) == 1:
+        return model.model_copy(update={parts[0]: value})
+    return model.model_copy(update={parts[0]: _with(getattr(model, parts[0]), parts[1:], value)})
 
 
 HEADCOUNT_BANDS = [(1000, "1000人及以上"), (300, "300-999人"), (20, "20-299人"), (0, "20人以下")]
@@ -146,7 +159,6 @@ def derived(record) -> dict:
         "headcount_band": headcount_band(e.employees),
         "application_type": application_type(record),
         "revenue_last_year": latest(e.financials, "revenue") if e.financials else e.revenue,
-        "org_code": derived_value(record, "enterprise.org_code"),  # the catalogue's derivation
     }
 
 
