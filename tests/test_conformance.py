@@ -41,10 +41,8 @@ ROUND = "2025"
 
 # --- known defects: (door, pack, level, variant) -> what differs; "*" matches any ----------
 
-_EARLIER_YEARS = "a3 prints 上年 利润 and 税金 (financials[-1]) only; the matrix counts every year's as printed (a pattern, no index)"
 _HEAD_PHONE = "a2 prints legal_rep.phone or head.phone under head.phone; head.phone is lost on import"
 _SUPPLIERS = "suppliers printed joined by 、 come back as one item"
-_KPIS = "KPIs of the 2025 list that checks.kpi [gansu, 2025] accepts have no row on 附件2: fill drops them"
 _REPORT = "a4 declares factory.cmmm.report (RQ001) but prints nothing of it: read back, RQ001 fires"
 
 
@@ -53,11 +51,11 @@ def _all(*parts: str) -> str:
 
 
 KNOWN: dict[tuple[str, str, str, str], str] = {
-    ("forms", "gansu", "基础级", "valid"): _all(_EARLIER_YEARS, _HEAD_PHONE),
-    ("forms", "gansu", "基础级", "widest"): _all(_EARLIER_YEARS, _HEAD_PHONE, _SUPPLIERS, _KPIS),
-    ("forms", "gansu", "先进级", "widest"): _all(_SUPPLIERS, _KPIS),
+    ("forms", "gansu", "基础级", "valid"): _HEAD_PHONE,
+    ("forms", "gansu", "基础级", "widest"): _all(_HEAD_PHONE, _SUPPLIERS),
+    ("forms", "gansu", "先进级", "widest"): _SUPPLIERS,
     ("forms", "gansu", "卓越级", "valid"): _HEAD_PHONE,
-    ("forms", "gansu", "卓越级", "widest"): _all(_HEAD_PHONE, _SUPPLIERS, _KPIS),
+    ("forms", "gansu", "卓越级", "widest"): _all(_HEAD_PHONE, _SUPPLIERS),
     ("forms", "shanghai", "*", "*"): _REPORT,
 }
 
@@ -314,14 +312,48 @@ def _printed(doc) -> set[str]:
             out |= {b for b in bases if b.startswith(n + ".") or b.startswith(n + "{}")}
         elif not any(m.startswith(n + "[].") for m in named):
             own = [b for b in bases if b.startswith(n + "[].") and b.count("[]") == n.count("[]") + 1]
-            read = [b for b in own if re.search(re.escape(n) + r"\[-?\d*\]\." + b.rsplit(".", 1)[1] + r"\b", text)]
-            out |= set(read or own)
+            read = _read_items(n, own, text)
+            out |= read or set(own)
     level = (doc.when or {}).get("factory.level")
     if isinstance(level, str):
         out.add("factory.level")
     if doc.split:
         out.add(resolve_path(doc.split["by"]))
     return out
+
+
+def _read_items(name: str, own: list[str], text: str) -> set[str]:
+    """The fields of the list ``name`` a layout's expressions read: ``name[].field`` where
+    an expression reads it at no fixed index, else ``name[i].field`` for each index it is
+    read at (``financials[-1].profit``: the last year's only)."""
+    out: set[str] = set()
+    for b in own:
+        field = b.rsplit(".", 1)[1]
+        indices = set(re.findall(re.escape(name) + r"\[(-?\d*)\]\." + field + r"\b", text))
+        if "" in indices:
+            out.add(b)
+        else:
+            out |= {f"{name}[{i}].{field}" for i in indices}
+    return out
+
+
+def _indexed_hit(printed: set[str], path: str, record) -> bool:
+    """Whether a concrete path is an item a layout reads at a fixed index (``[0]``, ``[-1]``:
+    counted from the list's end in ``record``)."""
+    from formgen.record.paths import get
+
+    for p in printed:
+        m = re.fullmatch(r"(.+?)\[(-?\d+)\]\.(.+)", p)
+        if not m:
+            continue
+        hit = re.fullmatch(re.escape(m.group(1)) + r"\[(\d+)\]\." + re.escape(m.group(3)), path)
+        if hit:
+            want = int(m.group(2))
+            if want < 0:
+                want += len(get(record, m.group(1)) or [])
+            if int(hit.group(1)) == want:
+                return True
+    return False
 
 
 def _carried_by_forms(pack, record):
@@ -334,7 +366,11 @@ def _carried_by_forms(pack, record):
         if pattern.endswith("region.province"):  # import finds the province of a printed city
             return carried(path[: -len("province")] + "city")
         for doc, printed in docs:
-            hit = pattern in printed or any(p.endswith("{}") and pattern.startswith(p[:-2] + ".") for p in printed)
+            hit = (
+                pattern in printed
+                or any(p.endswith("{}") and pattern.startswith(p[:-2] + ".") for p in printed)
+                or _indexed_hit(printed, path, record)
+            )
             if hit and doc.covers(record, path):
                 return True
         return False
@@ -385,6 +421,36 @@ def test_forms_door(made, imported, pack, level, variant):
     # what the forms carry, validated alone, gives the verdict the original gives
     cut = build(path, _cut(_with_derived(values(loaded.record), loaded.record, pk), carried), {})
     assert same_verdict(verdict(cut, pack), verdict(back, pack)) == []
+
+
+@pytest.mark.parametrize("pack,level,variant", _cases("kpis"))
+def test_forms_door_keeps_every_kpi(made, imported, pack, level, variant):
+    """Every KPI the record holds comes back from the forms that print KPIs (Gansu 附件2:
+    those with no row of its table under 其他成效指标), whatever else the door loses."""
+    folder, path, loaded, before = made(pack, level, variant)
+    forms, records, code, output = imported(pack, level, variant)
+    pk = get_pack(pack)
+    carried = _carried_by_forms(pk, loaded.record)
+    if not forms or not loaded.record.kpis or not carried("kpis." + next(iter(loaded.record.kpis))):
+        pytest.skip("no form of this pack and level prints KPIs")
+    back = load(records[0])
+    kpis = {k: v for k, v in as_printed(values(loaded.record), folder).items() if k.startswith("kpis.")}
+    kpis_back = {k: v for k, v in as_printed(values(back.record), records[0].parent).items() if k.startswith("kpis.")}
+    assert differences(kpis, kpis_back) == []
+
+
+def test_an_item_read_at_a_fixed_index_is_carried_alone(made):
+    """Gansu 附件3 prints the last year's 利润 and 税金 (``financials[-1]``) and 附件2 none:
+    a 基础级 record's earlier years' are not carried by its forms, the last year's is."""
+    folder, path, loaded, before = made("gansu", "基础级", "valid")
+    years = loaded.record.enterprise.financials
+    assert len(years) > 1
+    carried = _carried_by_forms(get_pack("gansu"), loaded.record)
+    last = len(years) - 1
+    assert [carried(f"enterprise.financials[{i}].profit") for i in range(len(years))] == [False] * last + [True]
+    assert carried(f"enterprise.financials[{last}].tax") and not carried("enterprise.financials[0].tax")
+    # 附件2 reads financials[0], [1] and [2]: every year's revenue is printed
+    assert all(carried(f"enterprise.financials[{i}].revenue") for i in range(len(years)))
 
 
 def _with_derived(flat: dict, record, pack) -> dict:

@@ -245,3 +245,64 @@ def test_check_verifies_the_org_code_typed_into_annex3(tmp_path):
     assert result.exit_code == 1, result.output
     line = next(x for x in result.output.splitlines() if "ID002" in x)
     assert "表格1 第3行「组织机构代码」" in line and "71026531X 校验位错误" in line
+
+
+# -- 附件2: KPIs with no row of their own, under 其他成效指标 ------------------------------------
+
+# two indicators of the 2025 list (checks.kpi: [gansu, 2025]) with no row of 附件2's table
+EXTRA_KPIS = {"应用人工智能技术场景比例（%）": 0, "一般固废综合利用率（%）": 92.5}
+OWN_TEXT = "人均产值提升：18万元\n新产品开发周期缩短三成"
+
+
+def _with_extra_kpis(data):
+    data["kpis"].update(EXTRA_KPIS)
+    data["kpi_others"] = OWN_TEXT
+
+
+def _a2(tmp_path: Path, edit=None) -> Path:
+    data = yaml.safe_load(GANSU.read_text(encoding="utf-8"))
+    if edit:
+        edit(data)
+    record = tmp_path / "record.yaml"
+    record.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    loaded = load(record)
+    doc = next(d for d in get_pack("gansu").documents if d.id == "a2")
+    form = tmp_path / "附件2.docx"
+    form.write_bytes(docx_render.render_single(doc.layout, loaded.record, loaded.base_dir, False, {}))
+    return form
+
+
+def _others_cell(form: Path) -> str:
+    cells = [c.text for t in docx.Document(str(form)).tables for row in t.rows for c in row.cells]
+    return next(c for c in cells if c.startswith("（其他成效指标）"))
+
+
+def test_a2_prints_every_kpi_without_a_row_under_other_indicators(tmp_path):
+    form = _a2(tmp_path, _with_extra_kpis)
+    assert _others_cell(form).split("\n") == [
+        "（其他成效指标）",
+        *OWN_TEXT.split("\n"),
+        "应用人工智能技术场景比例（%）：0",
+        "一般固废综合利用率（%）：92.5",
+    ]
+    # a KPI with a row of its own prints there only (生产效率提升 is 生产效率提升*（%）'s row)
+    assert "生产效率提升" not in _others_cell(form)
+
+
+def test_a2_other_indicators_cell_only_heading_without_extras(tmp_path):
+    assert _others_cell(_a2(tmp_path)) == "（其他成效指标）"
+
+
+def test_import_reads_the_extra_kpis_back_into_kpis(tmp_path):
+    form = _a2(tmp_path, _with_extra_kpis)
+    out = tmp_path / "back"
+    result = CliRunner().invoke(main, ["import", str(form), "--pack", "gansu", "--out", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    back = load(next(out.glob("*.yaml"))).record
+    assert {k: float(v) for k, v in back.kpis.items()} == {
+        "关键设备数控化率（%）": 78,
+        "关键设备联网率（%）": 85,
+        "生产效率提升*（%）": 22,
+        **EXTRA_KPIS,
+    }
+    assert back.kpi_others == OWN_TEXT

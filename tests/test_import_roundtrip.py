@@ -28,7 +28,7 @@ from formgen.doors.readback import reading
 from formgen.packs.pack import get_pack
 from formgen.record.derived import DERIVED, derived_value
 from formgen.record.paths import get
-from formgen.render.context import compile_expr, fmt, namespace
+from formgen.render.context import compile_expr, fmt, kpi_rows, namespace
 
 from .test_gansu import _advanced
 
@@ -96,7 +96,7 @@ def _rows(record, rows: list, base: str, ns: dict, out: dict) -> None:
 def printed(doc, record, pack) -> dict[str, object]:
     """Every value ``doc`` prints of ``record``, by record path (or by the expression that
     prints it)."""
-    ns = namespace(record)
+    ns = namespace(record, kpi_rows=kpi_rows(doc.layout))  # as the renderer sees it
     out: dict[str, object] = {}
     for path, _value in document_facts(doc, pack):  # what the document's title says
         out[path] = get(record, path)

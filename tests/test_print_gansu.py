@@ -63,6 +63,8 @@ def docs(tmp_path_factory, gansu) -> dict[str, Path]:
     files["附件4"] = next(p for p in adv if p.name.startswith("附件4"))
     two = app.fill(load(_record(out, _two_excellent, "two.yaml")), gansu, out / "two")
     files["附件2_two"] = next(p for p in two if p.name.endswith("人机协同作业.docx"))
+    kpis = app.fill(load(_record(out, _extra_kpis, "kpis.yaml")), gansu, out / "kpis")
+    files["附件2_kpis"] = next(p for p in kpis if p.name.startswith("附件2"))
     files["附件8"] = _summary_a8(EXAMPLE, out / "a8", "--unit", UNIT)
     profile = out / "bureau.yaml"
     profile.write_text(f"unit: {UNIT}\ndate: 2026-01-05\n", encoding="utf-8")
@@ -319,6 +321,32 @@ def pages(docs, tmp_path_factory) -> dict[str, list[str]]:
         found = text.decode("utf-8").split("\f")
         out[name] = found[:-1] if found and not found[-1].strip() else found
     return out
+
+
+# KPIs of the 2025 list (checks.kpi: [gansu, 2025]) with no row of 附件2's table, the
+# longest name of them among them, and the applicant's own 其他成效指标
+EXTRA_KPIS = {
+    "应用人工智能技术场景比例（%）": 0,
+    "一般固废综合利用率（%）": 92.5,
+    "单位产值二氧化碳（CO₂）排放量降低（%）": 12,
+    "先进制造模式/解决方案向产业链供应链上下游复制推广的企业数量（家）": 6,
+}
+
+
+def _extra_kpis(data):
+    data["kpis"].update(EXTRA_KPIS)
+    data["kpi_others"] = "新产品开发周期缩短三成"
+
+
+def test_a2_kpis_without_a_row_print_whole_under_other_indicators(pages):
+    """Through LibreOffice: each KPI with no row prints on a line of its own under
+    （其他成效指标）, after the applicant's text and before 真实性承诺, nothing cut."""
+    (page,) = [p for p in pages["附件2_kpis"] if "（其他成效指标）" in p]
+    lines = [re.sub(r"\s+", "", x) for x in page.split("\n") if x.strip()]
+    at = lines.index("（其他成效指标）")
+    printed = [f"{k}：{v}" for k, v in EXTRA_KPIS.items()]
+    assert lines[at + 1] == "新产品开发周期缩短三成"
+    assert "".join(lines[at + 2 :]).startswith("".join(printed) + "我单位申报的所有材料")
 
 
 def test_no_blank_page_and_page_numbers(pages):

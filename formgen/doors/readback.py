@@ -51,6 +51,8 @@ class Slot:
     - ``industry_path``: 门类-大类-中类 names, to the 中类 code;
     - ``cmmm_l`` / ``cmmm_zh``: L3 / 三级 to 3;
     - ``kpi``: a KPI value (``key`` is its name);
+    - ``other_kpis``: 其他成效指标: the text into ``path``, the KPIs printed after it, one
+      名称：数值 a line, into the KPIs (``key`` is their path);
     - ``lines``: a list, one value a line (``key`` is the item's field, if any);
     - ``instances``: 环节—场景—实例 lines into a list's items;
     - ``boxes``: ☑-marked options (``key`` holds them, '\\n'-joined);
@@ -315,6 +317,12 @@ def _call(name: str, args) -> tuple[list, list[str]]:
         return [Slot(p, "industry", _const(args[1]))], []
     if name == "kpi":
         return [Slot("kpis", "kpi", _const(args[1]))], []
+    if name == "other_kpis" and len(args) == 3:
+        # the applicant's own text, then the KPIs with no row: one slot that splits them
+        own, kpis = _path(args[0]), _path(args[1])
+        if not own or not kpis:
+            raise _Unread
+        return [Slot(own, "other_kpis", kpis)], []
     if name == "ym_range":
         a, b = (_parts(x)[0] for x in args)
         if len(a) != 1 or len(b) != 1:
@@ -412,6 +420,8 @@ def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) ->
         raise ReadProblem(f"“{raw}”不是成熟度等级（L1-L5 或 一级-五级）")
     if how == "kpi":
         return [Value(f"{path}.{slot.key}", raw)]
+    if how == "other_kpis":
+        return _other_kpis(raw, path, _join(base, slot.key))
     if how == "lines":
         lines = [x.strip() for x in raw.split("\n") if x.strip()]
         return [Value(f"{path}[{i}]" + (f".{slot.key}" if slot.key else ""), x) for i, x in enumerate(lines)]
@@ -439,6 +449,32 @@ def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) ->
         levels = [c.removesuffix("智能工厂") for c in chosen if c.endswith("智能工厂")]
         return [Value(_join(path, "level"), levels[0])] if len(levels) == 1 else []
     raise AssertionError(how)
+
+
+_KPI_LINE = re.compile(r"^(.+?)\s*[:：]\s*([-+]?\d+(?:\.\d+)?)\s*%?$")
+
+
+def _other_kpis(raw: str, path: str, kpis: str) -> list[Value]:
+    r"""其他成效指标 read back (see ``render.context.other_kpis``): the trailing lines
+    ``名称：数值`` whose name is an indicator of a 关键绩效指标参考 list (data/kpi.yaml) are
+    KPIs; what comes before them is the applicant's own text.
+
+    >>> [(v.path, v.value) for v in _other_kpis("人均产值提升：20\n应用人工智能技术场景比例（%）：12.5", "kpi_others", "kpis")]
+    [('kpis.应用人工智能技术场景比例（%）', '12.5'), ('kpi_others', '人均产值提升：20')]
+    """
+    from ..record.refdata import kpi_key, kpi_names
+    from ..record.refdata import kpis as kpi_lists
+
+    known = {kpi_key(n) for edition in kpi_lists() if edition != "ranges" for n in kpi_names(edition)}
+    lines = [x.strip() for x in raw.split("\n") if x.strip()]
+    found: list[Value] = []
+    while lines:
+        m = _KPI_LINE.match(_nfkc_all(lines[-1]))
+        if not m or kpi_key(m.group(1)) not in known:
+            break
+        name = lines.pop().rsplit("：", 1)[0].rsplit(":", 1)[0].strip()
+        found.insert(0, Value(f"{kpis}.{name}", m.group(2)))
+    return found + ([Value(path, "\n".join(lines))] if lines else [])
 
 
 _NFKC_CODE = re.compile(r"^\s*([A-Z]?\d{2,4})\s*[-—－]?")

@@ -142,6 +142,54 @@ def kpi(kpis, name: str):
     return next((v for k, v in (kpis or {}).items() if kpi_key(k) == wanted), None)
 
 
+def kpi_rows(layout) -> tuple[str, ...]:
+    """The KPIs a layout prints in rows of their own: the names of its ``kpi(kpis, NAME)``
+    cells, in layout order (the layout is the one list of them)."""
+    from jinja2 import nodes
+
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "expr" and isinstance(value, str) and "kpi(" in value:
+                    tree = PLAIN.parse("{{ " + value + " }}")
+                    for call in tree.find_all(nodes.Call):
+                        args = call.args
+                        if (
+                            isinstance(call.node, nodes.Name)
+                            and call.node.name == "kpi"
+                            and len(args) == 2
+                            and isinstance(args[1], nodes.Const)
+                            and args[1].value not in out
+                        ):
+                            out.append(args[1].value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(layout)
+    return tuple(out)
+
+
+def other_kpis(others, kpis, rows) -> str:
+    r"""What a form prints under 其他成效指标: the applicant's own text (``others``), then every
+    KPI of the record with a value and no row of the form's own (``rows``, see
+    :func:`kpi_rows`), one ``名称：数值`` a line, so no KPI the record holds is dropped.
+
+    >>> other_kpis("人均产值提升20%", {"销售增长率（%）": Decimal(5), "应用人工智能技术场景比例（%）": Decimal("12.5")}, ["销售增长率（%）"])
+    '人均产值提升20%\n应用人工智能技术场景比例（%）：12.5'
+    """
+    from ..record.refdata import kpi_key
+
+    printed = {kpi_key(name) for name in rows or ()}
+    lines = [f"{name}：{fmt(v)}" for name, v in (kpis or {}).items() if v is not None and kpi_key(name) not in printed]
+    own = str(others).strip() if others else ""
+    return "\n".join(x for x in [own, *lines] if x)
+
+
 FILTERS = {"fmt": fmt, "ym": ym, "code_name": code_name}
 GLOBALS = {
     "ym_range": ym_range,
@@ -150,6 +198,7 @@ GLOBALS = {
     "boxes": boxes,
     "instances": instances,
     "kpi": kpi,
+    "other_kpis": other_kpis,
     "earliest": earliest,
     "latest_of": latest_of,
     "total": total,

@@ -46,7 +46,7 @@ import zlib
 
 from ..record.paths import get
 from . import ooxml
-from .context import column_values, compile_expr, fmt, namespace, paragraphs
+from .context import column_values, compile_expr, fmt, kpi_rows, namespace, paragraphs
 from .images import Embedded, embeddable
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"
@@ -124,6 +124,7 @@ class _Prepared:
     def __init__(self, layout):
         self.layout = layout  # kept alive: the caches below are keyed by its parts' ids
         self.cells: dict = {}
+        self.kpi_rows = kpi_rows(layout) if layout is not None else ()
 
 
 _CACHE_SIZE = 32  # layouts (and their variants) kept prepared at once
@@ -671,7 +672,8 @@ def _finish(state: _State, anchor, layout: dict, orientation, draft: bool, meta:
 def render_single(layout: dict, record, base_dir, draft: bool = False, meta: dict | None = None) -> bytes:
     """One record's document. ``meta``: title and author for the file's properties."""
     font = layout.get("font", {})
-    state = _State(record, base_dir, font, namespace(record), _prepared_for(layout))
+    prepared = _prepared_for(layout)
+    state = _State(record, base_dir, font, namespace(record, kpi_rows=prepared.kpi_rows), prepared)
     _blocks(layout.get("blocks"), state, record, layout.get("styles", {}))
     return _finish(state, layout, layout, None, draft, meta)
 
