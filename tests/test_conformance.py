@@ -43,7 +43,6 @@ ROUND = "2025"
 
 _HEAD_PHONE = "a2 prints legal_rep.phone or head.phone under head.phone; head.phone is lost on import"
 _SUPPLIERS = "suppliers printed joined by 、 come back as one item"
-_REPORT = "a4 declares factory.cmmm.report (RQ001) but prints nothing of it: read back, RQ001 fires"
 
 
 def _all(*parts: str) -> str:
@@ -56,7 +55,6 @@ KNOWN: dict[tuple[str, str, str, str], str] = {
     ("forms", "gansu", "先进级", "widest"): _SUPPLIERS,
     ("forms", "gansu", "卓越级", "valid"): _HEAD_PHONE,
     ("forms", "gansu", "卓越级", "widest"): _all(_HEAD_PHONE, _SUPPLIERS),
-    ("forms", "shanghai", "*", "*"): _REPORT,
 }
 
 # packs that name no level: pack -> the defect
@@ -302,8 +300,9 @@ def _printed(doc) -> set[str]:
     for one level) and the key a split document is written for (its title says it)."""
     bases = [f.path for f in F.catalogue(None)]
     text = repr(doc.layout)
+    attached = {resolve_path(p) for p in doc.attached}  # required files, no value printed
     named = [resolve_path(p) for p, _, _ in doc.fields()]
-    named = [n for n in named + doc.uses()[0] if n]
+    named = [n for n in named + doc.uses()[0] if n and n not in attached]
     out: set[str] = set()
     for n in named:
         if n in bases:

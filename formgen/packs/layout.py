@@ -166,6 +166,10 @@ class Values(Spec):
     field: str | None = None
     expr: str | None = None
     fields: list[str] = []
+    # record paths the document requires as files attached to it, printing no value of
+    # them (上海附件4 第五部分: the CMMM report, 自评估报告见附件): required and labelled as
+    # ``fields`` are, never read back from the form
+    attached: list[str] = []
     label: str | None = None
     optional: bool = False
 
@@ -175,12 +179,13 @@ class PSpec(Values):
 
     @model_validator(mode="after")
     def _labels_of_fields(self):
-        stray = [k for k in self.labels if k not in self.fields]
+        named = [*self.fields, *self.attached]
+        stray = [k for k in self.labels if k not in named]
         if stray:
             raise PydanticCustomError(
                 "labels",
-                "labels 的 {path} 不在 fields 中{hint}",
-                {"path": stray[0], "hint": _suggest(stray[0], self.fields)},
+                "labels 的 {path} 不在 fields 或 attached 中{hint}",
+                {"path": stray[0], "hint": _suggest(stray[0], named)},
             )
         return self
 
@@ -405,8 +410,13 @@ class SingleLayout(Spec):
     blocks: list[Block] = []
 
     def fields(self) -> Iterator[tuple[str, str, bool]]:
-        """(path pattern, label, optional) of every field the layout shows, in order."""
+        """(path pattern, label, optional) of every field the layout shows, in order (a
+        paragraph's ``attached`` files among them: required, labelled, not printed)."""
         return _block_fields(self.blocks, "")
+
+    def attached(self) -> list[str]:
+        """The path patterns the document requires as attached files and prints no value of."""
+        return [prefix + name for node, prefix in _nodes(self.blocks, "") for name in getattr(node, "attached", [])]
 
     def uses(self, single: bool = True) -> tuple[list[str], dict[str, str]]:
         """Record paths the layout names outside its declared fields (expressions,
@@ -468,7 +478,7 @@ def _cell_fields(cell: Cell, last_label: str, prefix: str):
         names.insert(0, cell.field)
     if cell.checkbox:
         names.append(cell.checkbox.field)
-    for name in names:
+    for name in [*names, *cell.attached]:
         yield prefix + name, label, cell.optional
 
 
@@ -482,9 +492,9 @@ def _block_fields(blocks, prefix: str):
             if not rep.optional:
                 yield prefix + rep.each, rep.label or rep.each, False
             yield from _block_fields(rep.blocks, f"{prefix}{rep.each}[].")
-        elif isinstance(block, PBlock) and isinstance(block.p, PSpec) and block.p.fields:
+        elif isinstance(block, PBlock) and isinstance(block.p, PSpec) and (block.p.fields or block.p.attached):
             p = block.p  # a paragraph holding several fields may name each
-            for name in p.fields:
+            for name in [*p.fields, *p.attached]:
                 yield prefix + name, p.labels.get(name, p.label or ""), p.optional
         elif isinstance(block, TextBlock):
             t = block.text
@@ -1000,6 +1010,8 @@ def _single_paths(model: SingleLayout, file: str, paths: _Paths, root) -> None:
             paths.check(file, f"{where}.field", c.field, prefix, root)
         for i, f in enumerate(c.fields):
             paths.check(file, f"{where}.fields[{i}]", f, prefix, root)
+        for i, f in enumerate(c.attached):
+            paths.check(file, f"{where}.attached[{i}]", f, prefix, root)
         for key in ("expr", "rowspan_expr", "colspan_expr"):
             if getattr(c, key, None):
                 paths.expr(file, f"{where}.{key}", getattr(c, key), prefix, root)
@@ -1276,6 +1288,7 @@ def summarize(folder: Path, manifest_data=None) -> list[str] | dict:
                 "when": d.when,
                 "split": d.split.model_dump(exclude_none=True) if d.split else None,
                 "fields": list(model.fields()) if d.kind in ("single", "multi") else [],
+                "attached": model.attached() if d.kind == "single" else [],
                 "uses": model.uses(d.kind == "single"),
             }
         )

@@ -51,6 +51,7 @@ class Document:
     # optional) of each field it shows, and what else it reads (SingleLayout.uses)
     shown: list = field(default_factory=list)
     reads: object = None
+    attached: list = field(default_factory=list)  # paths required as attached files, not printed
 
     @functools.cached_property
     def model(self):
@@ -289,6 +290,7 @@ def load_pack(folder: Path) -> Pack:
                 d["split"],
                 d["fields"],
                 d["uses"],
+                d["attached"],
             )
         )
     quota = checked["quota"]
