@@ -210,7 +210,10 @@ def test_values_of_the_wrong_kind_and_unknown_blocks(tmp_path):
     assert "blocks[8]: 无法识别的块（键 figure）：块须含 p、heading、text、figures" in problems
     assert "（是否应为 figures？）" in problems
     assert "blocks[2].table.widths_cm[1]: 应为数字，却是「五」" in problems
-    assert "blocks[34].p: labels 的 factory.cmmm.scores 不在 fields 或 attached 中（是否应为 factory.cmmm.score？）" in problems
+    assert (
+        "blocks[34].p: labels 的 factory.cmmm.scores 不在 fields 或 attached 中（是否应为 factory.cmmm.score？）"
+        in problems
+    )
 
 
 def test_a_changed_layout_is_checked_again_an_unchanged_one_is_not(tmp_path, monkeypatch):
