@@ -120,7 +120,10 @@ def test_ai_share_agrees_within_rounding(write_record, shanghai):
 def test_ai_share_disagreeing_warns(write_record, shanghai, declared):
     (f,) = _kpi_findings(write_record, shanghai, 应用人工智能技术场景比例=declared)
     assert f.code == "KP003" and f.severity == "warning" and f.path == "kpis.应用人工智能技术场景比例"
-    assert f"填写为 {declared}%" in f.message and "7 个场景有 3 个" in f.message and "42.86%" in f.message
+    assert f"填写为 {declared}%" in f.message and "7 个典型场景中" in f.message and "有 3 个" in f.message
+    assert "42.86%" in f.message
+    # in the words of the form, never the record's raw field (a letter printed 「（ai: true）」)
+    assert "「是否应用人工智能技术」为“是”" in f.message and "ai" not in f.message
 
 
 def test_ai_share_counts_scenarios_without_an_answer_as_not_ai(write_record, shanghai):
@@ -129,7 +132,7 @@ def test_ai_share_counts_scenarios_without_an_answer_as_not_ai(write_record, sha
         d["scenarios"][1]["ai"] = None  # 2 of 7 now
 
     (f,) = [f for f in validate_with(write_record(edit), shanghai) if f.code == "KP003"]
-    assert "7 个场景有 2 个" in f.message and "28.57%" in f.message and "1 个场景未填写" in f.message
+    assert "有 2 个" in f.message and "28.57%" in f.message and "1 个场景未填写「是否应用人工智能技术」" in f.message
 
 
 def test_ai_share_silent_without_scenarios(write_record, shanghai):
@@ -210,7 +213,7 @@ def test_ai_share_is_checked_in_the_2025_edition_only(tmp_path):
     loaded = load(HEBEI)
     assert "KP003" not in codes(validate(loaded, get_pack("hebei")))
     (f,) = [f for f in validate(loaded, get_pack("gansu")) if f.code == "KP003"]
-    assert "6 个场景有 3 个" in f.message and "50.00%" in f.message
+    assert "6 个典型场景中" in f.message and "有 3 个" in f.message and "50.00%" in f.message
 
 
 def test_co2_written_either_way_is_the_same_indicator(write_record, shanghai):

@@ -5,6 +5,7 @@ against the record's scenarios."""
 import difflib
 from decimal import Decimal
 
+from ..record.model import Scenario
 from ..record.refdata import kpi_key, kpi_names, kpis
 from . import ERROR, WARNING, Hit, rule
 from .finance import _tolerance
@@ -85,10 +86,11 @@ def ai_share_agrees(ctx):
         if abs(actual - declared) <= _tolerance(declared):
             continue
         unknown = sum(1 for s in scenarios if s.ai is None)
-        note = f"（其中 {unknown} 个场景未填写是否应用人工智能技术，按未应用计）" if unknown else ""
+        asked = Scenario.model_fields["ai"].title  # the question as the forms ask it
+        note = f"（其中 {unknown} 个场景未填写「{asked}」，按未应用计）" if unknown else ""
         yield Hit(
             f"kpis.{name}",
-            f"填写为 {declared}%，而记录中 {len(scenarios)} 个场景有 {ai} 个应用人工智能技术（ai: true），"
+            f"填写为 {declared}%，而 {len(scenarios)} 个典型场景中「{asked}」为“是”的有 {ai} 个，"
             f"占 {actual:.2f}%{note}",
             label=name,
         )
