@@ -638,6 +638,87 @@ def _catalogue(pack, level, everything) -> Catalogue:
     return Catalogue(pack, level, _distinct_labels(fields), documents, titles)
 
 
+# --- the recommender profile (formgen init FILE --recommender) ------------------------------
+
+
+def recommender_uses(pack) -> list[tuple[object, list[str]]]:
+    """(document, the profile fields it reads) of every summary sheet and bureau document of
+    ``pack``: what its layout reads (:func:`formgen.packs.layout.recommender_reads`), and the
+    unit where the document's file is named after it."""
+    from .packs.layout import recommender_reads
+
+    out = []
+    for doc in pack.documents:
+        if doc.kind not in ("multi", "bureau"):
+            continue
+        names = recommender_reads(doc.kind, doc.model)
+        if "{unit}" in (doc.filename or "") and "unit" not in names:
+            names.insert(0, "unit")
+        out.append((doc, names))
+    return out
+
+
+def recommender_catalogue(pack=None) -> Catalogue:
+    """The fields of the recommender profile (:class:`formgen.record.model.Recommender`), as
+    ``formgen init --recommender`` explains them: label, note, kind and options from the
+    model; each field's ``documents``, the documents that read it (``pack doc`` without a
+    pack); the catalogue's ``documents``, (pack, document, the fields it reads) of each;
+    推荐单位类别's note says the quotas that go by it. With ``pack`` (a Pack or its name),
+    only the fields its summary sheets and bureau documents read, and 推荐单位类别 where its
+    quota goes by it; without, every field. ``unit`` is required: ``formgen summary`` needs
+    the unit (from the profile or ``--unit``)."""
+    from .packs.pack import available, get_pack
+    from .record.model import Recommender
+
+    if isinstance(pack, str):
+        pack = get_pack(pack)
+    packs = [pack] if pack is not None else [get_pack(name) for name in available()]
+    used_by: dict[str, list[str]] = {}
+    quotas: list[str] = []
+    documents = []
+    for p in packs:
+        for doc, names in recommender_uses(p):
+            documents.append((p, doc, names))
+            for name in names:
+                used_by.setdefault(name, []).append(
+                    doc.short_title if pack is not None else f"{p.name} {doc.short_title}"
+                )
+        kinds = (p.quota or {}).get("by_unit_kind") or {}
+        if kinds:
+            where = "" if pack is not None else f"{p.name} "
+            quotas.append(where + "、".join(f"{k} {v}个" for k, v in kinds.items()))
+            used_by.setdefault("unit_kind", [])
+    fields = []
+    for name, info in Recommender.model_fields.items():
+        if pack is not None and name not in used_by:
+            continue
+        kind, options = _scalar_kind(info.annotation)
+        if kind == "text" and options:
+            kind = "enum"
+        note = info.description or ""
+        if name == "unit_kind" and quotas:
+            note = "；".join(x for x in (note, "推荐名额按此而定：" + "；".join(quotas)) if x)
+        low, high = _bounds(info, info.annotation)
+        fields.append(
+            Field(
+                path=name,
+                label=info.title or name,
+                title=info.title or name,
+                kind=kind,
+                note=note,
+                options=options,
+                strict=bool(options),
+                minimum=low,
+                maximum=high,
+                required=name == "unit",
+                documents=tuple(used_by.get(name, ())),
+                section="recommender",
+                key=name,
+            )
+        )
+    return Catalogue(pack, None, fields, documents, {"recommender": "推荐单位资料"})
+
+
 @dataclass(frozen=True)
 class Total:
     """A 字数 limit a pack sets on several fields together (Shanghai 附件4: parts 一 to 四,
@@ -779,6 +860,7 @@ __all__ = [
     "catalogue",
     "length_totals",
     "levels",
+    "recommender_catalogue",
     "record_paths",
     "sample_record",
 ]

@@ -1015,13 +1015,21 @@ BLANK_SUFFIXES = (".yaml", ".yml", ".xlsx")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pack", "pack_name", help="表格包，如 gansu、shanghai：只列出它用到的字段，并写入 pack。")
 @click.option("--level", help="申报层级，如 先进级、基础级（表格包只受理一个层级时可省略）。")
+@click.option(
+    "--recommender",
+    is_flag=True,
+    help="写出空白的推荐单位资料（YAML，供 formgen summary --recommender 使用）；加 --pack 只列出该表格包用到的项。",
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
-def init(path, pack_name, level, force):
+def init(path, pack_name, level, recommender, force):
     from .catalogue import catalogue, levels
     from .doors.blank import blank_record, pack_blank
     from .output import OutputError, write_all
 
     suffix = path.suffix.casefold()
+    if recommender:
+        _init_recommender(path, pack_name, level, force)
+        return
     if suffix not in BLANK_SUFFIXES:
         raise click.UsageError(f"{path}：文件名须以 .yaml 或 .xlsx 结尾（YAML 记录或 Excel 工作簿）。")
     if level and not pack_name:
@@ -1053,6 +1061,30 @@ def init(path, pack_name, level, force):
         click.echo(f"已写出空白记录：{path}（{pack.title}，{level}：{len(cat.fields)} 项，其中必填 {required} 项）")
     else:
         click.echo(f"已写出空白记录：{path}")
+
+
+def _init_recommender(path: Path, pack_name, level, force) -> None:
+    """``formgen init FILE --recommender``: a blank recommender profile, as YAML only (the
+    workbook reader takes records, not profiles)."""
+    from .catalogue import recommender_catalogue
+    from .doors.blank import recommender_blank
+    from .output import OutputError, write_all
+
+    if path.suffix.casefold() not in (".yaml", ".yml"):
+        raise click.UsageError(f"{path}：推荐单位资料只能写成 YAML，文件名须以 .yaml 结尾（如 推荐单位.yaml）。")
+    if level:
+        raise click.UsageError("--level 用于企业的申报记录；推荐单位资料不分申报层级，请去掉 --level。")
+    pack = _pack(pack_name)
+    cat = recommender_catalogue(pack)
+    if pack is not None and not cat.fields:
+        raise click.UsageError(f"表格包 {pack.name} 没有推荐单位汇总的表格，用不到推荐单位资料。")
+    try:
+        write_all([(path, recommender_blank(cat).encode("utf-8"))], force=force)
+    except OutputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(EXIT_FINDINGS)
+    where = f"（{pack.title}：{len(cat.fields)} 项）" if pack is not None else ""
+    click.echo(f"已写出空白的推荐单位资料：{path}{where}")
 
 
 @main.command(

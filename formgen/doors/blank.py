@@ -214,6 +214,56 @@ def _emit_tree(node: dict, indent: int, out: list[str], fixed: dict, path: str =
             _emit_tree(value, indent + 2, out, fixed, here)
 
 
+# --- a blank recommender profile (formgen init FILE --recommender) ---------------------------
+
+
+def recommender_comment(f) -> str:
+    """One line about a profile field: label, note, what may be written, whether it must be
+    given, and the documents that print it."""
+    head = "：".join(x for x in (f.label, f.note) if x)
+    if f.required:
+        need = "必填（或在命令行用 --unit 给出）"
+    else:
+        need = "选填"
+    used = "、".join(f.documents) if f.documents else ""
+    if f.path == "unit_kind" and not used:
+        used = "推荐名额"
+    tail = "；".join(x for x in (f.summary(), need, f"用于：{used}" if used else "目前没有表格印出此项") if x)
+    return f"{head}【{tail}】"
+
+
+def recommender_blank(cat) -> str:
+    """A YAML blank of the recommender profile: every field of ``cat``
+    (:func:`formgen.catalogue.recommender_catalogue`) empty, with its label, note, options
+    and the documents that print it in a comment; the head says what the profile is for and
+    which documents read which fields."""
+    pack = cat.pack
+    what = f"：{pack.title}" if pack is not None else ""
+    out = [
+        f"# formgen 推荐单位资料{what}（推荐单位自己的信息，不是企业的申报记录）",
+        "# 用途：推荐单位汇总的表格（汇总表、推荐表）和推荐单位自己的文件（如承诺书）从这里取推荐单位的名称、联系人、日期等。",
+        f"# 使用：formgen summary 申报记录文件夹 --pack {pack.name if pack is not None else '表格包'} --recommender 本文件"
+        " --out 输出文件夹（命令行的 --unit、--unit-kind 优先于本文件）",
+    ]
+    if pack is not None:
+        out.append(f"# 只列出此表格包用到的 {len(cat.fields)} 项；其他表格包用到的项不在其中。")
+    out.append("# 用到本资料的表格：")
+    for owner, doc, names in cat.documents:
+        where = "" if pack is not None else f"{owner.name} "
+        out.append(f"#   {where}{doc.title}（{'、'.join(_label(cat, n) for n in names)}）")
+    out += [
+        "# 填写说明：冒号后填写内容；不适用的项留空。日期写 2024-03-01。【】里是可填写的内容和限制。",
+    ]
+    for f in cat.fields:
+        out.append(f"{f.path}:  # {recommender_comment(f)}")
+    return "\n".join(out) + "\n"
+
+
+def _label(cat, name: str) -> str:
+    f = cat.get(name)
+    return f.label if f is not None else name
+
+
 # --- a record as YAML (formgen convert B.xlsx A.yaml) ------------------------------------------
 
 

@@ -1421,7 +1421,7 @@ def read_workbook(path: str | Path, model=Record, raw: bytes | None = None):
                     ERROR,
                     "",
                     "",
-                    "推荐单位资料请写成 YAML（formgen schema --recommender 说明其字段）",
+                    "推荐单位资料请写成 YAML：formgen init 推荐单位.yaml --recommender 写出空白的推荐单位资料",
                     str(path),
                 )
             ]

@@ -1113,6 +1113,45 @@ def _multi_paths(model: MultiLayout, file: str, paths: _Paths) -> None:
             paths.expr(file, f"columns[{i}].expr", col.expr, prefix)
 
 
+def recommender_reads(kind: str, model) -> list[str]:
+    """The fields of the recommender profile (:class:`~formgen.record.model.Recommender`)
+    a document reads, in the order it reads them: a bureau's own document (``kind:
+    bureau``, 附件8) is filled from the profile itself; a summary sheet (``multi``) reads
+    the unit it is compiled by (``unit``: the profile's, or ``--unit``) and
+    ``recommender.X`` in its lines and columns. Other kinds read none.
+
+    >>> m = MultiLayout(title="t", columns=[], before=["fmt(unit) ~ fmt(recommender.date)"])
+    >>> recommender_reads("multi", m)
+    ['unit', 'date']
+    """
+    names = list(Recommender.model_fields)
+    found: list[str] = []
+
+    def add(name: str) -> None:
+        if name in names and name not in found:
+            found.append(name)
+
+    if kind == "bureau":
+        for node, prefix in _nodes(model.blocks, ""):
+            if prefix or not isinstance(node, Values):
+                continue
+            for name in ([node.field] if node.field else []) + list(node.fields):
+                add(name.split(".")[0])
+            for key in ("expr", "rowspan_expr", "colspan_expr"):
+                for token in _expr_tokens(getattr(node, key, None) or ""):
+                    add(re.sub(r"\[\d*\]$", "", token.split(".")[0]))
+    elif kind == "multi":
+        exprs = [*model.before, *model.after, *(col.expr for col in model.columns if col.expr)]
+        for expr in exprs:
+            for token in _expr_tokens(expr):
+                head, _, rest = token.partition(".")
+                if head == "unit":
+                    add("unit")
+                elif head == "recommender" and rest:
+                    add(rest.split(".")[0])
+    return found
+
+
 def _checklist_paths(model: ChecklistLayout, file: str, paths: _Paths) -> None:
     for i, item in enumerate(model.items):
         for j, need in enumerate(item.needs):
