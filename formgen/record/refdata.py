@@ -69,6 +69,12 @@ def enums() -> dict[str, list[str]]:
 
 
 @functools.cache
+def area_codes() -> dict[str, str]:
+    """Province-level division -> its capital's 长途区号 (data/area_codes.yaml)."""
+    return {k: str(v) for k, v in _load_yaml("area_codes.yaml").items()}
+
+
+@functools.cache
 def modes() -> list[dict]:
     """附件5: the five manufacturing modes and their numbered items."""
     return _load_yaml("modes.yaml")

@@ -3,6 +3,7 @@
 import re
 
 from ..record.paths import expand
+from ..record.refdata import area_codes
 from . import ERROR, Hit, rule
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -24,6 +25,29 @@ def _values(ctx, patterns):
                     yield path, value
 
 
+def example_landline(province: str | None) -> str:
+    """A landline written as the forms want it, with the area code of ``province`` (the
+    enterprise's own: a Shanghai letter should not show a Hebei number).
+
+    >>> example_landline("上海市"), example_landline("甘肃省"), example_landline(None)
+    ('021-12345678', '0931-1234567', '010-12345678')
+    """
+    code = area_codes().get(province or "", "010")
+    return f"{code}-{'1234567' if len(code) == 4 else '12345678'}"
+
+
+def _province(ctx) -> str | None:
+    """The enterprise's province: its own region, else the one its pack registers in."""
+    own = ctx.record.enterprise.region.province
+    if own:
+        return own
+    for name in ("registered_in", "region"):
+        cfg = ctx.check(name)
+        if isinstance(cfg, dict) and cfg.get("province"):
+            return cfg["province"]
+    return None
+
+
 def _clean(value: str) -> str:
     return re.sub(r"[\s（）()]", "", value).replace("—", "-").replace("－", "-")
 
@@ -40,14 +64,14 @@ def phone(ctx):
     for path, value in _values(ctx, PHONE_PATHS):
         v = _clean(value)
         if not (MOBILE.match(v) or LANDLINE.match(v)):
-            yield Hit(path, f"{value} 不是带区号的座机号（如 0311-87800803）或手机号")
+            yield Hit(path, f"{value} 不是带区号的座机号（如 {example_landline(_province(ctx))}）或手机号")
 
 
 @rule("PH003", ERROR, "传真号码格式错误")
 def fax(ctx):
     for path, value in _values(ctx, FAX_PATHS):
         if not LANDLINE.match(_clean(value)):
-            yield Hit(path, f"{value} 不是带区号的号码（如 021-12345678）")
+            yield Hit(path, f"{value} 不是带区号的号码（如 {example_landline(_province(ctx))}）")
 
 
 @rule("PH004", ERROR, "邮箱格式错误")
