@@ -48,9 +48,10 @@ from formgen import app  # noqa: E402
 from formgen.demo import ensure_figures  # noqa: E402
 from formgen.doors.opener import load  # noqa: E402
 from formgen.packs.pack import get_pack  # noqa: E402
+from formgen.record.written import fmt  # noqa: E402
 from formgen.render import docx as docx_render  # noqa: E402
 from formgen.render import xlsx as xlsx_render  # noqa: E402
-from formgen.render.context import column_value, fmt, namespace  # noqa: E402
+from formgen.render.context import column_value, namespace  # noqa: E402
 
 EXAMPLE = ROOT / "data" / "examples" / "shanghai-chengchuan.yaml"
 GANSU = ROOT / "data" / "examples" / "gansu-longyuan.yaml"

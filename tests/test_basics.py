@@ -242,7 +242,7 @@ def test_construction_finished_by_the_deadline_month(write_example, pack):
     (f,) = only(validate_with(write_example(HEBEI, end("2024-12")), get_pack(pack)), "DT002")
     assert f.severity == ERROR and f.path == "factory.end"
     assert (
-        "2024-12 晚于申报主体线上申报截止日期 2024-11-22" in f.message and "申报主体须已完成智能工厂建设" in f.message
+        "2024年12月 晚于申报主体线上申报截止日期 2024年11月22日" in f.message and "申报主体须已完成智能工厂建设" in f.message
     )
 
 
@@ -265,4 +265,4 @@ def test_founded_in_the_future(write_record, shanghai):
     assert check("2025-05-01") == []
     (f,) = check("2025-05-02")
     assert f.severity == ERROR and f.path == "enterprise.founded"
-    assert "成立时间 2025-05-02 晚于今天（2025-05-01）" in f.message and "营业执照" in f.message
+    assert "成立时间 2025年5月2日 晚于今天（2025年5月1日）" in f.message and "营业执照" in f.message

@@ -28,7 +28,8 @@ from formgen.doors.readback import reading
 from formgen.packs.pack import get_pack
 from formgen.record.derived import DERIVED, derived_value
 from formgen.record.paths import get
-from formgen.render.context import compile_expr, fmt, kpi_rows, namespace
+from formgen.record.written import fmt
+from formgen.render.context import compile_expr, kpi_rows, namespace
 
 from .test_gansu import _advanced
 

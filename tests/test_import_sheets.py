@@ -21,9 +21,10 @@ from formgen.doors.importer import to_loaded
 from formgen.doors.sheetread import read_sheet, read_sheet_docx, sheet_document
 from formgen.packs.pack import _label_text, available, get_pack
 from formgen.record.ids import org_check_char
+from formgen.record.written import fmt
 from formgen.render import docx as docx_render
 from formgen.render import xlsx as xlsx_render
-from formgen.render.context import fmt, rows_for
+from formgen.render.context import rows_for
 
 from .conftest import ROOT
 from .test_gansu import _advanced, _zhuoyue

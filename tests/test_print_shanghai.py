@@ -14,7 +14,7 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from formgen.cli import main
-from formgen.render.context import fmt, paragraphs
+from formgen.record.written import fmt, paragraphs
 
 from .conftest import to_pdf
 

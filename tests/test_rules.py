@@ -429,3 +429,18 @@ def test_a_bad_phone_is_shown_an_example_from_the_enterprises_province(write_rec
 
     found = [f for f in validate(load(write_record(edit)), get_pack(pack)) if f.code == "PH002"]
     assert found and f"（如 {example}）" in found[0].message and "0311" not in found[0].message
+
+
+def test_dates_in_findings_are_written_as_the_forms_write_them(write_record, shanghai):
+    """A 整改通知 quoted 2023-01 and 2099-01-01: findings say 2023年1月 and 2099年1月1日."""
+    from formgen.app import validate
+    from formgen.doors.opener import load
+
+    def edit(d):
+        d["factory"]["start"], d["factory"]["end"] = "2024-06", "2023-01"
+        d["enterprise"]["founded"] = "2099-01-01"
+
+    found = {f.code: f.message for f in validate(load(write_record(edit)), shanghai)}
+    assert "完成时间 2023年1月 早于开始时间 2024年6月" in found["DT001"]
+    assert "成立时间 2099年1月1日 晚于今天" in found["DT003"]
+    assert not any("2023-01" in m or "2099-01-01" in m for m in found.values())

@@ -32,8 +32,9 @@ from ..output import safe_name
 from ..record.model import Record
 from ..record.paths import get, is_empty
 from ..record.refdata import kpi_key, kpis
+from ..record.written import fmt, paragraphs, ym
 from ..render import ooxml
-from ..render.context import code_name, fmt, paragraphs, ym
+from ..render.context import code_name
 
 MANUAL_CHECK = "手工核实"
 MANUAL_NOTE = "以下条件无法由记录中的数据证明，请申报单位逐项核实；不计入材料是否完整"

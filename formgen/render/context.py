@@ -7,9 +7,7 @@ printed as written.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import re
 from decimal import Decimal
 
 from jinja2 import Undefined
@@ -18,66 +16,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from ..record.derived import derived
 from ..record.paths import get
 from ..record.refdata import industry_chain
+from ..record.written import fmt, ym, ym_range
 
 PLAIN = SandboxedEnvironment(autoescape=False)
-
-
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\U00020000-\U0003134f]")
-_YEAR_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def paragraphs(text) -> list[str]:
-    """The paragraphs of a long text as people write it, one convention everywhere: a blank
-    line starts a new paragraph; single line breaks inside a paragraph (text wrapped by
-    hand in YAML, or pasted from a PDF) are joined — with no space between Chinese
-    characters, with one space between Latin words."""
-    out = []
-    for block in re.split(r"\n\s*\n", str(text or "").replace("\r\n", "\n").replace("\r", "\n")):
-        joined = ""
-        for line in (x.strip() for x in block.split("\n")):
-            if not line:
-                continue
-            if joined and not (_CJK.match(joined[-1]) or _CJK.match(line[0])):
-                joined += " "
-            joined += line
-        if joined:
-            out.append(joined)
-    return out
-
-
-def fmt(value) -> str:
-    """How a value prints on a form: 是/否, numbers without trailing zeros, dates as
-    2021年1月5日 and year-months (2021-01) as 2021年1月, lists joined with 、."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    if isinstance(value, dt.date):
-        return f"{value.year}年{value.month}月{value.day}日"
-    if isinstance(value, (list, tuple)):
-        return "、".join(fmt(v).rstrip("。；;，,、") for v in value)
-    if isinstance(value, str) and _YEAR_MONTH.match(value):
-        return ym(value)
-    return str(value)
-
-
-def ym(value) -> str:
-    """'2024-03' -> '2024年3月'."""
-    if not value:
-        return ""
-    y, m = str(value).split("-")
-    return f"{y}年{int(m)}月"
-
-
-def ym_range(start, end) -> str:
-    if not start and not end:
-        return ""
-    return f"{ym(start)}-{ym(end)}"
 
 
 def code_name(code) -> str:

@@ -45,8 +45,9 @@ import re
 import zlib
 
 from ..record.paths import get
+from ..record.written import fmt, paragraphs
 from . import ooxml
-from .context import column_values, compile_expr, fmt, kpi_rows, namespace, paragraphs
+from .context import column_values, compile_expr, kpi_rows, namespace
 from .images import Embedded, embeddable
 
 DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申报"

@@ -75,8 +75,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..record.paths import get_parts, parse_path
+from ..record.written import fmt
 from . import XLSX_CELL_MAX, cell_len
-from .context import FILTERS, GLOBALS, PLAIN, compile_expr, fmt
+from .context import FILTERS, GLOBALS, PLAIN, compile_expr
 
 FORMULA_START = ("=", "+", "-", "@")
 

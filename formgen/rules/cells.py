@@ -40,7 +40,8 @@ def fits_in_cell(ctx):
     sheets = [d for d in ctx.applicable_documents() if d.kind == "multi" and "xlsx" in d.formats]
     if not sheets:
         return
-    from ..render.context import column_value, fmt, rows_for  # Jinja: only when there is a sheet
+    from ..record.written import fmt
+    from ..render.context import column_value, rows_for  # Jinja: only when there is a sheet
 
     for doc in sheets:
         for row_no, ns in enumerate(rows_for(doc.layout, [ctx.record])):

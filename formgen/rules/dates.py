@@ -5,6 +5,7 @@ date not in the future."""
 import datetime as dt
 
 from ..record.paths import get
+from ..record.written import fmt
 from . import ERROR, Hit, rule
 
 
@@ -15,10 +16,10 @@ def start_before_end(ctx):
     pairs += [(f"scenarios[{i}]", s) for i, s in enumerate(r.scenarios)]
     for prefix, obj in pairs:
         if obj.start and obj.end and obj.start > obj.end:
-            yield Hit(f"{prefix}.end", f"完成时间 {obj.end} 早于开始时间 {obj.start}")
+            yield Hit(f"{prefix}.end", f"完成时间 {fmt(obj.end)} 早于开始时间 {fmt(obj.start)}")
     for i, p in enumerate(r.projects):
         if p.period_start and p.period_end and p.period_start > p.period_end:
-            yield Hit(f"projects[{i}].period_end", f"建设期止 {p.period_end} 早于起 {p.period_start}")
+            yield Hit(f"projects[{i}].period_end", f"建设期止 {fmt(p.period_end)} 早于起 {fmt(p.period_start)}")
 
 
 def _month(value) -> str | None:
@@ -46,7 +47,7 @@ def completed_by(ctx):
     if end and _month(end) > _month(deadline):
         yield Hit(
             cfg["path"],
-            f"建设完成时间 {_month(end)} 晚于{cfg.get('what', '申报')}截止日期 {deadline}；"
+            f"建设完成时间 {fmt(_month(end))} 晚于{cfg.get('what', '申报')}截止日期 {fmt(deadline)}；"
             f"申报主体须已完成智能工厂建设，请核对完成时间，尚未建成的工厂不能申报本轮",
         )
 
@@ -55,4 +56,6 @@ def completed_by(ctx):
 def founded_not_in_future(ctx):
     founded = ctx.record.enterprise.founded
     if founded and founded > ctx.today:
-        yield Hit("enterprise.founded", f"成立时间 {founded} 晚于今天（{ctx.today}）；请按营业执照上的成立日期填写")
+        yield Hit(
+            "enterprise.founded", f"成立时间 {fmt(founded)} 晚于今天（{fmt(ctx.today)}）；请按营业执照上的成立日期填写"
+        )
