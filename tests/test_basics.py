@@ -242,7 +242,8 @@ def test_construction_finished_by_the_deadline_month(write_example, pack):
     (f,) = only(validate_with(write_example(HEBEI, end("2024-12")), get_pack(pack)), "DT002")
     assert f.severity == ERROR and f.path == "factory.end"
     assert (
-        "2024年12月 晚于申报主体线上申报截止日期 2024年11月22日" in f.message and "申报主体须已完成智能工厂建设" in f.message
+        "2024年12月 晚于申报主体线上申报截止日期 2024年11月22日" in f.message
+        and "申报主体须已完成智能工厂建设" in f.message
     )
 
 
