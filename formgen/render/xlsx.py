@@ -332,6 +332,40 @@ def print_plan(layout: dict, widths_pt: list[float] | None = None) -> PrintPlan:
         repeat = repeat or 2
 
 
+def set_up_page(
+    ws,
+    plan: PrintPlan,
+    *,
+    footer_pt: float,
+    repeat_rows: tuple[int, int] | None = None,
+    print_area: tuple[int, int, int, int] | None = None,
+    draft: bool = False,
+) -> None:
+    """How a sheet prints, in one place: the plan's paper, orientation and fit to
+    ``plan.fit_width`` pages across (as many down as needed) with its repeated columns,
+    centred between 0.4-inch side margins; ``repeat_rows`` (first, last; 0-based) printed
+    at the top of every page; ``print_area`` (first row, first column, last row, last
+    column) when given; 第 &P 页，共 &N 页 in the footer at ``footer_pt`` (LibreOffice
+    shrinks it with the sheet all the same); a draft's 草稿 mark in the page header."""
+    if plan.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(PAPERS[plan.paper][0])
+    ws.fit_to_pages(plan.fit_width, 0)
+    if plan.repeat_columns:
+        ws.repeat_columns(0, plan.repeat_columns - 1)
+    if repeat_rows is not None:
+        ws.repeat_rows(*repeat_rows)
+    if print_area is not None:
+        ws.print_area(*print_area)
+    ws.center_horizontally()
+    ws.set_margins(left=SIDE_MARGIN_IN, right=SIDE_MARGIN_IN, top=TOP_MARGIN_IN, bottom=TOP_MARGIN_IN)
+    ws.set_footer(f"&C&{math.ceil(footer_pt)}第 &P 页，共 &N 页", {"scale_with_doc": False})
+    if draft:
+        ws.set_header('&R&"黑体,Bold"&14草稿', {"scale_with_doc": False})
+
+
 _RUN = re.compile(r"[!-~]+")
 # a half-width character's advance in a run kept whole, in em (capitals wider than digits)
 _RUN_EM = {chr(c): 0.6 for c in range(ord("!"), ord("~") + 1)} | dict.fromkeys("0123456789", HALF_EM)
@@ -943,7 +977,6 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
     for lv, h in enumerate(heights):
         ws.set_row(r + lv, min(h, MAX_ROW_PT))
     r += depth
-    ws.repeat_rows(head_top, r - 1)
 
     # the rows, a column at a time: its cells written, each text cell's lines counted
     top = r
@@ -977,19 +1010,6 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
         r += 1
 
     plan = print_plan(layout, widths)
-    if plan.landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    ws.set_paper(PAPERS[plan.paper][0])
-    ws.fit_to_pages(plan.fit_width, 0)
-    if plan.repeat_columns:
-        ws.repeat_columns(0, plan.repeat_columns - 1)
-    ws.center_horizontally()
-    ws.set_margins(left=SIDE_MARGIN_IN, right=SIDE_MARGIN_IN, top=TOP_MARGIN_IN, bottom=TOP_MARGIN_IN)
-    # the page number at the body's size: LibreOffice shrinks it with the sheet all the same
-    ws.set_footer(f"&C&{math.ceil(size)}第 &P 页，共 &N 页", {"scale_with_doc": False})
-    if draft:
-        ws.set_header('&R&"黑体,Bold"&14草稿', {"scale_with_doc": False})
+    set_up_page(ws, plan, footer_pt=size, repeat_rows=(head_top, head_top + depth - 1), draft=draft)
     wb.close()
     return buf.getvalue()
