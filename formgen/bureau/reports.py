@@ -137,12 +137,12 @@ PAPER = {"paper": "A4", "orientation": "landscape", "fit_width": 1}
 # (header, width in points): the columns each sheet prints, every one wrapping its text
 PROBLEM_COLUMNS = [
     ("序号", 32),
-    ("企业", 118),
+    ("企业", 150),
     ("文件", 104),
-    ("位置", 92),
+    ("位置", 80),
     ("规则", 44),
-    ("严重程度", 38),
-    ("栏目", 118),
+    ("严重程度", 50),
+    ("栏目", 104),
     ("问题", 212),
 ]
 SUMMARY_COLUMNS = [
