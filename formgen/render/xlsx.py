@@ -19,7 +19,10 @@ Printing (what a clerk gets on paper). Layout keys:
   print again on every page across; give it whenever ``fit_width`` is above 1.
 - ``xlsx_size`` (body font size, pt, default 11) and ``xlsx_font``.
 
-The header rows repeat on every page. Fit-to-width shrinks the whole sheet, so the
+The header rows repeat on every page. :func:`set_up_page` writes a sheet's page set-up
+(paper, orientation, fit to width, repeated rows and columns, print area, margins, the
+第 &P 页，共 &N 页 footer) for every sheet formgen prints: the pack's sheets and the bureau's
+问题清单. Fit-to-width shrinks the whole sheet, so the
 size text prints at is ``xlsx_size`` x the scale that the column widths imply:
 ``printable width / total column width`` (Excel takes whole per cents, at most
 100 %), where a column of width ``w`` is ``int(w * 7 + 0.5) + 5`` pixels of 0.75 pt
