@@ -257,7 +257,7 @@ def problem_report(
         ws = wb.add_worksheet(name)
         plan = print_plan(columns)
         if plan.printed_pt < MIN_PRINTED_PT or plan.fit_width != 1:  # the column widths above are wrong
-            raise AssertionError(f"{name} would print at {plan.printed_pt} pt")
+            raise RuntimeError(f"{name} would print at {plan.printed_pt} pt")
         widths = [xlsx_render.width_for(w) for _, w in columns]
         full = sum(xlsx_render.column_pt(w) for w in widths)
         last_col = len(columns) - 1
