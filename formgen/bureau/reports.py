@@ -186,7 +186,9 @@ def file_name(source: str) -> str:
 
 
 def date_text(date: dt.date) -> str:
-    """>>> date_text(dt.date(2026, 1, 5))
+    """The date as the sheet prints it.
+
+    >>> date_text(dt.date(2026, 1, 5))
     '2026年1月5日'
     """
     return f"{date.year}年{date.month}月{date.day}日"
