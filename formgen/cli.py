@@ -418,7 +418,7 @@ def _batch_json(entries, state_of, deadlines, **extra):
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None):
+def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None, outcome=""):
     """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes)."""
     if not report_file and not notices_dir:
         return []
@@ -429,7 +429,7 @@ def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, 
     rows = reports.entries_for_batch(entries, state_of or Entry.check_state)
     files = []
     if report_file:
-        files.append((report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit)))
+        files.append((report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit, outcome=outcome)))
     if notices_dir:
         made = reports.notices(rows, title, unit, batch_findings=loose)
         files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
@@ -696,21 +696,30 @@ def summary(
     else:
         _summary_text(batch, deadlines)
     refused = batch.blocked or any(not e.ok for e in batch.entries)
-    problem_files = _problem_files(batch, report_file, notices_dir, pack.title, unit)
     if batch.blocked and not draft:
-        # a refused batch is when the bureau needs the problem list and notices most
+        # a refused batch is when the bureau needs the problem list and notices most; its
+        # 汇总 sheet says that no sheet was written, and lists no one as 列入
+        problem_files = _problem_files(
+            batch, report_file, notices_dir, pack.title, unit, "本次未生成汇总表：请先解决问题清单中的错误。", False
+        )
         written = _write_problem_files(problem_files, force)
         for p in written:
             click.echo(_written(p, written), err=fmt == "json")
         click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
         sys.exit(EXIT_FINDINGS)
-    files = []
+    files, rendered_of = [], []
     for doc, rendered in app.render_documents(
         docs, batch, unit, draft and refused, profile, jobs or app.default_jobs()
     ):
+        rendered_of.append(rendered)
         if not rendered and doc.kind != "bureau":
             click.echo(f"{doc.title}：没有适用的记录，未生成。", err=fmt == "json")
         files += rendered
+    made = [doc.title for doc, rendered in zip(docs, rendered_of, strict=True) if rendered]
+    outcome = f"本次生成{'（草稿）' if draft and refused else ''}：{'、'.join(made)}" if made else "本次未生成汇总表。"
+    problem_files = _problem_files(
+        batch, report_file, notices_dir, pack.title, unit, outcome, bool(made), draft and refused
+    )
     try:
         files = app.with_pdf_copies(files) if with_pdf and files else files
         planned = plan(out_dir, [n for n, _ in files]) if files else []
@@ -743,10 +752,24 @@ def _sheet_labels_fit(docs, unit: str, recommender) -> None:
             )
 
 
-def _problem_files(batch, report_file, notices_dir, round_title, unit) -> list[tuple[Path, bytes]]:
+def _problem_files(
+    batch, report_file, notices_dir, round_title, unit, outcome, written, draft=False
+) -> list[tuple[Path, bytes]]:
     """The 问题清单 (.xlsx) and the 整改通知 (.docx, one per enterprise with problems)
-    asked for with --report and --notices, as (path, bytes) to write with the sheets."""
-    return _entry_problem_files(batch.entries, batch.problems, report_file, notices_dir, round_title, unit, batch.state)
+    asked for with --report and --notices, as (path, bytes) to write with the sheets. The
+    问题清单's 汇总 sheet says ``outcome`` and each record's state as written: nobody is
+    列入 when no sheet was ``written``, 列入（草稿） on a draft."""
+    from .bureau import reports
+
+    def state_of(e):
+        state = batch.state(e)
+        if not written:
+            return reports.unwritten_state(state)
+        return reports.draft_state(state) if draft else state
+
+    return _entry_problem_files(
+        batch.entries, batch.problems, report_file, notices_dir, round_title, unit, state_of, outcome
+    )
 
 
 def _write_problem_files(files, force) -> list[Path]:

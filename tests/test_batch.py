@@ -130,9 +130,9 @@ def test_validate_writes_the_problem_list_and_notices(gansu_record, tmp_path):
     r = run("validate", a, b, "--report", report, "--notices", notices, "--unit", "天水市工业和信息化局")
     assert r.exit_code == 1
     ws = openpyxl.load_workbook(report)["问题清单"]
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]  # under the title, unit/date and header
     bad = [row for row in rows if row[4] == "PH001"]
-    assert bad and bad[0][0] == "甘肃乙机械有限公司" and bad[0][3].startswith("第")  # 位置: the YAML line
+    assert bad and bad[0][1] == "甘肃乙机械有限公司" and bad[0][3].startswith("第")  # 位置: the YAML line
     made = sorted(p.name for p in notices.iterdir())
     assert "整改通知_甘肃乙机械有限公司.docx" in made
     text = "\n".join(p.text for p in docx.Document(notices / "整改通知_甘肃乙机械有限公司.docx").paragraphs)
@@ -228,10 +228,10 @@ def test_a_folder_of_mixed_applications_to_sheet_report_and_notices(write_record
     names = [c.value for row in openpyxl.load_workbook(sheet).active.iter_rows() for c in row]
     assert "上海澄川精密机械股份有限公司" in names and "上海申江智能装备有限公司" not in names
     ws = openpyxl.load_workbook(report)["问题清单"]
-    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
-    mobile = next(row for row in rows if row[4] == "PH001" and row[0] == "上海申江智能装备有限公司")
-    assert mobile[3] == "表格1 第11行「企业填表人（手机号码）」" and mobile[2].endswith(HAND_A3.name)
-    wb_rows = [row for row in rows if row[0] == "上海示例问题企业有限公司"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]  # under the title, unit/date and header
+    mobile = next(row for row in rows if row[4] == "PH001" and row[1] == "上海申江智能装备有限公司")
+    assert mobile[3] == "表格1 第11行「企业填表人（手机号码）」" and mobile[2] == HAND_A3.name  # the name, no folder
+    wb_rows = [row for row in rows if row[1] == "上海示例问题企业有限公司"]
     assert wb_rows and any("!" in (row[3] or "") or "工作表" in (row[3] or "") for row in wb_rows)  # sheet!cell
     assert sorted(p.name for p in notices.iterdir()) == [
         "整改通知_上海申江智能装备有限公司.docx",

@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -68,37 +69,45 @@ def test_place_text():
     assert reports.place_text(Finding("X", ERROR, "", "", "", line=word)) == word
 
 
+def _table(ws) -> tuple[int, list[tuple]]:
+    """The header row's number (1-based) and the rows from it on: the title and its lines
+    come first."""
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "序号")
+    return head + 1, rows[head:]
+
+
 def test_problem_sheet(entries, batch_findings, workbook):
     _, wb = workbook
     assert wb.sheetnames == ["问题清单", "汇总"]
     ws = wb["问题清单"]
-    rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("企业", "统一社会信用代码", "文件", "位置", "规则", "严重程度", "栏目", "问题")
-    body = rows[1:]
+    head, rows = _table(ws)
+    assert head == 3  # the title, the unit and date line, then the header
+    assert rows[0] == ("序号", "企业", "文件", "位置", "规则", "严重程度", "栏目", "问题")
+    body = [r[1:] for r in rows[1:]]
     total = sum(len(e.findings) for e in entries) + len(batch_findings)
     assert len(body) == total
-    # each finding of an enterprise is a row with its place and its rule code
+    assert [r[0] for r in rows[1:]] == list(range(1, total + 1))
+    # each finding of an enterprise is a row with its file's name, its place and its rule code
     for e in entries:
         mine = [r for r in body if r[0] == e.name]
         assert len(mine) == len(e.findings) + (1 if e is entries[1] else 0)  # + BT001 on its file
-        assert {r[1] for r in mine} == {e.credit_code}
-        assert {r[2] for r in mine} == {e.source}
+        assert {r[1] for r in mine} == {Path(e.source).name}
         for f in e.findings:
             row = (reports.place_text(f), f.code, "错误" if f.is_error else "警告", f.label, f.message)
-            assert row in [r[3:] for r in mine]
-        severities = [r[5] for r in mine]
+            assert row in [r[2:] for r in mine]
+        severities = [r[4] for r in mine]
         assert severities == sorted(severities, key=lambda s: s != "错误")  # errors first
     first = next(f for f in entries[0].findings if f.code == "ID001")
-    assert (first.line, f"第{first.line}行") == (8, next(r[3] for r in body if r[4] == "ID001"))
-    assert ("BT001", entries[1].name) in [(r[4], r[0]) for r in body]
-    assert ("QT001", reports.BATCH_NAME) in [(r[4], r[0]) for r in body]
-    xl = next(r for r in body if r[4] == "XL999")
-    assert xl[3] == "工作表「基本信息」C7"
-    assert xl[7] == "=SUM(A1:A2) 应为文字"
-    assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:H{total + 1}"
-    assert ws.column_dimensions["H"].width >= 40  # the message column is wide and wraps
-    assert ws["H2"].alignment.wrap_text
+    assert (first.line, f"第{first.line}行") == (8, next(r[2] for r in body if r[3] == "ID001"))
+    assert ("BT001", entries[1].name) in [(r[3], r[0]) for r in body]
+    assert ("QT001", reports.BATCH_NAME) in [(r[3], r[0]) for r in body]
+    xl = next(r for r in body if r[3] == "XL999")
+    assert xl[2] == "工作表「基本信息」C7"
+    assert xl[6] == "=SUM(A1:A2) 应为文字"
+    assert ws.freeze_panes == "A4"
+    assert ws.auto_filter.ref == f"A3:H{total + 3}"
+    assert all(ws.cell(4, c).alignment.wrap_text for c in range(2, 9))  # every text wraps
 
 
 def test_no_cell_is_a_formula(workbook):
@@ -116,24 +125,24 @@ def test_no_cell_is_a_formula(workbook):
 def test_summary_sheet(entries, workbook):
     _, wb = workbook
     ws = wb["汇总"]
-    rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("企业", "统一社会信用代码", "文件", "错误数", "警告数", "状态")
+    head, rows = _table(ws)
+    assert rows[0] == ("序号", "企业", "统一社会信用代码", "文件", "错误数", "警告数", "状态")
     assert len(rows) == 1 + len(entries)
-    for e, row in zip(entries, rows[1:], strict=True):
+    for i, (e, row) in enumerate(zip(entries, rows[1:], strict=True), 1):
         bt = 1 if e is entries[1] else 0
         errors = sum(1 for f in e.findings if f.is_error) + bt
         warnings = sum(1 for f in e.findings if not f.is_error)
-        assert row == (e.name, e.credit_code, e.source, errors, warnings, "有错误，未列入")
+        assert row == (i, e.name, e.credit_code, Path(e.source).name, errors, warnings, "有错误，未列入")
         assert errors > 0
-    assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:F{len(entries) + 1}"
+    assert ws.freeze_panes == f"A{head + 1}"
+    assert ws.auto_filter.ref == f"A{head}:G{head + len(entries)}"
     assert wb.properties.title == "问题清单" and wb.properties.creator == UNIT
 
 
 def test_summary_without_state_has_no_state_column(entries):
     plain = [reports.ReportEntry(e.name, e.credit_code, e.source, e.findings) for e in entries]
     wb = openpyxl.load_workbook(io.BytesIO(reports.problem_report(plain)))
-    assert next(wb["汇总"].iter_rows(values_only=True)) == ("企业", "统一社会信用代码", "文件", "错误数", "警告数")
+    assert _table(wb["汇总"])[1][0] == ("序号", "企业", "统一社会信用代码", "文件", "错误数", "警告数")
 
 
 def _text(data: bytes) -> list[str]:
@@ -240,8 +249,7 @@ def test_summary_writes_the_problem_list_and_notices(tmp_path):
     )
     assert r.exit_code == 3, r.output  # the sheet written, gansu-bad left off
     assert any(p.suffix == ".xlsx" for p in out.iterdir())
-    ws = openpyxl.load_workbook(report)["汇总"]
-    states = {row[0].value: row[-1].value for row in ws.iter_rows(min_row=2)}
+    states = {r[1]: r[-1] for r in _table(openpyxl.load_workbook(report)["汇总"])[1][1:]}
     assert "有错误，未列入" in states.values() and "列入" in states.values()
     names = [p.name for p in notices_dir.iterdir()]
     assert names == ["整改通知_甘肃示例问题装备有限公司.docx"]

@@ -702,6 +702,24 @@ def test_the_bureau_ranks_and_downloads_as_summary_does(client, folder):
     assert any("甘肃陇原精工机械有限公司" in str(c.value) for row in cells for c in row)
 
 
+def test_a_refused_batch_s_problem_list_lists_no_one(client, folder):
+    """A duplicate refuses the batch: only the 问题清单 is made, and its 汇总 sheet marks no
+    enterprise 列入 (issue 25)."""
+    text = (folder / "gansu.yaml").read_text("utf-8")
+    text = text.replace("916201037102653100", "91620103710265329W").replace("710265310", "710265329")
+    (folder / "longxi.yaml").write_text(text.replace("陇原", "陇西"), "utf-8")
+    (folder / "gansu-bad.yaml").write_text("pack: gansu\n" + (EXAMPLES / "gansu-bad.yaml").read_text("utf-8"), "utf-8")
+    gen = client.post("/bureau/generate", json={"pack": "gansu", "unit": "兰州市工业和信息化局"}, headers=H)
+    files = gen.get_json()["files"]
+    assert [f["name"] for f in files] == ["问题清单.xlsx"]
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(client.get(files[0]["url"]).data))["汇总"]
+    states = {row[1]: row[-1] for row in ws.iter_rows(values_only=True) if isinstance(row[0], int)}
+    assert states["甘肃陇西精工机械有限公司"] == "未列入（未生成汇总表）"
+    assert "列入" not in states.values()
+
+
 def test_the_bureau_says_what_is_missing(client):
     doc = html(client.get("/bureau", query_string={"pack": "shanghai", "unit": "某单位"}))
     assert "推荐名额" in doc.get_element_by_id("status").text_content()

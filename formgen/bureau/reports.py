@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,26 +124,80 @@ def place_text(f: Finding) -> str:
 
 
 # --- the 问题清单 (.xlsx) -----------------------------------------------------------------
+# Printed as a clerk files it: A4 landscape, every column on one page across at 100 %
+# (the columns' widths are fixed here and add up to less than the printable width, and
+# every text wraps, so the body prints at BODY_PT whatever the findings say), the title
+# with the unit and the date, the header row on every page, 第 N 页，共 M 页 below.
 
-FONT = {"font_name": "宋体", "font_size": 11}
-MAX_WIDTH = {"问题": 60, "栏目": 30, "位置": 40, "文件": 50, "企业": 36}
+BODY_PT = 10.5  # 五号; printed at the plan's scale, which must keep it at MIN_PRINTED_PT or more
+MIN_PRINTED_PT = 9.0
+REPORT_TITLE_PT = 16.0
+FONT_NAME = "宋体"
+PAPER = {"paper": "A4", "orientation": "landscape", "fit_width": 1}
+# (header, width in points): the columns each sheet prints, every one wrapping its text
+PROBLEM_COLUMNS = [
+    ("序号", 32),
+    ("企业", 150),
+    ("文件", 104),
+    ("位置", 80),
+    ("规则", 44),
+    ("严重程度", 50),
+    ("栏目", 104),
+    ("问题", 212),
+]
+SUMMARY_COLUMNS = [
+    ("序号", 32),
+    ("企业", 170),
+    ("统一社会信用代码", 128),
+    ("文件", 150),
+    ("错误数", 44),
+    ("警告数", 44),
+    ("状态", 130),
+]
+# A batch that wrote no sheet: a record the batch would have listed says so.
+NOT_WRITTEN = "未列入（未生成汇总表）"
 
 
-def _text_pt(text: str) -> float:
-    """The printed width of one line: a CJK (wide) character as wide as the font size,
-    a half-width one (a credit code's capitals included) a little over half of it."""
-    size = FONT["font_size"]
-    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.62 for ch in text)
+def unwritten_state(state: str) -> str:
+    """A record's state in a batch that wrote nothing: 列入 would say it is on a sheet.
+
+    >>> unwritten_state(LISTED), unwritten_state(REFUSED)
+    ('未列入（未生成汇总表）', '有错误，未列入')
+    """
+    return NOT_WRITTEN if state == LISTED else state
 
 
-def _fit(header: str, values: Iterable) -> float:
-    """A column width (Excel units) that shows the longest line whole, the header with
-    its filter button, up to the column's cap (beyond it the text wraps)."""
-    longest = max(
-        [_text_pt(header) + 16]  # the filter button
-        + [max((_text_pt(p) for p in str(v).split("\n")), default=0.0) for v in values]
-    )
-    return min(xlsx_render.width_for(longest + 10), MAX_WIDTH.get(header, 50))
+def draft_state(state: str) -> str:
+    """A record's state in a batch written as drafts (草稿 on every sheet).
+
+    >>> draft_state(LISTED)
+    '列入（草稿）'
+    """
+    return f"{state}（草稿）" if state == LISTED else state
+
+
+def file_name(source: str) -> str:
+    """The file's name, without its folder (the 问题清单 names the file the enterprise sent).
+
+    >>> file_name("收件/陇秦数控/申报.yaml"), file_name("")
+    ('申报.yaml', '')
+    """
+    return Path(source).name if source else ""
+
+
+def date_text(date: dt.date) -> str:
+    """The date as the sheet prints it.
+
+    >>> date_text(dt.date(2026, 1, 5))
+    '2026年1月5日'
+    """
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+def print_plan(columns: Sequence[tuple[str, float]]) -> xlsx_render.PrintPlan:
+    """How a sheet of ``columns`` prints (its scale, and the size the body text prints at)."""
+    widths = [xlsx_render.column_pt(xlsx_render.width_for(w)) for _, w in columns]
+    return xlsx_render.print_plan({**PAPER, "xlsx_size": BODY_PT}, widths)
 
 
 def problem_report(
@@ -152,19 +205,28 @@ def problem_report(
     batch_findings: Iterable[Finding] = (),
     title: str = "申报材料问题清单",
     author: str = "",
+    date: dt.date | None = None,
+    outcome: str = "",
 ) -> bytes:
-    """The 问题清单 workbook: sheet 问题清单 (one row per finding: 企业, 统一社会信用代码,
-    文件, 位置, 规则, 严重程度, 栏目, 问题) and sheet 汇总 (one row per record: counts and,
-    for a batch, its state). Every text cell is a string, never a formula."""
+    """The 问题清单 workbook: sheet 问题清单 (one row per finding: 序号, 企业, 文件, 位置,
+    规则, 严重程度, 栏目, 问题) and sheet 汇总 (one row per record: 统一社会信用代码, file,
+    counts and, for a batch, its state as written). Each sheet opens with ``title`` and a
+    line naming the issuing unit (``author``, where given) and ``date`` (today); the 汇总
+    sheet then says ``outcome`` (what the run wrote). Files are named without their
+    folders. Every text cell is a string, never a formula."""
     entries, loose = attach(entries, batch_findings)
+    date = date or dt.date.today()
     rows: list[list] = []
     for e in entries:
         for f in ordered(e.findings):
             rows.append(
-                [e.name, e.credit_code, e.source, place_text(f), f.code, SEVERITY_ZH[f.severity], f.label, f.message]
+                [e.name, file_name(e.source), place_text(f), f.code, SEVERITY_ZH[f.severity], f.label, f.message]
             )
     for f in ordered(loose):
-        rows.append([BATCH_NAME, "", f.source, place_text(f), f.code, SEVERITY_ZH[f.severity], f.label, f.message])
+        rows.append(
+            [BATCH_NAME, file_name(f.source), place_text(f), f.code, SEVERITY_ZH[f.severity], f.label, f.message]
+        )
+    rows = [[i, *r] for i, r in enumerate(rows, 1)]
 
     buf = io.BytesIO()
     # a text too long for a cell (a value quoted in a finding) is cut with a note in the cell
@@ -172,62 +234,79 @@ def problem_report(
     wb.set_properties(
         {"title": title, "author": author, "created": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)}
     )
-    base = {**FONT, "border": 1, "valign": "top"}
+    font = {"font_name": FONT_NAME, "font_size": BODY_PT}
+    base = {**font, "border": 1, "valign": "top", "text_wrap": True}
     f_head = wb.add_format({**base, "bold": True, "align": "center", "valign": "vcenter", "bg_color": "#D9D9D9"})
+    f_title = wb.add_format(
+        {**font, "font_size": REPORT_TITLE_PT, "bold": True, "align": "center", "valign": "vcenter", "text_wrap": True}
+    )
+    f_line = wb.add_format({**font, "align": "left", "valign": "vcenter", "text_wrap": True})
+    f_num = wb.add_format({**base, "align": "center"})
     formats: dict[tuple, object] = {}
 
-    def fmt(wrap: bool, quote: bool, error: bool = False):
-        key = (wrap, quote, error)
+    def fmt(quote: bool, error: bool = False):
+        key = (quote, error)
         if key not in formats:
-            extra = {"text_wrap": True} if wrap else {}
-            if quote:
-                extra["quote_prefix"] = True
+            extra = {"quote_prefix": True} if quote else {}
             if error:
                 extra["font_color"] = "#C00000"
             formats[key] = wb.add_format({**base, **extra})
         return formats[key]
 
-    f_num = wb.add_format({**base, "align": "center"})
+    made_by = "　　".join(x for x in (f"发出单位：{author}" if author else "", f"日期：{date_text(date)}") if x)
 
-    def sheet(name: str, headers: list[str], data: list[list], wrap: set[str], severity_col: int | None = None):
+    def sheet(name: str, columns, data: list[list], lines: list[str], severity_col: int | None = None):
         ws = wb.add_worksheet(name)
-        widths = [_fit(h, [r[i] for r in data]) for i, h in enumerate(headers)]
-        for c, (h, w) in enumerate(zip(headers, widths, strict=True)):
+        plan = print_plan(columns)
+        if plan.printed_pt < MIN_PRINTED_PT or plan.fit_width != 1:  # the column widths above are wrong
+            raise RuntimeError(f"{name} would print at {plan.printed_pt} pt")
+        widths = [xlsx_render.width_for(w) for _, w in columns]
+        full = sum(xlsx_render.column_pt(w) for w in widths)
+        last_col = len(columns) - 1
+        r = 0
+        for text, f, size in [(title, f_title, REPORT_TITLE_PT)] + [(t, f_line, BODY_PT) for t in lines]:
+            ws.merge_range(r, 0, r, last_col, text, f)
+            ws.set_row(r, min(max(xlsx_render.text_height(text, full, size), size * 1.8), xlsx_render.MAX_ROW_PT))
+            r += 1
+        head = r
+        for c, ((h, _), w) in enumerate(zip(columns, widths, strict=True)):
             ws.set_column(c, c, w)
-            ws.write_string(0, c, h, f_head)
-        ws.set_row(0, FONT["font_size"] * xlsx_render.LINE_EM + xlsx_render.V_PAD_PT)
-        for r, row in enumerate(data, 1):
-            height = 0.0
+            ws.write_string(head, c, h, f_head)
+        ws.set_row(
+            head,
+            max(
+                xlsx_render.text_height(h, xlsx_render.column_pt(w), BODY_PT)
+                for (h, _), w in zip(columns, widths, strict=True)
+            ),
+        )
+        for r, row in enumerate(data, head + 1):
+            height = BODY_PT * 1.8
             for c, v in enumerate(row):
                 if isinstance(v, int):
                     ws.write_number(r, c, v, f_num)
                     continue
                 text = str(v)
-                wrapped = headers[c] in wrap
                 error = severity_col is not None and c == severity_col and text == SEVERITY_ZH["error"]
-                ws.write_string(r, c, text, fmt(wrapped, text.startswith(xlsx_render.FORMULA_START), error))
-                if wrapped:
-                    col_pt = xlsx_render.column_pt(widths[c])
-                    height = max(height, xlsx_render.text_height(text, col_pt, FONT["font_size"]))
-            if height:
-                ws.set_row(r, min(max(height, 18.0), xlsx_render.MAX_ROW_PT))
-        ws.autofilter(0, 0, max(len(data), 1), len(headers) - 1)
-        ws.freeze_panes(1, 0)
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+                ws.write_string(r, c, text, fmt(text.startswith(xlsx_render.FORMULA_START), error))
+                height = max(height, xlsx_render.text_height(text, xlsx_render.column_pt(widths[c]), BODY_PT))
+            ws.set_row(r, min(height, xlsx_render.MAX_ROW_PT))
+        last_row = head + max(len(data), 1)
+        ws.autofilter(head, 0, last_row, last_col)
+        ws.freeze_panes(head + 1, 0)
+        xlsx_render.set_up_page(
+            ws, plan, footer_pt=BODY_PT, repeat_rows=(head, head), print_area=(0, 0, head + len(data), last_col)
+        )
         return ws
 
-    headers = ["企业", "统一社会信用代码", "文件", "位置", "规则", "严重程度", "栏目", "问题"]
-    sheet("问题清单", headers, rows, {"问题", "栏目", "位置"}, severity_col=5)
+    counts = f"共 {len(rows)} 条问题（错误 {sum(r[5] == SEVERITY_ZH['error'] for r in rows)} 条）"
+    sheet("问题清单", PROBLEM_COLUMNS, rows, [f"{made_by}　　{counts}"], severity_col=5)
     with_state = any(e.state for e in entries)
-    summary_headers = ["企业", "统一社会信用代码", "文件", "错误数", "警告数"] + (["状态"] if with_state else [])
+    columns = SUMMARY_COLUMNS if with_state else SUMMARY_COLUMNS[:-1]
     summary_rows = [
-        [e.name, e.credit_code, e.source, e.errors, e.warnings] + ([e.state] if with_state else []) for e in entries
+        [i, e.name, e.credit_code, file_name(e.source), e.errors, e.warnings] + ([e.state] if with_state else [])
+        for i, e in enumerate(entries, 1)
     ]
-    sheet("汇总", summary_headers, summary_rows, {"企业"})
+    sheet("汇总", columns, summary_rows, [made_by] + ([outcome] if outcome else []))
     wb.close()
     return buf.getvalue()
 

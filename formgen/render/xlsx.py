@@ -19,7 +19,10 @@ Printing (what a clerk gets on paper). Layout keys:
   print again on every page across; give it whenever ``fit_width`` is above 1.
 - ``xlsx_size`` (body font size, pt, default 11) and ``xlsx_font``.
 
-The header rows repeat on every page. Fit-to-width shrinks the whole sheet, so the
+The header rows repeat on every page. :func:`set_up_page` writes a sheet's page set-up
+(paper, orientation, fit to width, repeated rows and columns, print area, margins, the
+第 &P 页，共 &N 页 footer) for every sheet formgen prints: the pack's sheets and the bureau's
+问题清单. Fit-to-width shrinks the whole sheet, so the
 size text prints at is ``xlsx_size`` x the scale that the column widths imply:
 ``printable width / total column width`` (Excel takes whole per cents, at most
 100 %), where a column of width ``w`` is ``int(w * 7 + 0.5) + 5`` pixels of 0.75 pt
@@ -331,6 +334,40 @@ def print_plan(layout: dict, widths_pt: list[float] | None = None) -> PrintPlan:
             return PrintPlan(paper, landscape, fit, repeat, scale, round(size * scale, 2))
         fit += 1
         repeat = repeat or 2
+
+
+def set_up_page(
+    ws,
+    plan: PrintPlan,
+    *,
+    footer_pt: float,
+    repeat_rows: tuple[int, int] | None = None,
+    print_area: tuple[int, int, int, int] | None = None,
+    draft: bool = False,
+) -> None:
+    """How a sheet prints, in one place: the plan's paper, orientation and fit to
+    ``plan.fit_width`` pages across (as many down as needed) with its repeated columns,
+    centred between 0.4-inch side margins; ``repeat_rows`` (first, last; 0-based) printed
+    at the top of every page; ``print_area`` (first row, first column, last row, last
+    column) when given; 第 &P 页，共 &N 页 in the footer at ``footer_pt`` (LibreOffice
+    shrinks it with the sheet all the same); a draft's 草稿 mark in the page header."""
+    if plan.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(PAPERS[plan.paper][0])
+    ws.fit_to_pages(plan.fit_width, 0)
+    if plan.repeat_columns:
+        ws.repeat_columns(0, plan.repeat_columns - 1)
+    if repeat_rows is not None:
+        ws.repeat_rows(*repeat_rows)
+    if print_area is not None:
+        ws.print_area(*print_area)
+    ws.center_horizontally()
+    ws.set_margins(left=SIDE_MARGIN_IN, right=SIDE_MARGIN_IN, top=TOP_MARGIN_IN, bottom=TOP_MARGIN_IN)
+    ws.set_footer(f"&C&{math.ceil(footer_pt)}第 &P 页，共 &N 页", {"scale_with_doc": False})
+    if draft:
+        ws.set_header('&R&"黑体,Bold"&14草稿', {"scale_with_doc": False})
 
 
 _RUN = re.compile(r"[!-~]+")
@@ -944,7 +981,6 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
     for lv, h in enumerate(heights):
         ws.set_row(r + lv, min(h, MAX_ROW_PT))
     r += depth
-    ws.repeat_rows(head_top, r - 1)
 
     # the rows, a column at a time: its cells written, each text cell's lines counted
     top = r
@@ -978,19 +1014,6 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
         r += 1
 
     plan = print_plan(layout, widths)
-    if plan.landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    ws.set_paper(PAPERS[plan.paper][0])
-    ws.fit_to_pages(plan.fit_width, 0)
-    if plan.repeat_columns:
-        ws.repeat_columns(0, plan.repeat_columns - 1)
-    ws.center_horizontally()
-    ws.set_margins(left=SIDE_MARGIN_IN, right=SIDE_MARGIN_IN, top=TOP_MARGIN_IN, bottom=TOP_MARGIN_IN)
-    # the page number at the body's size: LibreOffice shrinks it with the sheet all the same
-    ws.set_footer(f"&C&{math.ceil(size)}第 &P 页，共 &N 页", {"scale_with_doc": False})
-    if draft:
-        ws.set_header('&R&"黑体,Bold"&14草稿', {"scale_with_doc": False})
+    set_up_page(ws, plan, footer_pt=size, repeat_rows=(head_top, head_top + depth - 1), draft=draft)
     wb.close()
     return buf.getvalue()

@@ -117,7 +117,7 @@ def register(app, store, downloads) -> None:
 
     @app.post("/bureau/generate")
     def bureau_generate():
-        from ..bureau.reports import entries_for_batch, problem_report
+        from ..bureau.reports import draft_state, entries_for_batch, problem_report, unwritten_state
         from ..record.model import Recommender
 
         body = request.get_json(silent=True)
@@ -129,8 +129,20 @@ def register(app, store, downloads) -> None:
         if batch is None:
             return make_response(jsonify(ok=False, message=problem), 422)
         refused = batch.blocked or any(not e.ok for e in batch.entries)
+        written = not batch.blocked or draft  # the 汇总 sheet lists no one as 列入 when no sheet is made
+
+        def state_of(e):
+            state = batch.state(e)
+            if not written:
+                return unwritten_state(state)
+            return draft_state(state) if draft and refused else state
+
         report = problem_report(
-            entries_for_batch(batch.entries, batch.state), batch.problems, f"{pack.title} 问题清单", s["unit"]
+            entries_for_batch(batch.entries, state_of),
+            batch.problems,
+            f"{pack.title} 问题清单",
+            s["unit"],
+            outcome="" if written else "本次未生成汇总表：请先解决问题清单中的错误。",
         )
         files = [("问题清单.xlsx", report)]
         message = ""
