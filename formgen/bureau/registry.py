@@ -406,8 +406,11 @@ def _foreign_sqlite(path: Path) -> str | None:
     except sqlite3.Error:
         return None  # unreadable: the engine says why
     try:
-        if con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == APPLICATION_ID:
             return None
+        if app_id:
+            return "不是 formgen 登记库（属于其他程序）"
         names = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
         if not names:
             return None
