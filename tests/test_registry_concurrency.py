@@ -259,3 +259,30 @@ def test_registry_marked_and_older_unmarked_registry_still_opens(tmp_path):
     con.close()
     with pytest.raises(RegistryError, match="不是 formgen 登记库"):
         Registry(db)
+
+
+def test_unique_key_conflict_retried_then_said_in_one_line(reg, tmp_path, monkeypatch):
+    """A writer that meets a key another writer took (say an older formgen without the locks)
+    runs its transaction again; a database error that persists is one line, not SQL."""
+    real = Registry._add
+    calls = []
+
+    def conflict_once(self, *args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.IntegrityError("INSERT INTO applications ...", {}, Exception("duplicate key"))
+        return real(self, *args)
+
+    monkeypatch.setattr(Registry, "_add", conflict_once)
+    got = reg.add(record(tmp_path, "甲", "C1"), "2026")
+    assert got.new and got.version == 1 and len(calls) == 2
+
+    def always(self, *args):
+        raise sa.exc.IntegrityError("INSERT INTO applications ...", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(Registry, "_add", always)
+    with pytest.raises(RegistryError, match="写入冲突") as e:
+        reg.add(record(tmp_path, "乙", "C2"), "2026")
+    assert "\n" not in str(e.value) and "INSERT" not in str(e.value)
+    monkeypatch.setattr(Registry, "_add", real)
+    assert [r.enterprise for r in reg.list()] == ["甲"]
