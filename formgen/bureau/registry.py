@@ -191,10 +191,10 @@ class Registry:
             while True:
                 try:
                     cur = raw.cursor()
-                    mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
-                    if mode == "wal" or cur.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
-                        return
-                except sqlite3.OperationalError:
+                    if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        cur.execute("PRAGMA journal_mode = WAL")  # a file that cannot be WAL keeps its mode
+                    return
+                except sqlite3.OperationalError:  # locked by another process switching it
                     pass
                 if time.monotonic() > deadline:
                     raise RegistryError(f"无法打开登记库 {self.where}：其他程序长时间占用")
