@@ -151,7 +151,7 @@ class Registry:
     def _prepare(self) -> None:
         sqlite = self.engine.dialect.name == "sqlite"
         with self.engine.begin() as conn:
-            if not sqlite:  # processes creating the schema at once queue here (SQLite: BEGIN IMMEDIATE)
+            if self.engine.dialect.name == "postgresql":  # creators queue here (SQLite: BEGIN IMMEDIATE)
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key("schema"))))
             seen = sa.inspect(conn)
             names = set(seen.get_table_names()) | set(seen.get_view_names())
@@ -235,7 +235,7 @@ class Registry:
         round_ = row["round"]
         digest = row["sha256"]
         with self.engine.begin() as conn:
-            if self.engine.dialect.name != "sqlite":  # writers of one enterprise's round queue here
+            if self.engine.dialect.name == "postgresql":  # writers of one enterprise's round queue here
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(row["enterprise_key"], round_))))
             same = conn.execute(
                 sa.select(applications.c.version).where(
