@@ -1367,6 +1367,9 @@ def registry_add(records, round_, db):
     from .record.loader import LoadError
     from .record.model import UserFileError
 
+    limit = registry.applications.c.round.type.length
+    if len(round_) > limit:  # every record would be refused for it: a usage error, before anything
+        raise click.BadParameter(f"轮次共 {len(round_)} 个字符，超过登记库上限 {limit} 个字符", param_hint="--round")
     reg = _open_registry(db)
     failed = found = False
     for path in _expand_records(records):

@@ -3,7 +3,11 @@
 One code path through SQLAlchemy Core: an embedded SQLite file by default (WAL journal and a
 busy timeout, so two clerks adding at once both land), PostgreSQL by URL. The schema carries
 its version in the `formgen_meta` table; an older file is upgraded in place, a newer one or a
-database that is not formgen's is refused. Every write is one transaction.
+database that is not formgen's is refused before anything touches it (an SQLite file is
+identified read-only by its application_id, else its formgen_meta table, and only then switched
+to WAL). Every write is one transaction; many processes at once are safe: SQLite takes the write
+lock at BEGIN, PostgreSQL takes an advisory lock around schema creation and around each
+enterprise's versions, and a transaction that still meets a unique key is retried.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +32,8 @@ APP_NAME = "formgen-registry"
 
 ABOVE_SCALE_REVENUE = Decimal(2000)  # 规模以上工业企业：年主营业务收入 2000 万元及以上
 BUSY_TIMEOUT_MS = 30000
+APPLICATION_ID = int.from_bytes(b"fmgn", "big")  # SQLite's PRAGMA application_id of a formgen registry
+WRITE_ATTEMPTS = 5  # a transaction that meets a unique key another writer just took is run again
 
 metadata = sa.MetaData()
 
@@ -98,8 +106,7 @@ def _engine(url: str) -> sa.Engine:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA foreign_keys = ON")  # WAL: set by Registry once the file is known to be formgen's
             cur.close()
 
         @sa.event.listens_for(engine, "begin")
@@ -124,13 +131,16 @@ class Registry:
     def __init__(self, db: str | Path = DEFAULT_DB):
         self.url = _url(db)
         self.where = str(db)
-        if self.url.startswith("sqlite"):
-            path = Path(self.url.split("///", 1)[1])
-            if path.exists() and path.stat().st_size and not _is_sqlite(path):
-                raise RegistryError(f"{self.where} 不是 formgen 登记库（也不是 SQLite 数据库），未改动")
+        sqlite = self.url.startswith("sqlite")
+        if sqlite:
+            refused = _foreign_sqlite(Path(self.url.split("///", 1)[1]))
+            if refused:
+                raise RegistryError(f"{self.where} {refused}，未改动")
         try:
             self.engine = _engine(self.url)
             self._prepare()
+            if sqlite:
+                self._wal()
         except ModuleNotFoundError as e:
             raise RegistryError(f"缺少数据库驱动 {e.name}：请安装 pip install 'formgen[pg]'") from e
         except sa.exc.SQLAlchemyError as e:
@@ -139,20 +149,28 @@ class Registry:
     # -- schema ---------------------------------------------------------------
 
     def _prepare(self) -> None:
+        sqlite = self.engine.dialect.name == "sqlite"
         with self.engine.begin() as conn:
-            names = set(sa.inspect(conn).get_table_names())
+            if self.engine.dialect.name == "postgresql":  # creators queue here (SQLite: BEGIN IMMEDIATE)
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key("schema"))))
+            seen = sa.inspect(conn)
+            names = set(seen.get_table_names()) | set(seen.get_view_names())
             if "formgen_meta" not in names:
                 if names:
-                    raise RegistryError(f"{self.where} 不是 formgen 登记库（已有其他数据表），未改动")
+                    raise RegistryError(f"{self.where} 不是 formgen 登记库（已有其他数据表或视图），未改动")
                 metadata.create_all(conn)
                 conn.execute(
                     meta.insert(),
                     [{"key": "app", "value": APP_NAME}, {"key": "schema_version", "value": str(SCHEMA_VERSION)}],
                 )
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
                 return
             rows = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
             if rows.get("app") != APP_NAME:
                 raise RegistryError(f"{self.where} 不是 formgen 登记库，未改动")
+            if sqlite and conn.exec_driver_sql("PRAGMA application_id").scalar() != APPLICATION_ID:
+                conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")  # a file of an older formgen
             version = int(rows.get("schema_version", "0"))
             if version > SCHEMA_VERSION:
                 raise RegistryError(
@@ -163,6 +181,26 @@ class Registry:
                 UPGRADES[version](conn)
                 version += 1
                 conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(version)))
+
+    def _wal(self) -> None:
+        """Switch a formgen SQLite file to WAL (kept in the file); another process switching it
+        at the same moment holds the lock a while, so wait for it like for any writer."""
+        raw = self.engine.raw_connection()
+        try:
+            deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+            while True:
+                try:
+                    cur = raw.cursor()
+                    if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        cur.execute("PRAGMA journal_mode = WAL")  # a file that cannot be WAL keeps its mode
+                    return
+                except sqlite3.OperationalError:  # locked by another process switching it
+                    pass
+                if time.monotonic() > deadline:
+                    raise RegistryError(f"无法打开登记库 {self.where}：其他程序长时间占用")
+                time.sleep(0.05)
+        finally:
+            raw.close()
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -178,7 +216,27 @@ class Registry:
         loaded = load(path)  # a value of the wrong type is left out and said in its notes
         row = facts(loaded.record)
         row.update(round=round_, source=str(path), sha256=digest, added_at=now or dt.datetime.now())
+        too_long = oversize(row)
+        if too_long:
+            raise RegistryError(too_long)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return self._add(path, row, loaded, _fail_after_insert)
+            except sa.exc.IntegrityError as e:  # another writer took the key between our check and insert
+                if attempt == WRITE_ATTEMPTS:
+                    raise RegistryError(f"登记库写入冲突，已重试 {WRITE_ATTEMPTS} 次：{_short(e)}") from e
+            except sa.exc.SQLAlchemyError as e:
+                raise RegistryError(f"登记库写入失败：{_short(e)}") from e
+            time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    def _add(self, path: Path, row: dict, loaded, _fail_after_insert: bool) -> Added:
+        row = dict(row)
+        round_ = row["round"]
+        digest = row["sha256"]
         with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":  # writers of one enterprise's round queue here
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(row["enterprise_key"], round_))))
             same = conn.execute(
                 sa.select(applications.c.version).where(
                     applications.c.enterprise_key == row["enterprise_key"],
@@ -334,6 +392,67 @@ UPGRADES = {1: _upgrade_1_to_2}
 def _is_sqlite(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(16) == b"SQLite format 3\x00"
+
+
+def _foreign_sqlite(path: Path) -> str | None:
+    """Why an existing file is not a formgen registry, read without changing it; None when it is
+    one, or is new or empty (formgen's to fill)."""
+    if not path.is_file() or not path.stat().st_size:
+        return None
+    if not _is_sqlite(path):
+        return "不是 formgen 登记库（也不是 SQLite 数据库）"
+    try:
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error:
+        return None  # unreadable: the engine says why
+    try:
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            return None
+        if app_id:
+            return "不是 formgen 登记库（属于其他程序）"
+        names = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")}
+        if not names:
+            return None
+        if "formgen_meta" in names:  # written by a formgen before application_id
+            app = con.execute("SELECT value FROM formgen_meta WHERE key = 'app'").fetchone()
+            if app and app[0] == APP_NAME:
+                return None
+        return "不是 formgen 登记库（已有其他数据表或视图）"
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+
+
+def _lock_key(*parts: str):
+    """A PostgreSQL advisory lock's 64-bit key for these parts."""
+    return sa.func.hashtextextended("\x1f".join(("formgen-registry", *parts)), 0)
+
+
+def oversize(row: dict) -> str | None:
+    """The first value of a registry row longer than its column holds, said in one line, or None.
+
+    >>> oversize({"enterprise": "甲" * 201, "round": "2026"})
+    '企业名称“甲甲甲甲甲甲甲甲甲甲甲甲甲甲甲甲甲甲甲甲…”共 201 个字符，超过登记库上限 200 个字符，未登记'
+    >>> oversize({"round": "2026" * 11}), oversize({"enterprise": "甲" * 200, "cmmm_score": Decimal("99.99")})
+    ('轮次“20262026202620262026…”共 44 个字符，超过登记库上限 40 个字符，未登记', None)
+    >>> oversize({"cmmm_score": Decimal("100")})
+    '成熟度评估分数“100”超过登记库上限（小于 100），未登记'
+    """
+    labels = dict(EXPORT_COLUMNS)
+    for key, value in row.items():
+        if key not in labels or value is None:
+            continue
+        kind = applications.c[key].type
+        if isinstance(kind, sa.String) and kind.length and isinstance(value, str) and len(value) > kind.length:
+            shown = value if len(value) <= 20 else value[:20] + "…"
+            return f"{labels[key]}“{shown}”共 {len(value)} 个字符，超过登记库上限 {kind.length} 个字符，未登记"
+        if isinstance(kind, sa.Numeric) and kind.precision and isinstance(value, Decimal):
+            bound = Decimal(10) ** (kind.precision - (kind.scale or 0))
+            if abs(value) >= bound:
+                return f"{labels[key]}“{value}”超过登记库上限（小于 {bound}），未登记"
+    return None
 
 
 def _short(e: Exception) -> str:
