@@ -1404,11 +1404,10 @@ def registry_list(round_, level, region, status, all_versions, db):
     from .bureau import registry
 
     rows = _open_registry(db).list(round_, level, region, status, all_versions)
+    if rows:
+        click.echo("\t".join(registry.list_header()))
     for r in rows:
-        cells = [
-            registry.cell(r, k) for k in ("round", "enterprise", "city", "district", "level", "cmmm_level", "status")
-        ]
-        click.echo("\t".join(cells) + (f"\t第{r.version}版" if all_versions else ""))
+        click.echo("\t".join(registry.list_cells(r)))
     click.echo(f"共 {len(rows)} 条")
 
 

@@ -72,3 +72,25 @@ def test_bad_inputs(tmp_path):
     junk.write_text("not a db", encoding="utf-8")
     r = run("registry", "list", "--db", junk)
     assert r.exit_code == 2 and "不是 formgen 登记库" in r.output
+
+
+def test_list_has_a_header_row_and_the_credit_code(tmp_path):
+    """registry list printed rows without a header and without the credit code."""
+    db = tmp_path / "r.sqlite"
+    src = record(tmp_path, "甲公司", "C1", level="先进级", cmmm_level=2, revenue=3000)
+    assert run("registry", "add", src, "--round", "2026", "--db", db).exit_code in (0, 1)
+    lines = run("registry", "list", "--db", db).output.splitlines()
+    assert lines[0].split("\t") == [
+        "轮次",
+        "企业名称",
+        "统一社会信用代码",
+        "市（州）",
+        "区/县",
+        "申报层级",
+        "成熟度等级",
+        "状态",
+        "版本",
+    ]
+    row = lines[1].split("\t")
+    assert (row[1], row[2], row[5], row[-1]) == ("甲公司", "C1", "先进级", "第1版")
+    assert lines[-1] == "共 1 条"

@@ -509,6 +509,18 @@ EXPORT_COLUMNS = [
     ("source", "来源文件"),
     ("sha256", "文件摘要（SHA-256）"),
 ]
+# What `formgen registry list` shows of each row, under the export's labels.
+LIST_COLUMNS = ("round", "enterprise", "credit_code", "city", "district", "level", "cmmm_level", "status", "version")
+
+
+def list_header() -> list[str]:
+    labels = dict(EXPORT_COLUMNS)
+    return [labels[k] for k in LIST_COLUMNS]
+
+
+def list_cells(row) -> list[str]:
+    """A row as `registry list` shows it: its version as 第N版."""
+    return [f"第{row.version}版" if k == "version" else cell(row, k) for k in LIST_COLUMNS]
 
 
 def cell(row, key: str) -> str:
