@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
+
+PG_URL = os.environ.get("FORMGEN_TEST_PG_URL")
+
+
+def fresh_pg() -> str:
+    """The test PostgreSQL database emptied of formgen's tables (and the foreign view a
+    test leaves behind): its URL, for a registry that does not exist yet."""
+    import sqlalchemy as sa
+
+    from formgen.bureau.registry import _url
+
+    eng = sa.create_engine(_url(PG_URL))
+    with eng.begin() as c:
+        c.exec_driver_sql("DROP VIEW IF EXISTS someone_elses")
+        c.exec_driver_sql("DROP TABLE IF EXISTS status_log, applications, formgen_meta CASCADE")
+    eng.dispose()
+    return PG_URL
 
 
 def record(

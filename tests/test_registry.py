@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -12,9 +11,7 @@ import pytest
 
 from formgen.bureau.registry import Registry, RegistryError, _url
 
-from .regfix import record
-
-PG_URL = os.environ.get("FORMGEN_TEST_PG_URL")
+from .regfix import PG_URL, fresh_pg, record
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,13 +20,7 @@ def reg(request, tmp_path):
         return Registry(tmp_path / "reg.sqlite")
     if not PG_URL:
         pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    import sqlalchemy as sa
-
-    eng = sa.create_engine(_url(PG_URL))
-    with eng.begin() as c:
-        c.exec_driver_sql("DROP TABLE IF EXISTS status_log, applications, formgen_meta CASCADE")
-    eng.dispose()
-    return Registry(PG_URL)
+    return Registry(fresh_pg())
 
 
 def test_add_unchanged_is_noop_changed_is_new_version(reg, tmp_path):

@@ -5,7 +5,6 @@ refused before anything touches it."""
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import subprocess
 import sys
@@ -20,19 +19,9 @@ from click.testing import CliRunner
 from formgen.bureau.registry import Registry, RegistryError, _url
 from formgen.cli import main
 
-from .regfix import record
+from .regfix import PG_URL, fresh_pg, record
 
-PG_URL = os.environ.get("FORMGEN_TEST_PG_URL")
 CLERKS = 8
-
-
-def _fresh_pg() -> str:
-    eng = sa.create_engine(_url(PG_URL))
-    with eng.begin() as c:
-        c.exec_driver_sql("DROP VIEW IF EXISTS someone_elses")
-        c.exec_driver_sql("DROP TABLE IF EXISTS status_log, applications, formgen_meta CASCADE")
-    eng.dispose()
-    return PG_URL
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,7 +31,7 @@ def fresh_db(request, tmp_path):
         return str(tmp_path / "reg.sqlite")
     if not PG_URL:
         pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    return _fresh_pg()
+    return fresh_pg()
 
 
 # Each clerk imports, says it is ready, and waits for the word: all open and write at once.
@@ -136,7 +125,7 @@ def reg(request, tmp_path):
         return Registry(tmp_path / "reg.sqlite")
     if not PG_URL:
         pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    return Registry(_fresh_pg())
+    return Registry(fresh_pg())
 
 
 def test_values_over_column_size_refused_in_one_line(reg, tmp_path):
@@ -225,7 +214,7 @@ def test_sqlite_with_only_a_view_refused(tmp_path):
 def test_pg_with_only_a_view_refused():
     if not PG_URL:
         pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    _fresh_pg()
+    fresh_pg()
     eng = sa.create_engine(_url(PG_URL))
     with eng.begin() as c:
         c.exec_driver_sql("CREATE VIEW someone_elses AS SELECT 1 AS x")
