@@ -26,8 +26,9 @@ def gansu():
     return get_pack("gansu")
 
 
-def _a3(tmp_path: Path, edit=None, name: str = "附件3.docx") -> Path:
-    """Gansu 附件3 rendered from the example record (changed by ``edit(data)``)."""
+def _rendered(tmp_path: Path, doc_id: str, edit=None, name: str | None = None) -> Path:
+    """A Gansu form rendered from the example record (changed by ``edit(data)``) as fill
+    renders it: the fields worked out from others filled in (the 组织机构代码)."""
     data = yaml.safe_load(GANSU.read_text(encoding="utf-8"))
     if edit:
         edit(data)
@@ -35,12 +36,15 @@ def _a3(tmp_path: Path, edit=None, name: str = "附件3.docx") -> Path:
     record.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     loaded = load(record)
     pack = get_pack("gansu")
-    doc = next(d for d in pack.documents if d.id == "a3")
-    form = tmp_path / name
-    # as fill renders it: the fields worked out from others filled in (the 组织机构代码)
+    doc = pack.document(doc_id)
+    form = tmp_path / (name or f"{doc.short_title}.docx")
     printed = derive(loaded.record, pack)
     form.write_bytes(docx_render.render_single(doc.layout, printed, loaded.base_dir, False, {}))
     return form
+
+
+def _a3(tmp_path: Path, edit=None, name: str = "附件3.docx") -> Path:
+    return _rendered(tmp_path, "a3", edit, name)
 
 
 def _set_cell(form: Path, label: str, text: str) -> None:
@@ -260,16 +264,7 @@ def _with_extra_kpis(data):
 
 
 def _a2(tmp_path: Path, edit=None) -> Path:
-    data = yaml.safe_load(GANSU.read_text(encoding="utf-8"))
-    if edit:
-        edit(data)
-    record = tmp_path / "record.yaml"
-    record.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    loaded = load(record)
-    doc = next(d for d in get_pack("gansu").documents if d.id == "a2")
-    form = tmp_path / "附件2.docx"
-    form.write_bytes(docx_render.render_single(doc.layout, loaded.record, loaded.base_dir, False, {}))
-    return form
+    return _rendered(tmp_path, "a2", edit)
 
 
 def _others_cell(form: Path) -> str:
