@@ -264,9 +264,6 @@ def _doc_stub(doc: Document) -> dict:
     for a draft: Gansu 附件3 is 基础级, so 企业简介 限400字."""
     stub: dict = {}
 
-    def put(path: str, value):
-        paths.put(stub, path, value)
-
     def walk(when: dict | None):
         for path, wanted in (when or {}).items():
             if path == "any":
@@ -275,9 +272,9 @@ def _doc_stub(doc: Document) -> dict:
                 continue
             if isinstance(wanted, dict):
                 if wanted.get("filled"):
-                    put(path, ["…"])
+                    paths.put(stub, path, ["…"])
                 continue
-            put(path, wanted[0] if isinstance(wanted, list) else wanted)
+            paths.put(stub, path, wanted[0] if isinstance(wanted, list) else wanted)
 
     walk(doc.when)
     return stub
@@ -855,7 +852,7 @@ class _Check:
                 )
                 self._limit(e, n, where, v.label, v.path)
             if v.direct and "[]" not in v.path:
-                _put(record, v.path, v.text.strip())
+                paths.put(record, v.path, v.text.strip())
                 places[v.path] = where
         self.record_rules(record, places)
 
@@ -871,7 +868,7 @@ class _Check:
             return
         record: dict = {}
         for p, v in keep.items():
-            _put(record, p, v)
+            paths.put(record, p, v)
         loaded = build(Path(self.source), record, {p: w.line for p, w in places.items()})
         self.findings += loaded.notes  # a value of the wrong type, left out: the other rules still run
         for f in run(Context(loaded, self.pack, [self.doc]), only=_CELL_RULES).findings:
@@ -900,13 +897,6 @@ _RULE_INPUTS |= {
 
 def _enum_path(pack: Pack, path: str) -> bool:
     return any(isinstance(e, dict) and e.get("path") == path for e in pack.checks.get("enums", []) or [])
-
-
-def _put(d: dict, path: str, value):
-    parts = path.split(".")
-    for part in parts[:-1]:
-        d = d.setdefault(part, {})
-    d[parts[-1]] = value
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
