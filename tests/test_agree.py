@@ -324,13 +324,13 @@ def test_gansu_a2_prints_the_derived_stage(tmp_path):
 
 @pytest.mark.parametrize(("pack_name", "level"), _cases())
 def test_every_field_a_rule_reads_is_a_record_field_the_blank_offers(pack_name, level):
-    from formgen.catalogue import _applicable_checks, sample_record
+    from formgen.catalogue import sample_record
     from formgen.record.schema import resolve_path as _resolve
     from formgen.rules import Scope, reads
 
     pack = get_pack(pack_name)
     cat = catalogue(pack, level)
-    for path in reads(Scope(pack, level, _applicable_checks(pack, sample_record(pack_name, level)))):
+    for path in reads(Scope(pack, level, pack.checks_for(sample_record(pack_name, level)))):
         resolved = _resolve(path)
         assert resolved, f"{path}: not a field of the record"
         offered = derived.DERIVED[path].source if path in derived.DERIVED and path not in cat else resolved

@@ -219,8 +219,10 @@ class Pack:
 
     def limits(self, record) -> list[Limit]:
         """The 字数 limits (``checks.lengths``) that apply to ``record`` (a record, or a
-        mapping standing for one: a blank's level, a draft's document)."""
-        return [Limit.of(e) for e in self.setting("lengths", record, []) or [] if isinstance(e, dict)]
+        mapping standing for one: a blank's level, a draft's document); None: every limit
+        the pack sets, whatever its ``when``."""
+        entries = self.checks.get("lengths") if record is None else self.setting("lengths", record, [])
+        return [Limit.of(e) for e in entries or [] if isinstance(e, dict)]
 
     def labels_for(self, documents: list[Document]) -> dict[str, str]:
         """Field path pattern -> the label the first of ``documents`` gives it: one label
