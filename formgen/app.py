@@ -15,7 +15,7 @@ from .record.ids import compact
 from .record.loader import Loaded, LoadError
 from .record.model import read_user_text
 from .record.paths import applies
-from .rules import Context, form_labels, relabel, run
+from .rules import Context, relabel, run
 
 
 def validate(
@@ -23,7 +23,7 @@ def validate(
 ) -> list[Finding]:
     today = today or dt.date.today()
     ctx = Context(loaded, pack, documents, today)
-    findings = relabel(list(getattr(loaded, "notes", [])), form_labels(ctx)) + run(ctx).findings
+    findings = relabel(list(getattr(loaded, "notes", [])), ctx.labels) + run(ctx).findings
     if pack is None:
         findings.insert(0, no_pack_finding(str(loaded.path)))
     else:

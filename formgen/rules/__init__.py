@@ -136,6 +136,15 @@ class Context:
     def edition(self) -> int | None:
         return getattr(self.pack, "edition", None)
 
+    @functools.cached_property
+    def labels(self) -> dict[str, str]:
+        """Field pattern -> the label the forms that count for this record give it (those of
+        the documents that apply, else every document of the pack): what every finding about
+        the record is labelled with, a rule's or a reader's."""
+        if self.pack is None:
+            return {}
+        return self.pack.labels_for(self.applicable_documents() or self.pack.documents)
+
 
 @dataclass
 class Report:
@@ -157,15 +166,6 @@ def _load_modules():
         importlib.import_module(f"{__name__}.{mod.name}")
 
 
-def form_labels(ctx: Context) -> dict[str, str]:
-    """Field pattern -> the label the forms that count for this record give it (those of
-    the documents that apply, else every document of the pack): what every finding about
-    the record is labelled with, a rule's or a reader's."""
-    if ctx.pack is None:
-        return {}
-    return ctx.pack.labels_for(ctx.applicable_documents() or ctx.pack.documents)
-
-
 def relabel(findings: list[Finding], labels: dict[str, str]) -> list[Finding]:
     """Findings of a reader (a value of the wrong type, IN007 …) labelled as the forms
     label the field, where the pack's forms print it; others as they are."""
@@ -179,7 +179,7 @@ def relabel(findings: list[Finding], labels: dict[str, str]) -> list[Finding]:
 def run(ctx: Context, only: Iterable[str] | None = None) -> Report:
     """Run every registered rule (or those in ``only``) and collect all findings."""
     _load_modules()
-    labels = form_labels(ctx)
+    labels = ctx.labels
     report = Report()
     left_out = getattr(ctx.loaded, "left_out", None) or (lambda path: False)
     for code in sorted(REGISTRY):
