@@ -25,7 +25,6 @@ import datetime as dt
 import difflib
 import functools
 import re
-import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -38,33 +37,10 @@ from ..record.model import Recommender, Record
 from ..record.paths import generic as _generic
 
 # record paths: a layout's path -> the record model's pattern, the paths an expression reads
-from ..record.schema import PATH_TOKEN, STRING_LITERAL, expr_paths, model_of, strip_optional
+from ..record.schema import all_patterns, expr_paths, expr_tokens
 from ..record.schema import resolve_path as resolve
 
 # -- record paths ------------------------------------------------------------------------
-
-
-def _expr_tokens(expr: str) -> list[str]:
-    """The dotted names an expression reads (not the functions it calls, nor its strings)."""
-    expr = STRING_LITERAL.sub("''", expr)
-    return [m.group(1) for m in PATH_TOKEN.finditer(expr) if expr[m.end() : m.end() + 1] != "("]
-
-
-@functools.cache
-def _all_paths(root: type[BaseModel]) -> tuple[str, ...]:
-    """Every field pattern of ``root``, sub-blocks and lists included (for suggestions)."""
-    out: list[str] = []
-
-    def walk(model, prefix):
-        for name, info in model.model_fields.items():
-            origin = typing.get_origin(strip_optional(info.annotation))
-            inner = model_of(info.annotation)
-            out.append(prefix + name)
-            if inner is not None and origin is not dict:
-                walk(inner, f"{prefix}{name}{'[]' if origin is list else ''}.")
-
-    walk(root, "")
-    return tuple(out)
 
 
 def _suggest(word: str, choices) -> str:
@@ -974,14 +950,14 @@ class _Paths:
         if not isinstance(path, str) or not path:
             return
         if resolve(prefix + path, root) is None:
-            choices = [p[len(_generic(prefix)) :] for p in _all_paths(root) if p.startswith(_generic(prefix))]
+            choices = [p[len(_generic(prefix)) :] for p in all_patterns(root) if p.startswith(_generic(prefix))]
             self.problems.add(file, where, f"未知的字段路径 {path}{_suggest(_generic(path), choices)}")
 
     def expr(self, file: str, where: str, expr: str, prefix: str = "", root=Record, extra=None) -> None:
         """The dotted names of an expression that start at a record field (or ``item``)."""
         roots = {name: root for name in root.model_fields}
         roots.update(extra or {})
-        for token in _expr_tokens(expr):
+        for token in expr_tokens(expr):
             head = re.sub(r"\[\d*\]$", "", token.split(".")[0])
             if head == "item" and prefix and "." in token:
                 self.check(file, where, token[len("item.") :], prefix, root)
@@ -1138,12 +1114,12 @@ def recommender_reads(kind: str, model) -> list[str]:
             for name in ([node.field] if node.field else []) + list(node.fields):
                 add(name.split(".")[0])
             for key in ("expr", "rowspan_expr", "colspan_expr"):
-                for token in _expr_tokens(getattr(node, key, None) or ""):
+                for token in expr_tokens(getattr(node, key, None) or ""):
                     add(re.sub(r"\[\d*\]$", "", token.split(".")[0]))
     elif kind == "multi":
         exprs = [*model.before, *model.after, *(col.expr for col in model.columns if col.expr)]
         for expr in exprs:
-            for token in _expr_tokens(expr):
+            for token in expr_tokens(expr):
                 head, _, rest = token.partition(".")
                 if head == "unit":
                     add("unit")

@@ -5,6 +5,7 @@ the field catalogue and the checks of a pack ask this module, below all of them.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -61,18 +62,41 @@ def resolve_path(path: str, root: type[BaseModel] = Record) -> str | None:
     return text[:-2] if text.endswith("[]") and not path.endswith("[]") else text
 
 
+def expr_tokens(expr: str) -> list[str]:
+    """The dotted names an expression reads (not the functions it calls, nor its strings).
+
+    >>> expr_tokens("fmt(enterprise.name) ~ '市' ~ item.city")
+    ['enterprise.name', 'item.city']
+    """
+    expr = STRING_LITERAL.sub("''", expr)
+    return [m.group(1) for m in PATH_TOKEN.finditer(expr) if expr[m.end() : m.end() + 1] != "("]
+
+
 def expr_paths(expr: str, prefix: str) -> list[str]:
     """The record patterns an expression reads (``item.`` under ``prefix``); functions and
     string literals are not paths."""
-    expr = STRING_LITERAL.sub("''", expr)
     out = []
-    for m in PATH_TOKEN.finditer(expr):
-        token = m.group(1)
-        if expr[m.end() : m.end() + 1] == "(":
-            continue  # a function
+    for token in expr_tokens(expr):
         if token.startswith("item.") and prefix:
             token = prefix + token[len("item.") :]
         resolved = resolve_path(token)
         if resolved:
             out.append(resolved)
     return out
+
+
+@functools.cache
+def all_patterns(root: type[BaseModel]) -> tuple[str, ...]:
+    """Every field pattern of ``root``, sub-blocks and lists included (for suggestions)."""
+    out: list[str] = []
+
+    def walk(model, prefix):
+        for name, info in model.model_fields.items():
+            origin = typing.get_origin(strip_optional(info.annotation))
+            inner = model_of(info.annotation)
+            out.append(prefix + name)
+            if inner is not None and origin is not dict:
+                walk(inner, f"{prefix}{name}{'[]' if origin is list else ''}.")
+
+    walk(root, "")
+    return tuple(out)
