@@ -12,6 +12,7 @@ from pathlib import Path
 from ..catalogue import Field, catalogue
 from ..packs.pack import Document, Pack
 from ..record.findings import ERROR, WARNING, Finding
+from ..record.paths import join as join_path
 from .draft import _norm
 from .readback import Reading, ReadProblem, Slot, Value, ticked_options, values_of
 
@@ -169,12 +170,8 @@ def read_spec(rec: Imported, spec: dict, r: Reading, text: str, base: str, where
         try:
             put_values(rec, values_of(slot, raw, base), where, label)
         except ReadProblem as e:
-            rec.add("IM002", ERROR, where, label, f"「{label}」{e}", _join(base, slot.path))
+            rec.add("IM002", ERROR, where, label, f"「{label}」{e}", join_path(base, slot.path))
     return True
-
-
-def _join(base: str, rel: str) -> str:
-    return f"{base}.{rel}" if base and rel else base or rel
 
 
 def _read_checkbox(rec: Imported, box: dict, text: str, base: str, where: str, label: str) -> None:
@@ -192,7 +189,7 @@ def _read_checkbox(rec: Imported, box: dict, text: str, base: str, where: str, l
             values.append(opt)
             fills.append(None)
     chosen = ticked_options(text, labels)
-    path = _join(base, box["field"])
+    path = join_path(base, box["field"])
     f = field_of(path)
     picked = [values[labels.index(c)] for c in chosen]
     for c in chosen:
@@ -201,7 +198,7 @@ def _read_checkbox(rec: Imported, box: dict, text: str, base: str, where: str, l
             m = re.search(re.escape(_norm(labels[i])) + r"(.*?)[）)]", _norm(text))
             written = m.group(1).strip() if m else ""
             if written:
-                rec.put(_join(base, fills[i]), written, where, label)
+                rec.put(join_path(base, fills[i]), written, where, label)
     if not picked:
         return
     if f is not None and f.multiple:
@@ -217,11 +214,11 @@ def finish_aggregates(rec: Imported) -> None:
     """A total, earliest or union over a list read back: exact when the list has one
     item (it is that item's value); otherwise listed as not read, never spread."""
     for slot, raw, base, where, label in rec.data.pop("__aggregates__", []):
-        items = _at(rec.data, _join(base, slot.path)) or []
+        items = _at(rec.data, join_path(base, slot.path)) or []
         if not raw.strip():
             continue
         if len(items) == 1:
-            put_values(rec, values_of(Slot(slot.key), raw, f"{_join(base, slot.path)}[0]"), where, label)
+            put_values(rec, values_of(Slot(slot.key), raw, f"{join_path(base, slot.path)}[0]"), where, label)
         else:
             n = len(items)
             rec.add(
@@ -230,7 +227,7 @@ def finish_aggregates(rec: Imported) -> None:
                 where,
                 label,
                 f"「{label}」是 {n} 项的汇总值，无法分到各项，未读入：请在记录中逐项填写",
-                _join(base, slot.path),
+                join_path(base, slot.path),
             )
 
 
@@ -255,7 +252,7 @@ def finish_places(rec: Imported, province: str) -> None:
         text = re.sub(r"\s+", "", raw)
         if not text:
             continue
-        block = _join(base, slot.path)
+        block = join_path(base, slot.path)
         divisions = _divisions(province) if province else {}
         counties = {d for names in divisions.values() for d in names}
         parts = split_place(province, text) if province else None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..packs.pack import Document, Pack
 from ..record.findings import ERROR, WARNING, Finding
+from ..record.paths import join as join_path
 from .docxread import Docx, DraftError, Para, read_body
 from .draft import (
     CellValue,
@@ -42,7 +43,6 @@ from .imported import (
     _at,
     _brief,
     _item_keys,
-    _join,
     finish_aggregates,
     finish_document,
     read_spec,
@@ -150,7 +150,7 @@ def _read_structured(rec: Imported, doc: Document, body) -> None:
 
 
 def _walk_items(rec: Imported, rep: dict, t, i: int, base: str, stops: list) -> int:
-    path = _join(base, rep["each"])
+    path = join_path(base, rep["each"])
     first = next((r for r in rep["rows"] if not (isinstance(r, dict) and "repeat" in r)), None)
     k = 0
     while i < len(t.rows) and first is not None and _row_matches(t.rows[i], first):
@@ -176,7 +176,13 @@ def _walk_item(rec: Imported, rep: dict, t, i: int, base: str, stops: list) -> i
                 doc_row = t.rows[i]
                 if any(c.text.strip() for c in doc_row if not c.continued and c.col not in carried):
                     _read_row(
-                        rec, _cells_of(inner["rows"][0]), doc_row, t, i, f"{_join(base, inner['each'])}[{k}]", carried
+                        rec,
+                        _cells_of(inner["rows"][0]),
+                        doc_row,
+                        t,
+                        i,
+                        f"{join_path(base, inner['each'])}[{k}]",
+                        carried,
                     )
                     k += 1
                 i += 1

@@ -30,6 +30,7 @@ from jinja2 import nodes
 
 from ..record.derived import HEADCOUNT_BANDS
 from ..record.model import CMMM_LEVEL_ZH as LEVEL_ZH
+from ..record.paths import join as join_path
 from ..render.context import PLAIN
 
 BOX_TICKED = set("☑☒✓✔√■▣✅")
@@ -369,14 +370,6 @@ class ReadProblem(ValueError):
     """Text that cannot be read as what the form prints there (the message says why)."""
 
 
-def _join(base: str, rel: str) -> str:
-    if not base:
-        return rel
-    if not rel:
-        return base
-    return f"{base}.{rel}"
-
-
 def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) -> list[Value]:
     """The record values one slot's text gives. ``base`` is the concrete path of the
     spec's base (``scenarios[2]``); ``index`` the item's number (1-based) if in a list."""
@@ -386,7 +379,7 @@ def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) ->
     if not raw:
         return []
     how = slot.how
-    path = _join(base, slot.path)
+    path = join_path(base, slot.path)
     if how == "value":
         return [Value(path, raw)]
     if how == "index":
@@ -421,7 +414,7 @@ def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) ->
     if how == "kpi":
         return [Value(f"{path}.{slot.key}", raw)]
     if how == "other_kpis":
-        return _other_kpis(raw, path, _join(base, slot.key))
+        return _other_kpis(raw, path, join_path(base, slot.key))
     if how == "lines":
         lines = [x.strip() for x in raw.split("\n") if x.strip()]
         return [Value(f"{path}[{i}]" + (f".{slot.key}" if slot.key else ""), x) for i, x in enumerate(lines)]
@@ -447,7 +440,7 @@ def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) ->
     if how == "app_type":
         chosen = ticked_options(raw, slot.key.split("\n"))
         levels = [c.removesuffix("智能工厂") for c in chosen if c.endswith("智能工厂")]
-        return [Value(_join(path, "level"), levels[0])] if len(levels) == 1 else []
+        return [Value(join_path(path, "level"), levels[0])] if len(levels) == 1 else []
     raise AssertionError(how)
 
 

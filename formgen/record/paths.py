@@ -42,6 +42,15 @@ def generic(path: str) -> str:
     return _INDEX.sub("[]", path)
 
 
+def join(base: str, rel: str) -> str:
+    """A path under ``base`` (either may be empty).
+
+    >>> join("scenarios[2]", "name"), join("", "name"), join("scenarios[2]", "")
+    ('scenarios[2].name', 'name', 'scenarios[2]')
+    """
+    return f"{base}.{rel}" if base and rel else base or rel
+
+
 def is_empty(value) -> bool:
     """Nothing filled in: None, blank text, an empty list or mapping.
 
