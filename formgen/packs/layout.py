@@ -619,7 +619,7 @@ LAYOUTS = {"single": SingleLayout, "bureau": SingleLayout, "multi": MultiLayout,
 
 def _when(value):
     """A ``when`` condition: ``{PATH: VALUE | [VALUE...] | {not: …} | {filled: bool}, any:
-    [COND...]}`` (see ``rules.applies``)."""
+    [COND...]}`` (see ``record.paths.applies``)."""
     if value is None:
         return None
     if not isinstance(value, dict):

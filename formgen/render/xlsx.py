@@ -745,7 +745,7 @@ def _expr_getter(source: str):
 def _field_getter(path: str):
     parts = parse_path(path)
 
-    def getter(ns):  # rules.get over the row's item or record, the path parsed once
+    def getter(ns):  # record.paths.get over the row's item or record, the path parsed once
         return get_parts(ns["item"] if ns.get("item") is not None else ns["record"], parts)
 
     return getter
