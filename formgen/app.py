@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .doors.filedate import made_at
 from .doors.opener import load
 from .output import plan, safe_name, write_all
 from .packs.pack import Document, Pack
@@ -535,7 +536,8 @@ def build_batch(
     ``over_quota_ok`` (a quota the pack states as "原则上"): going over is a warning and
     every candidate is listed. Two files of one enterprise (credit code): the one the
     order file names by file name is kept, else with ``prefer="newer"`` the more recently
-    modified; otherwise both are refused (BT001) with how to settle it."""
+    modified (the date a Word form or workbook carries, else the file's time:
+    :func:`formgen.doors.filedate.made_at`); otherwise both are refused (BT001) with how to settle it."""
     today = dt.date.today()
     entries = load_entries(paths, pack, read=False)
     for i, (entry, _, found) in enumerate(batch_steps(_batch_findings, entries, pack, (today,), jobs)):
@@ -557,7 +559,7 @@ def build_batch(
         if len(chosen) == 1:
             keep, why = chosen[0], "排序文件点名保留"
         elif prefer == "newer":
-            keep, why = max(same, key=lambda e: e.source.stat().st_mtime), "按 --prefer newer 保留较新的"
+            keep, why = max(same, key=lambda e: made_at(e.source)), "按 --prefer newer 保留较新的"
         else:
             problems.append(
                 Finding(
