@@ -1496,20 +1496,26 @@ def report_group():
 @click.option(
     "--text", "text_file", type=click.Path(dir_okay=False, path_type=Path), help="二、三部分文字（YAML 或文本）。"
 )
+@click.option("--unit", help="报告单位（写在落款处）；也可写在 --text 的 YAML 中（报告单位: …）。")
+@click.option(
+    "--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), help="成文日期 YYYY-MM-DD（不给则留空手写）。"
+)
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
-def report_annual(pack_name, region, year, above, text_file, out_dir, force, db):
+def report_annual(pack_name, region, year, above, text_file, unit, date, out_dir, force, db):
     from .bureau import annual
     from .output import OutputError, write_all
     from .record.model import UserFileError
 
+    unit = _plain_text(unit, "报告单位")
     reg = _open_registry(db)
     province = _pack(pack_name).checks.get("region", {}).get("province", "甘肃省")
     try:
         text = annual.read_text(text_file)
+        unit = unit or _plain_text(text.get("unit"), "报告单位")
         fig = annual.compute(reg, region, year, above, province)
-        data, draft = annual.render(fig, text)
+        data, draft = annual.render(fig, text, unit, date.date() if date else None)
     except (annual.AnnualError, UserFileError) as e:
         click.echo(f"错误：{e}", err=True)
         sys.exit(EXIT_UNREADABLE)
@@ -1519,7 +1525,17 @@ def report_annual(pack_name, region, year, above, text_file, out_dir, force, db)
     except OutputError as e:
         click.echo(f"错误：{e}", err=True)
         sys.exit(EXIT_UNREADABLE)
-    click.echo(f"已生成：{target}" + ("（草稿：二、三部分有待填写）" if draft else ""))
+    for u in fig.unplaced:  # counted in the totals, in no county: the clerk may correct the registry
+        written = f"（登记的地区：{u.written}）" if u.written else ""
+        click.echo(
+            f"未归入区县：{u.enterprise}（{u.level or '未填申报层级'}，{u.status}）：{u.reason}{written}", err=True
+        )
+    for name in fig.no_level:
+        click.echo(f"未计入各层级：{name}：未填写申报层级", err=True)
+    missing = [heading for key, (heading, _) in annual.PROMPTS.items() if not text.get(key)]
+    if not unit:
+        missing.append("报告单位（--unit，或 --text 的 YAML 中写 报告单位: …）")
+    click.echo(f"已生成：{target}" + (f"（草稿：有待填写 {'、'.join(missing)}）" if draft else ""))
 
 
 @main.command(

@@ -120,7 +120,7 @@ def test_report_cli(season, tmp_path):
     assert r.exit_code == 2 and "--force" in r.output
     full = tmp_path / "full.txt"
     full.write_text("二、推进举措\n措施一\n三、下一步工作考虑\n考虑一\n", encoding="utf-8")
-    args2 = [a if a != str(text) else str(full) for a in args] + ["--force"]
+    args2 = [a if a != str(text) else str(full) for a in args] + ["--force", "--unit", "天水市工业和信息化局"]
     r = CliRunner().invoke(main, args2)
     assert r.exit_code == 0 and "草稿" not in r.output
     _, paras, _ = _doc_text(path)
