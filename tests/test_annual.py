@@ -341,3 +341,10 @@ def test_report_pdf_numbered_bookmarked(variants, tmp_path):
         "三、下一步工作考虑",
     ):
         assert _hex_title(heading) in data.upper(), heading
+
+
+def test_region_readings_doctests():
+    import doctest
+
+    result = doctest.testmod(annual)
+    assert result.failed == 0 and result.attempted >= 8

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -79,12 +80,6 @@ def percent(num: int, den: int) -> Decimal:
     return (Decimal(100) * num / den).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def counties_of(province: str, region: str) -> list[str]:
-    from ..rules.region import _divisions
-
-    return list(_divisions(province).get(region, []))
-
-
 def _all_divisions(province: str) -> dict[str, list[str]]:
     from ..rules.region import _divisions
 
@@ -121,9 +116,7 @@ def _stem(name: str) -> str:
 
 def _city_spellings(city: str) -> list[str]:
     """How a city is written, longest first: 天水市, 天水; 临夏回族自治州, 临夏州, 临夏."""
-    short = _stem(city)
-    for word in ("回族", "藏族", "自治"):
-        short = short.split(word)[0] if len(short.split(word)[0]) >= 2 else short
+    short = re.split("回族|藏族|自治", _stem(city))[0] or _stem(city)
     out = [city, short + "州" if city.endswith("州") else "", short]
     return sorted({s for s in out if len(s) >= 2}, key=len, reverse=True)
 
