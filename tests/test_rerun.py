@@ -255,3 +255,13 @@ def test_a_path_with_a_space_is_quoted_in_the_command_to_type(bureau):
     assert r.exit_code == 1
     last = r.stderr.strip().splitlines()[-1]
     assert last.endswith(f"formgen summary '收件 2026' --pack gansu --unit {UNIT} --prefer newer")
+
+
+def test_over_the_quota_says_the_command_again_and_with_draft(bureau):
+    (bureau / "收件" / "gansu-bad.yaml").unlink()  # two clean records, one place
+    r = run("summary", "收件", "--pack", "gansu", "--unit", UNIT, "--quota", "1")
+    assert r.exit_code == 1 and "QT001" in r.output
+    command = f"formgen summary 收件 --pack gansu --unit {UNIT} --quota 1"
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"未生成汇总表：请先解决上面的问题后重新运行：{command}；或加 --draft 生成草稿：{command} --draft"
+    )
