@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -125,6 +126,91 @@ def _written(path, planned) -> str:
     """One line per file written, saying when its name had to be shortened."""
     note = f"（文件名过长，已缩短为 {path.name}）" if path in getattr(planned, "shortened", {}) else ""
     return f"已生成：{path}{note}"
+
+
+# --- re-running a batch ----------------------------------------------------------------------
+
+
+def _batch_mark(command: str, pack_name: str | None, unit: str, inputs) -> str:
+    """The identity of a batch, marked in the 问题清单 and 整改通知 a run writes so that the
+    next run of the same batch replaces them without --force: the command, the pack, the
+    unit and the input arguments as given (made absolute, in any order). Not the files a
+    folder holds, nor the other options: adding a file to the inbox or --prefer newer
+    keeps the batch.
+
+    >>> _batch_mark("summary", "gansu", "兰州市", ["/收件"]) == _batch_mark("summary", "gansu", "兰州市", ["/收件/"])
+    True
+    >>> _batch_mark("summary", "gansu", "兰州市", ["/收件"]) == _batch_mark("summary", "gansu", "天水市", ["/收件"])
+    False
+    """
+    import hashlib
+
+    given = sorted({str(Path(p).resolve()) for p in inputs})
+    key = json.dumps(["formgen-batch/1", command, pack_name or "", unit or "", given], ensure_ascii=False)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+_SHELL_SPECIAL = re.compile(r"[\s'\"\\$`!*?\[\]{}()<>|&;#~]")
+
+
+def _shell_word(word: str) -> str:
+    """A word of a command line as the clerk types it: quoted (shlex) only where a
+    shell would split or expand it (a space, a quote, ``$``…).
+
+    >>> _shell_word("收件/"), _shell_word("收件 2026"), _shell_word("")
+    ('收件/', "'收件 2026'", "''")
+    """
+    import shlex
+
+    return shlex.quote(word) if not word or _SHELL_SPECIAL.search(word) else word
+
+
+def _command_line(**changes) -> str:
+    """The command line of this run, from what click read (the arguments, then every
+    option given, in the command's order), with ``changes`` made: an option's new value
+    (a flag: True), e.g. ``prefer="newer"``, at the end where it was not given. What the
+    clerk types to run it again."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT)
+    words = [ctx.find_root().info_name or "formgen", ctx.info_name or ""]
+    asked = [p for p in ctx.command.params if ctx.get_parameter_source(p.name) in given]
+    params = sorted(asked, key=lambda p: not isinstance(p, click.Argument))  # then the changes, last
+    params += [p for p in ctx.command.params if p.name in changes and p not in asked]
+    for param in params:
+        value = changes.get(param.name, ctx.params.get(param.name))
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in values]
+            continue
+        opt = max(param.opts, key=len)
+        if getattr(param, "is_flag", False):
+            if value:
+                words.append(opt)
+            continue
+        for v in values:
+            if v is not None:
+                words += [opt, str(v)]
+    return " ".join(_shell_word(w) for w in words if w)
+
+
+def _refused_output(e) -> None:
+    """An :class:`~formgen.output.OutputError` on stderr, and when existing files
+    refused the run, the command that replaces them."""
+    click.echo(str(e), err=True)
+    if getattr(e, "existing", None):
+        click.echo(f"确要覆盖这些文件，请运行：{_command_line(force=True)}", err=True)
+
+
+def _removed(removed, err: bool = False) -> None:
+    """One line per file of the batch's previous run that this run removed (or could not)."""
+    for p in removed:
+        click.echo(f"已删除上次生成、本次不再发出的整改通知：{p}", err=err)
+    for p in getattr(removed, "kept", []):
+        click.echo(f"未删除上次生成、本次不再发出的整改通知（上次生成后已被修改）：{p}", err=True)
+    for line in getattr(removed, "failed", []):
+        click.echo(line, err=True)
 
 
 def _record_pack(pack_name: str | None, loaded, required: bool = True):
@@ -294,8 +380,13 @@ def validate(records, pack_name, doc_id, fmt, report_file, notices_dir, unit, fo
     if any(p.suffix.casefold() == ".docx" for p in paths) and fmt == "text":  # the tip is about Word files
         click.echo("提示：Word 申报书的字体、字号、行距与配图，请用 formgen check 文件 --pack 包名 检查。")
     title = " ".join(sorted({p.title for p in used.values()})) or "申报材料"
+    mark = _batch_mark("validate", pack_name, unit, records)
     written = _write_problem_files(
-        _entry_problem_files(entries, deadlines, report_file, notices_dir, title, unit), force
+        _entry_problem_files(entries, deadlines, report_file, notices_dir, title, unit, mark=mark),
+        force,
+        mark,
+        notices_dir,
+        err=fmt == "json",
     )
     for p in written:
         click.echo(_written(p, written), err=fmt == "json")
@@ -418,8 +509,9 @@ def _batch_json(entries, state_of, deadlines, **extra):
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None, outcome=""):
-    """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes)."""
+def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None, outcome="", mark=""):
+    """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes), each marked with
+    the batch's identity ``mark`` (:func:`_batch_mark`)."""
     if not report_file and not notices_dir:
         return []
     from .app import Entry
@@ -429,9 +521,11 @@ def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, 
     rows = reports.entries_for_batch(entries, state_of or Entry.check_state)
     files = []
     if report_file:
-        files.append((report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit, outcome=outcome)))
+        files.append(
+            (report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit, outcome=outcome, batch=mark))
+        )
     if notices_dir:
-        made = reports.notices(rows, title, unit, batch_findings=loose)
+        made = reports.notices(rows, title, unit, batch_findings=loose, batch=mark)
         files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
     return files
 
@@ -691,6 +785,7 @@ def summary(
     except (ValueError, OSError) as e:  # forms without a pack, an --order file naming no record, unreadable
         raise click.UsageError(str(e)) from e
     deadlines = app.deadline_findings(pack, datetime.date.today())
+    mark = _batch_mark("summary", pack.name, unit, records)
     if fmt == "json":
         _summary_json(batch, deadlines)
     else:
@@ -700,12 +795,20 @@ def summary(
         # a refused batch is when the bureau needs the problem list and notices most; its
         # 汇总 sheet says that no sheet was written, and lists no one as 列入
         problem_files = _problem_files(
-            batch, report_file, notices_dir, pack.title, unit, "本次未生成汇总表：请先解决问题清单中的错误。", False
+            batch,
+            report_file,
+            notices_dir,
+            pack.title,
+            unit,
+            "本次未生成汇总表：请先解决问题清单中的错误。",
+            False,
+            mark=mark,
         )
-        written = _write_problem_files(problem_files, force)
+        written = _write_problem_files(problem_files, force, mark, notices_dir, err=fmt == "json")
         for p in written:
             click.echo(_written(p, written), err=fmt == "json")
-        click.echo("未生成汇总表：请先解决上面的问题，或加 --draft 生成草稿。", err=True)
+        for line in _refused_batch_next(batch):
+            click.echo(line, err=True)
         sys.exit(EXIT_FINDINGS)
     files, rendered_of = [], []
     for doc, rendered in app.render_documents(
@@ -718,18 +821,27 @@ def summary(
     made = [doc.title for doc, rendered in zip(docs, rendered_of, strict=True) if rendered]
     outcome = f"本次生成{'（草稿）' if draft and refused else ''}：{'、'.join(made)}" if made else "本次未生成汇总表。"
     problem_files = _problem_files(
-        batch, report_file, notices_dir, pack.title, unit, outcome, bool(made), draft and refused
+        batch, report_file, notices_dir, pack.title, unit, outcome, bool(made), draft and refused, mark=mark
     )
     try:
         files = app.with_pdf_copies(files) if with_pdf and files else files
         planned = plan(out_dir, [n for n, _ in files]) if files else []
-        write_all(list(zip(planned, [d for _, d in files], strict=True)) + problem_files, force=force)
-    except (OutputError, PdfError) as e:
+        removed = write_all(
+            list(zip(planned, [d for _, d in files], strict=True)) + problem_files,
+            force=force,
+            mark=mark,
+            sweep=_letters(notices_dir),
+        )
+    except OutputError as e:
+        _refused_output(e)
+        sys.exit(EXIT_FINDINGS)
+    except PdfError as e:
         click.echo(str(e), err=True)
         sys.exit(EXIT_FINDINGS)
     written = planned
     for p in [*planned, *(p for p, _ in problem_files)]:
         click.echo(_written(p, planned), err=fmt == "json")
+    _removed(removed, err=fmt == "json")
     left_off = refused or bool(batch.excluded)
     if not written:  # every record left off: nothing written
         sys.exit(EXIT_FINDINGS if left_off else EXIT_OK)
@@ -753,7 +865,7 @@ def _sheet_labels_fit(docs, unit: str, recommender) -> None:
 
 
 def _problem_files(
-    batch, report_file, notices_dir, round_title, unit, outcome, written, draft=False
+    batch, report_file, notices_dir, round_title, unit, outcome, written, draft=False, mark=""
 ) -> list[tuple[Path, bytes]]:
     """The 问题清单 (.xlsx) and the 整改通知 (.docx, one per enterprise with problems)
     asked for with --report and --notices, as (path, bytes) to write with the sheets. The
@@ -768,21 +880,42 @@ def _problem_files(
         return reports.draft_state(state) if draft else state
 
     return _entry_problem_files(
-        batch.entries, batch.problems, report_file, notices_dir, round_title, unit, state_of, outcome
+        batch.entries, batch.problems, report_file, notices_dir, round_title, unit, state_of, outcome, mark
     )
 
 
-def _write_problem_files(files, force) -> list[Path]:
+def _letters(notices_dir) -> list[tuple[Path, str]]:
+    """Where a run's 整改通知 go, as a folder to sweep of the batch's letters it no longer writes."""
+    return [(notices_dir, "*.docx")] if notices_dir else []
+
+
+def _write_problem_files(files, force, mark="", notices_dir=None, err=False) -> list[Path]:
+    """Write the 问题清单 and 整改通知 (all or none): those the previous run of the same
+    batch wrote (``mark``) are replaced, its letters this run does not write are removed
+    (one line each); anything else in the way refuses the run (exit 1) unless ``force``."""
     from .output import OutputError, write_all
 
-    if not files:
-        return []
     try:
-        write_all(files, force=force)
+        removed = write_all(files, force=force, mark=mark or None, sweep=_letters(notices_dir))
     except OutputError as e:
-        click.echo(str(e), err=True)
+        _refused_output(e)
         sys.exit(EXIT_FINDINGS)
+    _removed(removed, err)
     return [p for p, _ in files]
+
+
+def _refused_batch_next(batch) -> list[str]:
+    """The last lines of a refused summary: what to type next. Two files of one enterprise
+    (BT001): the run again with --prefer newer; other problems: the run again once they
+    are fixed, or with --draft."""
+    lines = []
+    if any(f.is_error and f.code != "BT001" for f in batch.problems):
+        lines.append(
+            f"未生成汇总表：请先解决上面的问题后重新运行：{_command_line()}；或加 --draft 生成草稿：{_command_line(draft=True)}"
+        )
+    if any(f.is_error and f.code == "BT001" for f in batch.problems):
+        lines.append(f"同一企业有多个文件：删去旧文件，或加 --prefer newer 重新运行：{_command_line(prefer='newer')}")
+    return lines
 
 
 def _what_pack_makes(pack) -> str:
@@ -1249,7 +1382,7 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
     from .bureau import reports
     from .doors.importer import FORM_SUFFIXES, import_forms
     from .doors.workbook import WorkbookError
-    from .output import OutputError, plan, write_all
+    from .output import OutputError, carries, check_targets, plan, write_all
     from .record.findings import has_errors
 
     pack = _pack(pack_name)
@@ -1261,18 +1394,29 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
         _echo_findings([e.finding()])
         sys.exit(EXIT_FINDINGS)
     files = _planned(out_dir, result.files)
-    if report_file:
-        write_all([], force=force)  # nothing yet: the report's place is checked with the records
-        if report_file.exists() and not force:
-            click.echo(f"{report_file}：文件已存在，未覆盖（加 --force 覆盖）。", err=True)
-            sys.exit(EXIT_FINDINGS)
-    if notices_dir and notices_dir.is_dir() and not force and any(notices_dir.glob("整改通知_*.docx")):
-        click.echo(f"{notices_dir}：已有整改通知，未覆盖（加 --force 覆盖，或换一个文件夹）。", err=True)
+    mark = _batch_mark("import", pack.name, unit, forms)
+    # the records are written first: the 问题清单's place and the letters' folder are
+    # checked before them (the previous run of this batch's own files are replaced)
+    try:
+        if report_file:
+            check_targets([report_file], force, mark)
+    except OutputError as e:
+        _refused_output(e)
         sys.exit(EXIT_FINDINGS)
+    if notices_dir and notices_dir.is_dir() and not force:
+        foreign = [p for p in sorted(notices_dir.glob("整改通知_*.docx")) if not carries(p, mark)]
+        if foreign:
+            click.echo(
+                f"{notices_dir}：已有整改通知（{'、'.join(p.name for p in foreign)}），未覆盖"
+                "（加 --force 覆盖，或换一个文件夹）。",
+                err=True,
+            )
+            click.echo(f"确要覆盖，请运行：{_command_line(force=True)}", err=True)
+            sys.exit(EXIT_FINDINGS)
     try:
         write_all(files, force=force)  # the records and their figures: all or none
     except OutputError as e:
-        click.echo(str(e), err=True)
+        _refused_output(e)
         sys.exit(EXIT_FINDINGS)
     entries = []
     for f in result.unreadable:
@@ -1293,11 +1437,13 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
         _echo_findings(findings)
     problem_files = []
     if report_file:
-        problem_files.append((report_file, reports.problem_report(entries, (), f"{pack.title} 读入问题清单", unit)))
+        problem_files.append(
+            (report_file, reports.problem_report(entries, (), f"{pack.title} 读入问题清单", unit, batch=mark))
+        )
     if notices_dir:
-        made = reports.notices(entries, pack.title, unit)
+        made = reports.notices(entries, pack.title, unit, batch=mark)
         problem_files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
-    for p in _write_problem_files(problem_files, force):
+    for p in _write_problem_files(problem_files, force, mark, notices_dir):
         click.echo(f"已生成：{p}")
     if result.unreadable:
         sys.exit(EXIT_UNREADABLE)

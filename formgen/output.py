@@ -22,6 +22,12 @@ What a run of :func:`write_all` guarantees (every command writes through it):
   ``STALE_SECONDS``).
 - Every failure is an :class:`OutputError` with a one-line Chinese message naming the
   file or folder and the problem.
+- A run may give its batch ``mark`` (see :func:`write_all`): an existing .docx/.xlsx
+  that carries the same mark and was not saved since formgen wrote it (the previous run
+  of the same batch wrote it) is replaced without ``force``; files carrying the mark in
+  the ``sweep`` folders that this run no longer writes are removed after the renames.
+  A file without formgen's mark of this batch is never replaced without ``force`` and
+  never removed.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import signal
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
@@ -68,7 +74,23 @@ _SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if 
 
 class OutputError(Exception):
     """A run that wrote nothing (or, when said so, not everything); the message is one
-    line of Chinese naming the file or folder and the problem."""
+    line of Chinese naming the file or folder and the problem. ``existing``: the names
+    of the existing files that refused the run, which ``--force`` would replace."""
+
+    def __init__(self, message: str, existing: list[str] | None = None):
+        super().__init__(message)
+        self.existing: list[str] = list(existing or [])
+
+
+class Removed(list):
+    """The files a run removed as its own batch's that it no longer writes (a list of
+    :class:`~pathlib.Path`); ``failed`` holds one line for each it could not remove,
+    ``kept`` those it left because they were saved since formgen wrote them."""
+
+    def __init__(self, paths=(), failed: list[str] | None = None, kept: list[Path] | None = None):
+        super().__init__(paths)
+        self.failed: list[str] = list(failed or [])
+        self.kept: list[Path] = list(kept or [])
 
 
 class Planned(list):
@@ -508,10 +530,22 @@ def _ensure_folder(folder: Path, unsynced: set[Path] | None = None) -> list[Path
     return missing
 
 
-def _check_targets(files: list[tuple[Path, bytes]], force: bool) -> list[bool]:
+def _own(path: Path, mark: str | None) -> tuple[bool, bool]:
+    """Whether the file at ``path`` carries ``mark``, and whether it is still as formgen
+    wrote it (see :func:`formgen.render.ooxml.batch_mark`)."""
+    if not mark:
+        return False, False
+    from .render.ooxml import batch_mark
+
+    found, untouched = batch_mark(path)
+    return found == mark, found == mark and untouched
+
+
+def _check_targets(files: list[tuple[Path, bytes]], force: bool, mark: str | None = None) -> list[bool]:
     """What stands at each target: refuse a folder or anything but a regular file
-    (even with ``force``), and existing files without ``force``. Returns which exist."""
-    existing, blocked = [], []
+    (even with ``force``), and existing files without ``force`` unless they are this
+    batch's own as formgen wrote them (``mark``). Returns which exist."""
+    existing, blocked, notes = [], [], []
     exists = []
     for path, _ in files:
         try:
@@ -528,15 +562,71 @@ def _check_targets(files: list[tuple[Path, bytes]], force: bool) -> list[bool]:
             blocked.append(f"{path.name}（是一个符号链接）")
         elif not stat.S_ISREG(st.st_mode):
             blocked.append(f"{path.name}（不是普通文件）")
-        else:
+        elif not force:
+            marked, untouched = _own(path, mark)
+            if untouched:
+                continue  # the previous run of this batch wrote it: replaced
             existing.append(path.name)
+            notes.append(f"{path.name}（上次生成后已被修改）" if marked else path.name)
     if blocked:
         raise OutputError(
             "以下位置已被占用，不能写入（--force 也只覆盖普通文件），未写入任何文件：" + "、".join(blocked)
         )
-    if existing and not force:
-        raise OutputError("以下文件已存在，未写入任何文件（使用 --force 覆盖）：" + "、".join(existing))
+    if existing:
+        raise OutputError("以下文件已存在，未写入任何文件（使用 --force 覆盖）：" + "、".join(notes), existing)
     return exists
+
+
+def carries(path: Path, mark: str | None) -> bool:
+    """Whether the file at ``path`` is this batch's own (it carries ``mark``) as formgen
+    wrote it: a run of the batch may replace or remove it without ``force``."""
+    return _own(Path(path), mark)[1]
+
+
+def check_targets(paths: list[Path], force: bool = False, mark: str | None = None) -> None:
+    """Refuse (:class:`OutputError`) as :func:`write_all` would for what stands at
+    ``paths``, without writing: for a run that writes its files in two steps."""
+    _check_targets([(Path(p).parent.resolve() / Path(p).name, b"") for p in paths], force, mark)
+
+
+def _stale(sweep: list[tuple[Path, str]], mark: str | None, targets: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Files in the ``sweep`` folders matching their pattern that carry ``mark`` and are
+    not among this run's ``targets`` (the previous run of the batch wrote them and this
+    one does not): those as formgen wrote them, to remove, and those saved since, to keep."""
+    if not mark:
+        return [], []
+    keys = {os.path.normcase(str(p)).casefold() for p in targets}
+    stale, kept = [], []
+    for folder, pattern in sweep:
+        for path in sorted(folder.glob(pattern)):
+            if os.path.normcase(str(path)).casefold() in keys:
+                continue
+            try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue
+            except OSError:
+                continue
+            marked, untouched = _own(path, mark)
+            if untouched:
+                stale.append(path)
+            elif marked:
+                kept.append(path)
+    return stale, kept
+
+
+def _remove_stale(stale: list[Path], kept: list[Path]) -> Removed:
+    removed, failed = [], []
+    for path in stale:
+        try:
+            os.unlink(path)
+            removed.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            failed.append(f"未能删除上次生成的 {path.name}：{_reason(e)}")
+    for folder in dict.fromkeys(p.parent for p in removed):
+        _fsync_dir(folder)
+    return Removed(removed, failed, kept)
 
 
 def _check_space(files: list[tuple[Path, bytes]]) -> None:
@@ -594,25 +684,36 @@ def _commit(temps: list[tuple[str, Path]], existed: list[bool]) -> None:
         _in_threads(_fsync_dir, list(dict.fromkeys(p.parent for _, p in temps)))
 
 
-def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
+def write_all(
+    files: list[tuple[Path, bytes]],
+    force: bool = False,
+    mark: str | None = None,
+    sweep: Iterable[tuple[Path, str]] = (),
+) -> Removed:
     """Write every file or none (see the module's docstring for what is guaranteed).
 
     Checked before anything is written: names (bytes, collisions), the folders (a file
     where a folder should be), what stands at each target (a folder or a non-regular
-    file is refused even with ``force``; an existing file without ``force``) and the
-    free space. Missing folders are created. Raises :class:`OutputError`."""
+    file is refused even with ``force``; an existing file without ``force``, unless it
+    carries this batch's ``mark`` as formgen wrote it) and the free space. Missing
+    folders are created. Raises :class:`OutputError`.
+
+    ``sweep``: (folder, glob pattern) pairs where files carrying ``mark`` (as formgen
+    wrote them) that this run does not write are removed once the run's files are in
+    place; returns them (:class:`Removed`)."""
     files = [
         (Path(p).parent.resolve() / Path(p).name, data) for p, data in files
     ]  # a link at the target is not followed
-    if not files:
-        return
+    sweep = [(Path(f).resolve(), pattern) for f, pattern in sweep if mark and Path(f).is_dir()]
+    if not files and not sweep:
+        return Removed()
     for path, _ in files:
         if _nbytes(path.name) > _name_max(path.parent):
             raise OutputError(
                 f"文件名过长（{_nbytes(path.name)} 字节，上限 {_name_max(path.parent)} 字节），未写入任何文件：{path.name}"
             )
     _check_duplicates([p for p, _ in files])
-    folders = sorted(dict.fromkeys(p.parent for p, _ in files), key=str)
+    folders = sorted(dict.fromkeys([*(p.parent for p, _ in files), *(f for f, _ in sweep)]), key=str)
     _room_for_descriptors(len(folders))  # before any folder is made
     created: list[Path] = []
     holders: set[Path] = set()  # where folders were made: fsynced once each
@@ -632,7 +733,8 @@ def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
         try:
             for folder in folders:
                 remove_stale_temps(folder)
-            existed = _check_targets(files, force)
+            existed = _check_targets(files, force, mark)
+            stale, kept = _stale(sweep, mark, [p for p, _ in files])
             _check_space(files)
             mine: list[str] = []
             with _signals_clean_up():
@@ -640,6 +742,7 @@ def write_all(files: list[tuple[Path, bytes]], force: bool = False) -> None:
                     temps = list(zip(_write_temps(files, mine), [p for p, _ in files], strict=True))
                     with _signals_held():
                         _commit(temps, existed)
+                        return _remove_stale(stale, kept)
                 finally:
                     _remove_temps(mine)
         except BaseException:

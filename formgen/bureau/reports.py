@@ -207,13 +207,16 @@ def problem_report(
     author: str = "",
     date: dt.date | None = None,
     outcome: str = "",
+    batch: str = "",
 ) -> bytes:
     """The 问题清单 workbook: sheet 问题清单 (one row per finding: 序号, 企业, 文件, 位置,
     规则, 严重程度, 栏目, 问题) and sheet 汇总 (one row per record: 统一社会信用代码, file,
     counts and, for a batch, its state as written). Each sheet opens with ``title`` and a
     line naming the issuing unit (``author``, where given) and ``date`` (today); the 汇总
     sheet then says ``outcome`` (what the run wrote). Files are named without their
-    folders. Every text cell is a string, never a formula."""
+    folders. Every text cell is a string, never a formula. ``batch`` (the run's batch
+    identity) is set as its :data:`~formgen.render.ooxml.BATCH_PROPERTY`, so the next run
+    of the same batch may replace it."""
     entries, loose = attach(entries, batch_findings)
     date = date or dt.date.today()
     rows: list[list] = []
@@ -234,6 +237,8 @@ def problem_report(
     wb.set_properties(
         {"title": title, "author": author, "created": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)}
     )
+    if batch and wb.set_custom_property(ooxml.BATCH_PROPERTY, batch, "text") != 0:
+        raise RuntimeError("the batch mark was not set")
     font = {"font_name": FONT_NAME, "font_size": BODY_PT}
     base = {**font, "border": 1, "valign": "top", "text_wrap": True}
     f_head = wb.add_format({**base, "bold": True, "align": "center", "valign": "vcenter", "bg_color": "#D9D9D9"})
@@ -339,9 +344,10 @@ def _date_text(date: dt.date | None) -> str:
     return f"{date.year}年{date.month}月{date.day}日" if date else BLANK_DATE
 
 
-def notice(entry: ReportEntry, round_title: str, unit: str, date: dt.date | None = None) -> bytes:
+def notice(entry: ReportEntry, round_title: str, unit: str, date: dt.date | None = None, batch: str = "") -> bytes:
     """One 整改通知: title, the enterprise as addressee, the round, every problem numbered
-    (errors first; warnings marked 建议), the bureau and the date (blank for handwriting)."""
+    (errors first; warnings marked 建议), the bureau and the date (blank for handwriting).
+    ``batch`` (the run's batch identity) goes into its properties, as in :func:`problem_report`."""
     size = ooxml.size_pt(BODY["size"])
     doc = ooxml.new_document(PAGE, BODY)
     section = doc.sections[0]
@@ -383,7 +389,7 @@ def notice(entry: ReportEntry, round_title: str, unit: str, date: dt.date | None
     dated = para(_date_text(date), "right")
     for p in (signature, dated):
         p.paragraph_format.right_indent = Pt(size * 2)  # 右空二字
-    return ooxml.finish(doc, f"整改通知（{entry.name}）", unit)
+    return ooxml.finish(doc, f"整改通知（{entry.name}）", unit, {ooxml.BATCH_PROPERTY: batch} if batch else None)
 
 
 def notices(
@@ -392,6 +398,7 @@ def notices(
     unit: str,
     date: dt.date | None = None,
     batch_findings: Iterable[Finding] = (),
+    batch: str = "",
 ) -> list[tuple[str, bytes]]:
     """``(file name, .docx bytes)`` of a 整改通知 for every record with a problem to
     fix or check, named 整改通知_<企业>.docx (two files of one enterprise: the second
@@ -410,5 +417,5 @@ def notices(
             name = f"整改通知_{safe_name(e.name)}_{k}.docx"
             k += 1
         used.add(name.casefold())
-        out.append((name, notice(e, round_title, unit, date)))
+        out.append((name, notice(e, round_title, unit, date, batch=batch)))
     return out

@@ -7,6 +7,8 @@
 - Table borders, column widths and merged cells.
 - Check boxes as Word content controls (``w14:checkbox``) that a user can still tick.
 - The 草稿 (draft) mark.
+- Custom document properties (``docProps/custom.xml``), among them the batch mark of the
+  files a run writes beside its forms (:data:`BATCH_PROPERTY`), and reading them back.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ from __future__ import annotations
 import functools
 import re
 import struct
+import zipfile
 import zlib
+from pathlib import Path
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape as _xml_escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -424,12 +430,15 @@ def page_numbers(section, size="四号", first_page: bool = True):
         set_run_font(run, "宋体", "Times New Roman", size)
 
 
-def finish(doc, title: str, author: str) -> bytes:
+def finish(doc, title: str, author: str, custom: dict[str, str] | None = None) -> bytes:
     """The .docx bytes of a finished document: its file properties set (title, author,
-    dates — not python-docx's template stamp) and every font it names declared."""
+    dates — not python-docx's template stamp, and the ``custom`` properties) and every
+    font it names declared."""
     import io
 
     set_core_properties(doc, title, author)
+    if custom:
+        set_custom_properties(doc, custom)
     declare_fonts(doc)
     buf = io.BytesIO()
     doc.save(buf)
@@ -453,6 +462,134 @@ def set_core_properties(doc, title: str, author: str, when=None):
     props.keywords = ""
     props.category = ""
     props.revision = 1
+
+
+# --- custom properties and the batch mark -------------------------------------------------
+
+# The custom property that marks a file formgen wrote beside a run's forms (a 问题清单, a
+# 整改通知) with the batch it belongs to: the next run of the same batch may replace it.
+BATCH_PROPERTY = "formgen-batch"
+CUSTOM_PART = "docProps/custom.xml"
+CORE_PART = "docProps/core.xml"
+MAX_PROPS_BYTES = 64 * 1024  # a properties part larger than this is not formgen's
+MARKED_SUFFIXES = (".docx", ".xlsx")
+_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one Office gives user-defined properties
+
+
+def custom_properties_xml(props: dict[str, str]) -> bytes:
+    """``docProps/custom.xml`` holding ``props`` as text properties (as Word and Excel
+    write them: pid from 2, the user-defined fmtid).
+
+    >>> b'name="formgen-batch"><vt:lpwstr>ab&amp;c</vt:lpwstr>' in custom_properties_xml({"formgen-batch": "ab&c"})
+    True
+    """
+    items = "".join(
+        f'<property fmtid="{_FMTID}" pid="{pid}" name="{_xml_escape(name, {chr(34): "&quot;"})}">'
+        f"<vt:lpwstr>{_xml_escape(value)}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(props.items(), 2)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Properties xmlns="{_CUSTOM_NS}" xmlns:vt="{_VT_NS}">{items}</Properties>'
+    ).encode()
+
+
+def set_custom_properties(doc, props: dict[str, str]) -> None:
+    """Give a python-docx document the custom properties ``props`` (python-docx has no
+    API for them): a ``docProps/custom.xml`` part related from the package, replacing
+    one the template had."""
+    from docx.opc.constants import CONTENT_TYPE as CT
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    package = doc.part.package
+    blob = custom_properties_xml(props)
+    for rel in package.rels.values():
+        if rel.reltype == RT.CUSTOM_PROPERTIES and not rel.is_external:
+            rel.target_part._blob = blob
+            return
+    part = Part(PackURI("/" + CUSTOM_PART), CT.OFC_CUSTOM_PROPERTIES, blob, package)
+    package.relate_to(part, RT.CUSTOM_PROPERTIES)
+
+
+def _read_part(z: zipfile.ZipFile, name: str) -> str | None:
+    """A small member of an OOXML package as text, read at most MAX_PROPS_BYTES; None
+    when it is missing, larger, or carries a DOCTYPE (not formgen's, never expanded)."""
+    try:
+        info = z.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > MAX_PROPS_BYTES:
+        return None
+    with z.open(info) as f:
+        data = f.read(MAX_PROPS_BYTES + 1)
+    if len(data) > MAX_PROPS_BYTES:
+        return None
+    text = data.decode("utf-8", "replace")
+    return None if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper() else text
+
+
+def custom_property(text: str, name: str) -> str | None:
+    """The text value of the custom property ``name`` in a ``docProps/custom.xml`` text.
+
+    >>> custom_property(custom_properties_xml({"a": "1", "formgen-batch": "x"}).decode(), "formgen-batch")
+    'x'
+    >>> custom_property("<Properties/>", "formgen-batch") is None
+    True
+    """
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return None
+    for prop in root.iter(f"{{{_CUSTOM_NS}}}property"):
+        if prop.get("name") == name:
+            value = prop.find(f"{{{_VT_NS}}}lpwstr")
+            return value.text or "" if value is not None else None
+    return None
+
+
+_CORE_TIME = re.compile(r"<dcterms:(created|modified)\b[^>]*>([^<]*)</dcterms:\1>")
+
+
+def saved_since_made(core: str | None) -> bool:
+    """Whether a ``docProps/core.xml`` text says the file was saved after it was made:
+    formgen writes the same created and modified time; Word, WPS, Excel and LibreOffice
+    move modified on every save.
+
+    >>> saved_since_made("<dcterms:created>2026-01-05T08:00:00Z</dcterms:created>"
+    ...                  "<dcterms:modified>2026-01-05T08:00:00Z</dcterms:modified>")
+    False
+    >>> saved_since_made("<dcterms:created>2026-01-05T08:00:00Z</dcterms:created>"
+    ...                  "<dcterms:modified>2026-01-06T09:12:00Z</dcterms:modified>")
+    True
+    """
+    times = {m.group(1): m.group(2).strip() for m in _CORE_TIME.finditer(core or "")}
+    return not times.get("created") or times.get("created") != times.get("modified")
+
+
+def batch_mark(path: Path) -> tuple[str | None, bool]:
+    """The batch mark an existing .docx/.xlsx carries (:data:`BATCH_PROPERTY`), and
+    whether it is as formgen wrote it (not saved since). ``(None, False)`` for any other
+    file, one that cannot be read, or one without the mark. Read with the bounds of every
+    file from a user: two small members of a zip, at most MAX_PROPS_BYTES each.
+
+    >>> batch_mark(Path("问题清单.csv"))
+    (None, False)
+    """
+    if Path(path).suffix.casefold() not in MARKED_SUFFIXES:
+        return None, False
+    try:
+        with zipfile.ZipFile(path) as z:
+            custom = _read_part(z, CUSTOM_PART)
+            mark = custom_property(custom, BATCH_PROPERTY) if custom else None
+            if not mark:
+                return None, False
+            return mark, not saved_since_made(_read_part(z, CORE_PART))
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError, EOFError):
+        return None, False
 
 
 # Windows metrics of the Chinese fonts the annexes name: charset 86 (GB2312), and an
