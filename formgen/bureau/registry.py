@@ -327,8 +327,19 @@ class Registry:
             group = applications.c.enterprise_key.in_([key, *joined])
             # two steps: every version of the enterprise out of the way (-id is unique), then in order
             conn.execute(applications.update().where(group).values(version=-applications.c.id))
-            if joined:
+            if joined:  # the same enterprise: under its credit code from now on
                 conn.execute(applications.update().where(group).values(enterprise_key=key))
+                conn.execute(
+                    applications.update()
+                    .where(applications.c.enterprise_key == key, applications.c.credit_code.is_(None))
+                    .values(credit_code=row["credit_code"])
+                )
+            if not row["credit_code"]:  # a form printing no credit code, of an enterprise known by one
+                row["credit_code"] = conn.execute(
+                    sa.select(applications.c.credit_code).where(
+                        applications.c.enterprise_key == key, applications.c.credit_code.is_not(None)
+                    )
+                ).scalar()
             findings = list(loaded.notes) + (self._history(conn, row, row["source"]) if same is None else [])
             new_id = None
             if same is None:
