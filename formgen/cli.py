@@ -1477,7 +1477,7 @@ def registry_show(enterprise, db):
         sys.exit(EXIT_FINDINGS)
     for a in apps:
         click.echo(
-            f"{a.round} 第{a.version}版：{a.enterprise}（{a.credit_code or '无信用代码'}）{a.city or ''}{a.district or ''}"
+            f"{a.round} 第{a.version}版：{a.enterprise}（{registry.cell(a, 'credit_code') or '无信用代码'}）{a.city or ''}{a.district or ''}"
             f" {a.level or '层级未填'} 成熟度{registry.cell(a, 'cmmm_level') or '未填'}级 状态 {a.status}"
             f" 来源 {a.source} 文件日期 {registry.cell(a, 'made_at')} 登记于 {registry.cell(a, 'added_at')}"
         )

@@ -142,7 +142,8 @@ def test_annex3_read_back_joins_the_enterprise_registered_from_its_record(tmp_pa
     assert r.exit_code == 0, r.output
     assert "甘肃陇秦数控有限公司（2026 第2版）" in r.output
     (latest,) = Registry(db).list()
-    assert (latest.version, latest.credit_code, latest.source) == (2, code, str(form))
+    assert (latest.version, latest.enterprise_key, latest.source) == (2, code, str(form))
+    assert (latest.credit_code, latest.org_code) == (None, code[8:17])  # what the form printed
     lines = run("registry", "list", "--db", db).output.splitlines()
     assert len(lines) == 3 and lines[1].split("\t")[2] == code and lines[1].endswith("第2版")
     r = run("registry", "show", code[8:17], "--db", db)  # asked for by its 组织机构代码

@@ -329,17 +329,6 @@ class Registry:
             conn.execute(applications.update().where(group).values(version=-applications.c.id))
             if joined:  # the same enterprise: under its credit code from now on
                 conn.execute(applications.update().where(group).values(enterprise_key=key))
-                conn.execute(
-                    applications.update()
-                    .where(applications.c.enterprise_key == key, applications.c.credit_code.is_(None))
-                    .values(credit_code=row["credit_code"])
-                )
-            if not row["credit_code"]:  # a form printing no credit code, of an enterprise known by one
-                row["credit_code"] = conn.execute(
-                    sa.select(applications.c.credit_code).where(
-                        applications.c.enterprise_key == key, applications.c.credit_code.is_not(None)
-                    )
-                ).scalar()
             findings = list(loaded.notes) + (self._history(conn, row, row["source"]) if same is None else [])
             new_id = None
             if same is None:
@@ -388,8 +377,11 @@ class Registry:
             same = sa.and_(a.org_code.is_(None), a.enterprise == name)
             if org:
                 same = sa.or_(a.org_code == org, same)
+            keyed_by_what_it_prints = sa.or_(a.enterprise_key == a.org_code, a.enterprise_key == a.enterprise)
             joined = conn.execute(
-                sa.select(a.enterprise_key).where(a.credit_code.is_(None), a.enterprise_key != code, same).distinct()
+                sa.select(a.enterprise_key)
+                .where(a.credit_code.is_(None), a.enterprise_key != code, keyed_by_what_it_prints, same)
+                .distinct()
             ).scalars()
             return code, sorted(joined)
         by_code_first = (a.credit_code.is_(None), a.id.desc())
@@ -677,11 +669,11 @@ def facts(record) -> dict:
     org = compact(ent.org_code) if isinstance(ent.org_code, str) else ""
     if len(org) != 9:  # what a form prints; else the one in an 18-character credit code
         org = org_code_of(code) if code and len(compact(code)) == 18 else ""
-    if not name and not code and not org:
-        raise RegistryError("记录没有企业名称、统一社会信用代码和组织机构代码，无法登记")
+    if not name and not code:  # a 组织机构代码 alone helps to match, but names no applicant
+        raise RegistryError("记录没有企业名称和统一社会信用代码，无法登记")
     return {
         "enterprise_key": code or org or name,
-        "enterprise": name or code or org,
+        "enterprise": name or code,
         "credit_code": code,
         "org_code": org or None,
         "city": region.city or ent.region.city,
@@ -730,15 +722,24 @@ def list_cells(row) -> list[str]:
     for k in LIST_COLUMNS:
         if k == "version":
             out.append(f"第{row.version}版")
-        elif k == "credit_code" and not row.credit_code and row.org_code:
+        elif k == "credit_code" and not enterprise_code(row) and row.org_code:
             out.append(f"{row.org_code}（组织机构代码）")
         else:
             out.append(cell(row, k))
     return out
 
 
+def enterprise_code(row) -> str | None:
+    """The row's 统一社会信用代码: the one its file printed, else its enterprise's (the key a
+    form printing only the 组织机构代码 or the name was registered under)."""
+    if row.credit_code:
+        return row.credit_code
+    key = row.enterprise_key
+    return key if len(key) == 18 and key not in (row.org_code, row.enterprise) else None
+
+
 def cell(row, key: str) -> str:
-    value = getattr(row, key)
+    value = enterprise_code(row) if key == "credit_code" else getattr(row, key)
     if value is None:
         return ""
     if key == "above_scale":
