@@ -1418,6 +1418,10 @@ def registry_add(records, round_, pack_name, doc_id, db):
     pack = _pack(pack_name) if pack_name else None
     paths = _expand_records(records, INPUT_SUFFIXES)
     failed = found = False
+    for p in [p for p in paths if p.suffix.casefold() not in INPUT_SUFFIXES]:  # named, not in a folder
+        click.echo(_not_read(p, INPUT_SUFFIXES), err=True)
+        paths.remove(p)
+        failed = True
     if pack is None:
         forms = [p for p in paths if app.is_form(p)]
         if forms:  # said once; the records of the batch are still registered

@@ -128,6 +128,9 @@ def test_folder_files_not_read_are_said_by_every_command(tmp_path):
     )
     r = run("registry", "add", inbox, "--round", "2026", "--db", tmp_path / "reg.sqlite")
     assert r.exit_code == 0 and r.output.count("未读入") == 4 and "已登记" in r.output
+    r = run("registry", "add", inbox / "附件3.doc", "--round", "2026", "--db", tmp_path / "reg.sqlite")
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [f"{inbox / '附件3.doc'}：未读入（.doc 文件读不了：请用 Word 或 WPS 另存为 .docx）"]
 
 
 def test_annex3_read_back_joins_the_enterprise_registered_from_its_record(tmp_path):
