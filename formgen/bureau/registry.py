@@ -325,7 +325,9 @@ class Registry:
             if same is not None and not joined:
                 return Added(path, row["enterprise"], same, False, list(loaded.notes))
             group = applications.c.enterprise_key.in_([key, *joined])
-            # two steps: every version of the enterprise out of the way (-id is unique), then in order
+            if not joined:  # only this round's versions move; rows joined may come from any round
+                group = sa.and_(group, applications.c.round == round_)
+            # two steps: every version renumbered out of the way (-id is unique), then in order
             conn.execute(applications.update().where(group).values(version=-applications.c.id))
             if joined:  # the same enterprise: under its credit code from now on
                 conn.execute(applications.update().where(group).values(enterprise_key=key))
@@ -338,16 +340,20 @@ class Registry:
                 if _fail_after_insert:
                     raise RuntimeError("simulated crash mid-record")
                 conn.execute(status_log.insert().values(application_id=new_id, status="申报", at=row["added_at"]))
-            version = self._renumber(conn, key, new_id, digest, round_)
+            version = self._renumber(conn, key, new_id, digest, round_, every_round=bool(joined))
         return Added(path, row["enterprise"], version, new_id is not None, findings)
 
     @staticmethod
-    def _renumber(conn, key: str, new_id, digest: str, round_: str) -> int:
-        """Number the enterprise's versions in each round by when their files were made (第1版 the
-        oldest); the version of the row just added (``new_id``, else the one with ``digest``)."""
+    def _renumber(conn, key: str, new_id, digest: str, round_: str, every_round: bool) -> int:
+        """Number the enterprise's versions in ``round_`` (or in each round) by when their files were
+        made (第1版 the oldest); the version of the row just added (``new_id``, else the one with
+        ``digest``)."""
+        where = applications.c.enterprise_key == key
+        if not every_round:
+            where = sa.and_(where, applications.c.round == round_)
         rows = conn.execute(
             sa.select(applications.c.id, applications.c.round, applications.c.sha256)
-            .where(applications.c.enterprise_key == key)
+            .where(where)
             .order_by(
                 applications.c.round,
                 sa.func.coalesce(applications.c.made_at, applications.c.added_at),
@@ -543,7 +549,8 @@ def _upgrade_1_to_2(conn) -> None:
 
 def _upgrade_2_to_3(conn) -> None:
     """组织机构代码 and the file's date: the code taken from each 18-character credit code, the
-    date of a row registered before taken as when it was registered (the order of its versions)."""
+    date of a row registered before taken as when it was registered (the order of its versions;
+    registered in local time, files dated in UTC)."""
     for column in (applications.c.org_code, applications.c.made_at):
         kind = column.type.compile(dialect=conn.dialect)
         conn.exec_driver_sql(f"ALTER TABLE applications ADD COLUMN {column.name} {kind}")
@@ -553,7 +560,10 @@ def _upgrade_2_to_3(conn) -> None:
         conn.execute(
             applications.update()
             .where(applications.c.id == r.id)
-            .values(org_code=org_code_of(code) if len(code) == 18 else None, made_at=r.added_at)
+            .values(
+                org_code=org_code_of(code) if len(code) == 18 else None,
+                made_at=r.added_at.astimezone(dt.timezone.utc).replace(tzinfo=None),
+            )
         )
 
 
