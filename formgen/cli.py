@@ -1431,8 +1431,9 @@ def registry_add(records, round_, pack_name, doc_id, db):
             paths = [p for p in paths if p not in forms]
     reg = _open_registry(db, create=True)
     for entry in app.load_entries(paths, pack, doc_id) if paths else []:
-        if entry.loaded is None:  # cannot be read: its findings say why
-            _echo_findings(entry.findings)
+        if entry.loaded is None:  # cannot be read: a line for each reason, and the batch goes on
+            for f in entry.findings:
+                click.echo(f.text(), err=True)
             failed = True
             continue
         try:

@@ -128,6 +128,12 @@ def test_folder_files_not_read_are_said_by_every_command(tmp_path):
     )
     r = run("registry", "add", inbox, "--round", "2026", "--db", tmp_path / "reg.sqlite")
     assert r.exit_code == 0 and r.output.count("未读入") == 4 and "已登记" in r.output
+    bad = inbox / "坏.yaml"
+    bad.write_text("enterprise: [\n", encoding="utf-8")
+    r = run("registry", "add", bad, inbox / "甲.yaml", "--round", "2026", "--db", tmp_path / "reg.sqlite")
+    assert r.exit_code == 2 and "未改动" in r.output
+    (line,) = [line for line in r.output.splitlines() if "坏.yaml" in line]  # one line, and the batch went on
+    assert "错误" in line and "共 1 个错误" not in r.output
     r = run("registry", "add", inbox / "附件3.doc", "--round", "2026", "--db", tmp_path / "reg.sqlite")
     assert r.exit_code == 2
     assert r.output.splitlines() == [f"{inbox / '附件3.doc'}：未读入（.doc 文件读不了：请用 Word 或 WPS 另存为 .docx）"]
