@@ -1488,7 +1488,7 @@ def registry_show(enterprise, db):
         )
         for e in (e for e in log if e.application_id == a.id):
             note = f"（{e.note}）" if e.note else ""
-            click.echo(f"  状态：{e.status} {e.date or ''}{note}")
+            click.echo(f"  状态：{e.status}{' ' + str(e.date) if e.date else ''}{note}")
 
 
 @registry_group.command("set-status", help="设置一个企业某轮次申报的状态：申报、推荐、认定、未通过。")
