@@ -935,21 +935,47 @@ def _natural_key(path: Path):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name.casefold())]
 
 
+# What a folder may hold that formgen cannot read, and what to do instead.
+_SAVE_AS = {".doc": ".docx", ".wps": ".docx", ".xls": ".xlsx", ".et": ".xlsx"}
+
+
+def _not_read(path: Path, suffixes) -> str:
+    """Why a file of a folder was not read, in one line.
+
+    >>> _not_read(Path("收件/说明.pdf"), INPUT_SUFFIXES)
+    '收件/说明.pdf：未读入（不是记录或申报表：formgen 读 .yaml/.yml/.xlsx/.docx）'
+    >>> _not_read(Path("收件/附件3.doc"), INPUT_SUFFIXES)
+    '收件/附件3.doc：未读入（.doc 文件读不了：请用 Word 或 WPS 另存为 .docx）'
+    """
+    suffix = path.suffix.casefold()
+    what = {RECORD_SUFFIXES: "记录", INPUT_SUFFIXES: "记录或申报表"}.get(suffixes, "申报表")
+    if path.is_dir():
+        why = "是文件夹：其中的文件不读入，要读请另外给出这个文件夹"
+    elif _SAVE_AS.get(suffix) in suffixes:
+        why = f"{suffix} 文件读不了：请用 Word 或 WPS 另存为 {_SAVE_AS[suffix]}"
+        if _SAVE_AS[suffix] == ".xlsx":
+            why = f"{suffix} 文件读不了：请用 Excel 或 WPS 另存为 .xlsx"
+    else:
+        why = f"不是{what}：formgen 读 {'/'.join(suffixes)}"
+    return f"{path}：未读入（{why}）"
+
+
 def _expand_records(items, suffixes=RECORD_SUFFIXES) -> list[Path]:
     """The record files named, folders read for their .yaml/.yml/.xlsx files (any case) in
-    natural order. A folder with no record, or a path that does not exist, is an error:
-    a batch never loses an applicant without a word."""
+    natural order; every other file of a folder (but hidden ones and Excel's ~$ lock files)
+    said on stderr in one line, with why it was not read. A folder with no record, or a path
+    that does not exist, is an error: a batch never loses an applicant without a word."""
     out: list[Path] = []
     for item in items:
         if item.is_dir():
-            found = sorted(
-                (
-                    p
-                    for p in item.iterdir()
-                    if p.suffix.casefold() in suffixes and not p.name.startswith((".", "~$"))  # ~$: Excel's lock file
-                ),
-                key=_natural_key,
-            )
+            found = []
+            for p in sorted(item.iterdir(), key=_natural_key):
+                if p.name.startswith((".", "~$")):  # ~$: Excel's lock file
+                    continue
+                if p.suffix.casefold() in suffixes and not p.is_dir():
+                    found.append(p)
+                else:
+                    click.echo(_not_read(p, suffixes), err=True)
             if not found:
                 what = {RECORD_SUFFIXES: "记录文件", INPUT_SUFFIXES: "记录文件或申报表"}.get(suffixes, "可读入的表格")
                 raise click.UsageError(f"{item}：文件夹中没有{what}（{'/'.join(suffixes)}）")
@@ -1488,11 +1514,24 @@ def selfeval(record, out_dir, force):
 _DB_HELP = f"登记库：SQLite 文件路径（默认 {regnames.DEFAULT_DB}）或 postgresql://… 地址。"
 
 
-def _open_registry(db):
+def _open_registry(db, create=False):
+    """The registry ``db``; only ``registry add`` (``create``) makes one that does not exist."""
     from .bureau import registry
 
     try:
-        return registry.Registry(db)
+        return registry.Registry(db, create=create)
+    except registry.RegistryError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+
+
+def _registry_read(db, read):
+    """``read(registry)`` on the registry ``db``; a database that fails is one line (exit 2)."""
+    from .bureau import registry
+
+    reg = _open_registry(db)
+    try:
+        return read(reg)
     except registry.RegistryError as e:
         click.echo(f"错误：{e}", err=True)
         sys.exit(EXIT_UNREADABLE)
@@ -1503,36 +1542,56 @@ def registry_group():
     pass
 
 
-@registry_group.command("add", help="登记申报记录（YAML 或 .xlsx）；未改动的文件重复登记不变，改动的文件记为新版本。")
+@registry_group.command(
+    "add",
+    help="登记申报：记录（YAML 或 .xlsx）和填好的申报表（.docx、附件表格 .xlsx，须加 --pack；同一企业的几份表合为一条）。"
+    "未改动的文件重复登记不变，改动的文件记为新版本；版本按文件的制作时间排列，第1版最早。",
+)
 @click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--round", "round_", required=True, help="申报轮次，如 2026。")
+@click.option("--pack", "pack_name", help="读入填好的申报表所按的表格包（如 gansu）；记录按其中的 pack。")
+@click.option("--doc", "doc_id", help="读入的申报表是表格包中的哪份文档（如 a3）；默认按标题识别。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_DB_HELP)
-def registry_add(records, round_, db):
+def registry_add(records, round_, pack_name, doc_id, db):
+    from . import app
     from .bureau import registry
     from .record.findings import has_errors
-    from .record.loader import LoadError
     from .record.model import UserFileError
 
     limit = registry.applications.c.round.type.length
     if len(round_) > limit:  # every record would be refused for it: a usage error, before anything
         raise click.BadParameter(f"轮次共 {len(round_)} 个字符，超过登记库上限 {limit} 个字符", param_hint="--round")
-    reg = _open_registry(db)
+    pack = _pack(pack_name) if pack_name else None
+    paths = _expand_records(records, INPUT_SUFFIXES)
     failed = found = False
-    for path in _expand_records(records):
-        try:
-            got = reg.add(path, round_)
-        except LoadError as e:
-            _echo_findings(e.findings)
+    for p in [p for p in paths if p.suffix.casefold() not in INPUT_SUFFIXES]:  # named, not in a folder
+        click.echo(_not_read(p, INPUT_SUFFIXES), err=True)
+        paths.remove(p)
+        failed = True
+    if pack is None:
+        forms = [p for p in paths if app.is_form(p)]
+        if forms:  # said once; the records of the batch are still registered
+            names = "、".join(str(p) for p in forms[:3]) + ("等" if len(forms) > 3 else "")
+            click.echo(f"{names}：未读入（填好的申报表按表格包读入：请加 --pack 包名，如 --pack gansu）", err=True)
+            failed = True
+            paths = [p for p in paths if p not in forms]
+    reg = _open_registry(db, create=True)
+    for entry in app.load_entries(paths, pack, doc_id) if paths else []:
+        if entry.loaded is None:  # cannot be read: a line for each reason, and the batch goes on
+            for f in entry.findings:
+                click.echo(f.text(), err=True)
             failed = True
             continue
+        try:
+            got = reg.add(entry.source, round_, loaded=entry.loaded, also=entry.also, row=entry.row)
         except (registry.RegistryError, OSError, UserFileError) as e:
-            click.echo(f"错误：{path}：{e}", err=True)
+            click.echo(f"错误：{entry.files}：{e}", err=True)
             failed = True
             continue
         if got.new:
-            click.echo(f"已登记：{path} → {got.enterprise}（{round_} 第{got.version}版）")
+            click.echo(f"已登记：{entry.files} → {got.enterprise}（{round_} 第{got.version}版）")
         else:
-            click.echo(f"未改动：{path} 已登记为 {got.enterprise}（{round_} 第{got.version}版）")
+            click.echo(f"未改动：{entry.files} 已登记为 {got.enterprise}（{round_} 第{got.version}版）")
         if got.findings:
             _echo_findings(got.findings)
             found = found or has_errors(got.findings)  # a value of the wrong type, left out
@@ -1549,7 +1608,7 @@ def registry_add(records, round_, db):
 def registry_list(round_, level, region, status, all_versions, db):
     from .bureau import registry
 
-    rows = _open_registry(db).list(round_, level, region, status, all_versions)
+    rows = _registry_read(db, lambda reg: reg.list(round_, level, region, status, all_versions))
     if rows:
         click.echo("\t".join(registry.list_header()))
     for r in rows:
@@ -1563,19 +1622,19 @@ def registry_list(round_, level, region, status, all_versions, db):
 def registry_show(enterprise, db):
     from .bureau import registry
 
-    apps, log = _open_registry(db).show(enterprise)
+    apps, log = _registry_read(db, lambda reg: reg.show(enterprise))
     if not apps:
         click.echo(f"错误：登记库中没有“{enterprise}”", err=True)
         sys.exit(EXIT_FINDINGS)
     for a in apps:
         click.echo(
-            f"{a.round} 第{a.version}版：{a.enterprise}（{a.credit_code or '无信用代码'}）{a.city or ''}{a.district or ''}"
+            f"{a.round} 第{a.version}版：{a.enterprise}（{registry.cell(a, 'credit_code') or '无信用代码'}）{a.city or ''}{a.district or ''}"
             f" {a.level or '层级未填'} 成熟度{registry.cell(a, 'cmmm_level') or '未填'}级 状态 {a.status}"
-            f" 来源 {a.source} 登记于 {registry.cell(a, 'added_at')}"
+            f" 来源 {a.source} 文件日期 {registry.cell(a, 'made_at')} 登记于 {registry.cell(a, 'added_at')}"
         )
         for e in (e for e in log if e.application_id == a.id):
             note = f"（{e.note}）" if e.note else ""
-            click.echo(f"  状态：{e.status} {e.date or ''}{note}")
+            click.echo(f"  状态：{e.status}{' ' + str(e.date) if e.date else ''}{note}")
 
 
 @registry_group.command("set-status", help="设置一个企业某轮次申报的状态：申报、推荐、认定、未通过。")
@@ -1597,9 +1656,9 @@ def registry_set_status(enterprise, status, round_, date, note, db):
     reg = _open_registry(db)
     try:
         app_row = reg.set_status(enterprise, round_, status, date.date() if date else None, note)
-    except registry.RegistryError as e:
+    except registry.RegistryError as e:  # not in the registry (1), or the database failed (2)
         click.echo(f"错误：{e}", err=True)
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(EXIT_FINDINGS if isinstance(e, registry.NotInRegistry) else EXIT_UNREADABLE)
     click.echo(f"已设置：{app_row.enterprise}（{round_}）→ {status}")
 
 
@@ -1613,7 +1672,7 @@ def registry_export(out_file, round_, all_versions, force, db):
     from .bureau import registry
     from .output import OutputError, write_all
 
-    rows = _open_registry(db).list(round_, all_versions=all_versions)
+    rows = _registry_read(db, lambda reg: reg.list(round_, all_versions=all_versions))
     try:
         write_all([(out_file, registry.export_xlsx(rows))], force=force)
     except OutputError as e:

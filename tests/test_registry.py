@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from formgen.bureau.registry import Registry, RegistryError, _url
+from formgen.bureau.registry import SCHEMA_VERSION, Registry, RegistryError, _url
 
 from .regfix import PG_URL, fresh_pg, record
 
@@ -151,14 +151,16 @@ def test_version_1_file_upgraded_in_place(tmp_path):
     reg.add(record(tmp_path, "甲", "C1"), "2025")
     reg.set_status("甲", "2025", "认定")
     reg.engine.dispose()
-    # make it look like a schema-1 file: no status log
+    # make it look like a schema-1 file: no status log, no 组织机构代码 or file date
     con = sqlite3.connect(db)
     con.execute("DROP TABLE status_log")
+    con.execute("ALTER TABLE applications DROP COLUMN org_code")
+    con.execute("ALTER TABLE applications DROP COLUMN made_at")
     con.execute("UPDATE formgen_meta SET value='1' WHERE key='schema_version'")
     con.commit()
     con.close()
     reg = Registry(db)
-    assert reg.schema_version() == 2
+    assert reg.schema_version() == SCHEMA_VERSION == 3
     _apps, log = reg.show("甲")
     assert [e.status for e in log] == ["认定"]
 

@@ -50,9 +50,10 @@ def test_season(tmp_path):
     assert r.exit_code == 0, r.output
     ws = openpyxl.load_workbook(out)["登记库"]
     assert ws["B1"].value == "企业名称"
-    names = {ws.cell(row=i, column=2).value: ws.cell(row=i, column=10).value for i in (2, 3)}
+    col = {c.value: c.column for c in ws[1]}
+    names = {ws.cell(row=i, column=2).value: ws.cell(row=i, column=col["状态"]).value for i in (2, 3)}
     assert names == {"甲公司": "推荐", "乙公司": "申报"}
-    assert ws["I2"].value in ("是", "")
+    assert ws.cell(row=2, column=col["规模以上"]).value in ("是", "")
     r = run("registry", "export", "--out", out, "--db", db)
     assert r.exit_code != 0 and "--force" in r.output + str(r.stderr_bytes or b"")
 

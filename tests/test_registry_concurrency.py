@@ -101,7 +101,7 @@ def test_fresh_database_created_by_many_clerks_at_once(fresh_db, tmp_path):
     files = [record(tmp_path, f"企业{i}", f"C{i}") for i in range(CLERKS)]
     _clerks(tmp_path, fresh_db, [[f] for f in files])
     reg = Registry(fresh_db)
-    assert len(reg.list()) == CLERKS and reg.schema_version() == 2
+    assert len(reg.list()) == CLERKS and reg.schema_version() == 3
     if reg.engine.dialect.name == "sqlite":
         with reg.engine.connect() as c:
             assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

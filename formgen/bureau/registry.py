@@ -6,8 +6,13 @@ its version in the `formgen_meta` table; an older file is upgraded in place, a n
 database that is not formgen's is refused before anything touches it (an SQLite file is
 identified read-only by its application_id, else its formgen_meta table, and only then switched
 to WAL). Every write is one transaction; many processes at once are safe: SQLite takes the write
-lock at BEGIN, PostgreSQL takes an advisory lock around schema creation and around each
-enterprise's versions, and a transaction that still meets a unique key is retried.
+lock at BEGIN (a read takes none), PostgreSQL takes an advisory lock around schema creation and
+around each enterprise's versions, and a transaction that still meets a unique key is retried.
+
+An enterprise is known by what its files print: a record's 统一社会信用代码, else the
+组织机构代码 a form prints (a Gansu 附件3 has no credit code), else its name. Its versions in a
+round are numbered by when each file was made (:func:`formgen.doors.filedate.made_at`), 第1版 the
+oldest: the registry's latest version is the file ``summary --prefer newer`` keeps.
 """
 
 from __future__ import annotations
@@ -23,17 +28,20 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..doors.filedate import made_at
 from ..doors.opener import load
 from ..record.findings import WARNING, Finding
+from ..record.ids import compact, org_code_of
 from .regnames import DEFAULT_DB, STATUSES  # noqa: F401 - re-exported
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APP_NAME = "formgen-registry"
 
 ABOVE_SCALE_REVENUE = Decimal(2000)  # 规模以上工业企业：年主营业务收入 2000 万元及以上
 BUSY_TIMEOUT_MS = 30000
 APPLICATION_ID = int.from_bytes(b"fmgn", "big")  # SQLite's PRAGMA application_id of a formgen registry
 WRITE_ATTEMPTS = 5  # a transaction that meets a unique key another writer just took is run again
+READ = "formgen_read"  # the execution option of a connection that only reads
 
 metadata = sa.MetaData()
 
@@ -48,9 +56,11 @@ applications = sa.Table(
     "applications",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("enterprise_key", sa.String(200), nullable=False),  # credit code, else the name
+    # the credit code, else the 组织机构代码, else the name: one per enterprise (see Registry._resolve)
+    sa.Column("enterprise_key", sa.String(200), nullable=False),
     sa.Column("enterprise", sa.String(200), nullable=False),
     sa.Column("credit_code", sa.String(18)),
+    sa.Column("org_code", sa.String(9)),  # schema version 3: 组织机构代码, what a Gansu 附件3 prints
     sa.Column("round", sa.String(40), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("city", sa.String(60)),
@@ -63,6 +73,7 @@ applications = sa.Table(
     sa.Column("source", sa.String(500), nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("added_at", sa.DateTime, nullable=False),
+    sa.Column("made_at", sa.DateTime),  # schema version 3: when the file was made; versions follow it
     sa.Column("status", sa.String(10), nullable=False, default="申报"),
     sa.Column("status_date", sa.Date),
     sa.Column("status_note", sa.Text),
@@ -85,6 +96,10 @@ status_log = sa.Table(
 
 class RegistryError(Exception):
     """A one-line Chinese message for the user."""
+
+
+class NotInRegistry(RegistryError):
+    """What was asked for is not in the registry (an enterprise, a round), or not a status."""
 
 
 def _url(db: str | Path) -> str:
@@ -111,8 +126,9 @@ def _engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn):
-            # take the write lock at the start, so two writers queue instead of deadlocking
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a writer takes the write lock at the start, so two writers queue instead of deadlocking;
+            # a reader takes none (WAL: it reads while a writer writes)
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ) else "BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url)
@@ -128,12 +144,20 @@ class Added:
 
 
 class Registry:
-    def __init__(self, db: str | Path = DEFAULT_DB):
+    def __init__(self, db: str | Path = DEFAULT_DB, create: bool = True):
+        """Open the registry ``db``; ``create=False`` (the commands that only read or set a
+        status): one that does not exist yet is an error, not an empty registry made."""
         self.url = _url(db)
         self.where = str(db)
+        self.create = create
         sqlite = self.url.startswith("sqlite")
         if sqlite:
-            refused = _foreign_sqlite(Path(self.url.split("///", 1)[1]))
+            file = Path(self.url.split("///", 1)[1])
+            if not create and not file.is_file():
+                raise RegistryError(f"登记库 {self.where} 不存在（请检查路径；登记库由 formgen registry add 新建）")
+            if not create and not file.stat().st_size:
+                raise RegistryError(f"登记库 {self.where} 是空文件，还没有登记任何申报")
+            refused = _foreign_sqlite(file)
             if refused:
                 raise RegistryError(f"{self.where} {refused}，未改动")
         try:
@@ -148,7 +172,31 @@ class Registry:
 
     # -- schema ---------------------------------------------------------------
 
+    def _read(self):
+        """A connection that only reads (SQLite: no write lock taken)."""
+        return self.engine.connect().execution_options(**{READ: True})
+
+    def _current(self) -> bool:
+        """The database is a formgen registry of this schema version: nothing to create,
+        upgrade or mark, so opening it writes nothing. Checked without a write lock."""
+        with self._read() as conn:
+            seen = sa.inspect(conn)
+            if "formgen_meta" not in seen.get_table_names():
+                if not self.create and not seen.get_view_names() and not seen.get_table_names():
+                    raise RegistryError(
+                        f"登记库 {self.where} 中还没有登记任何申报（登记库由 formgen registry add 新建）"
+                    )
+                return False
+            rows = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
+            if rows.get("app") != APP_NAME or rows.get("schema_version") != str(SCHEMA_VERSION):
+                return False
+            if self.engine.dialect.name == "sqlite":
+                return conn.exec_driver_sql("PRAGMA application_id").scalar() == APPLICATION_ID
+            return True
+
     def _prepare(self) -> None:
+        if self._current():
+            return
         sqlite = self.engine.dialect.name == "sqlite"
         with self.engine.begin() as conn:
             if self.engine.dialect.name == "postgresql":  # creators queue here (SQLite: BEGIN IMMEDIATE)
@@ -203,25 +251,48 @@ class Registry:
             raw.close()
 
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return int(conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
 
     # -- writes ---------------------------------------------------------------
 
-    def add(self, path: Path, round_: str, now: dt.datetime | None = None, _fail_after_insert=False) -> Added:
-        """Register one record file in one transaction; an unchanged file is a no-op."""
+    def add(
+        self,
+        path: Path,
+        round_: str,
+        now: dt.datetime | None = None,
+        _fail_after_insert=False,
+        *,
+        loaded=None,
+        also=(),
+        row: int | None = None,
+    ) -> Added:
+        """Register one record in one transaction; an unchanged file is a no-op.
+
+        ``loaded``: the record already read (:func:`formgen.app.load_entries`: a filled form read
+        back through its pack, the forms of one enterprise merged), ``path`` and ``also`` the
+        files it came from, ``row`` its row in a sheet; else the record file ``path`` is read.
+        The file's digest covers the bytes of every file it came from."""
         path = Path(path)
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        loaded = load(path)  # a value of the wrong type is left out and said in its notes
-        row = facts(loaded.record)
-        row.update(round=round_, source=str(path), sha256=digest, added_at=now or dt.datetime.now())
-        too_long = oversize(row)
+        files = [path, *map(Path, also)]
+        digest = _digest(files, row)
+        if loaded is None:
+            loaded = load(path)  # a value of the wrong type is left out and said in its notes
+        facts_ = facts(loaded.record)
+        source = "、".join(str(p) for p in files) + (f" 第{row}行" if row else "")
+        facts_.update(
+            round=round_,
+            source=source,
+            sha256=digest,
+            added_at=now or dt.datetime.now(),
+            made_at=max(made_at(p) for p in files),
+        )
+        too_long = oversize(facts_)
         if too_long:
             raise RegistryError(too_long)
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                return self._add(path, row, loaded, _fail_after_insert)
+                return self._add(path, facts_, loaded, _fail_after_insert)
             except sa.exc.IntegrityError as e:  # another writer took the key between our check and insert
                 if attempt == WRITE_ATTEMPTS:
                     raise RegistryError(f"登记库写入冲突，已重试 {WRITE_ATTEMPTS} 次：{_short(e)}") from e
@@ -234,58 +305,136 @@ class Registry:
         row = dict(row)
         round_ = row["round"]
         digest = row["sha256"]
+        pg = self.engine.dialect.name == "postgresql"
         with self.engine.begin() as conn:
-            if self.engine.dialect.name == "postgresql":  # writers of one enterprise's round queue here
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(row["enterprise_key"], round_))))
+            if pg:  # writers of one enterprise queue here, whichever of its names their files carry
+                for name in sorted(_identities(row)):
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key("id", name))))
+            key, joined = self._resolve(conn, row)
+            if pg:  # and on the rows they join (taken after every identity lock: no deadlock)
+                for k in sorted({key, *joined}):
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key("key", k))))
+            row["enterprise_key"] = key
             same = conn.execute(
                 sa.select(applications.c.version).where(
-                    applications.c.enterprise_key == row["enterprise_key"],
+                    applications.c.enterprise_key.in_([key, *joined]),
                     applications.c.round == round_,
                     applications.c.sha256 == digest,
                 )
             ).scalar()
-            if same is not None:
+            if same is not None and not joined:
                 return Added(path, row["enterprise"], same, False, list(loaded.notes))
-            findings = list(loaded.notes) + self._history(conn, row, str(path))
-            last = conn.execute(
-                sa.select(sa.func.max(applications.c.version)).where(
-                    applications.c.enterprise_key == row["enterprise_key"], applications.c.round == round_
-                )
-            ).scalar()
-            row["version"] = (last or 0) + 1
-            row["status"] = "申报"
-            new_id = conn.execute(applications.insert().values(**row)).inserted_primary_key[0]
-            if _fail_after_insert:
-                raise RuntimeError("simulated crash mid-record")
-            conn.execute(status_log.insert().values(application_id=new_id, status="申报", at=row["added_at"]))
-        return Added(path, row["enterprise"], row["version"], True, findings)
+            group = applications.c.enterprise_key.in_([key, *joined])
+            if not joined:  # only this round's versions move; rows joined may come from any round
+                group = sa.and_(group, applications.c.round == round_)
+            # two steps: every version renumbered out of the way (-id is unique), then in order
+            conn.execute(applications.update().where(group).values(version=-applications.c.id))
+            if joined:  # the same enterprise: under its credit code from now on
+                conn.execute(applications.update().where(group).values(enterprise_key=key))
+            findings = list(loaded.notes) + (self._history(conn, row, row["source"]) if same is None else [])
+            new_id = None
+            if same is None:
+                row["version"] = 0
+                row["status"] = "申报"
+                new_id = conn.execute(applications.insert().values(**row)).inserted_primary_key[0]
+                if _fail_after_insert:
+                    raise RuntimeError("simulated crash mid-record")
+                conn.execute(status_log.insert().values(application_id=new_id, status="申报", at=row["added_at"]))
+            version = self._renumber(conn, key, new_id, digest, round_, every_round=bool(joined))
+        return Added(path, row["enterprise"], version, new_id is not None, findings)
+
+    @staticmethod
+    def _renumber(conn, key: str, new_id, digest: str, round_: str, every_round: bool) -> int:
+        """Number the enterprise's versions in ``round_`` (or in each round) by when their files were
+        made (第1版 the oldest); the version of the row just added (``new_id``, else the one with
+        ``digest``)."""
+        where = applications.c.enterprise_key == key
+        if not every_round:
+            where = sa.and_(where, applications.c.round == round_)
+        rows = conn.execute(
+            sa.select(applications.c.id, applications.c.round, applications.c.sha256)
+            .where(where)
+            .order_by(
+                applications.c.round,
+                sa.func.coalesce(applications.c.made_at, applications.c.added_at),
+                applications.c.id,
+            )
+        ).all()
+        counts: dict[str, int] = {}
+        version = 0
+        for r in rows:
+            counts[r.round] = counts.get(r.round, 0) + 1
+            conn.execute(applications.update().where(applications.c.id == r.id).values(version=counts[r.round]))
+            if r.id == new_id or (new_id is None and r.round == round_ and r.sha256 == digest):
+                version = counts[r.round]
+        return version
+
+    @staticmethod
+    def _resolve(conn, row: dict) -> tuple[str, list[str]]:
+        """The key the record's rows go under, and the keys of earlier rows of the same
+        enterprise that join it. A record with a credit code is keyed by it, and takes in the
+        rows keyed without one that print its 组织机构代码 (or, printing none, its name). A record
+        without one joins the enterprise whose 组织机构代码 it prints, else the one of its name
+        (unless that one prints another 组织机构代码); else it is keyed by the one it prints, else
+        its name."""
+        a = applications.c
+        code, org, name = row["credit_code"], row["org_code"], row["enterprise"]
+        if code:
+            same = sa.and_(a.org_code.is_(None), a.enterprise == name)
+            if org:
+                same = sa.or_(a.org_code == org, same)
+            keyed_by_what_it_prints = sa.or_(a.enterprise_key == a.org_code, a.enterprise_key == a.enterprise)
+            joined = conn.execute(
+                sa.select(a.enterprise_key)
+                .where(a.credit_code.is_(None), a.enterprise_key != code, keyed_by_what_it_prints, same)
+                .distinct()
+            ).scalars()
+            return code, sorted(joined)
+        by_code_first = (a.credit_code.is_(None), a.id.desc())
+        if org:
+            key = conn.execute(sa.select(a.enterprise_key).where(a.org_code == org).order_by(*by_code_first)).scalar()
+            if key is not None:
+                return key, []
+        named = a.enterprise == name
+        if org:
+            named = sa.and_(named, sa.or_(a.org_code.is_(None), a.org_code == org))
+        key = conn.execute(sa.select(a.enterprise_key).where(named).order_by(*by_code_first)).scalar()
+        return key if key is not None else (org or name), []
 
     def set_status(self, enterprise: str, round_: str, status: str, date: dt.date | None = None, note: str = ""):
         if status not in STATUSES:
-            raise RegistryError(f"状态须为 {'、'.join(STATUSES)} 之一，而不是“{status}”")
-        with self.engine.begin() as conn:
-            app = self._latest(conn, enterprise, round_)
-            if app is None:
-                raise RegistryError(f"登记库中没有 {round_} 轮次的“{enterprise}”")
-            conn.execute(
-                applications.update()
-                .where(applications.c.id == app.id)
-                .values(status=status, status_date=date, status_note=note or None)
-            )
-            conn.execute(
-                status_log.insert().values(
-                    application_id=app.id, status=status, date=date, note=note or None, at=dt.datetime.now()
+            raise NotInRegistry(f"状态须为 {'、'.join(STATUSES)} 之一，而不是“{status}”")
+        try:
+            with self.engine.begin() as conn:
+                app = self._latest(conn, enterprise, round_)
+                if app is None:
+                    raise NotInRegistry(f"登记库中没有 {round_} 轮次的“{enterprise}”")
+                conn.execute(
+                    applications.update()
+                    .where(applications.c.id == app.id)
+                    .values(status=status, status_date=date, status_note=note or None)
                 )
-            )
+                conn.execute(
+                    status_log.insert().values(
+                        application_id=app.id, status=status, date=date, note=note or None, at=dt.datetime.now()
+                    )
+                )
+        except sa.exc.SQLAlchemyError as e:
+            raise RegistryError(f"登记库写入失败：{_short(e)}") from e
         return app
 
     # -- reads ----------------------------------------------------------------
 
     @staticmethod
-    def _latest(conn, enterprise: str, round_: str | None):
-        q = sa.select(applications).where(
-            sa.or_(applications.c.enterprise_key == enterprise, applications.c.enterprise == enterprise)
-        )
+    def _named(enterprise: str):
+        """The rows of an enterprise asked for by its name, credit code or 组织机构代码."""
+        a = applications.c
+        text = enterprise.strip()
+        return sa.or_(a.enterprise_key == text, a.enterprise == text, a.org_code == text.upper())
+
+    @classmethod
+    def _latest(cls, conn, enterprise: str, round_: str | None):
+        q = sa.select(applications).where(cls._named(enterprise))
         if round_:
             q = q.where(applications.c.round == round_)
         return conn.execute(q.order_by(applications.c.round.desc(), applications.c.version.desc())).first()
@@ -313,26 +462,38 @@ class Registry:
                     inner.c.v == applications.c.version,
                 ),
             )
-        q = q.order_by(applications.c.round, applications.c.city, applications.c.district, applications.c.enterprise)
-        with self.engine.connect() as conn:
-            return list(conn.execute(q).all())
+        q = q.order_by(
+            applications.c.round,
+            applications.c.city,
+            applications.c.district,
+            applications.c.enterprise,
+            applications.c.version,
+        )
+        try:
+            with self._read() as conn:
+                return list(conn.execute(q).all())
+        except sa.exc.SQLAlchemyError as e:
+            raise RegistryError(f"无法读取登记库 {self.where}：{_short(e)}") from e
 
     def show(self, enterprise: str) -> tuple[list, list]:
         """Every version of every round for one enterprise, and its status log."""
-        with self.engine.connect() as conn:
-            apps = conn.execute(
-                sa.select(applications)
-                .where(sa.or_(applications.c.enterprise_key == enterprise, applications.c.enterprise == enterprise))
-                .order_by(applications.c.round, applications.c.version)
-            ).all()
-            ids = [a.id for a in apps]
-            log = (
-                conn.execute(
-                    sa.select(status_log).where(status_log.c.application_id.in_(ids)).order_by(status_log.c.id)
+        try:
+            with self._read() as conn:
+                apps = conn.execute(
+                    sa.select(applications)
+                    .where(self._named(enterprise))
+                    .order_by(applications.c.round, applications.c.version)
                 ).all()
-                if ids
-                else []
-            )
+                ids = [a.id for a in apps]
+                log = (
+                    conn.execute(
+                        sa.select(status_log).where(status_log.c.application_id.in_(ids)).order_by(status_log.c.id)
+                    ).all()
+                    if ids
+                    else []
+                )
+        except sa.exc.SQLAlchemyError as e:
+            raise RegistryError(f"无法读取登记库 {self.where}：{_short(e)}") from e
         return list(apps), list(log)
 
     # -- history checks (warnings) -------------------------------------------
@@ -386,7 +547,27 @@ def _upgrade_1_to_2(conn) -> None:
         )
 
 
-UPGRADES = {1: _upgrade_1_to_2}
+def _upgrade_2_to_3(conn) -> None:
+    """组织机构代码 and the file's date: the code taken from each 18-character credit code, the
+    date of a row registered before taken as when it was registered (the order of its versions;
+    registered in local time, files dated in UTC)."""
+    for column in (applications.c.org_code, applications.c.made_at):
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE applications ADD COLUMN {column.name} {kind}")
+    rows = conn.execute(sa.select(applications.c.id, applications.c.credit_code, applications.c.added_at)).all()
+    for r in rows:
+        code = compact(r.credit_code or "")
+        conn.execute(
+            applications.update()
+            .where(applications.c.id == r.id)
+            .values(
+                org_code=org_code_of(code) if len(code) == 18 else None,
+                made_at=r.added_at.astimezone(dt.timezone.utc).replace(tzinfo=None),
+            )
+        )
+
+
+UPGRADES = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 
 def _is_sqlite(path: Path) -> bool:
@@ -423,6 +604,26 @@ def _foreign_sqlite(path: Path) -> str | None:
         return None
     finally:
         con.close()
+
+
+def _digest(files: list[Path], row: int | None = None) -> str:
+    """The SHA-256 of a record's file; of a record from several files (the forms of one
+    enterprise merged), of their digests in order; of one row of a sheet, with the row."""
+    digests = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files]
+    if len(digests) == 1 and row is None:
+        return digests[0]
+    text = "\n".join(digests) + (f"\n#{row}" if row is not None else "")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _identities(row: dict) -> set[str]:
+    """What a registry row's enterprise is known by: writers sharing one queue on it.
+
+    >>> sorted(_identities({"credit_code": None, "org_code": "710265310", "enterprise": "甲"}))
+    ['name:甲', 'org:710265310']
+    """
+    kinds = (("code", "credit_code"), ("org", "org_code"), ("name", "enterprise"))
+    return {f"{kind}:{row[key]}" for kind, key in kinds if row.get(key)}
 
 
 def _lock_key(*parts: str):
@@ -475,12 +676,16 @@ def facts(record) -> dict:
     region = fac.region if (fac.region.city or fac.region.district) else ent.region
     name = (ent.name or "").strip()
     code = (ent.credit_code or "").strip().upper() or None
-    if not name and not code:
+    org = compact(ent.org_code) if isinstance(ent.org_code, str) else ""
+    if len(org) != 9:  # what a form prints; else the one in an 18-character credit code
+        org = org_code_of(code) if code and len(compact(code)) == 18 else ""
+    if not name and not code:  # a 组织机构代码 alone helps to match, but names no applicant
         raise RegistryError("记录没有企业名称和统一社会信用代码，无法登记")
     return {
-        "enterprise_key": code or name,
+        "enterprise_key": code or org or name,
         "enterprise": name or code,
         "credit_code": code,
+        "org_code": org or None,
         "city": region.city or ent.region.city,
         "district": region.district or ent.region.district,
         "level": fac.level,
@@ -495,6 +700,7 @@ EXPORT_COLUMNS = [
     ("round", "轮次"),
     ("enterprise", "企业名称"),
     ("credit_code", "统一社会信用代码"),
+    ("org_code", "组织机构代码"),
     ("city", "市（州）"),
     ("district", "区/县"),
     ("level", "申报层级"),
@@ -505,6 +711,7 @@ EXPORT_COLUMNS = [
     ("status_date", "状态日期"),
     ("status_note", "备注"),
     ("version", "版本"),
+    ("made_at", "文件日期"),
     ("added_at", "登记时间"),
     ("source", "来源文件"),
     ("sha256", "文件摘要（SHA-256）"),
@@ -519,16 +726,36 @@ def list_header() -> list[str]:
 
 
 def list_cells(row) -> list[str]:
-    """A row as `registry list` shows it: its version as 第N版."""
-    return [f"第{row.version}版" if k == "version" else cell(row, k) for k in LIST_COLUMNS]
+    """A row as `registry list` shows it: its version as 第N版, the 组织机构代码 where the
+    files gave no credit code (a Gansu 附件3 prints only that)."""
+    out = []
+    for k in LIST_COLUMNS:
+        if k == "version":
+            out.append(f"第{row.version}版")
+        elif k == "credit_code" and not enterprise_code(row) and row.org_code:
+            out.append(f"{row.org_code}（组织机构代码）")
+        else:
+            out.append(cell(row, k))
+    return out
+
+
+def enterprise_code(row) -> str | None:
+    """The row's 统一社会信用代码: the one its file printed, else its enterprise's (the key a
+    form printing only the 组织机构代码 or the name was registered under)."""
+    if row.credit_code:
+        return row.credit_code
+    key = row.enterprise_key
+    return key if len(key) == 18 and key not in (row.org_code, row.enterprise) else None
 
 
 def cell(row, key: str) -> str:
-    value = getattr(row, key)
+    value = enterprise_code(row) if key == "credit_code" else getattr(row, key)
     if value is None:
         return ""
     if key == "above_scale":
         return "是" if value else "否"
+    if key == "made_at":  # kept in UTC (as files carry it): shown in the clerk's time
+        value = value.replace(tzinfo=dt.timezone.utc).astimezone().replace(tzinfo=None)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return str(value)
