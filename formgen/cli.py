@@ -418,19 +418,29 @@ def _batch_json(entries, state_of, deadlines, **extra):
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None, outcome=""):
-    """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes)."""
+def _entry_problem_files(
+    entries, loose, report_file, notices_dir, title, unit, state_of=None, outcome="", superseded=()
+):
+    """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes). An enterprise
+    with several files not settled gets one letter, about its newest file: said on stderr."""
     if not report_file and not notices_dir:
         return []
     from .app import Entry
     from .bureau import reports
     from .output import plan
 
-    rows = reports.entries_for_batch(entries, state_of or Entry.check_state)
+    rows = reports.entries_for_batch(entries, state_of or Entry.check_state, superseded)
     files = []
     if report_file:
         files.append((report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit, outcome=outcome)))
     if notices_dir:
+        for keep, others in reports.letter_entries(rows)[1]:
+            click.echo(
+                f"{keep.name}：有 {len(others) + 1} 个文件未确定保留哪一个，整改通知按最新的 "
+                f"{reports.file_name(keep.source)} 写出（未写入通知："
+                f"{'、'.join(reports.file_name(e.source) for e in others)}）。",
+                err=True,
+            )
         made = reports.notices(rows, title, unit, batch_findings=loose)
         files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
     return files
@@ -768,7 +778,7 @@ def _problem_files(
         return reports.draft_state(state) if draft else state
 
     return _entry_problem_files(
-        batch.entries, batch.problems, report_file, notices_dir, round_title, unit, state_of, outcome
+        batch.entries, batch.problems, report_file, notices_dir, round_title, unit, state_of, outcome, batch.superseded
     )
 
 
