@@ -441,14 +441,24 @@ def letter_items(entry: ReportEntry) -> list[tuple[bool, str]]:
     return items
 
 
-def _enterprise_key(e: ReportEntry) -> tuple[str, str]:
-    """One enterprise, whatever its files print: the 组织机构代码 (a credit code's characters
-    9-17; a Gansu 附件3 prints only it), else the credit code, else the name."""
-    if e.org_code:
-        return ("org", e.org_code)
-    if e.credit_code:
-        return ("code", e.credit_code)
-    return ("name", e.name)
+def _enterprise_keys(entries: Sequence[ReportEntry]) -> list[tuple[str, str]]:
+    """One key per enterprise, whatever its files print: the credit code, else the
+    组织机构代码 (a Gansu 附件3 prints only it: joined to the one credit code it is part of),
+    else the name."""
+    by_org: dict[str, set[str]] = {}
+    for e in entries:
+        if e.credit_code and e.org_code:
+            by_org.setdefault(e.org_code, set()).add(e.credit_code)
+    keys = []
+    for e in entries:
+        if e.credit_code:
+            keys.append(("code", e.credit_code))
+        elif e.org_code:
+            codes = by_org.get(e.org_code, set())
+            keys.append(("code", next(iter(codes))) if len(codes) == 1 else ("org", e.org_code))
+        else:
+            keys.append(("name", e.name))
+    return keys
 
 
 def _made(e: ReportEntry) -> dt.datetime:
@@ -465,9 +475,9 @@ def letter_entries(entries: Sequence[ReportEntry]) -> tuple[list[ReportEntry], l
     (:func:`formgen.doors.filedate.made_at`, the rule ``--prefer newer`` keeps by). Also
     returns (kept, the others) of each enterprise settled here, for the clerk to be told."""
     groups: dict[tuple[str, str], list[ReportEntry]] = {}
-    for e in entries:
-        if not e.superseded:
-            groups.setdefault(_enterprise_key(e), []).append(e)
+    live = [e for e in entries if not e.superseded]
+    for e, key in zip(live, _enterprise_keys(live), strict=True):
+        groups.setdefault(key, []).append(e)
     kept: list[ReportEntry] = []
     settled = []
     for same in groups.values():
