@@ -72,19 +72,20 @@ def _longyuan(folder: Path, name: str = "陇原精工.yaml") -> Path:
     return p
 
 
-def _longxi_form(folder: Path, tmp: Path) -> Path:
-    """A filled Gansu 附件3 (Word) of another enterprise, 陇西精工, its mobile one digit short."""
+def _longxi_form(folder: Path, tmp: Path, annex: str = "附件3") -> Path:
+    """A filled Gansu form (Word; 附件3 unless ``annex`` says) of another enterprise, 陇西精工,
+    its mobile one digit short."""
     record = tmp / "陇西.yaml"
     text = _longyuan_text(**{"916201037102653100": "91620103710265329W", "710265310": "710265329"})
     record.write_text(text.replace("陇原", "陇西"), encoding="utf-8")
     code, out, err = _run("fill", record, "--pack", "gansu", "--out", tmp / "filled")
     assert code == 0, out + err
-    (form,) = (tmp / "filled").glob("附件3_*.docx")
+    (form,) = (tmp / "filled").glob(f"{annex}_*.docx")
     doc = Document(form)
     cells = [c for t in doc.tables for r in t.rows for c in r.cells if c.text.strip() == MOBILE]
     for run in cells[0].paragraphs[0].runs:
         run.text = run.text.replace(MOBILE, BAD_MOBILE)
-    target = folder / "陇西精工_附件3.docx"
+    target = folder / f"陇西精工_{annex}.docx"
     doc.save(target)
     return target
 
@@ -115,6 +116,16 @@ def test_items_name_the_form_and_the_place_in_it(tmp_path):
     assert f"1．{A3}表格1 第6行「手机」：{BAD_MOBILE} 不是11位大陆手机号。" in word_items
     for paras in letters.values():
         assert not any(re.search(r"(?<![表格」\d ])第\d+行", p) for p in paras)
+
+
+def test_a_word_form_is_named_as_the_form_it_was_read_as(tmp_path):
+    """A 附件2 read back: its own table and row, after 附件2's name (not 附件3's, which
+    prints the same field first)."""
+    form = _longxi_form(tmp_path, tmp_path, "附件2")
+    code, out, err = _run("validate", form, "--pack", "gansu", "--notices", tmp_path / "n", "--unit", GANSU_UNIT)
+    (letter,) = (tmp_path / "n").glob("*.docx")
+    (mobile,) = [p for p in _items(letter) if BAD_MOBILE in p]
+    assert re.search(r"．附件2《甘肃省智能制造优秀场景申报书》表格1 第\d+行「手机」：", mobile), mobile
 
 
 def test_a_workbook_record_points_at_the_form_not_the_cell(tmp_path):
