@@ -467,6 +467,8 @@ def _enterprise_keys(entries: Sequence[ReportEntry]) -> list[tuple[str, str]]:
 
 
 def _made(e: ReportEntry) -> dt.datetime:
+    if not e.source:
+        return dt.datetime.min
     try:
         return made_at(Path(e.source))
     except OSError:
