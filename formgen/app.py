@@ -64,14 +64,17 @@ def no_pack_finding(source: str = "") -> Finding:
 
 
 def deadline_findings(pack: Pack, today: dt.date, source: str = "") -> list[Finding]:
+    from .record.written import fmt
+
     out = []
     for d, left in pack.deadlines_near(today):
+        date = fmt(d["date"])  # 2024年11月22日, as every date a person reads
         if left < 0:
-            msg = f"{d['what']}截止日期 {d['date']} 已过 {-left} 天"
+            msg = f"{d['what']}截止日期 {date} 已过 {-left} 天"
         elif left == 0:
-            msg = f"{d['what']}今天（{d['date']}）截止"
+            msg = f"{d['what']}今天（{date}）截止"
         else:
-            msg = f"{d['what']}将于 {d['date']} 截止，还剩 {left} 天"
+            msg = f"{d['what']}将于 {date} 截止，还剩 {left} 天"
         out.append(Finding("DL001", WARNING, "", pack.title, msg, source))
     return out
 

@@ -191,7 +191,7 @@ def test_instances_checked_against_the_pack_edition(tmp_path, hebei_data):
 
 def test_deadline_warnings_do_not_fail_validation():
     r = run("validate", EXAMPLE, "--pack", "hebei")
-    assert r.exit_code == 0 and "DL001" in r.output and "2024-11-22" in r.output
+    assert r.exit_code == 0 and "DL001" in r.output and "2024年11月22日" in r.output
 
 
 def test_checklist_complete(tmp_path):
