@@ -392,11 +392,11 @@ def letter_place(f: Finding, places: FormPlaces | None, source: str = "", form=N
 
 def problem_line(f: Finding, places: FormPlaces | None = None, source: str = "", form=None) -> str:
     """One problem, to the enterprise: where to fix it (the form and the place in it, else
-    the field's label) and what is wrong. A field only the bureau's sheets print is said
-    to be for them."""
+    the field's label) and what is wrong. A field only the bureau's sheets print, beside
+    forms of the enterprise's own, is said to be for them."""
     place = letter_place(f, places, source, form)
     label = f"「{f.label}」" if f.label and f"「{f.label}」" not in place and f.label not in place else ""
-    if not place and label and places is not None and f.path and places.sheet_only(f.path):
+    if not place and label and places is not None and places.forms and f.path and places.sheet_only(f.path):
         label += "（用于汇总表）"
     where = place if place and not label else f"{place}{label}"
     head = f"{where}：" if where else ""
