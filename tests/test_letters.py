@@ -270,3 +270,26 @@ def test_the_scan_finds_a_bare_line():
     assert not _no_table_before(f"1．{A3}表格「企业基本信息」第6行「手机」")
     assert not _no_table_before(f"1．{A3}表格1 第6行「手机」")
     assert not _no_table_before("1．附件3《上海市先进级智能工厂申报单位信息表》表格第3行「所属行业」")
+
+
+def test_where_a_field_sits_in_the_forms():
+    """The packs layer's answer, from the layouts: 附件3's parts and rows for 陇原精工's
+    record, an item of the repeated scenario rows, a text section; which fields only the
+    bureau's sheets show, and which of those the pack itself gives."""
+    from formgen.packs.pack import get_pack
+    from formgen.packs.where import FormPlaces
+
+    record = load(EXAMPLES / "gansu-longyuan.yaml").record
+    places = FormPlaces(get_pack("gansu"), record)
+    assert [d.id for d in places.forms] == ["a3", "a2"]  # the form printed once per 优秀场景 last
+    text = {p: places.place(p).text() for p in ("people.contact.mobile", "factory.line.start")}
+    assert text == {
+        "people.contact.mobile": f"{A3}表格「企业基本信息」第6行「手机」",
+        "factory.line.start": f"{A3}表格「代表产线有关信息」第2行「建设开始时间」",
+    }
+    first, second = places.place("scenarios[0].name"), places.place("scenarios[1].description")
+    assert (first.label, second.label, second.row - first.row) == ("典型场景名称", "典型场景描述", 1)
+    assert places.place("narrative.company_overview").text() == f"{A3}「一（一）申报单位概况」"
+    assert places.place("factory.cmmm.score") is None and places.sheet_only("factory.cmmm.score")
+    assert places.sheet_only("enterprise.region.province") and places.pack_gives("enterprise.region.province")
+    assert not places.sheet_only("people.contact.mobile") and not places.pack_gives("factory.cmmm.submitted")
