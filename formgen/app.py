@@ -143,7 +143,7 @@ class Entry:
     row: int | None = None  # the sheet row (1-based) of a record read from a sheet
     unread: bool = False  # a record file not read yet: a batch step reads it (:func:`batch_steps`)
     pack: Pack | None = None  # the pack it was checked by (set by :func:`batch_steps`)
-    form: Document | None = None  # the pack's form a filled form was read as (its places are that form's)
+    forms: dict[str, Document] = field(default_factory=dict)  # file name -> that form, for each form merged in
 
     def read(self) -> Entry:
         """Read the record file, if it has not been read: ``loaded``, or ``findings``
@@ -268,7 +268,9 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
         for f in unreadable:
             from_forms.setdefault(Path(f.source), []).append(Entry(Path(f.source), findings=[f]))
         for rec, got in zip(read_, loaded_records(read_, pack), strict=True):
-            entry = Entry(rec.source, loaded=got, also=list(rec.extra_sources), row=rec.row, form=rec.document)
+            entry = Entry(rec.source, loaded=got, also=list(rec.extra_sources), row=rec.row)
+            files = [rec.source, *rec.extra_sources]
+            entry.forms = {p.name: d for p, d in zip(files, [rec.document, *rec.extra_documents], strict=True)}
             from_forms.setdefault(rec.source, []).append(entry)
     entries: list[Entry] = []
     for p in paths:

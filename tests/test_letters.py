@@ -128,6 +128,38 @@ def test_a_word_form_is_named_as_the_form_it_was_read_as(tmp_path):
     assert re.search(r"．附件2《甘肃省智能制造优秀场景申报书》表格1 第\d+行「手机」：", mobile), mobile
 
 
+def test_a_place_in_a_form_merged_in_names_that_form_not_its_file(tmp_path):
+    """One enterprise's 附件3 and 附件2 read as one record: a problem in 附件2 is named by
+    附件2's title and its own table and row, never by the .docx's file name (nor as 附件3's)."""
+    code, out, err = _run("fill", EXAMPLES / "gansu-longyuan.yaml", "--pack", "gansu", "--out", tmp_path / "f")
+    assert code == 0, out + err
+    (a3,) = (tmp_path / "f").glob("附件3_*.docx")
+    (a2,) = (tmp_path / "f").glob("附件2_*.docx")
+    doc = Document(a2)
+    phone = "0931-2345678"  # the head's phone, which only 附件2 prints
+    (cell,) = {c._tc: c for t in doc.tables for r in t.rows for c in r.cells if c.text.strip() == phone}.values()
+    for run in cell.paragraphs[0].runs:
+        run.text = run.text.replace(phone, "12345")
+    doc.save(tmp_path / "陇原_附件2.docx")
+    code, out, err = _run(
+        "validate",
+        a3,
+        tmp_path / "陇原_附件2.docx",
+        "--pack",
+        "gansu",
+        "--notices",
+        tmp_path / "n",
+        "--unit",
+        GANSU_UNIT,
+    )
+    (letter,) = (tmp_path / "n").glob("*.docx")
+    (item,) = [p for p in _items(letter) if "12345 " in p]
+    assert re.match(r"\d+．附件2《甘肃省智能制造优秀场景申报书》表格1 第\d+行「法人代表/负责人电话」：12345 ", item), (
+        item
+    )
+    assert ".docx" not in item
+
+
 def test_a_workbook_record_points_at_the_form_not_the_cell(tmp_path):
     """The enterprise prints the forms: an item about a workbook record names 附件3's place,
     not the workbook's cell (the clerk's 问题清单 keeps the cell)."""

@@ -63,7 +63,7 @@ class ReportEntry:
     # where the record's fields are in the forms the enterprise fills (None: no pack to say)
     places: FormPlaces | None = None
     superseded: bool = False  # another file of the enterprise was kept over it: nobody's to fix
-    form: object = None  # the pack's Document a filled form (``source``) was read as
+    forms: dict = field(default_factory=dict)  # file name -> the pack's Document a filled form was read as
 
     @property
     def errors(self) -> int:
@@ -106,7 +106,7 @@ def entries_for_batch(entries, state_of, superseded=()) -> list[ReportEntry]:
         r = entry_for(e.source, e.loaded, e.findings, state_of(e), getattr(e, "pack", None))
         r.name, r.credit_code = e.name, e.credit_code
         r.superseded = any(e is x for x in superseded)
-        r.form = getattr(e, "form", None)
+        r.forms = dict(getattr(e, "forms", None) or {})
         out.append(r)
     return out
 
@@ -370,32 +370,38 @@ def _is_word_place(f: Finding, source: str) -> bool:
     return Path(f.source or source).suffix.casefold() == ".docx"
 
 
-def letter_place(f: Finding, places: FormPlaces | None, source: str = "", form=None) -> str:
+def letter_place(f: Finding, places: FormPlaces | None, source: str = "", forms=None) -> str:
     """Where the enterprise finds the problem, in the form it filled: the place the pack's
     form prints the field at (:meth:`FormPlaces.place`), the Word place of a form read back
-    after the form's name (``form``, the form it was read as, where its file is the
-    finding's; else the form that shows the field), or "" (a record file's line or cell is
-    the clerk's, not the enterprise's: it prints the forms)."""
-    word = _is_word_place(f, source)
-    if word and form is not None and (not f.source or f.source == source):
-        return form_name(form) + str(f.line)
-    if places is not None and f.path:
-        if word:
+    after the name of the form that file was read as (``forms``: file name -> the pack's
+    Document; a place in another form merged in starts with that file's name, which a
+    letter does not print), or "" (a record file's line or cell is the clerk's, not the
+    enterprise's: it prints the forms)."""
+    forms = forms or {}
+    if _is_word_place(f, source):
+        line = str(f.line)
+        doc = forms.get(Path(f.source or source).name)
+        for name, other in forms.items():
+            if line.startswith(f"{name} "):
+                line, doc = line[len(name) + 1 :], other
+                break
+        if doc is None and places is not None and f.path:
             doc = places.form_of(f.path)
-            if doc is not None:
-                return form_name(doc) + str(f.line)
+        return form_name(doc) + line if doc is not None else line
+    if places is not None and f.path:
         found = places.place(f.path)
         if found is not None:
             return found.text()
-    return str(f.line) if word else ""
+    return ""
 
 
-def problem_line(f: Finding, places: FormPlaces | None = None, source: str = "", form=None) -> str:
+def problem_line(f: Finding, places: FormPlaces | None = None, source: str = "", forms=None) -> str:
     """One problem, to the enterprise: where to fix it (the form and the place in it, else
     the field's label) and what is wrong. A field only the bureau's sheets print, beside
     forms of the enterprise's own, is said to be for them."""
-    place = letter_place(f, places, source, form)
-    label = f"「{f.label}」" if f.label and f"「{f.label}」" not in place and f.label not in place else ""
+    place = letter_place(f, places, source, forms)
+    # a place names the field by the form's own label (it ends with it): not said twice
+    label = f"「{f.label}」" if f.label and not place.endswith("」") and f.label not in place else ""
     if not place and label and places is not None and places.forms and f.path and places.sheet_only(f.path):
         label += "（用于汇总表）"
     where = place if place and not label else f"{place}{label}"
@@ -438,11 +444,11 @@ def letter_items(entry: ReportEntry) -> list[tuple[bool, str]]:
     findings = [f for f in ordered(entry.findings) if f.code not in NOT_FOR_NOTICE]
     asked, bureau = sheet_asks(findings, entry.places)
     rest = [f for f in findings if f not in asked and f not in bureau]
-    items = [(True, problem_line(f, entry.places, entry.source, entry.form)) for f in rest if f.is_error]
+    items = [(True, problem_line(f, entry.places, entry.source, entry.forms)) for f in rest if f.is_error]
     if asked:
         names = "、".join(dict.fromkeys(_field_title(f) for f in asked))
         items.append((True, f"请补充：{names}（用于汇总表）。"))
-    items += [(False, problem_line(f, entry.places, entry.source, entry.form)) for f in rest if not f.is_error]
+    items += [(False, problem_line(f, entry.places, entry.source, entry.forms)) for f in rest if not f.is_error]
     return items
 
 
