@@ -64,14 +64,17 @@ def no_pack_finding(source: str = "") -> Finding:
 
 
 def deadline_findings(pack: Pack, today: dt.date, source: str = "") -> list[Finding]:
+    from .record.written import fmt
+
     out = []
     for d, left in pack.deadlines_near(today):
+        date = fmt(d["date"])  # 2024年11月22日, as every date a person reads
         if left < 0:
-            msg = f"{d['what']}截止日期 {d['date']} 已过 {-left} 天"
+            msg = f"{d['what']}截止日期 {date} 已过 {-left} 天"
         elif left == 0:
-            msg = f"{d['what']}今天（{d['date']}）截止"
+            msg = f"{d['what']}今天（{date}）截止"
         else:
-            msg = f"{d['what']}将于 {d['date']} 截止，还剩 {left} 天"
+            msg = f"{d['what']}将于 {date} 截止，还剩 {left} 天"
         out.append(Finding("DL001", WARNING, "", pack.title, msg, source))
     return out
 
@@ -139,6 +142,8 @@ class Entry:
     also: list[Path] = field(default_factory=list)  # other forms merged into this record
     row: int | None = None  # the sheet row (1-based) of a record read from a sheet
     unread: bool = False  # a record file not read yet: a batch step reads it (:func:`batch_steps`)
+    pack: Pack | None = None  # the pack it was checked by (set by :func:`batch_steps`)
+    forms: dict[str, Document] = field(default_factory=dict)  # file name -> that form, for each form merged in
 
     def read(self) -> Entry:
         """Read the record file, if it has not been read: ``loaded``, or ``findings``
@@ -191,6 +196,9 @@ class Batch:
     problems: list[Finding]  # batch-level problems (duplicates, quota)
     quota: int | None
     duplicates: list[Entry] = field(default_factory=list)  # left out as another file of the same enterprise
+    # of the duplicates, those another file of the enterprise was kept over (--order, --prefer):
+    # superseded, nobody's to fix
+    superseded: list[Entry] = field(default_factory=list)
 
     def state(self, e: Entry) -> str:
         """What became of a record: 列入, 超出名额, 重复，未列入, 有错误，未列入, 未列入."""
@@ -261,6 +269,8 @@ def load_entries(paths: list[Path], pack: Pack | None, doc_id: str | None = None
             from_forms.setdefault(Path(f.source), []).append(Entry(Path(f.source), findings=[f]))
         for rec, got in zip(read_, loaded_records(read_, pack), strict=True):
             entry = Entry(rec.source, loaded=got, also=list(rec.extra_sources), row=rec.row)
+            files = [rec.source, *rec.extra_sources]
+            entry.forms = {p.name: d for p, d in zip(files, [rec.document, *rec.extra_documents], strict=True)}
             from_forms.setdefault(rec.source, []).append(entry)
     entries: list[Entry] = []
     for p in paths:
@@ -298,7 +308,8 @@ def batch_steps(func, entries: list[Entry], pack: Pack | None, args: tuple = (),
     steps = batch_map(_step, entries, [pack] * len(entries), (func, args), jobs)
     for entry, (loaded, findings, result) in zip(entries, steps, strict=True):
         entry.unread, entry.loaded, entry.findings = False, loaded, findings
-        yield entry, pack_of(entry, pack), result
+        entry.pack = pack_of(entry, pack)
+        yield entry, entry.pack, result
 
 
 def _step(entry: Entry, pack: Pack | None, func, args: tuple):
@@ -551,15 +562,17 @@ def build_batch(
     for e in entries:
         if e.credit_code:
             groups.setdefault(e.credit_code, []).append(e)
+    superseded: list[Entry] = []
     for code, same in groups.items():
         if len(same) < 2:
             continue
-        files = "、".join(str(e.source) for e in same)
+        # the clerk's 问题清单 names the files by their names, never a folder or an option
+        files = "、".join(e.source.name for e in same)
         chosen = [e for e in same if e in named]
         if len(chosen) == 1:
-            keep, why = chosen[0], "排序文件点名保留"
+            keep, why = chosen[0], "按排序文件保留"
         elif prefer == "newer":
-            keep, why = max(same, key=lambda e: made_at(e.source)), "按 --prefer newer 保留较新的"
+            keep, why = max(same, key=lambda e: made_at(e.source)), "保留较新的"
         else:
             problems.append(
                 Finding(
@@ -567,8 +580,8 @@ def build_batch(
                     ERROR,
                     "enterprise.credit_code",
                     "统一社会信用代码",
-                    f"同一企业（{code}）出现在多个文件中：{files}；请删去多余的文件，或在 --order 中写上要保留的"
-                    "文件名，或加 --prefer newer 保留较新的文件",
+                    f"同一企业（{code}）报送了 {len(same)} 个文件：{files}；须确定保留哪一个才能列入"
+                    "（删去多余的文件，或在排序文件中写上要保留的文件名，或选择保留较新的文件）",
                     str(same[-1].source),
                 )
             )
@@ -576,13 +589,15 @@ def build_batch(
             continue
         dropped = [e for e in same if e is not keep]
         duplicates.extend(dropped)
+        superseded.extend(dropped)
         problems.append(
             Finding(
                 "BT002",
                 WARNING,
                 "enterprise.credit_code",
                 "统一社会信用代码",
-                f"同一企业（{code}）出现在多个文件中：{why} {keep.source}，未列入 {'、'.join(str(e.source) for e in dropped)}",
+                f"同一企业（{code}）报送了 {len(same)} 个文件：{why} {keep.source.name}，"
+                f"未列入 {'、'.join(e.source.name for e in dropped)}",
                 str(dropped[0].source),
             )
         )
@@ -613,7 +628,7 @@ def build_batch(
                 )
             )
     ranked = candidates if (draft or over_quota_ok) else candidates[: quota if quota is not None else None]
-    return Batch(entries, ranked, outside, problems, quota, duplicates)
+    return Batch(entries, ranked, outside, problems, quota, duplicates, superseded)
 
 
 def render_multi(doc: Document, batch: Batch, unit: str, draft: bool, recommender=None) -> list[tuple[str, bytes]]:

@@ -509,22 +509,32 @@ def _batch_json(entries, state_of, deadlines, **extra):
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
 
 
-def _entry_problem_files(entries, loose, report_file, notices_dir, title, unit, state_of=None, outcome="", mark=""):
+def _entry_problem_files(
+    entries, loose, report_file, notices_dir, title, unit, state_of=None, outcome="", superseded=(), mark=""
+):
     """The 问题清单 and 整改通知 of a batch of entries, as (path, bytes), each marked with
-    the batch's identity ``mark`` (:func:`_batch_mark`)."""
+    the batch's identity ``mark`` (:func:`_batch_mark`). An enterprise with several files
+    not settled gets one letter, about its newest file: said on stderr."""
     if not report_file and not notices_dir:
         return []
     from .app import Entry
     from .bureau import reports
     from .output import plan
 
-    rows = reports.entries_for_batch(entries, state_of or Entry.check_state)
+    rows = reports.entries_for_batch(entries, state_of or Entry.check_state, superseded)
     files = []
     if report_file:
         files.append(
             (report_file, reports.problem_report(rows, loose, f"{title} 问题清单", unit, outcome=outcome, batch=mark))
         )
     if notices_dir:
+        for keep, others in reports.letter_entries(rows)[1]:
+            click.echo(
+                f"{keep.name}：有 {len(others) + 1} 个文件未确定保留哪一个，整改通知按最新的 "
+                f"{reports.file_name(keep.source)} 写出（未写入通知："
+                f"{'、'.join(reports.file_name(e.source) for e in others)}）。",
+                err=True,
+            )
         made = reports.notices(rows, title, unit, batch_findings=loose, batch=mark)
         files += list(zip(plan(notices_dir, [n for n, _ in made]), [d for _, d in made], strict=True))
     return files
@@ -880,7 +890,16 @@ def _problem_files(
         return reports.draft_state(state) if draft else state
 
     return _entry_problem_files(
-        batch.entries, batch.problems, report_file, notices_dir, round_title, unit, state_of, outcome, mark
+        batch.entries,
+        batch.problems,
+        report_file,
+        notices_dir,
+        round_title,
+        unit,
+        state_of,
+        outcome,
+        batch.superseded,
+        mark,
     )
 
 
@@ -1453,7 +1472,10 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
         got.files_dir = out_dir  # its figures, as written
         findings = app.validate(got, pack)  # a value of the wrong type among them (left out, said once)
         checked.append((path, stem, rec, got, findings))
-        entries.append(reports.entry_for(path, got, findings))
+        entry = reports.entry_for(path, got, findings, pack=pack)
+        files = [path, *rec.extra_sources]
+        entry.forms = {p.name: d for p, d in zip(files, [rec.document, *rec.extra_documents], strict=False)}
+        entries.append(entry)
     # each record's file where plan() put it (an absolute path, whatever --out was)
     written_as = {name: target for (name, _), (target, _) in zip(result.files, files, strict=True)}
     for path, stem, rec, _got, findings in checked:

@@ -31,7 +31,7 @@ TODAY = dt.date(2026, 1, 5)
 def _entry(name: str, pack: str, state: str) -> reports.ReportEntry:
     path = EXAMPLES / f"{name}.yaml"
     loaded = load(path)
-    return reports.entry_for(path, loaded, app.validate(loaded, get_pack(pack)), state)
+    return reports.entry_for(path, loaded, app.validate(loaded, get_pack(pack)), state, get_pack(pack))
 
 
 @pytest.fixture(scope="module")
@@ -158,15 +158,22 @@ def test_notices(entries, batch_findings):
         assert paras[1] == f"{e.name}："
         assert f"《{ROUND}》" in paras[2] and "存在以下问题" in paras[2]
         items = [p for p in paras if re.match(r"\d+．", p)]
-        findings = reports.ordered(e.findings + [f for f in batch_findings if f.source == e.source])
-        assert len(items) == len(findings)
-        for i, (p, f) in enumerate(zip(items, findings, strict=True), 1):
-            assert p.startswith(f"{i}．" + ("" if f.is_error else "（建议）"))
-            assert f.label in p and f.message[:20] in p
-            if isinstance(f.line, int):
-                assert f"第{f.line}行" in p
-        errors = [i for i, f in enumerate(findings) if f.is_error]
+        expected = reports.letter_items(e)
+        assert len(items) == len(expected) > 0
+        for i, (p, (error, text)) in enumerate(zip(items, expected, strict=True), 1):
+            assert p == f"{i}．" + ("" if error else "（建议）") + text
+        errors = [i for i, (error, _) in enumerate(expected) if error]
         assert errors == list(range(len(errors)))  # errors before warnings
+        # every finding but the batch's (BT001: about other files) is an item or in the one 请补充
+        asked = next((p for p in items if "请补充：" in p), "")
+        for f in e.findings:
+            if f.code == "BT001":
+                assert not any(f.message[:10] in p for p in items)
+            elif f.code == "RQ001" and e.places.sheet_only(f.path) and not e.places.pack_gives(f.path):
+                assert reports._field_title(f) in asked
+            elif not (f.code == "RQ001" and e.places.sheet_only(f.path)):
+                assert any(f.message[:20] in p for p in items), f
+        assert not any(re.search(r"(?<![表格」 \d])第\d+行", p) for p in items)  # never a record's line
         assert paras[-2:] == [UNIT, "2026年1月5日"]
         doc = Document(io.BytesIO(data))
         assert doc.core_properties.title == f"整改通知（{e.name}）"
@@ -180,8 +187,9 @@ def test_notice_blank_date_and_who_gets_one(entries):
     files = reports.notices([clean, entries[1]], ROUND, UNIT)
     assert [n for n, _ in files] == [f"整改通知_{entries[1].name}.docx"]  # a deadline is nobody's to fix
     assert _text(files[0][1])[-1] == reports.BLANK_DATE
-    # two files of one enterprise: two notices, two names
+    # two enterprises of one name: two notices, two names
     twice = [entries[1], reports.ReportEntry(entries[1].name, "", "other/副本.yaml", entries[1].findings[:1])]
+    twice[1].credit_code = "91620100MA0000000X"
     names = [n for n, _ in reports.notices(twice, ROUND, UNIT)]
     assert len(set(names)) == 2 and names[1] == f"整改通知_{entries[1].name}_副本.docx"
     # only warnings: asked to check, not told it has errors

@@ -410,8 +410,8 @@ def test_pack_deadlines_warn_within_three_days(tmp_path, write_record, monkeypat
 
     assert dl(18) == []
     assert "还剩 3 天" in dl(19)[0].message
-    assert "今天" in dl(22)[0].message
-    assert "已过 1 天" in dl(23)[0].message and dl(23)[0].severity == "warning"
+    assert "今天（2024年11月22日）" in dl(22)[0].message  # a date as a person reads it
+    assert "截止日期 2024年11月22日 已过 1 天" in dl(23)[0].message and dl(23)[0].severity == "warning"
 
 
 @pytest.mark.parametrize(

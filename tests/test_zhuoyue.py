@@ -140,8 +140,8 @@ def test_duplicate_credit_code_names_both_files(hebei_records, tmp_path):
 
     a, b = hebei_records(2, same_code)
     r = run("summary", a, b, "--pack", "hebei", "--unit", "石家庄市", "--out", tmp_path / "x")
-    assert r.exit_code == 1 and "BT001" in r.output and f"{a}、{b}" in r.output
-    assert "--prefer newer" in r.output and not (tmp_path / "x").exists()
+    assert r.exit_code == 1 and "BT001" in r.output and f"{a.name}、{b.name}" in r.output
+    assert "保留较新的文件" in r.output and not (tmp_path / "x").exists()
 
 
 def test_record_with_errors_listed_and_left_out(hebei_records, tmp_path):
@@ -191,7 +191,7 @@ def test_instances_checked_against_the_pack_edition(tmp_path, hebei_data):
 
 def test_deadline_warnings_do_not_fail_validation():
     r = run("validate", EXAMPLE, "--pack", "hebei")
-    assert r.exit_code == 0 and "DL001" in r.output and "2024-11-22" in r.output
+    assert r.exit_code == 0 and "DL001" in r.output and "2024年11月22日" in r.output
 
 
 def test_checklist_complete(tmp_path):
@@ -297,13 +297,13 @@ def test_duplicate_settled_by_order_or_newer(hebei_records, tmp_path):
     order = tmp_path / "order.txt"
     order.write_text(f"{b.name}\n", encoding="utf-8")
     r = run("summary", a, b, "--pack", "hebei", "--unit", "石家庄市", "--order", order, "--out", tmp_path / "o1")
-    assert r.exit_code == 3 and "警告 BT002" in r.output and f"排序文件点名保留 {b}" in r.output
-    assert f"未列入 {a}" in r.output and "重复，未列入" in r.output
+    assert r.exit_code == 3 and "警告 BT002" in r.output and f"按排序文件保留 {b.name}，" in r.output
+    assert f"未列入 {a.name}" in r.output and "重复，未列入" in r.output
     now = time.time()
     os.utime(a, (now, now))
     os.utime(b, (now - 3600, now - 3600))
     r = run("summary", a, b, "--pack", "hebei", "--unit", "石家庄市", "--prefer", "newer", "--out", tmp_path / "o2")
-    assert r.exit_code == 3 and f"保留较新的 {a}" in r.output and f"未列入 {b}" in r.output
+    assert r.exit_code == 3 and f"保留较新的 {a.name}，" in r.output and f"未列入 {b.name}" in r.output
 
 
 def test_exit_codes_and_json_per_record(hebei_records, tmp_path):

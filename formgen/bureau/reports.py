@@ -8,9 +8,16 @@ findings and, for a batch, its state on the sheet: 列入 / 超出名额 / 有�
 one whose ``source`` is a record's file goes with that record, the others get rows of
 their own in the 问题清单 and no notice.
 
-Where a problem is, in plain Chinese (:func:`place_text`): ``第12行`` for a YAML record,
-``工作表「基本信息」C7`` for a workbook record, the place string itself for a Word draft
-(``表格1 第1行「工厂名称」``).
+Where a problem is, in plain Chinese. The 问题清单 is the clerk's and names the place in
+the file (:func:`place_text`): ``第12行`` for a YAML record, ``工作表「基本信息」C7`` for a
+workbook record, the place string itself for a Word draft (``表格1 第1行「工厂名称」``).
+A 整改通知 is the enterprise's and names the place in the form it filled and printed
+(:func:`letter_place`): ``附件3《甘肃省基础级智能工厂申报书》表格「企业基本信息」第6行「手机」``,
+found by the pack (:mod:`formgen.packs.where`), never a line of a record file.
+
+What a letter never carries: a command-line option, a folder or file path, another
+enterprise or its file, a record path or a raw value. Duplicates are settled first
+(:func:`letter_entries`): one letter per enterprise, about the file that was kept.
 """
 
 from __future__ import annotations
@@ -19,20 +26,25 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from docx.shared import Pt
 
+from ..doors.filedate import made_at
 from ..output import safe_name
+from ..packs.where import FormPlaces, form_name
 from ..record.findings import SEVERITY_ZH, Finding
 from ..render import ooxml
 from ..render import xlsx as xlsx_render
 
 # States a batch gives a record (what `formgen summary` prints).
 LISTED, OUTSIDE, DUPLICATE, REFUSED, NOT_LISTED = "列入", "超出名额", "重复，未列入", "有错误，未列入", "未列入"
-# Findings about the round rather than the material: no enterprise is told to fix them.
-NOT_FOR_NOTICE = frozenset({"DL001"})
+# Findings no enterprise is told to fix: about the round (DL001), the pack the clerk checks by
+# (PK001), or about which of its
+# files the bureau keeps (BT001, BT002: a letter says nothing of other files).
+NOT_FOR_NOTICE = frozenset({"DL001", "BT001", "BT002", "PK001"})
+REQUIRED = "RQ001"  # a field left empty: said once, for a field only the bureau's sheets need
 BATCH_NAME = "（整批）"  # the 企业 of a batch-level finding that concerns no one record
 
 _CELL = re.compile(r"^\$?[A-Z]{1,3}\$?[0-9]{1,7}$")
@@ -47,6 +59,11 @@ class ReportEntry:
     source: str = ""  # the record file, as the findings name it
     findings: list[Finding] = field(default_factory=list)
     state: str = ""  # as Batch.state says (LISTED, OUTSIDE, DUPLICATE, ...); "" outside a batch
+    org_code: str = ""  # the 组织机构代码 (from the credit code where it has one): a Word 附件3 prints only it
+    # where the record's fields are in the forms the enterprise fills (None: no pack to say)
+    places: FormPlaces | None = None
+    superseded: bool = False  # another file of the enterprise was kept over it: nobody's to fix
+    forms: dict = field(default_factory=dict)  # file name -> the pack's Document a filled form was read as
 
     @property
     def errors(self) -> int:
@@ -57,21 +74,41 @@ class ReportEntry:
         return sum(1 for f in self.findings if not f.is_error)
 
 
-def entry_for(source, loaded, findings: Iterable[Finding], state: str = "") -> ReportEntry:
+def _org_code(enterprise) -> str:
+    from ..record.ids import compact, org_code_of
+
+    code = compact(enterprise.credit_code or "")
+    if len(code) == 18:
+        return org_code_of(code)
+    return compact(enterprise.org_code or "")
+
+
+def entry_for(source, loaded, findings: Iterable[Finding], state: str = "", pack=None) -> ReportEntry:
     """A :class:`ReportEntry` from what ``validate`` has: the path, the loaded record
-    (None when it could not be read) and its findings."""
+    (None when it could not be read), its findings and the pack it was checked by."""
     from ..record.ids import compact
 
     enterprise = loaded.record.enterprise if loaded is not None else None
     name = (enterprise.name if enterprise else "") or Path(source).name
     code = compact(enterprise.credit_code or "") if enterprise else ""
-    return ReportEntry(name, code, str(source), list(findings), state)
+    org = _org_code(enterprise) if enterprise else ""
+    places = FormPlaces(pack, loaded.record) if pack is not None and loaded is not None else None
+    return ReportEntry(name, code, str(source), list(findings), state, org, places)
 
 
-def entries_for_batch(entries, state_of) -> list[ReportEntry]:
-    """One report entry per record of a batch (:class:`formgen.app.Entry`), in the order
-    given; ``state_of(entry)`` gives its state (the CLI's own wording, not worked out here)."""
-    return [ReportEntry(e.name, e.credit_code, str(e.source), list(e.findings), state_of(e)) for e in entries]
+def entries_for_batch(entries, state_of, superseded=()) -> list[ReportEntry]:
+    """One report entry per record of a batch (:class:`formgen.app.Entry`, checked by
+    the pack it names as ``pack``), in the order given; ``state_of(entry)`` gives its state
+    (the CLI's own wording, not worked out here); ``superseded``: the entries another file
+    of their enterprise was kept over."""
+    out = []
+    for e in entries:
+        r = entry_for(e.source, e.loaded, e.findings, state_of(e), getattr(e, "pack", None))
+        r.name, r.credit_code = e.name, e.credit_code
+        r.superseded = any(e is x for x in superseded)
+        r.forms = dict(getattr(e, "forms", None) or {})
+        out.append(r)
+    return out
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -91,7 +128,7 @@ def attach(
     """The entries with each batch-level finding added to the record it names (its
     ``source``), and the batch-level findings that name no record. The inputs are not
     changed."""
-    out = [ReportEntry(e.name, e.credit_code, e.source, list(e.findings), e.state) for e in entries]
+    out = [replace(e, findings=list(e.findings)) for e in entries]
     loose = []
     for f in batch_findings:
         owner = next((e for e in out if _same_file(f.source, e.source)), None)
@@ -330,14 +367,143 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in _END else text + "。"
 
 
-def problem_line(f: Finding) -> str:
-    """One problem, to the enterprise: where to fix it (the field and the place) and what
-    is wrong."""
-    place = place_text(f)
-    label = f"「{f.label}」" if f.label and f.label not in place else ""
-    where = f"{place}{label}" if place else label
+def _is_word_place(f: Finding, source: str) -> bool:
+    """Whether the finding's place is one in a Word form read back (表格1 第6行「手机」)."""
+    line = f.line
+    if not isinstance(line, str) or not line or ("!" in line and _CELL.match(line.rsplit("!", 1)[1])):
+        return False
+    return Path(f.source or source).suffix.casefold() == ".docx"
+
+
+def letter_place(f: Finding, places: FormPlaces | None, source: str = "", forms=None) -> str:
+    """Where the enterprise finds the problem, in the form it filled: the place the pack's
+    form prints the field at (:meth:`FormPlaces.place`), the Word place of a form read back
+    after the name of the form that file was read as (``forms``: file name -> the pack's
+    Document; a place in another form merged in starts with that file's name, which a
+    letter does not print), or "" (a record file's line or cell is the clerk's, not the
+    enterprise's: it prints the forms)."""
+    forms = forms or {}
+    if _is_word_place(f, source):
+        line = str(f.line)
+        doc = forms.get(Path(f.source or source).name)
+        for name, other in forms.items():
+            if line.startswith(f"{name} "):
+                line, doc = line[len(name) + 1 :], other
+                break
+        if doc is None and places is not None and f.path:
+            doc = places.form_of(f.path)
+        return form_name(doc) + line if doc is not None else line
+    if places is not None and f.path:
+        found = places.place(f.path)
+        if found is not None:
+            return found.text()
+    return ""
+
+
+def problem_line(f: Finding, places: FormPlaces | None = None, source: str = "", forms=None) -> str:
+    """One problem, to the enterprise: where to fix it (the form and the place in it, else
+    the field's label) and what is wrong. A field only the bureau's sheets print, beside
+    forms of the enterprise's own, is said to be for them."""
+    place = letter_place(f, places, source, forms)
+    # a place names the field by the form's own label (it ends with it): not said twice
+    label = f"「{f.label}」" if f.label and not place.endswith("」") and f.label not in place else ""
+    if not place and label and places is not None and places.forms and f.path and places.sheet_only(f.path):
+        label += "（用于汇总表）"
+    where = place if place and not label else f"{place}{label}"
     head = f"{where}：" if where else ""
     return _sentence(f"{head}{f.message}")
+
+
+def _field_title(f: Finding) -> str:
+    """The field as the record model names it (智能制造能力成熟度评估分数): a sheet's column
+    header (自评得分) means little alone."""
+    from ..record.loader import label_for
+    from ..record.model import Record
+    from ..record.paths import parse_path
+
+    title = label_for(Record, parse_path(f.path)).split("·")[-1] if f.path else ""
+    return re.sub(r"第\d+项$", "", title) or f.label
+
+
+def sheet_asks(findings: Iterable[Finding], places: FormPlaces | None) -> tuple[list[Finding], list[Finding]]:
+    """Of the empty fields (RQ001), those only the sheets the bureau compiles print, split
+    into (asked of the enterprise, left to the bureau).
+
+    Decided per field from the pack's data: a field no form of the enterprise prints but a
+    sheet (kind multi or bureau) does is not an item of its own in a letter. The bureau
+    fills the value the pack itself gives (:meth:`FormPlaces.pack_gives`: 省 of a pack whose
+    regions all lie in its province); the rest (提交时间, 自评得分, 企业规模 … : the
+    enterprise's own facts, which only it knows) are asked for once, in one item, by the
+    names the record model gives them (:func:`_field_title`)."""
+    if places is None:
+        return [], []
+    only = [f for f in findings if f.code == REQUIRED and f.path and places.sheet_only(f.path)]
+    bureau = [f for f in only if places.pack_gives(f.path)]
+    return [f for f in only if f not in bureau], bureau
+
+
+def letter_items(entry: ReportEntry) -> list[tuple[bool, str]]:
+    """(is an error, text) of each item of the enterprise's letter, errors first: every
+    finding but those no enterprise fixes (:data:`NOT_FOR_NOTICE`) and the sheets' fields
+    (:func:`sheet_asks`), these asked for in one item after the other errors."""
+    findings = [f for f in ordered(entry.findings) if f.code not in NOT_FOR_NOTICE]
+    asked, bureau = sheet_asks(findings, entry.places)
+    rest = [f for f in findings if f not in asked and f not in bureau]
+    items = [(True, problem_line(f, entry.places, entry.source, entry.forms)) for f in rest if f.is_error]
+    if asked:
+        names = "、".join(dict.fromkeys(_field_title(f) for f in asked))
+        items.append((True, f"请补充：{names}（用于汇总表）。"))
+    items += [(False, problem_line(f, entry.places, entry.source, entry.forms)) for f in rest if not f.is_error]
+    return items
+
+
+def _enterprise_keys(entries: Sequence[ReportEntry]) -> list[tuple[str, str]]:
+    """One key per enterprise, whatever its files print: the credit code, else the
+    组织机构代码 (a Gansu 附件3 prints only it: joined to the one credit code it is part of),
+    else the name."""
+    by_org: dict[str, set[str]] = {}
+    for e in entries:
+        if e.credit_code and e.org_code:
+            by_org.setdefault(e.org_code, set()).add(e.credit_code)
+    keys = []
+    for e in entries:
+        if e.credit_code:
+            keys.append(("code", e.credit_code))
+        elif e.org_code:
+            codes = by_org.get(e.org_code, set())
+            keys.append(("code", next(iter(codes))) if len(codes) == 1 else ("org", e.org_code))
+        else:
+            keys.append(("name", e.name))
+    return keys
+
+
+def _made(e: ReportEntry) -> dt.datetime:
+    if not e.source:
+        return dt.datetime.min
+    try:
+        return made_at(Path(e.source))
+    except OSError:
+        return dt.datetime.min
+
+
+def letter_entries(entries: Sequence[ReportEntry]) -> tuple[list[ReportEntry], list[tuple[ReportEntry, list]]]:
+    """The entries letters are written about, in the order given: one per enterprise.
+    A file another was kept over (``superseded``) is never one; of several files still
+    open (a duplicate not settled, BT001; or ``validate`` given several), the newest
+    (:func:`formgen.doors.filedate.made_at`, the rule ``--prefer newer`` keeps by). Also
+    returns (kept, the others) of each enterprise settled here, for the clerk to be told."""
+    groups: dict[tuple[str, str], list[ReportEntry]] = {}
+    live = [e for e in entries if not e.superseded]
+    for e, key in zip(live, _enterprise_keys(live), strict=True):
+        groups.setdefault(key, []).append(e)
+    kept: list[ReportEntry] = []
+    settled = []
+    for same in groups.values():
+        keep = max(same, key=_made) if len(same) > 1 else same[0]
+        kept.append(keep)
+        if len(same) > 1:
+            settled.append((keep, [e for e in same if e is not keep]))
+    return [e for e in entries if any(e is k for k in kept)], settled
 
 
 def _date_text(date: dt.date | None) -> str:
@@ -365,18 +531,16 @@ def notice(entry: ReportEntry, round_title: str, unit: str, date: dt.date | None
     title = para("整改通知", "center", font=TITLE_FONT, psize="二号")
     ooxml.set_spacing(title, line_exact_pt=40, after_pt=28)
     para(f"{entry.name}：")
-    findings = [f for f in ordered(entry.findings) if f.code not in NOT_FOR_NOTICE]
-    file_name = Path(entry.source).name if entry.source else ""
-    material = f"申报材料（{file_name}）" if file_name else "申报材料"
-    if any(f.is_error for f in findings):
-        opening = f"你单位报送的《{round_title}》{material}经审核，存在以下问题，请按要求修改后重新报送："
+    items = letter_items(entry)
+    if any(error for error, _ in items):
+        opening = f"你单位报送的《{round_title}》申报材料经审核，存在以下问题，请按要求修改后重新报送："
     else:
-        opening = f"你单位报送的《{round_title}》{material}经审核，有以下事项请核实，如确有不妥请修改后重新报送："
+        opening = f"你单位报送的《{round_title}》申报材料经审核，有以下事项请核实，如确有不妥请修改后重新报送："
     para(opening, indent=True)
     last = None
-    for i, f in enumerate(findings, 1):
-        mark = "" if f.is_error else "（建议）"
-        last = para(f"{i}．{mark}{problem_line(f)}", indent=True)
+    for i, (error, text) in enumerate(items, 1):
+        mark = "" if error else "（建议）"
+        last = para(f"{i}．{mark}{text}", indent=True)
     if last is not None:  # 特此通知 and the 落款 never stand on a page without the last problem
         ooxml.keep_with_next(last)
     closing = para("特此通知。", indent=True)
@@ -400,14 +564,16 @@ def notices(
     batch_findings: Iterable[Finding] = (),
     batch: str = "",
 ) -> list[tuple[str, bytes]]:
-    """``(file name, .docx bytes)`` of a 整改通知 for every record with a problem to
-    fix or check, named 整改通知_<企业>.docx (two files of one enterprise: the second
-    and later also carry their file's name)."""
+    """``(file name, .docx bytes)`` of a 整改通知 for every enterprise with a problem to
+    fix or check, about the file kept of it (:func:`letter_entries`), named
+    整改通知_<企业>.docx (two enterprises of one name: the second and later also carry
+    their file's name)."""
     entries, _ = attach(entries, batch_findings)
+    entries, _ = letter_entries(entries)
     out: list[tuple[str, bytes]] = []
     used: set[str] = set()
     for e in entries:
-        if not any(f.code not in NOT_FOR_NOTICE for f in e.findings):
+        if not letter_items(e):
             continue
         name = f"整改通知_{safe_name(e.name)}.docx"
         if name.casefold() in used:

@@ -38,6 +38,7 @@ class Imported:
     # items a form addresses as its list's last (上年末总资产: financials[-1]), by their
     # concrete path (enterprise.financials[0]): another form's items go before them
     lasts: set[str] = field(default_factory=set)
+    extra_documents: list[Document] = field(default_factory=list)  # the form each of extra_sources was read as
 
     @property
     def name(self) -> str:

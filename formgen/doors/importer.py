@@ -616,6 +616,7 @@ def merge(into: Imported, other: Imported) -> None:
     into.findings += other.findings
     into.figures += other.figures
     into.extra_sources.append(other.source)
+    into.extra_documents.append(other.document)
 
 
 def _from_end(path: str, lasts: set[str]) -> str:

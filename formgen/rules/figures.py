@@ -10,6 +10,8 @@ Configured by ``checks.figures``: ``min_count``, ``min_megapixels``, ``min_mb``
 (1 MB = 1024 x 1024 bytes, as Windows shows file sizes).
 """
 
+from pathlib import PurePath
+
 from ..render.images import probe
 from . import ERROR, Hit, rule
 
@@ -28,6 +30,16 @@ def enough(ctx):
         yield Hit("figures", f"共 {len(figs)} 张，不少于 {cfg['min_count']} 张")
 
 
+def _name(file: str) -> str:
+    """A figure's file by its name, as the enterprise saved it (no folder: a finding may
+    reach a letter).
+
+    >>> _name("figures/图1.jpg")
+    '图1.jpg'
+    """
+    return PurePath(file.replace("\\", "/")).name or file
+
+
 @rule("FG002", ERROR, "配图文件缺失、无法识别或无法插入 Word")
 def readable(ctx):
     cfg, figs = _figures(ctx)
@@ -36,7 +48,7 @@ def readable(ctx):
             continue
         info = probe(ctx.loaded.base_dir, f.file)
         if info.problem:
-            yield Hit(f"figures[{i}].file", f"{f.file}：{info.problem}")
+            yield Hit(f"figures[{i}].file", f"“{_name(f.file)}”：{info.problem}")
 
 
 def _readable(ctx):
@@ -58,7 +70,7 @@ def pixels(ctx):
             # exact figures: a rounded "8.0 百万像素" next to a limit of 8 would be no help
             yield Hit(
                 f"figures[{i}].file",
-                f"{f.file} 为 {info.width}×{info.height} = {pixels:,} 像素 < {floor:,}（不低于 {need} 百万像素）",
+                f"“{_name(f.file)}”为 {info.width}×{info.height} = {pixels:,} 像素 < {floor:,}（不低于 {need} 百万像素）",
             )
 
 
@@ -73,12 +85,12 @@ def file_size(ctx):
         if not need:
             continue
         if info.bytes < floor:
-            yield Hit(f"figures[{i}].file", f"{f.file} 为 {info.bytes:,} 字节 < {floor:,} 字节{limit}")
+            yield Hit(f"figures[{i}].file", f"“{_name(f.file)}”为 {info.bytes:,} 字节 < {floor:,} 字节{limit}")
         elif info.embedded and info.embedded < floor:
             again = "RGB 色彩的 JPEG（提高品质或尺寸）" if info.mode == "CMYK" else "普通的 JPEG"
             yield Hit(
                 f"figures[{i}].file",
-                f"{f.file} 为 {info.bytes:,} 字节，但{info.conversion}，插入申报书后为 {info.embedded:,} 字节"
+                f"“{_name(f.file)}”为 {info.bytes:,} 字节，但{info.conversion}，插入申报书后为 {info.embedded:,} 字节"
                 f" < {floor:,} 字节{limit}；请另存为{again}后再用",
             )
 
