@@ -747,6 +747,7 @@ def summary(
     from .record.findings import has_errors
     from .record.loader import LoadError
     from .record.model import Recommender
+    from .render import ooxml
     from .render.pdf import PdfError
 
     pack = _pack(pack_name)
@@ -833,6 +834,11 @@ def summary(
     problem_files = _problem_files(
         batch, report_file, notices_dir, pack.title, unit, outcome, bool(made), draft and refused, mark=mark
     )
+    # the sheets carry the batch's mark too: the re-run after a fix replaces them without --force
+    files = [
+        (n, ooxml.mark_package(d, {ooxml.BATCH_PROPERTY: mark}) if n.endswith(ooxml.MARKED_SUFFIXES) else d)
+        for n, d in files
+    ]
     try:
         files = app.with_pdf_copies(files) if with_pdf and files else files
         planned = plan(out_dir, [n for n, _ in files]) if files else []
@@ -1473,8 +1479,8 @@ def import_(forms, pack_name, doc_id, out_dir, fmt, report_file, notices_dir, un
         findings = app.validate(got, pack)  # a value of the wrong type among them (left out, said once)
         checked.append((path, stem, rec, got, findings))
         entry = reports.entry_for(path, got, findings, pack=pack)
-        files = [path, *rec.extra_sources]
-        entry.forms = {p.name: d for p, d in zip(files, [rec.document, *rec.extra_documents], strict=False)}
+        sent = [path, *rec.extra_sources]
+        entry.forms = {p.name: d for p, d in zip(sent, [rec.document, *rec.extra_documents], strict=False)}
         entries.append(entry)
     # each record's file where plan() put it (an absolute path, whatever --out was)
     written_as = {name: target for (name, _), (target, _) in zip(result.files, files, strict=True)}

@@ -25,16 +25,16 @@ from .conftest import ROOT
 
 EXAMPLES = ROOT / "data" / "examples"
 UNIT = "兰州市工业和信息化局"
-BAD = "整改通知_甘肃示例问题装备有限公司.docx"  # gansu-bad: errors in the record itself
-DUP = "整改通知_甘肃陇原精工机械有限公司.docx"  # gansu-longyuan: only the duplicate (BT001)
+BAD = "整改通知_甘肃示例问题装备有限公司.docx"  # gansu-bad, the newer file of its enterprise: errors
 SUMMARY = ["summary", "收件", "--pack", "gansu", "--unit", UNIT, "--report", "问题清单.xlsx", "--notices", "通知"]
 
 
 @pytest.fixture
 def bureau(tmp_path, monkeypatch) -> Path:
-    """A Gansu inbox: a clean record, one with errors (gansu-bad) and a second, newer
+    """A Gansu inbox: a clean record, one with errors (gansu-bad) and a second, older
     file of gansu-bad's enterprise (gansu-longyuan, same credit code: BT001); the
-    clerk works in the folder that holds it."""
+    clerk works in the folder that holds it. Letters go to an enterprise about its newest
+    file: gansu-bad's."""
     inbox = tmp_path / "收件"
     inbox.mkdir()
     text = (EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8")
@@ -43,8 +43,8 @@ def bureau(tmp_path, monkeypatch) -> Path:
     (inbox / "gansu-bad.yaml").write_bytes((EXAMPLES / "gansu-bad.yaml").read_bytes())
     (inbox / "gansu-longyuan.yaml").write_bytes((EXAMPLES / "gansu-longyuan.yaml").read_bytes())
     old = dt.datetime(2026, 1, 5).timestamp()
-    os.utime(inbox / "gansu-bad.yaml", (old, old))
-    os.utime(inbox / "gansu-longyuan.yaml", (old + 3600, old + 3600))  # the newer one
+    os.utime(inbox / "gansu-longyuan.yaml", (old, old))
+    os.utime(inbox / "gansu-bad.yaml", (old + 3600, old + 3600))  # the newer one
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -71,7 +71,7 @@ def test_refused_batch_writes_marked_side_files_and_says_what_to_type(bureau):
     r = run(*SUMMARY)
     assert r.exit_code == 1, r.output
     assert not (bureau / "out").exists()  # no sheet
-    assert sorted(p.name for p in (bureau / "通知").iterdir()) == [BAD, DUP]
+    assert sorted(p.name for p in (bureau / "通知").iterdir()) == [BAD]
     marks = {**_marks(bureau / "通知"), "问题清单.xlsx": ooxml.batch_mark(bureau / "问题清单.xlsx")}
     assert len({m for m, _ in marks.values()}) == 1 and all(m and untouched for m, untouched in marks.values())
     assert r.stderr.strip().splitlines()[-1] == (
@@ -92,11 +92,14 @@ def test_the_rerun_with_prefer_newer_replaces_them_without_force(bureau, tmp_pat
     os.chdir(bureau)
     assert "已存在" not in r.output
     assert len(list((bureau / "out").iterdir())) == 4
-    assert _states(bureau / "问题清单.xlsx")["甘肃陇原精工机械有限公司"] == "列入"  # this run's list
-    # gansu-longyuan was kept and has nothing to fix: its letter of the refused run is gone
-    assert not (bureau / "通知" / DUP).exists()
-    assert f"已删除上次生成、本次不再发出的整改通知：{bureau / '通知' / DUP}" in r.stdout
+    assert _states(bureau / "问题清单.xlsx")["甘肃陇西精工机械有限公司"] == "列入"  # this run's list
     assert (bureau / "通知" / BAD).exists() and "BT001" not in r.stdout.split("已生成")[-1]
+    # the enterprise withdraws its faulty newer file: its letter of the earlier runs is gone
+    (bureau / "收件" / "gansu-bad.yaml").unlink()
+    r = run(*SUMMARY, "--prefer", "newer")
+    assert r.exit_code == 0, r.output
+    assert not (bureau / "通知" / BAD).exists()
+    assert f"已删除上次生成、本次不再发出的整改通知：{bureau / '通知' / BAD}" in r.stdout
 
 
 def test_a_foreign_file_of_the_same_name_is_refused_and_left_alone(bureau):
@@ -122,13 +125,14 @@ def test_a_foreign_file_of_the_same_name_is_refused_and_left_alone(bureau):
 
 def test_a_foreign_file_is_never_swept(bureau):
     (bureau / "通知").mkdir()
-    other = bureau / "通知" / DUP
+    other = bureau / "通知" / BAD
     other.write_bytes(b"not formgen's")
     assert run(*SUMMARY, "--force").exit_code == 1  # written over it: now formgen's
     other_name = bureau / "通知" / "整改通知_别的企业.docx"
     other_name.write_bytes(b"a letter from elsewhere")
+    (bureau / "收件" / "gansu-bad.yaml").unlink()
     r = run(*SUMMARY, "--prefer", "newer")
-    assert not (bureau / "通知" / DUP).exists()  # this batch's own, no longer due
+    assert not (bureau / "通知" / BAD).exists()  # this batch's own, no longer due
     assert other_name.read_bytes() == b"a letter from elsewhere"
     assert "别的企业" not in r.output
 
@@ -161,13 +165,10 @@ def test_a_file_saved_since_is_the_clerks_not_formgens(bureau):
     assert f"{BAD}（上次生成后已被修改）" in r.stderr
     assert "另：请于三日内报送。" in _letter_text(letter)
     # nor is it removed when the batch no longer sends it: kept, and said so
-    dup = bureau / "通知" / DUP
-    d = docx.Document(dup)
-    d.core_properties.modified = dt.datetime(2026, 12, 8, 9, 0)
-    d.save(dup)
+    (bureau / "收件" / "gansu-bad.yaml").unlink()
     r = run(*SUMMARY, "--prefer", "newer", "--force")
-    assert dup.exists()
-    assert f"未删除上次生成、本次不再发出的整改通知（上次生成后已被修改）：{dup}" in r.stderr
+    assert letter.exists()
+    assert f"未删除上次生成、本次不再发出的整改通知（上次生成后已被修改）：{letter}" in r.stderr
 
 
 def test_a_file_added_to_the_inbox_keeps_the_batch(bureau):
@@ -178,7 +179,8 @@ def test_a_file_added_to_the_inbox_keeps_the_batch(bureau):
     (bureau / "收件" / "gansu-third.yaml").write_text(third.replace("陇西", "陇东"), encoding="utf-8")  # …one more came
     r = run(*SUMMARY)
     assert "已存在" not in r.output, r.output
-    assert not (bureau / "通知" / DUP).exists()
+    assert r.exit_code == 3  # written, gansu-bad left off: its letter replaced
+    assert ooxml.batch_mark(bureau / "通知" / BAD)[1]
 
 
 def test_validate_reruns_replace_their_own_files(bureau):
@@ -202,10 +204,12 @@ def test_import_reruns_replace_their_own_files(bureau):
     assert run(*SUMMARY).exit_code == 1
     form = bureau / "表"
     form.mkdir()
-    (form / "a.docx").write_bytes((bureau / "通知" / BAD).read_bytes())  # not a form: a problem to report
+    other = docx.Document()
+    other.add_paragraph("会议纪要")
+    other.save(form / "a.docx")  # not a form: a problem to report
     args = ["import", "表", "--pack", "gansu", "--unit", UNIT, "--report", "读入.xlsx", "--notices", "读入通知"]
     first = run(*args)
-    assert first.exit_code == 2 and ooxml.batch_mark(bureau / "读入.xlsx")[1]
+    assert first.exit_code == 2 and ooxml.batch_mark(bureau / "读入.xlsx")[1], first.output
     letters = sorted(p.name for p in (bureau / "读入通知").iterdir())
     assert len(letters) == 1
     again = run(*args)

@@ -422,6 +422,7 @@ def _field_title(f: Finding) -> str:
     from ..record.paths import parse_path
 
     title = label_for(Record, parse_path(f.path)).split("·")[-1] if f.path else ""
+    title = re.sub(r"（[^（）]*附件[^（）]*）$", "", title)  # 所属行业（甘肃附件1）: the model's note of where
     return re.sub(r"第\d+项$", "", title) or f.label
 
 

@@ -515,6 +515,38 @@ def set_custom_properties(doc, props: dict[str, str]) -> None:
     package.relate_to(part, RT.CUSTOM_PROPERTIES)
 
 
+_CT_CUSTOM = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_RT_CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+
+
+def mark_package(data: bytes, props: dict[str, str]) -> bytes:
+    """The bytes of a finished .docx/.xlsx with the custom properties ``props`` (its
+    ``docProps/custom.xml``: replaced where it has one, else added with its content type
+    and package relationship), every other part as it was. For files a renderer made
+    (the summary sheets), so a re-run of their batch knows them as its own."""
+    import io
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    names = src.namelist()
+    blob = custom_properties_xml(props)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename == CUSTOM_PART:
+                part = blob
+            elif info.filename == "[Content_Types].xml" and CUSTOM_PART not in names:
+                override = f'<Override PartName="/{CUSTOM_PART}" ContentType="{_CT_CUSTOM}"/>'
+                part = part.replace(b"</Types>", override.encode() + b"</Types>")
+            elif info.filename == "_rels/.rels" and CUSTOM_PART not in names:
+                rel = f'<Relationship Id="rIdFormgenCustom" Type="{_RT_CUSTOM}" Target="{CUSTOM_PART}"/>'
+                part = part.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+            z.writestr(info, part)
+        if CUSTOM_PART not in names:
+            z.writestr(zipfile.ZipInfo(CUSTOM_PART, date_time=src.infolist()[0].date_time), blob)
+    return out.getvalue()
+
+
 def _read_part(z: zipfile.ZipFile, name: str) -> str | None:
     """A small member of an OOXML package as text, read at most MAX_PROPS_BYTES; None
     when it is missing, larger, or carries a DOCTYPE (not formgen's, never expanded)."""
