@@ -163,6 +163,18 @@ class Entry:
         return f"{text} 第{self.row}行" if self.row else text
 
     @property
+    def made(self) -> dt.datetime:
+        """When the newest of its files was made (:func:`formgen.doors.filedate.made_at`):
+        the forms of one enterprise merged are as new as the newest of them."""
+        times = []
+        for p in [self.source, *self.also]:
+            try:
+                times.append(made_at(p))
+            except OSError:
+                pass
+        return max(times, default=dt.datetime.min)
+
+    @property
     def name(self) -> str:
         if self.loaded and self.loaded.record.enterprise.name:
             return self.loaded.record.enterprise.name
@@ -572,7 +584,7 @@ def build_batch(
         if len(chosen) == 1:
             keep, why = chosen[0], "按排序文件保留"
         elif prefer == "newer":
-            keep, why = max(same, key=lambda e: made_at(e.source)), "保留较新的"
+            keep, why = max(same, key=lambda e: e.made), "保留较新的"
         else:
             problems.append(
                 Finding(

@@ -797,10 +797,15 @@ def summary(
         raise click.UsageError(str(e)) from e
     deadlines = app.deadline_findings(pack, datetime.date.today())
     mark = _batch_mark("summary", pack.name, unit, records)
+    from .bureau.reports import unwritten_state
+
+    # a batch refused writes no sheet: nobody is 列入 in what is said of it
+    writes = not (batch.blocked and not draft)
+    state_of = batch.state if writes else (lambda e: unwritten_state(batch.state(e)))
     if fmt == "json":
-        _summary_json(batch, deadlines)
+        _summary_json(batch, deadlines, state_of, writes)
     else:
-        _summary_text(batch, deadlines)
+        _summary_text(batch, deadlines, state_of)
     refused = batch.blocked or any(not e.ok for e in batch.entries)
     if batch.blocked and not draft:
         # a refused batch is when the bureau needs the problem list and notices most; its
@@ -1012,12 +1017,12 @@ def _expand_records(items, suffixes=RECORD_SUFFIXES) -> list[Path]:
     return out
 
 
-def _summary_text(batch, deadlines):
+def _summary_text(batch, deadlines, state_of):
     for f in deadlines:
         click.echo(f.text())
     click.echo(f"推荐顺序（名额上限 {batch.quota if batch.quota is not None else '未规定'}）：")
     for i, e in enumerate(batch.entries, 1):
-        click.echo(f"  {i}. {e.name}（{e.files}）：{batch.state(e)}")
+        click.echo(f"  {i}. {e.name}（{e.files}）：{state_of(e)}")
     for e in batch.entries:
         if e.findings:
             click.echo(f"— {e.name}（{e.files}）：")
@@ -1027,20 +1032,21 @@ def _summary_text(batch, deadlines):
         click.echo(f.text())
 
 
-def _summary_json(batch, deadlines):
+def _summary_json(batch, deadlines, state_of, written: bool):
+    """The batch as JSON; a refused batch (nothing ``written``) ranks no one on a sheet."""
     payload = {
         "quota": batch.quota,
         "ranked": [
             {"rank": i + 1, "name": e.name, "credit_code": e.credit_code, "source": str(e.source)}
-            for i, e in enumerate(batch.ranked)
+            for i, e in enumerate(batch.ranked if written else [])
         ],
         "records": [
             {
                 "name": e.name,
                 "credit_code": e.credit_code,
                 "source": str(e.source),
-                "state": batch.state(e),
-                "listed": e in batch.ranked,
+                "state": state_of(e),
+                "listed": written and e in batch.ranked,
                 "outside_quota": e in batch.outside,
                 "findings": [f.as_dict() for f in e.findings + batch.problems_of(e)],
             }

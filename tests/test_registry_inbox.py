@@ -364,3 +364,38 @@ def test_clerks_at_once_with_files_keyed_each_way_make_one_enterprise_in_date_or
         (code, v, f"v{8 - v}.yaml") for v in range(1, 9)
     ]
     reg.engine.dispose()
+
+
+def test_forms_merged_into_one_record_are_as_new_as_the_newest_of_them(tmp_path):
+    """An enterprise's 附件2 (dated 2026-03-01) and 附件3 (2026-04-01) read as one record
+    are newer than its YAML of 2026-03-15: --prefer newer keeps the forms, and the
+    registry makes them the latest version, whichever form the record is named by."""
+    from .seasonfix import _dated
+
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    code = credit_code("30000002")
+    src = gansu_record(tmp_path, "源.yaml", "甘肃陇秦数控有限公司", code)
+    r = run("fill", src, "--pack", "gansu", "--out", tmp_path / "filled")
+    assert r.exit_code == 0, r.output
+    (a2,) = (tmp_path / "filled").glob("附件2_*.docx")
+    (a3,) = (tmp_path / "filled").glob("附件3_*.docx")
+    shutil.copy(a2, inbox / "a_附件2.docx")
+    shutil.copy(a3, inbox / "b_附件3.docx")
+    _dated(inbox / "a_附件2.docx", dt.datetime(2026, 3, 1, 9))
+    _dated(inbox / "b_附件3.docx", dt.datetime(2026, 4, 1, 9))
+    text = src.read_text(encoding="utf-8") + "# 3月中旬版\n"
+    (inbox / "c_记录.yaml").write_text(text, encoding="utf-8")
+    os.utime(inbox / "c_记录.yaml", (dt.datetime(2026, 3, 15).timestamp(),) * 2)
+    r = run(
+        "summary", inbox, "--pack", "gansu", "--unit", "天水市工信局", "--prefer", "newer",
+        "--format", "json", "--out", tmp_path / "out",
+    )  # fmt: skip
+    got, _ = json.JSONDecoder().raw_decode(r.stdout[r.stdout.index("{") :])
+    states = {Path(e["source"]).name: e["state"] for e in got["records"]}
+    assert states["c_记录.yaml"] == "重复，未列入", r.output  # the forms were kept (with their own problems)
+    assert states["a_附件2.docx"] != "重复，未列入"
+    db = tmp_path / "reg.sqlite"
+    run("registry", "add", inbox, "--round", "2026", "--pack", "gansu", "--db", db)
+    (latest,) = Registry(db).list()
+    assert latest.source.endswith(".docx") and latest.version == 2

@@ -109,6 +109,7 @@ def test_versions_follow_the_file_dates_as_summary_does(season):
 def test_the_refused_summary_says_what_to_type_and_the_rerun_needs_no_force(season):
     refused, again = season["refused"], season["again"]
     assert refused.exit_code == 1, refused.output
+    assert "：列入" not in refused.stdout and "：未列入（未生成汇总表）" in refused.stdout  # no sheet, nobody on it
     assert refused.stderr.strip().splitlines()[-1].endswith("--prefer newer")
     assert "formgen summary 收件 --pack gansu" in refused.stderr
     assert again.exit_code == 3, again.output  # written; 武山, 清水, 秦安 left off with errors

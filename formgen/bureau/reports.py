@@ -64,6 +64,7 @@ class ReportEntry:
     places: FormPlaces | None = None
     superseded: bool = False  # another file of the enterprise was kept over it: nobody's to fix
     forms: dict = field(default_factory=dict)  # file name -> the pack's Document a filled form was read as
+    made: dt.datetime | None = None  # when the newest of its files was made, where the batch knows it
 
     @property
     def errors(self) -> int:
@@ -107,6 +108,7 @@ def entries_for_batch(entries, state_of, superseded=()) -> list[ReportEntry]:
         r.name, r.credit_code = e.name, e.credit_code
         r.superseded = any(e is x for x in superseded)
         r.forms = dict(getattr(e, "forms", None) or {})
+        r.made = getattr(e, "made", None)
         out.append(r)
     return out
 
@@ -479,6 +481,8 @@ def _enterprise_keys(entries: Sequence[ReportEntry]) -> list[tuple[str, str]]:
 
 
 def _made(e: ReportEntry) -> dt.datetime:
+    if e.made is not None:
+        return e.made
     if not e.source:
         return dt.datetime.min
     try:
