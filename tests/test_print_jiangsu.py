@@ -130,3 +130,33 @@ def test_dx_document_prints_on_one_page(sheets, tmp_path):
     ):
         assert label in text, label
     assert "☑5." in text and "71.00分=568÷800×100" in text
+
+
+def test_sheets_name_the_enterprise_and_end_with_seal_and_date(sheets, tmp_path):
+    """Issue 26: each sheet names the enterprise and its credit code at the top and ends with
+    企业（盖章）and 日期 (left for handwriting), as printed by LibreOffice."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler (pdftotext) 未安装：跳过 PDF 文字检查")
+    _, dx, sc = sheets
+    for pdf in to_pdf([dx, dx.with_suffix(".docx"), sc], tmp_path):
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+        flat = re.sub(r"\s+", "", text)
+        top = flat.index("企业名称：江苏锡云智能装备有限公司")
+        assert flat.index("统一社会信用代码：91320214MA1XYUN96U") > top
+        assert top < flat.index("序号"), pdf.name  # above the table
+        seal = flat.index("企业（盖章）：")
+        assert seal > flat.rindex("注"), pdf.name  # after the table and its notes
+        assert flat.endswith("日期：年月日") or "日期：年月日" in flat[seal:], pdf.name
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        assert lines[-1].split() == ["日期：", "年", "月", "日"], lines[-3:]  # the last line, blank for a pen
+
+
+def test_sheets_file_properties(sheets):
+    import docx
+
+    _, dx, sc = sheets
+    for path, title in ((dx, "江苏省企业数字化转型自评价表"), (sc, "江苏省智能工厂梯度建设典型场景自评价表")):
+        props = openpyxl.load_workbook(path).properties
+        assert (props.title, props.creator) == (title, "江苏锡云智能装备有限公司"), path.name
+    core = docx.Document(str(dx.with_suffix(".docx"))).core_properties
+    assert (core.title, core.author) == ("江苏省企业数字化转型自评价表", "江苏锡云智能装备有限公司")

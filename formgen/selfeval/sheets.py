@@ -8,11 +8,38 @@ from __future__ import annotations
 import io
 
 from ..record import refdata
+from ..record.model import Enterprise
 from ..render.xlsx import new_workbook
 from . import scoring as js
 
 FONT = {"font_name": "仿宋_GB2312", "font_size": 11}
 TICK, BOX = "☑", "□"
+DX_TITLE = "江苏省企业数字化转型自评价表"
+SCENARIO_TITLE = "江苏省智能工厂梯度建设典型场景自评价表"
+# The sheets are the enterprise's own: named at the top, sealed and dated at the end
+# (the annex prints the bare tables; an unsigned sheet names nobody). The record holds
+# no date of the self-evaluation, so the date is left for handwriting.
+SEAL = "企业（盖章）："
+DATE = "日期：　　　　年　　月　　日"
+BLANK = "　" * 10  # room to write in a value the record leaves empty
+
+
+def identity(record) -> str:
+    """企业名称：… 统一社会信用代码：… in the record model's own labels.
+
+    >>> from formgen.record.model import Record
+    >>> identity(Record.model_validate({"enterprise": {"name": "甲公司", "credit_code": "91320214MA1XYUN96U"}}))
+    '企业名称：甲公司　　统一社会信用代码：91320214MA1XYUN96U'
+    """
+    e = record.enterprise
+    fields = Enterprise.model_fields
+    return "　　".join(f"{fields[key].title}：{getattr(e, key) or BLANK}" for key in ("name", "credit_code"))
+
+
+def _properties(wb, title: str, record) -> None:
+    """文件属性: the sheet's title and the enterprise as its author (see ooxml.finish)."""
+    author = record.enterprise.name or ""
+    wb.set_properties({"title": title, "author": author, "company": author})
 
 
 def _formats(wb):
@@ -23,7 +50,16 @@ def _formats(wb):
         "cell": wb.add_format(cell),
         "center": wb.add_format({**cell, "align": "center"}),
         "note": wb.add_format({**FONT, "text_wrap": True, "valign": "top"}),
+        "line": wb.add_format({**FONT, "valign": "vcenter"}),
     }
+
+
+def _seal_rows(ws, f, row: int, first: int, last: int) -> None:
+    """企业（盖章）： with room for the seal, and 日期 under it, in columns first..last."""
+    ws.merge_range(row, first, row, last, SEAL, f["line"])
+    ws.set_row(row, 48)
+    ws.merge_range(row + 1, first, row + 1, last, DATE, f["line"])
+    ws.set_row(row + 1, 24)
 
 
 def _setup(ws, landscape: bool):
@@ -46,7 +82,9 @@ def dx_sheet(record) -> bytes:
     ws.set_column(2, 2, 27)  # 产业链供应链协同数字化水平 on one line
     ws.set_column(3, 3, 44)
     ws.set_column(4, 4, 24)
-    ws.merge_range(0, 0, 0, 4, "表2  江苏省企业数字化转型自评价表", f["title"])
+    ws.merge_range(0, 0, 0, 4, f"表2  {DX_TITLE}", f["title"])
+    ws.merge_range(1, 0, 1, 4, identity(record), f["line"])
+    ws.set_row(1, 24)
     ws.write_row(2, 0, ["序号", "一级指标", "二级指标", "题目（等级）", "企业等级和自主打分"], f["head"])
     answers = js.record_answers(record)
     row = 3
@@ -99,6 +137,8 @@ def dx_sheet(record) -> bytes:
         ws.merge_range(row, 0, row, 4, n, f["note"])
         ws.set_row(row, 64)
         row += 1
+    _seal_rows(ws, f, row + 1, 3, 4)
+    _properties(wb, DX_TITLE, record)
     wb.close()
     return buf.getvalue()
 
@@ -109,10 +149,15 @@ def scenario_sheet(record, checks: dict) -> bytes:
     f = _formats(wb)
     ws = wb.add_worksheet("典型场景自评价表")
     _setup(ws, landscape=False)
+    # one page: the 40 scenarios, the counts, at most four 未满足 notes and the seal lines
+    # (a bounded height: printed a little smaller, never below 9 pt)
+    ws.fit_to_pages(1, 1)
     widths = [6, 16, 28, 11, 11, 11, 11]
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
-    ws.merge_range(0, 0, 0, 6, "江苏省智能工厂梯度建设典型场景自评价表", f["title"])
+    ws.merge_range(0, 0, 0, 6, SCENARIO_TITLE, f["title"])
+    ws.merge_range(1, 0, 1, 6, identity(record), f["line"])
+    ws.set_row(1, 24)
     ws.write_row(2, 0, ["序号", "环节", "场景名称", *js.LEVELS], f["head"])
     chosen = js.record_scenarios(record)
     row = 3
@@ -154,6 +199,8 @@ def scenario_sheet(record, checks: dict) -> bytes:
         "注：“/”为《自评价参考》中该场景无此等级描述，不可选择；高等级场景同时计入低等级场景数。",
         f["note"],
     )
+    _seal_rows(ws, f, row + 2, 3, 6)
+    _properties(wb, SCENARIO_TITLE, record)
     wb.close()
     return buf.getvalue()
 
@@ -197,7 +244,8 @@ def dx_document(record) -> bytes:
         ooxml.set_run_font(run, font or BODY["east_asia"], BODY["ascii"], size or BODY["size"], bold=bold)
         return p
 
-    para(doc, "表2  江苏省企业数字化转型自评价表", "center", "小二", "方正小标宋简体")
+    para(doc, f"表2  {DX_TITLE}", "center", "小二", "方正小标宋简体")
+    para(doc, identity(record)).paragraph_format.space_after = ooxml.Pt(4)
     answers = js.record_answers(record)
     qs = js.questions()
     table = ooxml.new_table(doc, len(qs) + 2, [1.2, 2.2, 3.0, 7.0, 4.0])
@@ -249,4 +297,8 @@ def dx_document(record) -> bytes:
         doc,
         "表3 企业等级自主打分参考表：" + "；".join(f"等级{lv}：{js.level_range_text(lv)}" for lv in range(1, 7)) + "。",
     )
-    return ooxml.finish(doc, "江苏省企业数字化转型自评价表", record.enterprise.name or "")
+    for i, text in enumerate((SEAL, DATE)):
+        p = para(doc, text)
+        p.paragraph_format.left_indent = ooxml.Cm(9.5)
+        p.paragraph_format.space_before = ooxml.Pt(18 if i == 0 else 24)  # room for the seal
+    return ooxml.finish(doc, DX_TITLE, record.enterprise.name or "")
