@@ -372,3 +372,40 @@ def test_both_files_carry_their_properties_and_fonts(tmp_path):
         assert props.title and "python-docx" not in (props.author + props.comments) and props.created.year >= 2025
         fonts = zipfile.ZipFile(f).read("word/fontTable.xml").decode()
         assert 'w:name="仿宋_GB2312"' in fonts
+
+
+def _pdf_title(pdf) -> str:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return re.search(r"^Title:\s*(.*)$", info, re.M).group(1).strip()
+
+
+@pytest.mark.parametrize("pack", ["national", "hebei", "gansu"])
+def test_printed_selfcheck_is_numbered_and_titled_as_what_it_is(tmp_path, pack):
+    """Issue 26: the 自查表 prints "— n —" on every page and is titled (文件属性, and so the
+    PDF's title) 申报材料自查表（企业）, not as the annex; the annex's author is the enterprise."""
+    data = _record()
+    name = data["enterprise"]["name"]
+    _, _, (annex, selfcheck) = _documents(tmp_path, pack, data)
+    annex_pdf, self_pdf = to_pdf([annex, selfcheck], tmp_path / "pdf")
+    pages = _pages(self_pdf)
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, 1):
+        assert _flat([ln for ln in page.splitlines() if ln.strip()][-1]) == f"—{n}—", page[-200:]
+    title = f"卓越级智能工厂项目申报材料自查表（{name}）"
+    assert _pdf_title(self_pdf) == title and "附件" not in title
+    core = Document(selfcheck).core_properties
+    assert (core.title, core.author) == (title, name)
+    annex_core = Document(annex).core_properties
+    assert (annex_core.title, annex_core.author) == ("卓越级智能工厂项目申报材料清单", name)
+    assert not any(re.fullmatch(r"—\s*\d+\s*—", ln.strip()) for ln in _pdftotext(annex_pdf).splitlines())
+
+
+@pytest.mark.parametrize("pack", ["national", "hebei"])
+def test_printed_annex_keeps_the_web_address_on_one_line(tmp_path, pack):
+    """Issue 26: the note's https://www.miit-imps.com is printed whole, not broken after https://."""
+    _, _, (annex, _) = _documents(tmp_path, pack)
+    (annex_pdf,) = to_pdf([annex], tmp_path / "pdf")
+    (page,) = _pages(annex_pdf)
+    assert any("（https://www.miit-imps.com）" in ln.replace(" ", "") for ln in page.splitlines()), page
+    _, _, _, note = _annex_002()
+    assert _flat(_reading(note)) in _flat(page)  # the note's words as the annex has them

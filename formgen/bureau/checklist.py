@@ -35,6 +35,7 @@ from ..record.refdata import kpi_key, kpis
 from ..record.written import fmt, paragraphs, ym
 from ..render import ooxml
 from ..render.context import code_name
+from ..render.docx import text_width_pt
 
 MANUAL_CHECK = "手工核实"
 MANUAL_NOTE = "以下条件无法由记录中的数据证明，请申报单位逐项核实；不计入材料是否完整"
@@ -382,6 +383,29 @@ BODY = "仿宋_GB2312"
 ASCII = "Times New Roman"
 WIDTH_CM = 16.6  # A4 less the margins below
 MARGINS = [2.54, 2.2, 2.54, 2.2]
+# a web address with the brackets around it: it is printed whole, never broken at a / or -
+_URL = re.compile(r"[（(]?https?://[^\s（）()]+[）)]?")
+
+
+def url_break(text: str, size_pt: float, width_pt: float, indent_pt: float = 0.0) -> int | None:
+    """Where a line break goes so that the web address in ``text`` starts a line of its
+    own: the address's index when it would not fit on the line its first character is on
+    (the line filled character by character, as CJK text wraps), else None.
+
+    >>> note = "具体模板和填写要求请登录智能制造数据资源公共服务平台（https://www.miit-imps.com）进行查看。"
+    >>> note[url_break(note, 14, 470, 28) :][:9]
+    '（https://'
+    >>> url_break("请登录（https://www.miit-imps.com）查看。", 14, 470) is None
+    True
+    """
+    m = _URL.search(text)
+    if m is None or m.start() == 0:
+        return None
+    x = indent_pt
+    for ch in text[: m.start()]:
+        w = text_width_pt(ch, size_pt)
+        x = w if x + w > width_pt else x + w
+    return m.start() if x + text_width_pt(m.group(0), size_pt) > width_pt else None
 
 
 class _Writer:
@@ -409,6 +433,18 @@ class _Writer:
             ooxml.set_run_font(p.add_run(text), BODY if not bold else "黑体", ASCII, size, bold or None)
         ooxml.valign_center(cell)
 
+    def note(self, text: str, size: str, **kw):
+        """A first-line-indented paragraph whose web address, if any, is never broken: it
+        starts a new line when it would not fit at the end of the line before."""
+        size_pt = ooxml.size_pt(size)
+        at = url_break(text, size_pt, WIDTH_CM / 2.54 * 72, 2 * size_pt)
+        p = self.para(text if at is None else text[:at], size=size, first_line_chars=2, font_size_pt=size_pt, **kw)
+        if at is not None:
+            p.alignment = ooxml.ALIGN["left"]  # a justified line before the break would be stretched
+            p.runs[-1].add_break()
+            ooxml.set_run_font(p.add_run(text[at:]), BODY, ASCII, size)
+        return p
+
     def heading(self, layout: dict, title: str, after=18):
         for line in layout.get("heading_lines", []):
             self.para(line, font="黑体", size="三号")
@@ -418,9 +454,11 @@ class _Writer:
         return ooxml.finish(self.doc, title, author)
 
 
-def annex_docx(layout: dict) -> bytes:
+def annex_docx(layout: dict, enterprise: str = "") -> bytes:
     """The annex as published: heading, title, the items (a 序号 | 所需材料 | 具体内容 table,
-    or numbered paragraphs where the annex prints them so), the notes. Nothing else."""
+    or numbered paragraphs where the annex prints them so), the notes. Nothing else. Its
+    author (文件属性) is ``enterprise``: the copy is the one the enterprise submits, as
+    every form formgen fills is the enterprise's, though nothing of the record is in it."""
     spec = layout.get("annex") or {}
     w = _Writer("三号")
     w.heading(layout, layout["title"])
@@ -437,7 +475,7 @@ def annex_docx(layout: dict) -> bytes:
             w.cell(content, [(raw["content"], False)], "四号", align="left")
             ooxml.row_height(row, 1.4)
         for note in spec.get("notes", []):
-            w.para(note, size="四号", before=8, first_line_chars=2, font_size_pt=ooxml.size_pt("四号"))
+            w.note(note, "四号", before=8)
     else:
         for raw in layout["items"]:
             w.para(
@@ -447,8 +485,8 @@ def annex_docx(layout: dict) -> bytes:
                 font_size_pt=ooxml.size_pt("三号"),
             )
         for note in spec.get("notes", []):
-            w.para(note, line_exact_pt=28, first_line_chars=2, font_size_pt=ooxml.size_pt("三号"))
-    return w.bytes(layout["title"])
+            w.note(note, "三号", line_exact_pt=28)
+    return w.bytes(layout["title"], enterprise)
 
 
 def selfcheck_docx(layout: dict, title: str, enterprise: str, items: list[Item]) -> bytes:
@@ -500,7 +538,9 @@ def selfcheck_docx(layout: dict, title: str, enterprise: str, items: list[Item])
             w.cell(row.cells[1], [(check.content, False)], "五号", align="left")
             w.cell(row.cells[2], [(MANUAL_CHECK, False)], "五号", align="center")
     w.para(_summary(materials, checks), bold=True, before=10)
-    return w.bytes(f"{title}（自查表）", enterprise)
+    ooxml.page_numbers(w.doc.sections[0], size="小四")
+    # titled as what it is (not the annex: it is no 申报材料), with the enterprise it checks
+    return w.bytes(selfcheck_title(title) + (f"（{enterprise}）" if enterprise else ""), enterprise)
 
 
 def _name(pattern: str, enterprise: str) -> str:
@@ -512,6 +552,6 @@ def documents(doc, enterprise: str, items: list[Item]) -> list[tuple[str, bytes]
     document ``doc``: 附件3_…申报材料清单_企业.docx and …申报材料自查表_企业.docx."""
     selfcheck = re.sub(r"^附件\s*\d+_", "", doc.filename).replace(ANNEX, SELF_CHECK)
     return [
-        (_name(doc.filename, enterprise), annex_docx(doc.layout)),
+        (_name(doc.filename, enterprise), annex_docx(doc.layout, enterprise)),
         (_name(selfcheck, enterprise), selfcheck_docx(doc.layout, doc.title, enterprise, items)),
     ]
