@@ -169,7 +169,7 @@ def test_a4_headings_are_pdf_bookmarks(shanghai_set, tmp_path):
     for heading in [
         "第一部分：申报企业基本情况介绍",
         "2、智能工厂整体架构（必填项）",
-        "第五部分：智能制造能力成熟度自评估报告（不计入文档字数内）",
+        "第五部分：请企业依据国家标准《智能制造能力成熟度模型》（GB/T39116-2020）,通过智能制造评估评价公共服务平台（www.c3mep.cn）开展智能制造评估评价（免费）。完成评估后，下载并提交L3级及以上自评估报告（不计入文档字数内）。",
     ]:
         assert heading in titles
 

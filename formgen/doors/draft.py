@@ -336,6 +336,15 @@ def outline(doc: Document) -> list[Heading]:
     return out
 
 
+def stand_ins(doc: Document) -> set[str]:
+    """The layout's stand-ins for a text the record left empty (``if_empty``: 上海附件4's
+    （无）), normalised: the form's words, neither read back nor counted as the applicant's."""
+    blocks = doc.layout.get("blocks") or []
+    return {
+        _norm(b["text"]["if_empty"]) for b in blocks if isinstance(b.get("text"), dict) and b["text"].get("if_empty")
+    }
+
+
 _CN = "零一二三四五六七八九十"
 
 
@@ -594,12 +603,13 @@ class _Check:
 
     def section_counts(self) -> dict[int, int]:
         """字数 under each heading (its own paragraphs, not its sub-parts'), headings and
-        figure captions excluded; tables and text boxes under it included."""
+        figure captions and the layout's （无） excluded; tables and text boxes under it included."""
         s = self.structure
         counts = {i: 0 for i in range(len(s.headings))}
+        placeholders = stand_ins(self.doc)
         for p in self.body.paras:
             hi = s.section_of.get(p.index)
-            if hi is None or p.index in self.captions:
+            if hi is None or p.index in self.captions or (placeholders and _norm(p.text) in placeholders):
                 continue
             if p.index in s.heading_paras:
                 m = next(m for m in s.matches.values() if m.para == p.index)

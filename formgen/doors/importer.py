@@ -36,6 +36,7 @@ from .draft import (
     find_structure,
     outline,
     read_table_fields,
+    stand_ins,
     structured,
 )
 from .imported import (
@@ -257,6 +258,7 @@ def _read_paragraphs(rec: Imported, check: _Check, doc: Document) -> None:
     framed = {id(p) for p in free if any(_is_framed(p, b) for b in doc.layout.get("blocks") or [])}
     # the annex's own lines under a heading (（突出对…示范价值。）) are not the applicant's
     literal = {_norm(b["p"]) for b in doc.layout.get("blocks") or [] if isinstance(b.get("p"), str)}
+    literal |= stand_ins(doc)  # nor is the layout's （无） under an empty optional sub-part
     framed |= {id(p) for p in free if _norm(p.text) in literal}
     for block in doc.layout.get("blocks") or []:
         if "mode_items" in block:

@@ -180,6 +180,10 @@ class TextSpec(Spec):
     optional: bool = False
     label: str | None = None
     style: Style | None = None
+    # printed in the text's place when the record leaves it empty (上海附件4: （无）), so that
+    # an optional sub-part's heading is never followed straight by the next heading; never
+    # read back as the record's text
+    if_empty: str | None = None
 
 
 class TextBlock(Spec):

@@ -8,9 +8,10 @@ A single-record layout is a list of ``blocks``:
 - ``{heading: TEXT, level: 1|2|3}``: a Word heading (outline level, kept with the next
   paragraph; Word's 导航窗格 and the PDF's bookmarks list it), styled by the layout's
   ``styles.headingN``;
-- ``{text: {field: PATH, optional: bool, label: ...}}``: body text from the record, a
-  paragraph per paragraph of the text (a blank line starts a new one; single line
-  breaks are joined: see ``context.paragraphs``), first line indented two characters;
+- ``{text: {field: PATH, optional: bool, label: ..., if_empty: TEXT}}``: body text from
+  the record, a paragraph per paragraph of the text (a blank line starts a new one; single
+  line breaks are joined: see ``context.paragraphs``), first line indented two characters;
+  ``if_empty`` (（无）) stands in its place when the record leaves it empty;
 - ``{figures: {part: N}}``: the record's figures of part N, numbered 图1, 图2, ... with
   the caption under each, kept on the figure's page;
 - ``{table: {widths_cm: [...], rows: [...]}}``: a bordered table whose rows never
@@ -568,7 +569,9 @@ def _blocks(blocks, state: _State, base, styles: dict):
             _heading(block["heading"], block.get("level", 1), state, styles, extra)
         elif "text" in block:
             t = block["text"]
-            _body(get(base, t["field"]), state, {**styles.get("body", {}), **t.get("style", {})}, True)
+            value = get(base, t["field"])
+            value = value if paragraphs(value) or not t.get("if_empty") else t["if_empty"]
+            _body(value, state, {**styles.get("body", {}), **t.get("style", {})}, True)
         elif "figures" in block:
             _figures(block["figures"], state)
         elif "table" in block:
