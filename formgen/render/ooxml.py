@@ -858,11 +858,15 @@ def checkbox_xml(checked: bool, size) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def table_head_xml(widths_twips: tuple[int, ...]) -> str:
+def table_head_xml(widths_twips: tuple[int, ...], open_bottom: bool = False) -> str:
     """w:tbl's opening, w:tblPr and w:tblGrid as ``new_table`` makes them: centred, fixed
-    layout, single 0.5 pt borders."""
+    layout, single 0.5 pt borders; ``open_bottom``: no bottom border (a table part that
+    the next part, 1 pt under it, closes: see ``table_joint``)."""
     edge = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
-    borders = "".join(f"<w:{e} {edge}/>" for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    borders = "".join(
+        f'<w:{e} w:val="nil"/>' if open_bottom and e == "bottom" else f"<w:{e} {edge}/>"
+        for e in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
     return (
         '<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
         f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
@@ -871,6 +875,25 @@ def table_head_xml(widths_twips: tuple[int, ...]) -> str:
         + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths_twips)
         + "</w:tblGrid>"
     )
+
+
+def table_joint() -> Para:
+    """The paragraph between two parts of one table (a table restarted so that a header
+    row in its middle can repeat on every page: w:tblHeader counts only a table's first
+    rows). Two tables must not touch (Word would join them), so it stays, 1 pt high, kept
+    with the part after it."""
+    p = Para(keep_next=True)
+    p.shrink()
+    p.empty = False  # not a spare empty paragraph to drop or move a section break into
+    return p
+
+
+def text_height_cm(page: dict, orientation: str | None = None) -> float:
+    """The height an A4 page of the layout's ``page`` set-up leaves between its top and
+    bottom margins (see ``new_document``), portrait or landscape."""
+    landscape = (orientation or page.get("orientation")) == "landscape"
+    top, _right, bottom, _left = page.get("margins_cm", [2.54, 2.5, 2.54, 2.5])
+    return (21.0 if landscape else 29.7) - top - bottom
 
 
 @functools.lru_cache(maxsize=256)
