@@ -379,6 +379,7 @@ def _empty_p(keep: bool) -> str:
 
 LINE_EM = 1.44  # a single-spaced line of the forms' faces as LibreOffice prints them (Noto Serif CJK), in em
 PAGE_SHARE = 0.9  # of a page's height: what a group may take to be kept on one page (the estimate errs)
+FIRST_SHARE = 0.5  # of that: the first part of a cut group, which follows whatever the page holds already
 
 
 def _cell_height_pt(spec, state: _State, base, table_font: dict, width_cm: float) -> float:
@@ -459,7 +460,10 @@ def _groups(rows, placed, heights, keep: set, spec: dict, page_pt: float) -> tup
     ``keep_together`` repeat) that fits on a page is kept on one page: every row but its
     last kept with the next. A longer group is cut into parts that each fit on a page,
     between the groups it holds that are kept whole; each part is kept on one page and
-    its labels print again at its top, so no page holds rows without their label."""
+    its labels print again at its top, so no page holds rows without their label. The
+    first part is at most half as tall: it follows what the page holds already (the
+    title kept with the table, the rows above), and should not push that onto a page of
+    its own."""
     target = page_pt * PAGE_SHARE
     groups = [(r, min(r + rs, len(rows))) for r, _c, rs, *_rest in placed if rs > 1]
     together: dict = {}
@@ -483,7 +487,8 @@ def _groups(rows, placed, heights, keep: set, spec: dict, page_pt: float) -> tup
             while u < e and u in blocked:
                 u += 1
             tall = sum(heights[b:u])
-            if b > s and (b in cuts or (done and done + tall > target)):
+            limit = target if cuts & set(range(s + 1, b + 1)) else target * FIRST_SHARE
+            if b > s and (b in cuts or (done and done + tall > limit)):
                 cuts.add(b)
                 done = tall
             else:
