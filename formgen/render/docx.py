@@ -530,7 +530,7 @@ def _table(state: _State, spec: dict, base):
     for b in parts[1:]:
         if any(r < b < r + rs for r, _c, rs, *_rest in placed):
             raise ValueError(f"表格第{b + 1}行是表头，不能落在合并单元格中间")
-        keep.add(b - 1)  # the part before stays with the header (its bottom edge is the header's top)
+        keep.add(b - 1)  # the part before stays with the header where the renderer can
     table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
     heights = _row_heights(rows, placed, state, table_font, widths)
     kept, cuts = _groups(rows, placed, heights, keep | header_rows, spec, _page_pt(state))
@@ -568,7 +568,7 @@ def _table(state: _State, spec: dict, base):
     for p, (a, b) in enumerate(zip(parts, [*parts[1:], len(rows)], strict=True)):
         if p:
             state.body.append(ooxml.table_joint())
-        out = [ooxml.table_head_xml(tuple(twips), open_bottom=b < len(rows))]
+        out = [ooxml.table_head_xml(tuple(twips))]
         heading = True  # the part's first rows marked header repeat on each page it reaches
         for r in range(a, b):
             row = rows[r][0]

@@ -858,15 +858,11 @@ def checkbox_xml(checked: bool, size) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def table_head_xml(widths_twips: tuple[int, ...], open_bottom: bool = False) -> str:
+def table_head_xml(widths_twips: tuple[int, ...]) -> str:
     """w:tbl's opening, w:tblPr and w:tblGrid as ``new_table`` makes them: centred, fixed
-    layout, single 0.5 pt borders; ``open_bottom``: no bottom border (a table part that
-    the next part, 1 pt under it, closes: see ``table_joint``)."""
+    layout, single 0.5 pt borders."""
     edge = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
-    borders = "".join(
-        f'<w:{e} w:val="nil"/>' if open_bottom and e == "bottom" else f"<w:{e} {edge}/>"
-        for e in ("top", "left", "bottom", "right", "insideH", "insideV")
-    )
+    borders = "".join(f"<w:{e} {edge}/>" for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
     return (
         '<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
         f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
@@ -881,7 +877,10 @@ def table_joint() -> Para:
     """The paragraph between two parts of one table (a table restarted so that a header
     row in its middle can repeat on every page: w:tblHeader counts only a table's first
     rows). Two tables must not touch (Word would join them), so it stays, 1 pt high, kept
-    with the part after it."""
+    with the part after it. Each part keeps its borders: where the parts share a page
+    the joint prints as a double rule; where they do not, each part is closed (an open
+    bottom edge, to be closed by the next part, would stay open at a page's foot when
+    the part after moves on: LibreOffice does not keep a table with the next table)."""
     p = Para(keep_next=True)
     p.shrink()
     p.empty = False  # not a spare empty paragraph to drop or move a section break into
