@@ -264,3 +264,12 @@ def test_a_header_row_in_the_middle_starts_a_part_that_repeats_it():
     assert _kept(list(first.iterchildren(qn("w:tr")))[-1]) and _kept(trs[0])  # never a header alone
     with pytest.raises(ValueError, match="表头"):
         _body(_layout([[{"text": "跨", "rowspan": 2}, "a", "b"], {"cells": ["c", "d"], "header": True}]))
+
+
+def test_a_part_opens_at_a_row_of_labels_in_the_later_half():
+    """附表2's way: an instance's name over its sub-headed lists; cut where a sub-header
+    (a row of labels only) opens a list, not just under it, when that is in the later half."""
+    value = [{"expr": "'项'"}, {"expr": repr(LONG)}]
+    rows = [[{"text": "实例", "rowspan": 8}, "种类", "说明"], value, value, ["种类二", "说明"], *[value] * 4]
+    (tbl,) = _body(_layout(rows)).iterchildren(qn("w:tbl"))
+    assert _labels(tbl, "实例") == [0, 3]

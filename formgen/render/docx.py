@@ -463,7 +463,8 @@ def _groups(rows, placed, heights, keep: set, spec: dict, page_pt: float) -> tup
     its labels print again at its top, so no page holds rows without their label. The
     first part is at most half as tall: it follows what the page holds already (the
     title kept with the table, the rows above), and should not push that onto a page of
-    its own."""
+    its own. A part rather opens at a row of labels only (附表2's 关键软件种类 | 名称 | …),
+    when one is in the later half of the part before, so that it starts with its header."""
     target = page_pt * PAGE_SHARE
     groups = [(r, min(r + rs, len(rows))) for r, _c, rs, *_rest in placed if rs > 1]
     together: dict = {}
@@ -478,21 +479,26 @@ def _groups(rows, placed, heights, keep: set, spec: dict, page_pt: float) -> tup
     for s, e in whole:
         kept.update(range(s, e - 1))
     blocked = {r + 1 for r in kept}  # a page may not break before these rows
+    starting: dict = collections.defaultdict(list)
+    for r, _c, _rs, _cs, cell, *_rest in placed:
+        starting[r].append(_is_fixed(cell))
+    heads = {r for r, fixed in starting.items() if len(fixed) > 1 and all(fixed)}  # a row of labels only
     cuts: set[int] = set()
     for s, e in sorted(set(groups) - whole, key=lambda g: (g[0], g[0] - g[1])):
-        done = 0.0
-        b = s
+        start = b = s  # the part being filled starts at ``start``
         while b < e:
             u = b + 1
             while u < e and u in blocked:
                 u += 1
-            tall = sum(heights[b:u])
-            limit = target if cuts & set(range(s + 1, b + 1)) else target * FIRST_SHARE
-            if b > s and (b in cuts or (done and done + tall > limit)):
-                cuts.add(b)
-                done = tall
-            else:
-                done += tall
+            if b > s and b in cuts:  # cut already for a group around or inside this one
+                start = b
+            limit = target if start > s else target * FIRST_SHARE
+            if b > start and sum(heights[start:b]) + sum(heights[b:u]) > limit:
+                # the new part opens at a row of labels (a sub-header: 关键软件种类 | 名称 | …)
+                # in the later half of this one if there is one, so that it starts with its header
+                at = [h for h in heads if start < h <= b and h not in blocked and sum(heights[start:h]) >= limit / 2]
+                start = max(at, default=b)
+                cuts.add(start)
             b = u
     for s, e in set(groups) - whole:
         kept.update(r for r in range(s, e - 1) if r + 1 not in cuts)
