@@ -15,8 +15,11 @@ A single-record layout is a list of ``blocks``:
 - ``{figures: {part: N}}``: the record's figures of part N, numbered 图1, 图2, ... with
   the caption under each, kept on the figure's page;
 - ``{table: {widths_cm: [...], rows: [...]}}``: a bordered table whose rows never
-  break across pages; a row is a list of cells (or ``{cells: [...], height_cm,
-  header, can_split, keep_with_next}``, or ``{repeat: {each, rows, keep_together}}``); a
+  break across pages, a merged label's rows kept on one page or, longer than a page,
+  cut into parts labelled again (``_groups``), a header row repeated on every page it
+  continues on (one after other rows starts a part of its own); a row is a list of
+  cells (or ``{cells: [...], height_cm, header, can_split, keep_with_next}``, or
+  ``{repeat: {each, rows, keep_together}}``); a
   cell is literal text or
   ``{text|field|expr, note, note_if_empty, paras, colspan, rowspan, align,
   checkbox: {field, options}}``. A code or number that does not fit its cell at the
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import math
 import re
 import zlib
 
@@ -374,13 +378,141 @@ def _empty_p(keep: bool) -> str:
     return "<w:p><w:pPr><w:keepNext/></w:pPr></w:p>" if keep else "<w:p/>"
 
 
+LINE_EM = 1.44  # a single-spaced line of the forms' faces as LibreOffice prints them (Noto Serif CJK), in em
+PAGE_SHARE = 0.9  # of a page's height: what a group may take to be kept on one page (the estimate errs)
+FIRST_SHARE = 0.5  # of that: the first part of a cut group, which follows whatever the page holds already
+
+
+def _cell_height_pt(spec, state: _State, base, table_font: dict, width_cm: float) -> float:
+    """About how tall a cell prints (its text wrapped at its width, a line ``LINE_EM``
+    of its size, the layout's spacing): enough to tell whether a group of rows fits on
+    a page. A fixed cell's is worked out once per layout."""
+    if _is_fixed(spec):
+        key = ("height", spec if isinstance(spec, str) else id(spec), width_cm, *table_font.values())
+        hit = state.prepared.cells.get(key)
+        if hit is None:
+            hit = state.prepared.cells[key] = _measure_cell(spec, state, base, table_font, width_cm)
+        return hit
+    return _measure_cell(spec, state, base, table_font, width_cm)
+
+
+def _measure_cell(spec, state: _State, base, table_font: dict, width_cm: float) -> float:
+    if isinstance(spec, str):
+        spec = {"text": spec}
+    size = ooxml.size_pt(spec.get("size") or table_font.get("size") or 12)
+    room = max(width_cm * 72 / 2.54 - CELL_PADDING_PT, size)
+
+    def tall(text: str, at: float) -> float:
+        return max(1, math.ceil(text_width_pt(text, at) / room)) * LINE_EM * at
+
+    if spec.get("checkbox"):
+        box = spec["checkbox"]
+        labels = ["\u2610" + label for _, label in _options(box, base)]
+        sep = box.get("separator", "  ")
+        total = sum(tall(t, size) for t in (labels if sep == "\n" else [sep.join(labels)]))
+        lines: list[str] = []
+    else:
+        lines = _lines_of(spec, state, base)
+        total = sum(tall(t, size) for t in lines or ([] if spec.get("paras") else [""]))
+    for extra in spec.get("paras", []):
+        at = ooxml.size_pt(extra.get("size") or size)
+        total += tall(extra.get("text", ""), at) + extra.get("before", 0) + extra.get("after", 0)
+    if spec.get("note") and not (spec.get("note_if_empty") and any(ln.strip() for ln in lines)):
+        at = ooxml.size_pt(spec.get("note_size", "五号"))
+        total += sum(tall(t, at) for t in spec["note"].split("\n"))
+    return total
+
+
+def _row_heights(rows, placed, state: _State, table_font: dict, widths) -> list[float]:
+    """Each row's estimated printed height in points (``_cell_height_pt``); a merged cell
+    taller than the rows it spans makes its last row taller."""
+    heights = [0.0] * len(rows)
+    for r, (row, *_rest) in enumerate(rows):
+        if isinstance(row, dict) and row.get("height_cm"):
+            heights[r] = row["height_cm"] * 72 / 2.54
+    saved = state.ns
+    merged = []
+    for r, c, rs, cs, cell, row_base, ns in placed:
+        state.ns = ns
+        h = _cell_height_pt(cell, state, row_base, table_font, sum(widths[c : c + cs]))
+        if rs == 1:
+            heights[r] = max(heights[r], h)
+        else:
+            merged.append((rs, r, h))
+    state.ns = saved
+    for rs, r, h in sorted(merged):
+        end = min(r + rs, len(rows))
+        heights[end - 1] += max(0.0, h - sum(heights[r:end]))
+    return heights
+
+
+def _page_pt(state: _State) -> float:
+    """The text height of the page the table prints on, in points."""
+    layout = state.prepared.layout or {}
+    orientation = state.sections[-1] if state.sections else None
+    return ooxml.text_height_cm(layout.get("page", {}), orientation) * 72 / 2.54
+
+
+def _groups(rows, placed, heights, keep: set, spec: dict, page_pt: float) -> tuple[set, set]:
+    """Which rows to keep with the next, and where merged labels start again (``cuts``:
+    rows that open a new part of every merged cell spanning them).
+
+    A group of rows (a vertically merged label and the rows it spans, or one item of a
+    ``keep_together`` repeat) that fits on a page is kept on one page: every row but its
+    last kept with the next. A longer group is cut into parts that each fit on a page,
+    between the groups it holds that are kept whole; each part is kept on one page and
+    its labels print again at its top, so no page holds rows without their label. The
+    first part is at most half as tall: it follows what the page holds already (the
+    title kept with the table, the rows above), and should not push that onto a page of
+    its own. A part rather opens at a row of labels only (附表2's 关键软件种类 | 名称 | …),
+    when one is in the later half of the part before, so that it starts with its header."""
+    target = page_pt * PAGE_SHARE
+    groups = [(r, min(r + rs, len(rows))) for r, _c, rs, *_rest in placed if rs > 1]
+    together: dict = {}
+    for r, (*_rest, group) in enumerate(rows):
+        if group is not None:
+            start, _end = together.get(group, (r, r))
+            together[group] = (start, r + 1)
+    groups += [g for g in together.values() if g[1] - g[0] > 1]
+    small = spec.get("keep_span_max", 4)
+    whole = {(s, e) for s, e in groups if e - s <= small or sum(heights[s:e]) <= target}
+    kept = set(keep)
+    for s, e in whole:
+        kept.update(range(s, e - 1))
+    blocked = {r + 1 for r in kept}  # a page may not break before these rows
+    starting: dict = collections.defaultdict(list)
+    for r, _c, _rs, _cs, cell, *_rest in placed:
+        starting[r].append(_is_fixed(cell))
+    heads = {r for r, fixed in starting.items() if len(fixed) > 1 and all(fixed)}  # a row of labels only
+    cuts: set[int] = set()
+    for s, e in sorted(set(groups) - whole, key=lambda g: (g[0], g[0] - g[1])):
+        start = b = s  # the part being filled starts at ``start``
+        while b < e:
+            u = b + 1
+            while u < e and u in blocked:
+                u += 1
+            if b > s and b in cuts:  # cut already for a group around or inside this one
+                start = b
+            limit = target if start > s else target * FIRST_SHARE
+            if b > start and sum(heights[start:b]) + sum(heights[b:u]) > limit:
+                # the new part opens at a row of labels (a sub-header: 关键软件种类 | 名称 | …)
+                # in the later half of this one if there is one, so that it starts with its header
+                at = [h for h in heads if start < h <= b and h not in blocked and sum(heights[start:h]) >= limit / 2]
+                start = max(at, default=b)
+                cuts.add(start)
+            b = u
+    for s, e in set(groups) - whole:
+        kept.update(r for r in range(s, e - 1) if r + 1 not in cuts)
+    return kept, cuts
+
+
 def _table(state: _State, spec: dict, base):
     widths = spec["widths_cm"]
     ncols = len(widths)
     rows = list(_expand_rows(spec["rows"], state, base))
     placed = []  # (r, c, rowspan, colspan, cell spec, base, ns)
     occupied = set()
-    keep = set()  # rows to keep with the next: a merged label and the rows it spans
+    keep = set()  # rows to keep with the next (see _groups for merged labels and kept items)
     for r, (row, row_base, ns, _group) in enumerate(rows):
         cells = row["cells"] if isinstance(row, dict) else row
         c = 0
@@ -394,55 +526,68 @@ def _table(state: _State, spec: dict, base):
             for dr in range(rs):
                 for dc in range(cs):
                     occupied.add((r + dr, c + dc))
-            if rs > 1 and rs <= spec.get("keep_span_max", 4):
-                keep.update(range(r, r + rs - 1))  # a small merged block (联系人's three rows) stays whole
             placed.append((r, c, rs, cs, cell, row_base, ns))
             c += cs
         if isinstance(row, dict) and row.get("keep_with_next"):
             keep.add(r)  # e.g. the 承诺 row with the 推荐意见 box under it
-    for r in range(len(rows) - 1):
-        if rows[r][3] is not None and rows[r][3] == rows[r + 1][3]:
-            keep.add(r)
     header_rows = {r for r, (row, *_rest) in enumerate(rows) if isinstance(row, dict) and row.get("header")}
-    kept = {r for r in keep | header_rows if r + 1 < len(rows)}
+    # a header row after other rows starts a new part of the table (a table of its own,
+    # joined to the one before): Word and LibreOffice repeat only a table's first rows
+    parts = [0] + [r for r in sorted(header_rows) if r and r - 1 not in header_rows]
+    for b in parts[1:]:
+        if any(r < b < r + rs for r, _c, rs, *_rest in placed):
+            raise ValueError(f"表格第{b + 1}行是表头，不能落在合并单元格中间")
+        keep.add(b - 1)  # the part before stays with the header where the renderer can
     table_font = {**state.font, "size": spec.get("size", state.font.get("size"))}
+    heights = _row_heights(rows, placed, state, table_font, widths)
+    kept, cuts = _groups(rows, placed, heights, keep | header_rows, spec, _page_pt(state))
+    kept = {r for r in kept if r + 1 < len(rows)}
     twips = [ooxml.twips_cm(w) for w in widths]
     first_break = state.break_next  # a table right after a page break starts the new page
-    # each row's cells by column: merged cells written once at their corner, the rows they
-    # span below holding a continuation cell (w:vMerge), the grid's unused places empty
+    # each row's cells by column: merged cells written at their corner and again at each
+    # cut (their label prints on every page they reach), the rows below holding a
+    # continuation cell (w:vMerge), the grid's unused places empty
     by_row: list[list] = [[] for _ in rows]
     for r, c, rs, cs, cell, row_base, ns in placed:
         width = sum(twips[c : c + cs])
+        end = min(r + rs, len(rows))
+        starts = [r, *sorted(b for b in cuts if r < b < end)]
         saved, state.ns = state.ns, ns
-        paras = _cell_paras(
-            cell,
-            state,
-            row_base,
-            table_font,
-            sum(widths[c : c + cs]),
-            r in kept,
-            True if first_break and not r and not c else None,
-        )
+        for s, e in zip(starts, [*starts[1:], end], strict=True):
+            paras = _cell_paras(
+                cell,
+                state,
+                row_base,
+                table_font,
+                sum(widths[c : c + cs]),
+                s in kept,
+                True if first_break and not s and not c else None,
+            )
+            by_row[s].append((c, ooxml.tc_open(width, cs, "restart" if e - s > 1 else None) + paras + "</w:tc>"))
+            for rr in range(s + 1, e):
+                cont = ooxml.tc_open(width, cs, "continue", center=False) + _empty_p(rr in kept) + "</w:tc>"
+                by_row[rr].append((c, cont))
         state.ns = saved
-        by_row[r].append((c, ooxml.tc_open(width, cs, "restart" if rs > 1 else None) + paras + "</w:tc>"))
-        for dr in range(1, rs):
-            if r + dr < len(rows):
-                cont = ooxml.tc_open(width, cs, "continue", center=False) + _empty_p(r + dr in kept) + "</w:tc>"
-                by_row[r + dr].append((c, cont))
     for r in range(len(rows)):
         for c in range(ncols):
             if (r, c) not in occupied:
                 by_row[r].append((c, ooxml.tc_open(twips[c], center=False) + _empty_p(r in kept) + "</w:tc>"))
-    out = [ooxml.table_head_xml(tuple(twips))]
-    for (row, *_rest), cells in zip(rows, by_row, strict=True):
-        is_dict = isinstance(row, dict)
-        height = ooxml.twips_cm(row["height_cm"]) if is_dict and row.get("height_cm") else None
-        # a row taller than a page may split (can_split); no other row does
-        out.append(ooxml.tr_open(not (is_dict and row.get("can_split")), height, bool(is_dict and row.get("header"))))
-        out.extend(xml for _, xml in sorted(cells, key=lambda x: x[0]))
-        out.append("</w:tr>")
-    out.append("</w:tbl>")
-    state.body.append("".join(out))
+    for p, (a, b) in enumerate(zip(parts, [*parts[1:], len(rows)], strict=True)):
+        if p:
+            state.body.append(ooxml.table_joint())
+        out = [ooxml.table_head_xml(tuple(twips))]
+        heading = True  # the part's first rows marked header repeat on each page it reaches
+        for r in range(a, b):
+            row = rows[r][0]
+            is_dict = isinstance(row, dict)
+            height = ooxml.twips_cm(row["height_cm"]) if is_dict and row.get("height_cm") else None
+            heading = heading and r in header_rows
+            # a row taller than a page may split (can_split); no other row does
+            out.append(ooxml.tr_open(not (is_dict and row.get("can_split")), height, heading))
+            out.extend(xml for _, xml in sorted(by_row[r], key=lambda x: x[0]))
+            out.append("</w:tr>")
+        out.append("</w:tbl>")
+        state.body.append("".join(out))
     if first_break:
         if state.spare is not None:  # two tables must not touch (Word would join them)
             state.spare.shrink()

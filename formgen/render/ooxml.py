@@ -873,6 +873,28 @@ def table_head_xml(widths_twips: tuple[int, ...]) -> str:
     )
 
 
+def table_joint() -> Para:
+    """The paragraph between two parts of one table (a table restarted so that a header
+    row in its middle can repeat on every page: w:tblHeader counts only a table's first
+    rows). Two tables must not touch (Word would join them), so it stays, 1 pt high, kept
+    with the part after it. Each part keeps its borders: where the parts share a page
+    the joint prints as a double rule; where they do not, each part is closed (an open
+    bottom edge, to be closed by the next part, would stay open at a page's foot when
+    the part after moves on: LibreOffice does not keep a table with the next table)."""
+    p = Para(keep_next=True)
+    p.shrink()
+    p.empty = False  # not a spare empty paragraph to drop or move a section break into
+    return p
+
+
+def text_height_cm(page: dict, orientation: str | None = None) -> float:
+    """The height an A4 page of the layout's ``page`` set-up leaves between its top and
+    bottom margins (see ``new_document``), portrait or landscape."""
+    landscape = (orientation or page.get("orientation")) == "landscape"
+    top, _right, bottom, _left = page.get("margins_cm", [2.54, 2.5, 2.54, 2.5])
+    return (21.0 if landscape else 29.7) - top - bottom
+
+
 @functools.lru_cache(maxsize=256)
 def tr_open(cant_split: bool = True, height_twips: int | None = None, header: bool = False) -> str:
     parts = []
