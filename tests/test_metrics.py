@@ -185,3 +185,24 @@ def test_gansu_a4_prints_its_dates_and_the_investment_label_whole(printed):
     lines = _lines(pdf)
     row = next(line for line in lines if line.startswith("起止日期"))
     assert re.search(r"起止日期\d{4}年\d{1,2}月-\d{4}年\d{1,2}月项目投资（万元）\d+", row), row
+
+
+def test_a_four_character_name_widens_its_sheet_column():
+    """A name of up to four characters is kept on one line of a .xlsx column (never 欧阳明/轩);
+    a longer text still wraps in the layout's width."""
+    import io
+
+    import openpyxl
+
+    layout = {
+        "title": "测试表",
+        "columns": [
+            {"header": "联系人", "expr": "person", "width": 5},
+            {"header": "单位名称", "expr": "unit", "width": 5},
+        ],
+    }
+    data = xlsx_render.render(layout, [{"person": "欧阳明轩", "unit": "甘肃陇原精工机械制造股份有限公司"}], {})
+    dims = openpyxl.load_workbook(io.BytesIO(data)).active.column_dimensions
+    person, unit = (round(dims[c].width * 7) * 0.75 for c in "AB")  # as Excel lays it out (pt)
+    assert person >= metrics.width_em("欧阳明轩", "仿宋_GB2312") * 11 + xlsx_render.H_PAD_PT
+    assert unit < 40 < person  # the unit's column keeps the layout's 5 (about 34 pt)

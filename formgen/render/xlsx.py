@@ -38,11 +38,12 @@ smaller, the sheet prints one more page wide (up to four) with the layout's
 
 Excel cannot fit a row to its text when printing a file it did not lay out, so every
 row's height is set here: the text of each cell is broken into lines the way a
-spreadsheet wraps it (a CJK character is as wide as the font size, a half-width
-character a little over half of it, a run of half-width characters such as a credit
-code or a mobile number is moved whole to the next line), and the row gets the
-tallest cell's lines. A number cannot wrap: its column widens to show it whole, and so
-does a column whose half-width run (a 统一社会信用代码, a mobile number) would
+spreadsheet wraps it (a CJK character is as wide as the font size, a Latin letter or
+digit as wide as its glyph in the face the sheets print in, :mod:`formgen.render.metrics`;
+a run of half-width characters such as a credit code or a mobile number is moved whole
+to the next line), and the row gets the tallest cell's lines. A number cannot wrap: its
+column widens to show it whole, and so does a column whose half-width run (a
+统一社会信用代码, a mobile number) or short line (a name of up to four characters) would
 otherwise be broken. The label rows (附件N, the title, 填写单位（盖章）…, the notes)
 are merged across the table and sized the same way; no print area is set, so nothing
 of the sheet is left off the paper.
@@ -104,6 +105,7 @@ FACE = metrics.face_of("仿宋_GB2312")
 RUN_PAD_PT = 8.0  # spare room beside a run kept on one line (a credit code, a mobile number)
 MAX_ROW_PT = 409.0  # Excel's tallest row
 MAX_WHOLE_RUN = 20  # half-width runs up to this long (codes, phones, dates) are kept on one line
+SHORT_WHOLE = 4  # a line this short without a space (a person's name, 浦东新区) is kept whole
 OPENING = set("（(《〈「『【〔“‘")
 CLOSING = set("）)》〉」』】〕”’，。、；：！？,.;:!?%")
 
@@ -908,6 +910,9 @@ def _cells(sheet: Sheet, rows: list[dict]) -> tuple[list[tuple[list, list[str]]]
             plain = set(texts)
         joined = "\n".join(plain)  # a run or a line never crosses a line break
         need = max(need, _run_pt(joined, size))
+        short = {ln for ln in map(str.strip, joined.split("\n")) if 0 < len(ln) <= SHORT_WHOLE and " " not in ln}
+        if short:  # a name of up to four characters on one line, never 欧阳明/轩
+            need = max(need, max(_text_pt(ln, size) for ln in short) + H_PAD_PT)
         if col.nowrap and plain:  # a factory name of at most 14 字: each line whole
             need = max(need, max(_text_pt(line, size) for line in set(joined.split("\n"))) + H_PAD_PT)
         columns.append((numbers, texts))
