@@ -29,6 +29,7 @@ from click.testing import CliRunner
 
 from formgen.cli import main
 from formgen.packs.pack import available, get_pack
+from formgen.render import metrics
 from formgen.render import xlsx as xlsx_render
 
 from .conftest import EXAMPLE, REPORT, link_figures, to_pdf
@@ -253,11 +254,16 @@ def test_a_number_and_a_code_widen_their_column():
         ],
     }
     rows = [{"index": 1, "code": "91130100601827353C", "amount": 123456.75}]
+    rows.append({"index": 2, "code": "91310115MWMWMWMW3M", "amount": 1})
     data = xlsx_render.render(layout, rows, {})
     dims = openpyxl.load_workbook(io.BytesIO(data)).active.column_dimensions.values()
     points = {d.min: round(d.width * 7) * 0.75 for d in dims}
-    assert points[2] >= 18 * 0.56 * 11 + 6  # the code on one line
-    assert points[3] >= 9 * 0.56 * 11 + 6  # 123456.75 whole
+
+    def need(text: str) -> float:  # as the sheet's face prints it, with the cell's inset
+        return metrics.width_em(text, "仿宋_GB2312") * 11 + xlsx_render.H_PAD_PT
+
+    assert points[2] >= need("91310115MWMWMWMW3M") > need("91130100601827353C")  # the codes on one line
+    assert points[3] >= need("123456.75")  # whole
 
 
 def test_row_heights_show_every_wrapped_line():
@@ -504,7 +510,7 @@ def test_a_layout_rendered_again_shows_only_the_new_rows():
         ("浦东新区康桥镇秀浦路2588号", 8, 5),  # ideographs and a run of digits, kept whole
         ("上海澄川精密机械股份有限公司", 9, 5),  # ideographs only
         ("澄川精密汽车零部件智能工厂", 29.9, 1),  # fits
-        ("Room 1205, Building 3（东区）", 8, 6),  # spaces, Latin words, brackets
+        ("Room 1205, Building 3（东区）", 8, 5),  # spaces, Latin words (their glyph widths), brackets
     ],
 )
 def test_cells_wrap_into_the_lines_a_spreadsheet_shows(text, width, lines):

@@ -51,7 +51,7 @@ import zlib
 
 from ..record.paths import get
 from ..record.written import fmt, paragraphs
-from . import ooxml
+from . import metrics, ooxml
 from .context import column_values, compile_expr, kpi_rows, namespace
 from .images import Embedded, embeddable
 
@@ -60,7 +60,6 @@ DRAFT_TEXT = "草稿：本文件尚有未改正的错误，不得用于正式申
 
 # -- fitting a code into its cell ---------------------------------------------------------
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 _TOKEN = re.compile(r"^[0-9A-Za-z@._+\-()/#]{6,}$")  # credit codes, phones, fax, e-mail
 # dates and date ranges as forms print them: 2021年1月, 2021年1月5日, 2023年3月-2025年6月
 _DATE = re.compile(r"^\d{4}年\d{1,2}月(\d{1,2}日)?(-\d{4}年\d{1,2}月(\d{1,2}日)?)?$")
@@ -68,39 +67,31 @@ CELL_PADDING_PT = 2 * 5.4 + 1.5  # Word's default cell margins (0.19 cm a side) 
 MIN_FIT_PT = 8.0  # smaller is not readable in print
 
 
-def text_width_pt(text: str, size_pt: float) -> float:
-    """The printed width of ``text`` at ``size_pt``, from Times/FangSong-like advances:
-    CJK 1 em, digits and lower case 0.5 em, capitals 0.67 em, punctuation 0.33 em."""
-    try:
-        return sum([_EM[c] for c in text]) * size_pt
-    except KeyError:
-        for c in text:
-            if c not in _EM:
-                _EM[c] = _char_em(c)
-        return sum([_EM[c] for c in text]) * size_pt
+def text_width_pt(text: str, size_pt: float, font: str | None = None, bold: bool = False) -> float:
+    """The printed width of ``text`` at ``size_pt``, from the advance widths of the face its
+    Latin characters print in (``font``: Times New Roman when not given; see
+    :mod:`formgen.render.metrics`); CJK characters are one em in every face, and the word
+    processor's space between ideographs and Latin letters or digits counts.
+
+    >>> round(text_width_pt("MW", 10.0), 2), round(text_width_pt("00", 10.0), 2)
+    (18.33, 10.0)
+    >>> text_width_pt("2025年6月", 10.0) > text_width_pt("2025", 10.0) + 20
+    True
+    """
+    return (metrics.width_em(text, font, bold) + metrics.autospace_em(text)) * size_pt
 
 
-_EM: dict[str, float] = {}  # each character's advance, once it has been seen
-
-
-def _char_em(c: str) -> float:
-    if _CJK.match(c):
-        return 1.0
-    if c.isupper():
-        return 0.67
-    if c.isalnum():
-        return 0.5
-    return 0.33
-
-
-def fitted_size(text: str, width_cm: float | None, size_pt: float, whole: bool = False) -> float | None:
+def fitted_size(
+    text: str, width_cm: float | None, size_pt: float, whole: bool = False, font: str | None = None, bold: bool = False
+) -> float | None:
     """A smaller font size at which an unbreakable code (or, with ``whole``, any line that
     must stay whole) fits its cell, or None when it fits already (or is not a code, or the
-    width is unknown)."""
+    width is unknown). ``font``/``bold``: the face the line's Latin characters print in
+    (see :func:`text_width_pt`)."""
     if not width_cm or not text or not (whole or _TOKEN.match(text) or _DATE.match(text)):
         return None
     room = width_cm * 72 / 2.54 - CELL_PADDING_PT
-    need = text_width_pt(text, size_pt)
+    need = text_width_pt(text, size_pt, font, bold)
     if need <= room:
         return None
     return max(MIN_FIT_PT, int(size_pt * room / need * 2) / 2)  # to half points
@@ -327,8 +318,9 @@ def _fill_cell(spec, state: _State, base, table_font: dict, width_cm, keep, page
         add("", style, runs)
         out.extend(more)
     lines = _lines_of(spec, state, base) if not spec.get("checkbox") else []
+    latin = table_font.get("ascii") or table_font.get("east_asia")  # as rpr_xml names the run's Latin face
     for line in lines or ([] if spec.get("checkbox") or spec.get("paras") else [""]):
-        fit = fitted_size(line, width_cm, ooxml.size_pt(size), bool(spec.get("whole")))
+        fit = fitted_size(line, width_cm, ooxml.size_pt(size), bool(spec.get("whole")), latin, bool(spec.get("bold")))
         add(line, {**style, "size": fit} if fit else style)
     for extra in spec.get("paras", []):
         # e.g. the 真实性承诺's 法定代表人签章 / 公章 / 年 月 日, right-aligned with room to sign
@@ -918,12 +910,13 @@ def render_multi(
     anchor = layout
     # 11 columns and more on A4: 五号 and 1.8 cm margins unless the layout says otherwise
     layout = {
-        "font": {"east_asia": "仿宋_GB2312", "size": "五号"},
+        "font": {"east_asia": "仿宋_GB2312", "ascii": "Times New Roman", "size": "五号"},
         "page": {"margins_cm": [1.8, 1.8, 1.8, 1.8]},
         **layout,
     }
     orientation = layout.get("orientation", "landscape")
     font = layout.get("font", {})
+    latin = font.get("ascii") or font.get("east_asia")  # the face of the values' Latin characters
     state = _State(None, None, font, {}, _prepared_for(anchor))
     for line in layout.get("heading_lines", []):
         _para(state, line, font, {"font": "黑体", "size": "三号"})
@@ -960,7 +953,7 @@ def render_multi(
             whole = nowrap[i] or ("\n" not in value and wholes[i][r] == value.strip())
             out.append(tc)
             for line in value.split("\n") if value else [""]:
-                fit = fitted_size(line, w, size, whole)
+                fit = fitted_size(line, w, size, whole, latin)
                 key = (align, fit)
                 hit = opening.get(key)
                 if hit is None:

@@ -38,11 +38,12 @@ smaller, the sheet prints one more page wide (up to four) with the layout's
 
 Excel cannot fit a row to its text when printing a file it did not lay out, so every
 row's height is set here: the text of each cell is broken into lines the way a
-spreadsheet wraps it (a CJK character is as wide as the font size, a half-width
-character a little over half of it, a run of half-width characters such as a credit
-code or a mobile number is moved whole to the next line), and the row gets the
-tallest cell's lines. A number cannot wrap: its column widens to show it whole, and so
-does a column whose half-width run (a 统一社会信用代码, a mobile number) would
+spreadsheet wraps it (a CJK character is as wide as the font size, a Latin letter or
+digit as wide as its glyph in the face the sheets print in, :mod:`formgen.render.metrics`;
+a run of half-width characters such as a credit code or a mobile number is moved whole
+to the next line), and the row gets the tallest cell's lines. A number cannot wrap: its
+column widens to show it whole, and so does a column whose half-width run (a
+统一社会信用代码, a mobile number) or short line (a name of up to four characters) would
 otherwise be broken. The label rows (附件N, the title, 填写单位（盖章）…, the notes)
 are merged across the table and sized the same way; no print area is set, so nothing
 of the sheet is left off the paper.
@@ -79,7 +80,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..record.paths import get_parts, parse_path
 from ..record.written import fmt
-from . import XLSX_CELL_MAX, cell_len
+from . import XLSX_CELL_MAX, cell_len, metrics
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -98,10 +99,13 @@ CELL_PAD_PX = 5  # Excel adds this to every column width
 H_PAD_PT = 6.0  # text inset left and right inside a cell, together
 V_PAD_PT = 5.0  # room above and below the lines of a cell
 LINE_EM = 1.45  # a wrapped line's pitch for the CJK faces that print these sheets
-HALF_EM = 0.56  # a half-width character's advance (FangSong's is 0.5 em; substitutes' a little more)
+# the face the sheets print in (仿宋_GB2312, whose Latin glyphs print the codes; see
+# formgen.render.metrics): a character's advance comes from its glyph widths
+FACE = metrics.face_of("仿宋_GB2312")
 RUN_PAD_PT = 8.0  # spare room beside a run kept on one line (a credit code, a mobile number)
 MAX_ROW_PT = 409.0  # Excel's tallest row
 MAX_WHOLE_RUN = 20  # half-width runs up to this long (codes, phones, dates) are kept on one line
+SHORT_WHOLE = 4  # a line this short without a space (a person's name, 浦东新区) is kept whole
 OPENING = set("（(《〈「『【〔“‘")
 CLOSING = set("）)》〉」』】〕”’，。、；：！？,.;:!?%")
 
@@ -116,7 +120,9 @@ def _full(ch: str) -> bool:
 
 
 def _char_pt(ch: str, size: float) -> float:
-    return size if _full(ch) else size * HALF_EM
+    """A character's advance (pt) at ``size`` in the sheets' face (a CJK character one em,
+    a Latin one its glyph's width)."""
+    return size * metrics.advances(FACE)[ch]
 
 
 class _FullWidth(dict):
@@ -229,8 +235,8 @@ def _greedy_lines(tokens: list[str], usable: float, size: float) -> int:
 def _paragraph_lines(paragraph: str, usable: float, size: float) -> int:
     """:func:`_greedy_lines` of the paragraph's tokens, with shortcuts for what most cells
     hold: a paragraph that fits, ideographs only, ideographs with letters and digits."""
-    if len(paragraph) * size <= usable - FIT_SLACK_PT:
-        return 1  # fits even were every character one em wide
+    if len(paragraph) * size * metrics.widest_em(FACE) <= usable - FIT_SLACK_PT:
+        return 1  # fits even were every character as wide as the widest glyph
     if sum(map(_advances(size).__getitem__, paragraph)) <= usable - FIT_SLACK_PT:
         return 1  # the whole paragraph fits on a line
     if _HAN.fullmatch(paragraph):
@@ -371,15 +377,12 @@ def set_up_page(
 
 
 _RUN = re.compile(r"[!-~]+")
-# a half-width character's advance in a run kept whole, in em (capitals wider than digits)
-_RUN_EM = {chr(c): 0.6 for c in range(ord("!"), ord("~") + 1)} | dict.fromkeys("0123456789", HALF_EM)
-_RUN_EM |= dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 0.72)
 
 
 def _run_pt(text: str, size: float) -> float:
     """The room the widest half-width run of ``text`` that must stay on one line needs,
-    counted generously (capitals of a credit code are wider than digits)."""
-    em = _RUN_EM.__getitem__
+    from its glyphs' widths (M and W of a credit code nearly twice a digit's)."""
+    em = metrics.advances(FACE).__getitem__
     runs = {r for r in _RUN.findall(text) if len(r) <= MAX_WHOLE_RUN}
     return max((sum(map(em, r)) * size + RUN_PAD_PT for r in runs), default=0.0)
 
@@ -907,6 +910,9 @@ def _cells(sheet: Sheet, rows: list[dict]) -> tuple[list[tuple[list, list[str]]]
             plain = set(texts)
         joined = "\n".join(plain)  # a run or a line never crosses a line break
         need = max(need, _run_pt(joined, size))
+        short = {ln for ln in map(str.strip, joined.split("\n")) if 0 < len(ln) <= SHORT_WHOLE and " " not in ln}
+        if short:  # a name of up to four characters on one line, never 欧阳明/轩
+            need = max(need, max(_text_pt(ln, size) for ln in short) + H_PAD_PT)
         if col.nowrap and plain:  # a factory name of at most 14 字: each line whole
             need = max(need, max(_text_pt(line, size) for line in set(joined.split("\n"))) + H_PAD_PT)
         columns.append((numbers, texts))
