@@ -81,6 +81,7 @@ from ..record.paths import get_parts, parse_path
 from ..record.written import fmt
 from . import XLSX_CELL_MAX, cell_len
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr
+from .docx import balance_widths
 
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -101,6 +102,7 @@ LINE_EM = 1.45  # a wrapped line's pitch for the CJK faces that print these shee
 HALF_EM = 0.56  # a half-width character's advance (FangSong's is 0.5 em; substitutes' a little more)
 RUN_PAD_PT = 8.0  # spare room beside a run kept on one line (a credit code, a mobile number)
 MAX_ROW_PT = 409.0  # Excel's tallest row
+BALANCE_PAD_PT = 2.0  # room a balanced column keeps beyond its text (a spreadsheet's own inset)
 MAX_WHOLE_RUN = 20  # half-width runs up to this long (codes, phones, dates) are kept on one line
 OPENING = set("（(《〈「『【〔“‘")
 CLOSING = set("）)》〉」』】〕”’，。、；：！？,.;:!?%")
@@ -885,16 +887,17 @@ def label_overflow(layout: dict, header_ns: dict) -> list[tuple[str, int]]:
     return out
 
 
-def _cells(sheet: Sheet, rows: list[dict]) -> tuple[list[tuple[list, list[str]]], list[float]]:
+def _cells(sheet: Sheet, rows: list[dict], least: bool = False) -> tuple[list[tuple[list, list[str]]], list[float]]:
     """Each column's cells, as (the numbers written as numbers, None for a text cell;
     the texts shown), and the width (pt) its values need: a number or a code must show
-    whole, which may widen its column."""
+    whole, which may widen its column. The layout's width is the least unless ``least``
+    (the columns are balanced by their content: only what must show whole counts)."""
     size = sheet.size
     columns, widths = [], []
     for col in sheet.columns:
         values = list(map(col.get, rows))
         texts = [v if isinstance(v, str) else fmt(v) for v in values]
-        need = column_pt(col.width)
+        need = 0.0 if least else column_pt(col.width)
         if col.number:
             numbers = [
                 float(v) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else None for v in values
@@ -937,9 +940,21 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
             cell_formats[key] = wb.add_format(sheet.cell_props[key])
         return cell_formats[key]
 
-    columns, need = _cells(sheet, rows)
+    plan = print_plan(layout)
+    balanced = plan.fit_width == 1 and bool(rows)
+    columns, need = _cells(sheet, rows, least=balanced)
     ncols = len(columns)
-    xl_widths = [max(c.width, width_for(w)) for c, w in zip(sheet.columns, need, strict=True)]
+    if balanced:
+        # one page across: the widths from what the rows hold (headers in at most three
+        # lines, names in three, listed items and codes whole), as the Word copy's; where
+        # they need more than the paper, fit-to-width prints the sheet smaller
+        texts = [[c[1][j] for c in columns] for j in range(len(rows))]
+        fair, _ = balance_widths(
+            layout["columns"], texts, plan.printable_pt, size, H_PAD_PT + BALANCE_PAD_PT, head_pt=size
+        )
+        xl_widths = [width_for(max(f, w)) for f, w in zip(fair, need, strict=True)]
+    else:
+        xl_widths = [max(c.width, width_for(w)) for c, w in zip(sheet.columns, need, strict=True)]
     widths = [column_pt(w) for w in xl_widths]
     for i, w in enumerate(xl_widths):
         ws.set_column(i, i, w)
