@@ -490,7 +490,8 @@ def test_a_layout_rendered_again_shows_only_the_new_rows():
             {"header": "企业名称", "expr": "name", "width": 9},
         ],
     }
-    first = xlsx_render.render(layout, [{"index": 1, "name": "甘肃陇原精工机械制造股份有限公司"}], {})
+    long = "甘肃陇原精工机械制造股份有限公司" * 6  # wraps however wide its column is balanced
+    first = xlsx_render.render(layout, [{"index": 1, "name": long}], {})
     second = xlsx_render.render(layout, [{"index": 1, "name": "陇原精工"}], {})
     cells, heights = _sheet_of(second)
     assert cells[2] == [1, "陇原精工"]

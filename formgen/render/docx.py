@@ -62,6 +62,7 @@ _TOKEN = re.compile(r"^[0-9A-Za-z@._+\-()/#]{6,}$")  # credit codes, phones, fax
 _DATE = re.compile(r"^\d{4}年\d{1,2}月(\d{1,2}日)?(-\d{4}年\d{1,2}月(\d{1,2}日)?)?$")
 CELL_PADDING_PT = 2 * 5.4 + 1.5  # Word's default cell margins (0.19 cm a side) and a little slack
 SHEET_MARGIN_CM = 0.1  # a sheet's cells' margins left and right (many columns share the width)
+SHEET_LINE_EM = 1.25  # the line pitch of a sheet's cells
 SHEET_PADDING_PT = 2 * SHEET_MARGIN_CM * 72 / 2.54 + 1.5
 MIN_FIT_PT = 8.0  # smaller is not readable in print
 
@@ -697,7 +698,6 @@ HEADER_LINES = 3  # a sheet's header wraps into at most three lines
 NAME_LINES = 3  # a name (a company's, an address) of a sheet's cell wraps into at most three lines
 NAME_CHARS = 40  # a one-line cell up to this long is a name; longer texts share what is left
 LISTED_CAP = 16  # an item listed one a line (a scenario name) is kept whole up to this many characters
-BOLD = 1.06  # a bold header's advance against the regular
 WRAP_SLACK = 1.04  # a wrapped line is never filled to the last point
 BALANCE_ROWS = 200  # rows a large sheet's widths are balanced on (evenly picked)
 
@@ -707,19 +707,20 @@ def _wrapped(width: float, inner: float) -> int:
     return 1 if width <= inner else math.ceil(width * WRAP_SLACK / inner)
 
 
-def _header_room(lines: list[float]) -> float:
-    """The narrowest line room that holds header lines ``lines`` (their widths) in at most
-    ``HEADER_LINES`` lines."""
-    lo, hi = max(lines, default=0.0) / HEADER_LINES, max(lines, default=0.0)
-    if sum(_wrapped(w, hi) for w in lines) > HEADER_LINES:
-        return hi  # more explicit lines than allowed: each whole
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        if sum(_wrapped(w, mid) for w in lines) <= HEADER_LINES:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+def _whole_em(room: float, em: float) -> float:
+    """``room`` rounded up to whole characters of ``em`` (a CJK line holds whole ones)."""
+    return math.ceil(room / em - 1e-6) * em * 1.01
+
+
+def _header_room(lines: list[float], em: float) -> float:
+    """The narrowest room, in whole characters of ``em``, that holds header lines
+    ``lines`` (their widths) in at most ``HEADER_LINES`` lines."""
+    if not lines:
+        return 0.0
+    k = 1
+    while sum(math.ceil(w / (k * em) - 0.01) for w in lines) > HEADER_LINES and k * em < max(lines):
+        k += 1
+    return min(k * em, max(lines)) * 1.01
 
 
 def balance_widths(
@@ -754,9 +755,9 @@ def balance_widths(
     heads: list[list[float]] = []
     for i, col in enumerate(columns):
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
-        head = [text_width_pt(line, head_pt) * BOLD for line in header.split("\n")]
+        head = [text_width_pt(line, head_pt) for line in header.split("\n")]
         heads.append(head)
-        need = _header_room(head)
+        need = _header_room(head, head_pt)
         need = max(need, *(w for w, line in zip(head, header.split("\n"), strict=True) if len(line) <= 4), 0.0)
         texts = [r[i] for r in rows]
         whole = wholes[i] if wholes is not None else [_whole_line(t, col) for t in texts]
@@ -770,7 +771,7 @@ def balance_widths(
                 listed = [w for ln, w in zip(lines, widths, strict=True) if len(ln.strip()) <= LISTED_CAP]
                 need = max(need, max(listed, default=0.0))
             elif len(lines[0]) <= NAME_CHARS:
-                need = max(need, widths[0] * WRAP_SLACK / NAME_LINES)
+                need = max(need, _whole_em(widths[0] * WRAP_SLACK / NAME_LINES, size_pt))
         cells.append(col_lines)
         least.append(need + pad_pt)
     spare = avail_pt - sum(least)
@@ -872,6 +873,7 @@ def render_multi(
     # the columns balanced by what the rows hold; the whole table smaller where they need it
     size, widths = sheet_plan(columns, texts, usable, ooxml.size_pt(font.get("size", "五号")), wholes)
     font = {**font, "size": size}
+    line_pt = round(size * SHEET_LINE_EM * 2) / 2  # a cell's lines at an exact pitch (single is 1.45 em in CJK faces)
     twips = [ooxml.twips_cm(w) for w in widths]
     opens = [ooxml.tc_open(t) for t in twips]
     out = [ooxml.table_head_xml(tuple(twips), ooxml.twips_cm(SHEET_MARGIN_CM)), ooxml.tr_open(True, None, True)]
@@ -902,7 +904,7 @@ def render_multi(
                 key = (align, fit)
                 hit = opening.get(key)
                 if hit is None:
-                    style = {"align": align, "bold": None, "size": fit or font.get("size"), "line_single": True}
+                    style = {"align": align, "bold": None, "size": fit or size, "line_exact_pt": line_pt}
                     f = _format(_key(font, style))
                     state.fonts.update(f.fonts)
                     ppr = ooxml.ppr_xml(None, f.keep, None, False, f.spacing, f.ind, f.jc)

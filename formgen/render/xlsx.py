@@ -81,7 +81,7 @@ from ..record.paths import get_parts, parse_path
 from ..record.written import fmt
 from . import XLSX_CELL_MAX, cell_len
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr
-from .docx import balance_widths
+from .docx import LISTED_CAP, balance_widths
 
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -103,6 +103,9 @@ HALF_EM = 0.56  # a half-width character's advance (FangSong's is 0.5 em; substi
 RUN_PAD_PT = 8.0  # spare room beside a run kept on one line (a credit code, a mobile number)
 MAX_ROW_PT = 409.0  # Excel's tallest row
 BALANCE_PAD_PT = 2.0  # room a balanced column keeps beyond its text (a spreadsheet's own inset)
+# A balanced sheet may print smaller than its layout's widths would, not below this: LibreOffice,
+# whose column unit is its own digit (5.56 pt against Excel's 5.25), prints it 6 % smaller: 8 pt.
+BALANCED_MIN_PT = 8.5
 MAX_WHOLE_RUN = 20  # half-width runs up to this long (codes, phones, dates) are kept on one line
 OPENING = set("（(《〈「『【〔“‘")
 CLOSING = set("）)》〉」』】〕”’，。、；：！？,.;:!?%")
@@ -917,6 +920,27 @@ def _cells(sheet: Sheet, rows: list[dict], least: bool = False) -> tuple[list[tu
     return columns, widths
 
 
+def _balanced(layout: dict, sheet: Sheet, rows: list[dict], columns, layout_widths: list[float]) -> list[float]:
+    """A sheet one page across, its columns balanced by what the rows hold (headers in
+    at most three lines, names in three, listed items and codes whole: as the Word
+    copy's, ``docx.balance_widths``) instead of the layout's widths; where they need
+    more than the paper, fit-to-width prints the sheet smaller, so the layout's widths
+    stay where balancing would print it below ``BALANCED_MIN_PT`` and smaller than they
+    do."""
+    _, need = _cells(sheet, rows, least=True)
+    for i, (_, texts) in enumerate(columns):  # items listed one a line: whole as this module wraps them
+        listed = {ln for t in texts if "\n" in t for ln in t.split("\n") if len(ln.strip()) <= LISTED_CAP}
+        if listed:
+            need[i] = max(need[i], max(_text_pt(ln, sheet.size) for ln in listed) / 0.97 + H_PAD_PT + FIT_SLACK_PT)
+    texts = [[c[1][j] for c in columns] for j in range(len(rows))]
+    avail = print_plan(layout).printable_pt - 0.75 * len(columns)  # a pixel each for rounding up
+    fair, _ = balance_widths(layout["columns"], texts, avail, sheet.size, H_PAD_PT + BALANCE_PAD_PT)
+    widths = [width_for(max(f, w)) for f, w in zip(fair, need, strict=True)]
+    now = print_plan(layout, [column_pt(w) for w in layout_widths]).printed_pt
+    then = print_plan(layout, [column_pt(w) for w in widths]).printed_pt
+    return widths if then >= min(now, BALANCED_MIN_PT) else layout_widths
+
+
 def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False, meta: dict | None = None) -> bytes:
     """The sheet as .xlsx; ``meta``: the file's title and author (the recommending unit)."""
     sheet = prepare(layout)
@@ -940,21 +964,11 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
             cell_formats[key] = wb.add_format(sheet.cell_props[key])
         return cell_formats[key]
 
-    plan = print_plan(layout)
-    balanced = plan.fit_width == 1 and bool(rows)
-    columns, need = _cells(sheet, rows, least=balanced)
+    columns, need = _cells(sheet, rows)
     ncols = len(columns)
-    if balanced:
-        # one page across: the widths from what the rows hold (headers in at most three
-        # lines, names in three, listed items and codes whole), as the Word copy's; where
-        # they need more than the paper, fit-to-width prints the sheet smaller
-        texts = [[c[1][j] for c in columns] for j in range(len(rows))]
-        fair, _ = balance_widths(
-            layout["columns"], texts, plan.printable_pt, size, H_PAD_PT + BALANCE_PAD_PT, head_pt=size
-        )
-        xl_widths = [width_for(max(f, w)) for f, w in zip(fair, need, strict=True)]
-    else:
-        xl_widths = [max(c.width, width_for(w)) for c, w in zip(sheet.columns, need, strict=True)]
+    xl_widths = [max(c.width, width_for(w)) for c, w in zip(sheet.columns, need, strict=True)]
+    if print_plan(layout).fit_width == 1 and rows:
+        xl_widths = _balanced(layout, sheet, rows, columns, xl_widths)
     widths = [column_pt(w) for w in xl_widths]
     for i, w in enumerate(xl_widths):
         ws.set_column(i, i, w)
