@@ -699,7 +699,7 @@ NAME_LINES = 3  # a name (a company's, an address) of a sheet's cell wraps into 
 NAME_CHARS = 40  # a one-line cell up to this long is a name; longer texts share what is left
 LISTED_CAP = 16  # an item listed one a line (a scenario name) is kept whole up to this many characters
 WRAP_SLACK = 1.04  # a wrapped line is never filled to the last point
-BALANCE_ROWS = 200  # rows a large sheet's widths are balanced on (evenly picked)
+BALANCE_ROWS = 100  # rows a large sheet's widths are balanced on (evenly picked)
 
 
 def _wrapped(width: float, inner: float) -> int:
@@ -710,6 +710,28 @@ def _wrapped(width: float, inner: float) -> int:
 def _whole_em(room: float, em: float) -> float:
     """``room`` rounded up to whole characters of ``em`` (a CJK line holds whole ones)."""
     return math.ceil(room / em - 1e-6) * em * 1.01
+
+
+WIDEST_EM = 1.0  # no character is wider than an em (a bound: the widest of many texts is found early)
+
+
+def _widest(texts, size_pt: float, part=None) -> float:
+    """The widest of ``texts`` (or of each one's ``part``, never longer than the text) at
+    ``size_pt``, measured from the longest down while a longer one could still be wider."""
+    best = 0.0
+    shapes = set()  # texts that differ only in ideographs or digits measure once
+    for t in sorted(texts, key=len, reverse=True):
+        if len(t) * size_pt * WIDEST_EM <= best:
+            break
+        shape = (part(t) if part else t).translate(_SHAPES)
+        if shape not in shapes:
+            shapes.add(shape)
+            best = max(best, text_width_pt(shape, size_pt))
+    return best
+
+
+# ideographs are one em each and digits of one width (tabular figures): a text's shape
+_SHAPES = dict.fromkeys(range(0x4E00, 0xA000), "一") | dict.fromkeys(range(0x30, 0x3A), "0")
 
 
 def _header_room(lines: list[float], em: float) -> float:
@@ -744,36 +766,39 @@ def balance_widths(
     thrice: it prints on every page); the rest in proportion. When the least is more than
     ``avail_pt`` the widths are the least (the caller prints smaller)."""
     head_pt = head_pt or size_pt
-    if len(rows) > BALANCE_ROWS:
-        step = len(rows) / BALANCE_ROWS
-        picked = [int(i * step) for i in range(BALANCE_ROWS)]
-        rows = [rows[i] for i in picked]
-        wholes = [[w[i] for i in picked] for w in wholes] if wholes is not None else None
     ncols = len(columns)
     least: list[float] = []
-    cells: list[list[list[float]]] = []  # each column's rows: the widths of the cell's lines
     heads: list[list[float]] = []
-    for i, col in enumerate(columns):
+    for i, col in enumerate(columns):  # what every row needs
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
         head = [text_width_pt(line, head_pt) for line in header.split("\n")]
         heads.append(head)
         need = _header_room(head, head_pt)
         need = max(need, *(w for w, line in zip(head, header.split("\n"), strict=True) if len(line) <= 4), 0.0)
-        texts = [r[i] for r in rows]
-        whole = wholes[i] if wholes is not None else [_whole_line(t, col) for t in texts]
-        need = max(need, max((text_width_pt(w, size_pt) for w in whole), default=0.0))
-        col_lines = []
-        for t in texts:
-            lines = [ln for ln in str(t or "").split("\n")]
-            widths = [text_width_pt(ln, size_pt) for ln in lines]
-            col_lines.append(widths)
-            if len(lines) > 1:
-                listed = [w for ln, w in zip(lines, widths, strict=True) if len(ln.strip()) <= LISTED_CAP]
-                need = max(need, max(listed, default=0.0))
-            elif len(lines[0]) <= NAME_CHARS:
-                need = max(need, _whole_em(widths[0] * WRAP_SLACK / NAME_LINES, size_pt))
-        cells.append(col_lines)
+        texts = {str(r[i] or "") for r in rows}
+        if wholes is not None:
+            need = max(need, _widest(set(wholes[i]), size_pt))
+        else:
+            need = max(need, _widest(texts, size_pt, lambda t, col=col: _whole_line(t, col)))
+        listed = {ln for t in texts if "\n" in t for ln in t.split("\n") if len(ln.strip()) <= LISTED_CAP}
+        need = max(need, _widest(listed, size_pt))
+        names = _widest({t for t in texts if "\n" not in t and len(t) <= NAME_CHARS}, size_pt)
+        need = max(need, _whole_em(names * WRAP_SLACK / NAME_LINES, size_pt) if names else 0.0)
         least.append(need + pad_pt)
+    if len(rows) > BALANCE_ROWS:  # the rest is shared by what a sample of the rows holds
+        step = len(rows) / BALANCE_ROWS
+        rows = [rows[int(i * step)] for i in range(BALANCE_ROWS)]
+    # each column's rows: the widths of the cell's lines
+    memo: dict[str, float] = {}
+
+    def width(line: str) -> float:
+        shape = line.translate(_SHAPES)
+        got = memo.get(shape)
+        if got is None:
+            got = memo[shape] = text_width_pt(shape, size_pt)
+        return got
+
+    cells = [[[width(ln) for ln in str(r[i] or "").split("\n")] for r in rows] for i in range(ncols)]
     spare = avail_pt - sum(least)
     if spare <= 0:
         return least, least
@@ -849,7 +874,8 @@ def render_multi(
 ) -> bytes:
     """A ranked sheet as a Word table: title, lines before, header (repeated on every
     page and kept with the first row), one row per record (``rows``: the per-record
-    namespaces; no row breaks across pages), notes after."""
+    namespaces; no row breaks across pages), notes after; the columns balanced by what
+    the rows hold (``sheet_plan``), the pages numbered."""
     anchor = layout
     # 11 columns and more on A4: 五号, 1.8 cm margins (1.3 cm at the sides) unless the layout says otherwise
     layout = {
