@@ -1,6 +1,6 @@
-"""Sheets balanced by their content (issue 26): eight Shanghai enterprises, half of them
-the widest records the catalogue allows (long company names, twelve scenarios, credit
-codes of M and W), summed into 附件5 and printed by LibreOffice from the .docx and the
+"""Sheets balanced by their content (issue 26): eight Shanghai enterprises, each with
+twelve scenarios, half of them the widest records the catalogue allows (long company
+names, credit codes of M and W), the others valid ones, summed into 附件5 and printed by LibreOffice from the .docx and the
 .xlsx: at most three A4 landscape pages, each numbered, headers in at most three lines,
 every scenario name whole, a company name in at most three lines."""
 
