@@ -64,6 +64,9 @@ _TOKEN = re.compile(r"^[0-9A-Za-z@._+\-()/#]{6,}$")  # credit codes, phones, fax
 # dates and date ranges as forms print them: 2021年1月, 2021年1月5日, 2023年3月-2025年6月
 _DATE = re.compile(r"^\d{4}年\d{1,2}月(\d{1,2}日)?(-\d{4}年\d{1,2}月(\d{1,2}日)?)?$")
 CELL_PADDING_PT = 2 * 5.4 + 1.5  # Word's default cell margins (0.19 cm a side) and a little slack
+SHEET_MARGIN_CM = 0.1  # a sheet's cells' margins left and right (many columns share the width)
+SHEET_LINE_EM = 1.25  # the line pitch of a sheet's cells
+SHEET_PADDING_PT = 2 * SHEET_MARGIN_CM * 72 / 2.54 + 1.5
 MIN_FIT_PT = 8.0  # smaller is not readable in print
 
 
@@ -830,67 +833,171 @@ def _unbreakable(text: str) -> str:
     return best
 
 
-def _listed(text: str) -> str:
-    """The longest line of a cell that lists short items one per line (scenario names):
-    better kept whole, though not at any price."""
-    lines = [ln.strip() for ln in str(text or "").split("\n") if ln.strip()]
-    return max((ln for ln in lines if len(ln) <= 12), key=len, default="") if len(lines) > 1 else ""
+HEADER_LINES = 3  # a sheet's header wraps into at most three lines
+NAME_LINES = 3  # a name (a company's, an address) of a sheet's cell wraps into at most three lines
+NAME_CHARS = 40  # a one-line cell up to this long is a name; longer texts share what is left
+LISTED_CAP = 16  # an item listed one a line (a scenario name) is kept whole up to this many characters
+WRAP_SLACK = 1.04  # a wrapped line is never filled to the last point
+BALANCE_ROWS = 100  # rows a large sheet's widths are balanced on (evenly picked)
 
 
-HEADER_LINES = 6  # a header may wrap, but not into a column of single characters
+def _wrapped(width: float, inner: float) -> int:
+    """Lines a paragraph ``width`` pt wide takes in a line of ``inner`` pt."""
+    return 1 if width <= inner else math.ceil(width * WRAP_SLACK / inner)
 
 
-def sheet_widths(
-    columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float, wholes: list[list[str]] | None = None
-) -> list[float]:
-    """Column widths for a sheet printed as a Word table, filling the text width.
+def _whole_em(room: float, em: float) -> float:
+    """``room`` rounded up to whole characters of ``em`` (a CJK line holds whole ones)."""
+    return math.ceil(room / em - 1e-6) * em * 1.01
 
-    Each column has a hard minimum: what must stay on one line (a code, a short name,
-    every line of a ``nowrap`` column) at the smallest readable size, 8 pt. It wishes for
-    more: that at the sheet's size, the layout's proportion, its header in at most six
-    lines, listed items one per line. Wishes are granted in full when they fit; else every
-    column keeps its minimum and shares the rest in proportion to what it wished beyond
-    it, and a line that must stay whole prints smaller in its cell (``fitted_size``).
-    ``wholes``: each column's ``_whole_line`` of every row, when the caller has them."""
 
-    def cm(pt: float) -> float:
-        return (pt + CELL_PADDING_PT) * 2.54 / 72
+WIDEST_EM = 1.0  # no character is wider than an em (a bound: the widest of many texts is found early)
 
-    def widest(texts, size):
-        return max((text_width_pt(t, size) for t in texts), default=0.0)
 
-    def widest_em(texts):  # widths at 1 pt: a width at s pt is s times it
-        return max((text_width_pt(t, 1.0) for t in texts), default=0.0)
+def _widest(texts, size_pt: float, part=None) -> float:
+    """The widest of ``texts`` (or of each one's ``part``, never longer than the text) at
+    ``size_pt``, measured from the longest down while a longer one could still be wider."""
+    best = 0.0
+    shapes = set()  # texts that differ only in ideographs or digits measure once
+    for t in sorted(texts, key=len, reverse=True):
+        if len(t) * size_pt * WIDEST_EM <= best:
+            break
+        shape = (part(t) if part else t).translate(_SHAPES)
+        if shape not in shapes:
+            shapes.add(shape)
+            best = max(best, text_width_pt(shape, size_pt))
+    return best
 
-    base = [c.get("docx_width_cm", c.get("width", 10) * 0.2) for c in columns]
-    base = [w * usable_cm / sum(base) for w in base]
-    hard, wish = [], []
-    for i, col in enumerate(columns):
-        cells = [r[i] for r in rows]
-        whole = wholes[i] if wholes is not None else [_whole_line(t, col) for t in cells]
-        whole_em = widest_em(whole)
-        listed = [_listed(t) for t in cells]
+
+# ideographs are one em each and digits of one width (tabular figures): a text's shape
+_SHAPES = dict.fromkeys(range(0x4E00, 0xA000), "一") | dict.fromkeys(range(0x30, 0x3A), "0")
+
+
+def _header_room(lines: list[float], em: float) -> float:
+    """The narrowest room, in whole characters of ``em``, that holds header lines
+    ``lines`` (their widths) in at most ``HEADER_LINES`` lines."""
+    if not lines:
+        return 0.0
+    k = 1
+    while sum(math.ceil(w / (k * em) - 0.01) for w in lines) > HEADER_LINES and k * em < max(lines):
+        k += 1
+    return min(k * em, max(lines)) * 1.01
+
+
+def balance_widths(
+    columns: list[dict],
+    rows: list[list[str]],
+    avail_pt: float,
+    size_pt: float,
+    pad_pt: float,
+    wholes: list[list[str]] | None = None,
+    head_pt: float | None = None,
+) -> tuple[list[float], list[float]]:
+    """Column widths (pt, padding included) balanced by what a sheet's rows hold, and the
+    least each column needs: (widths, least).
+
+    The least: the header (its last level) in at most three lines; what must stay on one
+    line (a code, a number, a short name, each line of a ``nowrap`` column: ``wholes``)
+    whole; each item of a list printed one a line (a scenario name) whole up to
+    ``LISTED_CAP`` characters; a name (a one-line cell up to ``NAME_CHARS`` characters)
+    in at most three lines. What ``avail_pt`` leaves beyond it goes, a piece at a time, to
+    the column whose widening saves the most lines of the rows (the header row counting
+    thrice: it prints on every page); the rest in proportion. When the least is more than
+    ``avail_pt`` the widths are the least (the caller prints smaller)."""
+    head_pt = head_pt or size_pt
+    ncols = len(columns)
+    least: list[float] = []
+    heads: list[list[float]] = []
+    for i, col in enumerate(columns):  # what every row needs
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
-        head = max(header.split("\n"), key=len)
-        short_head = [line for line in header.split("\n") if len(line) <= 4]  # 序号, 联系人: never 序/号
-        h = cm(max(whole_em * MIN_FIT_PT, widest(short_head, MIN_FIT_PT), MIN_FIT_PT))
-        hard.append(h)
-        wish.append(
-            max(
-                h,
-                base[i],
-                cm(whole_em * size_pt),
-                cm(widest(listed, size_pt)),
-                cm(text_width_pt(head, size_pt) / HEADER_LINES),
-            )
-        )
-    if sum(wish) <= usable_cm:
-        return [w * usable_cm / sum(wish) for w in wish]
-    room = usable_cm - sum(hard)
-    if room <= 0:
-        return [h * usable_cm / sum(hard) for h in hard]
-    extra = [w - h for w, h in zip(wish, hard, strict=True)]
-    return [h + e * room / sum(extra) for h, e in zip(hard, extra, strict=True)]
+        head = [text_width_pt(line, head_pt) for line in header.split("\n")]
+        heads.append(head)
+        need = _header_room(head, head_pt)
+        need = max(need, *(w for w, line in zip(head, header.split("\n"), strict=True) if len(line) <= 4), 0.0)
+        texts = {str(r[i] or "") for r in rows}
+        if wholes is not None:
+            need = max(need, _widest(set(wholes[i]), size_pt))
+        else:
+            need = max(need, _widest(texts, size_pt, lambda t, col=col: _whole_line(t, col)))
+        listed = {ln for t in texts if "\n" in t for ln in t.split("\n") if len(ln.strip()) <= LISTED_CAP}
+        need = max(need, _widest(listed, size_pt))
+        names = _widest({t for t in texts if "\n" not in t and len(t) <= NAME_CHARS}, size_pt)
+        need = max(need, _whole_em(names * WRAP_SLACK / NAME_LINES, size_pt) if names else 0.0)
+        least.append(need + pad_pt)
+    if len(rows) > BALANCE_ROWS:  # the rest is shared by what a sample of the rows holds
+        step = len(rows) / BALANCE_ROWS
+        rows = [rows[int(i * step)] for i in range(BALANCE_ROWS)]
+    # each column's rows: the widths of the cell's lines
+    memo: dict[str, float] = {}
+
+    def width(line: str) -> float:
+        shape = line.translate(_SHAPES)
+        got = memo.get(shape)
+        if got is None:
+            got = memo[shape] = text_width_pt(shape, size_pt)
+        return got
+
+    cells = [[[width(ln) for ln in str(r[i] or "").split("\n")] for r in rows] for i in range(ncols)]
+    spare = avail_pt - sum(least)
+    if spare <= 0:
+        return least, least
+    widths = list(least)
+
+    def counts(c: int, width: float) -> list[int]:
+        inner = max(width - pad_pt, 1.0)
+        return [sum(_wrapped(w, inner) for w in cell) or 1 for cell in cells[c]] + [
+            3 * sum(_wrapped(w, inner) for w in heads[c])
+        ]
+
+    now = [counts(c, widths[c]) for c in range(ncols)]
+    nrows = len(rows) + 1
+    while spare > 1e-6:
+        top = [sorted((now[c][r] for c in range(ncols)), reverse=True)[:2] + [0] for r in range(nrows)]
+        tallest = [t[0] for t in top]
+        base = sum(tallest)
+        best = None  # (lines saved per pt, column, widening)
+        for c in range(ncols):
+            inner = widths[c] - pad_pt
+            # the widenings at which one of the column's lines fits one line fewer
+            steps = set()
+            for cell in cells[c] + [heads[c]]:
+                for w in cell:
+                    n = _wrapped(w, inner)
+                    if n > 1:
+                        steps.add(w * WRAP_SLACK / (n - 1) - inner + 1e-6)
+            # each row's tallest cell but this column's
+            others = [t[1] if now[c][r] == t[0] else t[0] for r, t in enumerate(top)]
+            for d in sorted(steps)[:6]:
+                if d > spare:
+                    break
+                new = counts(c, widths[c] + d)
+                saved = base - sum(max(o, n) for o, n in zip(others, new, strict=True))
+                if saved > 0 and (best is None or saved / d > best[0]):
+                    best = (saved / d, c, d)
+        if best is None:
+            break
+        _, c, d = best
+        widths[c] += d
+        spare -= d
+        now[c] = counts(c, widths[c])
+    total = sum(widths)
+    return [w * avail_pt / total for w in widths], least
+
+
+def sheet_plan(
+    columns: list[dict], rows: list[list[str]], usable_cm: float, size_pt: float, wholes: list[list[str]] | None = None
+) -> tuple[float, list[float]]:
+    """The size a sheet printed as a Word table prints at and its column widths (cm),
+    filling the text width: ``balance_widths`` at the sheet's size, or half a point
+    smaller at a time (never below 8 pt) until what the columns need fits."""
+    avail = usable_cm * 72 / 2.54
+    size = size_pt
+    while True:
+        widths, least = balance_widths(columns, rows, avail, size, SHEET_PADDING_PT, wholes)
+        if sum(least) <= avail or size <= MIN_FIT_PT:
+            total = sum(widths)
+            return size, [w * usable_cm / total for w in widths]
+        size = max(MIN_FIT_PT, size - 0.5)
 
 
 def _whole_line(text: str, col: dict) -> str:
@@ -906,12 +1013,14 @@ def render_multi(
 ) -> bytes:
     """A ranked sheet as a Word table: title, lines before, header (repeated on every
     page and kept with the first row), one row per record (``rows``: the per-record
-    namespaces; no row breaks across pages), notes after."""
+    namespaces; no row breaks across pages), notes after; the columns balanced by what
+    the rows hold (``sheet_plan``), the pages numbered."""
     anchor = layout
-    # 11 columns and more on A4: 五号 and 1.8 cm margins unless the layout says otherwise
+    # 11 columns and more on A4: 五号, 1.8 cm margins (1.3 cm at the sides) unless the layout says otherwise
     layout = {
         "font": {"east_asia": "仿宋_GB2312", "ascii": "Times New Roman", "size": "五号"},
-        "page": {"margins_cm": [1.8, 1.8, 1.8, 1.8]},
+        "page": {"margins_cm": [1.8, 1.3, 1.8, 1.3]},
+        "page_numbers": True,  # "— 1 —" under every page of a sheet that runs on
         **layout,
     }
     orientation = layout.get("orientation", "landscape")
@@ -926,12 +1035,16 @@ def render_multi(
     columns = layout["columns"]
     texts = [[fmt(v) for v in column_values(columns, ns)] for ns in rows]
     usable = _skeleton(anchor, layout, orientation, draft, ()).usable_cm
-    size = ooxml.size_pt(font.get("size", "五号"))
     wholes = [[_whole_line(row[i], col) for row in texts] for i, col in enumerate(columns)]
-    widths = sheet_widths(columns, texts, usable, size, wholes)
+    # the columns balanced by what the rows hold; the whole table smaller where they need it
+    size, widths = sheet_plan(columns, texts, usable, ooxml.size_pt(font.get("size", "五号")), wholes)
+    font = {**font, "size": size}
+    line_pt = round(size * SHEET_LINE_EM * 2) / 2  # a cell's lines at an exact pitch (single is 1.45 em in CJK faces)
     twips = [ooxml.twips_cm(w) for w in widths]
     opens = [ooxml.tc_open(t) for t in twips]
-    out = [ooxml.table_head_xml(tuple(twips)), ooxml.tr_open(True, None, True)]
+    out = [ooxml.table_head_xml(tuple(twips), ooxml.twips_cm(SHEET_MARGIN_CM)), ooxml.tr_open(True, None, True)]
+    # fitted_size and _fill_cell count Word's default margins: a cell's width as they see it
+    widths = [w + (CELL_PADDING_PT - SHEET_PADDING_PT) * 2.54 / 72 for w in widths]
     for col, w, tc in zip(columns, widths, opens, strict=True):
         header = col["header"][-1] if isinstance(col["header"], list) else col["header"]
         short = "\n" not in header and len(header) <= 4
@@ -957,7 +1070,7 @@ def render_multi(
                 key = (align, fit)
                 hit = opening.get(key)
                 if hit is None:
-                    style = {"align": align, "bold": None, "size": fit or font.get("size"), "line_single": True}
+                    style = {"align": align, "bold": None, "size": fit or size, "line_exact_pt": line_pt}
                     f = _format(_key(font, style))
                     state.fonts.update(f.fonts)
                     ppr = ooxml.ppr_xml(None, f.keep, None, False, f.spacing, f.ind, f.jc)

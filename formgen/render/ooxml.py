@@ -858,14 +858,21 @@ def checkbox_xml(checked: bool, size) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def table_head_xml(widths_twips: tuple[int, ...]) -> str:
+def table_head_xml(widths_twips: tuple[int, ...], side_margin_twips: int | None = None) -> str:
     """w:tbl's opening, w:tblPr and w:tblGrid as ``new_table`` makes them: centred, fixed
-    layout, single 0.5 pt borders."""
+    layout, single 0.5 pt borders; ``side_margin_twips``: the cells' left and right
+    margins, when not Word's default (0.19 cm)."""
+    margins = (
+        f'<w:tblCellMar><w:left w:w="{side_margin_twips}" w:type="dxa"/>'
+        f'<w:right w:w="{side_margin_twips}" w:type="dxa"/></w:tblCellMar>'
+        if side_margin_twips is not None
+        else ""
+    )
     edge = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
     borders = "".join(f"<w:{e} {edge}/>" for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
     return (
         '<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/>'
-        f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>{margins}'
         '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
         'w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>'
         + "".join(f'<w:gridCol w:w="{w}"/>' for w in widths_twips)

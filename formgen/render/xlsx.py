@@ -82,6 +82,7 @@ from ..record.paths import get_parts, parse_path
 from ..record.written import fmt
 from . import XLSX_CELL_MAX, cell_len, metrics
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr
+from .docx import LISTED_CAP, balance_widths
 
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -104,6 +105,10 @@ LINE_EM = 1.45  # a wrapped line's pitch for the CJK faces that print these shee
 FACE = metrics.face_of("仿宋_GB2312")
 RUN_PAD_PT = 8.0  # spare room beside a run kept on one line (a credit code, a mobile number)
 MAX_ROW_PT = 409.0  # Excel's tallest row
+BALANCE_PAD_PT = 2.0  # room a balanced column keeps beyond its text (a spreadsheet's own inset)
+# A balanced sheet may print smaller than its layout's widths would, not below this: LibreOffice,
+# whose column unit is its own digit (5.56 pt against Excel's 5.25), prints it 6 % smaller: 8 pt.
+BALANCED_MIN_PT = 8.5
 MAX_WHOLE_RUN = 20  # half-width runs up to this long (codes, phones, dates) are kept on one line
 SHORT_WHOLE = 4  # a line this short without a space (a person's name, 浦东新区) is kept whole
 OPENING = set("（(《〈「『【〔“‘")
@@ -891,13 +896,13 @@ def label_overflow(layout: dict, header_ns: dict) -> list[tuple[str, int]]:
 def _cells(sheet: Sheet, rows: list[dict]) -> tuple[list[tuple[list, list[str]]], list[float]]:
     """Each column's cells, as (the numbers written as numbers, None for a text cell;
     the texts shown), and the width (pt) its values need: a number or a code must show
-    whole, which may widen its column."""
+    whole, which may widen its column beyond the layout's width."""
     size = sheet.size
     columns, widths = [], []
     for col in sheet.columns:
         values = list(map(col.get, rows))
         texts = [v if isinstance(v, str) else fmt(v) for v in values]
-        need = column_pt(col.width)
+        need = 0.0
         if col.number:
             numbers = [
                 float(v) if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) else None for v in values
@@ -918,6 +923,32 @@ def _cells(sheet: Sheet, rows: list[dict]) -> tuple[list[tuple[list, list[str]]]
         columns.append((numbers, texts))
         widths.append(need)
     return columns, widths
+
+
+def _balanced(
+    layout: dict, sheet: Sheet, rows: list[dict], columns, need: list[float], layout_widths: list[float]
+) -> list[float]:
+    """A sheet one page across, its columns balanced by what the rows hold (headers in
+    at most three lines, names in three, listed items and codes whole: as the Word
+    copy's, ``docx.balance_widths``) instead of the layout's widths; where they need
+    more than the paper, fit-to-width prints the sheet smaller, so the layout's widths
+    stay where balancing would print it below ``BALANCED_MIN_PT`` and smaller than they
+    do."""
+    need = list(need)
+    for i, (_, texts) in enumerate(columns):  # items listed one a line: whole as this module wraps them
+        listed = {ln for t in texts if "\n" in t for ln in t.split("\n") if len(ln.strip()) <= LISTED_CAP}
+        if listed:
+            need[i] = max(need[i], max(_text_pt(ln, sheet.size) for ln in listed) / 0.97 + H_PAD_PT + FIT_SLACK_PT)
+    texts = [[c[1][j] for c in columns] for j in range(len(rows))]
+    avail = print_plan(layout).printable_pt - 0.75 * len(columns)  # a pixel each for rounding up
+    # what stays whole: codes, numbers and nowrap lines are in ``need`` (every row's, from
+    # _cells); a name of up to four characters (a contact's) here
+    short = [{t for t in col_texts if len(t) <= 4 and "\n" not in t} for _, col_texts in columns]
+    fair, _ = balance_widths(layout["columns"], texts, avail, sheet.size, H_PAD_PT + BALANCE_PAD_PT, short)
+    widths = [width_for(max(f, w)) for f, w in zip(fair, need, strict=True)]
+    now = print_plan(layout, [column_pt(w) for w in layout_widths]).printed_pt
+    then = print_plan(layout, [column_pt(w) for w in widths]).printed_pt
+    return widths if then >= min(now, BALANCED_MIN_PT) else layout_widths
 
 
 def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False, meta: dict | None = None) -> bytes:
@@ -946,6 +977,8 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
     columns, need = _cells(sheet, rows)
     ncols = len(columns)
     xl_widths = [max(c.width, width_for(w)) for c, w in zip(sheet.columns, need, strict=True)]
+    if print_plan(layout).fit_width == 1 and rows:
+        xl_widths = _balanced(layout, sheet, rows, columns, need, xl_widths)
     widths = [column_pt(w) for w in xl_widths]
     for i, w in enumerate(xl_widths):
         ws.set_column(i, i, w)
