@@ -11,8 +11,8 @@ recommender makes (``formgen summary``) from eight such records with a recommend
 written from ``formgen init --recommender``. Everything is converted in ONE LibreOffice run
 (formgen.render.pdf.convert) and each PDF is checked as a reader would look at it:
 
-- ``codes``: every credit code, org code, mobile, landline and e-mail of the records that the
-  document prints stands whole on one line of ``pdftotext -layout``;
+- ``codes``: every credit code, org code, mobile, landline, e-mail and four-character name of
+  the records that the document prints stands whole on one line of ``pdftotext -layout``;
 - ``size``: nothing printed under 8 pt;
 - ``blank``: no page without text or picture;
 - ``stray``: no page holding only the lines most pages repeat (header, footer, the table's
@@ -55,8 +55,8 @@ STRAY_LINES = 2  # a page of no more lines than this, besides its repeated ones 
 CHECKS = ("codes", "size", "blank", "stray", "numbers")
 # what formgen selfeval writes (Jiangsu has no pack documents); test_corpus_is_complete keeps it true
 SELFEVAL = ("江苏省企业数字化转型自评价表.xlsx", "江苏省企业数字化转型自评价表.docx", "典型场景自评价表.xlsx")
-# record fields printed as one unbreakable token
-TOKENS = re.compile(r"(credit_code|org_code|mobile|phone|fax|email)$")
+# record fields printed as one unbreakable token: codes, numbers, e-mails, people's names
+TOKENS = re.compile(r"(credit_code|org_code|mobile|phone|fax|email)$|^people\.\w+\.name$|^scenarios\[\d+\]\.contact$")
 
 # --- known defects: (document pattern, check) -> what is wrong; fnmatch patterns ------------
 
@@ -338,11 +338,11 @@ def _source_text(path: Path) -> str:
 
 
 def tokens_printed(source: Path, records) -> set[str]:
-    """The codes, numbers and addresses of ``records`` that ``source`` prints on their own (an
+    """The codes, numbers, addresses and names of ``records`` that ``source`` prints on their own (an
     org code counts where it stands apart, not as the middle of the credit code it is part of)."""
     text = _source_text(source)
     values = {str(v) for s in records for path, v in synth.leaves(s.data) if TOKENS.search(path)}
-    values = {v for v in values if len(v) >= 5 and v in text}
+    values = {v for v in values if len(v) >= 4 and v in text}
     out = set()
     for v in values:
         apart = text
