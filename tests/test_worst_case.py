@@ -447,3 +447,53 @@ def test_worst_case_prints(corpus, doc, check):
         skip = 1 if first_page_unnumbered(source) else 0  # a cover carries no number
         missing = [i + 1 for i, t in enumerate(all_pages) if i >= skip and i + 1 not in page_numbers(t)]
         assert len(all_pages) == 1 or missing == [], f"{doc}: 没有页码的页"
+
+
+def _pdf(pages_content: list[bytes]) -> bytes:
+    """A PDF of A4 pages with the given content streams (Helvetica as /F1), with its xref."""
+    import zlib
+
+    n = len(pages_content)
+    objs = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[" + b" ".join(b"%d 0 R" % (4 + i) for i in range(n)) + b"]/Count %d>>" % n,
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    objs += [
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</Font<</F1 3 0 R>>>>/Contents %d 0 R>>"
+        % (4 + n + i)
+        for i in range(n)
+    ]
+    for content in pages_content:
+        data = zlib.compress(content)
+        objs.append(b"<</Length %d/Filter/FlateDecode>>stream\n" % len(data) + data + b"\nendstream")
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objs):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % (i + 1) + body + b"endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+
+
+def test_the_checks_catch_what_they_look_for(tmp_path):
+    """Each check fails on a page that has its defect: a code broken over two lines at 7 pt
+    (page 1, numbered), a blank page, a page with a stray label and no number."""
+    _poppler("pdftotext")
+    pdf = tmp_path / "bad.pdf"
+    pdf.write_bytes(
+        _pdf(
+            [
+                b"BT /F1 7 Tf 50 800 Td (91310115MA1FL0162) Tj 0 -12 Td (M) Tj 0 -12 Td (Name) Tj 0 -12 Td (Address) Tj"
+                b" ET BT /F1 10 Tf 290 30 Td (1) Tj ET",
+                b"",
+                b"BT /F1 10 Tf 50 800 Td (Table 2) Tj ET",
+            ]
+        )
+    )
+    assert broken(pdf, {"91310115MA1FL0162M", "91310115MA1FL0162"}) == ["91310115MA1FL0162M"]
+    assert min(_font_sizes(pdf)) == 7
+    assert blank_pages(pdf) == [2]
+    assert [n for n, _ in stray_pages(pdf)] == [2, 3]
+    assert [page_numbers(t) for t in pages(pdf)] == [{1}, set(), set()]
