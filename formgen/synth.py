@@ -10,8 +10,10 @@ fields the rules read beyond the forms: 环节, AI, 营业收入 …), in one of
   landlines, dates in order, financial ratios that add up, scenario names from the
   edition's catalogue with their 环节, KPI names from the reference lists;
 - ``widest``: the same with the widest values the limits allow: a credit code of M and W
-  letters wherever its check digits allow, texts at exactly their 字数 limit (counted with
-  ``formgen.record.textcount``), every option of a multiple choice, the largest plausible lists;
+  letters wherever its check digits allow, four-character person names (a compound surname),
+  landlines of eight digits after the area code, texts at exactly their 字数 limit (counted
+  with ``formgen.record.textcount``), every option of a multiple choice, the largest
+  plausible lists;
 - ``sparse``: the valid record with every field its documents do not require left empty.
 
 What a rule needs beyond the catalogue is read from where the rule reads it: the pack's
@@ -47,6 +49,7 @@ from .record.textcount import name_length, word_count
 VARIANTS = ("valid", "widest", "sparse")
 
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗高"
+_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "慕容", "东方")  # widest: four-character names
 _GIVEN = "建国志强海燕丽华明军静磊敏杰伟芳秀英桂兰晓东文博嘉怡子涵雨轩"
 _SENTENCES = (
     "公司围绕关键工序推进数字化改造，部署工业机器人和自动化检测设备，生产效率和产品质量明显提升。",
@@ -157,7 +160,10 @@ def _credit_code(region_code: str, widest: bool, rng) -> str:
     return best[1]
 
 
-def _person(rng) -> str:
+def _person(rng, widest: bool = False) -> str:
+    """A person's name: two or three characters, or for ``widest`` four (a compound surname)."""
+    if widest:
+        return rng.choice(_COMPOUND_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(2))
     return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
 
 
@@ -165,8 +171,10 @@ def _mobile(rng) -> str:
     return "1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))
 
 
-def _landline(rng) -> str:
-    return f"0{rng.randint(310, 999)}-{rng.randint(2, 8)}{''.join(rng.choice('0123456789') for _ in range(6))}"
+def _landline(rng, widest: bool = False) -> str:
+    """A landline with its four-digit area code: seven digits after it, or for ``widest`` eight."""
+    rest = "".join(rng.choice("0123456789") for _ in range(7 if widest else 6))
+    return f"0{rng.randint(310, 999)}-{rng.randint(2, 8)}{rest}"
 
 
 def text_of(n: int, rng, lead: str = "") -> str:
@@ -378,12 +386,12 @@ class _Builder:
         rng = self.rng
         titles = {"legal_rep": "董事长", "head": "总经理", "contact": "信息中心主任", "filler": "工程师"}
         for who, title in titles.items():
-            self.set(f"people.{who}.name", _person(rng))
+            self.set(f"people.{who}.name", _person(rng, self.widest))
             self.set(f"people.{who}.title", title)
             self.set(f"people.{who}.mobile", _mobile(rng))
-            self.set(f"people.{who}.phone", _landline(rng))
+            self.set(f"people.{who}.phone", _landline(rng, self.widest))
             self.set(f"people.{who}.email", f"{who.replace('_', '')}{rng.randint(1, 99)}@example.com.cn")
-            self.set(f"people.{who}.fax", _landline(rng))
+            self.set(f"people.{who}.fax", _landline(rng, self.widest))
 
     def factory(self):
         rng, w = self.rng, self.widest
@@ -528,8 +536,8 @@ class _Builder:
                 "end": f"{self.end:%Y-%m}",
                 "investment": Decimal(100 + 20 * i),
                 "suppliers": ["自建"] if not self.widest else ["自建", "华信智联工业技术有限公司"],
-                "contact": _person(self.rng),
-                "phone": _landline(self.rng),
+                "contact": _person(self.rng, self.widest),
+                "phone": _landline(self.rng, self.widest),
                 "economics": text_of(60, self.rng),
                 "remarks": "无",
             }
