@@ -60,37 +60,13 @@ TOKENS = re.compile(r"(credit_code|org_code|mobile|phone|fax|email)$|^people\.\w
 
 # --- known defects: (document pattern, check) -> what is wrong; fnmatch patterns ------------
 
-_CODE_COLUMN = "a credit or org code of M and W breaks over two lines: the column's width assumes an average glyph"
 _NO_NUMBERS = "no page numbers on a document of several pages"
-_HEADING_ALONE = "附表2's heading alone on a page, its table on the next"
 
 KNOWN: dict[tuple[str, str], str] = {
-    ("gansu-*-widest/附件2·*.docx", "codes"): "附件2 p2: " + _CODE_COLUMN,
-    ("gansu-基础级-widest/附件3.docx", "codes"): "附件3 p2 组织机构代码: " + _CODE_COLUMN,
-    ("gansu-先进级-widest/附件4.docx", "codes"): "附件4 组织机构代码: " + _CODE_COLUMN,
-    ("shanghai-widest/附件5.*", "codes"): "附件5 统一社会信用代码 column: " + _CODE_COLUMN,
-    ("shanghai-*/附件5.docx", "numbers"): "附件5 .docx: " + _NO_NUMBERS,
-    ("gansu-widest/附件13.docx", "numbers"): "附件13 .docx over two pages: " + _NO_NUMBERS,
-    ("hebei-widest/附件4.docx", "numbers"): "附件4 .docx over two pages: " + _NO_NUMBERS,
-    ("national-widest/附件4.docx", "numbers"): "附件4 .docx over two pages: " + _NO_NUMBERS,
-    ("*-widest/卓越级智能工厂项目申报材料自查表.docx", "numbers"): "自查表: " + _NO_NUMBERS,
-    ("gansu-卓越级-sparse/卓越级智能工厂项目申报材料自查表.docx", "numbers"): "自查表: " + _NO_NUMBERS,
-    ("jiangsu-基础级-widest/典型场景自评价表.xlsx", "numbers"): "典型场景自评价表 over two pages: " + _NO_NUMBERS,
-    ("jiangsu-*-sparse/典型场景自评价表.xlsx", "numbers"): "典型场景自评价表 over two pages: " + _NO_NUMBERS,
     (
         "shanghai-先进级-sparse/附件3.docx",
         "stray",
     ): "a draft 附件3 runs onto a second page holding only the 草稿 header",
-    ("shanghai-widest/附件5.docx", "stray"): "附件5 .docx: the notes (注：1.推荐排名有先后…) alone on the last page",
-    ("gansu-widest/附件1.xlsx", "stray"): "附件1: two footnotes alone under the repeated header on p2",
-    (
-        "jiangsu-基础级-widest/典型场景自评价表.xlsx",
-        "stray",
-    ): "典型场景自评价表 p2: the header, one verdict and the note",
-    ("gansu-基础级-widest/附件2·质量分析与改进.docx", "stray"): _HEADING_ALONE,
-    ("gansu-先进级-widest/附件2·生产计划优化.docx", "stray"): _HEADING_ALONE,
-    ("gansu-先进级-widest/附件2·智能经营决策.docx", "stray"): _HEADING_ALONE,
-    ("gansu-卓越级-widest/附件2·*.docx", "stray"): _HEADING_ALONE,
     ("shanghai-先进级-sparse/附件3.docx", "numbers"): "a draft 附件3 runs onto a second page: " + _NO_NUMBERS,
 }
 
