@@ -132,11 +132,11 @@ def test_headers_in_three_lines_at_most(batch, kind):
 @pytest.mark.parametrize("kind", ["docx", "xlsx"])
 def test_scenario_and_company_names_whole(batch, kind):
     """A scenario name stands on one line (it is never broken inside a word); a company
-    name takes at most three lines."""
+    name and a factory name take at most three lines each."""
     words = _words(batch[kind])
     for r in batch["records"]:
         for s in r["scenarios"]:
             assert _lines_of(s["name"], words) == 1, f"{kind}: 场景名称「{s['name']}」被拆开"
-        name = r["enterprise"]["name"]
-        n = _lines_of(name, words)
-        assert n is not None and n <= 3, f"{kind}: 单位名称「{name}」印成 {n} 行"
+        for label, name in (("单位名称", r["enterprise"]["name"]), ("工厂名称", r["factory"]["name"])):
+            n = _lines_of(name, words)
+            assert n is not None and n <= 3, f"{kind}: {label}「{name}」印成 {n} 行"

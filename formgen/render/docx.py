@@ -788,6 +788,16 @@ def _skeleton(anchor, layout: dict, orientation, draft: bool, sections: tuple) -
 def _finish(state: _State, anchor, layout: dict, orientation, draft: bool, meta: dict | None) -> bytes:
     meta = meta or {}
     skeleton = _skeleton(anchor, layout, orientation, draft, tuple(state.sections))
+    # the paragraph a document must end with after its last table takes no room: at a
+    # full page's foot it would otherwise spill onto a page of its own (a draft's line is
+    # enough to push it)
+    last = _trailing_empty(state)
+    if last is not None:
+        last.shrink()
+    elif state.body and isinstance(state.body[-1], str) and state.body[-1].endswith("</w:tbl>"):
+        end = ooxml.Para()
+        end.shrink()
+        state.body.append(end)
     body = state.body
     if draft:
         # a red 草稿 line before the first paragraph (see ooxml.mark_draft)

@@ -68,7 +68,7 @@ import math
 import operator
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import xlsxwriter
@@ -82,7 +82,7 @@ from ..record.paths import get_parts, parse_path
 from ..record.written import fmt
 from . import XLSX_CELL_MAX, cell_len, metrics
 from .context import FILTERS, GLOBALS, PLAIN, compile_expr
-from .docx import LISTED_CAP, balance_widths
+from .docx import HEADER_LINES, LISTED_CAP, balance_widths
 
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -109,6 +109,7 @@ BALANCE_PAD_PT = 2.0  # room a balanced column keeps beyond its text (a spreadsh
 # A balanced sheet may print smaller than its layout's widths would, not below this: LibreOffice,
 # whose column unit is its own digit (5.56 pt against Excel's 5.25), prints it 6 % smaller: 8 pt.
 BALANCED_MIN_PT = 8.5
+MAX_HEAD_PT = 400.0  # a header is never widened beyond this to keep it in HEADER_LINES
 MAX_WHOLE_RUN = 20  # half-width runs up to this long (codes, phones, dates) are kept on one line
 SHORT_WHOLE = 4  # a line this short without a space (a person's name, 浦东新区) is kept whole
 OPENING = set("（(《〈「『【〔“‘")
@@ -294,6 +295,7 @@ class PrintPlan:
     repeat_columns: int
     scale: float  # 0.1-1.0, whole per cents as Excel fits
     printed_pt: float  # the body font size as printed
+    fit_height: int = 0  # pages down it is fitted to (0: as many as it takes; see fewest_pages)
 
     @property
     def printable_pt(self) -> float:
@@ -347,6 +349,45 @@ def print_plan(layout: dict, widths_pt: list[float] | None = None) -> PrintPlan:
         repeat = repeat or 2
 
 
+def page_count(plan: PrintPlan, scale: float, before: list[float], head: list[float], rows: list[float]) -> int:
+    """How many pages a sheet one page across prints on at ``scale``: the rows ``before``
+    the header on the first page only, the ``head`` rows on every page, each of ``rows``
+    (heights in points, as set) whole on one page.
+
+    >>> plan = PrintPlan("A4", True, 1, 0, 1.0, 11.0)
+    >>> page_count(plan, 1.0, [40], [30], [160] * 8), page_count(plan, 0.8, [40], [30], [160] * 8)
+    (4, 3)
+    """
+    paper = PAPERS[plan.paper]
+    tall = (paper[1] if plan.landscape else paper[2]) - 2 * TOP_MARGIN_IN * 72
+    room = tall / scale
+    pages, used = 1, sum(before) + sum(head)
+    for h in rows:
+        if used + h > room and used > sum(head):
+            pages, used = pages + 1, sum(head)
+        used += h
+    return pages
+
+
+def fewest_pages(plan: PrintPlan, size: float, before: list[float], head: list[float], rows: list[float]) -> PrintPlan:
+    """The plan, or one fitted to fewer pages down where printing smaller (never under
+    ``BALANCED_MIN_PT`` as planned: LibreOffice prints a little smaller still) saves a
+    page: a sheet whose tall rows (a dozen scenario names each) leave most of every
+    page's foot empty. Fitted one page across and N down, the program printing it picks
+    the scale, so the sheet never spills onto a page across."""
+    least = page_count(plan, plan.scale, before, head, rows)
+    best = plan
+    scale = plan.scale
+    while True:
+        scale = round(scale - 0.01, 2)
+        if size * scale < BALANCED_MIN_PT or scale < 0.1:
+            return best
+        n = page_count(plan, scale, before, head, rows)
+        if n < least:
+            least = n
+            best = replace(plan, scale=scale, printed_pt=round(size * scale, 2), fit_height=n)
+
+
 def set_up_page(
     ws,
     plan: PrintPlan,
@@ -367,7 +408,7 @@ def set_up_page(
     else:
         ws.set_portrait()
     ws.set_paper(PAPERS[plan.paper][0])
-    ws.fit_to_pages(plan.fit_width, 0)
+    ws.fit_to_pages(plan.fit_width, plan.fit_height)
     if plan.repeat_columns:
         ws.repeat_columns(0, plan.repeat_columns - 1)
     if repeat_rows is not None:
@@ -939,6 +980,10 @@ def _balanced(
         listed = {ln for t in texts if "\n" in t for ln in t.split("\n") if len(ln.strip()) <= LISTED_CAP}
         if listed:
             need[i] = max(need[i], max(_text_pt(ln, sheet.size) for ln in listed) / 0.97 + H_PAD_PT + FIT_SLACK_PT)
+    for i, col in enumerate(layout["columns"]):  # the header in three lines as this module wraps it
+        head = col["header"][-1] if isinstance(col["header"], list) else str(col["header"])
+        while text_lines(head, need[i], sheet.size) > HEADER_LINES and need[i] < MAX_HEAD_PT:
+            need[i] += 1.0
     texts = [[c[1][j] for c in columns] for j in range(len(rows))]
     avail = print_plan(layout).printable_pt - 0.75 * len(columns)  # a pixel each for rounding up
     # what stays whole: codes, numbers and nowrap lines are in ``need`` (every row's, from
@@ -947,8 +992,9 @@ def _balanced(
     fair, _ = balance_widths(layout["columns"], texts, avail, sheet.size, H_PAD_PT + BALANCE_PAD_PT, short)
     widths = [width_for(max(f, w)) for f, w in zip(fair, need, strict=True)]
     now = print_plan(layout, [column_pt(w) for w in layout_widths]).printed_pt
-    then = print_plan(layout, [column_pt(w) for w in widths]).printed_pt
-    return widths if then >= min(now, BALANCED_MIN_PT) else layout_widths
+    then = print_plan(layout, [column_pt(w) for w in widths])
+    one_across = then.fit_width == 1  # never a second page across for a balanced sheet
+    return widths if one_across and then.printed_pt >= min(now, BALANCED_MIN_PT) else layout_widths
 
 
 def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False, meta: dict | None = None) -> bytes:
@@ -965,6 +1011,12 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
         }
     )
     ws = wb.add_worksheet(layout.get("sheet", "Sheet1")[:31])
+    row_pt: dict[int, float] = {}  # each row's height as set, for counting the pages
+
+    def set_row(row: int, height: float) -> None:
+        row_pt[row] = height
+        ws.set_row(row, height)
+
     size = sheet.size
     formats = {name: wb.add_format(props) for name, props in sheet.formats.items()}
     cell_formats: dict = {}
@@ -989,7 +1041,7 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
             ws.merge_range(r, 0, r, ncols - 1, text, fmt_)
         else:  # XlsxWriter merges no single cell (it would drop the text)
             ws.write_string(r, 0, text, fmt_)
-        ws.set_row(r, min(max(text_height(text, full, text_size), min_height), MAX_ROW_PT))
+        set_row(r, min(max(text_height(text, full, text_size), min_height), MAX_ROW_PT))
 
     r = 0
     if draft:
@@ -1018,7 +1070,7 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
         if need_pt > have:
             heights[last] += need_pt - have  # a cell merged down grows its lowest row
     for lv, h in enumerate(heights):
-        ws.set_row(r + lv, min(h, MAX_ROW_PT))
+        set_row(r + lv, min(h, MAX_ROW_PT))
     r += depth
 
     # the rows, a column at a time: its cells written, each text cell's lines counted
@@ -1043,7 +1095,7 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
                     lines[j] = n
     least = size * 1.8
     for n in lines:
-        ws.set_row(r, min(max(least, n * size * LINE_EM + V_PAD_PT), MAX_ROW_PT))
+        set_row(r, min(max(least, n * size * LINE_EM + V_PAD_PT), MAX_ROW_PT))
         r += 1
     for line in sheet.after:
         label_row(r, fmt(line(**header_ns)), formats["line"], size, 24)
@@ -1053,6 +1105,9 @@ def render(layout: dict, rows: list[dict], header_ns: dict, draft: bool = False,
         r += 1
 
     plan = print_plan(layout, widths)
+    if plan.fit_width == 1 and rows:
+        heights = [row_pt.get(i, 15.0) for i in range(r)]
+        plan = fewest_pages(plan, size, heights[:head_top], heights[head_top:top], heights[top:])
     set_up_page(ws, plan, footer_pt=size, repeat_rows=(head_top, head_top + depth - 1), draft=draft)
     wb.close()
     return buf.getvalue()
