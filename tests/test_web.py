@@ -810,3 +810,50 @@ def test_a_value_typed_wrong_is_said_once_beside_its_field(client):
     assert ("RQ001", "enterprise.name") in got  # every other rule still runs
     assert [c for c, p in got if p == "enterprise.revenue"] == ["IN007"]
     assert [c for c, p in got if p == "factory.cmmm.level"] == ["IN007"]
+
+
+# --- bounded work per request ------------------------------------------------------------------
+
+
+def test_a_list_index_beyond_any_record_is_refused_at_once(client):
+    from formgen.web.form import MAX_LIST_ITEMS
+
+    for items in (["scenarios[1000000]"], [f"scenarios[{MAX_LIST_ITEMS}]"], ["scenarios[" + "9" * 40 + "]"]):
+        resp = client.post("/record/gansu.yaml/validate", json={"items": items}, headers=H)
+        assert resp.status_code == 400, items
+        assert "序号超出上限" in resp.get_json()["message"]
+    values = {"scenarios[999999].name": "x"}
+    resp = client.post("/record/gansu.yaml/save", json={"values": values, "sha256": "x"}, headers=H)
+    assert resp.status_code == 400 and "序号超出上限" in resp.get_json()["message"]
+    ok = client.post("/record/gansu.yaml/validate", json={"items": [f"scenarios[{MAX_LIST_ITEMS - 1}]"]}, headers=H)
+    assert ok.status_code == 200 and ok.get_json()["ok"] is True
+
+
+def test_json_nested_too_deep_is_a_400_in_chinese(client, folder):
+    before = (folder / "gansu.yaml").read_bytes()
+    for url in ("/record/gansu.yaml/validate", "/record/gansu.yaml/save", "/bureau/generate"):
+        body = '{"values": ' + "[" * 100000 + "]" * 100000 + "}"
+        resp = client.post(url, data=body, content_type="application/json", headers=H)
+        assert resp.status_code == 400, url
+        assert "嵌套" in resp.get_json()["message"]
+    assert (folder / "gansu.yaml").read_bytes() == before
+
+
+def test_a_json_body_over_the_limit_is_a_413_in_chinese(client, folder):
+    from formgen.web.form import MAX_JSON_BYTES
+
+    before = (folder / "gansu.yaml").read_bytes()
+    body = {"values": {"enterprise.name": "甲" * (MAX_JSON_BYTES // 3 + 10)}, "sha256": "x"}
+    for url in ("/record/gansu.yaml/validate", "/record/gansu.yaml/save"):
+        resp = client.post(url, json=body, headers=H)
+        assert resp.status_code == 413, url
+        assert "上限" in resp.get_json()["message"]
+    assert (folder / "gansu.yaml").read_bytes() == before
+
+
+def test_too_many_posted_values_are_refused(client):
+    from formgen.web.form import MAX_POSTED_VALUES
+
+    items = ["scenarios[0]"] * (MAX_POSTED_VALUES + 1)
+    resp = client.post("/record/gansu.yaml/validate", json={"items": items}, headers=H)
+    assert resp.status_code == 400 and "上限" in resp.get_json()["message"]

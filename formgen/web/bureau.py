@@ -120,9 +120,7 @@ def register(app, store, downloads) -> None:
         from ..bureau.reports import draft_state, entries_for_batch, problem_report, unwritten_state
         from ..record.model import Recommender
 
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise F.FormError("请求内容应为 JSON")
+        body = F.posted_json(request)
         s = _settings(body)
         draft = body.get("draft") is True
         batch, pack, problem = _batch(store, s)

@@ -29,6 +29,60 @@ from ..record.findings import ERROR, Finding
 from ..record.loader import Loaded, build
 from ..record.model import Record
 
+MAX_LIST_ITEMS = 500  # the most items any list of a record may hold on the page (scenarios, equipment, years …)
+MAX_POSTED_VALUES = 20000  # values, entries or list items one page posts
+MAX_PATH_CHARS = 200  # the longest field path a page posts
+MAX_JSON_BYTES = 4 * 1024 * 1024  # a page's whole record as JSON (its long texts included) is far smaller
+MAX_JSON_DEPTH = 32  # a page posts mappings and lists a few levels deep
+
+
+def posted_json(request) -> dict:
+    """The JSON mapping a page posted, within the limits above: FormError (400) for what is
+    not JSON or nests deeper than any page posts; werkzeug's 413 for a body too large."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise RequestEntityTooLarge(f"请求内容超过 {MAX_JSON_BYTES // 1048576} MB 的上限，已拒绝")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_JSON_BYTES:
+        raise RequestEntityTooLarge(f"请求内容超过 {MAX_JSON_BYTES // 1048576} MB 的上限，已拒绝")
+    if _depth_over(raw, MAX_JSON_DEPTH):
+        raise FormError(f"请求内容嵌套超过 {MAX_JSON_DEPTH} 层，已拒绝")
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+    if not isinstance(body, dict):
+        raise FormError("请求内容应为 JSON")
+    return body
+
+
+def _depth_over(raw: bytes, limit: int) -> bool:
+    """Whether JSON text nests brackets deeper than ``limit`` (brackets inside strings ignored).
+
+    >>> _depth_over(b'{"a": [[1]], "b": "[[[["}', 3), _depth_over(b'[[[[1]]]]', 3)
+    (False, True)
+    """
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
 
 class FormError(ValueError):
     """What the page posted cannot be a record of this form (one line, Chinese)."""
@@ -75,11 +129,15 @@ def split_path(path: str) -> list:
     """'scenarios[2].equipment[0].name' -> ['scenarios', 2, 'equipment', 0, 'name']."""
     if not path or path.startswith(".") or ".." in path:
         raise FormError(f"字段路径无效：{path}")
+    if len(path) > MAX_PATH_CHARS:
+        raise FormError("字段路径过长，已拒绝")
     parts: list = []
     pos = 0
     for m in _PART.finditer(path):
         if m.start() != pos and path[pos : m.start()] != ".":
             raise FormError(f"字段路径无效：{path}")
+        if m.group(1) is None and (len(m.group(2)) > 6 or int(m.group(2)) >= MAX_LIST_ITEMS):
+            raise FormError(f"列表最多 {MAX_LIST_ITEMS} 项，序号超出上限，已拒绝")
         parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
         pos = m.end()
     if pos != len(path) or not parts or isinstance(parts[0], int):
@@ -326,6 +384,8 @@ def record_data(
     paths of the values those problems left out."""
     if not isinstance(values, dict) or not isinstance(entries, list):
         raise FormError("表单数据格式不正确")
+    if max(len(values), len(entries), len(items or [])) > MAX_POSTED_VALUES:
+        raise FormError(f"表单数据超过 {MAX_POSTED_VALUES} 项的上限，已拒绝")
     from ..doors.workbook import cell_value
 
     data: dict = {}

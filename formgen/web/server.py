@@ -139,7 +139,8 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
 
     @app.errorhandler(413)
     def too_large(e):
-        return refuse(413, f"上传内容超过 {MAX_BODY // 1048576} MB 的上限")
+        given = e.description if isinstance(e.description, str) and "上限" in e.description else None
+        return refuse(413, given or f"上传内容超过 {MAX_BODY // 1048576} MB 的上限")
 
     @app.errorhandler(Exception)
     def crashed(e: Exception):
@@ -237,10 +238,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
     # --- the record's JSON endpoints -------------------------------------------------------
 
     def _posted():
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise F.FormError("请求内容应为 JSON")
-        return body
+        return F.posted_json(request)
 
     def _from_page(name: str, body: dict):
         """(file path, loaded record or None, pack, findings) of what the page holds."""
