@@ -37,8 +37,14 @@ def _first_sentence(help_text: str | None) -> str:
     return re.split(r"(?<=[。！？])", text, maxsplit=1)[0]
 
 
+class _Context(click.Context):
+    formatter_class = cli_zh.formatter_class()
+
+
 class _Command(click.Command):
     """A command whose usage line reads ``[选项]`` rather than click's ``[OPTIONS]``."""
+
+    context_class = _Context
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("options_metavar", "[选项]")
@@ -50,6 +56,8 @@ class _Command(click.Command):
 
 class _Group(click.Group):
     """A group whose usage line and subcommands are in Chinese too."""
+
+    context_class = _Context
 
     command_class = _Command
     group_class = type  # subgroups are made of this same class

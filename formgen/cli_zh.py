@@ -114,3 +114,44 @@ def install() -> None:
             module._ = zh
         if getattr(module, "ngettext", None) is gettext.ngettext:
             module.ngettext = zh_n
+
+
+def width(text: str) -> int:
+    """Columns a terminal gives ``text``: two for a CJK (wide or full-width) character.
+
+    >>> width("--out 路径")
+    10
+    """
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def formatter_class():
+    """click's help formatter with a full-width colon after section titles and the option column
+    aligned by terminal columns (click counts characters, so ``--out 路径`` pushed its help out)."""
+    import click
+    from click.formatting import iter_rows, wrap_text
+
+    class Formatter(click.HelpFormatter):
+        def write_heading(self, heading: str) -> None:
+            self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+        def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+            rows = list(rows)
+            first_col = min(max((width(r[0]) for r in rows), default=0), col_max) + col_spacing
+            for first, second in iter_rows(rows, 2):
+                self.write(f"{'':>{self.current_indent}}{first}")
+                if not second:
+                    self.write("\n")
+                    continue
+                if width(first) <= first_col - col_spacing:
+                    self.write(" " * (first_col - width(first)))
+                else:
+                    self.write("\n" + " " * (first_col + self.current_indent))
+                lines = wrap_text(second, max(self.width - first_col - 2, 10), preserve_paragraphs=True).splitlines()
+                self.write(f"{lines[0] if lines else ''}\n")
+                for line in lines[1:]:
+                    self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+    return Formatter

@@ -90,3 +90,16 @@ def test_usage_errors_in_chinese(args, said):
 def test_version_in_chinese():
     r = _run(["--version"])
     assert r.exit_code == 0 and "，版本 0" in r.output and _english(r.output) == []
+
+
+def test_option_help_aligned_by_terminal_columns():
+    """``--out 路径`` (a CJK metavar, two columns a character) lines its help up with the others."""
+    from formgen.cli_zh import width
+
+    lines = _run(["fill", "--help"]).output.splitlines()
+    rows = [x for x in lines if x.startswith("  --") and "  " in x.strip()]
+    starts = {
+        width(x[: x.index("  ", 2)].rstrip()) + (len(x[x.index("  ", 2) :]) - len(x[x.index("  ", 2) :].lstrip()))
+        for x in rows
+    }
+    assert any("路径" in x for x in rows) and len(starts) == 1, rows
