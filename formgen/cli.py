@@ -11,7 +11,10 @@ from types import SimpleNamespace
 
 import click
 
+from . import cli_zh
 from .bureau import regnames
+
+cli_zh.install()  # click's own words (usage, section titles, --help, errors) in Chinese
 
 # Only click (and the registry's names for its options) at module level: ``--help`` and
 # each command import what they run inside their bodies, so that a command never pays
@@ -23,10 +26,57 @@ RECORD_SUFFIXES = (".yaml", ".yml", ".xlsx")
 INPUT_SUFFIXES = (*RECORD_SUFFIXES, ".docx")  # records, and filled forms read back through the pack
 
 
-class _Main(click.Group):
+def _first_sentence(help_text: str | None) -> str:
+    """A command's one-line summary in ``formgen --help``: its help text's first sentence.
+    click cuts summaries at spaces, which Chinese has none of (``fill`` showed "...").
+
+    >>> _first_sentence("按表格包生成企业的全部文档（docx）。可给多个记录或文件夹。")
+    '按表格包生成企业的全部文档（docx）。'
+    """
+    text = " ".join((help_text or "").split("\f")[0].split())
+    return re.split(r"(?<=[。！？])", text, maxsplit=1)[0]
+
+
+class _Context(click.Context):
+    formatter_class = cli_zh.formatter_class()
+
+
+class _Command(click.Command):
+    """A command whose usage line reads ``[选项]`` rather than click's ``[OPTIONS]``."""
+
+    context_class = _Context
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or _first_sentence(self.help)
+
+
+class _Group(click.Group):
+    """A group whose usage line and subcommands are in Chinese too."""
+
+    context_class = _Context
+
+    command_class = _Command
+    group_class = type  # subgroups are made of this same class
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or _first_sentence(self.help)
+
+
+class _Main(_Group):
     """The command group, with a last line of defence: bad input and a bad environment
     are reported as findings by the commands; anything that still escapes is said in
     one line (exit 2) instead of a traceback. FORMGEN_DEBUG=1 shows the traceback."""
+
+    group_class = _Group
 
     def invoke(self, ctx):
         import os
@@ -251,8 +301,12 @@ def _load_or_exit(path, fmt="text", strict=False):
 GC_THRESHOLD = 10_000
 
 
-@click.group(cls=_Main, help="formgen：智能工厂申报表格的填写与检查工具。")
-@click.version_option(package_name="formgen")
+@click.group(
+    cls=_Main,
+    help="formgen：智能工厂申报表格的填写与检查工具。",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="formgen", help="显示版本并退出。", message="%(prog)s，版本 %(version)s")
 def main():
     import gc
 
@@ -1058,8 +1112,9 @@ def _summary_json(batch, deadlines, state_of, written: bool):
 
 
 @main.command(
+    short_help="卓越级：生成申报材料清单与申报材料自查表。",
     help="卓越级申报材料清单：按附件原样生成申报材料清单，另生成申报材料自查表，列出每项材料在记录中已有什么、缺什么。"
-    "退出码：0 材料完整，1 有缺项。"
+    "退出码：0 材料完整，1 有缺项。",
 )
 @click.argument("record", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", help="表格包，如 hebei、national、gansu；默认取记录中的 pack。")
@@ -1162,8 +1217,9 @@ def _count_document(path: Path):
 
 
 @main.command(
+    short_help="检查 Word 草稿是否符合附件的填报要求。",
     help="检查用 Word 写的草稿（.docx）是否符合附件的填报要求（标题与必填项、字数、字体字号行距、配图、表格各栏），"
-    "如评审一样逐项列出。退出码：0 无错误，1 有错误，2 文件无法读取。"
+    "如评审一样逐项列出。退出码：0 无错误，1 有错误，2 文件无法读取。",
 )
 @click.argument("draft", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai、gansu。")
@@ -1301,8 +1357,9 @@ def _init_recommender(path: Path, pack_name, level, force) -> None:
 
 
 @main.command(
+    short_help="在 YAML 与 Excel 工作簿之间转换一份记录，内容不变。",
     help="在 YAML 与 Excel 工作簿之间转换一份记录，内容不变：formgen convert 记录.yaml 记录.xlsx，"
-    "或 formgen convert 记录.xlsx 记录.yaml。写出前先读回核对，不一致则不写；已存在的文件不覆盖，除非 --force。"
+    "或 formgen convert 记录.xlsx 记录.yaml。写出前先读回核对，不一致则不写；已存在的文件不覆盖，除非 --force。",
 )
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
@@ -1778,7 +1835,8 @@ def report_annual(pack_name, region, year, above, text_file, unit, date, out_dir
 
 
 @main.command(
-    help="在浏览器中填写、检查记录并生成文档：为文件夹中的记录（YAML、工作簿）开一个只有本机能访问的网页。Ctrl+C 停止。"
+    short_help="在浏览器中填写、检查记录并生成文档。",
+    help="在浏览器中填写、检查记录并生成文档：为文件夹中的记录（YAML、工作簿）开一个只有本机能访问的网页。Ctrl+C 停止。",
 )
 @click.argument("folder", required=False, default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
