@@ -982,8 +982,12 @@ def _balanced(
             need[i] = max(need[i], max(_text_pt(ln, sheet.size) for ln in listed) / 0.97 + H_PAD_PT + FIT_SLACK_PT)
     for i, col in enumerate(layout["columns"]):  # the header in three lines as this module wraps it
         head = col["header"][-1] if isinstance(col["header"], list) else str(col["header"])
-        while text_lines(head, need[i], sheet.size) > HEADER_LINES and need[i] < MAX_HEAD_PT:
-            need[i] += 1.0
+        if text_lines(head, need[i], sheet.size) > HEADER_LINES:  # the narrowest whole point that holds it
+            lo, hi = need[i], MAX_HEAD_PT
+            while hi - lo > 1.0:
+                mid = (lo + hi) / 2
+                lo, hi = (lo, mid) if text_lines(head, mid, sheet.size) <= HEADER_LINES else (mid, hi)
+            need[i] = hi
     texts = [[c[1][j] for c in columns] for j in range(len(rows))]
     avail = print_plan(layout).printable_pt - 0.75 * len(columns)  # a pixel each for rounding up
     # what stays whole: codes, numbers and nowrap lines are in ``need`` (every row's, from
