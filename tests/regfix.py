@@ -25,6 +25,22 @@ def fresh_pg() -> str:
     return PG_URL
 
 
+BACKENDS = ["sqlite", "postgresql"]  # the params of a fixture that runs a test on each database
+
+
+def database(backend: str, tmp_path: Path) -> str:
+    """Where a registry that does not exist yet will be, on ``backend``: an SQLite file in
+    ``tmp_path``, or the test PostgreSQL database emptied (:func:`fresh_pg`); the test is
+    skipped where no PostgreSQL server is given."""
+    if backend == "sqlite":
+        return str(tmp_path / "reg.sqlite")
+    if not PG_URL:
+        import pytest
+
+        pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
+    return fresh_pg()
+
+
 def record(
     folder: Path,
     name: str,

@@ -11,16 +11,12 @@ import pytest
 
 from formgen.bureau.registry import SCHEMA_VERSION, Registry, RegistryError, _url
 
-from .regfix import PG_URL, fresh_pg, record
+from .regfix import BACKENDS, PG_URL, database, record
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def reg(request, tmp_path):
-    if request.param == "sqlite":
-        return Registry(tmp_path / "reg.sqlite")
-    if not PG_URL:
-        pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    return Registry(fresh_pg())
+    return Registry(database(request.param, tmp_path))
 
 
 def test_add_unchanged_is_noop_changed_is_new_version(reg, tmp_path):

@@ -19,19 +19,15 @@ from click.testing import CliRunner
 from formgen.bureau.registry import Registry, RegistryError, _url
 from formgen.cli import main
 
-from .regfix import PG_URL, fresh_pg, record
+from .regfix import BACKENDS, PG_URL, database, fresh_pg, record
 
 CLERKS = 8
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def fresh_db(request, tmp_path):
     """Where a registry that does not exist yet will be (nothing created)."""
-    if request.param == "sqlite":
-        return str(tmp_path / "reg.sqlite")
-    if not PG_URL:
-        pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    return fresh_pg()
+    return database(request.param, tmp_path)
 
 
 # Each clerk imports, says it is ready, and waits for the word: all open and write at once.
@@ -119,13 +115,9 @@ def _named(folder: Path, name: str, code: str) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def reg(request, tmp_path):
-    if request.param == "sqlite":
-        return Registry(tmp_path / "reg.sqlite")
-    if not PG_URL:
-        pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    return Registry(fresh_pg())
+    return Registry(database(request.param, tmp_path))
 
 
 def test_values_over_column_size_refused_in_one_line(reg, tmp_path):

@@ -24,7 +24,7 @@ from formgen.bureau.registry import Registry
 from formgen.cli import main
 from formgen.record.ids import org_check_char
 
-from .regfix import PG_URL, fresh_pg, record
+from .regfix import BACKENDS, database, record
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "examples" / "gansu-longyuan.yaml"
 
@@ -286,13 +286,9 @@ def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path, monkeypatch):
 # -- the upgrade, and many clerks at once ------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "reg.sqlite")
-    if not PG_URL:
-        pytest.skip("FORMGEN_TEST_PG_URL not set: no PostgreSQL server to test against")
-    return fresh_pg()
+    return database(request.param, tmp_path)
 
 
 def test_a_version_2_registry_is_upgraded_with_the_org_codes(db, tmp_path):
