@@ -7,20 +7,19 @@ Two files of one enterprise are ordered by it: the registry numbers versions by 
 A copied or downloaded file keeps the date it carries, where its modification time
 becomes the day it was copied.
 
-The properties part is read with the same bounds as every other file from a user: one
-small member of a zip, read at most MAX_CORE_BYTES, an XML with a DOCTYPE ignored.
+The properties part is read by :func:`formgen.render.ooxml.read_package_part`, the one
+reader of a package's properties, with the bounds of every file from a user.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from pathlib import Path
 
+from ..render.ooxml import CORE_PART, read_package_part
+
 ZIPPED = (".docx", ".xlsx", ".docm", ".xlsm")
-CORE_PART = "docProps/core.xml"
-MAX_CORE_BYTES = 64 * 1024
 _W3CDTF = re.compile(
     r"<dcterms:(modified|created)\b[^>]*>\s*(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?"
     r"\s*(Z|[+-]\d{2}:\d{2})?\s*</dcterms:\1>"
@@ -36,14 +35,8 @@ def own_date(path: Path) -> dt.datetime | None:
     """
     if Path(path).suffix.casefold() not in ZIPPED:
         return None
-    try:
-        with zipfile.ZipFile(path) as z:
-            info = z.getinfo(CORE_PART)
-            if info.file_size > MAX_CORE_BYTES:
-                return None
-            with z.open(info) as f:
-                text = f.read(MAX_CORE_BYTES + 1).decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError):
+    text = read_package_part(Path(path), CORE_PART)
+    if text is None:
         return None
     return parse_core(text)
 

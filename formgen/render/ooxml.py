@@ -547,6 +547,21 @@ def mark_package(data: bytes, props: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
+def read_package_part(path: Path, name: str) -> str | None:
+    """A small member (``docProps/core.xml``, ``docProps/custom.xml``) of the OOXML package
+    at ``path``, with the bounds of every file from a user (see :func:`_read_part`); None
+    for a file that is not a readable zip or lacks the member.
+
+    >>> read_package_part(Path("记录.yaml"), CORE_PART) is None
+    True
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            return _read_part(z, name)
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError, EOFError):
+        return None
+
+
 def _read_part(z: zipfile.ZipFile, name: str) -> str | None:
     """A small member of an OOXML package as text, read at most MAX_PROPS_BYTES; None
     when it is missing, larger, or carries a DOCTYPE (not formgen's, never expanded)."""
