@@ -30,6 +30,7 @@ modified.
 
 from __future__ import annotations
 
+import difflib
 import mmap
 import os
 import re
@@ -130,11 +131,18 @@ def _norm(text: str) -> str:
 
 
 _NUM = r"(\d+|[一二三四五六七八九十]+)"
-_PREFIX = re.compile(rf"^(?:第{_NUM}部分|\({_NUM}\)|{_NUM})[、.:,]*")  # white space already gone
+# 第一部分 / (一) (1) / 一、 1、 1. 1) / 3.1 (part 3, its 1); white space already gone
+_PREFIX = re.compile(rf"^(?:第{_NUM}部分|\({_NUM}\)|(?:\d+\.(?=\d))?{_NUM})[、.:,)]*")
 
 
 def _split_number(norm: str) -> tuple[str | None, int | None, str]:
-    """'第二部分:智能工厂…' -> ('part', 2, '智能工厂…'); '2、品牌…' -> ('num', 2, '品牌…')."""
+    """'第二部分:智能工厂…' -> ('part', 2, '智能工厂…'); '2、品牌…' -> ('num', 2, '品牌…').
+
+    >>> _split_number("(一)技术创新")
+    ('num', 1, '技术创新')
+    >>> _split_number("3.1技术创新")
+    ('num', 1, '技术创新')
+    """
     m = _PREFIX.match(norm)
     if not m:
         return None, None, norm
@@ -360,6 +368,7 @@ class Match:
     heading: int
     para: int  # index in body.paras
     rest: str = ""  # text of a run-in heading's paragraph after the heading words
+    how: str = ""  # what made it a heading in Word (样式“标题 2”, 大纲级别 2); "" for its text alone
 
 
 def _run_in_rest(raw: str, words: str) -> str | None:
@@ -374,21 +383,70 @@ def _run_in_rest(raw: str, words: str) -> str | None:
     return None
 
 
-def _match_heading(p: Para, headings: list[Heading]) -> Match | None:
+def _loose(text: str) -> str:
+    """A heading's words compared loosely: no numbering, no remarks in parentheses, no
+    等 or 的, no punctuation or spaces.
+
+    >>> _loose("2、新技术应用等（如AI+、5G+、工业互联网+、IoT+等）") == _loose("（2） 新技术的应用")
+    True
+    >>> _loose("第三部分：智能工厂创新情况介绍（亮点、特点）")
+    '智能工厂创新情况介绍'
+    """
+    rest = _split_number(_norm(text))[2]
+    return re.sub("[等的]", "", _key(_main(rest)))
+
+
+def _likeness(draft: str, annex: str) -> int:
+    """How well a draft's heading words (:func:`_loose`) fit the annex's: 3 the same, 2 one
+    begins the other (绿色低碳安全环保节能 / …节能方面), 1 nearly the same, 0 not."""
+    if not draft or not annex:
+        return 0
+    if draft == annex:
+        return 3
+    short, long_ = sorted((draft, annex), key=len)
+    if len(short) >= 4 and long_.startswith(short) and len(short) >= 0.6 * len(long_):
+        return 2
+    if len(short) >= 4 and difflib.SequenceMatcher(None, draft, annex).ratio() >= 0.75:
+        return 1
+    return 0
+
+
+def _match_heading(p: Para, headings: list[Heading], styled: bool = False, context=None) -> Match | None:
+    """The annex heading a paragraph is, if any. Text alone: the annex's words (numbering,
+    spaces, punctuation, 等 and 的 aside) or a 第N部分 line; a paragraph Word knows as a
+    heading (``styled``: a heading style or an outline level) may also be worded a little
+    differently. Among equal fits, the heading of the part being read, after the last one
+    found (``context``: (current part, last heading index, headings already found))."""
     norm = _norm(p.text)
     if not norm:
         return None
     kind, num, rest = _split_number(norm)
     key, main = _key(rest), _key(_main(rest))
+    loose = re.sub("[等的]", "", main)
+    part, last, taken = context or (None, -1, set())
+    best, best_score = None, None
     for i, h in enumerate(headings):
+        if kind == "part" and h.level != 1:
+            continue
         if h.level == 1 and kind == "part" and num == h.number and len(norm) <= 160:
-            return Match(i, p.index)
-        if kind is None and len(norm) > len(_norm(h.text)) + 40:
+            tier = 4
+        elif not styled and kind is None and len(norm) > len(_norm(h.text)) + 40:
             continue
-        if (num is not None and num != h.number) or (kind == "part" and h.level != 1):
+        elif key == _key(h.rest) or (main and main == _key(h.main)):
+            tier = 4
+        else:
+            tier = _likeness(loose, _loose(h.text))
+            if not styled and (kind is None or len(loose) > len(_loose(h.text)) + 10):
+                tier = 0  # a body paragraph: only the annex's own words make it a heading
+        if tier == 0:
             continue
-        if key == _key(h.rest) or (main and main == _key(h.main)):
-            return Match(i, p.index)
+        if num is not None and num != h.number and (tier < 3 or not styled):
+            continue  # another number: only a heading Word knows, worded as the annex's
+        score = (tier, i not in taken, h.part == part, i > last, -i)
+        if best_score is None or score > best_score:
+            best, best_score = i, score
+    if best is not None:
+        return Match(best, p.index)
     if kind is not None and num is not None:  # "2、智能工厂整体架构：公司……" (run-in)
         for i, h in enumerate(headings):
             words = _key(h.main)
@@ -443,19 +501,59 @@ class Structure:
     matches: dict[int, Match]  # heading index -> where it was found first
     order: list[Match]  # every heading paragraph, in document order
     section_of: dict[int, int | None]  # para index -> heading index it stands under
-    heading_paras: set[int]
+    heading_paras: set[int]  # the headings found, and every other paragraph Word knows as a heading
     disorder: list[Match]
+    others: dict[int, str] = field(default_factory=dict)  # para index -> how Word knows it as a heading
+    outside: dict[int, int] = field(default_factory=dict)  # para index -> the unknown part heading it is under
 
 
-def find_structure(body: Body, headings: list[Heading]) -> Structure:
+def _skipped_style(styles, p: Para) -> bool:
+    """A table of contents line (TOC 1 / 目录 1): it repeats the headings."""
+    return any(re.match(r"(?i)(?:toc|目录)\s*\d", st.name or "") for st in styles.chain(styles.para_style(p.el)))
+
+
+def find_structure(body: Body, headings: list[Heading], styles: Styles | None = None) -> Structure:
+    """The annex's headings found in a draft. With ``styles``, a paragraph Word knows as a
+    heading (heading style, or an outline level on it or its style) comes first: it is
+    matched to the annex's headings more loosely than a plain paragraph, and one that fits
+    none is still a heading (its text is no body text): at the level of the parts it ends
+    the part before it, at the level of the sub-parts the sub-part before it (what follows
+    is the part's own), deeper it is the applicant's own sub-heading."""
     skip = _instructions(body.paras)
+    levels: dict[int, tuple[int, str]] = {}
     found: list[Match] = []
+    part, last, taken = None, -1, set()
     for p in body.paras:
         if p.table is not None or p.textbox or p.index in skip:
             continue
-        m = _match_heading(p, headings)
+        got = styles.heading_level(p.el) if styles is not None else None
+        if styles is not None and _skipped_style(styles, p):
+            continue
+        if got is not None and p.text.strip():
+            levels[p.index] = (got.value, got.source)
+        m = _match_heading(p, headings, got is not None, (part, last, taken))
         if m:
+            m.how = got.source if got is not None else ""
             found.append(m)
+            part, last = headings[m.heading].part, max(last, m.heading)
+            taken.add(m.heading)
+    # a part heading Word knows, at the parts' level, numbered as a part the annex words
+    # otherwise (五、自评估报告 for the annex's long 第五部分 sentence)
+    part_levels = [levels[m.para][0] for m in found if m.para in levels and headings[m.heading].level == 1]
+    sub_levels = [levels[m.para][0] for m in found if m.para in levels and headings[m.heading].level > 1]
+    part_level = min(part_levels) if part_levels else None
+    sub_level = min((x for x in sub_levels if part_level is None or x > part_level), default=None)
+    if part_level is not None:
+        matched = {m.para for m in found}
+        for index, (level, how) in levels.items():
+            if index in matched or level != part_level:
+                continue
+            kind, num, _ = _split_number(_norm(body.paras[index].text))
+            hit = next((i for i, h in enumerate(headings) if h.level == 1 and h.number == num), None)
+            if kind is not None and hit is not None and hit not in taken:
+                found.append(Match(hit, index, how=how))
+                taken.add(hit)
+        found.sort(key=lambda m: m.para)
     matches: dict[int, Match] = {}
     for m in found:
         matches.setdefault(m.heading, m)  # the same heading again: the first stands
@@ -463,13 +561,26 @@ def find_structure(body: Body, headings: list[Heading]) -> Structure:
     keep = _increasing([m.heading for m in firsts])
     disorder = [m for i, m in enumerate(firsts) if i not in keep]
     by_para = {m.para: m for m in found if matches.get(m.heading) is m}
+    others = {i: how for i, (_, how) in levels.items() if i not in by_para}
     section_of: dict[int, int | None] = {}
-    current = None
+    outside: dict[int, int] = {}
+    current: int | None = None
+    beyond: int | None = None  # an unknown heading at the parts' level stands over what follows
     for p in body.paras:
         if p.index in by_para:
-            current = by_para[p.index].heading
+            current, beyond = by_para[p.index].heading, None
+        elif p.index in others:
+            level = levels[p.index][0]
+            if part_level is not None and level <= part_level:
+                current, beyond = None, p.index
+            elif current is not None and sub_level is not None and level <= sub_level:
+                h = headings[current]
+                current = next(i for i, x in enumerate(headings) if x.level == 1 and x.part == h.part)
         section_of[p.index] = current
-    return Structure(headings, matches, found, section_of, set(by_para), disorder)
+        if beyond is not None:
+            outside[p.index] = beyond
+    heads = set(by_para) | set(others)
+    return Structure(headings, matches, found, section_of, heads, disorder, others, outside)
 
 
 # -- the check ------------------------------------------------------------------------------
@@ -541,6 +652,8 @@ class _Check:
         if s is None:
             return "正文"
         hi = s.section_of.get(para_index)
+        if hi is None and para_index in s.outside:
+            return f"「{_excerpt(self.body.paras[s.outside[para_index]].text)}」"
         if hi is None:
             return "正文开头"
         h = s.headings[hi]
@@ -562,7 +675,7 @@ class _Check:
         s = self.structure
         if s is not None:
             hi = s.section_of.get(p.index)
-            start = s.matches[hi].para if hi is not None else -1
+            start = s.matches[hi].para if hi is not None else s.outside.get(p.index, -1)
             number = sum(
                 1
                 for q_ in self.body.paras[start + 1 : p.index + 1]
@@ -576,7 +689,7 @@ class _Check:
         headings = outline(self.doc)
         if not headings:
             return
-        s = self.structure = find_structure(self.body, headings)
+        s = self.structure = find_structure(self.body, headings, self.styles)
         for m in s.disorder:
             h = headings[m.heading]
             before = next(
@@ -612,8 +725,8 @@ class _Check:
             if hi is None or p.index in self.captions or (placeholders and _norm(p.text) in placeholders):
                 continue
             if p.index in s.heading_paras:
-                m = next(m for m in s.matches.values() if m.para == p.index)
-                counts[hi] += word_count(m.rest)
+                m = next((m for m in s.matches.values() if m.para == p.index), None)
+                counts[hi] += word_count(m.rest) if m else 0
                 continue
             counts[hi] += word_count(p.text)
         return counts
