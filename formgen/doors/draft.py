@@ -591,24 +591,32 @@ class DraftSummary:
     document: str
     title: str
     counted: dict | None = None  # {"label", "total", "min", "max"}: 字数 over the counted parts
-    parts: list[dict] = field(default_factory=list)  # {"heading", "found", "count", "subparts": [...]}
+    # {"heading", "found", "count", "drafted", "how", "subparts": [...]}: "drafted" the draft's
+    # paragraph that was taken for the heading, "how" what makes it a heading in Word
+    parts: list[dict] = field(default_factory=list)
     figures: int | None = None
     fields: list[dict] = field(default_factory=list)  # table cells with a 字数 limit
     fonts: dict = field(default_factory=dict)  # body font, size, spacing: what was found
+    whole: int | None = None  # 字数 of the whole document as Word's 字数统计 gives it
+    others: list[dict] = field(default_factory=list)  # {"drafted", "how", "under"}: headings the annex has not
 
     def as_dict(self) -> dict:
         return {
             "document": self.document,
             "title": self.title,
+            "whole": self.whole,
             "counted": self.counted,
             "parts": self.parts,
+            "other_headings": self.others,
             "figures": self.figures,
             "fields": self.fields,
             "fonts": self.fonts,
         }
 
-    def lines(self) -> list[str]:
-        out = [f"文档：{self.title}"]
+    def count_lines(self) -> list[str]:
+        """The 字数 lines: the whole document's (what ``formgen count --file`` gives), the
+        counted parts', and each heading's with the draft's paragraph taken for it."""
+        out = [] if self.whole is None else [whole_line(self.whole)]
         if self.counted:
             c = self.counted
             limit = "-".join(str(x) for x in (c.get("min"), c.get("max")) if x is not None)
@@ -616,16 +624,43 @@ class DraftSummary:
                 f"字数（{c['label']}，不含标题和图题）：{c['total']}" + (f"（要求 {limit} 字）" if limit else "")
             )
         for part in self.parts:
-            mark = "" if part["found"] else "（未找到）"
-            out.append(f"  {part['heading']}：{part['count']}{mark}")
-            for sub in part["subparts"]:
-                mark = "" if sub["found"] else "（未找到）"
-                out.append(f"    {sub['heading']}：{sub['count']}{mark}")
+            out.append("  " + _heading_line(part))
+            out += ["    " + _heading_line(sub) for sub in part["subparts"]]
+        for o in self.others:
+            out.append(f"  附件没有的标题「{o['drafted']}」（{o['how']}），其下文字计入：{o['under']}")
+        return out
+
+    def lines(self) -> list[str]:
+        out = [f"文档：{self.title}", *self.count_lines()]
         if self.figures is not None:
             out.append(f"配图：{self.figures} 张")
         for f in self.fields:
             out.append(f"{f['where']}「{f['label']}」：{f['count']} 字（{f['limit']}）")
         return out
+
+
+# The scope of ``formgen count --file``, said the same way by ``check``.
+WHOLE_SCOPE = "全文，按 Word“字数统计”：正文、标题、表格、文本框、脚注和尾注，不含页眉页脚"
+
+
+def whole_line(total: int) -> str:
+    return f"字数（{WHOLE_SCOPE}）：{total}"
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _heading_line(h: dict) -> str:
+    """「1. 技术创新」→「1、技术创新等」：9 字（样式“标题 2”）: which paragraph was taken for
+    the annex's heading, so that a wrong match shows."""
+    annex = f"「{_short(h['heading'])}」"
+    if not h["found"]:
+        return f"{annex}：未找到"
+    drafted = h.get("drafted") or ""
+    shown = annex if _norm(drafted) == _norm(h["heading"]) else f"「{_short(drafted)}」→{annex}"
+    how = f"（{h['how']}）" if h.get("how") else ""
+    return f"{shown}：{h['count']} 字{how}"
 
 
 class _Check:
@@ -745,13 +780,39 @@ class _Check:
             elif counts[i] == 0:
                 p = self.body.paras[s.matches[i].para]
                 self.add("DR012", self.where(p), f"必填项小节「{h.text}」下没有正文", h.text)
+
+        def entry(i: int, count: int) -> dict:
+            m = s.matches.get(i)
+            drafted = ""
+            if m is not None:
+                drafted = self.body.paras[m.para].text.strip()
+                if m.rest:  # a run-in heading: the words before its text
+                    drafted = drafted[: max(0, len(drafted) - len(m.rest.strip()))].strip()
+            how = m.how if m is not None else ""
+            return {
+                "heading": s.headings[i].text,
+                "found": m is not None,
+                "count": count,
+                "drafted": drafted,
+                "how": how,
+            }
+
         parts = []
         for i, h in enumerate(s.headings):
             if h.level != 1:
                 continue
-            subs = [{"heading": s.headings[j].text, "found": j in s.matches, "count": counts[j]} for j in h.subs]
-            parts.append({"heading": h.text, "found": i in s.matches, "count": total_of[i], "subparts": subs})
+            parts.append({**entry(i, total_of[i]), "subparts": [entry(j, counts[j]) for j in h.subs]})
         self.summary.parts = parts
+        others = []
+        first = min((m.para for m in s.matches.values()), default=None)
+        for index, how in sorted(s.others.items()):
+            if first is None or index < first:
+                continue  # the title, a cover: before the annex's parts
+            p = self.body.paras[index]
+            hi = s.section_of.get(index)
+            under = self.section_name(index) if hi is not None else "不计入（不在附件的任何部分之下）"
+            others.append({"drafted": _short(p.text.strip()), "how": how, "under": under})
+        self.summary.others = others
         # 字数 limits over the text fields of the parts (Shanghai: parts 一-四, 3000-5000)
         for limit in limits:
             named = limit.paths
@@ -799,11 +860,13 @@ class _Check:
         seen_fonts: dict[str, int] = {}
         for p in self.scope():
             heading = p.index in self.structure.heading_paras
+            # a paragraph Word knows as a heading is told apart: its style is the place to fix it
+            section = (self.section_name(p.index), self.styles.heading_level(p.el) is not None)
             if want_line and not p.pictures:
                 got = self.styles.line_spacing(p.el, p.table_style)
                 (value, rule), src = got.value, got.source
                 if not (rule == "exact" and abs(value - want_line) < 0.05):
-                    key = ("DR022", self.section_name(p.index), (round(value, 2), rule))
+                    key = ("DR022", section, (round(value, 2), rule))
                     groups.setdefault(key, []).append((p, _spacing_name(value, rule), src))
             for r, text in p.runs:
                 if not text.strip():
@@ -811,7 +874,7 @@ class _Check:
                 if want_size:
                     got = self.styles.size_pt(p.el, r, p.table_style)
                     if abs(got.value - want_size) > 0.01:
-                        key = ("DR021", self.section_name(p.index), got.value)
+                        key = ("DR021", section, got.value)
                         groups.setdefault(key, []).append((p, _size_name(got.value), got.source))
                 if want_font and _CJK.search(text):
                     got = self.styles.east_asia_font(p.el, r, p.table_style)
@@ -822,7 +885,7 @@ class _Check:
                         family.append((p, name))
                     elif verdict == "bad":
                         code = "DR023" if heading else "DR020"
-                        key = (code, self.section_name(p.index), name)
+                        key = (code, section, name)
                         shown = f"“{name}”" if name else "未指定（Word 将用系统默认的中文字体，通常为宋体）"
                         groups.setdefault(key, []).append((p, shown, got.source))
         self.summary.fonts = {"east_asia": seen_fonts}
@@ -833,11 +896,15 @@ class _Check:
             "DR023": f"标题应为正文字体{want_font}，或公文标题常用的黑体、楷体_GB2312",
         }
         what = {"DR020": "中文字体为", "DR021": "字号为", "DR022": "行距为", "DR023": "标题中文字体为"}
-        for (code, _section, _value), items in groups.items():
+        for (code, (_section, styled), _value), items in groups.items():
             paras = list(dict.fromkeys(p.index for p, _, _ in items))
             p, shown, src = items[0]
             more = f"；本节共 {len(paras)} 段如此" if len(paras) > 1 else ""
-            self.add(code, self.where(p), f"{what[code]}{shown}（来自{src}），{want[code]}{more}")
+            where = self.where(p)
+            if styled:  # --fix leaves it as it is
+                more += "；这是 Word 的标题段落（自动修正不改动标题），请在 Word 中修改"
+                where.extra["heading"] = True
+            self.add(code, where, f"{what[code]}{shown}（来自{src}），{want[code]}{more}")
         if family:
             names = "、".join(dict.fromkeys(n for _, n in family))
             paras = len(dict.fromkeys(p.index for p, _ in family))
@@ -1470,6 +1537,7 @@ def check_draft(path, pack: Pack, doc_id: str | None = None) -> tuple[str, list[
         if c.settings.get("format") and c.structure is not None:
             c.check_format()
         c.check_tables([e for e in limits if not e.total])
+        c.summary.whole = _whole(body, read_notes(docx))
         findings = sorted(c.findings, key=lambda f: not f.is_error)
         return doc.id, findings, c.summary
 
@@ -1507,14 +1575,28 @@ def count_docx(path) -> tuple[int, list[tuple[str, int]]]:
     return sum(n for _, n in out), out
 
 
-def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = False) -> tuple[str, int]:
+def _whole(body: Body, notes: list[Para]) -> int:
+    """字数 of a whole document as Word's 字数统计 gives it (:data:`WHOLE_SCOPE`)."""
+    return sum(word_count(p.text) for p in body.paras) + sum(word_count(p.text) for p in notes)
+
+
+def count_lines(total: int, parts: list[tuple[str, int]]) -> list[str]:
+    """``formgen count --file``'s lines: the whole document's 字数 in the words ``check``
+    uses for it, then each heading's (its own words included)."""
+    return [whole_line(total), "各标题下（含标题本身）：", *(f"  {h}：{n}" for h, n in parts)]
+
+
+def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = False) -> tuple[str, int, int]:
     """Write a copy of the draft whose body text (from the first part heading on, outside
     tables) has the annex's Chinese font, size and exact line spacing, set as direct
-    formatting on each paragraph and run; headings keep a 黑体/楷体 font, pictures'
+    formatting on each paragraph and run; a paragraph Word knows as a heading (a heading
+    style, or an outline level on it or its style) is left exactly as it is (its style is
+    the place to change it), a heading found by its words keeps a 黑体/楷体 font, pictures'
     paragraphs keep their spacing (an exact height would clip them). Nothing else changes:
     the text, tables, figures and every other part are copied as they are. Written through
     :func:`formgen.output.write_all` (atomic; an existing file only with ``force``); the
-    original is never modified. Returns (document id, paragraphs changed)."""
+    original is never modified. Returns (document id, paragraphs changed, heading
+    paragraphs left as they are)."""
     from ..output import OutputError, write_all
 
     path, out_path = Path(path), Path(out_path)
@@ -1542,11 +1624,14 @@ def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = Fals
             size_pt(font.get("size", "三号")),
             font.get("line_exact_pt"),
         )
-        changed = 0
+        changed = kept = 0
         scope = c.scope()
         if not scope:
             raise DraftError(f"{path.name} 中找不到附件的部分标题（如“第一部分”），不知从哪里开始修正")
         for p in scope:
+            if c.styles.heading_level(p.el) is not None:
+                kept += 1
+                continue
             el = mine[p.index]
             heading = p.index in c.structure.heading_paras
             set_paragraph_format(el, None if p.pictures else want_line, want_font, want_size)
@@ -1569,7 +1654,7 @@ def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = Fals
                     write_all([(out_path, mm)], force=force)
                 except OutputError as e:
                     raise DraftError(str(e)) from None
-    return doc.id, changed
+    return doc.id, changed, kept
 
 
 def summary_json(doc_id: str, findings: Iterable[Finding], summary: DraftSummary, draft: str) -> dict:
