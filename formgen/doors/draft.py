@@ -314,6 +314,10 @@ class Heading:
         return _main(self.rest)
 
     @property
+    def loose(self) -> str:
+        return _loose(self.text)
+
+    @property
     def required(self) -> bool:
         return any(not opt for _, opt, _ in self.fields)
 
@@ -434,10 +438,10 @@ def _match_heading(p: Para, headings: list[Heading], styled: bool = False, conte
             continue
         elif key == _key(h.rest) or (main and main == _key(h.main)):
             tier = 4
+        elif styled or (kind is not None and len(loose) <= len(h.loose) + 10):
+            tier = _likeness(loose, h.loose)
         else:
-            tier = _likeness(loose, _loose(h.text))
-            if not styled and (kind is None or len(loose) > len(_loose(h.text)) + 10):
-                tier = 0  # a body paragraph: only the annex's own words make it a heading
+            continue  # a body paragraph: only the annex's own words make it a heading
         if tier == 0:
             continue
         if num is not None and num != h.number and (tier < 3 or not styled):
