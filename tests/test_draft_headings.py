@@ -216,6 +216,32 @@ def test_each_numbering_style_as_plain_paragraphs(tmp_path, pack, numbering, wit
     assert f"    {taken}：{body_counts()[2][0]} 字" in lines, lines
 
 
+def test_word_list_numbering_on_plain_paragraphs(tmp_path, pack):
+    """Sub-headings numbered by Word's own list numbering (the number is not in the text),
+    worded without 等 and 方面: found, and counted under their headings."""
+
+    def add_heading(d, text, level):
+        para = d.add_paragraph(text)
+        if level == 1:
+            ppr = para._p.get_or_add_pPr()
+            num = OxmlElement("w:numPr")
+            for tag, value in (("w:ilvl", "0"), ("w:numId", "1")):
+                el = OxmlElement(tag)
+                el.set(qn("w:val"), value)
+                num.append(el)
+            ppr.append(num)
+
+    def part_heading(p, words):
+        return f"第{'一二三四五'[p]}部分：{words[2:]}"
+
+    path = write_draft(tmp_path / "申报书.docx", lambda i: "", part_heading, add_heading)
+    _, findings, summary = check_draft(path, pack)
+    assert_read_right(findings, summary)
+    assert f"    「绿色低碳安全环保节能」→「1、绿色、低碳、安全、环保、节能等方面」：{body_counts()[3][0]} 字" in (
+        summary.lines()
+    )
+
+
 def test_outline_levels_on_normal_paragraphs(tmp_path, pack):
     """No heading style at all: Normal paragraphs with an outline level (段落→大纲级别),
     one level deeper for the applicant's own sub-headings, whose words are not counted."""

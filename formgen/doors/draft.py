@@ -56,6 +56,7 @@ from .docxread import (
     image_facts,
     paragraph_elements,
     parse_xml,
+    q,
     read_body,
     read_notes,
     runs_of,
@@ -415,11 +416,18 @@ def _likeness(draft: str, annex: str) -> int:
     return 0
 
 
+def _listed(p: Para) -> bool:
+    """A paragraph Word numbers itself (a list: w:numPr on it), its number not in its text."""
+    ppr = p.el.find(q("w:pPr"))
+    return ppr is not None and ppr.find(q("w:numPr")) is not None
+
+
 def _match_heading(p: Para, headings: list[Heading], styled: bool = False, context=None) -> Match | None:
     """The annex heading a paragraph is, if any. Text alone: the annex's words (numbering,
-    spaces, punctuation, 等 and 的 aside) or a 第N部分 line; a paragraph Word knows as a
-    heading (``styled``: a heading style or an outline level) may also be worded a little
-    differently. Among equal fits, the heading of the part being read, after the last one
+    spaces, punctuation, 等 and 的 aside) or a 第N部分 line; a numbered line (typed, or
+    Word's list numbering) may leave words off the end (…节能 for …节能等方面); a
+    paragraph Word knows as a heading (``styled``: a heading style or an outline level) may
+    also be worded a little differently or numbered its own way. Among equal fits, the heading of the part being read, after the last one
     found (``context``: (current part, last heading index, headings already found))."""
     norm = _norm(p.text)
     if not norm:
@@ -438,10 +446,12 @@ def _match_heading(p: Para, headings: list[Heading], styled: bool = False, conte
             continue
         elif key == _key(h.rest) or (main and main == _key(h.main)):
             tier = 4
-        elif styled or (kind is not None and len(loose) <= len(h.loose) + 10):
+        elif styled or ((kind is not None or _listed(p)) and len(loose) <= len(h.loose) + 10):
             tier = _likeness(loose, h.loose)
+        elif loose and loose == h.loose:
+            tier = 3
         else:
-            continue  # a body paragraph: only the annex's own words make it a heading
+            continue  # a body paragraph: only the annex's words make it a heading
         if tier == 0:
             continue
         if num is not None and num != h.number and (tier < 3 or not styled):
