@@ -306,6 +306,28 @@ def test_an_unknown_sub_heading_ends_the_sub_part_before_it(tmp_path, pack):
     assert any("「4. 其他创新」（样式“标题 2”），其下文字计入：第三部分" in ln for ln in summary.lines())
 
 
+def test_a_table_of_contents_is_not_the_headings(tmp_path, pack):
+    """Word's 目录 (TOC 1/TOC 2 lines repeating the headings, page numbers after a tab)
+    before the parts: the headings are the ones below it, and the text under them counts."""
+    d = new_document()
+    toc = [d.styles.add_style(f"toc {n}", WD_STYLE_TYPE.PARAGRAPH) for n in (1, 2)]
+    for p, (words, subs) in enumerate(PARTS):
+        d.add_paragraph(f"{words}\t{p + 2}", style=toc[0])
+        for s, sub in enumerate(subs):
+            d.add_paragraph(f"{s + 1}. {sub}\t{p + 2}", style=toc[1])
+    counts = body_counts()
+    for p, (words, subs) in enumerate(PARTS):
+        d.add_heading(words, 1)
+        for s, sub in enumerate(subs):
+            d.add_heading(f"{s + 1}. {sub}", 2)
+            d.add_paragraph(zi(counts[p][s]))
+    d.add_heading("五、自评估报告", 1)
+    path = tmp_path / "申报书.docx"
+    d.save(str(path))
+    _, findings, summary = check_draft(path, pack)
+    assert_read_right(findings, summary)
+
+
 def test_a_body_paragraph_is_not_taken_for_a_heading(tmp_path, pack):
     """Loose matching is for headings: a numbered body paragraph that begins like one stays
     body text, counted under its heading."""
