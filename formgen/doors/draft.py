@@ -7,8 +7,11 @@ headers) and says, with the same kind of findings ``validate`` gives for a recor
 
 - which document of the pack it is (its title, or ``--doc``);
 - for a document whose annex states its format (``DRAFT_SETTINGS``; Shanghai 附件4): the
-  parts and sub-part headings of the layout found in order (numbering, spaces and
-  full/half-width punctuation tolerated; the headings are the layout's, not retyped here),
+  parts and sub-part headings of the layout found in order — first the paragraphs Word
+  knows as headings (heading styles, styles based on them, outline levels), then plain
+  paragraphs, both by their words matched loosely (numbering, 等, 的, remarks, spaces and
+  punctuation aside; the headings are the layout's, not retyped here) — each shown with the
+  draft's paragraph taken for it, the text under each counted without the headings;
   the （必填项） sub-parts present and not empty, the body's Chinese font, size and line
   spacing resolved as Word resolves them, and the figures (count, pixels and bytes as
   stored, numbered 图N in order with a caption);
@@ -23,9 +26,12 @@ Ctrl+F (``第二部分 2、智能工厂整体架构（必填项） ¶3「公司�
 (``表格1 第1行「工厂名称」``); ``Finding.extra`` holds the same as data.
 
 :func:`fix_draft` writes a copy whose body text has the annex's font, size and line
-spacing (direct formatting on the body's paragraphs and runs; the text, the tables and the
-figures untouched), through :func:`formgen.output.write_all`; the original is never
-modified.
+spacing (direct formatting on the body's paragraphs and runs; the text, the tables, the
+figures and every paragraph with a heading style or an outline level untouched), through
+:func:`formgen.output.write_all`; the original is never modified.
+
+``check`` and ``count --file`` state the whole document's 字数 in the same words
+(:data:`WHOLE_SCOPE`), next to the 字数 the annex's limit is about.
 """
 
 from __future__ import annotations
