@@ -433,8 +433,9 @@ def _match_heading(p: Para, headings: list[Heading], styled: bool = False, conte
     spaces, punctuation, 等 and 的 aside) or a 第N部分 line; a numbered line (typed, or
     Word's list numbering) may leave words off the end (…节能 for …节能等方面); a
     paragraph Word knows as a heading (``styled``: a heading style or an outline level) may
-    also be worded a little differently or numbered its own way. Among equal fits, the heading of the part being read, after the last one
-    found (``context``: (current part, last heading index, headings already found))."""
+    also be worded a little differently or numbered its own way. Among equal fits: one not
+    found yet, of the part being read, after the last one found (``context``: (current
+    part, last heading index, headings already found))."""
     norm = _norm(p.text)
     if not norm:
         return None
@@ -546,9 +547,9 @@ def find_structure(body: Body, headings: list[Heading], styles: Styles | None = 
     for p in body.paras:
         if p.table is not None or p.textbox or p.index in skip:
             continue
-        got = styles.heading_level(p.el) if styles is not None else None
         if styles is not None and _skipped_style(styles, p):
             continue
+        got = styles.heading_level(p.el) if styles is not None else None
         if got is not None and p.text.strip():
             levels[p.index] = (got.value, got.source)
         m = _match_heading(p, headings, got is not None, (part, last, taken))
