@@ -717,3 +717,66 @@ def write_multi(
     doc: Document, batch: Batch, unit: str, out_dir: Path, draft: bool, force: bool, recommender=None
 ) -> list[Path]:
     return write_files(render_multi(doc, batch, unit, draft, recommender), out_dir, force)
+
+
+# -- Word drafts: formgen check, formgen count --file ----------------------------------------
+
+
+@dataclass
+class DraftFix:
+    """What ``check --fix`` did: the copy written, the paragraphs given the annex's format,
+    the heading paragraphs left as they are, and the copy's own findings."""
+
+    path: Path
+    changed: int
+    kept: int
+    findings: list[Finding]
+
+    @property
+    def left(self) -> list[Finding]:
+        """The errors the copy still has: what the fix could not do."""
+        return [f for f in self.findings if f.is_error]
+
+    def lines(self) -> list[str]:
+        """The report: what was written, then one line per error left, with its place
+        (paragraph or table cell) and rule code."""
+        head = f"已生成：{self.path}（{self.changed} 段正文改为附件规定的字体、字号和行距"
+        if self.kept:
+            head += f"；{self.kept} 段 Word 标题（标题样式或大纲级别）未改动"
+        head += "；文字未改动，原稿未改动）"
+        left = self.left
+        if not left:
+            return [head, "修正稿检查通过"]
+        out = [head, f"修正稿仍有 {len(left)} 个错误未能自动修正，需手工修改："]
+        for f in left:
+            place = f.line or (f"「{f.label}」" if f.label else "全文")
+            out.append(f"  {place}：{f.code} {f.message}")
+        return out
+
+
+def check_draft(path: Path, pack: Pack, doc_id: str | None = None):
+    """A Word draft checked against its annex: (document id, findings, summary)."""
+    from .doors.draft import check_draft as check
+
+    return check(path, pack, doc_id)
+
+
+def fix_draft(path: Path, pack: Pack, doc_id: str | None, out: Path, force: bool = False) -> DraftFix:
+    """A copy of the draft in the annex's format (see :func:`formgen.doors.draft.fix_draft`),
+    checked again. Raises DraftError or OutputError (one line) when nothing was written."""
+    from .doors.draft import fix_draft as fix
+
+    doc_id, changed, kept = fix(path, pack, doc_id, out, force)
+    _, findings, _ = check_draft(out, pack, doc_id)
+    return DraftFix(out, changed, kept, findings)
+
+
+def count_document(path: Path, pack: Pack | None = None, doc_id: str | None = None) -> list[str]:
+    """``formgen count --file`` on a .docx: the whole document's 字数 as Word counts it, in
+    the words ``check`` uses for the same figure, then each heading's; with a pack, the
+    same 字数 lines as ``check`` (the whole document, the counted parts, each heading)."""
+    from .doors.draft import count_docx, count_lines
+
+    if pack is not None:
+        return check_draft(path, pack, doc_id)[2].count_lines()
+    return count_lines(*count_docx(path))

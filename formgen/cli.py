@@ -1181,7 +1181,13 @@ def checklist(record, pack_name, out_dir, fmt, force):
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="从文件读取：纯文本（UTF-8 或 GBK；- 为标准输入）或 Word 文档（.docx）。",
 )
-def count(text, file):
+@click.option(
+    "--pack",
+    "pack_name",
+    help="Word 文档属于哪个表格包（如 shanghai）：另按附件的部分和小节计字数，与 formgen check 所列相同。",
+)
+@click.option("--doc", "doc_id", help="加 --pack 时，文档是表格包中的哪份（如 a4）；默认按标题识别。")
+def count(text, file, pack_name, doc_id):
     from .record.model import TEXT_LIMIT, decode_user_text, read_user_text
     from .record.textcount import word_count
 
@@ -1189,11 +1195,13 @@ def count(text, file):
         text = decode_user_text(sys.stdin.buffer.read(TEXT_LIMIT + 1), "标准输入", "文本")
     elif file is not None:
         if file.suffix.casefold() in DOCUMENT_SUFFIXES:
-            _count_document(file)
+            _count_document(file, _pack(pack_name), doc_id)
             return
         text = read_user_text(file, "文本文件")
     if text is None:
         raise click.UsageError("请给出文本，或用 --file 指定文件。")
+    if pack_name or doc_id:
+        raise click.UsageError("--pack 和 --doc 只用于 Word 文档（--file 文件.docx）。")
     click.echo(word_count(text))
 
 
@@ -1201,25 +1209,27 @@ def count(text, file):
 DOCUMENT_SUFFIXES = (".docx", ".docm", ".doc", ".wps", ".odt", ".rtf", ".pdf")
 
 
-def _count_document(path: Path):
+def _count_document(path: Path, pack=None, doc_id: str | None = None):
     """字数 of a Word document as Word's 字数统计 gives it (body, tables, text boxes,
-    footnotes; not headers and footers): the total on the first line, then per heading."""
-    from .doors.draft import DraftError, count_docx
+    footnotes; not headers and footers), in the words ``check`` uses for it; then per
+    heading, or with a pack the annex's parts as ``check`` counts them."""
+    from . import app
+    from .doors.draft import DraftError
 
     try:
-        total, parts = count_docx(path)
+        lines = app.count_document(path, pack, doc_id)
     except DraftError as e:
         click.echo(f"错误：{e}", err=True)
         sys.exit(EXIT_UNREADABLE)
-    click.echo(total)
-    for heading, n in parts:
-        click.echo(f"  {heading}：{n}")
+    for line in lines:
+        click.echo(line)
 
 
 @main.command(
     short_help="检查 Word 草稿是否符合附件的填报要求。",
     help="检查用 Word 写的草稿（.docx）是否符合附件的填报要求（标题与必填项、字数、字体字号行距、配图、表格各栏），"
-    "如评审一样逐项列出。退出码：0 无错误，1 有错误，2 文件无法读取。",
+    "如评审一样逐项列出。标题按 Word 的标题样式和大纲级别找，再按文字（编号、“等”“的”、标点和空格不论）找，"
+    "并列出草稿中哪一段对应附件的哪个标题。退出码：0 无错误，1 有错误，2 文件无法读取。",
 )
 @click.argument("draft", type=click.Path(path_type=Path))
 @click.option("--pack", "pack_name", required=True, help="表格包，如 shanghai、gansu。")
@@ -1229,17 +1239,19 @@ def _count_document(path: Path):
     "--fix",
     "fix_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="另存一份正文改为附件规定的字体、字号和行距的副本（文字、表格和图片不动，原稿不改）。",
+    help="另存一份正文改为附件规定的字体、字号和行距的副本（文字、表格、图片和 Word 标题不动，原稿不改），"
+    "并列出未能自动修正的问题。",
 )
 @click.option("--force", is_flag=True, help="--fix 时覆盖已存在的文件。")
 def check(draft, pack_name, doc_id, fmt, fix_out, force):
-    from .doors.draft import DraftError, check_draft, fix_draft, summary_json
+    from . import app
+    from .doors.draft import DraftError, summary_json
     from .output import OutputError
     from .record.findings import has_errors, to_json
 
     pack = _pack(pack_name)
     try:
-        doc_id, findings, summary = check_draft(draft, pack, doc_id)
+        doc_id, findings, summary = app.check_draft(draft, pack, doc_id)
     except DraftError as e:
         if fmt == "json":
             click.echo(to_json([e.finding(str(draft))], draft=str(draft)))
@@ -1254,20 +1266,21 @@ def check(draft, pack_name, doc_id, fmt, fix_out, force):
     result = findings
     if fix_out is not None:
         try:
-            _, changed = fix_draft(draft, pack, doc_id, fix_out, force)
-            _, result, _ = check_draft(fix_out, pack, doc_id)
+            fixed = app.fix_draft(draft, pack, doc_id, fix_out, force)
         except (DraftError, OutputError) as e:
             if fmt == "json":
                 click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
             click.echo(f"未写入修正稿：{e}", err=True)
             sys.exit(EXIT_FINDINGS)
-        left = sum(1 for f in result if f.is_error)
-        payload["fixed"] = {"path": str(fix_out), "paragraphs": changed, "findings": [f.as_dict() for f in result]}
-        click.echo(
-            f"已生成：{fix_out}（{changed} 段正文改为附件规定的字体、字号和行距；文字未改动，原稿未改动）"
-            + (f"；修正稿仍有 {left} 个错误需手工修改" if left else "；修正稿检查通过"),
-            err=fmt == "json",
-        )
+        result = fixed.findings
+        payload["fixed"] = {
+            "path": str(fix_out),
+            "paragraphs": fixed.changed,
+            "headings_kept": fixed.kept,
+            "findings": [f.as_dict() for f in result],
+        }
+        for line in fixed.lines():
+            click.echo(line, err=fmt == "json")
     if fmt == "json":
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     sys.exit(EXIT_FINDINGS if has_errors(result) else EXIT_OK)

@@ -616,18 +616,31 @@ class Styles:
 
     def outline_level(self, p) -> int | None:
         """A paragraph's outline level (0 = 标题 1), from its own pPr or its style chain."""
+        got = self.heading_level(p)
+        return got.value if got is not None else None
+
+    def heading_level(self, p) -> Resolved | None:
+        """A paragraph's outline level (0 = 标题 1) and where it comes from: the paragraph's
+        own w:outlineLvl (大纲级别), or its style's, or a style named Heading N / 标题 N, the
+        style itself or one it is based on. None for body text (level 9 or none)."""
         ppr = p.find(W_PPR)
         own = ppr.find(q("w:outlineLvl")) if ppr is not None else None
         if own is not None:
             level = _int(_attr(own, "w:val"))
-            return level if level is not None and level < 9 else None
-        for st in self.chain(self.para_style(p)):
+            return Resolved(level, f"大纲级别 {level + 1}") if level is not None and 0 <= level < 9 else None
+        sid = self.para_style(p)
+        for st in self.chain(sid):
             if st.outline is not None:
-                return st.outline if st.outline < 9 else None
-            m = re.fullmatch(r"(?i)heading\s*([1-9])", st.name or "")
+                return Resolved(st.outline, f"样式“{self.display(sid)}”") if 0 <= st.outline < 9 else None
+            m = _HEADING_NAME.fullmatch(st.name or "")
             if m:
-                return int(m.group(1)) - 1
+                return Resolved(int(m.group(1)) - 1, f"样式“{self.display(sid)}”")
         return None
+
+
+# Word's built-in heading styles (w:name "heading 1"), and the same named in Chinese (WPS,
+# styles copied from another document).
+_HEADING_NAME = re.compile(r"(?i)(?:heading|标题)\s*([1-9])")
 
 
 STYLE_NAMES_ZH = {"Normal": "正文", "Default Paragraph Font": "默认段落字体", "Title": "标题", "Caption": "题注"}

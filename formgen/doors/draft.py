@@ -7,8 +7,11 @@ headers) and says, with the same kind of findings ``validate`` gives for a recor
 
 - which document of the pack it is (its title, or ``--doc``);
 - for a document whose annex states its format (``DRAFT_SETTINGS``; Shanghai 附件4): the
-  parts and sub-part headings of the layout found in order (numbering, spaces and
-  full/half-width punctuation tolerated; the headings are the layout's, not retyped here),
+  parts and sub-part headings of the layout found in order — first the paragraphs Word
+  knows as headings (heading styles, styles based on them, outline levels), then plain
+  paragraphs, both by their words matched loosely (numbering, 等, 的, remarks, spaces and
+  punctuation aside; the headings are the layout's, not retyped here) — each shown with the
+  draft's paragraph taken for it, the text under each counted without the headings;
   the （必填项） sub-parts present and not empty, the body's Chinese font, size and line
   spacing resolved as Word resolves them, and the figures (count, pixels and bytes as
   stored, numbered 图N in order with a caption);
@@ -23,13 +26,17 @@ Ctrl+F (``第二部分 2、智能工厂整体架构（必填项） ¶3「公司�
 (``表格1 第1行「工厂名称」``); ``Finding.extra`` holds the same as data.
 
 :func:`fix_draft` writes a copy whose body text has the annex's font, size and line
-spacing (direct formatting on the body's paragraphs and runs; the text, the tables and the
-figures untouched), through :func:`formgen.output.write_all`; the original is never
-modified.
+spacing (direct formatting on the body's paragraphs and runs; the text, the tables, the
+figures and every paragraph with a heading style or an outline level untouched), through
+:func:`formgen.output.write_all`; the original is never modified.
+
+``check`` and ``count --file`` state the whole document's 字数 in the same words
+(:data:`WHOLE_SCOPE`), next to the 字数 the annex's limit is about.
 """
 
 from __future__ import annotations
 
+import difflib
 import mmap
 import os
 import re
@@ -55,6 +62,7 @@ from .docxread import (
     image_facts,
     paragraph_elements,
     parse_xml,
+    q,
     read_body,
     read_notes,
     runs_of,
@@ -130,11 +138,18 @@ def _norm(text: str) -> str:
 
 
 _NUM = r"(\d+|[一二三四五六七八九十]+)"
-_PREFIX = re.compile(rf"^(?:第{_NUM}部分|\({_NUM}\)|{_NUM})[、.:,]*")  # white space already gone
+# 第一部分 / (一) (1) / 一、 1、 1. 1) / 3.1 (part 3, its 1); white space already gone
+_PREFIX = re.compile(rf"^(?:第{_NUM}部分|\({_NUM}\)|(?:\d+\.(?=\d))?{_NUM})[、.:,)]*")
 
 
 def _split_number(norm: str) -> tuple[str | None, int | None, str]:
-    """'第二部分:智能工厂…' -> ('part', 2, '智能工厂…'); '2、品牌…' -> ('num', 2, '品牌…')."""
+    """'第二部分:智能工厂…' -> ('part', 2, '智能工厂…'); '2、品牌…' -> ('num', 2, '品牌…').
+
+    >>> _split_number("(一)技术创新")
+    ('num', 1, '技术创新')
+    >>> _split_number("3.1技术创新")
+    ('num', 1, '技术创新')
+    """
     m = _PREFIX.match(norm)
     if not m:
         return None, None, norm
@@ -306,6 +321,10 @@ class Heading:
         return _main(self.rest)
 
     @property
+    def loose(self) -> str:
+        return _loose(self.text)
+
+    @property
     def required(self) -> bool:
         return any(not opt for _, opt, _ in self.fields)
 
@@ -360,6 +379,7 @@ class Match:
     heading: int
     para: int  # index in body.paras
     rest: str = ""  # text of a run-in heading's paragraph after the heading words
+    how: str = ""  # what made it a heading in Word (样式“标题 2”, 大纲级别 2); "" for its text alone
 
 
 def _run_in_rest(raw: str, words: str) -> str | None:
@@ -374,21 +394,80 @@ def _run_in_rest(raw: str, words: str) -> str | None:
     return None
 
 
-def _match_heading(p: Para, headings: list[Heading]) -> Match | None:
+def _loose(text: str) -> str:
+    """A heading's words compared loosely: no numbering, no remarks in parentheses, no
+    等 or 的, no punctuation or spaces.
+
+    >>> _loose("2、新技术应用等（如AI+、5G+、工业互联网+、IoT+等）") == _loose("（2） 新技术的应用")
+    True
+    >>> _loose("第三部分：智能工厂创新情况介绍（亮点、特点）")
+    '智能工厂创新情况介绍'
+    """
+    rest = _split_number(_norm(text))[2]
+    return re.sub("[等的]", "", _key(_main(rest)))
+
+
+def _likeness(draft: str, annex: str) -> int:
+    """How well a draft's heading words (:func:`_loose`) fit the annex's: 3 the same, 2 one
+    begins the other (绿色低碳安全环保节能 / …节能方面), 1 nearly the same, 0 not."""
+    if not draft or not annex:
+        return 0
+    if draft == annex:
+        return 3
+    short, long_ = sorted((draft, annex), key=len)
+    if len(short) >= 4 and long_.startswith(short) and len(short) >= 0.6 * len(long_):
+        return 2
+    if len(short) >= 4 and difflib.SequenceMatcher(None, draft, annex).ratio() >= 0.75:
+        return 1
+    return 0
+
+
+def _listed(p: Para) -> bool:
+    """A paragraph Word numbers itself (a list: w:numPr on it), its number not in its text."""
+    ppr = p.el.find(q("w:pPr"))
+    return ppr is not None and ppr.find(q("w:numPr")) is not None
+
+
+def _match_heading(p: Para, headings: list[Heading], styled: bool = False, context=None) -> Match | None:
+    """The annex heading a paragraph is, if any. Text alone: the annex's words (numbering,
+    spaces, punctuation, 等 and 的 aside) or a 第N部分 line; a numbered line (typed, or
+    Word's list numbering) may leave words off the end (…节能 for …节能等方面); a
+    paragraph Word knows as a heading (``styled``: a heading style or an outline level) may
+    also be worded a little differently or numbered its own way. Among equal fits: one not
+    found yet, of the part being read, after the last one found (``context``: (current
+    part, last heading index, headings already found))."""
     norm = _norm(p.text)
     if not norm:
         return None
     kind, num, rest = _split_number(norm)
     key, main = _key(rest), _key(_main(rest))
+    loose = re.sub("[等的]", "", main)
+    part, last, taken = context or (None, -1, set())
+    best, best_score = None, None
     for i, h in enumerate(headings):
+        if kind == "part" and h.level != 1:
+            continue
         if h.level == 1 and kind == "part" and num == h.number and len(norm) <= 160:
-            return Match(i, p.index)
-        if kind is None and len(norm) > len(_norm(h.text)) + 40:
+            tier = 4
+        elif not styled and kind is None and len(norm) > len(_norm(h.text)) + 40:
             continue
-        if (num is not None and num != h.number) or (kind == "part" and h.level != 1):
+        elif key == _key(h.rest) or (main and main == _key(h.main)):
+            tier = 4
+        elif styled or ((kind is not None or _listed(p)) and len(loose) <= len(h.loose) + 10):
+            tier = _likeness(loose, h.loose)
+        elif loose and loose == h.loose:
+            tier = 3
+        else:
+            continue  # a body paragraph: only the annex's words make it a heading
+        if tier == 0:
             continue
-        if key == _key(h.rest) or (main and main == _key(h.main)):
-            return Match(i, p.index)
+        if num is not None and num != h.number and (tier < 3 or not styled):
+            continue  # another number: only a heading Word knows, worded as the annex's
+        score = (tier, i not in taken, h.part == part, i > last, -i)
+        if best_score is None or score > best_score:
+            best, best_score = i, score
+    if best is not None:
+        return Match(best, p.index)
     if kind is not None and num is not None:  # "2、智能工厂整体架构：公司……" (run-in)
         for i, h in enumerate(headings):
             words = _key(h.main)
@@ -443,19 +522,59 @@ class Structure:
     matches: dict[int, Match]  # heading index -> where it was found first
     order: list[Match]  # every heading paragraph, in document order
     section_of: dict[int, int | None]  # para index -> heading index it stands under
-    heading_paras: set[int]
+    heading_paras: set[int]  # the headings found, and every other paragraph Word knows as a heading
     disorder: list[Match]
+    others: dict[int, str] = field(default_factory=dict)  # para index -> how Word knows it as a heading
+    outside: dict[int, int] = field(default_factory=dict)  # para index -> the unknown part heading it is under
 
 
-def find_structure(body: Body, headings: list[Heading]) -> Structure:
+def _skipped_style(styles, p: Para) -> bool:
+    """A table of contents line (TOC 1 / 目录 1): it repeats the headings."""
+    return any(re.match(r"(?i)(?:toc|目录)\s*\d", st.name or "") for st in styles.chain(styles.para_style(p.el)))
+
+
+def find_structure(body: Body, headings: list[Heading], styles: Styles | None = None) -> Structure:
+    """The annex's headings found in a draft. With ``styles``, a paragraph Word knows as a
+    heading (heading style, or an outline level on it or its style) comes first: it is
+    matched to the annex's headings more loosely than a plain paragraph, and one that fits
+    none is still a heading (its text is no body text): at the level of the parts it ends
+    the part before it, at the level of the sub-parts the sub-part before it (what follows
+    is the part's own), deeper it is the applicant's own sub-heading."""
     skip = _instructions(body.paras)
+    levels: dict[int, tuple[int, str]] = {}
     found: list[Match] = []
+    part, last, taken = None, -1, set()
     for p in body.paras:
         if p.table is not None or p.textbox or p.index in skip:
             continue
-        m = _match_heading(p, headings)
+        if styles is not None and _skipped_style(styles, p):
+            continue
+        got = styles.heading_level(p.el) if styles is not None else None
+        if got is not None and p.text.strip():
+            levels[p.index] = (got.value, got.source)
+        m = _match_heading(p, headings, got is not None, (part, last, taken))
         if m:
+            m.how = got.source if got is not None else ""
             found.append(m)
+            part, last = headings[m.heading].part, max(last, m.heading)
+            taken.add(m.heading)
+    # a part heading Word knows, at the parts' level, numbered as a part the annex words
+    # otherwise (五、自评估报告 for the annex's long 第五部分 sentence)
+    part_levels = [levels[m.para][0] for m in found if m.para in levels and headings[m.heading].level == 1]
+    sub_levels = [levels[m.para][0] for m in found if m.para in levels and headings[m.heading].level > 1]
+    part_level = min(part_levels) if part_levels else None
+    sub_level = min((x for x in sub_levels if part_level is None or x > part_level), default=None)
+    if part_level is not None:
+        matched = {m.para for m in found}
+        for index, (level, how) in levels.items():
+            if index in matched or level != part_level:
+                continue
+            kind, num, _ = _split_number(_norm(body.paras[index].text))
+            hit = next((i for i, h in enumerate(headings) if h.level == 1 and h.number == num), None)
+            if kind is not None and hit is not None and hit not in taken:
+                found.append(Match(hit, index, how=how))
+                taken.add(hit)
+        found.sort(key=lambda m: m.para)
     matches: dict[int, Match] = {}
     for m in found:
         matches.setdefault(m.heading, m)  # the same heading again: the first stands
@@ -463,13 +582,26 @@ def find_structure(body: Body, headings: list[Heading]) -> Structure:
     keep = _increasing([m.heading for m in firsts])
     disorder = [m for i, m in enumerate(firsts) if i not in keep]
     by_para = {m.para: m for m in found if matches.get(m.heading) is m}
+    others = {i: how for i, (_, how) in levels.items() if i not in by_para}
     section_of: dict[int, int | None] = {}
-    current = None
+    outside: dict[int, int] = {}
+    current: int | None = None
+    beyond: int | None = None  # an unknown heading at the parts' level stands over what follows
     for p in body.paras:
         if p.index in by_para:
-            current = by_para[p.index].heading
+            current, beyond = by_para[p.index].heading, None
+        elif p.index in others:
+            level = levels[p.index][0]
+            if part_level is not None and level <= part_level:
+                current, beyond = None, p.index
+            elif current is not None and sub_level is not None and level <= sub_level:
+                h = headings[current]
+                current = next(i for i, x in enumerate(headings) if x.level == 1 and x.part == h.part)
         section_of[p.index] = current
-    return Structure(headings, matches, found, section_of, set(by_para), disorder)
+        if beyond is not None:
+            outside[p.index] = beyond
+    heads = set(by_para) | set(others)
+    return Structure(headings, matches, found, section_of, heads, disorder, others, outside)
 
 
 # -- the check ------------------------------------------------------------------------------
@@ -480,24 +612,32 @@ class DraftSummary:
     document: str
     title: str
     counted: dict | None = None  # {"label", "total", "min", "max"}: 字数 over the counted parts
-    parts: list[dict] = field(default_factory=list)  # {"heading", "found", "count", "subparts": [...]}
+    # {"heading", "found", "count", "drafted", "how", "subparts": [...]}: "drafted" the draft's
+    # paragraph that was taken for the heading, "how" what makes it a heading in Word
+    parts: list[dict] = field(default_factory=list)
     figures: int | None = None
     fields: list[dict] = field(default_factory=list)  # table cells with a 字数 limit
     fonts: dict = field(default_factory=dict)  # body font, size, spacing: what was found
+    whole: int | None = None  # 字数 of the whole document as Word's 字数统计 gives it
+    others: list[dict] = field(default_factory=list)  # {"drafted", "how", "under"}: headings the annex has not
 
     def as_dict(self) -> dict:
         return {
             "document": self.document,
             "title": self.title,
+            "whole": self.whole,
             "counted": self.counted,
             "parts": self.parts,
+            "other_headings": self.others,
             "figures": self.figures,
             "fields": self.fields,
             "fonts": self.fonts,
         }
 
-    def lines(self) -> list[str]:
-        out = [f"文档：{self.title}"]
+    def count_lines(self) -> list[str]:
+        """The 字数 lines: the whole document's (what ``formgen count --file`` gives), the
+        counted parts', and each heading's with the draft's paragraph taken for it."""
+        out = [] if self.whole is None else [whole_line(self.whole)]
         if self.counted:
             c = self.counted
             limit = "-".join(str(x) for x in (c.get("min"), c.get("max")) if x is not None)
@@ -505,16 +645,43 @@ class DraftSummary:
                 f"字数（{c['label']}，不含标题和图题）：{c['total']}" + (f"（要求 {limit} 字）" if limit else "")
             )
         for part in self.parts:
-            mark = "" if part["found"] else "（未找到）"
-            out.append(f"  {part['heading']}：{part['count']}{mark}")
-            for sub in part["subparts"]:
-                mark = "" if sub["found"] else "（未找到）"
-                out.append(f"    {sub['heading']}：{sub['count']}{mark}")
+            out.append("  " + _heading_line(part))
+            out += ["    " + _heading_line(sub) for sub in part["subparts"]]
+        for o in self.others:
+            out.append(f"  附件没有的标题「{o['drafted']}」（{o['how']}），其下文字计入：{o['under']}")
+        return out
+
+    def lines(self) -> list[str]:
+        out = [f"文档：{self.title}", *self.count_lines()]
         if self.figures is not None:
             out.append(f"配图：{self.figures} 张")
         for f in self.fields:
             out.append(f"{f['where']}「{f['label']}」：{f['count']} 字（{f['limit']}）")
         return out
+
+
+# The scope of ``formgen count --file``, said the same way by ``check``.
+WHOLE_SCOPE = "全文，按 Word“字数统计”：正文、标题、表格、文本框、脚注和尾注，不含页眉页脚"
+
+
+def whole_line(total: int) -> str:
+    return f"字数（{WHOLE_SCOPE}）：{total}"
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _heading_line(h: dict) -> str:
+    """「1. 技术创新」→「1、技术创新等」：9 字（样式“标题 2”）: which paragraph was taken for
+    the annex's heading, so that a wrong match shows."""
+    annex = f"「{_short(h['heading'])}」"
+    if not h["found"]:
+        return f"{annex}：未找到"
+    drafted = h.get("drafted") or ""
+    shown = annex if _norm(drafted) == _norm(h["heading"]) else f"「{_short(drafted)}」→{annex}"
+    how = f"（{h['how']}）" if h.get("how") else ""
+    return f"{shown}：{h['count']} 字{how}"
 
 
 class _Check:
@@ -541,6 +708,8 @@ class _Check:
         if s is None:
             return "正文"
         hi = s.section_of.get(para_index)
+        if hi is None and para_index in s.outside:
+            return f"「{_excerpt(self.body.paras[s.outside[para_index]].text)}」"
         if hi is None:
             return "正文开头"
         h = s.headings[hi]
@@ -562,7 +731,7 @@ class _Check:
         s = self.structure
         if s is not None:
             hi = s.section_of.get(p.index)
-            start = s.matches[hi].para if hi is not None else -1
+            start = s.matches[hi].para if hi is not None else s.outside.get(p.index, -1)
             number = sum(
                 1
                 for q_ in self.body.paras[start + 1 : p.index + 1]
@@ -576,7 +745,7 @@ class _Check:
         headings = outline(self.doc)
         if not headings:
             return
-        s = self.structure = find_structure(self.body, headings)
+        s = self.structure = find_structure(self.body, headings, self.styles)
         for m in s.disorder:
             h = headings[m.heading]
             before = next(
@@ -612,8 +781,8 @@ class _Check:
             if hi is None or p.index in self.captions or (placeholders and _norm(p.text) in placeholders):
                 continue
             if p.index in s.heading_paras:
-                m = next(m for m in s.matches.values() if m.para == p.index)
-                counts[hi] += word_count(m.rest)
+                m = next((m for m in s.matches.values() if m.para == p.index), None)
+                counts[hi] += word_count(m.rest) if m else 0
                 continue
             counts[hi] += word_count(p.text)
         return counts
@@ -632,13 +801,39 @@ class _Check:
             elif counts[i] == 0:
                 p = self.body.paras[s.matches[i].para]
                 self.add("DR012", self.where(p), f"必填项小节「{h.text}」下没有正文", h.text)
+
+        def entry(i: int, count: int) -> dict:
+            m = s.matches.get(i)
+            drafted = ""
+            if m is not None:
+                drafted = self.body.paras[m.para].text.strip()
+                if m.rest:  # a run-in heading: the words before its text
+                    drafted = drafted[: max(0, len(drafted) - len(m.rest.strip()))].strip()
+            how = m.how if m is not None else ""
+            return {
+                "heading": s.headings[i].text,
+                "found": m is not None,
+                "count": count,
+                "drafted": drafted,
+                "how": how,
+            }
+
         parts = []
         for i, h in enumerate(s.headings):
             if h.level != 1:
                 continue
-            subs = [{"heading": s.headings[j].text, "found": j in s.matches, "count": counts[j]} for j in h.subs]
-            parts.append({"heading": h.text, "found": i in s.matches, "count": total_of[i], "subparts": subs})
+            parts.append({**entry(i, total_of[i]), "subparts": [entry(j, counts[j]) for j in h.subs]})
         self.summary.parts = parts
+        others = []
+        first = min((m.para for m in s.matches.values()), default=None)
+        for index, how in sorted(s.others.items()):
+            if first is None or index < first:
+                continue  # the title, a cover: before the annex's parts
+            p = self.body.paras[index]
+            hi = s.section_of.get(index)
+            under = self.section_name(index) if hi is not None else "不计入（不在附件的任何部分之下）"
+            others.append({"drafted": _short(p.text.strip()), "how": how, "under": under})
+        self.summary.others = others
         # 字数 limits over the text fields of the parts (Shanghai: parts 一-四, 3000-5000)
         for limit in limits:
             named = limit.paths
@@ -686,11 +881,13 @@ class _Check:
         seen_fonts: dict[str, int] = {}
         for p in self.scope():
             heading = p.index in self.structure.heading_paras
+            # a paragraph Word knows as a heading is told apart: its style is the place to fix it
+            section = (self.section_name(p.index), self.styles.heading_level(p.el) is not None)
             if want_line and not p.pictures:
                 got = self.styles.line_spacing(p.el, p.table_style)
                 (value, rule), src = got.value, got.source
                 if not (rule == "exact" and abs(value - want_line) < 0.05):
-                    key = ("DR022", self.section_name(p.index), (round(value, 2), rule))
+                    key = ("DR022", section, (round(value, 2), rule))
                     groups.setdefault(key, []).append((p, _spacing_name(value, rule), src))
             for r, text in p.runs:
                 if not text.strip():
@@ -698,7 +895,7 @@ class _Check:
                 if want_size:
                     got = self.styles.size_pt(p.el, r, p.table_style)
                     if abs(got.value - want_size) > 0.01:
-                        key = ("DR021", self.section_name(p.index), got.value)
+                        key = ("DR021", section, got.value)
                         groups.setdefault(key, []).append((p, _size_name(got.value), got.source))
                 if want_font and _CJK.search(text):
                     got = self.styles.east_asia_font(p.el, r, p.table_style)
@@ -709,7 +906,7 @@ class _Check:
                         family.append((p, name))
                     elif verdict == "bad":
                         code = "DR023" if heading else "DR020"
-                        key = (code, self.section_name(p.index), name)
+                        key = (code, section, name)
                         shown = f"“{name}”" if name else "未指定（Word 将用系统默认的中文字体，通常为宋体）"
                         groups.setdefault(key, []).append((p, shown, got.source))
         self.summary.fonts = {"east_asia": seen_fonts}
@@ -720,11 +917,15 @@ class _Check:
             "DR023": f"标题应为正文字体{want_font}，或公文标题常用的黑体、楷体_GB2312",
         }
         what = {"DR020": "中文字体为", "DR021": "字号为", "DR022": "行距为", "DR023": "标题中文字体为"}
-        for (code, _section, _value), items in groups.items():
+        for (code, (_section, styled), _value), items in groups.items():
             paras = list(dict.fromkeys(p.index for p, _, _ in items))
             p, shown, src = items[0]
             more = f"；本节共 {len(paras)} 段如此" if len(paras) > 1 else ""
-            self.add(code, self.where(p), f"{what[code]}{shown}（来自{src}），{want[code]}{more}")
+            where = self.where(p)
+            if styled:  # --fix leaves it as it is
+                more += "；这是 Word 的标题段落（自动修正不改动标题），请在 Word 中修改"
+                where.extra["heading"] = True
+            self.add(code, where, f"{what[code]}{shown}（来自{src}），{want[code]}{more}")
         if family:
             names = "、".join(dict.fromkeys(n for _, n in family))
             paras = len(dict.fromkeys(p.index for p, _ in family))
@@ -1357,6 +1558,7 @@ def check_draft(path, pack: Pack, doc_id: str | None = None) -> tuple[str, list[
         if c.settings.get("format") and c.structure is not None:
             c.check_format()
         c.check_tables([e for e in limits if not e.total])
+        c.summary.whole = _whole(body, read_notes(docx))
         findings = sorted(c.findings, key=lambda f: not f.is_error)
         return doc.id, findings, c.summary
 
@@ -1394,14 +1596,28 @@ def count_docx(path) -> tuple[int, list[tuple[str, int]]]:
     return sum(n for _, n in out), out
 
 
-def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = False) -> tuple[str, int]:
+def _whole(body: Body, notes: list[Para]) -> int:
+    """字数 of a whole document as Word's 字数统计 gives it (:data:`WHOLE_SCOPE`)."""
+    return sum(word_count(p.text) for p in body.paras) + sum(word_count(p.text) for p in notes)
+
+
+def count_lines(total: int, parts: list[tuple[str, int]]) -> list[str]:
+    """``formgen count --file``'s lines: the whole document's 字数 in the words ``check``
+    uses for it, then each heading's (its own words included)."""
+    return [whole_line(total), "各标题下（含标题本身）：", *(f"  {h}：{n}" for h, n in parts)]
+
+
+def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = False) -> tuple[str, int, int]:
     """Write a copy of the draft whose body text (from the first part heading on, outside
     tables) has the annex's Chinese font, size and exact line spacing, set as direct
-    formatting on each paragraph and run; headings keep a 黑体/楷体 font, pictures'
+    formatting on each paragraph and run; a paragraph Word knows as a heading (a heading
+    style, or an outline level on it or its style) is left exactly as it is (its style is
+    the place to change it), a heading found by its words keeps a 黑体/楷体 font, pictures'
     paragraphs keep their spacing (an exact height would clip them). Nothing else changes:
     the text, tables, figures and every other part are copied as they are. Written through
     :func:`formgen.output.write_all` (atomic; an existing file only with ``force``); the
-    original is never modified. Returns (document id, paragraphs changed)."""
+    original is never modified. Returns (document id, paragraphs changed, heading
+    paragraphs left as they are)."""
     from ..output import OutputError, write_all
 
     path, out_path = Path(path), Path(out_path)
@@ -1429,11 +1645,14 @@ def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = Fals
             size_pt(font.get("size", "三号")),
             font.get("line_exact_pt"),
         )
-        changed = 0
+        changed = kept = 0
         scope = c.scope()
         if not scope:
             raise DraftError(f"{path.name} 中找不到附件的部分标题（如“第一部分”），不知从哪里开始修正")
         for p in scope:
+            if c.styles.heading_level(p.el) is not None:
+                kept += 1
+                continue
             el = mine[p.index]
             heading = p.index in c.structure.heading_paras
             set_paragraph_format(el, None if p.pictures else want_line, want_font, want_size)
@@ -1456,7 +1675,7 @@ def fix_draft(path, pack: Pack, doc_id: str | None, out_path, force: bool = Fals
                     write_all([(out_path, mm)], force=force)
                 except OutputError as e:
                     raise DraftError(str(e)) from None
-    return doc.id, changed
+    return doc.id, changed, kept
 
 
 def summary_json(doc_id: str, findings: Iterable[Finding], summary: DraftSummary, draft: str) -> dict:
