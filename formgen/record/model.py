@@ -20,7 +20,21 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .levels import LEVELS
-from .types import Amount, Count, Grade, Int, Percent, Text, Year, YearMonth, _amount, _text
+from .types import (
+    Amount,
+    Count,
+    Grade,
+    Headcount,
+    Int,
+    Percent,
+    Score,
+    Text,
+    Year,
+    YearMonth,
+    YuanPerPersonDay,
+    _text,
+    read_score,
+)
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]
 Size = Literal["大型", "中型", "小型", "微型"]
@@ -41,7 +55,7 @@ Attribute = Literal["省属", "中央在甘", "其他"]
 DxLevel = Literal["1", "2", "3", "4", "5", "6", "不涉及"]
 Designation = Literal["创新型中小企业", "省级专精特新中小企业", "国家专精特新“小巨人”企业"]
 
-DxScore = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, le=100)]
+DxScore = Annotated[Decimal, BeforeValidator(read_score), Field(ge=0, le=100)]
 
 # ``--allow-outside``: figures and reports may be taken from outside the record's folder.
 ALLOW_OUTSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_outside", default=False)
@@ -193,7 +207,7 @@ class Enterprise(Model):
     founded: dt.date | None = F("成立时间", "YYYY-MM-DD")
     nature: Nature | None = F("企业性质", "中央企业、地方国企、民营企业、三资企业 四选一")
     size: Size | None = F("企业类型", "大型、中型、小型、微型；须与从业人数和营业收入相符")
-    employees: Count | None = F("从业人员（人）", "用于核对企业类型")
+    employees: Headcount | None = F("从业人员（人）", "用于核对企业类型")
     revenue: Amount | None = F("营业收入（万元）", "上年度，用于核对企业类型")
     group: Text | None = F("所属集团", "上海附件3 第5项（如有）")
     address: Text | None = F("详细地址", "企业注册或经营地址")
@@ -239,7 +253,7 @@ def cmmm_level_for(score: Decimal) -> int | None:
 
 
 class CMMM(Model):
-    score: Percent | None = F("智能制造能力成熟度评估分数", "GB/T 39116-2020 自评估得分，0-5")
+    score: Score | None = F("智能制造能力成熟度评估分数", "GB/T 39116-2020 自评估得分，0-5")
     level: Grade | None = F(
         "成熟度等级（自评估）", "1-5级，须与分数相符：0.8-1.8一级…4.8-5五级；上海只受理L3-L5", ge=1, le=5
     )
@@ -295,8 +309,8 @@ class Benefits(Model):
     tax_after: Amount | None = F("建设完成后的企业年税金（万元）")
     staff_before: Count | None = F("建设完成前产线/车间人数")
     staff_after: Count | None = F("建设完成后产线/车间人数")
-    output_per_person_before: Amount | None = F("建设完成前每人每天产出水平（元/人/天）")
-    output_per_person_after: Amount | None = F("建设完成后每人每天产出水平（元/人/天）")
+    output_per_person_before: YuanPerPersonDay | None = F("建设完成前每人每天产出水平（元/人/天）")
+    output_per_person_after: YuanPerPersonDay | None = F("建设完成后每人每天产出水平（元/人/天）")
     pass_rate_before: Percent | None = F("建设完成前产品合格率（%）")
     pass_rate_after: Percent | None = F("建设完成后产品合格率（%）")
     good_rate_before: Percent | None = F("建设完成前优良品率（%）")
