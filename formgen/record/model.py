@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .levels import LEVELS
 from .types import (
@@ -33,6 +33,7 @@ from .types import (
     YearMonth,
     YuanPerPersonDay,
     _text,
+    read_level,
     read_score,
 )
 
@@ -320,6 +321,8 @@ class Benefits(Model):
 class Factory(Model):
     name: Text | None = F("工厂名称", "以“智能工厂”结尾，不能以车间、项目结尾；不超过14个汉字，英文字符每3个计1个")
     level: Level | None = F("申报层级", "、".join(LEVELS))
+
+    _level = field_validator("level", mode="before")(staticmethod(read_level))
     address: Text | None = F("工厂地址", "上海附件3：行政区、街镇、路、门牌号")
     region: Region = Field(default_factory=Region, title="工厂所属区域")
     project_name: Text | None = F("项目名称", "卓越级：卓越级智能工厂项目名称；甘肃附件4 项目名称")
@@ -446,6 +449,7 @@ class Scenario(Model):
         "场景自评价等级（江苏）",
         f"江苏典型场景自评价参考：企业达到的场景描述等级，{'、'.join(LEVELS)}；表中为“/”的等级不可选",
     )
+    _level = field_validator("level", mode="before")(staticmethod(read_level))
     equipment: list[Supply] = L("关键装备")
     software: list[Supply] = L("关键软件")
     processes: list[Practice] = L("工艺")

@@ -21,6 +21,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from .levels import LEVELS
+
 AMOUNT_MAX_INT_DIGITS = 15  # |value| < 10^15
 AMOUNT_MAX_PLACES = 10
 AMOUNT_MAX_DIGITS = 30  # significant digits as written, trailing zeros included
@@ -317,6 +319,9 @@ def read_year_month(value):
 
     >>> read_year_month("2024年3月"), read_year_month("２０２４年３月"), read_year_month(2024.3)
     ('2024-03', '2024-03', '2024-03')
+    >>> read_year_month("2024年13月")
+    Traceback (most recent call last):
+    ValueError: 月份应为 1-12：2024年13月 没有这个月
     >>> read_year_month(2024.1)
     Traceback (most recent call last):
     ValueError: 2024.1 可能是 2024年1月，也可能是 2024年10月（2024.10 作为数字存成 2024.1）：请写作 2024-01 或 2024-10
@@ -335,8 +340,27 @@ def read_year_month(value):
         value = text
     if isinstance(value, str):
         m = _YM.fullmatch(typed_text(value))
+        if m and not 1 <= int(m.group(2)) <= 12:
+            raise ValueError(f"月份应为 1-12：{value.strip()} 没有这个月")
         if m:
             return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return value
+
+
+def read_level(value):
+    """A 申报层级 (基础级 … 领航级) as typed: the level itself, without its 级 (基础), or with
+    智能工厂 after it (先进级智能工厂), full-width or spaced; other text is given back for the
+    model to refuse with the four levels.
+
+    >>> read_level("基础"), read_level(" 先进级智能工厂 "), read_level("卓越 级"), read_level("高级")
+    ('基础级', '先进级', '卓越级', '高级')
+    """
+    if not isinstance(value, str):
+        return value
+    text = typed_text(value).replace(" ", "").removesuffix("智能工厂")
+    for level in LEVELS:
+        if text in (level, level.removesuffix("级")):
+            return level
     return value
 
 
