@@ -262,12 +262,19 @@ def read_year(value):
 
     >>> read_year("2023年"), read_year("２０２３"), read_year("2023 年度"), read_year("去年")
     (2023, 2023, 2023, '去年')
+    >>> read_year("23")
+    Traceback (most recent call last):
+    ValueError: 年份应为四位数（如 2023）；实际为 23
     """
     value = _whole(value)
     if isinstance(value, str):
         m = _YEAR.fullmatch(typed_text(value))
         if m:
             return int(m.group(1))
+        if re.fullmatch(r"\d{1,3}|\d{5,}", typed_text(value)):
+            value = int(typed_text(value))
+    if isinstance(value, int) and not 1000 <= value <= 9999:
+        raise ValueError(f"年份应为四位数（如 2023）；实际为 {value}")
     return value
 
 
