@@ -90,11 +90,11 @@ def _whole(value):
 # value at all (the model then says what it should be: 应为整数；实际为 '很多'), or raises
 # ValueError with what to write when it is one but cannot stand (a unit that is not the field's).
 
-# Units people write after a number, longest first; a number followed by other text (300余,
-# 300左右) is no number.
+# Units people write after a number: one that is not the field's is refused saying so; a number
+# followed by other text (300余, 300左右) is no number.
 _MONEY = {"元": 1, "千元": 1000, "万元": 10**4, "万": 10**4, "百万元": 10**6, "亿元": 10**8, "亿": 10**8}
 _COUNT_WORDS = ("台套", "人", "名", "台", "套", "个", "条", "项", "家", "次")
-_KNOWN_UNITS = sorted({*_MONEY, *_COUNT_WORDS, "%", "‰", "元/人/天", "元/人·天", "分"}, key=len, reverse=True)
+_KNOWN_UNITS = frozenset({*_MONEY, *_COUNT_WORDS, "%", "‰", "元/人/天", "元/人·天", "分"})
 # 1280, 1,280, 1 280 (groups of three), -12.5; NFKC has made full-width digits and ，．％ ASCII.
 _NUMBER = re.compile(r"([-+]?)\s*(\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(\.\d+)?|([-+]?\.\d+)")
 
@@ -137,8 +137,7 @@ def _unit_problem(tail: str, unit: str, number: str) -> str:
 
 
 def _plain_decimal(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")  # 0.128, 12800000 (not 1.28E+7)
 
 
 def read_number(value, unit: str = "", also: tuple[str, ...] = ()):
