@@ -276,7 +276,7 @@ def _scalar_kind(annotation) -> tuple[str, tuple[str, ...]]:
     a = strip_optional(annotation)
     for alias, kind in T.SCALAR_KINDS:
         if a == alias:
-            return kind, ()
+            return kind, BOOL_OPTIONS if kind == "bool" else ()
     if a is dt.date:
         return "date", ()
     if a is bool:

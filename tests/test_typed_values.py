@@ -1,11 +1,12 @@
-"""Values as people type them (issue 27): 2023年, 三级, 45.3%, 1,280, full-width digits and
-2024年3月 are read alike in a YAML record, a workbook cell and the web form, each kind by one
+"""Values as people type them (issue 27): 2023年, 三级, 45.3%, 1,280, full-width digits,
+2024年3月, 1998年9月16日 and 是/否/√ are read alike in a YAML record, a workbook cell and the web form, each kind by one
 reader (formgen/record/types.py), and print in the forms as if typed the canonical way; a value
 that still cannot be read is one finding naming the field and where it stands."""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -104,6 +105,16 @@ KINDS = {
             "factory.benefits.staff_before": 96,
         },
         ("enterprise.employees", "460台", "单位应为人，不是台"),
+    ),
+    "date": (
+        {"enterprise.founded": "1998年9月16日", "factory.cmmm.submitted": "２０２５/７/２０"},
+        {"enterprise.founded": dt.date(1998, 9, 16), "factory.cmmm.submitted": dt.date(2025, 7, 20)},
+        ("enterprise.founded", "1998年2月30日", "没有这一天"),
+    ),
+    "bool": (
+        {"enterprise.accident.occurred": "无", "scenarios[0].ai": "√", "projects[0].in_park": "是"},
+        {"enterprise.accident.occurred": False, "scenarios[0].ai": True, "projects[0].in_park": True},
+        ("enterprise.accident.occurred", "也许", "应为 是 或 否"),
     ),
     "year_month": (
         {"factory.line.start": "２０２３年３月", "factory.line.end": "2024 年 12 月"},

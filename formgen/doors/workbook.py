@@ -36,7 +36,16 @@ from ..catalogue import MODE_ITEMS, Catalogue, Field, Sheet, catalogue, levels
 from ..record.findings import ERROR, Finding
 from ..record.loader import _ERRNO_ZH, MAX_FILE_BYTES, MAX_FILE_MB, LoadError, build
 from ..record.model import Record
-from ..record.types import read_amount, read_count, read_percent, read_score, read_whole, read_year_month
+from ..record.types import (
+    read_amount,
+    read_bool,
+    read_count,
+    read_date,
+    read_percent,
+    read_score,
+    read_whole,
+    read_year_month,
+)
 from ..render import XLSX_CELL_MAX as CELL_MAX
 from ..render import cell_len
 
@@ -810,11 +819,6 @@ class _Bad(ValueError):
     """A cell that cannot be read as its field (the message names what to write)."""
 
 
-_DATE = re.compile(r"(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})\s*日?")
-_TRUE = {"是", "true", "yes", "y", "1", "√", "✓", "☑", "有"}
-_FALSE = {"否", "false", "no", "n", "0", "×", "✗", "☐", "无"}
-
-
 def _float_decimal(value: float, number_format: str) -> Decimal:
     """A cell's number as Excel shows it: 15 significant digits (so 0.1+0.2 is 0.3), as a
     percentage when the cell is formatted so, with the decimal places the format shows."""
@@ -878,29 +882,11 @@ def _convert(f: Field, value, number_format: str = ""):
             raise _Bad("应为整数，不是日期")
         return _typed(lambda v: read_count(v, f.unit) if kind == "count" else read_whole(v), str(value))
     if kind == "date":
-        if isinstance(value, dt.datetime):
-            return value.date() if value.time() == dt.time(0) else value
-        if isinstance(value, dt.date):
-            return value
-        text = unicodedata.normalize("NFKC", str(value)).strip()
-        m = _DATE.fullmatch(text)
-        if m:
-            y, mo, d = map(int, m.groups())
-            return f"{y:04d}-{mo:02d}-{d:02d}"
-        return str(value)
+        return _typed(read_date, value if isinstance(value, (dt.date, dt.datetime)) else str(value))
     if kind == "year_month":
         return _typed(read_year_month, value)  # a date, 2024年3月, the number 2024.3 (2024.1 is refused)
     if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
-        text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise _Bad(f"应为 是 或 否；实际为 {value!r}")
+        return _typed(read_bool, value)
     return _plain(value)
 
 

@@ -11,7 +11,6 @@ forms use it and what limits apply: ``formgen init`` writes both as YAML comment
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 import stat
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +21,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from .levels import LEVELS
 from .types import (
     Amount,
+    Bool,
     Count,
+    Date,
     Grade,
     Headcount,
     Int,
@@ -193,7 +194,7 @@ AccidentSeverity = Literal["一般", "较大", "重大", "特别重大"]
 
 
 class Accident(Model):
-    occurred: bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否")
+    occurred: Bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否")
     name: Text | None = F("事故名称", "发生过事故时必填")
     severity: AccidentSeverity | None = F(
         "事故等级",
@@ -205,7 +206,7 @@ class Enterprise(Model):
     name: Text | None = F("企业名称", "全称，与营业执照一致；所有表格使用")
     credit_code: Text | None = F("统一社会信用代码", "18位，GB 32100-2015 校验位")
     org_code: Text | None = F("组织机构代码", "9位，GB 11714 校验位（甘肃附件3/4）")
-    founded: dt.date | None = F("成立时间", "YYYY-MM-DD")
+    founded: Date | None = F("成立时间", "YYYY-MM-DD")
     nature: Nature | None = F("企业性质", "中央企业、地方国企、民营企业、三资企业 四选一")
     size: Size | None = F("企业类型", "大型、中型、小型、微型；须与从业人数和营业收入相符")
     employees: Headcount | None = F("从业人员（人）", "用于核对企业类型")
@@ -260,7 +261,7 @@ class CMMM(Model):
     )
     certified_level: Grade | None = F("CMMM等级认证", "已取得认证的等级，1-5；无认证不填", ge=1, le=5)
     report: Text | None = F("自评估报告文件", "上海申报书第五部分：L3级及以上自评估报告（不计入字数）")
-    submitted: dt.date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
+    submitted: Date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
 
 
 class LinePrompts(Model):
@@ -430,7 +431,7 @@ class Scenario(Model):
     stage: Text | None = F("环节名称", "须为所用版本《智能制造典型场景参考指引》中的环节")
     name: Text | None = F("场景名称", "须为所用版本指引中的场景名称（上海用2025年版）")
     instance: Text | None = F("场景实例名称", "卓越级汇总表写作 环节名—场景名—实例名")
-    ai: bool | None = F("是否应用人工智能技术", "用于计算应用人工智能技术场景比例")
+    ai: Bool | None = F("是否应用人工智能技术", "用于计算应用人工智能技术场景比例")
     start: YearMonth | None = F("应用建设起止日期（起）", "YYYY-MM")
     end: YearMonth | None = F("应用建设起止日期（止）", "YYYY-MM")
     investment: Amount | None = F("应用建设投资（万元）")
@@ -493,7 +494,7 @@ class Project(Model):
     filing_no: Text | None = F("备案（核准）文号")
     eia_no: Text | None = F("环评批复文号")
     eco_benefit: Text | None = F("预计生态效益/乡村振兴工作成效", "乡村振兴项目填写")
-    in_park: bool | None = F("项目是否在园区", "true=是，false=否")
+    in_park: Bool | None = F("项目是否在园区", "true=是，false=否")
 
 
 class DxAnswer(Model):
@@ -553,4 +554,4 @@ class Recommender(Model):
     contact: Text | None = F("联系人")
     phone: Text | None = F("联系电话")
     head: Text | None = F("主要负责人")
-    date: dt.date | None = F("日期", "YYYY-MM-DD；不填则留空供手写")
+    date: Date | None = F("日期", "YYYY-MM-DD；不填则留空供手写")

@@ -14,6 +14,7 @@ formats or divides a number like 1e-999999999.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal
@@ -353,6 +354,58 @@ def read_year_month(value):
     return value
 
 
+_DATE = re.compile(r"(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})\s*日?")
+
+
+def read_date(value):
+    """A date as typed: ``2024-03-01``, ``2024年3月1日``, ``2024/3/1``, ``2024.3.1``,
+    ``２０２４－０３－０１``; a date-time at midnight is its date.
+
+    >>> read_date("1998年9月16日"), read_date("１９９８/９/１６"), read_date("去年")
+    (datetime.date(1998, 9, 16), datetime.date(1998, 9, 16), '去年')
+    >>> read_date("2024年2月30日")
+    Traceback (most recent call last):
+    ValueError: 没有这一天：2024年2月30日
+    """
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time(0) else value
+    if not isinstance(value, str):
+        return value
+    m = _DATE.fullmatch(typed_text(value))
+    if not m:
+        return value
+    try:
+        return dt.date(*map(int, m.groups()))
+    except ValueError:
+        raise ValueError(f"没有这一天：{value.strip()}") from None
+
+
+_TRUE = {"是", "true", "yes", "y", "1", "√", "✓", "☑", "有"}
+_FALSE = {"否", "false", "no", "n", "0", "×", "✗", "☐", "无"}
+
+
+def read_bool(value):
+    """是 or 否 as typed: ``是``/``否``, ``有``/``无``, ``√``/``×``, ``true``/``false``,
+    ``yes``/``no``, 1/0.
+
+    >>> read_bool("是"), read_bool(" 无 "), read_bool("√"), read_bool("False"), read_bool(1)
+    (True, False, True, False, True)
+    >>> read_bool("也许")
+    Traceback (most recent call last):
+    ValueError: 应为 是 或 否；实际为 '也许'
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = typed_text(str(value)).casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"应为 是 或 否；实际为 {value!r}")
+
+
 def read_level(value):
     """A 申报层级 (基础级 … 领航级) as typed: the level itself, without its 级 (基础), or with
     智能工厂 after it (先进级智能工厂), full-width or spaced; other text is given back for the
@@ -395,6 +448,8 @@ Percent = Annotated[
     Decimal, BeforeValidator(read_percent), AfterValidator(_bounded), Field(json_schema_extra={"unit": "%"})
 ]
 Score = Annotated[Decimal, BeforeValidator(read_score), AfterValidator(_bounded)]  # a CMMM score 0-5, 0-100
+Date = Annotated[dt.date, BeforeValidator(read_date)]
+Bool = Annotated[bool, BeforeValidator(read_bool)]
 YearMonth = Annotated[
     str,
     BeforeValidator(read_year_month),
@@ -413,5 +468,7 @@ SCALAR_KINDS = (
     (Year, "int"),
     (Grade, "int"),
     (YearMonth, "year_month"),
+    (Date, "date"),
+    (Bool, "bool"),
     (Text, "text"),
 )
