@@ -350,3 +350,10 @@ def test_each_door_reads_a_fields_unit_as_the_model_does():
         assert str(by_model) == str(by_door) == "12", (f.path, typed)
         seen.add(f.unit)
     assert {"万元", "元/人/天", "人", "%"} <= seen
+
+
+@pytest.mark.parametrize("path", ["enterprise.employees", "factory.line.robots"])
+def test_a_number_too_long_to_be_one_is_one_finding_in_chinese(tmp_path, path):
+    loaded, _ = _yaml(tmp_path, {path: "9" * 5000})
+    (f,) = [n for n in loaded.notes if n.path == path]
+    assert f.code == "IN007" and "数字过长" in f.message and not re.search(r"[A-Za-z]{4}", f.message), f

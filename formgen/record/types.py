@@ -225,6 +225,8 @@ def _integer(value, fits, problem):
         if tail in _KNOWN_UNITS:
             raise ValueError(problem(number, tail))
         return value
+    if len(number) > AMOUNT_MAX_DIGITS:
+        raise ValueError(f"数字过长（{len(number)} 位），不是有效的整数")
     d = Decimal(number)
     return int(d) if d == d.to_integral_value() else number
 
@@ -239,6 +241,9 @@ def read_count(value, unit: str = ""):
     >>> read_count("12台", "人")
     Traceback (most recent call last):
     ValueError: 单位应为人，不是台
+    >>> read_count("9" * 5000)
+    Traceback (most recent call last):
+    ValueError: 数字过长（5000 位），不是有效的整数
     """
     if unit:
         return _integer(value, lambda tail: tail == unit, lambda n, tail: _unit_problem(tail, unit, n))
@@ -271,7 +276,7 @@ def read_year(value):
         m = _YEAR.fullmatch(typed_text(value))
         if m:
             return int(m.group(1))
-        if re.fullmatch(r"\d{1,3}|\d{5,}", typed_text(value)):
+        if re.fullmatch(r"\d{1,3}|\d{5,30}", typed_text(value)):
             value = int(typed_text(value))
     if isinstance(value, int) and not 1000 <= value <= 9999:
         raise ValueError(f"年份应为四位数（如 2023）；实际为 {value}")
