@@ -274,18 +274,9 @@ def record_paths(record) -> set[str]:
 def _scalar_kind(annotation) -> tuple[str, tuple[str, ...]]:
     """(kind, options) of a scalar annotation."""
     a = strip_optional(annotation)
-    for alias, kind in (
-        (T.Amount, "amount"),
-        (T.Percent, "percent"),
-        (T.Count, "count"),
-        (T.Int, "int"),
-        (T.Year, "int"),
-        (T.Grade, "int"),
-        (T.YearMonth, "year_month"),
-        (T.Text, "text"),
-    ):
+    for alias, kind in T.SCALAR_KINDS:
         if a == alias:
-            return kind, ()
+            return kind, BOOL_OPTIONS if kind == "bool" else ()
     if a is dt.date:
         return "date", ()
     if a is bool:

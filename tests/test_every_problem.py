@@ -224,7 +224,9 @@ def test_what_people_type_with_one_meaning_is_read(cli, write_record, path, type
         (("enterprise", "employees"), "很多", "应为整数"),
         (("enterprise", "employees"), "约300人", "应为整数"),
         (("enterprise", "financials", 0, "year"), "去年", "应为整数"),
-        (("factory", "cmmm", "level"), "6级", "应为整数"),
+        (("factory", "cmmm", "level"), "6级", "应≤5"),  # a level 6, which CMMM does not have
+        (("factory", "cmmm", "level"), "高级", "应为整数"),
+        (("enterprise", "financials", 0, "year"), "23", "年份应为四位数"),
         (("factory", "cmmm", "level"), "7", "应≤5"),
     ],
 )

@@ -125,7 +125,7 @@ def test_other_yaml_problems_in_chinese(tmp_path, text, line, words):
 
 
 def test_wrong_types_name_path_and_expectation(tmp_path):
-    found = _notes(tmp_path, "enterprise:\n  employees: 很多\n  founded: 2024-13-01\nfactory:\n  level: 先进\n")
+    found = _notes(tmp_path, "enterprise:\n  employees: 很多\n  founded: 2024-13-01\nfactory:\n  level: 中级\n")
     by_path = {f.path: f for f in found}
     assert by_path["enterprise.employees"].message.startswith("应为整数")
     assert by_path["enterprise.employees"].line == 2

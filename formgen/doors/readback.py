@@ -31,6 +31,7 @@ from jinja2 import nodes
 from ..record.derived import HEADCOUNT_BANDS
 from ..record.model import CMMM_LEVEL_ZH as LEVEL_ZH
 from ..record.paths import join as join_path
+from ..record.types import read_grade
 from ..render.context import PLAIN
 
 BOX_TICKED = set("☑☒✓✔√■▣✅")
@@ -403,13 +404,12 @@ def values_of(slot: Slot, raw: str, base: str = "", index: int | None = None) ->
             raise ReadProblem(f"“{raw}”找不到对应的国民经济行业分类")
         return [Value(path, found)]
     if how in ("cmmm_l", "cmmm_zh"):
-        text = _nfkc_all(raw).upper()
-        m = re.fullmatch(r"L?\s*([1-5])(?:级)?", text)
-        if m:
-            return [Value(path, int(m.group(1)))]
-        for level, zh in LEVEL_ZH.items():
-            if text == zh:
-                return [Value(path, level)]
+        try:
+            level = read_grade(raw)
+        except ValueError as e:
+            raise ReadProblem(str(e)) from None
+        if isinstance(level, int) and level in LEVEL_ZH:
+            return [Value(path, level)]
         raise ReadProblem(f"“{raw}”不是成熟度等级（L1-L5 或 一级-五级）")
     if how == "kpi":
         return [Value(f"{path}.{slot.key}", raw)]

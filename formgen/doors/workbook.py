@@ -29,13 +29,23 @@ import unicodedata
 import warnings
 import zipfile
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from ..catalogue import MODE_ITEMS, Catalogue, Field, Sheet, catalogue, levels
 from ..record.findings import ERROR, Finding
 from ..record.loader import _ERRNO_ZH, MAX_FILE_BYTES, MAX_FILE_MB, LoadError, build
 from ..record.model import Record
+from ..record.types import (
+    read_amount,
+    read_bool,
+    read_count,
+    read_date,
+    read_percent,
+    read_score,
+    read_whole,
+    read_year_month,
+)
 from ..render import XLSX_CELL_MAX as CELL_MAX
 from ..render import cell_len
 
@@ -809,21 +819,6 @@ class _Bad(ValueError):
     """A cell that cannot be read as its field (the message names what to write)."""
 
 
-_SEPARATORS = re.compile(r"[,，\s]")
-_UNITS = re.compile(r"(万元|元|%|人|台套|台|个|家)$")
-_DATE = re.compile(r"(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})\s*日?")
-_YM = re.compile(r"(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:月|(?:(?:-|/|\.)\s*\d{1,2}\s*日?))?")
-_TRUE = {"是", "true", "yes", "y", "1", "√", "✓", "☑", "有"}
-_FALSE = {"否", "false", "no", "n", "0", "×", "✗", "☐", "无"}
-
-
-def _number_text(value) -> str:
-    """A number typed as text: full-width digits, thousands separators, a unit."""
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    text = _UNITS.sub("", text).strip()
-    return _SEPARATORS.sub("", text)
-
-
 def _float_decimal(value: float, number_format: str) -> Decimal:
     """A cell's number as Excel shows it: 15 significant digits (so 0.1+0.2 is 0.3), as a
     percentage when the cell is formatted so, with the decimal places the format shows."""
@@ -874,12 +869,8 @@ def _convert(f: Field, value, number_format: str = ""):
             return _float_decimal(float(value), number_format) if abs(value) < 2**53 else Decimal(value)
         if isinstance(value, dt.datetime):
             raise _Bad("应为数字，不是日期")
-        text = _number_text(value)
-        try:
-            Decimal(text)
-        except InvalidOperation:
-            return str(value)  # the model names the problem
-        return text
+        reader = {"amount": lambda v: read_amount(v, f.unit or "万元"), "percent": read_percent}.get(kind, read_score)
+        return _typed(reader, str(value))
     if kind in ("count", "int"):
         if isinstance(value, bool):
             raise _Bad("应为整数，不是 是/否")
@@ -889,47 +880,23 @@ def _convert(f: Field, value, number_format: str = ""):
             return value
         if isinstance(value, dt.datetime):
             raise _Bad("应为整数，不是日期")
-        text = _number_text(value)
-        if re.fullmatch(r"[-+]?\d+(\.0+)?", text):
-            return int(Decimal(text))
-        return str(value)
+        return _typed(lambda v: read_count(v, f.unit) if kind == "count" else read_whole(v), str(value))
     if kind == "date":
-        if isinstance(value, dt.datetime):
-            return value.date() if value.time() == dt.time(0) else value
-        if isinstance(value, dt.date):
-            return value
-        text = unicodedata.normalize("NFKC", str(value)).strip()
-        m = _DATE.fullmatch(text)
-        if m:
-            y, mo, d = map(int, m.groups())
-            return f"{y:04d}-{mo:02d}-{d:02d}"
-        return str(value)
+        return _typed(read_date, value if isinstance(value, (dt.date, dt.datetime)) else str(value))
     if kind == "year_month":
-        if isinstance(value, (dt.datetime, dt.date)):
-            return f"{value.year:04d}-{value.month:02d}"
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = format(value, ".15g")
-            if re.fullmatch(r"\d{4}\.1", text):
-                raise _Bad(
-                    f"{text} 可能是 {text[:4]}年1月，也可能是 {text[:4]}年10月（Excel 把 2024.10 存成 2024.1）：请写作 {text[:4]}-01 或 {text[:4]}-10"
-                )
-        text = unicodedata.normalize("NFKC", _plain(value)).strip()
-        m = _YM.fullmatch(text)
-        if m:
-            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-        return text
+        return _typed(read_year_month, value)  # a date, 2024年3月, the number 2024.3 (2024.1 is refused)
     if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
-        text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise _Bad(f"应为 是 或 否；实际为 {value!r}")
+        return _typed(read_bool, value)
     return _plain(value)
+
+
+def _typed(reader, value):
+    """``value`` as the record's reader of its kind reads it (formgen.record.types): the one
+    place where 2023年, 三级, 45.3%, 1,280 and full-width digits are read."""
+    try:
+        return reader(value)
+    except ValueError as e:
+        raise _Bad(str(e)) from None
 
 
 def cell_value(f: Field, value, number_format: str = ""):

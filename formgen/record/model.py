@@ -11,16 +11,32 @@ forms use it and what limits apply: ``formgen init`` writes both as YAML comment
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 import stat
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from .levels import LEVELS
-from .types import Amount, Count, Grade, Int, Percent, Text, Year, YearMonth, _amount, _text
+from .types import (
+    Amount,
+    Bool,
+    Count,
+    Date,
+    Grade,
+    Headcount,
+    Int,
+    Percent,
+    Score,
+    Text,
+    Year,
+    YearMonth,
+    YuanPerPersonDay,
+    _text,
+    read_level,
+    read_score,
+)
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]
 Size = Literal["大型", "中型", "小型", "微型"]
@@ -41,7 +57,7 @@ Attribute = Literal["省属", "中央在甘", "其他"]
 DxLevel = Literal["1", "2", "3", "4", "5", "6", "不涉及"]
 Designation = Literal["创新型中小企业", "省级专精特新中小企业", "国家专精特新“小巨人”企业"]
 
-DxScore = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, le=100)]
+DxScore = Annotated[Decimal, BeforeValidator(read_score), Field(ge=0, le=100)]
 
 # ``--allow-outside``: figures and reports may be taken from outside the record's folder.
 ALLOW_OUTSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_outside", default=False)
@@ -178,7 +194,7 @@ AccidentSeverity = Literal["一般", "较大", "重大", "特别重大"]
 
 
 class Accident(Model):
-    occurred: bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否")
+    occurred: Bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否")
     name: Text | None = F("事故名称", "发生过事故时必填")
     severity: AccidentSeverity | None = F(
         "事故等级",
@@ -190,10 +206,10 @@ class Enterprise(Model):
     name: Text | None = F("企业名称", "全称，与营业执照一致；所有表格使用")
     credit_code: Text | None = F("统一社会信用代码", "18位，GB 32100-2015 校验位")
     org_code: Text | None = F("组织机构代码", "9位，GB 11714 校验位（甘肃附件3/4）")
-    founded: dt.date | None = F("成立时间", "YYYY-MM-DD")
+    founded: Date | None = F("成立时间", "YYYY-MM-DD")
     nature: Nature | None = F("企业性质", "中央企业、地方国企、民营企业、三资企业 四选一")
     size: Size | None = F("企业类型", "大型、中型、小型、微型；须与从业人数和营业收入相符")
-    employees: Count | None = F("从业人员（人）", "用于核对企业类型")
+    employees: Headcount | None = F("从业人员（人）", "用于核对企业类型")
     revenue: Amount | None = F("营业收入（万元）", "上年度，用于核对企业类型")
     group: Text | None = F("所属集团", "上海附件3 第5项（如有）")
     address: Text | None = F("详细地址", "企业注册或经营地址")
@@ -239,13 +255,13 @@ def cmmm_level_for(score: Decimal) -> int | None:
 
 
 class CMMM(Model):
-    score: Percent | None = F("智能制造能力成熟度评估分数", "GB/T 39116-2020 自评估得分，0-5")
+    score: Score | None = F("智能制造能力成熟度评估分数", "GB/T 39116-2020 自评估得分，0-5")
     level: Grade | None = F(
         "成熟度等级（自评估）", "1-5级，须与分数相符：0.8-1.8一级…4.8-5五级；上海只受理L3-L5", ge=1, le=5
     )
     certified_level: Grade | None = F("CMMM等级认证", "已取得认证的等级，1-5；无认证不填", ge=1, le=5)
     report: Text | None = F("自评估报告文件", "上海申报书第五部分：L3级及以上自评估报告（不计入字数）")
-    submitted: dt.date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
+    submitted: Date | None = F("自评估提交时间", "甘肃附件1 提交时间，YYYY-MM-DD")
 
 
 class LinePrompts(Model):
@@ -295,8 +311,8 @@ class Benefits(Model):
     tax_after: Amount | None = F("建设完成后的企业年税金（万元）")
     staff_before: Count | None = F("建设完成前产线/车间人数")
     staff_after: Count | None = F("建设完成后产线/车间人数")
-    output_per_person_before: Amount | None = F("建设完成前每人每天产出水平（元/人/天）")
-    output_per_person_after: Amount | None = F("建设完成后每人每天产出水平（元/人/天）")
+    output_per_person_before: YuanPerPersonDay | None = F("建设完成前每人每天产出水平（元/人/天）")
+    output_per_person_after: YuanPerPersonDay | None = F("建设完成后每人每天产出水平（元/人/天）")
     pass_rate_before: Percent | None = F("建设完成前产品合格率（%）")
     pass_rate_after: Percent | None = F("建设完成后产品合格率（%）")
     good_rate_before: Percent | None = F("建设完成前优良品率（%）")
@@ -306,6 +322,8 @@ class Benefits(Model):
 class Factory(Model):
     name: Text | None = F("工厂名称", "以“智能工厂”结尾，不能以车间、项目结尾；不超过14个汉字，英文字符每3个计1个")
     level: Level | None = F("申报层级", "、".join(LEVELS))
+
+    _level = field_validator("level", mode="before")(staticmethod(read_level))
     address: Text | None = F("工厂地址", "上海附件3：行政区、街镇、路、门牌号")
     region: Region = Field(default_factory=Region, title="工厂所属区域")
     project_name: Text | None = F("项目名称", "卓越级：卓越级智能工厂项目名称；甘肃附件4 项目名称")
@@ -413,7 +431,7 @@ class Scenario(Model):
     stage: Text | None = F("环节名称", "须为所用版本《智能制造典型场景参考指引》中的环节")
     name: Text | None = F("场景名称", "须为所用版本指引中的场景名称（上海用2025年版）")
     instance: Text | None = F("场景实例名称", "卓越级汇总表写作 环节名—场景名—实例名")
-    ai: bool | None = F("是否应用人工智能技术", "用于计算应用人工智能技术场景比例")
+    ai: Bool | None = F("是否应用人工智能技术", "用于计算应用人工智能技术场景比例")
     start: YearMonth | None = F("应用建设起止日期（起）", "YYYY-MM")
     end: YearMonth | None = F("应用建设起止日期（止）", "YYYY-MM")
     investment: Amount | None = F("应用建设投资（万元）")
@@ -432,6 +450,7 @@ class Scenario(Model):
         "场景自评价等级（江苏）",
         f"江苏典型场景自评价参考：企业达到的场景描述等级，{'、'.join(LEVELS)}；表中为“/”的等级不可选",
     )
+    _level = field_validator("level", mode="before")(staticmethod(read_level))
     equipment: list[Supply] = L("关键装备")
     software: list[Supply] = L("关键软件")
     processes: list[Practice] = L("工艺")
@@ -475,7 +494,7 @@ class Project(Model):
     filing_no: Text | None = F("备案（核准）文号")
     eia_no: Text | None = F("环评批复文号")
     eco_benefit: Text | None = F("预计生态效益/乡村振兴工作成效", "乡村振兴项目填写")
-    in_park: bool | None = F("项目是否在园区", "true=是，false=否")
+    in_park: Bool | None = F("项目是否在园区", "true=是，false=否")
 
 
 class DxAnswer(Model):
@@ -535,4 +554,4 @@ class Recommender(Model):
     contact: Text | None = F("联系人")
     phone: Text | None = F("联系电话")
     head: Text | None = F("主要负责人")
-    date: dt.date | None = F("日期", "YYYY-MM-DD；不填则留空供手写")
+    date: Date | None = F("日期", "YYYY-MM-DD；不填则留空供手写")
