@@ -963,3 +963,50 @@ def test_labels_one_per_field_without_footnote_marks(gansu):
     labels = gansu.labels_for(gansu.documents)
     assert labels["enterprise.industry.sector"] == "所属行业"  # 附件1 prints 所属行业¹
     assert labels["enterprise.nature"] == "企业性质"
+
+
+def _value_notes(layout: dict) -> list[str]:
+    """The notes of the value cells of a single layout (the annex's hints in the blank form)."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if (node.get("field") or node.get("expr")) and node.get("note") and node.get("note_if_empty") is not False:
+                out.append(node["note"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(layout)
+    return out
+
+
+def test_a3_filled_values_print_without_the_annex_hints(basic_doc, gansu_data, gansu):
+    """（发展历程…限400字）, (不超过300字) and the other hints of 附件3 print in a blank form's
+    empty cells only: under a filled value the cell holds the value alone (issue 27)."""
+    from .test_render import cells_in_order
+
+    notes = _value_notes(gansu.document("a3").layout)
+    assert "（发展历程、主营业务、市场销售等方面基本情况，限400字）" in notes and "(不超过300字)" in notes
+    texts = cells_in_order(basic_doc)
+    for note in notes:
+        assert not any(note in t for t in texts), note
+    intro = gansu_data["enterprise"]["intro"]
+    assert any(t == intro.strip() for t in texts)
+    described = [t for t in texts if t == gansu_data["scenarios"][0]["description"].strip()]
+    assert described  # the scenario's description alone in its cell
+
+
+def test_a3_blank_cells_keep_the_annex_hint(gansu_record, gansu, tmp_path):
+    from formgen import app
+
+    from .test_render import cells_in_order
+
+    def edit(d):
+        d["enterprise"].pop("intro")
+
+    paths = app.fill(load(gansu_record(edit)), gansu, tmp_path / "f", draft=True)
+    texts = cells_in_order(Document(next(p for p in paths if p.name.startswith("附件3"))))
+    assert "（发展历程、主营业务、市场销售等方面基本情况，限400字）" in [t.strip() for t in texts]

@@ -220,7 +220,7 @@ class ParaSpec(Style):
 
 class Cell(Values):
     note: str | None = None
-    note_if_empty: bool = False
+    note_if_empty: bool | None = None  # None: a value cell's note only while it is empty (render.docx.note_printed)
     note_align: Align | None = None
     note_size: Size | None = None
     paras: list[ParaSpec] = []
