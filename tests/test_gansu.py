@@ -1010,3 +1010,39 @@ def test_a3_blank_cells_keep_the_annex_hint(gansu_record, gansu, tmp_path):
     paths = app.fill(load(gansu_record(edit)), gansu, tmp_path / "f", draft=True)
     texts = cells_in_order(Document(next(p for p in paths if p.name.startswith("附件3"))))
     assert "（发展历程、主营业务、市场销售等方面基本情况，限400字）" in [t.strip() for t in texts]
+
+
+def _years_typed_out_of_order(d):
+    f = d["enterprise"]["financials"]
+    d["enterprise"]["financials"] = [f[2], f[0], f[1]]  # 2024, 2022, 2023
+
+
+def _row_after(texts: list[str], label: str, n: int) -> list[str]:
+    i = texts.index(label)
+    return texts[i + 1 : i + 1 + n]
+
+
+def test_recent_years_print_in_ascending_order_whatever_the_order_typed(gansu_record, gansu, tmp_path, gansu_data):
+    """近三年 typed 2024, 2022, 2023: every form lists them 2022 | 2023 | 2024 as the annexes
+    do, each value under its own year; 上年末 is 2024's (issue 27)."""
+    from formgen import app
+
+    from .test_render import cells_in_order
+
+    years = {y["year"]: y for y in gansu_data["enterprise"]["financials"]}
+
+    def advanced(d):
+        _advanced()(d)
+        _years_typed_out_of_order(d)
+
+    a4 = next(p for p in app.fill(load(gansu_record(advanced)), gansu, tmp_path / "a4") if p.name.startswith("附件4"))
+    texts = cells_in_order(Document(a4))
+    assert _row_after(texts, "近三年主要经济指标", 3) == ["2022年", "2023年", "2024年"]
+    assert _row_after(texts, "总资产（万元）", 3) == [str(years[y]["total_assets"]) for y in (2022, 2023, 2024)]
+
+    paths = app.fill(load(gansu_record(_years_typed_out_of_order)), gansu, tmp_path / "a2a3")
+    a2 = cells_in_order(Document(next(p for p in paths if p.name.startswith("附件2"))))
+    assert _row_after(a2, "近三年发展情况", 3) == ["2022年", "2023年", "2024年"]
+    assert _row_after(a2, "资产总额（万元）", 3) == [str(years[y]["total_assets"]) for y in (2022, 2023, 2024)]
+    a3 = cells_in_order(Document(next(p for p in paths if p.name.startswith("附件3"))))
+    assert _row_after(a3, "上年末总资产（万元）", 1) == [str(years[2024]["total_assets"])]

@@ -49,6 +49,7 @@ import math
 import re
 import zlib
 
+from ..record.derived import in_year_order
 from ..record.paths import get
 from ..record.written import fmt, paragraphs
 from . import metrics, ooxml
@@ -851,6 +852,7 @@ def render_single(layout: dict, record, base_dir, draft: bool = False, meta: dic
     """One record's document. ``meta``: title and author for the file's properties."""
     font = layout.get("font", {})
     prepared = _prepared_for(layout)
+    record = in_year_order(record)  # 近三年 as the annexes list them: 2022 | 2023 | 2024
     state = _State(record, base_dir, font, namespace(record, kpi_rows=prepared.kpi_rows), prepared)
     _blocks(layout.get("blocks"), state, record, layout.get("styles", {}))
     return _finish(state, layout, layout, None, draft, meta)
