@@ -19,6 +19,7 @@ import yaml
 from click.testing import CliRunner
 from docx import Document
 
+from formgen.app import validate
 from formgen.catalogue import catalogue
 from formgen.cli import main
 from formgen.doors.blank import record_yaml
@@ -894,3 +895,60 @@ def test_recent_years_are_written_and_read_back_in_ascending_order(cli, tmp_path
     assert [y.year for y in loaded.record.enterprise.financials] == [2022, 2023, 2024]
     lines = reported(cli, p, f"[{sheet}]!{acol}4")
     assert any(f"[{sheet}]!{acol}4" in ln and "enterprise.financials[0].total_assets" in ln for ln in lines), lines
+
+
+@pytest.mark.parametrize("name, level", [(n, lv) for n, lv, _ in _blanks()] + [(None, None)])
+def test_no_two_rows_of_a_workbook_share_a_label(tmp_path, name, level):
+    """One label per row across the rows sheets, group headings included (the Gansu
+    workbook had 所属行业 as a heading and as a field); within a table, one per column."""
+    cat = catalogue(get_pack(name), level) if name else catalogue(None)
+    p = tmp_path / "b.xlsx"
+    p.write_bytes(blank_workbook(cat))
+    wb = openpyxl.load_workbook(p)
+    rows: dict[str, str] = {}
+    for ws in wb.worksheets:
+        if ws["A1"].value == "#字段":
+            for row in ws.iter_rows(min_row=2):
+                label, path = row[1].value, row[0].value
+                if path and str(path).endswith("{}"):
+                    continue  # a mapping's names are the user's (指标名称)
+                where = f"{ws.title}!B{row[0].row}"
+                assert label not in rows, (label, rows.get(label), where)
+                rows[label] = where
+        elif ws["A1"].value and ws["A1"].value not in ("#说明", "#选项"):
+            labels = [c.value for c in ws[2] if c.value]
+            assert len(labels) == len(set(labels)), (ws.title, labels)
+
+
+def test_the_industry_code_row_asks_for_the_code_it_holds(tmp_path):
+    """The row once labelled 行业大类 held the whole code: it is asked for by its name, with
+    the levels the pack accepts (中类 or 小类, checks.industry.min_level) and their lengths
+    from GB/T 4754-2017's table; 门类/大类/中类/小类 are parts of it the forms print."""
+    from formgen.record.refdata import gbt4754
+
+    lengths = {c.level: len(c.code) for c in gbt4754().values()}
+    assert (lengths["大类"], lengths["中类"], lengths["小类"]) == (2, 3, 4)
+    for level in ("基础级", "先进级", "卓越级"):
+        p = tmp_path / f"{level}.xlsx"
+        p.write_bytes(blank_workbook(catalogue(get_pack("gansu"), level)))
+        wb = openpyxl.load_workbook(p)
+        ws = wb["企业基本信息"]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "enterprise.industry.gbt4754")
+        label, limit = row[1].value, row[4].value
+        assert "大类" not in label and "国民经济行业代码" in label, label
+        assert "中类（3位，如 131）或小类（4位，如 1311）代码" in limit and "4位，如 3011）或中类" not in limit
+        dv = validations(ws)[row[2].coordinate]
+        assert (dv.type, dv.operator or "between", dv.formula1, dv.formula2) == ("textLength", "between", "3", "4")
+        assert "中类（3位" in dv.prompt
+    # the rule says the same, from the same table
+    found = validate(load(_gansu_with_code(tmp_path, "34")), get_pack("gansu"))
+    ic002 = [f for f in found if f.code == "IC002"]
+    assert ic002 and "须填中类（3位，如 131）或小类（4位，如 1311）代码" in ic002[0].message
+
+
+def _gansu_with_code(tmp_path, code: str) -> Path:
+    data = yaml.safe_load((EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8"))
+    data["enterprise"]["industry"]["gbt4754"] = code
+    p = tmp_path / "code.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return p

@@ -348,6 +348,10 @@ class _Writer:
             )
             opts["error_title"] = "应为日期"
             opts["error_message"] = "日期写 2024-03-01，年月写 2024-03"
+        elif f.code_lengths:  # a code (the industry code): as long as its levels' codes
+            low, high = f.code_lengths
+            opts.update(validate="length", criteria="between", minimum=low, maximum=high, error_type="warning")
+            opts["error_title"], opts["error_message"] = "代码位数不对", f"应为{f.summary()}"[:255]
         else:
             opts["validate"] = "any"
         ws.data_validation(first_row, col, last_row, col, opts)
