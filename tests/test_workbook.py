@@ -952,3 +952,16 @@ def _gansu_with_code(tmp_path, code: str) -> Path:
     p = tmp_path / "code.yaml"
     p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return p
+
+
+def test_a_tables_hints_are_its_headers_notes(tmp_path):
+    """A table has no 说明 column: each column's hint (the form's note, the limits) is the
+    header cell's note (a comment), besides the input message of its cells."""
+    p = tmp_path / "b.xlsx"
+    p.write_bytes(blank_workbook(catalogue(get_pack("gansu"), "基础级")))
+    ws = openpyxl.load_workbook(p)["智能制造典型场景"]
+    keys = [c.value for c in ws[1]]
+    head = ws.cell(row=2, column=keys.index("scenarios[].description") + 1)
+    assert head.comment is not None and "300" in head.comment.text
+    f = catalogue(get_pack("gansu"), "基础级").get("scenarios[].description")
+    assert f.summary() in head.comment.text

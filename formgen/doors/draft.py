@@ -1098,10 +1098,7 @@ def read_table_fields(doc: Document, body: Body, exprs: bool = False) -> list[Ce
     out: list[CellValue] = []
     used_label: dict[str, int] = {}
     for rows in layout_tables:
-        start = len(out)
         for ri, (cells, prefix, in_rep, opt) in enumerate(rows):
-            found = next((v for v in reversed(out[start:]) if not v.missing), None)
-            after = (found.table, found.row) if found is not None else None
             if in_rep:
                 if not opt or exprs:
                     out += _column_values(cells, prefix, rows, ri, draft_cells, literals, exprs)
@@ -1113,7 +1110,7 @@ def read_table_fields(doc: Document, body: Body, exprs: bool = False) -> list[Ce
                     if exprs and i == 0:
                         if not any(_is_literal(c.spec) for c in cells):
                             # values under a header row (企业负责人: 姓名 | 职务和职称 | 电话)
-                            out += _header_row_values(cells, prefix, rows, ri, draft_cells, literals, after)
+                            out += _header_row_values(cells, prefix, rows, ri, draft_cells, literals)
                             break
                         while i < len(cells) and not _is_literal(cells[i].spec):
                             out += _framed_value(cells[i].spec, prefix, draft_cells)
@@ -1202,43 +1199,17 @@ def _spec_path(spec: dict) -> str:
     return next((p for p in shown if p), spec.get("label", ""))
 
 
-def _header_row_values(cells, prefix, rows, ri, draft_cells, literals, after=None) -> list[CellValue]:
+def _header_row_values(cells, prefix, rows, ri, draft_cells, literals) -> list[CellValue]:
     """A row of values with no label of its own: each by its own frame or note, else
-    under the header above it (the first row under it). A value printed without its note
-    (a filled form prints the annex's hint only while the value is empty) is the cell in
-    the same place of the draft row after ``after`` (the table and row of the value found
-    before it)."""
+    under the header above it (the first row under it)."""
     out: list[CellValue] = []
-    for j, c in enumerate(cells):
+    for c in cells:
         got = _framed_value(c.spec, prefix, draft_cells)
-        if got and got[0].missing and after is not None:
-            got = _next_row_value(c.spec, prefix, draft_cells, literals, after, j) or got
         if not got and ri > 0:
             under = _column_values([c], prefix, rows, ri, draft_cells, literals, True)
             got = [v for v in under if not v.missing][:1] or under[:1]
         out += got
     return out
-
-
-def _next_row_value(spec, prefix, draft_cells, literals, after: tuple[int, int], j: int) -> list[CellValue]:
-    """The ``j``-th value cell (not a label, not the continuation of a merged cell) of the
-    draft row right after ``after``."""
-    t_index, row = after
-    cells = [
-        (t, r, cell)
-        for norm, t, r, _pos, cell in draft_cells
-        if t.index == t_index and r == row + 1 and norm not in literals
-    ]
-    if j >= len(cells):
-        return []
-    t, r, cell = cells[j]
-    label = spec.get("label") or _label_text(spec.get("note", ""))
-    text = _strip_notes(cell.text, _notes(spec))
-    return [
-        CellValue(
-            prefix + _spec_path(spec), label, bool(spec.get("optional")), text, t.index, r, spec=spec, prefix=prefix
-        )
-    ]
 
 
 def _framed_value(spec, prefix: str, draft_cells) -> list[CellValue]:

@@ -520,6 +520,9 @@ class _Writer:
         for c, (key, label, f) in enumerate(columns):
             ws.write_string(0, c, key)
             ws.write_string(1, c, label, self.f_head)
+            if f is not None and (f.note or f.limits):  # a table has no 说明 column: the hint as the header's note
+                hint = "\n".join(x for x in (f.note, f.summary()) if x)
+                ws.write_comment(1, c, _shortened(hint, 2000, "……"), {"x_scale": 2, "y_scale": 2, "author": "formgen"})
             width = 8 if f is None else _width(f)
             ws.set_column(c, c, width, self.value_format(f) if f is not None else self.fmt(locked=False))
         ws.set_row(0, None, None, {"hidden": True})
