@@ -246,6 +246,7 @@ class _Writer:
                     body,
                 )
             )
+        heading = next((f.group for f in self.cat.fields if f.group and not f.table), "")
         lines += [
             ("怎么填", head),
             (
@@ -271,11 +272,13 @@ class _Writer:
                 body,
             ),
             (
-                "蓝色的分组标题行（如“所属行业”）只是标题，不填写内容。"
-                + (
-                    "指标名称可改写的表（关键绩效指标）可以在其指标行之间插入行，填写更多指标。"
-                    if any(f.entry for f in self.cat.fields)
-                    else ""
+                "".join(
+                    (
+                        f"蓝色的分组标题行（如“{heading}”）只是标题，不填写内容。" if heading else "",
+                        "关键绩效指标等可自填名称的表可以在其行之间插入行，填写更多项。"
+                        if any(f.entry for f in self.cat.fields)
+                        else "",
+                    )
                 ),
                 body,
             ),
@@ -295,6 +298,7 @@ class _Writer:
             req = sum(1 for f in sheet.fields if f.required)
             what = "表格，每行一项" if sheet.is_table else "每行一项内容"
             lines.append((f"{name}：{what}，{n} 个字段" + (f"（必填 {req} 项）" if req else ""), body))
+        lines = [(text, f) for text, f in lines if text]
         for i, (text, f) in enumerate(lines, start=1):
             ws.write_string(i, 1, text, f)
             if len(text) > 55:
