@@ -72,6 +72,7 @@ class Field:
     strict: bool = False  # options are the only values the record model accepts
     limits: tuple[str, ...] = ()  # 字数 and naming rules, in Chinese
     max_chars: int | None = None  # the 字数 this field alone may hold (a maximum, or the top of "400字左右")
+    code_lengths: tuple[int, int] | None = None  # characters a code may have (an industry code: 3-4 for 中类/小类)
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     unit: str = ""
@@ -554,6 +555,19 @@ def _catalogue(pack, level, everything) -> Catalogue:
     name_rule = checks.get("factory_name")
     if isinstance(name_rule, dict):
         limits.setdefault("factory.name", []).append(_name_rule_text(name_rule))
+    # the industry code: the levels the pack asks for (checks.industry.min_level) to 小类, their
+    # code lengths and examples from the code table (data/gbt4754-2017.csv)
+    from .record.refdata import industry_code_text, industry_levels
+    from .rules.industry import PATH as INDUSTRY_CODE
+
+    coarsest = (checks.get("industry") or {}).get("min_level") if isinstance(checks.get("industry"), dict) else None
+    limits.setdefault(INDUSTRY_CODE, []).append("填" + industry_code_text(coarsest))
+    code_lengths = {
+        INDUSTRY_CODE: (
+            min(x.length for x in industry_levels(coarsest)),
+            max(x.length for x in industry_levels(coarsest)),
+        )
+    }
     pack_options: dict[str, tuple[str, ...]] = {}
     for key in ("enums", "lists"):
         for entry in checks.get(key, []) or []:
@@ -613,6 +627,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
                 strict=strict,
                 limits=tuple(limits.get(path, ())),
                 max_chars=max_chars.get(path),
+                code_lengths=code_lengths.get(path),
                 minimum=base.minimum,
                 maximum=base.maximum,
                 unit=base.unit,
@@ -821,20 +836,58 @@ def _name_rule_text(rule: dict) -> str:
     return "，".join(parts)
 
 
+def _stem(label: str) -> str:
+    """A label without the note in brackets at its end: 项目建设期(**年**月-**年**月) -> 项目建设期."""
+    return re.sub(r"（[^（）]*）$", "", _plain(label)) or _plain(label)
+
+
 def _distinct_labels(fields: list[Field]) -> list[Field]:
-    """Where a form gives one label to several fields of a block (起止日期 for the start
-    and the end), each is told apart by its model title."""
-    seen: dict[tuple, int] = {}
-    for f in fields:
-        k = (f.table or f.section, f.group, f.label)
-        seen[k] = seen.get(k, 0) + 1
-    out = []
-    for f in fields:
-        k = (f.table or f.section, f.group, f.label)
-        if seen[k] > 1 and f.title != f.label and not f.entry:
-            f = replace(f, label=f"{f.label}·{f.title}")
-        out.append(f)
-    return out
+    """One label per row: where several fields would share a label (a form gives 起止日期 to
+    the start and the end, 所属行业 to the industry code and to 甘肃附件1's four-way
+    choice, 省 to the enterprise's and the factory's region), each is told apart by its model
+    title (the title alone where it holds the label: 应用建设起止日期（起）), else by its
+    group (省（工厂所属区域）). The fields of the rows sheets (and the web form's blocks)
+    are told apart from each other and from the group headings above them; a table's columns
+    from the other columns of that table.
+
+    >>> [f.label for f in _distinct_labels([
+    ...     Field("e.industry.code", "所属行业", "国民经济行业代码", group="所属行业"),
+    ...     Field("e.industry.sector", "所属行业", "所属行业（甘肃附件1）", group="所属行业"),
+    ...     Field("e.region.province", "省", "省", group="所属区域"),
+    ...     Field("f.region.province", "省", "省", group="工厂所属区域"),
+    ...     Field("s[].start", "起止日期", "起止日期（起）", table="s[]"),
+    ...     Field("s[].end", "起止日期", "起止日期（止）", table="s[]")])]
+    ['所属行业（国民经济行业代码）', '所属行业（甘肃附件1）', '省（所属区域）', '省（工厂所属区域）', '起止日期（起）', '起止日期（止）']
+    """
+    headings = {f.group for f in fields if f.group and not f.table}
+
+    def clashes(labels: list[str]) -> set[tuple[str, str]]:
+        seen: dict[tuple[str, str], int] = {}
+        for f, label in zip(fields, labels, strict=True):
+            if not f.entry:
+                seen[(f.table, label)] = seen.get((f.table, label), 0) + 1
+        return {k for k, n in seen.items() if n > 1 or (not k[0] and k[1] in headings)}
+
+    labels = [f.label for f in fields]
+    shared = clashes(labels)
+    # a title with brackets of its own (市（州）) is joined with · rather than nested in
+    # brackets, and so are the others it is told apart from
+    dotted = {(f.table, f.label) for f in fields if "（" in _plain(f.title) and _stem(f.label) not in _plain(f.title)}
+    for i, f in enumerate(fields):
+        if f.entry or (f.table, f.label) not in shared or _plain(f.title) == _plain(f.label):
+            continue
+        if _stem(f.label) in _plain(f.title):  # 项目建设期(**年**月-**年**月) -> 项目建设期（起）
+            labels[i] = f.title
+        elif (f.table, f.label) in dotted:
+            labels[i] = f"{f.label}·{f.title}"
+        else:
+            labels[i] = f"{f.label}（{f.title}）"
+    shared = clashes(labels)
+    for i, f in enumerate(fields):
+        if not f.entry and (f.table, labels[i]) in shared and f.group and f.group != labels[i]:
+            label = labels[i]
+            labels[i] = f"{f.group}·{label}" if _plain(label).endswith("）") else f"{label}（{f.group}）"
+    return [f if f.label == label else replace(f, label=label) for f, label in zip(fields, labels, strict=True)]
 
 
 __all__ = [

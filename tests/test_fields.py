@@ -97,8 +97,8 @@ def test_labels_are_the_packs_for_the_documents_that_apply():
     assert gs.get("people.head.title").label == "职务和职称"  # 附件4's words
     assert gs.get("enterprise.intro").label == "企业简介"
     # one label given to two fields of a block is told apart by the model's title
-    assert gs.get("factory.start").label == "起止日期·建设开始时间"
-    assert gs.get("factory.end").label == "起止日期·建设完成时间"
+    assert gs.get("factory.start").label == "起止日期（建设开始时间）"
+    assert gs.get("factory.end").label == "起止日期（建设完成时间）"
     # a form label unlike the model's title keeps the title in the note
     assert gs.get("enterprise.org_code").label == "机构代码"
     assert gs.get("enterprise.org_code").note.startswith("组织机构代码")

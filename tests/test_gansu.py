@@ -963,3 +963,86 @@ def test_labels_one_per_field_without_footnote_marks(gansu):
     labels = gansu.labels_for(gansu.documents)
     assert labels["enterprise.industry.sector"] == "所属行业"  # 附件1 prints 所属行业¹
     assert labels["enterprise.nature"] == "企业性质"
+
+
+def _value_notes(layout: dict) -> list[str]:
+    """The notes of the value cells of a single layout (the annex's hints in the blank form)."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if (node.get("field") or node.get("expr")) and node.get("note") and node.get("note_if_empty") is not False:
+                out.append(node["note"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(layout)
+    return out
+
+
+def test_a3_filled_values_print_without_the_annex_hints(basic_doc, gansu_data, gansu):
+    """（发展历程…限400字）, (不超过300字) and the other hints of 附件3 print in a blank form's
+    empty cells only: under a filled value the cell holds the value alone (issue 27)."""
+    from .test_render import cells_in_order
+
+    notes = _value_notes(gansu.document("a3").layout)
+    assert "（发展历程、主营业务、市场销售等方面基本情况，限400字）" in notes and "(不超过300字)" in notes
+    texts = cells_in_order(basic_doc)
+    for note in notes:
+        assert not any(note in t for t in texts), note
+    intro = gansu_data["enterprise"]["intro"]
+    assert any(t == intro.strip() for t in texts)
+    described = [t for t in texts if t == gansu_data["scenarios"][0]["description"].strip()]
+    assert described  # the scenario's description alone in its cell
+
+
+def test_a3_blank_cells_keep_the_annex_hint(gansu_record, gansu, tmp_path):
+    from formgen import app
+
+    from .test_render import cells_in_order
+
+    def edit(d):
+        d["enterprise"].pop("intro")
+
+    paths = app.fill(load(gansu_record(edit)), gansu, tmp_path / "f", draft=True)
+    texts = cells_in_order(Document(next(p for p in paths if p.name.startswith("附件3"))))
+    assert "（发展历程、主营业务、市场销售等方面基本情况，限400字）" in [t.strip() for t in texts]
+
+
+def _years_typed_out_of_order(d):
+    f = d["enterprise"]["financials"]
+    d["enterprise"]["financials"] = [f[2], f[0], f[1]]  # 2024, 2022, 2023
+
+
+def _row_after(texts: list[str], label: str, n: int) -> list[str]:
+    i = texts.index(label)
+    return texts[i + 1 : i + 1 + n]
+
+
+def test_recent_years_print_in_ascending_order_whatever_the_order_typed(gansu_record, gansu, tmp_path, gansu_data):
+    """近三年 typed 2024, 2022, 2023: every form lists them 2022 | 2023 | 2024 as the annexes
+    do, each value under its own year; 上年末 is 2024's (issue 27)."""
+    from formgen import app
+
+    from .test_render import cells_in_order
+
+    years = {y["year"]: y for y in gansu_data["enterprise"]["financials"]}
+
+    def advanced(d):
+        _advanced()(d)
+        _years_typed_out_of_order(d)
+
+    a4 = next(p for p in app.fill(load(gansu_record(advanced)), gansu, tmp_path / "a4") if p.name.startswith("附件4"))
+    texts = cells_in_order(Document(a4))
+    assert _row_after(texts, "近三年主要经济指标", 3) == ["2022年", "2023年", "2024年"]
+    assert _row_after(texts, "总资产（万元）", 3) == [str(years[y]["total_assets"]) for y in (2022, 2023, 2024)]
+
+    paths = app.fill(load(gansu_record(_years_typed_out_of_order)), gansu, tmp_path / "a2a3")
+    a2 = cells_in_order(Document(next(p for p in paths if p.name.startswith("附件2"))))
+    assert _row_after(a2, "近三年发展情况", 3) == ["2022年", "2023年", "2024年"]
+    assert _row_after(a2, "资产总额（万元）", 3) == [str(years[y]["total_assets"]) for y in (2022, 2023, 2024)]
+    a3 = cells_in_order(Document(next(p for p in paths if p.name.startswith("附件3"))))
+    assert _row_after(a3, "上年末总资产（万元）", 1) == [str(years[2024]["total_assets"])]

@@ -45,7 +45,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 # the enterprise's name in Shanghai 附件4's header table (blocks[2], its first row, 2nd cell)
-NAME_CELL = "- cells: [企业名称, {field: enterprise.name, note: （需加盖公章）}"
+NAME_CELL = "- cells: [企业名称, {field: enterprise.name, note: （需加盖公章）, note_if_empty: false}"
 
 
 def test_every_bundled_pack_passes():

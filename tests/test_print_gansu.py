@@ -130,7 +130,7 @@ def test_a2_rows_as_the_annex(docs):
     assert rows[_row_starting(rows, "利润率（%）") + 1][0] == "企业近三年是否发生过重大安全生产事故、重大环境事故³"
     # 应用建设系统解决方案供应商名称 spans its 联系人 | 联系电话 row
     s = _row_starting(rows, "应用建设系统解决方案供应商名称")
-    assert rows[s][1].startswith("兰州智联工业技术有限公司\n（每个场景实例可填写多个系统解决方案供应商")
+    assert rows[s][1] == "兰州智联工业技术有限公司"  # the annex's hint (可填写多个…) only in a blank form
     assert rows[s + 1] == ["联系人", "杨静", "联系电话", "0931-2345690"]
     assert table.cell(s, 0)._tc is table.cell(s + 1, 0)._tc
     # 整体建设成效: two indicators a row, then the one cell headed （其他成效指标）
@@ -235,9 +235,11 @@ def test_a3_guidance_only_under_empty_values(docs, gansu, tmp_path):
     filled = annex_rows(Document(docs["附件3"]).tables[0])
     texts = [t for r in filled for t in r]
     assert not any(g in t for g in [*GUIDANCE, "xx年xx月"] for t in texts)
-    # the prompts that are part of the annex's label stay under real values
+    # the prompts that tell the rows under one label apart stay under real values; the
+    # hints of the blank form (字数, what to write about) do not (issue 27)
     assert "（请简要说明关键设备自动调试修复的情况）" in "\n".join(texts)
-    assert any(t.endswith("\n（发展历程、主营业务、市场销售等方面基本情况，限400字）") for t in texts)
+    assert not any("（发展历程、主营业务、市场销售等方面基本情况，限400字）" in t for t in texts)
+    assert not any("(不超过300字)" in t for t in texts)
 
     paths = app.fill(load(_record(tmp_path, _emptied)), gansu, tmp_path / "out", draft=True)
     rows = annex_rows(Document(next(p for p in paths if p.name.startswith("附件3"))).tables[0])
@@ -350,6 +352,16 @@ def test_a2_kpis_without_a_row_print_whole_under_other_indicators(pages):
     printed = [f"{k}：{v}" for k, v in EXTRA_KPIS.items()]
     assert lines[at + 1] == "新产品开发周期缩短三成"
     assert "".join(lines[at + 2 :]).startswith("".join(printed) + "我单位申报的所有材料")
+
+
+def test_a3_hints_not_printed_under_filled_values(pages):
+    """As printed: 企业简介 and the 典型场景 descriptions without the annex's hints under them;
+    the （请简要说明…） prompts that name the rows kept (issue 27)."""
+    text = "".join(pages["附件3"])
+    flat = re.sub(r"\s+", "", text)
+    for hint in ("（发展历程、主营业务、市场销售等方面基本情况，限400字）", "(不超过300字)", "（从智能装备应用及联网"):
+        assert hint not in flat, hint
+    assert "（请简要说明关键设备自动调试修复的情况）" in flat
 
 
 def test_no_blank_page_and_page_numbers(pages):

@@ -19,6 +19,7 @@ import yaml
 from click.testing import CliRunner
 from docx import Document
 
+from formgen.app import validate
 from formgen.catalogue import catalogue
 from formgen.cli import main
 from formgen.doors.blank import record_yaml
@@ -771,3 +772,196 @@ def test_an_empty_blank_points_every_finding_at_a_cell(cli, gansu_blank):
     assert all(re.match(r".*我的企业\.xlsx\[.+\]![A-Z]+\d+: 错误 RQ001", ln) for ln in lines), lines
     assert any("[近三年主要经济指标]!A3: 错误 RQ001 enterprise.financials" in ln for ln in lines)
     assert any("[智能制造典型场景]!A3: 错误 RQ001 scenarios「" in ln for ln in lines)
+
+
+# --- the workbook as people read it (issue 27) ----------------------------------------------------
+
+
+def _group_rows(ws) -> list[int]:
+    """Row numbers of a rows sheet's group headings (a title in B, no field in A)."""
+    return [row[0].row for row in ws.iter_rows(min_row=2) if row[1].value and row[0].value in (None, "#分组")]
+
+
+def test_a_value_typed_into_a_group_heading_says_what_the_row_is(cli, gansu_xlsx):
+    p = gansu_xlsx
+    wb = openpyxl.load_workbook(p)
+    ws = wb["企业基本信息"]
+    row = _group_rows(ws)[0]
+    title = ws.cell(row=row, column=2).value
+    ws.protection.sheet = False  # as a user who lifted the protection
+    ws.cell(row=row, column=3).value = "写在了分组标题行"
+    wb.save(p)
+    lines = reported(
+        cli, p, f"[企业基本信息]!C{row}", f"第 {row} 行是分组标题「{title}」", "请把内容写在其下方的字段行"
+    )
+    assert not any("没有字段标记" in ln or "插入行" in ln for ln in lines), lines
+
+
+def test_a_row_inserted_below_a_group_heading_is_told_as_inserted(cli, gansu_xlsx):
+    p = gansu_xlsx
+    wb = openpyxl.load_workbook(p)
+    ws = wb["企业基本信息"]
+    r = _group_rows(ws)[0] + 1
+    ws.insert_rows(r)
+    ws.cell(row=r, column=3).value = "Longyuan Machinery"
+    wb.save(p)
+    lines = reported(cli, p, f"[企业基本信息]!C{r}", "没有字段标记")
+    assert not any("分组标题" in ln for ln in lines), lines
+
+
+def _blanks():
+    from formgen.catalogue import levels
+    from formgen.packs.pack import available
+
+    for name in available():
+        pack = get_pack(name)
+        for level in levels(pack):
+            yield name, level, pack
+
+
+@pytest.mark.parametrize("name, level", [(n, lv) for n, lv, _ in _blanks()])
+def test_every_sheet_is_protected_with_every_value_cell_open(tmp_path, name, level):
+    """Labels, notes and group headings locked (sheet protection, no password); every value
+    cell, a mapping's name cells and every column of a table open; tables let rows be added,
+    deleted and sorted."""
+    p = tmp_path / "b.xlsx"
+    p.write_bytes(blank_workbook(catalogue(get_pack(name), level)))
+    wb = openpyxl.load_workbook(p)
+    for ws in wb.worksheets:
+        if ws.sheet_state == "hidden":
+            continue
+        assert ws.protection.sheet and not ws.protection.password, ws.title
+        if ws["A1"].value == "#字段":
+            mapping = any(str(c.value or "").endswith("{}") for c in ws["A"])
+            assert ws.protection.insertRows == (not mapping), ws.title  # only a mapping's rows grow
+            groups = _group_rows(ws)
+            for row in ws.iter_rows(min_row=2):
+                if row[0].row in groups:
+                    assert all(c.protection.locked for c in row[1:5]), (ws.title, row[0].row)
+                elif row[0].value:
+                    assert not row[2].protection.locked, (ws.title, row[0].row)
+                    assert row[3].protection.locked and row[4].protection.locked
+                    assert row[1].protection.locked == (not row[0].value.endswith("{}"))
+        elif ws["A1"].value and ws["A1"].value != "#说明":
+            assert not ws.protection.insertRows and not ws.protection.deleteRows and not ws.protection.sort
+            assert ws.row_dimensions[1].hidden
+            for cell in ws[2]:
+                if cell.value:
+                    assert cell.protection.locked
+                    # the column's format (what a typed cell takes), its span as openpyxl groups it
+                    dims = next(d for d in ws.column_dimensions.values() if (d.min or 0) <= cell.column <= (d.max or 0))
+                    assert not dims.protection.locked, (ws.title, cell.column_letter)
+
+
+def test_a_row_inserted_among_the_kpis_is_one_more_kpi(tmp_path):
+    record = record_of("hebei-jizhong")
+    p = xlsx_of(tmp_path, record, pack="hebei")
+    sheet, cell = where(p, "kpis{}")
+    wb = openpyxl.load_workbook(p)
+    ws = wb[sheet]
+    assert not ws.protection.insertRows  # Excel lets the user insert a row here
+    r = int(cell[1:]) + 1
+    ws.insert_rows(r)
+    ws.cell(row=r, column=2).value = "单位产值能耗下降"
+    ws.cell(row=r, column=3).value = 12.5
+    wb.save(p)
+    kpis = load(p).record.kpis
+    assert kpis["单位产值能耗下降"] == 12.5 and len(kpis) == len(record.kpis) + 1
+
+
+def test_recent_years_are_written_and_read_back_in_ascending_order(cli, tmp_path):
+    record = record_of("gansu-longyuan")
+    years = list(record.enterprise.financials)
+    shuffled = record.model_copy(
+        update={"enterprise": record.enterprise.model_copy(update={"financials": [years[2], years[0], years[1]]})}
+    )
+    p = xlsx_of(tmp_path, shuffled, pack="gansu")
+    sheet, cell = where(p, "enterprise.financials[].year")
+    col = re.match(r"[A-Z]+", cell).group()
+    wb = openpyxl.load_workbook(p)
+    assert [wb[sheet][f"{col}{r}"].value for r in (3, 4, 5)] == [2022, 2023, 2024]
+    # typed in the workbook as 2024, 2022, 2023 (the 2022 row with a bad 总资产): read back in
+    # ascending order, the finding still at the cell it was typed in
+    assets = where(p, "enterprise.financials[].total_assets")[1]
+    acol = re.match(r"[A-Z]+", assets).group()
+    ws = wb[sheet]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=3, max_row=5)]
+    for r, values in zip((3, 4, 5), [rows[2], rows[0], rows[1]], strict=True):
+        for c, v in enumerate(values, start=1):
+            ws.cell(row=r, column=c).value = v
+    ws[f"{acol}4"].value = "五万二"  # the 2022 row, now the second
+    wb.save(p)
+    loaded = load(p)
+    assert [y.year for y in loaded.record.enterprise.financials] == [2022, 2023, 2024]
+    lines = reported(cli, p, f"[{sheet}]!{acol}4")
+    assert any(f"[{sheet}]!{acol}4" in ln and "enterprise.financials[0].total_assets" in ln for ln in lines), lines
+
+
+@pytest.mark.parametrize("name, level", [(n, lv) for n, lv, _ in _blanks()] + [(None, None)])
+def test_no_two_rows_of_a_workbook_share_a_label(tmp_path, name, level):
+    """One label per row across the rows sheets, group headings included (the Gansu
+    workbook had 所属行业 as a heading and as a field); within a table, one per column."""
+    cat = catalogue(get_pack(name), level) if name else catalogue(None)
+    p = tmp_path / "b.xlsx"
+    p.write_bytes(blank_workbook(cat))
+    wb = openpyxl.load_workbook(p)
+    rows: dict[str, str] = {}
+    for ws in wb.worksheets:
+        if ws["A1"].value == "#字段":
+            for row in ws.iter_rows(min_row=2):
+                label, path = row[1].value, row[0].value
+                if path and str(path).endswith("{}"):
+                    continue  # a mapping's names are the user's (指标名称)
+                where = f"{ws.title}!B{row[0].row}"
+                assert label not in rows, (label, rows.get(label), where)
+                rows[label] = where
+        elif ws["A1"].value and ws["A1"].value not in ("#说明", "#选项"):
+            labels = [c.value for c in ws[2] if c.value]
+            assert len(labels) == len(set(labels)), (ws.title, labels)
+
+
+def test_the_industry_code_row_asks_for_the_code_it_holds(tmp_path):
+    """The row once labelled 行业大类 held the whole code: it is asked for by its name, with
+    the levels the pack accepts (中类 or 小类, checks.industry.min_level) and their lengths
+    from GB/T 4754-2017's table; 门类/大类/中类/小类 are parts of it the forms print."""
+    from formgen.record.refdata import gbt4754
+
+    lengths = {c.level: len(c.code) for c in gbt4754().values()}
+    assert (lengths["大类"], lengths["中类"], lengths["小类"]) == (2, 3, 4)
+    for level in ("基础级", "先进级", "卓越级"):
+        p = tmp_path / f"{level}.xlsx"
+        p.write_bytes(blank_workbook(catalogue(get_pack("gansu"), level)))
+        wb = openpyxl.load_workbook(p)
+        ws = wb["企业基本信息"]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "enterprise.industry.gbt4754")
+        label, limit = row[1].value, row[4].value
+        assert "大类" not in label and "国民经济行业代码" in label, label
+        assert "中类（3位，如 131）或小类（4位，如 1311）代码" in limit and "4位，如 3011）或中类" not in limit
+        dv = validations(ws)[row[2].coordinate]
+        assert (dv.type, dv.operator or "between", dv.formula1, dv.formula2) == ("textLength", "between", "3", "4")
+        assert "中类（3位" in dv.prompt
+    # the rule says the same, from the same table
+    found = validate(load(_gansu_with_code(tmp_path, "34")), get_pack("gansu"))
+    ic002 = [f for f in found if f.code == "IC002"]
+    assert ic002 and "须填中类（3位，如 131）或小类（4位，如 1311）代码" in ic002[0].message
+
+
+def _gansu_with_code(tmp_path, code: str) -> Path:
+    data = yaml.safe_load((EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8"))
+    data["enterprise"]["industry"]["gbt4754"] = code
+    p = tmp_path / "code.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return p
+
+
+def test_a_tables_hints_are_its_headers_notes(tmp_path):
+    """A table has no 说明 column: each column's hint (the form's note, the limits) is the
+    header cell's note (a comment), besides the input message of its cells."""
+    p = tmp_path / "b.xlsx"
+    p.write_bytes(blank_workbook(catalogue(get_pack("gansu"), "基础级")))
+    ws = openpyxl.load_workbook(p)["智能制造典型场景"]
+    keys = [c.value for c in ws[1]]
+    head = ws.cell(row=2, column=keys.index("scenarios[].description") + 1)
+    assert head.comment is not None and "300" in head.comment.text
+    f = catalogue(get_pack("gansu"), "基础级").get("scenarios[].description")
+    assert f.summary() in head.comment.text

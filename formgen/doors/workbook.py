@@ -33,6 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..catalogue import MODE_ITEMS, Catalogue, Field, Sheet, catalogue, levels
+from ..record.derived import by_year, year_lists
 from ..record.findings import ERROR, Finding
 from ..record.loader import _ERRNO_ZH, MAX_FILE_BYTES, MAX_FILE_MB, LoadError, build
 from ..record.model import Record
@@ -58,6 +59,7 @@ TABLE_ROWS = 300  # rows of a table given drop-downs and validation below the he
 
 HELP, OPTIONS = "填写说明", "选项"
 MARK_HELP, MARK_OPTIONS, MARK_ROWS = "#说明", "#选项", "#字段"
+MARK_GROUP = "#分组"  # column A of a group-heading row on a rows sheet: a title, nothing to fill
 HEAD = ("项目", "内容", "说明", "限制与要求")
 COL_PATH, COL_LABEL, COL_VALUE, COL_NOTE, COL_LIMIT = range(5)
 
@@ -254,6 +256,7 @@ class _Writer:
                     body,
                 )
             )
+        heading = next((f.group for f in self.cat.fields if f.group and not f.table), "")
         lines += [
             ("怎么填", head),
             (
@@ -278,6 +281,17 @@ class _Writer:
                 "请不要改动隐藏的 A 列和第 1 行：formgen 按其中的字段标记读取本工作簿；工作表可以改名。不要写公式，也不要合并单元格。",
                 body,
             ),
+            (
+                "".join(
+                    (
+                        f"蓝色的分组标题行（如“{heading}”）只是标题，不填写内容。" if heading else "",
+                        "关键绩效指标等可自填名称的表可以在其行之间插入行，填写更多项。"
+                        if any(f.entry for f in self.cat.fields)
+                        else "",
+                    )
+                ),
+                body,
+            ),
             ("检查与生成", head),
             (
                 "检查：formgen validate 本文件.xlsx（每个问题一行，指明工作表和单元格，如 本文件.xlsx[智能工厂]!C7）",
@@ -294,6 +308,7 @@ class _Writer:
             req = sum(1 for f in sheet.fields if f.required)
             what = "表格，每行一项" if sheet.is_table else "每行一项内容"
             lines.append((f"{name}：{what}，{n} 个字段" + (f"（必填 {req} 项）" if req else ""), body))
+        lines = [(text, f) for text, f in lines if text]
         for i, (text, f) in enumerate(lines, start=1):
             ws.write_string(i, 1, text, f)
             if len(text) > 55:
@@ -347,6 +362,10 @@ class _Writer:
             )
             opts["error_title"] = "应为日期"
             opts["error_message"] = "日期写 2024-03-01，年月写 2024-03"
+        elif f.code_lengths:  # a code (the industry code): as long as its levels' codes
+            low, high = f.code_lengths
+            opts.update(validate="length", criteria="between", minimum=low, maximum=high, error_type="warning")
+            opts["error_title"], opts["error_message"] = "代码位数不对", f"应为{f.summary()}"[:255]
         else:
             opts["validate"] = "any"
         ws.data_validation(first_row, col, last_row, col, opts)
@@ -426,6 +445,7 @@ class _Writer:
             if f.group != group:
                 group = f.group
                 if group:
+                    ws.write_string(r, COL_PATH, MARK_GROUP)
                     ws.write_string(r, COL_LABEL, group, self.f_group)
                     for c in (COL_VALUE, COL_NOTE, COL_LIMIT):
                         ws.write_blank(r, c, None, self.f_group)
@@ -448,7 +468,14 @@ class _Writer:
             r += 1
         ws.protect(
             "",
-            {"select_locked_cells": True, "select_unlocked_cells": True, "format_rows": True, "format_columns": True},
+            {
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+                "format_rows": True,
+                "format_columns": True,
+                # a mapping's rows (关键绩效指标) grow: a row inserted among them is read as one more
+                "insert_rows": any(f.entry for f in sheet.fields),
+            },
         )
         ws.set_landscape()
         ws.set_paper(9)
@@ -507,6 +534,9 @@ class _Writer:
         for c, (key, label, f) in enumerate(columns):
             ws.write_string(0, c, key)
             ws.write_string(1, c, label, self.f_head)
+            if f is not None and (f.note or f.limits):  # a table has no 说明 column: the hint as the header's note
+                hint = "\n".join(x for x in (f.note, f.summary()) if x)
+                ws.write_comment(1, c, _shortened(hint, 2000, "……"), {"x_scale": 2, "y_scale": 2, "author": "formgen"})
             width = 8 if f is None else _width(f)
             ws.set_column(c, c, width, self.value_format(f) if f is not None else self.fmt(locked=False))
         ws.set_row(0, None, None, {"hidden": True})
@@ -576,6 +606,8 @@ class _Writer:
         out: list[tuple[int, object]] = []
         if not sheet.parent:
             lst = get(self.record, sheet.key[:-2]) or []
+            if sheet.key[:-2] in year_lists():  # 近三年 in the annexes' order, whatever the record's
+                lst = by_year(list(lst))
             out = [(0, x) for x in lst]
         else:
             rel = sheet.key[len(sheet.parent) + 1 : -2]
@@ -930,6 +962,7 @@ class _Reader:
         self.path = path
         self.source = str(path)
         self.cat = catalogue(None)  # every field: a workbook may hold any of them
+        self.groups = {f.group for f in self.cat.fields if f.group}  # the titles of group-heading rows
         self.data: dict = {}
         self.lines: dict = {}
         self.problems: list[Finding] = []
@@ -1091,6 +1124,7 @@ class _Reader:
     # -- a sheet of single values: path in A, value in C
 
     def rows_sheet(self, name: str, rows: list, scan: _Scan):
+        entry_above = ""  # the mapping (kpis{}) of the rows just above: a row inserted among them is one more
         for r, row in enumerate(rows[1:], start=1):
             cells = row + [None] * (COL_LIMIT + 1 - len(row))
             path = (
@@ -1099,6 +1133,21 @@ class _Reader:
                 else ""
             )
             where = self.at(name, r, COL_VALUE)
+            label_cell = cells[COL_LABEL]
+            heading = _plain(label_cell.value) if label_cell is not None and label_cell.value is not None else ""
+            if path == MARK_GROUP or (not path and heading in self.groups):
+                filled = next((c for c in (COL_VALUE, COL_NOTE, COL_LIMIT) if _filled(cells[c])), None)
+                if filled is not None:  # typed where the sheet's protection was lifted: say what the row is
+                    self.problem(
+                        "WB002",
+                        self.at(name, r, filled),
+                        f"第 {r + 1} 行是分组标题「{heading}」，不填写内容，此格的内容未读入："
+                        "请把内容写在其下方的字段行",
+                    )
+                entry_above = ""
+                continue
+            if not path and entry_above:
+                path = entry_above  # a row inserted among a mapping's rows (another 指标)
             if not path:
                 if _filled(cells[COL_VALUE]):  # a row inserted by hand: its content would be lost
                     self.problem(
@@ -1119,6 +1168,7 @@ class _Reader:
                     f"第 {r + 1} 行的字段标记“{path}”不是记录中的字段，内容无法读取",
                 )
                 continue
+            entry_above = f.path if f.entry else ""
             if self.merged(name, scan, r, COL_VALUE):
                 continue
             if f.entry:
@@ -1252,6 +1302,8 @@ class _Reader:
         placed: dict[str, dict[int, tuple[dict, str]]] = {}  # table -> number -> (item, concrete path)
         for table in sorted(self.tables, key=lambda t: t.count("[]")):
             rows = self.tables[table]
+            if table[:-2] in year_lists():  # 近三年 read in the annexes' order, whatever the rows'
+                rows = by_year(rows, lambda row: row["item"].get("year"))
             parent = table[: table[:-2].rfind("[]") + 2] if table[:-2].rfind("[]") >= 0 else ""
             numbers: dict[int, tuple[dict, str]] = {}
             counters: dict[str, int] = {}

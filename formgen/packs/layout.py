@@ -220,7 +220,7 @@ class ParaSpec(Style):
 
 class Cell(Values):
     note: str | None = None
-    note_if_empty: bool = False
+    note_if_empty: bool | None = None  # None: a value cell's note only while it is empty (render.docx.note_printed)
     note_align: Align | None = None
     note_size: Size | None = None
     paras: list[ParaSpec] = []
@@ -510,6 +510,9 @@ class Column(Spec):
     type: Literal["number"] | None = None
     align: Align = "center"
     nowrap: bool = False
+    # the name of the fields it shows where the header names a part of them (行业大类 of the
+    # industry code): in findings, blanks and workbooks; without it, the header
+    field_label: str | None = None
 
     @property
     def label(self) -> str:
@@ -544,9 +547,9 @@ class MultiLayout(Spec):
             yield self.each, self.each_label or self.each, False
         for col in self.columns:
             if col.field:
-                yield prefix + col.field, col.label, col.optional
+                yield prefix + col.field, col.field_label or col.label, col.optional
             for name in col.fields:
-                yield name, col.label, col.optional
+                yield name, col.field_label or col.label, col.optional
 
     def uses(self, single: bool = False) -> tuple[list[str], dict[str, str]]:
         prefix = f"{self.each}[]." if self.each else ""

@@ -8,6 +8,7 @@ layer asks this module; nothing else recomputes them.
 
 from __future__ import annotations
 
+import functools
 import typing
 from dataclasses import dataclass
 from decimal import Decimal
@@ -184,3 +185,78 @@ def latest_revenue(e) -> tuple[str, Decimal, str] | None:
     if e.revenue is not None:
         return "enterprise.revenue", e.revenue, "上年度"
     return None
+
+
+# --- 近三年: in the order the annexes list the years ------------------------------------------
+
+
+@functools.cache
+def year_lists() -> tuple[str, ...]:
+    """The lists of the record whose items are years (their model has a ``year`` field):
+    enterprise.financials, 近三年主要经济指标."""
+    from .model import Record
+    from .schema import model_of, strip_optional
+
+    out: list[str] = []
+
+    def walk(model, prefix: str):
+        for name, info in model.model_fields.items():
+            inner = model_of(info.annotation)
+            if inner is None:
+                continue
+            if typing.get_origin(strip_optional(info.annotation)) is list:
+                if "year" in inner.model_fields:
+                    out.append(prefix + name)
+            else:
+                walk(inner, f"{prefix}{name}.")
+
+    walk(Record, "")
+    return tuple(out)
+
+
+@functools.cache
+def _year_reader():
+    from pydantic import TypeAdapter
+
+    from .types import Year
+
+    return TypeAdapter(Year)
+
+
+def year_key(year) -> tuple:
+    """Sort key of a year as written (2024, "2024年"): ascending, a year that cannot be read
+    after the others.
+
+    >>> sorted([2024, "2022年", None, 2023], key=year_key)
+    ['2022年', 2023, 2024, None]
+    """
+    try:
+        value = _year_reader().validate_python(year) if year is not None else None
+    except ValueError:
+        value = None
+    return (value is None, value or 0)
+
+
+def by_year(items: list, year=lambda item: item.year) -> list:
+    """``items`` in ascending year order, as every annex lists 近三年 (2022 | 2023 | 2024)
+    whatever the order they were typed in; items without a year after, as given. The one
+    place the order of the years is decided: the forms (:func:`in_year_order`) and the
+    workbook (written and read back) take it from here."""
+    return sorted(items, key=lambda item: year_key(year(item)))
+
+
+def in_year_order(record):
+    """``record`` as the forms print it: each list of years (:func:`year_lists`) in
+    ascending order, so 近三年 columns read 2022 | 2023 | 2024 and ``[-1]`` is the latest
+    (上年末). The record itself is unchanged (findings keep the indices the user wrote)."""
+    for path in year_lists():
+        try:
+            items = get(record, path)
+        except (AttributeError, KeyError, TypeError):
+            continue
+        if not items:
+            continue
+        ordered = by_year(list(items))
+        if ordered != list(items):
+            record = _with(record, path.split("."), ordered)
+    return record

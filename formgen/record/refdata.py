@@ -131,6 +131,54 @@ def industry_chain(code: str) -> list[IndustryClass]:
     return list(reversed(chain))
 
 
+@dataclass(frozen=True)
+class IndustryLevel:
+    """A level of GB/T 4754-2017 as its codes show it (data/gbt4754-2017.csv)."""
+
+    level: str  # 门类 / 大类 / 中类 / 小类
+    length: int  # characters of its codes: 门类 a letter, 大类 2 digits, 中类 3, 小类 4
+    example: str  # a code of the level, in the 门类 制造业's first chain (C, 13, 131, 1311)
+
+    def text(self) -> str:
+        return f"{self.level}（{self.length}位{'' if self.example.isdigit() else '字母'}，如 {self.example}）"
+
+
+def industry_code_text(coarsest: str | None = None) -> str:
+    """What an industry-code field takes, in words, from the code table.
+
+    >>> industry_code_text("中类")
+    '中类（3位，如 131）或小类（4位，如 1311）代码'
+    """
+    texts = [x.text() for x in industry_levels(coarsest)]
+    return ("、".join(texts[:-1]) + "或" if len(texts) > 1 else "") + texts[-1] + "代码"
+
+
+@functools.cache
+def industry_levels(coarsest: str | None = None) -> tuple[IndustryLevel, ...]:
+    """The levels of GB/T 4754-2017 from ``coarsest`` (a pack's ``checks.industry.min_level``;
+    default every level) to the finest, with the length of their codes and an example, as
+    the code table gives them: what an industry-code field accepts.
+
+    >>> [x.text() for x in industry_levels("中类")]
+    ['中类（3位，如 131）', '小类（4位，如 1311）']
+    """
+    table = gbt4754()
+    order: list[str] = []
+    lengths: dict[str, int] = {}
+    for cls in table.values():
+        if cls.level not in order:
+            order.append(cls.level)
+            lengths[cls.level] = len(cls.code)
+    chain = []  # the first chain of 制造业 (the annexes' industries are manufacturing), else the first
+    top = next((c for c in table.values() if c.code == "C"), next(iter(table.values())))
+    while top is not None:
+        chain.append(top)
+        top = next((c for c in table.values() if c.parent == top.code), None)
+    examples = {c.level: c.code for c in chain}
+    start = order.index(coarsest) if coarsest in order else 0
+    return tuple(IndustryLevel(lv, lengths[lv], examples.get(lv, "")) for lv in order[start:])
+
+
 def data_path(name: str) -> Path:
     return data_dir() / name
 

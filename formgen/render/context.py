@@ -13,7 +13,7 @@ from decimal import Decimal
 from jinja2 import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..record.derived import derived
+from ..record.derived import derived, in_year_order
 from ..record.paths import get
 from ..record.refdata import industry_chain
 from ..record.written import fmt, ym, ym_range
@@ -184,6 +184,7 @@ def rows_for(layout: dict, records) -> list[dict]:
     ``each: LIST`` one per item of that list across the records (``item`` holds it)."""
     rows = []
     for record in records:
+        record = in_year_order(record)  # 近三年 as the annexes list them: 2022 | 2023 | 2024
         items = getattr(record, layout["each"]) if layout.get("each") else [None]
         for item in items:
             rows.append({"record": record, "item": item, "index": len(rows) + 1, **namespace(record)})

@@ -49,6 +49,7 @@ import math
 import re
 import zlib
 
+from ..record.derived import in_year_order
 from ..record.paths import get
 from ..record.written import fmt, paragraphs
 from . import metrics, ooxml
@@ -282,6 +283,30 @@ def _checkbox(spec: dict, state: _State, base, size, fonts: set, keep: bool) -> 
     return "".join(first), [f"<w:p>{ppr}{''.join(runs)}</w:p>" for runs in more]
 
 
+def note_printed(spec, lines) -> bool:
+    """Whether a cell prints its ``note`` under what it holds. A note of a value cell is
+    the annex's hint for the blank form (（发展历程…400字左右）, (不超过300字)): printed
+    while the value is empty, not under a value (``note_if_empty: false`` keeps it, as for
+    an instruction to the signer such as （需加盖公章））; a note of the layout's own text
+    (a column header's （可填写多个）) always prints.
+
+    >>> note_printed({"field": "enterprise.intro", "note": "（限400字）"}, ["某企业成立于2001年"])
+    False
+    >>> note_printed({"field": "enterprise.intro", "note": "（限400字）"}, [""])
+    True
+    >>> note_printed({"field": "enterprise.name", "note": "（需加盖公章）", "note_if_empty": False}, ["某企业"])
+    True
+    >>> note_printed({"text": "工艺名称", "note": "（可填写多个）"}, ["工艺名称"])
+    True
+    """
+    if isinstance(spec, str) or not spec.get("note"):
+        return False
+    only_empty = spec.get("note_if_empty")
+    if only_empty is None:
+        only_empty = bool(spec.get("field") or spec.get("expr"))
+    return not (only_empty and any(ln.strip() for ln in lines))
+
+
 def _is_fixed(spec) -> bool:
     """A cell of the layout's own text (a label, a note): the same in every document."""
     return isinstance(spec, str) or not (spec.get("field") or spec.get("expr") or spec.get("checkbox"))
@@ -328,7 +353,7 @@ def _fill_cell(spec, state: _State, base, table_font: dict, width_cm, keep, page
     for extra in spec.get("paras", []):
         # e.g. the 真实性承诺's 法定代表人签章 / 公章 / 年 月 日, right-aligned with room to sign
         add(extra.get("text", ""), {**style, "align": extra.get("align", align), **extra})
-    if spec.get("note") and not (spec.get("note_if_empty") and any(ln.strip() for ln in lines)):
+    if note_printed(spec, lines):
         note_style = {
             "align": spec.get("note_align", align),
             "size": spec.get("note_size", "五号"),
@@ -412,7 +437,7 @@ def _measure_cell(spec, state: _State, base, table_font: dict, width_cm: float) 
     for extra in spec.get("paras", []):
         at = ooxml.size_pt(extra.get("size") or size)
         total += tall(extra.get("text", ""), at) + extra.get("before", 0) + extra.get("after", 0)
-    if spec.get("note") and not (spec.get("note_if_empty") and any(ln.strip() for ln in lines)):
+    if note_printed(spec, lines):
         at = ooxml.size_pt(spec.get("note_size", "五号"))
         total += sum(tall(t, at) for t in spec["note"].split("\n"))
     return total
@@ -827,6 +852,7 @@ def render_single(layout: dict, record, base_dir, draft: bool = False, meta: dic
     """One record's document. ``meta``: title and author for the file's properties."""
     font = layout.get("font", {})
     prepared = _prepared_for(layout)
+    record = in_year_order(record)  # 近三年 as the annexes list them: 2022 | 2023 | 2024
     state = _State(record, base_dir, font, namespace(record, kpi_rows=prepared.kpi_rows), prepared)
     _blocks(layout.get("blocks"), state, record, layout.get("styles", {}))
     return _finish(state, layout, layout, None, draft, meta)

@@ -1,7 +1,7 @@
 """GB/T 4754-2017 industry codes: the code exists and is as fine as the form asks
 (``checks.industry: {min_level: 中类}``)."""
 
-from ..record.refdata import gbt4754
+from ..record.refdata import gbt4754, industry_code_text
 from . import ERROR, Hit, rule
 
 DEPTH = {"门类": 0, "大类": 1, "中类": 2, "小类": 3}
@@ -21,4 +21,4 @@ def fine_enough(ctx):
     code = (ctx.record.enterprise.industry.gbt4754 or "").strip()
     cls = gbt4754().get(code)
     if cfg and cls and DEPTH[cls.level] < DEPTH[cfg["min_level"]]:
-        yield Hit(PATH, f"“{code}-{cls.name}”是{cls.level}，须填到{cfg['min_level']}（3位）或小类（4位）代码")
+        yield Hit(PATH, f"“{code}-{cls.name}”是{cls.level}，须填{industry_code_text(cfg['min_level'])}")
