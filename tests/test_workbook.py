@@ -192,17 +192,32 @@ def test_drop_downs_and_number_and_date_validation(gansu_blank):
     nature = dvs[cell["enterprise.nature"]]
     assert nature.type == "list" and nature.formula1 == '"中央企业,地方国企,民营企业,三资企业"'
     assert nature.errorStyle in (None, "stop")  # stop (the default): the record model accepts nothing else
-    assert dvs[cell["enterprise.employees"]].type == "whole"
-    assert dvs[cell["enterprise.founded"]].type == "date"
+    # numbers and dates: text passes (read as typed: 460人, 2023年3月), a number is held to its bounds
+    employees = dvs[cell["enterprise.employees"]]
+    assert (employees.type, employees.formula1) == (
+        "custom",
+        f"OR(ISTEXT({cell['enterprise.employees']}),AND("
+        f"{cell['enterprise.employees']}>=0,"
+        f"{cell['enterprise.employees']}=INT({cell['enterprise.employees']})))",
+    )
+    assert (
+        dvs[cell["enterprise.founded"]].type == "custom"
+        and "DATE(1900,1,1)" in dvs[cell["enterprise.founded"]].formula1
+    )
     intro = dvs[cell["enterprise.intro"]]
     assert intro.promptTitle == "企业简介" and "400字左右（300-500字）" in intro.prompt and intro.showInputMessage
     factory = wb["智能工厂"]
     fdv = validations(factory)
     fcell = {r[0].value: f"C{r[0].row}" for r in factory.iter_rows(min_row=2) if r[0].value}
-    assert fdv[fcell["factory.investment"]].type == "decimal"
-    assert fdv[fcell["factory.start"]].type == "date"
-    assert fdv[fcell["factory.cmmm.level"]].type == "whole"
-    assert (fdv[fcell["factory.cmmm.level"]].formula1, fdv[fcell["factory.cmmm.level"]].formula2) == ("1", "5")
+    assert fdv[fcell["factory.investment"]].type == "custom"
+    assert "ISTEXT" in fdv[fcell["factory.start"]].formula1
+    level_cell = fcell["factory.cmmm.level"]
+    level = fdv[level_cell]
+    assert (
+        level.formula1
+        == f"OR(ISTEXT({level_cell}),AND({level_cell}>=1,{level_cell}<=5,{level_cell}=INT({level_cell})))"
+    )
+    assert "应为" in level.error and "万元" not in level.error  # the field's own kinds, no other field's unit
     assert fdv[fcell["factory.level"]].formula1 == '"基础级,先进级,卓越级"'
     # scenario names: a long list on the hidden 选项 sheet; 环节 its own list
     sc = wb["智能制造典型场景"]

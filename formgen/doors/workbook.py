@@ -32,6 +32,8 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from ..catalogue import MODE_ITEMS, Catalogue, Field, Sheet, catalogue, levels
 from ..record.derived import by_year, year_lists
 from ..record.findings import ERROR, Finding
@@ -342,26 +344,14 @@ class _Writer:
                 opts["error_type"] = "warning"
             opts["error_title"] = "不在列表中"
             opts["error_message"] = "请从下拉列表中选择。" + ("可填多项，每行一项。" if f.multiple else "")
-        elif f.kind in ("count", "int"):
-            low = int(f.minimum) if f.minimum is not None else -(2**31)
-            high = int(f.maximum) if f.maximum is not None else 2**31 - 1
-            opts.update(validate="integer", criteria="between", minimum=low, maximum=high, error_type="warning")
-            opts["error_title"], opts["error_message"] = "应为整数", f"应为整数（{f.summary()}）"[:255]
-        elif f.kind in ("amount", "percent", "decimal"):
-            low = float(f.minimum) if f.minimum is not None else -1e15
-            high = float(f.maximum) if f.maximum is not None else 1e15
-            opts.update(validate="decimal", criteria="between", minimum=low, maximum=high, error_type="warning")
-            opts["error_title"], opts["error_message"] = "应为数字", "应为数字；金额单位万元，百分比填 45.3 表示 45.3%"
-        elif f.kind in ("date", "year_month"):
-            opts.update(
-                validate="date",
-                criteria="between",
-                minimum=dt.date(1900, 1, 1),
-                maximum=dt.date(2100, 12, 31),
-                error_type="warning",
-            )
-            opts["error_title"] = "应为日期"
-            opts["error_message"] = "日期写 2024-03-01，年月写 2024-03"
+        elif f.kind in ("count", "int", "amount", "percent", "decimal", "date", "year_month"):
+            # A number is held to its bounds; text passes, since formgen reads values as typed
+            # (2023年, 1,280, 45.3%, 三级, 2024年3月: formgen.record.types) and says itself what
+            # it cannot read. Excel's own number and date checks would warn on all of those.
+            opts.update(validate="custom", value=_typed_formula(f, xl_rowcol_to_cell(first_row, col)))
+            opts["error_type"] = "warning"
+            opts["error_title"] = "超出范围" if f.kind not in ("date", "year_month") else "应为日期"
+            opts["error_message"] = f"应为{f.summary()}"[:255]
         elif f.code_lengths:  # a code (the industry code): as long as its levels' codes
             low, high = f.code_lengths
             opts.update(validate="length", criteria="between", minimum=low, maximum=high, error_type="warning")
@@ -1345,6 +1335,31 @@ class _Reader:
                         self.problem("WB006", row["row"], f"序号 {row['number']} 重复，下级表格无法对应到唯一的一项")
                     numbers[row["number"]] = (row["item"], concrete)
             placed[table] = numbers
+
+
+def _typed_formula(f: Field, cell: str) -> str:
+    """The custom validation of a number or date cell: text (a value as typed, read by
+    formgen) or a number within the field's bounds; a date between 1900 and 2100.
+
+    >>> _typed_formula(Field("x", "从业人员", "", kind="count", minimum=0), "C5")
+    '=OR(ISTEXT(C5),AND(C5>=0,C5=INT(C5)))'
+    """
+    if f.kind in ("date", "year_month"):
+        return f"=OR(ISTEXT({cell}),AND({cell}>=DATE(1900,1,1),{cell}<=DATE(2100,12,31)))"
+    checks = []
+    if f.minimum is not None:
+        checks.append(f"{cell}>={_num_formula(f.minimum)}")
+    if f.maximum is not None:
+        checks.append(f"{cell}<={_num_formula(f.maximum)}")
+    if f.kind in ("count", "int"):
+        checks.append(f"{cell}=INT({cell})")
+    checks = checks or [f"ISNUMBER({cell})"]
+    return f"=OR(ISTEXT({cell}),AND({','.join(checks)}))"
+
+
+def _num_formula(value) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def _mode_field(path: str) -> Field | None:
