@@ -83,6 +83,7 @@ class Field:
     table: str = ""  # the list pattern of a table field (scenarios[], scenarios[].equipment[])
     key: str = ""  # the field's key in its table row, mapping or block
     derived_from: str = ""  # the field this one is worked out from when left empty (DERIVED)
+    reads: str = ""  # a reader more particular than the kind's: "year" (2023年), "grade" (三级)
 
     @property
     def multiple(self) -> bool:
@@ -316,6 +317,7 @@ class _Base:
     group: str
     table: str
     key: str
+    reads: str = ""  # the record type's particular reader (formgen.record.types.PARTICULAR_READERS)
 
 
 @functools.cache
@@ -363,8 +365,23 @@ def _model_fields() -> tuple[tuple[_Base, ...], dict[str, str]]:
                     unit = "万元"
                 elif kind == "percent":
                     kind = "decimal"  # a score (CMMM 0-5): a percentage says （%） in its title
+                reads = next((n for t, n, _r in T.PARTICULAR_READERS if strip_optional(ann) == t), "")
                 out.append(
-                    _Base(path, title, info.description or "", kind, options, low, high, unit, top, group, table, name)
+                    _Base(
+                        path,
+                        title,
+                        info.description or "",
+                        kind,
+                        options,
+                        low,
+                        high,
+                        unit,
+                        top,
+                        group,
+                        table,
+                        name,
+                        reads,
+                    )
                 )
 
     walk(Record, "", "", "", "")
@@ -633,6 +650,7 @@ def _catalogue(pack, level, everything) -> Catalogue:
                 unit=base.unit,
                 key=base.key,
                 derived_from=derivation.source if derivation else "",
+                reads=base.reads,
                 **common,
             )
         )

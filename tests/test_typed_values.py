@@ -354,6 +354,19 @@ def test_each_door_reads_a_fields_unit_as_the_model_does():
     assert {"万元", "元/人/天", "人", "%"} <= seen
 
 
+def test_a_door_reads_a_year_or_a_grade_as_the_model_does():
+    """A field the model reads as a year (2023年) or a CMMM grade (三级) is read by the same
+    reader in the workbook, the web form and a filled sheet (cell_value), not left as text
+    for the model to read later: a sheet's number check and the 近三年 order see the number."""
+    cat = catalogue(None)
+    year, grade = cat.find("enterprise.financials[].year"), cat.find("factory.cmmm.level")
+    assert (year.reads, grade.reads) == ("year", "grade")
+    assert cell_value(year, "２０２３年") == 2023 and cell_value(grade, "三级") == 3 and cell_value(grade, "L4") == 4
+    with pytest.raises(ValueError, match="四位数"):
+        cell_value(year, "23")
+    assert [f.path for f in cat if f.reads == "year"] and all(f.kind == "int" for f in cat if f.reads)
+
+
 @pytest.mark.parametrize("path", ["enterprise.employees", "factory.line.robots"])
 def test_a_number_too_long_to_be_one_is_one_finding_in_chinese(tmp_path, path):
     loaded, _ = _yaml(tmp_path, {path: "9" * 5000})

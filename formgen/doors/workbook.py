@@ -40,6 +40,7 @@ from ..record.findings import ERROR, Finding
 from ..record.loader import _ERRNO_ZH, MAX_FILE_BYTES, MAX_FILE_MB, LoadError, build
 from ..record.model import Record
 from ..record.types import (
+    particular_reader,
     read_amount,
     read_bool,
     read_count,
@@ -902,7 +903,8 @@ def _convert(f: Field, value, number_format: str = ""):
             return value
         if isinstance(value, dt.datetime):
             raise _Bad("应为整数，不是日期")
-        return _typed(lambda v: read_count(v, f.unit) if kind == "count" else read_whole(v), str(value))
+        reader = particular_reader(f.reads) or (lambda v: read_count(v, f.unit) if kind == "count" else read_whole(v))
+        return _typed(reader, str(value))
     if kind == "date":
         return _typed(read_date, value if isinstance(value, (dt.date, dt.datetime)) else str(value))
     if kind == "year_month":

@@ -477,3 +477,18 @@ SCALAR_KINDS = (
     (Bool, "bool"),
     (Text, "text"),
 )
+
+# Types whose text is read by a reader more particular than their kind's (an "int" that is a
+# year takes 2023年, one that is a CMMM grade takes 三级): the catalogue's Field.reads names it.
+PARTICULAR_READERS = ((Year, "year", read_year), (Grade, "grade", read_grade))
+
+
+def particular_reader(name: str):
+    """The reader a field's ``reads`` names, None for none.
+
+    >>> particular_reader("year")("2023年")
+    2023
+    >>> particular_reader("") is None
+    True
+    """
+    return next((reader for _t, n, reader in PARTICULAR_READERS if n == name), None)
