@@ -13,6 +13,11 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  function root() { // the address formgen serve printed, /TOKEN/: every URL lives under it
+    var meta = document.querySelector('meta[name="formgen-root"]');
+    return meta ? meta.getAttribute("content") : "/";
+  }
+
   function post(url, body, isForm) {
     var headers = {};
     headers[HEADER] = token();
@@ -208,7 +213,7 @@
 
   function recordPage(form) {
     var name = form.getAttribute("data-name");
-    var base = "/record/" + encodeURIComponent(name);
+    var base = root() + "record/" + encodeURIComponent(name);
     var timer = null;
     var running = 0;
 
@@ -411,7 +416,7 @@
       var draft = document.getElementById("draft");
       body.draft = !!(draft && draft.checked);
       status("正在生成…", "busy");
-      post("/bureau/generate", body).then(function (r) {
+      post(root() + "bureau/generate", body).then(function (r) {
         if (!r.ok) { status(r.message || "生成失败", "error"); return; }
         showDownloads(document.getElementById("downloads"), r.files);
         status(r.message, "saved");
