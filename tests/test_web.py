@@ -49,8 +49,8 @@ def served(folder: Path, token: str = TOKEN) -> AtAddress:
     return app.test_client()
 
 
-@pytest.fixture
-def folder(tmp_path):
+def records_folder(tmp_path: Path) -> Path:
+    """A folder of records as people keep them (and files that are not records)."""
     root = tmp_path / "records"
     root.mkdir()
     (root / "gansu.yaml").write_text(
@@ -64,6 +64,11 @@ def folder(tmp_path):
     (root / "notes.txt").write_text("not a record", "utf-8")
     (root / ".hidden.yaml").write_text("pack: gansu\n", "utf-8")
     return root
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return records_folder(tmp_path)
 
 
 @pytest.fixture
