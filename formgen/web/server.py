@@ -163,7 +163,7 @@ class Gate:
             resp = Response(page, status=status, headers=headers, content_type="text/html; charset=utf-8")
         else:
             body = json.dumps({"ok": False, "message": message}, ensure_ascii=False)
-            resp = Response(body, status=status, headers=headers, content_type="application/json")
+            resp = Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
         return resp(environ, start_response)
 
 
