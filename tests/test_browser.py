@@ -58,17 +58,16 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(folder):
-    """The web application on 127.0.0.1, a free port, in a thread of this process."""
-    from werkzeug.serving import make_server
-
-    from formgen.web import create_app
+    """The web application on 127.0.0.1, a free port, in a thread of this process: the
+    address formgen serve prints, without its final slash (http://127.0.0.1:PORT/TOKEN)."""
+    from formgen.web import start
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    srv = make_server("127.0.0.1", 0, create_app(folder, TOKEN), threaded=True)
+    srv, url = start(folder, 0, token=TOKEN)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{srv.server_port}"
+        yield url.removesuffix("/")
     finally:
         srv.shutdown()
         thread.join(10)
@@ -84,7 +83,7 @@ def browser(server, downloads):
     driver = start_chromium(download_dir=downloads)
     driver.set_page_load_timeout(60)
     try:
-        driver.get(f"{server}/?token={TOKEN}")  # the URL formgen serve prints: sets the cookie
+        driver.get(f"{server}/")  # the URL formgen serve prints
         yield driver
     finally:
         driver.quit()

@@ -223,9 +223,7 @@ def test_init_makes_the_blank(tmp_path, pack, level, variant, suffix):
 @pytest.fixture(scope="module")
 def web_folder(made, tmp_path_factory):
     """Each case's record (and its files) in one folder the web form serves."""
-    from formgen.web import create_app
-
-    from .test_web import TOKEN
+    from .test_web import served
 
     root = tmp_path_factory.mktemp("web")
 
@@ -239,8 +237,7 @@ def web_folder(made, tmp_path_factory):
                 target = here / f.relative_to(folder)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(f.read_bytes())
-        client = create_app(here, TOKEN).test_client()
-        assert client.get(f"/?token={TOKEN}").status_code == 303
+        client = served(here)
         return client, here / "record.yaml", loaded, before
 
     return serve
@@ -268,9 +265,7 @@ def test_web_save_door(web_folder, pack, level, variant, suffix):
 @pytest.mark.parametrize("pack,level,variant", _cases("web-bytes"))
 def test_web_noop_save_keeps_the_file(made, tmp_path, pack, level, variant):
     """A save that changes nothing changes no byte of a YAML written by formgen."""
-    from formgen.web import create_app
-
-    from .test_web import TOKEN, H, page_state
+    from .test_web import H, page_state, served
 
     folder, path, loaded, before = made(pack, level, variant)
     for f in folder.rglob("*"):
@@ -278,8 +273,7 @@ def test_web_noop_save_keeps_the_file(made, tmp_path, pack, level, variant):
             target = tmp_path / f.relative_to(folder)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(f.read_bytes())
-    client = create_app(tmp_path, TOKEN).test_client()
-    assert client.get(f"/?token={TOKEN}").status_code == 303
+    client = served(tmp_path)
     original = (tmp_path / path.name).read_bytes()
     resp = client.post(f"/record/{path.name}/save", json=page_state(client, path.name), headers=H)
     assert resp.status_code == 200, resp.get_json().get("message")

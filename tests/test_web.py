@@ -11,11 +11,11 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import lxml.html
 import pytest
+from flask.testing import FlaskClient
 from PIL import Image
 
 from formgen import app as flow
@@ -25,11 +25,32 @@ from formgen.web import create_app
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 TOKEN = "test-token-0123456789"
+ROOT = f"/{TOKEN}/"  # the path of the address formgen serve prints
 H = {"X-Formgen-Token": TOKEN}
 
 
-@pytest.fixture
-def folder(tmp_path):
+class AtAddress(FlaskClient):
+    """Flask's test client as a browser at the address formgen serve prints: a path such as
+    ``/record/x.yaml`` is the page's ``/TOKEN/record/x.yaml``; a URL the server gave (a
+    link, a download) already carries the prefix and is taken as it is."""
+
+    def open(self, *args, **kwargs):
+        if args and isinstance(args[0], str):
+            root = "/" + self.application.config["FORMGEN_TOKEN"] + "/"
+            if not args[0].startswith(root):
+                args = (root + args[0].removeprefix("/"), *args[1:])
+        return super().open(*args, **kwargs)
+
+
+def served(folder: Path, token: str = TOKEN) -> AtAddress:
+    """A test client of ``formgen serve`` over ``folder``, at the printed address."""
+    app = create_app(folder, token)
+    app.test_client_class = AtAddress
+    return app.test_client()
+
+
+def records_folder(tmp_path: Path) -> Path:
+    """A folder of records as people keep them (and files that are not records)."""
     root = tmp_path / "records"
     root.mkdir()
     (root / "gansu.yaml").write_text(
@@ -46,10 +67,13 @@ def folder(tmp_path):
 
 
 @pytest.fixture
+def folder(tmp_path):
+    return records_folder(tmp_path)
+
+
+@pytest.fixture
 def client(folder):
-    c = create_app(folder, TOKEN).test_client()
-    assert c.get(f"/?token={TOKEN}").status_code == 303
-    return c
+    return served(folder)
 
 
 def html(resp):
@@ -126,19 +150,17 @@ def cli_findings(path: Path) -> list[tuple]:
 # --- the session token -------------------------------------------------------------------------
 
 
-def test_pages_need_the_start_url_and_it_sets_a_strict_cookie(folder):
-    app = create_app(folder, TOKEN)
-    c = app.test_client()
+def test_pages_are_under_the_tokens_path_and_set_no_cookie(folder):
+    c = create_app(folder, TOKEN).test_client()
     refused = c.get("/")
     assert refused.status_code == 403
     assert "启动时打印的地址" in refused.get_data(as_text=True)
-    assert c.get("/?token=wrong").status_code == 403
     assert c.get("/record/gansu.yaml").status_code == 403
-    start = c.get(f"/record/gansu.yaml?token={TOKEN}")
-    assert start.status_code == 303 and start.headers["Location"].endswith("/record/gansu.yaml")
-    cookie = start.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert c.get("/record/gansu.yaml").status_code == 200
+    assert c.get("/wrong-token/record/gansu.yaml").status_code == 403
+    start = c.get(f"/{TOKEN}/")
+    assert start.status_code == 200 and "Set-Cookie" not in start.headers
+    assert c.get(f"/{TOKEN}/record/gansu.yaml").status_code == 200
+    assert c.get(f"/{TOKEN}").headers["Location"] == f"/{TOKEN}/"
 
 
 def test_a_random_token_when_none_is_given(folder):
@@ -146,8 +168,8 @@ def test_a_random_token_when_none_is_given(folder):
     token = app.config["FORMGEN_TOKEN"]
     assert len(token) >= 24 and token != create_app(folder).config["FORMGEN_TOKEN"]
     c = app.test_client()
-    c.get(f"/?token={token}")
-    assert c.get("/").status_code == 200
+    assert c.get("/").status_code == 403
+    assert c.get(f"/{token}/").status_code == 200
 
 
 POSTS = [
@@ -174,7 +196,7 @@ def test_a_post_without_the_token_header_or_with_a_wrong_one_is_refused(client, 
         resp = send(headers)
         assert resp.status_code == 403, url
         assert "口令" in resp.get_json()["message"]
-    other = create_app(folder, TOKEN).test_client()  # the header alone, without the session's cookie
+    other = create_app(folder, TOKEN).test_client()  # the header alone, without the token in the path
     assert other.post(url, json=state, headers=H).status_code == 403
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
     assert not (folder / "gansu_配图").exists()
@@ -187,9 +209,9 @@ def test_pages_forbid_inline_and_foreign_scripts(client):
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     doc = html(resp)
     assert not [s for s in doc.xpath("//script") if not s.get("src")]
-    assert all(s.get("src").startswith("/static/") for s in doc.xpath("//script"))
-    assert all(x.get("href").startswith("/static/") for x in doc.xpath("//link[@rel='stylesheet']"))
-    assert client.get("/favicon.ico").status_code == 204
+    assert all(s.get("src").startswith(f"{ROOT}static/") for s in doc.xpath("//script"))
+    assert all(x.get("href").startswith(f"{ROOT}static/") for x in doc.xpath("//link[@rel='stylesheet']"))
+    assert FlaskClient(client.application).get("/favicon.ico").status_code == 204  # asked for at the root
 
 
 def test_an_unexpected_failure_is_one_line_and_changes_nothing(client, folder, monkeypatch):
@@ -216,9 +238,9 @@ def test_the_list_shows_the_folders_records_only(client):
     doc = html(client.get("/"))
     links = {a.text_content(): a.get("href") for a in css(doc, "a.record")}
     assert links == {
-        "chengchuan.xlsx": "/record/chengchuan.xlsx",
-        "gansu.yaml": "/record/gansu.yaml",
-        "shanghai-bad.yaml": "/record/shanghai-bad.yaml",
+        "chengchuan.xlsx": f"{ROOT}record/chengchuan.xlsx",
+        "gansu.yaml": f"{ROOT}record/gansu.yaml",
+        "shanghai-bad.yaml": f"{ROOT}record/shanghai-bad.yaml",
     }
     assert "甘肃陇原精工机械有限公司" in doc.text_content()
 
@@ -226,7 +248,7 @@ def test_the_list_shows_the_folders_records_only(client):
 def test_every_page_loads_count_js_before_form_js(client):
     for url in ("/", "/record/gansu.yaml", "/record/chengchuan.xlsx", "/bureau"):
         srcs = [s.get("src") for s in html(client.get(url)).xpath("//script")]
-        assert srcs.index("/static/count.js") < srcs.index("/static/form.js"), url
+        assert srcs.index(f"{ROOT}static/count.js") < srcs.index(f"{ROOT}static/form.js"), url
     assert client.get("/static/form.js").status_code == 200
     assert b"formgenCount" in client.get("/static/form.js").data
 
@@ -730,7 +752,11 @@ def test_the_bureau_says_what_is_missing(client):
 # --- formgen serve ----------------------------------------------------------------------------------
 
 
-def test_formgen_serve_prints_a_url_with_the_token_and_serves_only_locally(folder):
+def test_formgen_serve_prints_an_address_with_the_token_in_its_path_and_it_works(folder):
+    """The address formgen serve prints, opened as a browser would: the list, a record's
+    page by its link, a check posted by the page's script; nothing without the address."""
+    import signal
+    import urllib.error
     import urllib.request
 
     proc = subprocess.Popen(
@@ -740,23 +766,43 @@ def test_formgen_serve_prints_a_url_with_the_token_and_serves_only_locally(folde
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+    def status(url, data=None, headers=None):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data, headers or {}), timeout=30) as resp:
+                return resp.status, resp.headers, resp.read().decode("utf-8")
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode("utf-8")
+
     try:
-        url = None
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            m = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[\w-]+)", line)
-            url = m.group(1) if m else None
-        assert url, "no URL printed"
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        body = opener.open(url, timeout=30).read().decode("utf-8")
-        assert "gansu.yaml" in body
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(url.split("?")[0], timeout=30)
-        assert refused.value.code == 403
+        m = None
+        for line in proc.stdout:
+            m = re.search(r"请在浏览器中打开：(http://127\.0\.0\.1:(\d+))/([\w-]{24,})/$", line.strip())
+            if "请在浏览器中打开" in line or "已停止" in line:
+                break
+        assert m, "no address printed"
+        origin, port, token = m.group(1), m.group(2), m.group(3)
+        code, headers, body = status(f"{origin}/{token}/")
+        assert code == 200 and "Set-Cookie" not in headers
+        link = {a.text_content(): a.get("href") for a in css(lxml.html.fromstring(body), "a.record")}["gansu.yaml"]
+        assert link == f"/{token}/record/gansu.yaml"
+        code, _, page = status(origin + link)
+        assert code == 200 and "甘肃陇原精工机械有限公司" in page
+        secret = lxml.html.fromstring(page).xpath('//meta[@name="formgen-token"]/@content')
+        assert secret == [token]
+        check = json.dumps({"values": {"enterprise.name": "某公司"}, "entries": [], "items": []}).encode()
+        posted = {"Content-Type": "application/json", "Origin": origin, "Sec-Fetch-Site": "same-origin"}
+        code, _, answer = status(f"{origin}{link}/validate", check, {**posted, "X-Formgen-Token": token})
+        assert code == 200 and json.loads(answer)["ok"] is True
+        assert status(f"{origin}{link}/validate", check, posted)[0] == 403  # without the header
+        assert status(f"{origin}/")[0] == 403
+        assert status(f"{origin}/record/gansu.yaml")[0] == 403
+        assert status(f"{origin}/{token}/", headers={"Host": f"attacker.example:{port}"})[0] == 400
+        assert status(f"{origin}/{token}/", headers={"Host": f"localhost:{port}"})[0] == 200
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert "已停止" in out
 
 
 def test_serve_help_and_cli_stays_light():

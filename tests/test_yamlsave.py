@@ -17,10 +17,9 @@ from ruamel.yaml import YAML
 
 from formgen.cli import main
 from formgen.doors.opener import load
-from formgen.web import create_app
 from formgen.web.yamlsave import rewrite
 
-from .test_web import EXAMPLES, TOKEN, H, html, page_state
+from .test_web import EXAMPLES, H, html, page_state, served
 
 hypothesis = pytest.importorskip("hypothesis")
 st = hypothesis.strategies
@@ -113,9 +112,7 @@ def _serve(tmp_path, files: dict[str, bytes]):
     root.mkdir()
     for name, data in files.items():
         (root / name).write_bytes(data)
-    client = create_app(root, TOKEN).test_client()
-    assert client.get(f"/?token={TOKEN}").status_code == 303
-    return root, client
+    return root, served(root)
 
 
 def test_a_no_op_save_of_converted_and_filled_blank_records_is_byte_identical(tmp_path, converted, blank):

@@ -1,10 +1,13 @@
 """The Flask application of ``formgen serve``: thin routes over :mod:`formgen.web.form`,
 :mod:`formgen.web.store` and :mod:`formgen.app`.
 
-Every request but the package's static files needs the session's token: the URL printed
-at start (``/?token=…``) sets it as a cookie (SameSite=Strict, HttpOnly) and every POST
-must also carry it in the ``X-Formgen-Token`` header, which a page of another site cannot
-send (CSRF). Pages forbid inline scripts and anything from elsewhere (CSP).
+Access (see :class:`Gate`): every page, static file and API lives under ``/<token>/``, the
+session's secret in the address's path, which a browser sends to no other server (a cookie
+for 127.0.0.1 would go to every port of it, so there is none). Every change (POST) must
+also carry the token in the ``X-Formgen-Token`` header, which only the page's own script
+sends (CSRF), and come from the server's own origin. The Host header must name this server
+(DNS rebinding). Pages forbid inline scripts and anything from elsewhere (CSP) and send no
+Referer, so the token stays in the address bar.
 """
 
 from __future__ import annotations
@@ -12,19 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import io
+import json
 import secrets
 import threading
 from collections import OrderedDict
+from html import escape as html_escape
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Flask, abort, jsonify, make_response, redirect, render_template, request, send_file
+from flask import Flask, abort, jsonify, make_response, render_template, request, send_file, url_for
+from werkzeug.wrappers import Response
 
 from ..record.findings import Finding
 from . import form as F
 from .store import MAX_UPLOAD_BYTES, Folder, Refused
 
-COOKIE = "formgen_token"
 HEADER = "X-Formgen-Token"
 MAX_BODY = MAX_UPLOAD_BYTES + 1024 * 1024  # an upload and its form fields
 KEPT_DOWNLOADS = 20  # generated sets kept in memory for download
@@ -48,7 +52,7 @@ class Downloads:
             while len(self._sets) > KEPT_DOWNLOADS:
                 self._sets.popitem(last=False)
         return [
-            {"name": name, "url": f"/download/{key}/{i}/{quote(name)}", "size": len(data)}
+            {"name": name, "url": url_for("download", key=key, i=i, filename=name), "size": len(data)}
             for i, (name, data) in enumerate(files)
         ]
 
@@ -56,6 +60,111 @@ class Downloads:
         with self._lock:
             files = self._sets.get(key)
         return files[i] if files is not None and 0 <= i < len(files) else None
+
+
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")  # what a Host header may name
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def host_names(host: str | None) -> set[str]:
+    """The names a Host header may give for a server listening on ``host``.
+
+    >>> sorted(host_names("127.0.0.1"))
+    ['127.0.0.1', '[::1]', 'localhost']
+    >>> "[::1]" in host_names("::1") and "192.168.1.5" in host_names("192.168.1.5")
+    True
+    """
+    names = set(LOCAL_NAMES)
+    if host:
+        names.add(f"[{host}]" if ":" in host and not host.startswith("[") else host)
+    return {n.casefold() for n in names}
+
+
+def host_allowed(given: str, names: set[str], port: int | None) -> bool:
+    """Whether a request's Host header names this server: one of ``names``, and the port it
+    listens on (any port while it is not known, as in Flask's test client).
+
+    >>> names = host_names("127.0.0.1")
+    >>> [host_allowed(h, names, 8000) for h in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000")]
+    [True, True, True]
+    >>> [host_allowed(h, names, 8000) for h in ("evil.example:8000", "127.0.0.1:8001", "127.0.0.1", "")]
+    [False, False, False, False]
+    >>> host_allowed("localhost", names, None), host_allowed("localhost:80", names, 80)
+    (True, True)
+    """
+    given = given.strip().casefold()
+    name, colon, digits = given.rpartition(":")
+    if not colon or name.endswith(":") or not name or "]" in digits:  # no port (or a bare IPv6 part)
+        name, digits = given, ""
+    if name not in names:
+        return False
+    if port is None:
+        return not digits or digits.isdigit()
+    return digits == str(port) or (not digits and port == 80)
+
+
+class Gate:
+    """WSGI middleware in front of the Flask application: what a browser would also send
+    to another port of the host (cookies) grants nothing.
+
+    - the Host header must name this server (:func:`host_allowed`), else 400: a page of
+      another name that resolves to 127.0.0.1 (DNS rebinding) reaches nothing;
+    - a request that is not GET or HEAD must come from the server's own origin (``Origin``
+      and ``Sec-Fetch-Site``, when the client sends them), else 403;
+    - the path must start with ``/<token>/``, compared in constant time, else 403; the
+      prefix is moved into ``SCRIPT_NAME``, so every URL Flask builds carries it.
+    """
+
+    def __init__(self, app: Flask, inner):
+        self.app, self.inner = app, inner
+
+    def __call__(self, environ, start_response):
+        cfg = self.app.config
+        host = environ.get("HTTP_HOST", "")
+        if not host_allowed(host, host_names(cfg.get("FORMGEN_HOST")), cfg.get("FORMGEN_PORT")):
+            return self.refuse(environ, start_response, 400, "请求的主机名不是本机的 formgen serve，已拒绝")
+        if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+            origin = environ.get("HTTP_ORIGIN")
+            site = environ.get("HTTP_SEC_FETCH_SITE")
+            if (origin is not None and origin.casefold() != f"http://{host}".casefold()) or (
+                site is not None and site != "same-origin"
+            ):
+                return self.refuse(environ, start_response, 403, "请求来自其他网页，已拒绝（请从本页面操作）")
+        path = environ.get("PATH_INFO", "")
+        if path == "/favicon.ico":  # asked for by every browser; grants nothing
+            return Response(status=204, headers=SECURITY_HEADERS)(environ, start_response)
+        secret = cfg["FORMGEN_TOKEN"].encode()
+        first, slash, rest = path[1:].partition("/") if path.startswith("/") else ("", "", "")
+        if not hmac.compare_digest(first.encode("latin-1", "replace"), secret):
+            return self.refuse(
+                environ, start_response, 403, "请用 formgen serve 启动时打印的地址打开本页（地址中含本次会话的口令）"
+            )
+        prefix = environ.get("SCRIPT_NAME", "") + "/" + first
+        if not slash:
+            return Response(status=308, headers={**SECURITY_HEADERS, "Location": prefix + "/"})(environ, start_response)
+        environ["SCRIPT_NAME"], environ["PATH_INFO"] = prefix, "/" + rest
+        return self.inner(environ, start_response)
+
+    @staticmethod
+    def refuse(environ, start_response, status: int, message: str):
+        """The refusal, in Chinese: JSON for a request from a script (POST), else a page
+        with no link and no script."""
+        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+        if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+            page = (
+                '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>无法打开 · formgen</title>'
+                f"</head><body><h1>无法打开（{status}）</h1><p>{html_escape(message)}</p></body></html>\n"
+            )
+            resp = Response(page, status=status, headers=headers, content_type="text/html; charset=utf-8")
+        else:
+            body = json.dumps({"ok": False, "message": message}, ensure_ascii=False)
+            resp = Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
+        return resp(environ, start_response)
 
 
 def _soffice() -> bool:
@@ -79,16 +188,20 @@ def _not_done(message: str, findings=None):
 
 def create_app(folder: Path, token: str | None = None) -> Flask:
     """The web application serving the records in ``folder``. ``token`` is the session's
-    secret (a random one when None); it is ``app.config["FORMGEN_TOKEN"]`` and the start
-    URL is ``/?token=TOKEN``."""
+    secret (a random one when None); it is ``app.config["FORMGEN_TOKEN"]`` and every URL
+    is under ``/TOKEN/``. ``FORMGEN_HOST`` and ``FORMGEN_PORT`` in its config name where it
+    listens (:func:`formgen.web.start` sets them), for the Host check."""
     store = Folder(Path(folder))
     app = Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
     app.config.update(
         FORMGEN_TOKEN=token or secrets.token_urlsafe(24),
         FORMGEN_FOLDER=store.root,
+        FORMGEN_HOST="127.0.0.1",
+        FORMGEN_PORT=None,
         MAX_CONTENT_LENGTH=MAX_BODY,
         JSON_AS_ASCII=False,
     )
+    app.wsgi_app = Gate(app, app.wsgi_app)
     app.json.ensure_ascii = False
     app.jinja_env.filters["wordcount_zh"] = _word_count
     downloads = Downloads()
@@ -104,27 +217,14 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
 
     @app.before_request
     def guard():
-        if request.endpoint == "static":
-            return None
-        given = request.args.get("token")
-        if given is not None and request.method == "GET":
-            if not same(given):
-                return refuse(403, "地址中的口令不对：请使用 formgen serve 启动时打印的地址")
-            resp = redirect(request.path, code=303)
-            resp.set_cookie(COOKIE, secret, httponly=True, samesite="Strict", path="/")
-            return resp
-        if not same(request.cookies.get(COOKIE)):
-            return refuse(403, "请用 formgen serve 启动时打印的地址（含 ?token=…）打开本页")
+        """Past :class:`Gate` (the token in the path): a change also needs it in the header."""
         if request.method not in ("GET", "HEAD") and not same(request.headers.get(HEADER)):
             return refuse(403, "请求缺少本次会话的口令，已拒绝（请从本页面操作）")
         return None
 
     @app.after_request
     def headers(resp):
-        resp.headers["Content-Security-Policy"] = CSP
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
-        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers.update(SECURITY_HEADERS)
         if request.endpoint != "static":
             resp.headers["Cache-Control"] = "no-store"
         return resp
@@ -158,10 +258,6 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
     @app.errorhandler(405)
     def not_allowed(e):
         return refuse(405, "不支持这种请求")
-
-    @app.get("/favicon.ico")
-    def favicon():
-        return ("", 204)
 
     # --- pages ----------------------------------------------------------------------------
 

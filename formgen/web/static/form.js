@@ -207,8 +207,7 @@
   // --- the record page ----------------------------------------------------------------------
 
   function recordPage(form) {
-    var name = form.getAttribute("data-name");
-    var base = "/record/" + encodeURIComponent(name);
+    var base = form.getAttribute("data-base");  // the record's address, as the server wrote it
     var timer = null;
     var running = 0;
 
@@ -411,7 +410,7 @@
       var draft = document.getElementById("draft");
       body.draft = !!(draft && draft.checked);
       status("正在生成…", "busy");
-      post("/bureau/generate", body).then(function (r) {
+      post(form.getAttribute("data-generate"), body).then(function (r) {
         if (!r.ok) { status(r.message || "生成失败", "error"); return; }
         showDownloads(document.getElementById("downloads"), r.files);
         status(r.message, "saved");
