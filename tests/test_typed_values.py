@@ -23,9 +23,9 @@ from formgen.doors.opener import load
 from formgen.doors.workbook import cell_value, record_workbook
 from formgen.packs.pack import get_pack
 from formgen.record.paths import generic
-from formgen.web import create_app
 
 from .conftest import ROOT
+from .test_web import served
 
 EXAMPLE = ROOT / "data" / "examples" / "gansu-longyuan.yaml"
 TOKEN = "test-token-typed-values-0123"
@@ -194,8 +194,8 @@ def _client(tmp_path: Path):
     root = tmp_path / "records"
     root.mkdir(parents=True)
     (root / "r.yaml").write_text(yaml.safe_dump(_data(), allow_unicode=True, sort_keys=False), "utf-8")
-    c = create_app(root, TOKEN).test_client()
-    assert c.get(f"/?token={TOKEN}").status_code == 303
+    c = served(root, TOKEN)
+    assert c.get("/").status_code == 200
     return c, root
 
 
