@@ -46,7 +46,7 @@ def precheck(filename: str, size: int) -> Checked | None:
     """Why an upload is refused before it is written anywhere (its type, its size), or None.
 
     >>> precheck("a.pdf", 10).shown[0]["text"]
-    '上传文件：只接受记录文件（.yaml、.yml、.xlsx）或填好的申报表（.docx、.xlsx），本文件为 .pdf。'
+    '「上传文件」：只接受记录文件（.yaml、.yml、.xlsx）或填好的申报表（.docx、.xlsx），本文件为 .pdf。'
     >>> precheck("a.yaml", 0).findings[0].code, precheck("a.yaml", 10) is None
     ('SB002', True)
     """

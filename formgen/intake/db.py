@@ -177,7 +177,7 @@ class Intake:
         self.settings = settings
 
     def _settings(self) -> dict[str, str]:
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             rows = conn.execute(sa.select(R.meta.c.key, R.meta.c.value).where(R.meta.c.key.like("intake_%"))).all()
         return dict(rows)
 
@@ -241,7 +241,7 @@ class Intake:
             self._log(conn, who, what, detail, sha256)
 
     def audit_rows(self) -> list:
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             return list(conn.execute(sa.select(audit).order_by(audit.c.id)).all())
 
     # -- clerks -------------------------------------------------------------------
@@ -287,7 +287,7 @@ class Intake:
                 self._log(conn, f"地址:{address}", "登录过于频繁", name[:NAME_MAX])
                 return None, "登录尝试过于频繁，请稍后再试"
         row = None
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             row = conn.execute(sa.select(clerks).where(clerks.c.name == name[:NAME_MAX])).first()
         if row is not None and row.locked_until and row.locked_until > moment:
             with self.engine.begin() as conn:
@@ -319,7 +319,7 @@ class Intake:
         return None, "用户名或密码不对"
 
     def clerk_name(self, clerk_id: int) -> str | None:
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             return conn.execute(sa.select(clerks.c.name).where(clerks.c.id == clerk_id)).scalar()
 
     # -- invites ------------------------------------------------------------------
@@ -359,7 +359,7 @@ class Intake:
         """The invite whose secret this is, open or not; None for a secret that is no one's."""
         if not secret or len(secret) > 200:
             return None
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             row = conn.execute(sa.select(invites).where(invites.c.secret_hash == secret_hash(secret))).first()
         return _invite(row) if row is not None else None
 
@@ -369,7 +369,7 @@ class Intake:
             q = q.where(invites.c.round == round_)
         if enterprise:
             q = q.where(invites.c.enterprise == enterprise.strip())
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             return [_invite(r) for r in conn.execute(q).all()]
 
     def revoke(self, invite_id: int, who: str = "命令行") -> Invite:
@@ -481,7 +481,7 @@ class Intake:
         raise AssertionError("unreachable")
 
     def submission(self, sub_id: int) -> dict | None:
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             row = conn.execute(
                 sa.select(submissions, invites.c.enterprise, invites.c.round, invites.c.pack)
                 .join(invites, invites.c.id == submissions.c.invite_id)
@@ -496,7 +496,7 @@ class Intake:
         return out
 
     def submissions_of(self, invite_id: int) -> list[dict]:
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             ids = conn.execute(
                 sa.select(submissions.c.id)
                 .where(submissions.c.invite_id == invite_id)
@@ -507,7 +507,7 @@ class Intake:
 
     def round_submissions(self, round_: str) -> list[dict]:
         """The latest version of each invite's submission in ``round_``, with its invite, by enterprise."""
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             latest = (
                 sa.select(submissions.c.invite_id, sa.func.max(submissions.c.version).label("v"))
                 .group_by(submissions.c.invite_id)
@@ -530,12 +530,12 @@ class Intake:
         return out
 
     def rounds(self) -> list[str]:
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             return [r for (r,) in conn.execute(sa.select(invites.c.round).distinct().order_by(invites.c.round))]
 
     def file(self, file_id: int) -> dict | None:
         """A stored file with the invite its submission belongs to."""
-        with self.engine.connect() as conn:
+        with self.registry._read() as conn:
             row = conn.execute(
                 sa.select(files, submissions.c.invite_id)
                 .join(submissions, submissions.c.id == files.c.submission_id)
