@@ -37,9 +37,23 @@ PASSWORD = "correct horse battery staple"
 LATER = dt.date.today() + dt.timedelta(days=30)
 
 
-def _record(name: str = LONGYUAN) -> bytes:
-    """The clean Gansu example, for the enterprise ``name``."""
-    return (EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8").replace(LONGYUAN, name).encode("utf-8")
+def _codes(n: int) -> tuple[str, str]:
+    """The n-th enterprise's 组织机构代码 and 统一社会信用代码 (valid check digits; n = 0 is the example's)."""
+    from stdnum.cn import uscc
+
+    from formgen.record.ids import org_check_char
+
+    body = f"{71026531 + n:08d}"
+    org = body + org_check_char(body)
+    code = "91620103" + org
+    return org, code + uscc.calc_check_digit(code)
+
+
+def _record(name: str = LONGYUAN, n: int = 0) -> bytes:
+    """The clean Gansu example, for the enterprise ``name`` (its codes the n-th's)."""
+    text = (EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8").replace(LONGYUAN, name)
+    org, code = _codes(n)
+    return text.replace("916201037102653100", code).replace("710265310", org).encode("utf-8")
 
 
 @pytest.fixture(params=regfix.BACKENDS)
@@ -233,7 +247,7 @@ def test_one_link_cannot_read_list_or_overwrite_anothers(intake):
     _, b = intake.invite("2026", "gansu", OTHER, LATER)
     client = _client(intake)
     ra = _submit(client, a, _record(LONGYUAN), "甲.yaml").json
-    rb = _submit(client, b, _record(OTHER), "乙.yaml").json
+    rb = _submit(client, b, _record(OTHER, 1), "乙.yaml").json
     assert ra["accepted"] and rb["accepted"]
     page_a = client.get(f"/s/{a}").get_data(as_text=True)
     assert LONGYUAN in page_a and OTHER not in page_a and "乙.yaml" not in page_a
@@ -242,10 +256,10 @@ def test_one_link_cannot_read_list_or_overwrite_anothers(intake):
     for f in rb["files"]:
         file_id = f["url"].rsplit("/", 1)[1]
         got = client.get(f"/s/{a}/file/{file_id}")
-        assert got.status_code == 404 and _record(OTHER) not in got.data
+        assert got.status_code == 404 and _record(OTHER, 1) not in got.data
         assert client.get(f"/s/{a}/file/{file_id}/pdf").status_code == 404
     # A submitting B's record: refused, B's versions untouched
-    r = _submit(client, a, _record(OTHER), "乙.yaml").json
+    r = _submit(client, a, _record(OTHER, 1), "乙.yaml").json
     assert r["accepted"] is False and r["findings"][0]["code"] == "SB004"
     b_id = intake.invite_by_secret(b).id
     assert [s["version"] for s in intake.submissions_of(b_id)] == [1]
@@ -387,8 +401,13 @@ def test_a_clerk_sees_the_round_sets_a_state_and_sends_a_notice_the_link_shows(i
     # a form without the session's token is refused
     r = clerk.post(f"{page}/state", data={"state": "推荐"})
     assert r.status_code == 403 and intake.submission(sub_id)["state"] == "已提交"
+    # registered as `formgen registry add` registers it, its status 申报 until the clerk decides
+    [row] = intake.registry.list("2026")
+    assert row.enterprise == LONGYUAN and row.status == "申报" and row.sha256 == hashlib.sha256(_record()).hexdigest()
     r = clerk.post(f"{page}/state", data={"state": "推荐", "note": "初审通过", "csrf": _csrf(clerk, page)})
     assert r.status_code == 303 and intake.submission(sub_id)["state"] == "推荐"
+    [row] = intake.registry.list("2026")
+    assert row.status == "推荐" and row.status_note == "初审通过"  # as `registry set-status` sets it
     r = clerk.post(f"{page}/state", data={"state": "认定", "csrf": _csrf(clerk, page)})
     assert r.status_code == 400 and intake.submission(sub_id)["state"] == "推荐"
     item = "附件3 企业简介请补充主要产品产能"
@@ -438,9 +457,10 @@ def test_parallel_submissions_lose_and_duplicate_nothing(intake):
 
     def one(name: str, k: int):
         try:
+            record = _record(name, enterprises.index(name))
             r = app.test_client().post(
                 f"/s/{secrets_[name]}/submit",
-                data={"file": (io.BytesIO(_record(name) + f"\n# {k}\n".encode()), f"{k}.yaml")},
+                data={"file": (io.BytesIO(record + f"\n# {k}\n".encode()), f"{k}.yaml")},
             )
             answers.append((name, r.status_code, r.json))
         except Exception as e:  # noqa: BLE001 - reported by the assertion below
@@ -460,6 +480,8 @@ def test_parallel_submissions_lose_and_duplicate_nothing(intake):
         assert len(uploads) == per  # each submission's own file
         got = sorted(body["version"] for n, _, body in answers if n == name)
         assert got == list(range(1, per + 1))
+        registered = [r for r in intake.registry.list("2026", all_versions=True) if r.enterprise == name]
+        assert sorted(r.version for r in registered) == list(range(1, per + 1))
     with intake.engine.connect() as c:
         rows = c.execute(sa.select(D.files.c.stored, D.files.c.sha256)).all()
     kept = _stored_files(intake)

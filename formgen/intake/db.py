@@ -30,6 +30,9 @@ from ..bureau import registry as R
 INTAKE_SCHEMA = 1
 STATES = ("草稿", "已提交", "需整改", "推荐", "未通过")
 SUBMITTED, TO_FIX = "已提交", "需整改"
+# what the registry (formgen registry, the ranked sheet's and the annual report's data) records
+# for each state: a submission is 申报 there until the clerk recommends or rejects it
+REGISTRY_STATUS = {"已提交": "申报", "需整改": "申报", "推荐": "推荐", "未通过": "未通过"}
 KINDS = ("upload", "receipt", "receipt-pdf", "document", "notice")  # what a stored file is
 MAX_FAILURES = 5  # consecutive wrong passwords before a clerk's account is locked
 LOCKOUT = dt.timedelta(minutes=15)
@@ -566,6 +569,23 @@ class Intake:
             raise
         return self.file(new_id)
 
+    def register(self, sub: dict, entry) -> None:
+        """Register an accepted submission's file in the registry (as ``formgen registry add``
+        would: the record already read is ``entry``'s), so that ``registry list``, the ranked
+        sheet and the annual report count it. A failure is logged, the submission stands."""
+        upload = next(f for f in sub["files"] if f["kind"] == "upload")
+        try:
+            got = self.registry.add(self.path_of(upload["stored"]), sub["round"], loaded=entry.loaded, row=entry.row)
+        except (R.RegistryError, OSError) as e:
+            self.log("登记库", "登记失败", f"提交编号 {sub['id']}：{e}", upload["sha256"])
+            return
+        self.log(
+            "登记库",
+            "登记",
+            f"提交编号 {sub['id']}：{got.enterprise}（{sub['round']} 第{got.version}版）",
+            upload["sha256"],
+        )
+
     def set_state(self, sub_id: int, state: str, note: str, who: str) -> dict:
         if state not in STATES:
             raise IntakeError(f"状态应为 {'、'.join(STATES)} 之一")
@@ -577,7 +597,14 @@ class Intake:
             self._log(
                 conn, who, "设置状态", f"提交编号 {sub_id}：{row.state} → {state}{'（' + note + '）' if note else ''}"
             )
-        return self.submission(sub_id)
+        sub = self.submission(sub_id)
+        status = REGISTRY_STATUS.get(state)
+        if status:  # as `formgen registry set-status` sets it, on the enterprise's latest version
+            try:
+                self.registry.set_status(sub["enterprise"], sub["round"], status, dt.date.today(), note)
+            except R.RegistryError as e:
+                self.log(who, "登记库状态未改", f"提交编号 {sub_id}：{e}")
+        return sub
 
 
 def _is_stored_name(name: str) -> bool:

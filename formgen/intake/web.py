@@ -161,6 +161,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         except BaseException:
             intake.discard(stored)
             raise
+        intake.register(sub, checked.entry)
         rec = next(f for f in sub["files"] if f["kind"] == "receipt")
         return jsonify(
             accepted=True,
