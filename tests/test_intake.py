@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -520,3 +521,57 @@ def test_receipt_pdf_when_libreoffice_is_there(sqlite_intake):
         text = subprocess.run(["pdftotext", "-", "-"], input=r.data, capture_output=True, check=True).stdout.decode()
         upload = hashlib.sha256(_record()).hexdigest()
         assert LONGYUAN in text and BUREAU in text and upload[:20] in re.sub(r"\s", "", text)
+
+
+def _multipart(field: str, name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = "formgen-test-boundary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n\r\n'
+    body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_intake_serve_runs_under_waitress(sqlite_intake):
+    """The command a bureau runs: a production WSGI server (waitress), the contract over HTTP."""
+    import os
+    import signal
+    import sys
+    import urllib.error
+    import urllib.request
+
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "formgen", "intake", "serve", "--db", it.where, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        port = None
+        for _ in range(20):
+            line = proc.stdout.readline()
+            found = re.search(r"127\.0\.0\.1:(\d+) 上运行", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port, "no port printed"
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/s/{secret}", timeout=30) as resp:
+            assert resp.status == 200 and resp.headers["Server"] == "waitress"
+            assert LONGYUAN in resp.read().decode()
+        body, kind = _multipart("file", "陇原.yaml", _record())
+        req = urllib.request.Request(f"{base}/s/{secret}/submit", data=body, headers={"Content-Type": kind})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            answer = json.loads(resp.read())
+        assert answer["accepted"] is True and answer["receipt"]
+        with urllib.request.urlopen(base + answer["receipt"], timeout=30) as resp:
+            assert resp.read()[:2] == b"PK"
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"{base}/s/{'x' * 43}", timeout=30)
+        assert e.value.code == 404
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=30)[0]
+    assert "已停止" in out
