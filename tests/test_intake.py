@@ -575,3 +575,22 @@ def test_intake_serve_runs_under_waitress(sqlite_intake):
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=30)[0]
     assert "已停止" in out
+
+
+def test_the_readmes_intake_commands_run(tmp_path):
+    """The README's intake walk-through, command by command (serve aside), on a fresh database."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## For the bureau online", 1)[1].split("\n## ", 1)[0]
+    lines = [ln.split("  #", 1)[0].strip() for ln in section.splitlines() if ln.startswith("formgen intake ")]
+    assert [ln.split()[2] for ln in lines] == ["init", "user", "invite", "links", "revoke", "serve"]
+    for line in lines[:-1]:
+        args = [a.replace("/srv/formgen/registry.sqlite", str(tmp_path / "registry.sqlite")) for a in shlex.split(line)]
+        if "--expires" in args:  # the README's date, once it has passed, for a date to come
+            at = args.index("--expires") + 1
+            args[at] = max(args[at], str(LATER))
+        r = CliRunner().invoke(main, args[1:], input=PASSWORD + "\n")
+        assert r.exit_code == 0, (line, r.output)
+    assert "已撤销" in r.output
+    assert "--proxy" in lines[-1] and "--proxy" in CliRunner().invoke(main, ["intake", "serve", "--help"]).output
