@@ -594,3 +594,48 @@ def test_the_readmes_intake_commands_run(tmp_path):
         assert r.exit_code == 0, (line, r.output)
     assert "已撤销" in r.output
     assert "--proxy" in lines[-1] and "--proxy" in CliRunner().invoke(main, ["intake", "serve", "--help"]).output
+
+
+def test_the_forms_of_one_enterprise_go_in_one_submission(sqlite_intake):
+    """Several files in the field ``file``: the forms of one enterprise are read as one record
+    (as ``formgen import`` merges them); two records are refused (SB003); nothing kept of either."""
+    from formgen import app as flow
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
+
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    forms = flow.render_single(load(EXAMPLES / "gansu-longyuan.yaml"), get_pack("gansu"), False)
+    assert len(forms) == 2
+    r = client.post(f"/s/{secret}/submit", data={"file": [(io.BytesIO(b), n) for n, b in forms]}).json
+    codes = {f["code"] for f in r["findings"]}
+    assert "SB003" not in codes and r["findings"]  # one record; the bureau's sheets still want the record's facts
+    alone = _submit(client, secret, forms[0][1], forms[0][0]).json  # 附件2 alone lacks what 附件3 holds
+    assert len(r["findings"]) < len(alone["findings"]) and "SB004" not in codes
+    assert [f for f in alone["findings"] if f not in r["findings"]]  # what 附件3 gave, asked of 附件2 alone
+    two = [(io.BytesIO(_record()), "a.yaml"), (io.BytesIO((EXAMPLES / "gansu-longyuan.xlsx").read_bytes()), "b.xlsx")]
+    r = client.post(f"/s/{secret}/submit", data={"file": two}).json
+    assert r["accepted"] is False and [f["code"] for f in r["findings"]] == ["SB003"]
+    assert "a.yaml" in r["findings"][0]["message"] and "b.xlsx" in r["findings"][0]["message"]
+    half = MAX_UPLOAD_BYTES // 2 + 1
+    r = client.post(f"/s/{secret}/submit", data={"file": [(io.BytesIO(b"a" * half), f"{i}.yaml") for i in range(2)]})
+    assert r.json["findings"][0]["code"] == "SB002" and "合计" in r.json["findings"][0]["message"]
+    many = [(io.BytesIO(_record()), f"{i}.yaml") for i in range(11)]
+    r = client.post(f"/s/{secret}/submit", data={"file": many}).json
+    assert r["accepted"] is False and "最多" in r["findings"][0]["message"]
+    assert _stored_files(it) == []
+
+
+def test_a_message_for_the_command_line_reaches_the_link_in_the_links_words(sqlite_intake):
+    """A Word form of another pack: the reader's message names a command option (--doc); the
+    link says which forms the round takes instead, and never an option or a command."""
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", "上海申江智能装备有限公司", LATER)
+    data = (EXAMPLES / "附件3_上海申江智能装备_手填.docx").read_bytes()
+    r = _submit(_client(it), secret, data, "附件3.docx").json
+    assert r["accepted"] is False and r["findings"]
+    for f in r["findings"]:
+        for text in (f["text"], f["message"]):
+            assert "--" not in text and "formgen" not in text, text
+    assert any("甘肃省基础级智能工厂申报书" in f["text"] for f in r["findings"])

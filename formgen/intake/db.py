@@ -424,15 +424,17 @@ class Intake:
             raise
         return path
 
-    def submit(self, invite: Invite, upload: tuple[str, str, bytes], findings: list[dict], make_files) -> dict:
-        """Record a new version of ``invite``'s submission, state 已提交: the upload
+    def submit(self, invite: Invite, uploads: list[tuple[str, str, bytes]], findings: list[dict], make_files) -> dict:
+        """Record a new version of ``invite``'s submission, state 已提交: the uploads
         ``(shown name, stored name, bytes)`` (already kept in storage) and the files
-        ``make_files(version, at, upload_row)`` returns as ``(kind, shown name, bytes)``
+        ``make_files(version, at, upload_rows)`` returns as ``(kind, shown name, bytes)``
         (the receipt, the pack's documents), kept here. All rows in one transaction; the
         files written for a transaction that fails are removed. Returns the submission
         with its files."""
-        shown, stored, data = upload
-        sha = digest(data)
+        ups = [
+            {"kind": "upload", "name": shown, "stored": stored, "sha256": digest(data), "size": len(data)}
+            for shown, stored, data in uploads
+        ]
         written: list[Path] = []
         for attempt in range(1, R.WRITE_ATTEMPTS + 1):
             try:
@@ -453,22 +455,17 @@ class Intake:
                             findings=json.dumps(findings, ensure_ascii=False),
                         )
                     ).inserted_primary_key[0]
-                    up = {"kind": "upload", "name": shown, "stored": stored, "sha256": sha, "size": len(data)}
-                    rows = [up]
-                    for kind, name, blob in make_files(version, at, up):
+                    rows = list(ups)
+                    for kind, name, blob in make_files(version, at, ups):
                         new = self.new_stored_name(Path(name).suffix.casefold())
                         written.append(self.keep(new, blob))
                         rows.append(
                             {"kind": kind, "name": name, "stored": new, "sha256": digest(blob), "size": len(blob)}
                         )
                     conn.execute(files.insert(), [dict(r, submission_id=sub_id, at=at) for r in rows])
-                    self._log(
-                        conn,
-                        f"链接:{invite.id}",
-                        "提交",
-                        f"{invite.enterprise}（{invite.round}）第{version}版 {shown}",
-                        sha,
-                    )
+                    for up in ups:
+                        what = f"{invite.enterprise}（{invite.round}）第{version}版 {up['name']}"
+                        self._log(conn, f"链接:{invite.id}", "提交", what, up["sha256"])
                 return self.submission(sub_id)
             except sa.exc.IntegrityError as e:
                 for p in written:
@@ -573,18 +570,15 @@ class Intake:
         """Register an accepted submission's file in the registry (as ``formgen registry add``
         would: the record already read is ``entry``'s), so that ``registry list``, the ranked
         sheet and the annual report count it. A failure is logged, the submission stands."""
-        upload = next(f for f in sub["files"] if f["kind"] == "upload")
+        paths = {f["stored"]: self.path_of(f["stored"]) for f in sub["files"] if f["kind"] == "upload"}
+        first = paths.get(Path(entry.source).name, next(iter(paths.values())))
+        also = [p for p in paths.values() if p != first]
         try:
-            got = self.registry.add(self.path_of(upload["stored"]), sub["round"], loaded=entry.loaded, row=entry.row)
+            got = self.registry.add(first, sub["round"], loaded=entry.loaded, also=also, row=entry.row)
         except (R.RegistryError, OSError) as e:
-            self.log("登记库", "登记失败", f"提交编号 {sub['id']}：{e}", upload["sha256"])
+            self.log("登记库", "登记失败", f"提交编号 {sub['id']}：{e}")
             return
-        self.log(
-            "登记库",
-            "登记",
-            f"提交编号 {sub['id']}：{got.enterprise}（{sub['round']} 第{got.version}版）",
-            upload["sha256"],
-        )
+        self.log("登记库", "登记", f"提交编号 {sub['id']}：{got.enterprise}（{sub['round']} 第{got.version}版）")
 
     def set_state(self, sub_id: int, state: str, note: str, who: str) -> dict:
         if state not in STATES:

@@ -123,44 +123,56 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     @app.post("/s/<secret>/submit")
     def submit(secret: str):
         invite = opened(secret)
-        got = request.files.get("file")
-        if got is None:
+        given = request.files.getlist("file")
+        if not given:
             return make_response(
                 jsonify(accepted=False, findings=[], receipt=None, message="请求中没有文件（表单字段 file）"), 400
             )
-        shown_name = _shown_name(got.filename or "")
-        data = got.stream.read(C.MAX_UPLOAD_BYTES + 1)
-        refused = C.precheck(shown_name, len(data))
-        sha = _sha(data)
         who = f"链接:{invite.id}"
-        if refused is not None:
-            intake.log(who, "提交被拒", f"{invite.enterprise}：{refused.shown[0]['text']}", sha)
+        if len(given) > C.MAX_FILES:
+            refused = C.refused(C.SB_MANY, "上传文件", f"一次最多上传 {C.MAX_FILES} 个文件，本次 {len(given)} 个")
+            intake.log(who, "提交被拒", f"{invite.enterprise}：{refused.shown[0]['text']}")
             return jsonify(accepted=False, findings=refused.shown, receipt=None)
+        uploads = []  # (shown name, bytes)
+        total = 0
+        for got in given:
+            name = _shown_name(got.filename or "")
+            data = got.stream.read(C.MAX_UPLOAD_BYTES + 1)
+            total += len(data)
+            refused = C.precheck(name, len(data) if total <= C.MAX_UPLOAD_BYTES else total)
+            if refused is not None:
+                intake.log(who, "提交被拒", f"{invite.enterprise}：{name}：{refused.shown[0]['text']}", _sha(data))
+                return jsonify(accepted=False, findings=refused.shown, receipt=None)
+            uploads.append((name, data))
         pack = pack_named(invite.pack)
-        stored = intake.new_stored_name(Path(shown_name).suffix.casefold())
-        path = intake.keep(stored, data)
+        kept: list[tuple[str, str, bytes]] = []  # (shown name, stored name, bytes)
         try:
-            checked = C.check_file(path, shown_name, pack, invite.enterprise)
+            for name, data in uploads:
+                stored = intake.new_stored_name(Path(name).suffix.casefold())
+                kept.append((name, stored, data))
+                intake.keep(stored, data)
+            checked = C.check_files([(intake.path_of(s), n) for n, s, _ in kept], pack, invite.enterprise)
             if not checked.accepted:
-                intake.discard(stored)
                 errors = sum(1 for f in checked.findings if f.is_error)
-                intake.log(who, "提交未通过检查", f"{invite.enterprise}：{shown_name}，错误 {errors} 条", sha)
+                for name, _stored, data in kept:
+                    intake.log(who, "提交未通过检查", f"{invite.enterprise}：{name}，错误 {errors} 条", _sha(data))
                 return jsonify(accepted=False, findings=checked.shown, receipt=None)
             from .. import app as flow
             from .receipt import receipt, receipt_name
 
             documents = flow.render_single(checked.entry.loaded, pack, draft=False)
 
-            def make_files(version, at, up):
-                listed = [(up["name"], up["sha256"], up["size"])]
+            def make_files(version, at, ups):
+                listed = [(up["name"], up["sha256"], up["size"]) for up in ups]
                 body = receipt(invite.enterprise, invite.round, pack.title, version, at, listed, intake.bureau)
                 out = [("receipt", receipt_name(invite.enterprise, invite.round, version), body)]
                 return out + [("document", name, blob) for name, blob in documents]
 
-            sub = intake.submit(invite, (shown_name, stored, data), checked.shown, make_files)
-        except BaseException:
-            intake.discard(stored)
-            raise
+            sub = intake.submit(invite, kept, checked.shown, make_files)
+            kept = []  # the submission's now
+        finally:
+            for _name, stored, _data in kept:  # refused, or failed: nothing of it stays
+                intake.discard(stored)
         intake.register(sub, checked.entry)
         rec = next(f for f in sub["files"] if f["kind"] == "receipt")
         return jsonify(
