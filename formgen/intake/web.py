@@ -118,6 +118,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             subs=subs,
             base=f"/s/{secret}",
             limit_mb=C.MAX_UPLOAD_BYTES // 1048576,
+            pdf=app.config["FORMGEN_INTAKE_PDF"],
         )
 
     @app.post("/s/<secret>/submit")
@@ -299,7 +300,8 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         sub = intake.submission(sub_id)
         if sub is None:
             return page(404, "没有这份提交")
-        return render_template("submission.html", clerk=clerk(), sub=sub, states=STATES, message="")
+        pack = pack_named(sub["pack"])
+        return render_template("submission.html", clerk=clerk(), sub=sub, pack=pack, states=STATES, message="")
 
     @app.post("/clerk/submission/<int:sub_id>/state")
     def clerk_state(sub_id: int):
