@@ -639,3 +639,43 @@ def test_a_message_for_the_command_line_reaches_the_link_in_the_links_words(sqli
         for text in (f["text"], f["message"]):
             assert "--" not in text and "formgen" not in text, text
     assert any("甘肃省基础级智能工厂申报书" in f["text"] for f in r["findings"])
+
+
+def test_the_clerk_downloads_the_rounds_sheets_of_the_recommended(sqlite_intake):
+    """The round's ranked sheets and 问题清单, as `formgen summary` makes them, from the
+    submissions the clerk recommended (not the others)."""
+    import zipfile
+
+    import openpyxl
+
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    names = [LONGYUAN, OTHER, "甘肃陇中精工机械有限公司"]
+    links = [it.invite("2026", "gansu", n, LATER)[1] for n in names]
+    ent = _client(it)
+    for i, (name, secret) in enumerate(zip(names, links, strict=True)):
+        assert _submit(ent, secret, _record(name, i), f"{i}.yaml").json["accepted"]
+    for sub in it.round_submissions("2026"):
+        if sub["enterprise"] != OTHER:
+            it.set_state(sub["id"], "推荐", "", "test")
+    clerk = _client(it)
+    form = {"round": "2026", "pack": "gansu", "unit": BUREAU, "unit_kind": "", "quota": ""}
+    assert clerk.post("/clerk/round/sheets", data=dict(form, csrf="x")).status_code == 403  # no login
+    _login(clerk)
+    home = clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    assert 'id="sheets-form"' in home
+    r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    assert "问题清单.xlsx" in z.namelist() and len(z.namelist()) > 1
+    text = ""
+    for n in z.namelist():
+        if n.endswith(".xlsx") and n != "问题清单.xlsx":
+            book = openpyxl.load_workbook(io.BytesIO(z.read(n)))
+            text += " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value)
+    assert LONGYUAN in text and "甘肃陇中精工机械有限公司" in text and OTHER not in text
+    report = openpyxl.load_workbook(io.BytesIO(z.read("问题清单.xlsx")))
+    summary = " ".join(str(c.value) for row in report["汇总"].iter_rows() for c in row if c.value)
+    assert "0.yaml" in summary and not re.search(r"[0-9a-f]{32}", summary)  # the names the enterprises gave
+    bad = clerk.post("/clerk/round/sheets", data=dict(form, quota="零", csrf=_csrf(clerk, "/clerk/")))
+    assert bad.status_code == 400 and "正整数" in bad.get_data(as_text=True)

@@ -292,7 +292,15 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             for inv in intake.invites(round_):
                 rows.append({"invite": inv, "sub": latest.get(inv.id)})
         return render_template(
-            "round.html", clerk=clerk(), rounds=rounds, round=round_, rows=rows, today=dt.date.today()
+            "round.html",
+            clerk=clerk(),
+            rounds=rounds,
+            round=round_,
+            rows=rows,
+            today=dt.date.today(),
+            packs=sorted({row["invite"].pack for row in rows}),
+            unit=intake.bureau,
+            unit_kinds=UNIT_KINDS,
         )
 
     @app.get("/clerk/submission/<int:sub_id>")
@@ -332,6 +340,18 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         intake.set_state(sub_id, TO_FIX, "已发出整改通知", who)
         return redirect(f"/clerk/submission/{sub_id}", code=303)
 
+    @app.post("/clerk/round/sheets")
+    def clerk_sheets():
+        """The round's ranked sheet(s) and 问题清单, as ``formgen summary`` makes them, from the
+        files of the submissions in state 推荐 (each enterprise's latest version), in one .zip."""
+        form = {k: request.form.get(k, "").strip() for k in ("round", "pack", "unit", "unit_kind", "quota")}
+        try:
+            name, data = _sheets(intake, pack_named, form)
+        except IntakeError as e:
+            return page(400, str(e))
+        intake.log(f"用户:{clerk()}", "生成汇总表", f"{form['round']}：{name}", _sha(data))
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype="application/zip")
+
     @app.get("/clerk/file/<int:file_id>")
     def clerk_file(file_id: int):
         f = intake.file(file_id)
@@ -344,6 +364,86 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         return redirect("/clerk/", code=303)
 
     return app
+
+
+UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.model.Recommender.unit_kind
+RECOMMENDED = "推荐"
+
+
+def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
+    """(zip name, zip bytes) of the round's sheets and 问题清单 (see ``clerk_sheets``)."""
+    import tempfile
+    import zipfile
+
+    from .. import app as flow
+    from ..bureau.reports import entries_for_batch, problem_report, unwritten_state
+    from ..output import safe_name
+    from ..packs.pack import PackError
+    from ..record.model import Recommender
+
+    round_, unit = form["round"], form["unit"] or intake.bureau
+    try:
+        pack = pack_named(form["pack"])
+    except PackError as e:
+        raise IntakeError(str(e)) from e
+    if form["unit_kind"] and form["unit_kind"] not in UNIT_KINDS:
+        raise IntakeError(f"推荐单位类别应为 {'、'.join(UNIT_KINDS)} 之一")
+    quota = None
+    if form["quota"]:
+        if not form["quota"].isdigit() or int(form["quota"]) < 1:
+            raise IntakeError(f"推荐名额应为正整数：{form['quota']}")
+        quota = int(form["quota"])
+    limit = flow.quota_for(pack, form["unit_kind"] or None, quota)
+    if limit is None and pack.quota.get("required"):
+        raise IntakeError(f"{pack.title} 的推荐名额须由推荐单位给出：请填写推荐名额或推荐单位类别")
+    chosen = [
+        s
+        for s in intake.round_submissions(round_)
+        if s["state"] == RECOMMENDED and s["invite_id"] in _of_pack(intake, round_, pack.name)
+    ]
+    if not chosen:
+        raise IntakeError(f"{round_} 轮次（{pack.title}）还没有状态为“推荐”的提交")
+    with tempfile.TemporaryDirectory(prefix="formgen-intake-") as tmp:
+        paths = []
+        for s in chosen:  # each enterprise's files under the names it gave them, for the 问题清单
+            folder = Path(tmp) / f"{s['id']}"
+            folder.mkdir()
+            for f in intake.submission(s["id"])["files"]:
+                if f["kind"] == "upload":
+                    dest = folder / f["name"]
+                    dest.write_bytes(intake.path_of(f["stored"]).read_bytes())
+                    paths.append(dest)
+        batch = flow.build_batch(paths, pack, limit)
+        state_of = (lambda e: unwritten_state(batch.state(e))) if batch.blocked else batch.state
+        outcome = "本次未生成汇总表：请先解决问题清单中的错误。" if batch.blocked else ""
+        files = [
+            (
+                "问题清单.xlsx",
+                problem_report(
+                    entries_for_batch(batch.entries, state_of),
+                    batch.problems,
+                    f"{pack.title} 问题清单",
+                    unit,
+                    outcome=outcome,
+                ),
+            )
+        ]
+        if not batch.blocked:
+            profile = Recommender(unit=unit, unit_kind=form["unit_kind"] or None)
+            for doc in pack.documents:
+                if doc.kind == "bureau":
+                    files += flow.render_bureau(doc, profile, False)
+                elif doc.kind == "multi":
+                    files += flow.render_multi(doc, batch, unit, False, profile)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            z.writestr(name, data)
+    return f"汇总表_{safe_name(round_, 40)}_{safe_name(pack.name, 40)}.zip", buf.getvalue()
+
+
+def _of_pack(intake: Intake, round_: str, pack: str) -> set[int]:
+    return {i.id for i in intake.invites(round_) if i.pack == pack}
 
 
 def _notice(intake: Intake, pack, sub: dict, items: list[str]) -> tuple[bytes, str]:
