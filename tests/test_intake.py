@@ -679,3 +679,28 @@ def test_the_clerk_downloads_the_rounds_sheets_of_the_recommended(sqlite_intake)
     assert "0.yaml" in summary and not re.search(r"[0-9a-f]{32}", summary)  # the names the enterprises gave
     bad = clerk.post("/clerk/round/sheets", data=dict(form, quota="零", csrf=_csrf(clerk, "/clerk/")))
     assert bad.status_code == 400 and "正整数" in bad.get_data(as_text=True)
+
+
+def test_every_command_on_either_database(backend, tmp_path):
+    """init, user add, invite, links, revoke by --db URL (PostgreSQL: the storage folder given)."""
+    db = regfix.database(backend, tmp_path)
+    run = CliRunner().invoke
+    init = ["intake", "init", "--db", db, "--bureau", BUREAU, "--url", "https://sb.example.gov.cn"]
+    if backend == "postgresql":
+        r = run(main, init)
+        assert r.exit_code == 2 and "--storage" in r.output
+    r = run(main, [*init, "--storage", str(tmp_path / "files")])
+    assert r.exit_code == 0, r.output
+    assert run(main, ["intake", "user", "add", "张三", "--db", db], input=PASSWORD + "\n").exit_code == 0
+    r = run(
+        main, ["intake", "invite", "--db", db, "--round", "2026", "--pack", "gansu", LONGYUAN, "--expires", str(LATER)]
+    )
+    secret = re.search(r"/s/([A-Za-z0-9_-]+)", r.output).group(1)
+    it = Intake(db)
+    assert _submit(_client(it), secret, _record()).json["accepted"]
+    assert it.login("张三", PASSWORD, "10.1.1.1")[0] is not None
+    assert LONGYUAN in run(main, ["intake", "links", "--db", db]).output
+    assert run(main, ["intake", "revoke", "1", "--db", db]).exit_code == 0
+    assert _client(it).get(f"/s/{secret}").status_code == 410
+    r = run(main, ["intake", "revoke", "99", "--db", db])
+    assert r.exit_code == 1 and "没有编号为 99" in r.output

@@ -162,6 +162,8 @@ class Intake:
     error."""
 
     def __init__(self, db: str | Path, create: bool = False):
+        if not create and "://" not in str(db) and not Path(db).is_file():
+            raise IntakeError(f"受理库 {db} 不存在（请检查路径；网上受理由 formgen intake init 创建）")
         try:
             self.registry = R.Registry(db, create=create)
         except R.RegistryError as e:
@@ -318,7 +320,7 @@ class Intake:
                 )
                 self._log(conn, f"地址:{address}", "登录失败" + ("，账户锁定" if locked else ""), row.name)
             else:
-                self._log(conn, f"地址:{address}", "登录失败（无此用户）", name[:NAME_MAX])
+                self._log(conn, f"地址:{address}", "登录失败（无此用户）")  # the name typed may be a password
         return None, "用户名或密码不对"
 
     def clerk_name(self, clerk_id: int) -> str | None:
