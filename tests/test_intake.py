@@ -704,3 +704,27 @@ def test_every_command_on_either_database(backend, tmp_path):
     assert _client(it).get(f"/s/{secret}").status_code == 410
     r = run(main, ["intake", "revoke", "99", "--db", db])
     assert r.exit_code == 1 and "没有编号为 99" in r.output
+
+
+def test_the_clerk_makes_the_annual_report_counting_the_intakes_submissions(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    assert _submit(_client(it), secret, _record()).json["accepted"]
+    clerk = _client(it)
+    form = {"region": "兰州市", "year": "2026", "above": "412", "measures": "一是建立梯度培育库。", "next_steps": ""}
+    assert clerk.post("/clerk/annual", data=dict(form, csrf="x")).status_code == 403
+    _login(clerk)
+    r = clerk.post("/clerk/annual", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    doc = Document(io.BytesIO(r.data))
+    text = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
+        c.text for t in doc.tables for row in t.rows for c in row.cells
+    )
+    assert "2026年度" in text and "一是建立梯度培育库。" in text and BUREAU in text
+    from formgen.bureau import annual
+
+    fig = annual.compute(it.registry, "兰州市", 2026, 412, "甘肃省")
+    assert sum(applied for applied, _, _ in fig.by_level.values()) == 1  # the intake's submission, counted
+    bad = clerk.post("/clerk/annual", data=dict(form, above="很多", csrf=_csrf(clerk, "/clerk/")))
+    assert bad.status_code == 400

@@ -352,6 +352,33 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         intake.log(f"用户:{clerk()}", "生成汇总表", f"{form['round']}：{name}", _sha(data))
         return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype="application/zip")
 
+    @app.post("/clerk/annual")
+    def clerk_annual():
+        """The year's report (Gansu 附件14), as ``formgen report annual`` makes it from the
+        registry the intake registers into."""
+        from ..bureau import annual
+
+        form = {k: request.form.get(k, "").strip() for k in ("region", "year", "above", "measures", "next_steps")}
+        if not form["year"].isdigit() or not form["above"].isdigit() or not form["region"]:
+            return page(400, "请填写报告地区、年度（如 2026）和规模以上工业企业总数（正整数）")
+        if any(len(form[k]) > 20000 for k in ("measures", "next_steps")):
+            return page(400, "推进举措、下一步工作考虑各不超过 20000 字")
+        province = pack_named("gansu").checks.get("region", {}).get("province", "甘肃省")
+        text = {k: form[k] for k in ("measures", "next_steps") if form[k]}
+        try:
+            fig = annual.compute(intake.registry, form["region"], int(form["year"]), int(form["above"]), province)
+            data, _draft = annual.render(fig, text, intake.bureau, None)
+        except annual.AnnualError as e:
+            return page(400, str(e))
+        name = annual.file_name(fig)
+        intake.log(f"用户:{clerk()}", "生成年度报告", name, _sha(data))
+        return send_file(
+            io.BytesIO(data),
+            as_attachment=True,
+            download_name=name,
+            mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+
     @app.get("/clerk/file/<int:file_id>")
     def clerk_file(file_id: int):
         f = intake.file(file_id)
