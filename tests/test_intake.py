@@ -343,7 +343,7 @@ def test_a_clerk_without_login_gets_nothing(sqlite_intake):
     client = _client(it)
     sub = _submit(client, secret, _record()).json
     file_id = sub["receipt"].rsplit("/", 1)[1]
-    for path in ("/clerk/", "/clerk/?round=2026", "/clerk/submission/1", f"/clerk/file/{file_id}", "/"):
+    for path in ("/clerk/", "/clerk/?round=2026", "/clerk/submission/1", f"/clerk/file/{file_id}", "/clerk/audit", "/"):
         got = client.get(path, follow_redirects=True)
         text = got.get_data(as_text=True)
         assert LONGYUAN not in text and got.data[:2] != b"PK" and "受理人员登录" in text, path
@@ -429,6 +429,11 @@ def test_a_clerk_sees_the_round_sets_a_state_and_sends_a_notice_the_link_shows(i
         assert what in whats, what
     submitted = next(row for row in intake.audit_rows() if row.what == "提交")
     assert submitted.sha256 == hashlib.sha256(_record()).hexdigest()
+    log = clerk.get("/clerk/audit").get_data(as_text=True)  # the clerk reads it, newest first
+    assert log.index("发出整改通知") < log.index(submitted.sha256) and "设置状态" in log
+    # a second version: the submission page names both
+    assert _submit(ent, secret, _record() + b"\n# 2\n").json["version"] == 2
+    assert "第1版" in clerk.get(page).get_data(as_text=True) and "第2版" in clerk.get(page).get_data(as_text=True)
     # logging out ends the session
     clerk.post("/clerk/logout", data={"csrf": _csrf(clerk, "/clerk/")})
     assert clerk.get(page).status_code == 303

@@ -245,9 +245,13 @@ class Intake:
         with self.engine.begin() as conn:
             self._log(conn, who, what, detail, sha256)
 
-    def audit_rows(self) -> list:
+    def audit_rows(self, limit: int | None = None) -> list:
+        """The audit log, oldest first; ``limit``: only the latest rows, newest first."""
+        q = sa.select(audit).order_by(audit.c.id)
+        if limit:
+            q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
         with self.registry._read() as conn:
-            return list(conn.execute(sa.select(audit).order_by(audit.c.id)).all())
+            return list(conn.execute(q).all())
 
     # -- clerks -------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ CSP = (
 SESSION_HOURS = 8
 NOTE_MAX = 2000  # a status note or one 整改通知 item
 NOTICE_CODE = "SB010"  # an item a clerk writes into a 整改通知
+AUDIT_SHOWN = 500  # the latest rows of the audit log a page shows
 
 
 def create_app(intake: Intake, pdf: bool = True) -> Flask:
@@ -309,7 +310,15 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         if sub is None:
             return page(404, "没有这份提交")
         pack = pack_named(sub["pack"])
-        return render_template("submission.html", clerk=clerk(), sub=sub, pack=pack, states=STATES, message="")
+        versions = intake.submissions_of(sub["invite_id"])
+        return render_template(
+            "submission.html", clerk=clerk(), sub=sub, pack=pack, states=STATES, versions=versions, message=""
+        )
+
+    @app.get("/clerk/audit")
+    def clerk_audit():
+        rows = intake.audit_rows(limit=AUDIT_SHOWN)
+        return render_template("audit.html", clerk=clerk(), rows=rows, shown=AUDIT_SHOWN)
 
     @app.post("/clerk/submission/<int:sub_id>/state")
     def clerk_state(sub_id: int):
