@@ -733,3 +733,35 @@ def test_the_clerk_makes_the_annual_report_counting_the_intakes_submissions(sqli
     assert sum(applied for applied, _, _ in fig.by_level.values()) == 1  # the intake's submission, counted
     bad = clerk.post("/clerk/annual", data=dict(form, above="很多", csrf=_csrf(clerk, "/clerk/")))
     assert bad.status_code == 400
+
+
+def test_errors_are_one_chinese_line(sqlite_intake, monkeypatch):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    r = client.get(f"/s/{secret}/submit")
+    assert (
+        r.status_code == 405
+        and "不支持" in r.get_data(as_text=True)
+        and "Method Not Allowed" not in r.get_data(as_text=True)
+    )
+    r = client.post(f"/s/{secret}/submit", data=b"--x\r\nbroken", content_type="multipart/form-data; boundary=x")
+    assert r.status_code in (200, 400) and r.json["accepted"] is False
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    from formgen import app as flow
+
+    monkeypatch.setattr(flow, "render_single", boom)
+    app = create_app(it, pdf=False)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    r = app.test_client().post(f"/s/{secret}/submit", data={"file": (io.BytesIO(_record()), "a.yaml")})
+    assert r.status_code == 500 and r.json == {
+        "accepted": False,
+        "findings": [],
+        "receipt": None,
+        "message": "服务器内部错误，本次提交未受理，请稍后重试；如仍不行请联系推荐单位",
+    }
+    assert "disk on fire" not in r.get_data(as_text=True)
+    assert _stored_files(it) == [] and it.submissions_of(1) == []  # nothing kept of it

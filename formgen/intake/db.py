@@ -581,8 +581,8 @@ class Intake:
         also = [p for p in paths.values() if p != first]
         try:
             got = self.registry.add(first, sub["round"], loaded=entry.loaded, also=also, row=entry.row)
-        except (R.RegistryError, OSError) as e:
-            self.log("登记库", "登记失败", f"提交编号 {sub['id']}：{e}")
+        except Exception as e:  # noqa: BLE001 - the submission is kept: the clerk registers it by hand
+            self.log("登记库", "登记失败", f"提交编号 {sub['id']}：{e}（请用 formgen registry add 登记）")
             return
         self.log("登记库", "登记", f"提交编号 {sub['id']}：{got.enterprise}（{sub['round']} 第{got.version}版）")
 

@@ -85,6 +85,18 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     def too_large(_e):
         return answer(413, f"上传的文件超过 {C.MAX_UPLOAD_BYTES // 1048576} MB 的上限")
 
+    @app.errorhandler(400)
+    def bad_request(_e):
+        return answer(400, "请求无法识别（上传中断或格式不对），请重试")
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return answer(405, "不支持这种请求方式")
+
+    @app.errorhandler(500)
+    def failed(_e):  # Flask has logged the exception (waitress prints it): the visitor gets one line
+        return answer(500, "服务器内部错误，本次提交未受理，请稍后重试；如仍不行请联系推荐单位")
+
     def answer(status: int, message: str):
         """A refusal: JSON to the submit contract's callers, else a page."""
         if request.path.endswith("/submit"):
