@@ -1926,16 +1926,58 @@ def intake_user_add(name, db):
     from .intake.db import IntakeError
 
     intake = _open_intake(db)
-    if sys.stdin.isatty():
-        password = click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
     try:
-        intake.add_clerk(name, password)
+        intake.add_clerk(name, _password())
     except IntakeError as e:
         click.echo(f"错误：{e}", err=True)
         sys.exit(EXIT_FINDINGS)
     click.echo(f"已添加受理人员：{name.strip()}")
+
+
+def _password() -> str:
+    """A password from the prompt (not echoed, asked twice) or one line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@intake_user.command("passwd", help="修改受理人员的密码（输入方式同 user add），并解除锁定。")
+@click.argument("name")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_user_passwd(name, db):
+    from .intake.db import IntakeError
+
+    intake = _open_intake(db)
+    try:
+        intake.set_password(name, _password())
+    except IntakeError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已修改密码：{name.strip()}")
+
+
+@intake_user.command("remove", help="删除受理人员：此后不能登录，已登录的会话随即失效。")
+@click.argument("name")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_user_remove(name, db):
+    from .intake.db import IntakeError
+
+    intake = _open_intake(db)
+    try:
+        intake.remove_clerk(name)
+    except IntakeError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已删除受理人员：{name.strip()}")
+
+
+@intake_user.command("list", help="列出受理人员。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_user_list(db):
+    names = _open_intake(db).clerks()
+    for n in names:
+        click.echo(n)
+    click.echo(f"共 {len(names)} 人")
 
 
 @intake_group.command(

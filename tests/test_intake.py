@@ -765,3 +765,29 @@ def test_errors_are_one_chinese_line(sqlite_intake, monkeypatch):
     }
     assert "disk on fire" not in r.get_data(as_text=True)
     assert _stored_files(it) == [] and it.submissions_of(1) == []  # nothing kept of it
+
+
+def test_a_clerks_password_changed_and_an_account_removed(sqlite_intake):
+    it = sqlite_intake
+    db = it.where
+    run = CliRunner().invoke
+    assert run(main, ["intake", "user", "add", "张三", "--db", db], input=PASSWORD + "\n").exit_code == 0
+    client = _client(it)
+    r, _t = _login(client)
+    assert r.status_code == 303 and client.get("/clerk/").status_code == 200
+    for _ in range(D.MAX_FAILURES):
+        it.login("张三", "wrong password!!", "10.2.2.2")
+    assert it.login("张三", PASSWORD, "10.2.2.3")[0] is None  # locked
+    r = run(main, ["intake", "user", "passwd", "张三", "--db", db], input="a new long password\n")
+    assert r.exit_code == 0 and "a new long password" not in r.output
+    assert it.login("张三", PASSWORD, "10.2.2.4")[0] is None
+    assert it.login("张三", "a new long password", "10.2.2.4")[0] is not None  # and the lock is lifted
+    assert run(main, ["intake", "user", "list", "--db", db]).output.startswith("张三")
+    r = run(main, ["intake", "user", "remove", "张三", "--db", db])
+    assert r.exit_code == 0
+    assert client.get("/clerk/").status_code == 303  # the session open before ends
+    assert it.login("张三", "a new long password", "10.2.2.5")[0] is None
+    assert run(main, ["intake", "user", "remove", "张三", "--db", db]).exit_code == 1
+    # a clerk added next never takes over the session of the one removed
+    assert run(main, ["intake", "user", "add", "李四", "--db", db], input=PASSWORD + "\n").exit_code == 0
+    assert client.get("/clerk/").status_code == 303

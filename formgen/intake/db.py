@@ -53,6 +53,7 @@ clerks = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", sa.DateTime),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sqlite_autoincrement=True,  # a removed clerk's id is never another's (a session names the id)
 )
 
 invites = sa.Table(
@@ -272,6 +273,34 @@ class Intake:
                 self._log(conn, "命令行", "添加用户", name)
         except sa.exc.IntegrityError as e:
             raise IntakeError(f"已有用户“{name}”") from e
+
+    def set_password(self, name: str, password: str) -> None:
+        """A clerk's new password (the lock and the count of wrong ones cleared)."""
+        from argon2 import PasswordHasher
+
+        if len(password) < 12:
+            raise IntakeError("密码至少 12 个字符")
+        hashed = PasswordHasher().hash(password)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                clerks.update()
+                .where(clerks.c.name == name.strip())
+                .values(password_hash=hashed, failures=0, locked_until=None)
+            ).rowcount
+            if not done:
+                raise NotFound(f"没有用户“{name.strip()}”")
+            self._log(conn, "命令行", "修改密码", name.strip())
+
+    def remove_clerk(self, name: str) -> None:
+        """Remove a clerk: the account logs in no more, and a session of it open now ends."""
+        with self.engine.begin() as conn:
+            if not conn.execute(clerks.delete().where(clerks.c.name == name.strip())).rowcount:
+                raise NotFound(f"没有用户“{name.strip()}”")
+            self._log(conn, "命令行", "删除用户", name.strip())
+
+    def clerks(self) -> list[str]:
+        with self.registry._read() as conn:
+            return list(conn.execute(sa.select(clerks.c.name).order_by(clerks.c.name)).scalars())
 
     def login(self, name: str, password: str, address: str) -> tuple[int | None, str]:
         """(the clerk's id, "") when ``password`` is the clerk's, else (None, why, in one line).

@@ -250,8 +250,11 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     def clerk() -> str | None:
-        cid = session.get("clerk")
-        return intake.clerk_name(cid) if isinstance(cid, int) else None
+        """The logged-in clerk's name: the session's clerk, still there under the same name."""
+        cid, name = session.get("clerk"), session.get("clerk_name")
+        if not isinstance(cid, int) or not isinstance(name, str):
+            return None
+        return name if intake.clerk_name(cid) == name else None
 
     @app.before_request
     def guard():
@@ -284,6 +287,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         session.clear()
         session.permanent = True
         session["clerk"] = cid
+        session["clerk_name"] = intake.clerk_name(cid)
         session["csrf"] = secrets.token_urlsafe(32)
         return redirect("/clerk/", code=303)
 
