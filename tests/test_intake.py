@@ -791,3 +791,30 @@ def test_a_clerks_password_changed_and_an_account_removed(sqlite_intake):
     # a clerk added next never takes over the session of the one removed
     assert run(main, ["intake", "user", "add", "李四", "--db", db], input=PASSWORD + "\n").exit_code == 0
     assert client.get("/clerk/").status_code == 303
+
+
+def test_a_clerk_issues_and_revokes_links_on_the_page(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    clerk = _client(it)
+    form = {"enterprise": LONGYUAN, "round": "2026", "pack": "gansu", "expires": str(LATER)}
+    assert clerk.post("/clerk/invite", data=dict(form, csrf="x")).status_code == 403
+    assert it.invites() == []
+    _login(clerk)
+    r = clerk.post("/clerk/invite", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    page = r.get_data(as_text=True)
+    link = re.search(r'value="https://sb\.example\.gov\.cn/s/([A-Za-z0-9_-]+)"', page).group(1)
+    assert r.status_code == 200 and "只在此显示这一次" in page
+    ent = _client(it)
+    assert ent.get(f"/s/{link}").status_code == 200
+    assert _submit(ent, link, b"not: [valid", "a.yaml").json["accepted"] is False
+    assert _submit(ent, link, b"", "a.yaml").json["accepted"] is False
+    home = clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    assert "<td>2</td>" in home  # two uploads refused, for the clerk to see who struggles
+    assert link not in home  # the secret is shown once only
+    old = dict(form, expires=str(dt.date.today() - dt.timedelta(days=1)))
+    assert clerk.post("/clerk/invite", data=dict(old, csrf=_csrf(clerk, "/clerk/"))).status_code == 400
+    invite = it.invites()[0]
+    r = clerk.post(f"/clerk/invite/{invite.id}/revoke", data={"csrf": _csrf(clerk, "/clerk/")})
+    assert r.status_code == 303 and ent.get(f"/s/{link}").status_code == 410
+    assert [row.who for row in it.audit_rows() if row.what in ("发出链接", "撤销链接")] == ["用户:张三", "用户:张三"]

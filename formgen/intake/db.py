@@ -362,7 +362,9 @@ class Intake:
 
     # -- invites ------------------------------------------------------------------
 
-    def invite(self, round_: str, pack: str, enterprise: str, expires: dt.date) -> tuple[Invite, str]:
+    def invite(
+        self, round_: str, pack: str, enterprise: str, expires: dt.date, who: str = "命令行"
+    ) -> tuple[Invite, str]:
         """A new link for ``enterprise``: (the invite, the secret in its path). Only the
         secret's hash is stored; the secret is shown once."""
         enterprise = enterprise.strip()
@@ -387,7 +389,7 @@ class Intake:
                     created_at=now(),
                 )
             ).inserted_primary_key[0]
-            self._log(conn, "命令行", "发出链接", f"{enterprise}（{round_}，{pack}，有效期至 {expires}）")
+            self._log(conn, who, "发出链接", f"{enterprise}（{round_}，{pack}，有效期至 {expires}）")
         return Invite(new_id, round_, pack, enterprise, expires, None), secret
 
     def link(self, secret: str) -> str:
@@ -563,6 +565,16 @@ class Intake:
             d["findings"] = json.loads(d["findings"] or "[]")
             out.append(d)
         return out
+
+    def refused_counts(self) -> dict[int, int]:
+        """Invite id -> uploads of its link refused (by type or size, or by the check)."""
+        with self.registry._read() as conn:
+            rows = conn.execute(
+                sa.select(audit.c.who, sa.func.count())
+                .where(audit.c.who.like("链接:%"), audit.c.what.in_(("提交被拒", "提交未通过检查")))
+                .group_by(audit.c.who)
+            ).all()
+        return {int(who.split(":", 1)[1]): n for who, n in rows}
 
     def rounds(self) -> list[str]:
         with self.registry._read() as conn:

@@ -25,6 +25,7 @@ import hmac
 import io
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, abort, jsonify, make_response, redirect, render_template, request, send_file, session
 
@@ -306,8 +307,9 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         rows = []
         if round_:
             latest = {s["invite_id"]: s for s in intake.round_submissions(round_)}
+            refused = intake.refused_counts()
             for inv in intake.invites(round_):
-                rows.append({"invite": inv, "sub": latest.get(inv.id)})
+                rows.append({"invite": inv, "sub": latest.get(inv.id), "refused": refused.get(inv.id, 0)})
         return render_template(
             "round.html",
             clerk=clerk(),
@@ -318,7 +320,36 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             packs=sorted({row["invite"].pack for row in rows}),
             unit=intake.bureau,
             unit_kinds=UNIT_KINDS,
+            all_packs=list(available_packs()),
+            default_expires=dt.date.today() + dt.timedelta(days=30),
         )
+
+    @app.post("/clerk/invite")
+    def clerk_invite():
+        """A new link for an enterprise, shown once on the page that answers."""
+        from ..packs.pack import PackError
+
+        form = {k: request.form.get(k, "").strip() for k in ("round", "pack", "enterprise", "expires")}
+        try:
+            pack = pack_named(form["pack"])
+            until = dt.date.fromisoformat(form["expires"])
+        except (PackError, ValueError):
+            return page(400, "请选择表格包，并按 YYYY-MM-DD 填写有效期")
+        if until < dt.date.today() or not form["round"]:
+            return page(400, "请填写轮次；有效期不能早于今天")
+        try:
+            invite, secret = intake.invite(form["round"], pack.name, form["enterprise"], until, f"用户:{clerk()}")
+        except IntakeError as e:
+            return page(400, str(e))
+        return render_template("invited.html", clerk=clerk(), invite=invite, link=intake.link(secret), pack=pack)
+
+    @app.post("/clerk/invite/<int:invite_id>/revoke")
+    def clerk_revoke(invite_id: int):
+        try:
+            invite = intake.revoke(invite_id, f"用户:{clerk()}")
+        except NotFound as e:
+            return page(404, str(e))
+        return redirect(f"/clerk/?round={quote(invite.round)}", code=303)
 
     @app.get("/clerk/submission/<int:sub_id>")
     def clerk_submission(sub_id: int):
@@ -420,6 +451,12 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
 
 UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.model.Recommender.unit_kind
 RECOMMENDED = "推荐"
+
+
+def available_packs():
+    from ..packs.pack import available
+
+    return available()
 
 
 def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
