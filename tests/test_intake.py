@@ -818,3 +818,20 @@ def test_a_clerk_issues_and_revokes_links_on_the_page(sqlite_intake):
     r = clerk.post(f"/clerk/invite/{invite.id}/revoke", data={"csrf": _csrf(clerk, "/clerk/")})
     assert r.status_code == 303 and ent.get(f"/s/{link}").status_code == 410
     assert [row.who for row in it.audit_rows() if row.what in ("发出链接", "撤销链接")] == ["用户:张三", "用户:张三"]
+
+
+def test_the_link_offers_a_blank_record_workbook_with_the_enterprises_name(sqlite_intake):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    page = client.get(f"/s/{secret}").get_data(as_text=True)
+    assert "blank.xlsx?level=" in page and "先进级" in page
+    r = client.get(f"/s/{secret}/blank.xlsx?level=基础级")
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    # filled in nothing but what it came with: read back as the link's enterprise, its findings the blanks'
+    body = _submit(client, secret, r.data, "记录.xlsx").json
+    codes = {f["code"] for f in body["findings"]}
+    assert body["accepted"] is False and "RQ001" in codes and not codes & {"SB004", "SB005", "WB001"}
+    assert client.get(f"/s/{secret}/blank.xlsx?level=至尊级").status_code == 404
+    it.revoke(it.invite_by_secret(secret).id)
+    assert client.get(f"/s/{secret}/blank.xlsx?level=基础级").status_code == 410

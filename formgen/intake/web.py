@@ -133,6 +133,32 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             base=f"/s/{secret}",
             limit_mb=C.MAX_UPLOAD_BYTES // 1048576,
             pdf=app.config["FORMGEN_INTAKE_PDF"],
+            levels=_levels(pack),
+        )
+
+    @app.get("/s/<secret>/blank.xlsx")
+    def link_blank(secret: str):
+        """A record workbook to fill in Excel or WPS and upload: the fields the link's pack asks
+        at one level (``?level=``), the enterprise's name and the pack already in it."""
+        from ..catalogue import catalogue, levels
+        from ..doors.workbook import workbook_bytes
+        from ..output import safe_name
+        from ..record.model import Record
+
+        invite = opened(secret)
+        pack = pack_named(invite.pack)
+        level = request.args.get("level", "")
+        if level not in levels(pack):
+            return answer(404, f"申报层级应为 {'、'.join(levels(pack))} 之一")
+        record = Record.model_validate(
+            {"pack": pack.name, "enterprise": {"name": invite.enterprise}, "factory": {"level": level}}
+        )
+        data = workbook_bytes(catalogue(pack, level), record)
+        return send_file(
+            io.BytesIO(data),
+            as_attachment=True,
+            download_name=f"{safe_name(invite.enterprise, 80)}_{level}_申报记录.xlsx",
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
 
     @app.post("/s/<secret>/submit")
@@ -451,6 +477,12 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
 
 UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.model.Recommender.unit_kind
 RECOMMENDED = "推荐"
+
+
+def _levels(pack) -> list[str]:
+    from ..catalogue import levels
+
+    return levels(pack)
 
 
 def available_packs():
