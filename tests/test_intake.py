@@ -684,6 +684,17 @@ def test_the_clerk_downloads_the_rounds_sheets_of_the_recommended(sqlite_intake)
     assert "0.yaml" in summary and not re.search(r"[0-9a-f]{32}", summary)  # the names the enterprises gave
     bad = clerk.post("/clerk/round/sheets", data=dict(form, quota="零", csrf=_csrf(clerk, "/clerk/")))
     assert bad.status_code == 400 and "正整数" in bad.get_data(as_text=True)
+    # the bureau's order: the one named first; over the quota, no sheet (as summary refuses it)
+    for quota, states in (("2", ["列入", "列入"]), ("1", ["未列入（未生成汇总表）", "超出名额"])):
+        ordered = dict(form, order="甘肃陇中精工机械有限公司\n", quota=quota, csrf=_csrf(clerk, "/clerk/"))
+        z = zipfile.ZipFile(io.BytesIO(clerk.post("/clerk/round/sheets", data=ordered).data))
+        report = openpyxl.load_workbook(io.BytesIO(z.read("问题清单.xlsx")))
+        rows = [[c.value for c in row] for row in report["汇总"].iter_rows() if row[1].value in names]
+        assert [r[1] for r in rows] == ["甘肃陇中精工机械有限公司", LONGYUAN]
+        assert [r[-1] for r in rows] == states
+        assert (z.namelist() == ["问题清单.xlsx"]) == (quota == "1")
+    wrong = dict(form, order=OTHER, csrf=_csrf(clerk, "/clerk/"))
+    assert clerk.post("/clerk/round/sheets", data=wrong).status_code == 400
 
 
 def test_every_command_on_either_database(backend, tmp_path):

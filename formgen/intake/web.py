@@ -426,7 +426,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     def clerk_sheets():
         """The round's ranked sheet(s) and 问题清单, as ``formgen summary`` makes them, from the
         files of the submissions in state 推荐 (each enterprise's latest version), in one .zip."""
-        form = {k: request.form.get(k, "").strip() for k in ("round", "pack", "unit", "unit_kind", "quota")}
+        form = {k: request.form.get(k, "").strip() for k in ("round", "pack", "unit", "unit_kind", "quota", "order")}
         try:
             name, data = _sheets(intake, pack_named, form)
         except IntakeError as e:
@@ -524,6 +524,14 @@ def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
     ]
     if not chosen:
         raise IntakeError(f"{round_} 轮次（{pack.title}）还没有状态为“推荐”的提交")
+    order = [ln.strip() for ln in form.get("order", "").splitlines() if ln.strip()]
+    unknown = [n for n in order if n not in {s["enterprise"] for s in chosen}]
+    if unknown:
+        raise IntakeError(f"排序中的企业不在“推荐”的提交中：{'、'.join(unknown[:5])}")
+    # the bureau's order: those named first, as named; the others after, by name
+    chosen.sort(
+        key=lambda s: (order.index(s["enterprise"]) if s["enterprise"] in order else len(order), s["enterprise"])
+    )
     with tempfile.TemporaryDirectory(prefix="formgen-intake-") as tmp:
         paths = []
         for s in chosen:  # each enterprise's files under the names it gave them, for the 问题清单
