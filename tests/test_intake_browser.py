@@ -17,12 +17,30 @@ from formgen.intake.db import Intake
 from formgen.intake.web import create_app
 
 from .chromium import start_chromium
-from .test_browser import shoot, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "data" / "examples"
+SCREENSHOTS = ROOT / "out" / "screenshots"
+WAIT = 30  # seconds: the machine is shared, the check runs the real rules
 LONGYUAN = "甘肃陇原精工机械有限公司"
 PASSWORD = "correct horse battery staple"
+
+
+def wait_for(driver, condition, what: str, timeout: float = WAIT):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
+    except TimeoutException:
+        raise AssertionError(f"waited {timeout}s for {what}; the page says: {driver.title}") from None
+
+
+def shoot(driver, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    assert driver.save_screenshot(str(path)), path
+    return path
 
 
 @pytest.fixture(scope="module")
