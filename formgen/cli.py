@@ -1864,3 +1864,245 @@ def serve(folder, port):
         raise click.ClickException(
             f"无法在 127.0.0.1:{port} 上启动（{e.strerror or e}）：端口可能已被占用，请用 --port 换一个"
         ) from e
+
+
+# -- the bureau's intake (formgen intake ...) -----------------------------------
+
+_INTAKE_DB_HELP = f"受理库：SQLite 文件路径（默认 {regnames.DEFAULT_DB}，与登记库同一数据库）或 postgresql://… 地址。"
+
+
+def _open_intake(db, create=False):
+    from .intake.db import Intake, IntakeError
+
+    try:
+        return Intake(db, create=create)
+    except IntakeError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+
+
+@main.group("intake", help="网上受理：企业凭专属链接在线提交、即时检查并取得回执，受理人员登录审核。")
+def intake_group():
+    pass
+
+
+@intake_group.command(
+    "init",
+    help="在登记库所在的数据库中创建网上受理（受理人员、申报链接、提交、操作日志）。已创建的不变。",
+)
+@click.option("--bureau", required=True, help="受理单位名称（印在回执和整改通知的落款处）。")
+@click.option(
+    "--url", "url", required=True, help="企业访问本服务的网址，如 https://sb.example.gov.cn（申报链接以此开头）。"
+)
+@click.option(
+    "--storage",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="保存提交文件的文件夹（默认：SQLite 登记库旁的 formgen-intake-files；PostgreSQL 时必填）。",
+)
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_init(bureau, url, storage, db):
+    from .intake.db import IntakeError
+
+    if not url.startswith(("https://", "http://")):
+        raise click.BadParameter("网址应以 https:// 开头（本机试用可用 http://）", param_hint="--url")
+    if storage is None:
+        if "://" in str(db):
+            raise click.BadParameter(
+                "数据库为 PostgreSQL 时须用 --storage 指定保存提交文件的文件夹", param_hint="--storage"
+            )
+        storage = Path(db).resolve().parent / "formgen-intake-files"
+    intake = _open_intake(db, create=True)
+    try:
+        made = intake.init(bureau.strip(), url, storage)
+    except (IntakeError, OSError) as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    if not made:
+        click.echo(f"网上受理已存在：{intake.where}（受理单位 {intake.bureau}，未改动）")
+        return
+    click.echo(f"已创建网上受理：{intake.where}")
+    click.echo(f"提交文件保存在：{intake.storage}")
+
+
+@intake_group.group("user", help="受理人员账户。")
+def intake_user():
+    pass
+
+
+@intake_user.command(
+    "add",
+    help="添加受理人员。密码在提示后输入（不回显），或从标准输入读一行；不以明文保存或记录。",
+)
+@click.argument("name")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_user_add(name, db):
+    from .intake.db import IntakeError
+
+    intake = _open_intake(db)
+    try:
+        intake.add_clerk(name, _password())
+    except IntakeError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已添加受理人员：{name.strip()}")
+
+
+def _password() -> str:
+    """A password from the prompt (not echoed, asked twice) or one line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@intake_user.command("passwd", help="修改受理人员的密码（输入方式同 user add），并解除锁定。")
+@click.argument("name")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_user_passwd(name, db):
+    from .intake.db import IntakeError
+
+    intake = _open_intake(db)
+    try:
+        intake.set_password(name, _password())
+    except IntakeError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已修改密码：{name.strip()}")
+
+
+@intake_user.command("remove", help="删除受理人员：此后不能登录，已登录的会话随即失效。")
+@click.argument("name")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_user_remove(name, db):
+    from .intake.db import IntakeError
+
+    intake = _open_intake(db)
+    try:
+        intake.remove_clerk(name)
+    except IntakeError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已删除受理人员：{name.strip()}")
+
+
+@intake_user.command("list", help="列出受理人员。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_user_list(db):
+    names = _open_intake(db).clerks()
+    for n in names:
+        click.echo(n)
+    click.echo(f"共 {len(names)} 人")
+
+
+@intake_group.command(
+    "invite",
+    help="为一个企业生成申报链接并打印（链接中的密钥只显示这一次，库中只存其摘要）。",
+)
+@click.argument("enterprise")
+@click.option("--round", "round_", required=True, help="申报轮次，如 2026。")
+@click.option("--pack", "pack_name", required=True, help="申报所按的表格包，如 gansu。")
+@click.option(
+    "--expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="链接有效至此日（含），YYYY-MM-DD；默认为表格包中申报主体的截止日期。",
+)
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_invite(enterprise, round_, pack_name, expires, db):
+    from .intake.db import IntakeError
+
+    pack = _pack(pack_name)
+    if expires is not None:
+        until = expires.date()
+    else:
+        dates = [d["date"] for d in pack.deadlines]
+        if not dates:
+            raise click.BadParameter(
+                f"{pack.title} 没有截止日期：请用 --expires 给出链接的有效期", param_hint="--expires"
+            )
+        until = min(dates)
+    if until < datetime.date.today():
+        raise click.BadParameter(f"有效期 {until} 已过", param_hint="--expires")
+    intake = _open_intake(db)
+    try:
+        invite, secret = intake.invite(round_, pack.name, enterprise, until)
+    except IntakeError as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"{invite.enterprise}（{round_}，{pack.title}，编号 {invite.id}，有效期至 {until}）：")
+    click.echo(intake.link(secret))
+
+
+@intake_group.command("links", help="列出申报链接（编号、企业、轮次、有效期、状态），不显示密钥。")
+@click.option("--round", "round_", help="只列此轮次。")
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_links(round_, db):
+    intake = _open_intake(db)
+    today = datetime.date.today()
+    rows = intake.invites(round_)
+    for i in rows:
+        state = "已撤销" if i.revoked_at else ("有效" if i.open_on(today) else "已到期")
+        click.echo(f"{i.id}\t{i.enterprise}\t{i.round}\t{i.pack}\t至 {i.expires}\t{state}")
+    click.echo(f"共 {len(rows)} 个")
+
+
+@intake_group.command("revoke", help="撤销申报链接（按 formgen intake links 列出的编号）：此后该链接什么也打不开。")
+@click.argument("invite_id", type=int)
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_revoke(invite_id, db):
+    from .intake.db import NotFound
+
+    intake = _open_intake(db)
+    try:
+        invite = intake.revoke(invite_id)
+    except NotFound as e:
+        click.echo(f"错误：{e}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"已撤销：{invite.enterprise}（{invite.round}）的申报链接")
+
+
+@intake_group.command(
+    "serve",
+    help="运行网上受理服务（waitress）。对外提供时请放在 TLS 反向代理（nginx、Caddy）之后，见 README。",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="端口。")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="处理请求的线程数。")
+@click.option(
+    "--proxy",
+    metavar="地址",
+    help="反向代理的地址（如 127.0.0.1）：只信任它给出的 X-Forwarded-For/-Proto，据此识别来访地址和 https。",
+)
+@click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
+def intake_serve(host, port, threads, proxy, db):
+    from .intake.web import create_app
+    from .render.pdf import PdfError, find_soffice
+
+    intake = _open_intake(db)
+    try:
+        find_soffice()
+        pdf = True
+    except PdfError:
+        pdf = False
+        click.echo("未找到 LibreOffice：回执只提供 .docx 版本", err=True)
+    app = create_app(intake, pdf=pdf)
+    from waitress import create_server
+
+    behind = {}
+    if proxy:
+        behind = {
+            "trusted_proxy": proxy,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
+        }
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True, **behind)
+    except OSError as e:
+        raise click.ClickException(f"无法在 {host}:{port} 上启动（{e.strerror or e}）：端口可能已被占用") from e
+    click.echo(f"网上受理：{intake.bureau}，受理库 {intake.where}")
+    click.echo(f"正在 {host}:{server.effective_port} 上运行；受理人员登录：{intake.url}/clerk/login（Ctrl+C 停止）")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        click.echo("已停止。")

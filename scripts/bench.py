@@ -3,6 +3,7 @@ run, with the goal beside it.
 
     python scripts/bench.py [--repeat 5] [--rows 1000] [--batch 1000] [--renders 10000]
     python scripts/bench.py --quick        # fewer repeats, rows, records and renders
+    python scripts/bench.py --intake       # formgen intake under load (scripts/bench_intake.py)
 
 Needs the bench extra (``pip install -e ".[bench]"``: docxtpl).
 
@@ -387,6 +388,11 @@ print(kib, per)
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--intake"]:  # the intake's load figures (issue 28): scripts/bench_intake.py
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import bench_intake
+
+        return bench_intake.main(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=5, help="times each figure is measured (the median is shown)")
     ap.add_argument("--rows", type=int, default=1000, help="rows on the 附件5 sheets")

@@ -20,7 +20,10 @@ def fresh_pg() -> str:
     eng = sa.create_engine(_url(PG_URL))
     with eng.begin() as c:
         c.exec_driver_sql("DROP VIEW IF EXISTS someone_elses")
-        c.exec_driver_sql("DROP TABLE IF EXISTS status_log, applications, formgen_meta CASCADE")
+        c.exec_driver_sql(
+            "DROP TABLE IF EXISTS intake_files, intake_submissions, intake_invites, intake_clerks, intake_audit,"
+            " intake_logins, status_log, applications, formgen_meta CASCADE"
+        )
     eng.dispose()
     return PG_URL
 

@@ -109,3 +109,15 @@ def test_the_layers_import_downwards():
             continue
         bad = sorted(t for t in targets if t not in shared and t.split(".")[1] not in allowed[layer])
         assert bad == [], module
+
+
+def test_the_intake_sits_on_top():
+    """formgen.intake (the bureau's online intake, issue 28) uses the layers below it (the
+    registry, the flow, the reports); nothing but the command line imports it."""
+    graph = _graph()
+    intake = {m for m in graph if m == "formgen.intake" or m.startswith("formgen.intake.")}
+    assert {"formgen.intake.db", "formgen.intake.web"} <= intake
+    users = sorted(m for m, targets in graph.items() if m not in intake and targets & intake)
+    assert users == ["formgen.cli"]
+    assert "formgen.bureau.registry" in graph["formgen.intake.db"]
+    assert not any(t.startswith("formgen.web") for m in intake for t in graph[m])  # not the one-person serve

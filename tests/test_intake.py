@@ -1,0 +1,848 @@
+"""The bureau's intake (issue 28): enterprises submit through links of their own, clerks log in.
+
+What a user would notice: a link shows and serves only its own enterprise's submissions; an
+expired, revoked or unknown link gets nothing; a clerk's page gives nothing without a login;
+the receipt's SHA-256 is the file kept; submissions in parallel each land once with its own
+version; an upload is bounded and its name never reaches the disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from docx import Document
+
+from formgen.cli import main
+from formgen.intake import db as D
+from formgen.intake.check import MAX_UPLOAD_BYTES
+from formgen.intake.db import Intake
+from formgen.intake.web import create_app
+
+from . import regfix
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
+LONGYUAN = "甘肃陇原精工机械有限公司"
+OTHER = "甘肃河西精工机械有限公司"
+BUREAU = "天水市工业和信息化局"
+PASSWORD = "correct horse battery staple"
+LATER = dt.date.today() + dt.timedelta(days=30)
+
+
+def _codes(n: int) -> tuple[str, str]:
+    """The n-th enterprise's 组织机构代码 and 统一社会信用代码 (valid check digits; n = 0 is the example's)."""
+    from stdnum.cn import uscc
+
+    from formgen.record.ids import org_check_char
+
+    body = f"{71026531 + n:08d}"
+    org = body + org_check_char(body)
+    code = "91620103" + org
+    return org, code + uscc.calc_check_digit(code)
+
+
+def _record(name: str = LONGYUAN, n: int = 0) -> bytes:
+    """The clean Gansu example, for the enterprise ``name`` (its codes the n-th's)."""
+    text = (EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8").replace(LONGYUAN, name)
+    org, code = _codes(n)
+    return text.replace("916201037102653100", code).replace("710265310", org).encode("utf-8")
+
+
+@pytest.fixture(params=regfix.BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def intake(backend, tmp_path) -> Intake:
+    it = Intake(regfix.database(backend, tmp_path), create=True)
+    assert it.init(BUREAU, "https://sb.example.gov.cn", tmp_path / "files")
+    return it
+
+
+@pytest.fixture
+def sqlite_intake(tmp_path) -> Intake:
+    it = Intake(regfix.database("sqlite", tmp_path), create=True)
+    it.init(BUREAU, "https://sb.example.gov.cn", tmp_path / "files")
+    return it
+
+
+def _client(it: Intake):
+    return create_app(it, pdf=False).test_client()
+
+
+def _submit(client, secret: str, data: bytes, name: str = "申报.yaml"):
+    return client.post(f"/s/{secret}/submit", data={"file": (io.BytesIO(data), name)})
+
+
+def _stored_files(it: Intake) -> list[Path]:
+    return sorted(p for p in it.storage.rglob("*") if p.is_file())
+
+
+# -- init, users, links (the commands) -------------------------------------------------
+
+
+def test_init_makes_the_intake_beside_the_registry_and_a_second_init_changes_nothing(tmp_path):
+    db = tmp_path / "reg.sqlite"
+    run = CliRunner().invoke
+    r = run(main, ["intake", "init", "--db", str(db), "--bureau", BUREAU, "--url", "https://sb.example.gov.cn"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "formgen-intake-files").is_dir()
+    names = set(sa.inspect(sa.create_engine(f"sqlite:///{db}")).get_table_names())
+    assert set(D.TABLES) <= names and {"applications", "formgen_meta"} <= names
+    r = run(main, ["intake", "init", "--db", str(db), "--bureau", "别的单位", "--url", "https://x.example"])
+    assert r.exit_code == 0 and "已存在" in r.output and Intake(db).bureau == BUREAU
+    # the registry still opens and registers in the same database
+    rec = regfix.record(tmp_path, "甲企业", "91620100MA00000001")
+    r = run(main, ["registry", "add", str(rec), "--round", "2026", "--db", str(db)])
+    assert r.exit_code in (0, 1) and "已登记" in r.output, r.output
+
+
+def test_intake_commands_refuse_a_database_without_the_intake(tmp_path):
+    db = tmp_path / "reg.sqlite"
+    rec = regfix.record(tmp_path, "甲企业", "91620100MA00000001")
+    CliRunner().invoke(main, ["registry", "add", str(rec), "--round", "2026", "--db", str(db)])
+    r = CliRunner().invoke(main, ["intake", "links", "--db", str(db)])
+    assert r.exit_code == 2 and "formgen intake init" in r.output
+
+
+def test_user_add_stores_only_an_argon2_hash_and_never_echoes_the_password(tmp_path):
+    db = tmp_path / "reg.sqlite"
+    CliRunner().invoke(main, ["intake", "init", "--db", str(db), "--bureau", BUREAU, "--url", "http://127.0.0.1:8080"])
+    r = CliRunner().invoke(main, ["intake", "user", "add", "张三", "--db", str(db)], input=PASSWORD + "\n")
+    assert r.exit_code == 0 and "已添加受理人员：张三" in r.output
+    assert PASSWORD not in r.output
+    it = Intake(db)
+    with it.engine.connect() as c:
+        stored = c.execute(sa.select(D.clerks.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert PASSWORD.encode() not in db.read_bytes()
+    assert all(PASSWORD not in (row.detail or "") for row in it.audit_rows())
+    assert it.login("张三", PASSWORD, "10.0.0.1")[0] is not None
+    # a short password, or the same name again: refused (exit 1), nothing added
+    r = CliRunner().invoke(main, ["intake", "user", "add", "李四", "--db", str(db)], input="short\n")
+    assert r.exit_code == 1 and "至少 12 个字符" in r.output
+    r = CliRunner().invoke(main, ["intake", "user", "add", "张三", "--db", str(db)], input=PASSWORD + "x\n")
+    assert r.exit_code == 1 and "已有用户" in r.output
+
+
+def test_invite_prints_an_unguessable_link_and_stores_only_its_hash(tmp_path):
+    db = tmp_path / "reg.sqlite"
+    CliRunner().invoke(
+        main, ["intake", "init", "--db", str(db), "--bureau", BUREAU, "--url", "https://sb.example.gov.cn/"]
+    )
+    args = [
+        "intake",
+        "invite",
+        "--db",
+        str(db),
+        "--round",
+        "2026",
+        "--pack",
+        "gansu",
+        LONGYUAN,
+        "--expires",
+        str(LATER),
+    ]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    links = re.findall(r"https://sb\.example\.gov\.cn/s/([A-Za-z0-9_-]+)", r.output)
+    assert len(links) == 1 and len(links[0]) >= 43  # 256 random bits
+    secret = links[0]
+    assert secret.encode() not in db.read_bytes()
+    it = Intake(db)
+    invite = it.invite_by_secret(secret)
+    assert invite.enterprise == LONGYUAN and invite.expires == LATER and invite.pack == "gansu"
+    r2 = CliRunner().invoke(main, args)
+    assert re.findall(r"/s/([A-Za-z0-9_-]+)", r2.output)[0] != secret
+    # Gansu's manifest has no deadline: the link's end must be given
+    r = CliRunner().invoke(main, args[:-2])
+    assert r.exit_code == 2 and "--expires" in r.output
+    r = CliRunner().invoke(main, ["intake", "revoke", str(invite.id), "--db", str(db)])
+    assert r.exit_code == 0 and "已撤销" in r.output
+    assert "已撤销" in CliRunner().invoke(main, ["intake", "links", "--db", str(db)]).output
+
+
+# -- the enterprise's link -------------------------------------------------------------
+
+
+def test_a_clean_record_is_accepted_with_a_receipt_and_the_packs_documents(intake):
+    _, secret = intake.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(intake)
+    data = _record()
+    r = _submit(client, secret, data, "gansu-longyuan.yaml")
+    assert r.status_code == 200 and r.json["accepted"] is True
+    assert r.json["receipt"].startswith(f"/s/{secret}/file/") and r.json["version"] == 1
+    kinds = [f["kind"] for f in r.json["files"]]
+    assert kinds[:2] == ["upload", "receipt"] and "document" in kinds
+    names = [f["name"] for f in r.json["files"] if f["kind"] == "document"]
+    assert any(n.startswith("附件3_") for n in names)
+    got = client.get(r.json["receipt"])
+    assert got.status_code == 200 and got.data[:2] == b"PK"
+    text = "\n".join(p.text for p in Document(io.BytesIO(got.data)).paragraphs)
+    assert LONGYUAN in text and "2026" in text and BUREAU in text and "第1版" in text
+    # a second submission is a new version; the first stays
+    r2 = _submit(client, secret, data + b"\n# again\n", "gansu-longyuan.yaml")
+    assert r2.json["accepted"] and r2.json["version"] == 2
+    page = client.get(f"/s/{secret}").get_data(as_text=True)
+    assert "第1版" in page and "第2版" in page
+    assert client.get(r.json["receipt"]).status_code == 200
+
+
+def test_the_receipts_hashes_are_the_files_kept(intake):
+    _, secret = intake.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(intake)
+    data = (EXAMPLES / "gansu-longyuan.xlsx").read_bytes()  # a record workbook
+    r = _submit(client, secret, data, "陇原.xlsx")
+    assert r.json["accepted"], r.json["findings"]
+    doc = Document(io.BytesIO(client.get(r.json["receipt"]).data))
+    rows = [[c.text for c in row.cells] for row in doc.tables[0].rows[1:]]
+    assert len(rows) == 1 and rows[0][1].startswith("陇原.xlsx")
+    listed = rows[0][2]
+    sub = intake.submissions_of(intake.invite_by_secret(secret).id)[0]
+    upload = next(f for f in sub["files"] if f["kind"] == "upload")
+    kept = intake.path_of(upload["stored"]).read_bytes()
+    assert listed == hashlib.sha256(kept).hexdigest() == hashlib.sha256(data).hexdigest() == upload["sha256"]
+    # and every file of the submission is as its row says
+    for f in sub["files"]:
+        assert hashlib.sha256(intake.path_of(f["stored"]).read_bytes()).hexdigest() == f["sha256"]
+
+
+def test_findings_come_all_at_once_in_plain_chinese_without_paths(sqlite_intake):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", "甘肃示例问题装备有限公司", LATER)
+    r = _submit(_client(it), secret, (EXAMPLES / "gansu-bad.yaml").read_bytes(), "我的记录.yaml")
+    body = r.json
+    assert r.status_code == 200 and body["accepted"] is False and body["receipt"] is None
+    assert len(body["findings"]) > 5
+    for f in body["findings"]:
+        assert set(f) >= {"code", "severity", "label", "place", "message", "text"}
+        assert f["severity"] in ("错误", "警告") and re.fullmatch(r"[A-Z]{2}\d{3}", f["code"])
+        assert str(it.storage) not in f["text"] and not re.search(r"/(tmp|home|work|var|srv)\b", f["text"])
+        assert not re.search(r"[0-9a-f]{32}", f["text"])  # never the stored name
+    assert any(f["place"].startswith("附件") for f in body["findings"])  # the place in the form
+    assert _stored_files(it) == []  # a refused file is not kept
+    assert it.submissions_of(it.invite_by_secret(secret).id) == []
+
+
+def test_the_links_enterprise_only(sqlite_intake):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", OTHER, LATER)
+    r = _submit(_client(it), secret, _record(LONGYUAN))
+    assert r.json["accepted"] is False
+    assert [f["code"] for f in r.json["findings"]] == ["SB004"]
+    assert OTHER in r.json["findings"][0]["message"]
+
+
+def test_one_link_cannot_read_list_or_overwrite_anothers(intake):
+    _, a = intake.invite("2026", "gansu", LONGYUAN, LATER)
+    _, b = intake.invite("2026", "gansu", OTHER, LATER)
+    client = _client(intake)
+    ra = _submit(client, a, _record(LONGYUAN), "甲.yaml").json
+    rb = _submit(client, b, _record(OTHER, 1), "乙.yaml").json
+    assert ra["accepted"] and rb["accepted"]
+    page_a = client.get(f"/s/{a}").get_data(as_text=True)
+    assert LONGYUAN in page_a and OTHER not in page_a and "乙.yaml" not in page_a
+    assert all(f["sha256"] not in page_a for f in rb["files"])
+    # B's files through A's link: 404, whatever the id
+    for f in rb["files"]:
+        file_id = f["url"].rsplit("/", 1)[1]
+        got = client.get(f"/s/{a}/file/{file_id}")
+        assert got.status_code == 404 and _record(OTHER, 1) not in got.data
+        assert client.get(f"/s/{a}/file/{file_id}/pdf").status_code == 404
+    # A submitting B's record: refused, B's versions untouched
+    r = _submit(client, a, _record(OTHER, 1), "乙.yaml").json
+    assert r["accepted"] is False and r["findings"][0]["code"] == "SB004"
+    b_id = intake.invite_by_secret(b).id
+    assert [s["version"] for s in intake.submissions_of(b_id)] == [1]
+
+
+def test_expired_revoked_and_unknown_links_get_nothing(sqlite_intake):
+    it = sqlite_intake
+    gone, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    _, expired = it.invite("2026", "gansu", OTHER, dt.date.today() - dt.timedelta(days=1))
+    client = _client(it)
+    first = _submit(client, secret, _record()).json
+    assert first["accepted"]
+    it.revoke(gone.id)
+    before = _stored_files(it)
+    for s, status, said in ((secret, 410, "撤销"), (expired, 410, "到期"), ("x" * 43, 404, "无效")):
+        page = client.get(f"/s/{s}")
+        assert page.status_code == status and said in page.get_data(as_text=True)
+        assert LONGYUAN not in page.get_data(as_text=True) and "第1版" not in page.get_data(as_text=True)
+        r = _submit(client, s, _record())
+        assert r.status_code == status and r.json["accepted"] is False and r.json["receipt"] is None
+        assert said in r.json["message"]
+        assert client.get(f"{first['receipt'].replace(secret, s)}").status_code == status
+    assert _stored_files(it) == before
+    assert len(it.submissions_of(gone.id)) == 1
+
+
+def test_uploads_are_bounded_and_typed(sqlite_intake):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    big = _submit(client, secret, b"a" * (MAX_UPLOAD_BYTES + 70 * 1024))
+    assert big.status_code == 413 and big.json["accepted"] is False and "MB" in big.json["message"]
+    just_over = _submit(client, secret, b"a" * (MAX_UPLOAD_BYTES + 1))
+    assert just_over.json["accepted"] is False and just_over.json["findings"][0]["code"] == "SB002"
+    empty = _submit(client, secret, b"")
+    assert empty.json["findings"][0]["code"] == "SB002" and "空" in empty.json["findings"][0]["message"]
+    pdf = _submit(client, secret, b"%PDF-1.4", "申报书.pdf")
+    assert pdf.json["findings"][0]["code"] == "SB001" and ".pdf" in pdf.json["findings"][0]["message"]
+    none = client.post(f"/s/{secret}/submit", data={"other": "x"})
+    assert none.status_code == 400 and none.json["accepted"] is False
+    not_yaml = _submit(client, secret, b"\xff\xfe not utf-8 \x00", "a.yaml")
+    assert not_yaml.json["accepted"] is False and not_yaml.json["findings"]
+    assert _stored_files(it) == []
+
+
+def test_a_name_from_the_request_never_reaches_the_disk(sqlite_intake, tmp_path):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    for name in ("../../escape.yaml", "/tmp/escape.yaml", "..\\..\\escape.yaml", "escape.yaml\x00.docx"):
+        r = _submit(client, secret, _record(), name)
+        assert r.status_code == 200, name
+    assert not list(tmp_path.parent.rglob("escape*")) and not Path("/tmp/escape.yaml").exists()
+    for p in _stored_files(it):
+        assert re.fullmatch(r"[0-9a-f]{32}\.(yaml|yml|xlsx|docx|pdf)", p.name), p
+        assert p.resolve().is_relative_to(it.storage.resolve())
+    shown = [f["name"] for s in it.submissions_of(it.invite_by_secret(secret).id) for f in s["files"]]
+    assert "escape.yaml" in shown and not any("/" in n or "\\" in n or ".." in n for n in shown)
+    # a path in the file route is no file
+    for bad in ("../../reg.sqlite", "%2e%2e%2freg.sqlite", "1/../../x"):
+        assert client.get(f"/s/{secret}/file/{bad}").status_code == 404
+
+
+# -- clerks ----------------------------------------------------------------------------
+
+
+def _login(client, name="张三", password=PASSWORD):
+    page = client.get("/clerk/login").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    return client.post("/clerk/login", data={"name": name, "password": password, "csrf": token}), token
+
+
+def _csrf(client, path: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def test_a_clerk_without_login_gets_nothing(sqlite_intake):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    sub = _submit(client, secret, _record()).json
+    file_id = sub["receipt"].rsplit("/", 1)[1]
+    for path in ("/clerk/", "/clerk/?round=2026", "/clerk/submission/1", f"/clerk/file/{file_id}", "/clerk/audit", "/"):
+        got = client.get(path, follow_redirects=True)
+        text = got.get_data(as_text=True)
+        assert LONGYUAN not in text and got.data[:2] != b"PK" and "受理人员登录" in text, path
+    other = _client(it)
+    r = other.post("/clerk/submission/1/state", data={"state": "推荐", "csrf": "x"})
+    assert r.status_code == 403
+    r = other.post("/clerk/submission/1/notice", data={"items": "改", "csrf": "x"})
+    assert r.status_code == 403
+    assert it.submission(1)["state"] == "已提交" and len(it.submission(1)["files"]) == len(sub["files"])
+
+
+def test_login_needs_the_csrf_token_and_locks_after_repeated_wrong_passwords(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    client = _client(it)
+    r = client.post("/clerk/login", data={"name": "张三", "password": PASSWORD})
+    assert r.status_code == 403 and "令牌" in r.get_data(as_text=True)
+    for _ in range(D.MAX_FAILURES):
+        r, _t = _login(client, password="wrong password!!")
+        assert r.status_code == 401 and "用户名或密码不对" in r.get_data(as_text=True)
+    r, _t = _login(client)  # the right password, too late
+    assert r.status_code == 401 and "锁定" in r.get_data(as_text=True)
+    assert client.get("/clerk/").status_code == 303
+    assert any("锁定" in row.what for row in it.audit_rows())
+
+
+def test_logins_from_one_address_are_rate_limited(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    for i in range(D.MAX_LOGINS_PER_WINDOW):
+        assert it.login(f"nobody{i}", "x" * 12, "10.0.0.9") == (None, "用户名或密码不对")
+    cid, why = it.login("张三", PASSWORD, "10.0.0.9")
+    assert cid is None and "频繁" in why
+    assert it.login("张三", PASSWORD, "10.0.0.10")[0] is not None  # another address is not held up
+    client = _client(it)
+    for _ in range(D.MAX_LOGINS_PER_WINDOW):
+        _login(client, "nobody", "x" * 12)
+    r, _t = _login(client)
+    assert r.status_code == 429
+
+
+def test_a_clerk_sees_the_round_sets_a_state_and_sends_a_notice_the_link_shows(intake):
+    intake.add_clerk("张三", PASSWORD)
+    _, secret = intake.invite("2026", "gansu", LONGYUAN, LATER)
+    intake.invite("2026", "gansu", OTHER, LATER)
+    ent = _client(intake)
+    sub = _submit(ent, secret, _record()).json
+    clerk = _client(intake)
+    r, _t = _login(clerk)
+    assert r.status_code == 303
+    home = clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    assert LONGYUAN in home and OTHER in home and "未提交" in home and "已提交" in home
+    sub_id = intake.submissions_of(intake.invite_by_secret(secret).id)[0]["id"]
+    page = f"/clerk/submission/{sub_id}"
+    assert LONGYUAN in clerk.get(page).get_data(as_text=True)
+    # a form without the session's token is refused
+    r = clerk.post(f"{page}/state", data={"state": "推荐"})
+    assert r.status_code == 403 and intake.submission(sub_id)["state"] == "已提交"
+    # registered as `formgen registry add` registers it, its status 申报 until the clerk decides
+    [row] = intake.registry.list("2026")
+    assert row.enterprise == LONGYUAN and row.status == "申报" and row.sha256 == hashlib.sha256(_record()).hexdigest()
+    r = clerk.post(f"{page}/state", data={"state": "推荐", "note": "初审通过", "csrf": _csrf(clerk, page)})
+    assert r.status_code == 303 and intake.submission(sub_id)["state"] == "推荐"
+    [row] = intake.registry.list("2026")
+    assert row.status == "推荐" and row.status_note == "初审通过"  # as `registry set-status` sets it
+    r = clerk.post(f"{page}/state", data={"state": "认定", "csrf": _csrf(clerk, page)})
+    assert r.status_code == 400 and intake.submission(sub_id)["state"] == "推荐"
+    item = "附件3 企业简介请补充主要产品产能"
+    r = clerk.post(f"{page}/notice", data={"items": item + "\n\n", "csrf": _csrf(clerk, page)})
+    assert r.status_code == 303
+    after = intake.submission(sub_id)
+    assert after["state"] == "需整改"
+    notice = next(f for f in after["files"] if f["kind"] == "notice")
+    # the enterprise's link shows it, and it downloads from there
+    link_page = ent.get(f"/s/{secret}").get_data(as_text=True)
+    assert "整改通知" in link_page and "需整改" in link_page
+    got = ent.get(f"/s/{secret}/file/{notice['id']}")
+    text = "\n".join(p.text for p in Document(io.BytesIO(got.data)).paragraphs)
+    assert got.status_code == 200 and "整改通知" in text and item in text and BUREAU in text
+    assert sub["version"] == 1
+    whats = [row.what for row in intake.audit_rows()]
+    for what in ("发出链接", "提交", "登录", "设置状态", "发出整改通知"):
+        assert what in whats, what
+    submitted = next(row for row in intake.audit_rows() if row.what == "提交")
+    assert submitted.sha256 == hashlib.sha256(_record()).hexdigest()
+    log = clerk.get("/clerk/audit").get_data(as_text=True)  # the clerk reads it, newest first
+    assert log.index("发出整改通知") < log.index(submitted.sha256) and "设置状态" in log
+    # a second version: the submission page names both
+    assert _submit(ent, secret, _record() + b"\n# 2\n").json["version"] == 2
+    assert "第1版" in clerk.get(page).get_data(as_text=True) and "第2版" in clerk.get(page).get_data(as_text=True)
+    # logging out ends the session
+    clerk.post("/clerk/logout", data={"csrf": _csrf(clerk, "/clerk/")})
+    assert clerk.get(page).status_code == 303
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_behind_https(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    client = _client(it)
+    r, _t = _login(client)
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" in cookie
+    page = client.get("/clerk/")
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+# -- many at once ----------------------------------------------------------------------
+
+
+def test_parallel_submissions_lose_and_duplicate_nothing(intake):
+    enterprises = [f"甘肃并发测试{i}号机械有限公司" for i in range(4)]
+    secrets_ = {name: intake.invite("2026", "gansu", name, LATER)[1] for name in enterprises}
+    per = 3
+    answers, errors = [], []
+    app = create_app(intake, pdf=False)
+
+    def one(name: str, k: int):
+        try:
+            record = _record(name, enterprises.index(name))
+            r = app.test_client().post(
+                f"/s/{secrets_[name]}/submit",
+                data={"file": (io.BytesIO(record + f"\n# {k}\n".encode()), f"{k}.yaml")},
+            )
+            answers.append((name, r.status_code, r.json))
+        except Exception as e:  # noqa: BLE001 - reported by the assertion below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=one, args=(n, k)) for n in enterprises for k in range(per)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == [] and len(answers) == len(threads)
+    assert all(status == 200 and body["accepted"] for _, status, body in answers), answers[:1]
+    for name in enterprises:
+        subs = intake.submissions_of(intake.invite_by_secret(secrets_[name]).id)
+        assert sorted(s["version"] for s in subs) == list(range(1, per + 1))
+        uploads = {f["sha256"] for s in subs for f in s["files"] if f["kind"] == "upload"}
+        assert len(uploads) == per  # each submission's own file
+        got = sorted(body["version"] for n, _, body in answers if n == name)
+        assert got == list(range(1, per + 1))
+        registered = [r for r in intake.registry.list("2026", all_versions=True) if r.enterprise == name]
+        assert sorted(r.version for r in registered) == list(range(1, per + 1))
+    with intake.engine.connect() as c:
+        rows = c.execute(sa.select(D.files.c.stored, D.files.c.sha256)).all()
+    kept = _stored_files(intake)
+    assert len(rows) == len(kept) == len({r.stored for r in rows})  # no file without its row, nor twice
+    for r in rows:
+        assert hashlib.sha256(intake.path_of(r.stored).read_bytes()).hexdigest() == r.sha256
+
+
+# -- the code's place ------------------------------------------------------------------
+
+
+def test_intake_serve_help_and_missing_database(tmp_path):
+    r = CliRunner().invoke(main, ["intake", "serve", "--db", str(tmp_path / "none.sqlite")])
+    assert r.exit_code == 2 and "不存在" in r.output
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_receipt_pdf_when_libreoffice_is_there(sqlite_intake):
+    from formgen.render.pdf import PdfError, find_soffice
+
+    try:
+        find_soffice()
+    except PdfError:
+        pytest.skip("LibreOffice not installed")
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = create_app(it, pdf=True).test_client()
+    sub = _submit(client, secret, _record()).json
+    r = client.get(sub["receipt"] + "/pdf")
+    assert r.status_code == 200 and r.data[:5] == b"%PDF-"
+    again = client.get(sub["receipt"] + "/pdf")  # made once, then served as kept
+    assert again.data == r.data
+    pdfs = [f for f in it.submission(1)["files"] if f["kind"] == "receipt-pdf"]
+    assert len(pdfs) == 1
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=r.data, capture_output=True, check=True).stdout.decode()
+        upload = hashlib.sha256(_record()).hexdigest()
+        assert LONGYUAN in text and BUREAU in text and upload[:20] in re.sub(r"\s", "", text)
+
+
+def _multipart(field: str, name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = "formgen-test-boundary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n\r\n'
+    body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_intake_serve_runs_under_waitress(sqlite_intake):
+    """The command a bureau runs: a production WSGI server (waitress), the contract over HTTP."""
+    import os
+    import signal
+    import sys
+    import urllib.error
+    import urllib.request
+
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "formgen", "intake", "serve", "--db", it.where, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        port = None
+        for _ in range(20):
+            line = proc.stdout.readline()
+            found = re.search(r"127\.0\.0\.1:(\d+) 上运行", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port, "no port printed"
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/s/{secret}", timeout=30) as resp:
+            assert resp.status == 200 and resp.headers["Server"] == "waitress"
+            assert LONGYUAN in resp.read().decode()
+        body, kind = _multipart("file", "陇原.yaml", _record())
+        req = urllib.request.Request(f"{base}/s/{secret}/submit", data=body, headers={"Content-Type": kind})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            answer = json.loads(resp.read())
+        assert answer["accepted"] is True and answer["receipt"]
+        with urllib.request.urlopen(base + answer["receipt"], timeout=30) as resp:
+            assert resp.read()[:2] == b"PK"
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"{base}/s/{'x' * 43}", timeout=30)
+        assert e.value.code == 404
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=30)[0]
+    assert "已停止" in out
+
+
+def test_the_readmes_intake_commands_run(tmp_path):
+    """The README's intake walk-through, command by command (serve aside), on a fresh database."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## For the bureau online", 1)[1].split("\n## ", 1)[0]
+    lines = [ln.split("  #", 1)[0].strip() for ln in section.splitlines() if ln.startswith("formgen intake ")]
+    assert [ln.split()[2] for ln in lines] == ["init", "user", "invite", "links", "revoke", "serve"]
+    for line in lines[:-1]:
+        args = [a.replace("/srv/formgen/registry.sqlite", str(tmp_path / "registry.sqlite")) for a in shlex.split(line)]
+        if "--expires" in args:  # the README's date, once it has passed, for a date to come
+            at = args.index("--expires") + 1
+            args[at] = max(args[at], str(LATER))
+        r = CliRunner().invoke(main, args[1:], input=PASSWORD + "\n")
+        assert r.exit_code == 0, (line, r.output)
+    assert "已撤销" in r.output
+    assert "--proxy" in lines[-1] and "--proxy" in CliRunner().invoke(main, ["intake", "serve", "--help"]).output
+
+
+def test_the_forms_of_one_enterprise_go_in_one_submission(sqlite_intake):
+    """Several files in the field ``file``: the forms of one enterprise are read as one record
+    (as ``formgen import`` merges them); two records are refused (SB003); nothing kept of either."""
+    from formgen import app as flow
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
+
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    forms = flow.render_single(load(EXAMPLES / "gansu-longyuan.yaml"), get_pack("gansu"), False)
+    assert len(forms) == 2
+    r = client.post(f"/s/{secret}/submit", data={"file": [(io.BytesIO(b), n) for n, b in forms]}).json
+    codes = {f["code"] for f in r["findings"]}
+    assert "SB003" not in codes and r["findings"]  # one record; the bureau's sheets still want the record's facts
+    alone = _submit(client, secret, forms[0][1], forms[0][0]).json  # 附件2 alone lacks what 附件3 holds
+    assert len(r["findings"]) < len(alone["findings"]) and "SB004" not in codes
+    assert [f for f in alone["findings"] if f not in r["findings"]]  # what 附件3 gave, asked of 附件2 alone
+    two = [(io.BytesIO(_record()), "a.yaml"), (io.BytesIO((EXAMPLES / "gansu-longyuan.xlsx").read_bytes()), "b.xlsx")]
+    r = client.post(f"/s/{secret}/submit", data={"file": two}).json
+    assert r["accepted"] is False and [f["code"] for f in r["findings"]] == ["SB003"]
+    assert "a.yaml" in r["findings"][0]["message"] and "b.xlsx" in r["findings"][0]["message"]
+    half = MAX_UPLOAD_BYTES // 2 + 1
+    r = client.post(f"/s/{secret}/submit", data={"file": [(io.BytesIO(b"a" * half), f"{i}.yaml") for i in range(2)]})
+    assert r.json["findings"][0]["code"] == "SB002" and "合计" in r.json["findings"][0]["message"]
+    many = [(io.BytesIO(_record()), f"{i}.yaml") for i in range(11)]
+    r = client.post(f"/s/{secret}/submit", data={"file": many}).json
+    assert r["accepted"] is False and "最多" in r["findings"][0]["message"]
+    assert _stored_files(it) == []
+
+
+def test_a_message_for_the_command_line_reaches_the_link_in_the_links_words(sqlite_intake):
+    """A Word form of another pack: the reader's message names a command option (--doc); the
+    link says which forms the round takes instead, and never an option or a command."""
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", "上海申江智能装备有限公司", LATER)
+    data = (EXAMPLES / "附件3_上海申江智能装备_手填.docx").read_bytes()
+    r = _submit(_client(it), secret, data, "附件3.docx").json
+    assert r["accepted"] is False and r["findings"]
+    for f in r["findings"]:
+        for text in (f["text"], f["message"]):
+            assert "--" not in text and "formgen" not in text, text
+    assert any("甘肃省基础级智能工厂申报书" in f["text"] for f in r["findings"])
+
+
+def test_the_clerk_downloads_the_rounds_sheets_of_the_recommended(sqlite_intake):
+    """The round's ranked sheets and 问题清单, as `formgen summary` makes them, from the
+    submissions the clerk recommended (not the others)."""
+    import zipfile
+
+    import openpyxl
+
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    names = [LONGYUAN, OTHER, "甘肃陇中精工机械有限公司"]
+    links = [it.invite("2026", "gansu", n, LATER)[1] for n in names]
+    ent = _client(it)
+    for i, (name, secret) in enumerate(zip(names, links, strict=True)):
+        assert _submit(ent, secret, _record(name, i), f"{i}.yaml").json["accepted"]
+    for sub in it.round_submissions("2026"):
+        if sub["enterprise"] != OTHER:
+            it.set_state(sub["id"], "推荐", "", "test")
+    clerk = _client(it)
+    form = {"round": "2026", "pack": "gansu", "unit": BUREAU, "unit_kind": "", "quota": ""}
+    assert clerk.post("/clerk/round/sheets", data=dict(form, csrf="x")).status_code == 403  # no login
+    _login(clerk)
+    home = clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    assert 'id="sheets-form"' in home
+    r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    assert "问题清单.xlsx" in z.namelist() and len(z.namelist()) > 1
+    text = ""
+    for n in z.namelist():
+        if n.endswith(".xlsx") and n != "问题清单.xlsx":
+            book = openpyxl.load_workbook(io.BytesIO(z.read(n)))
+            text += " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value)
+    assert LONGYUAN in text and "甘肃陇中精工机械有限公司" in text and OTHER not in text
+    report = openpyxl.load_workbook(io.BytesIO(z.read("问题清单.xlsx")))
+    summary = " ".join(str(c.value) for row in report["汇总"].iter_rows() for c in row if c.value)
+    assert "0.yaml" in summary and not re.search(r"[0-9a-f]{32}", summary)  # the names the enterprises gave
+    bad = clerk.post("/clerk/round/sheets", data=dict(form, quota="零", csrf=_csrf(clerk, "/clerk/")))
+    assert bad.status_code == 400 and "正整数" in bad.get_data(as_text=True)
+    # the bureau's order: the one named first; over the quota, no sheet (as summary refuses it)
+    for quota, states in (("2", ["列入", "列入"]), ("1", ["未列入（未生成汇总表）", "超出名额"])):
+        ordered = dict(form, order="甘肃陇中精工机械有限公司\n", quota=quota, csrf=_csrf(clerk, "/clerk/"))
+        z = zipfile.ZipFile(io.BytesIO(clerk.post("/clerk/round/sheets", data=ordered).data))
+        report = openpyxl.load_workbook(io.BytesIO(z.read("问题清单.xlsx")))
+        rows = [[c.value for c in row] for row in report["汇总"].iter_rows() if row[1].value in names]
+        assert [r[1] for r in rows] == ["甘肃陇中精工机械有限公司", LONGYUAN]
+        assert [r[-1] for r in rows] == states
+        assert (z.namelist() == ["问题清单.xlsx"]) == (quota == "1")
+    wrong = dict(form, order=OTHER, csrf=_csrf(clerk, "/clerk/"))
+    assert clerk.post("/clerk/round/sheets", data=wrong).status_code == 400
+
+
+def test_every_command_on_either_database(backend, tmp_path):
+    """init, user add, invite, links, revoke by --db URL (PostgreSQL: the storage folder given)."""
+    db = regfix.database(backend, tmp_path)
+    run = CliRunner().invoke
+    init = ["intake", "init", "--db", db, "--bureau", BUREAU, "--url", "https://sb.example.gov.cn"]
+    if backend == "postgresql":
+        r = run(main, init)
+        assert r.exit_code == 2 and "--storage" in r.output
+    r = run(main, [*init, "--storage", str(tmp_path / "files")])
+    assert r.exit_code == 0, r.output
+    assert run(main, ["intake", "user", "add", "张三", "--db", db], input=PASSWORD + "\n").exit_code == 0
+    r = run(
+        main, ["intake", "invite", "--db", db, "--round", "2026", "--pack", "gansu", LONGYUAN, "--expires", str(LATER)]
+    )
+    secret = re.search(r"/s/([A-Za-z0-9_-]+)", r.output).group(1)
+    it = Intake(db)
+    assert _submit(_client(it), secret, _record()).json["accepted"]
+    assert it.login("张三", PASSWORD, "10.1.1.1")[0] is not None
+    assert LONGYUAN in run(main, ["intake", "links", "--db", db]).output
+    assert run(main, ["intake", "revoke", "1", "--db", db]).exit_code == 0
+    assert _client(it).get(f"/s/{secret}").status_code == 410
+    r = run(main, ["intake", "revoke", "99", "--db", db])
+    assert r.exit_code == 1 and "没有编号为 99" in r.output
+
+
+def test_the_clerk_makes_the_annual_report_counting_the_intakes_submissions(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    assert _submit(_client(it), secret, _record()).json["accepted"]
+    clerk = _client(it)
+    form = {"region": "兰州市", "year": "2026", "above": "412", "measures": "一是建立梯度培育库。", "next_steps": ""}
+    assert clerk.post("/clerk/annual", data=dict(form, csrf="x")).status_code == 403
+    _login(clerk)
+    r = clerk.post("/clerk/annual", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    doc = Document(io.BytesIO(r.data))
+    text = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
+        c.text for t in doc.tables for row in t.rows for c in row.cells
+    )
+    assert "2026年度" in text and "一是建立梯度培育库。" in text and BUREAU in text
+    from formgen.bureau import annual
+
+    fig = annual.compute(it.registry, "兰州市", 2026, 412, "甘肃省")
+    assert sum(applied for applied, _, _ in fig.by_level.values()) == 1  # the intake's submission, counted
+    bad = clerk.post("/clerk/annual", data=dict(form, above="很多", csrf=_csrf(clerk, "/clerk/")))
+    assert bad.status_code == 400
+
+
+def test_errors_are_one_chinese_line(sqlite_intake, monkeypatch):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    r = client.get(f"/s/{secret}/submit")
+    assert (
+        r.status_code == 405
+        and "不支持" in r.get_data(as_text=True)
+        and "Method Not Allowed" not in r.get_data(as_text=True)
+    )
+    r = client.post(f"/s/{secret}/submit", data=b"--x\r\nbroken", content_type="multipart/form-data; boundary=x")
+    assert r.status_code in (200, 400) and r.json["accepted"] is False
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    from formgen import app as flow
+
+    monkeypatch.setattr(flow, "render_single", boom)
+    app = create_app(it, pdf=False)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    r = app.test_client().post(f"/s/{secret}/submit", data={"file": (io.BytesIO(_record()), "a.yaml")})
+    assert r.status_code == 500 and r.json == {
+        "accepted": False,
+        "findings": [],
+        "receipt": None,
+        "message": "服务器内部错误，本次提交未受理，请稍后重试；如仍不行请联系推荐单位",
+    }
+    assert "disk on fire" not in r.get_data(as_text=True)
+    assert _stored_files(it) == [] and it.submissions_of(1) == []  # nothing kept of it
+
+
+def test_a_clerks_password_changed_and_an_account_removed(sqlite_intake):
+    it = sqlite_intake
+    db = it.where
+    run = CliRunner().invoke
+    assert run(main, ["intake", "user", "add", "张三", "--db", db], input=PASSWORD + "\n").exit_code == 0
+    client = _client(it)
+    r, _t = _login(client)
+    assert r.status_code == 303 and client.get("/clerk/").status_code == 200
+    for _ in range(D.MAX_FAILURES):
+        it.login("张三", "wrong password!!", "10.2.2.2")
+    assert it.login("张三", PASSWORD, "10.2.2.3")[0] is None  # locked
+    r = run(main, ["intake", "user", "passwd", "张三", "--db", db], input="a new long password\n")
+    assert r.exit_code == 0 and "a new long password" not in r.output
+    assert it.login("张三", PASSWORD, "10.2.2.4")[0] is None
+    assert it.login("张三", "a new long password", "10.2.2.4")[0] is not None  # and the lock is lifted
+    assert run(main, ["intake", "user", "list", "--db", db]).output.startswith("张三")
+    r = run(main, ["intake", "user", "remove", "张三", "--db", db])
+    assert r.exit_code == 0
+    assert client.get("/clerk/").status_code == 303  # the session open before ends
+    assert it.login("张三", "a new long password", "10.2.2.5")[0] is None
+    assert run(main, ["intake", "user", "remove", "张三", "--db", db]).exit_code == 1
+    # a clerk added next never takes over the session of the one removed
+    assert run(main, ["intake", "user", "add", "李四", "--db", db], input=PASSWORD + "\n").exit_code == 0
+    assert client.get("/clerk/").status_code == 303
+
+
+def test_a_clerk_issues_and_revokes_links_on_the_page(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    clerk = _client(it)
+    form = {"enterprise": LONGYUAN, "round": "2026", "pack": "gansu", "expires": str(LATER)}
+    assert clerk.post("/clerk/invite", data=dict(form, csrf="x")).status_code == 403
+    assert it.invites() == []
+    _login(clerk)
+    r = clerk.post("/clerk/invite", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    page = r.get_data(as_text=True)
+    link = re.search(r'value="https://sb\.example\.gov\.cn/s/([A-Za-z0-9_-]+)"', page).group(1)
+    assert r.status_code == 200 and "只在此显示这一次" in page
+    ent = _client(it)
+    assert ent.get(f"/s/{link}").status_code == 200
+    assert _submit(ent, link, b"not: [valid", "a.yaml").json["accepted"] is False
+    assert _submit(ent, link, b"", "a.yaml").json["accepted"] is False
+    home = clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    assert "<td>2</td>" in home  # two uploads refused, for the clerk to see who struggles
+    assert link not in home  # the secret is shown once only
+    old = dict(form, expires=str(dt.date.today() - dt.timedelta(days=1)))
+    assert clerk.post("/clerk/invite", data=dict(old, csrf=_csrf(clerk, "/clerk/"))).status_code == 400
+    invite = it.invites()[0]
+    r = clerk.post(f"/clerk/invite/{invite.id}/revoke", data={"csrf": _csrf(clerk, "/clerk/")})
+    assert r.status_code == 303 and ent.get(f"/s/{link}").status_code == 410
+    assert [row.who for row in it.audit_rows() if row.what in ("发出链接", "撤销链接")] == ["用户:张三", "用户:张三"]
+
+
+def test_the_link_offers_a_blank_record_workbook_with_the_enterprises_name(sqlite_intake):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    page = client.get(f"/s/{secret}").get_data(as_text=True)
+    assert "blank.xlsx?level=" in page and "先进级" in page
+    r = client.get(f"/s/{secret}/blank.xlsx?level=基础级")
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    # filled in nothing but what it came with: read back as the link's enterprise, its findings the blanks'
+    body = _submit(client, secret, r.data, "记录.xlsx").json
+    codes = {f["code"] for f in body["findings"]}
+    assert body["accepted"] is False and "RQ001" in codes and not codes & {"SB004", "SB005", "WB001"}
+    assert client.get(f"/s/{secret}/blank.xlsx?level=至尊级").status_code == 404
+    it.revoke(it.invite_by_secret(secret).id)
+    assert client.get(f"/s/{secret}/blank.xlsx?level=基础级").status_code == 410
