@@ -856,3 +856,121 @@ def test_too_many_posted_values_are_refused(client):
     items = ["scenarios[0]"] * (MAX_POSTED_VALUES + 1)
     resp = client.post("/record/gansu.yaml/validate", json={"items": items}, headers=H)
     assert resp.status_code == 400 and "上限" in resp.get_json()["message"]
+
+
+# --- the page in plain Chinese (issue 27) -----------------------------------------------------
+
+
+def visible(el) -> bool:
+    """Neither the element nor one holding it is drawn hidden."""
+    return not el.xpath("ancestor-or-self::*[@hidden]")
+
+
+def test_packs_are_offered_and_listed_by_their_titles(client):
+    doc = html(client.get("/record/gansu.yaml"))
+    options = {o.get("value"): o.text_content() for o in doc.xpath('//select[@name="pack"]/option[@value!=""]')}
+    assert options == {name: get_pack(name).title for name in options} and len(options) >= 5
+    assert options["gansu"] == "甘肃省智能工厂梯度培育申报（2025年）"
+    rows = {
+        css(r, "a.record")[0].text_content(): r.xpath("./td")[2].text_content()
+        for r in css(html(client.get("/")), "tbody tr")
+    }
+    assert rows["gansu.yaml"] == get_pack("gansu").title and "gansu" not in rows.values()
+
+
+def test_the_bureau_offers_unit_kinds_in_chinese(client):
+    doc = html(client.get("/bureau"))
+    kinds = {o.get("value"): o.text_content() for o in doc.xpath('//select[@name="unit_kind"]/option[@value!=""]')}
+    assert kinds == {
+        "city": "市",
+        "province": "省",
+        "plan-listed": "计划单列市",
+        "bingtuan": "兵团",
+        "central": "中央企业",
+    }
+    packs = [o.text_content() for o in doc.xpath('//select[@name="pack"]/option')]
+    assert get_pack("shanghai").title in packs and "shanghai" not in packs
+
+
+def test_findings_are_told_in_the_page_s_words(client, folder):
+    """A scenario's description left empty: 「典型场景描述」第 N 项 (the label and the item the
+    page shows), no record path, beside the field and in the list."""
+    text = (folder / "gansu.yaml").read_text("utf-8")
+    data = load(folder / "gansu.yaml").record
+    assert len(data.scenarios) >= 1
+    state = page_state(client, "gansu.yaml")
+    state["values"]["scenarios[0].description"] = ""
+    found = client.post("/record/gansu.yaml/validate", json=state, headers=H).get_json()["findings"]
+    [rq] = [f for f in found if f["code"] == "RQ001" and f["path"] == "scenarios[0].description"]
+    assert rq["text"] == "错误 RQ001 「典型场景描述」第 1 项：" + rq["message"]
+    assert not [f["text"] for f in found if re.search(r"[a-z_]+(\[\d+\])?\.[a-z_]+", f["text"])]
+    (folder / "bad.yaml").write_text(text.replace("employees: 460", "employees: -3"), "utf-8")
+    doc = html(client.get("/record/bad.yaml"))
+    said = [li.text_content() for li in doc.xpath('//li[contains(@class,"finding")]')]
+    assert said and not [t for t in said if re.search(r"enterprise\.|scenarios\[", t)]
+
+
+def test_a_gansu_page_carries_no_note_of_another_province(client):
+    doc = html(client.get("/record/gansu.yaml"))
+    notes = [p.text_content() for p in doc.xpath('//p[@class="note"]')]
+    assert not [n for n in notes if "上海用" in n or "上海只受理" in n or n.startswith("上海附件")]
+    assert any("须为所用版本指引中的场景名称" in n for n in notes)  # the rest of the note stays
+    shanghai = html(client.get("/record/shanghai-bad.yaml"))
+    assert any("上海用2025年版" in p.text_content() for p in shanghai.xpath('//p[@class="note"]'))
+
+
+def test_labels_are_not_repeated(client, folder):
+    shutil.copy(EXAMPLES / "shanghai-chengchuan.yaml", folder / "chengchuan.yaml")
+    for name in ("gansu.yaml", "chengchuan.yaml"):
+        labels = [
+            lb.text_content().rstrip("*")
+            for lb in html(client.get(f"/record/{name}")).xpath("//div[@data-pattern]/label")
+        ]
+        assert labels and not [x for x in labels if re.match(r"^(.+)·\1", x)], name
+    layout = client.get("/layout", query_string={"pack": "shanghai"}).get_json()
+    assert not [s["label"] for s in layout["fields"].values() if re.match(r"^(.+)·\1", s["label"])]
+
+
+def test_the_page_is_drawn_for_its_pack_and_level_and_knows_the_others(client):
+    """Every field is on the page, those the pack and level do not ask hidden; /layout gives the
+    page what another pack or level asks, from the catalogue."""
+    doc = html(client.get("/record/gansu.yaml"))  # gansu 基础级
+    figures = doc.get_element_by_id("s-figures[]")
+    assert not visible(figures)  # Shanghai's 配图: on the page, hidden
+    assert visible(doc.get_element_by_id("f-enterprise.intro_short"))
+    gansu = client.get("/layout", query_string={"pack": "gansu", "level": "基础级"}).get_json()
+    shanghai = client.get("/layout", query_string={"pack": "shanghai", "level": "基础级"}).get_json()
+    assert shanghai["level"] == "先进级" and gansu["level"] == "基础级"  # Shanghai takes 先进级 only
+    assert not any(p.startswith("figures[]") for p in gansu["fields"])
+    assert any(p.startswith("figures[]") for p in shanghai["fields"])
+    assert gansu["fields"]["enterprise.intro_short"]["limit"] == 100
+    assert "enterprise.intro_short" not in shanghai["fields"]
+    assert gansu["names"]["gansu"] == get_pack("gansu").title
+    assert [t["max"] for t in shanghai["totals"]] == [5000] and not gansu["totals"]
+    stage = gansu["fields"]["scenarios[].stage"]  # worked out from the name, shown filled in
+    assert "生产作业" in [v for _, group in stage["options"] for v in group]
+    everything = client.get("/layout").get_json()
+    assert len(everything["fields"]) > len(gansu["fields"]) and not everything["pack"]
+
+
+def test_a_scenario_s_stage_stands_before_its_description(client):
+    doc = html(client.get("/record/gansu.yaml"))
+    item = doc.xpath('//div[@id="f-scenarios"]//div[@class="item"]')[0]
+    order = [f.get("data-pattern") for f in item.xpath('./div[contains(@class,"field")]')]
+    assert order.index("scenarios[].stage") < order.index("scenarios[].description")
+    assert visible(doc.get_element_by_id("f-scenarios[0].stage"))
+    groups = doc.xpath('//select[@name="scenarios[0].name"]/optgroup/@label')
+    assert set(groups) <= {o.get("value") for o in doc.xpath('//select[@name="scenarios[0].stage"]/option')}
+
+
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in EXAMPLES.glob("*.yaml")) + sorted(p.name for p in EXAMPLES.glob("*.xlsx"))
+)
+def test_every_bundled_example_opens_without_pk001(tmp_path, example):
+    shutil.copy(EXAMPLES / example, tmp_path / example)
+    c = create_app(tmp_path, TOKEN).test_client()
+    c.get(f"/?token={TOKEN}")
+    doc = html(c.get(f"/record/{example}"))
+    assert load(EXAMPLES / example).record.pack
+    assert not [li.text_content() for li in doc.xpath('//li[@data-code="PK001"]')]
+    assert doc.xpath('//select[@name="pack"]/option[@selected]')[0].get("value") == load(EXAMPLES / example).record.pack
