@@ -927,7 +927,7 @@ def test_labels_are_not_repeated(client, folder):
             for lb in html(client.get(f"/record/{name}")).xpath("//div[@data-pattern]/label")
         ]
         assert labels and not [x for x in labels if re.match(r"^(.+)·\1", x)], name
-    layout = client.get("/layout", query_string={"pack": "shanghai"}).get_json()
+    layout = client.get("/record/gansu.yaml/layout", query_string={"pack": "shanghai"}).get_json()
     assert not [s["label"] for s in layout["fields"].values() if re.match(r"^(.+)·\1", s["label"])]
 
 
@@ -938,8 +938,8 @@ def test_the_page_is_drawn_for_its_pack_and_level_and_knows_the_others(client):
     figures = doc.get_element_by_id("s-figures[]")
     assert not visible(figures)  # Shanghai's 配图: on the page, hidden
     assert visible(doc.get_element_by_id("f-enterprise.intro_short"))
-    gansu = client.get("/layout", query_string={"pack": "gansu", "level": "基础级"}).get_json()
-    shanghai = client.get("/layout", query_string={"pack": "shanghai", "level": "基础级"}).get_json()
+    gansu = client.get("/record/gansu.yaml/layout", query_string={"pack": "gansu", "level": "基础级"}).get_json()
+    shanghai = client.get("/record/gansu.yaml/layout", query_string={"pack": "shanghai", "level": "基础级"}).get_json()
     assert shanghai["level"] == "先进级" and gansu["level"] == "基础级"  # Shanghai takes 先进级 only
     assert not any(p.startswith("figures[]") for p in gansu["fields"])
     assert any(p.startswith("figures[]") for p in shanghai["fields"])
@@ -949,7 +949,7 @@ def test_the_page_is_drawn_for_its_pack_and_level_and_knows_the_others(client):
     assert [t["max"] for t in shanghai["totals"]] == [5000] and not gansu["totals"]
     stage = gansu["fields"]["scenarios[].stage"]  # worked out from the name, shown filled in
     assert "生产作业" in [v for _, group in stage["options"] for v in group]
-    everything = client.get("/layout").get_json()
+    everything = client.get("/record/gansu.yaml/layout").get_json()
     assert len(everything["fields"]) > len(gansu["fields"]) and not everything["pack"]
 
 
@@ -974,3 +974,25 @@ def test_every_bundled_example_opens_without_pk001(tmp_path, example):
     assert load(EXAMPLES / example).record.pack
     assert not [li.text_content() for li in doc.xpath('//li[@data-code="PK001"]')]
     assert doc.xpath('//select[@name="pack"]/option[@selected]')[0].get("value") == load(EXAMPLES / example).record.pack
+
+
+def test_notes_speak_of_the_page_not_of_files(client):
+    """No command option, true/false or YYYY-MM-DD in a note, and packs by their titles only."""
+    doc = html(client.get("/record/gansu.yaml"))
+    notes = [p.text_content() for p in doc.xpath('//p[@class="note"]')]
+    assert notes and not [n for n in notes if re.search(r"--pack|true=|false=|YYYY-MM|\bgansu\b|\bshanghai\b", n)]
+
+
+def test_what_the_record_holds_decides_which_documents_fields_are_shown(client, folder):
+    """Gansu 附件2 applies when 优秀场景 are named: its fields are shown on the page of a
+    record naming them; values no document of the pack asks for are hidden, counted, and kept."""
+    doc = html(client.get("/record/gansu.yaml"))
+    assert visible(doc.get_element_by_id("f-factory.excellent_scenarios"))
+    assert visible(doc.get_element_by_id("f-narrative.improvement_plan"))  # 附件2 三（一）
+    kept = doc.get_element_by_id("kept")
+    n = int(re.search(r"另有 (\d+) 项", kept.text_content()).group(1))
+    assert visible(kept) and n > 0
+    state = page_state(client, "gansu.yaml")
+    before = (folder / "gansu.yaml").read_text("utf-8")
+    assert client.post("/record/gansu.yaml/save", json=state, headers=H).get_json()["ok"]
+    assert (folder / "gansu.yaml").read_text("utf-8") == before  # the hidden values saved as they were

@@ -246,11 +246,39 @@ def page_label(f: Field) -> str:
     return f.label
 
 
+_FILE_ONLY = re.compile(r"--[a-z]|\b(?:true|false)=")  # a command option; YAML's spelling of 是/否
+_DATE_PATTERN = re.compile(r"[，,]?\s*YYYY-MM(?:-DD)?")  # the page's hint says 如 2024-03-01
+
+
+def _plain_words(text: str) -> str:
+    """``text`` without what speaks to the writer of a file rather than of the page: command
+    options, true/false, YYYY-MM-DD patterns, packs by their file names (the page shows titles).
+
+    >>> _plain_words("按哪个省份（表格包）的规则检查和生成，如 shanghai、gansu；命令行 --pack 优先")
+    ''
+    >>> _plain_words("甘肃附件2；true=是，false=否；用于检查：近三年事故")
+    '甘肃附件2；用于检查：近三年事故'
+    >>> _plain_words("甘肃附件1 提交时间，YYYY-MM-DD")
+    '甘肃附件1 提交时间'
+    """
+    names = [name for name, _ in pack_choices()]
+    text = _DATE_PATTERN.sub("", text)
+    pieces = re.split(r"([；。])", text)
+    kept: list[str] = []
+    for i in range(0, len(pieces), 2):
+        part, mark = pieces[i], pieces[i + 1] if i + 1 < len(pieces) else ""
+        if not part.strip() or _FILE_ONLY.search(part) or any(re.search(rf"\b{n}\b", part) for n in names):
+            continue
+        kept.append(part + mark)
+    return "".join(kept).rstrip("；。")
+
+
 def page_note(f: Field, pack) -> str:
     """The note under a field: what may be written (type, bounds, options, limits), the
-    field's own note and the documents that use it, in the words of ``pack`` only."""
-    said = f.summary() if f.summary() != f.kind_zh else ""
-    note = own_words(f.note, pack)
+    field's own note and the documents that use it, in the words of ``pack`` only and of
+    the page (:func:`_plain_words`)."""
+    said = _plain_words(f.summary()) if f.summary() != f.kind_zh else ""
+    note = _plain_words(own_words(f.note, pack))
     text = said + ("。" if said and note else "") + note
     return text + (f"（{'、'.join(f.documents)}）" if f.documents else "")
 
@@ -491,16 +519,49 @@ def form_catalogue(record, pack) -> Catalogue:
     return catalogue(pack, level_of(record, pack), everything=True).with_record(record)
 
 
-def asked_fields(pack, level: str | None) -> set[str] | None:
-    """The field patterns the page shows for ``pack`` at ``level``: those the pack asks
-    (:func:`formgen.catalogue.catalogue`), and the fields worked out from one of them (a
+def applying(record, pack, level: str | None) -> tuple[str, ...] | None:
+    """The ids of ``pack``'s documents that apply to ``record`` at ``level`` (what the record
+    holds decides some: Gansu 附件2 applies when 优秀场景 are named); None without a record."""
+    if record is None or pack is None:
+        return None
+    factory = record.factory.model_copy(update={"level": level})
+    return tuple(d.id for d in pack.documents_for(record.model_copy(update={"pack": pack.name, "factory": factory})))
+
+
+def asked_fields(pack, level: str | None, record=None) -> set[str] | None:
+    """The field patterns the page shows for ``pack`` at ``level``: those the pack asks of
+    ``record`` (:func:`formgen.catalogue.catalogue`, the documents that apply to it, and the
+    fields that decide whether one applies), and the fields worked out from one of them (a
     scenario's 环节 from its name, filled in on the page); None without a pack (every field)."""
     from ..record.derived import DERIVED
 
     if pack is None:
         return None
-    out = {f.path for f in catalogue(pack, level)}
+    out = {f.path for f in catalogue(pack, level, documents=applying(record, pack, level))}
     out |= {p for p, d in DERIVED.items() if d.source in out and d.holds(pack)}
+    everything = catalogue(pack, level, everything=True)
+    out |= {p for d in pack.documents for p in _condition_paths(d.when) if p in everything}
+    return out
+
+
+def _condition_paths(when) -> list[str]:
+    """The record fields a document's ``when`` names (what decides whether it applies: the
+    优秀场景 that call for Gansu 附件2): the page asks for them.
+
+    >>> _condition_paths({"any": [{"factory.level": "基础级"}, {"factory.excellent_scenarios": {"filled": True}}]})
+    ['factory.level', 'factory.excellent_scenarios']
+    """
+    out: list[str] = []
+    if isinstance(when, dict):
+        for k, v in when.items():
+            if k in ("any", "all", "not"):
+                for c in v if isinstance(v, list) else [v]:
+                    out += _condition_paths(c)
+            elif "." in k:
+                out.append(k)
+    elif isinstance(when, list):
+        for c in when:
+            out += _condition_paths(c)
     return out
 
 
@@ -512,15 +573,15 @@ def parse_catalogue(record) -> Catalogue:
     return cat.with_record(record) if record is not None else cat
 
 
-def layout(pack, level: str | None) -> dict:
+def layout(pack, level: str | None, record=None) -> dict:
     """What the page needs to lay itself out again for ``pack`` at ``level`` when either is
     chosen, before saving (form.js): every field it shows (label, note, kind, required,
     字数 limit, options), the order of the sections, the combined 字数 limits, the level
-    taken and the documents made. Fields it leaves out are hidden."""
+    taken and the documents made (for ``record``, as it is on disk). Fields it leaves out are hidden."""
     if pack is not None and level not in levels(pack):
         level = pack.level
-    cat = catalogue(pack, level, everything=True)
-    asked = asked_fields(pack, level)
+    cat = catalogue(pack, level, everything=True)  # labels and notes as the level's forms give them
+    asked = asked_fields(pack, level, record)
     fields = {}
     for f in cat:
         if asked is not None and f.path not in asked:
@@ -695,6 +756,29 @@ def finding_dicts(findings: list[Finding], record=None, pack=None) -> list[dict]
 
 
 __all__ = ["FormError", "form_catalogue", "page", "record_data", "check", "shown", "split_path", "value_at"]
+
+
+def hidden_filled(sections: list[Section]) -> int:
+    """How many values the record holds in fields the page hides (another pack's or level's):
+    kept, and saved with the rest."""
+    n = 0
+
+    def walk(parts, hidden: bool):
+        nonlocal n
+        for p in parts:
+            if isinstance(p, Control):
+                n += bool((hidden or p.hidden) and p.value.strip())
+            elif isinstance(p, ListNode):
+                for item in p.items:
+                    walk(item.parts, hidden or p.hidden)
+            elif isinstance(p, Entries):
+                n += sum(1 for _, v in p.entries if (hidden or p.hidden) and v.strip())
+            elif isinstance(p, Group):
+                walk(p.parts, hidden)
+
+    for s in sections:
+        walk(s.parts, False)
+    return n
 
 
 def page_paths(sections: list[Section]) -> set[str]:

@@ -205,7 +205,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
             return render_template(
                 "unreadable.html", name=name, findings=[F.finding_dict(f) for f in findings], token=secret
             )
-        sections = F.page(cat, loaded.record, F.asked_fields(pack, cat.level))
+        sections = F.page(cat, loaded.record, F.asked_fields(pack, cat.level, loaded.record))
         shown = [F.finding_dict(f, cat) for f in findings]
         placed = F.placed(shown, F.page_paths(sections))
         errors = sum(1 for f in findings if f.is_error)
@@ -226,14 +226,17 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
             figure_rules=_figure_rules(loaded, pack),
             soffice=_soffice(),
             names=dict(F.pack_choices()),
+            kept=F.hidden_filled(sections),
             token=secret,
         )
 
-    @app.get("/layout")
-    def page_layout():
+    @app.get("/record/<path:name>/layout")
+    def page_layout(name: str):
         """The page's fields for a pack and level chosen on it (form.js lays the page out again)."""
+        _, loaded, _, _ = store.open(name)
         pack, _ = F.pack_of(request.args.get("pack", "").strip() or None)
-        return jsonify(F.layout(pack, request.args.get("level") or None))
+        record = loaded.record if loaded is not None else None
+        return jsonify(F.layout(pack, request.args.get("level") or None, record))
 
     def _figure_rules(loaded, pack) -> dict:
         from ..rules import Context

@@ -443,7 +443,7 @@
     function relayout() {
       var pack = form.querySelector('[name="pack"]');
       var level = form.querySelector('[name="factory.level"]');
-      var url = form.getAttribute("data-layout") + "?pack=" + encodeURIComponent(pack ? pack.value : "") +
+      var url = base + "/layout?pack=" + encodeURIComponent(pack ? pack.value : "") +
         "&level=" + encodeURIComponent(level ? level.value : "");
       var mine = ++laying;
       form.classList.add("relaying");
