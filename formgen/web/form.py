@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..catalogue import Catalogue, Field, Sheet, catalogue, length_totals, levels
+from ..catalogue import Catalogue, Field, Sheet, catalogue, length_totals, levels, sample_record
 from ..record.findings import ERROR, SEVERITY_ZH, Finding
 from ..record.loader import Loaded, build
 from ..record.model import Record
@@ -277,7 +277,8 @@ def page_note(f: Field, pack) -> str:
     """The note under a field: what may be written (type, bounds, options, limits), the
     field's own note and the documents that use it, in the words of ``pack`` only and of
     the page (:func:`_plain_words`)."""
-    said = _plain_words(f.summary()) if f.summary() != f.kind_zh else ""
+    said = _plain_words(f.summary())
+    said = "" if said == f.kind_zh else said  # 选项 alone: the drop-down says it
     note = _plain_words(own_words(f.note, pack))
     text = said + ("。" if said and note else "") + note
     return text + (f"（{'、'.join(f.documents)}）" if f.documents else "")
@@ -528,6 +529,19 @@ def applying(record, pack, level: str | None) -> tuple[str, ...] | None:
     return tuple(d.id for d in pack.documents_for(record.model_copy(update={"pack": pack.name, "factory": factory})))
 
 
+def documents_made(record, pack, level: str | None) -> list[str]:
+    """The titles of the documents made for ``record`` by ``pack`` at ``level`` (without a
+    record: those that apply at the level)."""
+    if pack is None:
+        return []
+    ids = applying(record, pack, level)
+    return [
+        d.title
+        for d in (pack.documents_for(sample_record(pack.name, level)) if ids is None else pack.documents)
+        if ids is None or d.id in ids
+    ]
+
+
 def asked_fields(pack, level: str | None, record=None) -> set[str] | None:
     """The field patterns the page shows for ``pack`` at ``level``: those the pack asks of
     ``record`` (:func:`formgen.catalogue.catalogue`, the documents that apply to it, and the
@@ -596,7 +610,7 @@ def layout(pack, level: str | None, record=None) -> dict:
         "pack": pack.name if pack is not None else "",
         "title": pack.title if pack is not None else "",
         "level": level or "",
-        "documents": [d.title for d in cat.documents],
+        "documents": documents_made(record, pack, level),
         "names": dict(pack_choices()),
         "sections": [s.key for s in cat.sheets() if not s.parent],
         "fields": fields,
