@@ -237,11 +237,14 @@ def page_label(f: Field) -> str:
 
     >>> page_label(Field("a.start", "应用建设起止日期·应用建设起止日期（起）", "应用建设起止日期（起）"))
     '应用建设起止日期（起）'
+    >>> page_label(Field("p.start", "项目建设期(**年**月-**年**月)·项目建设期（起）", "项目建设期（起）"))
+    '项目建设期（起）'
     >>> page_label(Field("a.b", "组织机构代码·统一社会信用代码", "统一社会信用代码"))
     '组织机构代码·统一社会信用代码'
     """
     head, dot, tail = f.label.partition("·")
-    if dot and tail == f.title and f.title.startswith(head):
+    stem = re.sub(r"[（(][^（）()]*[）)]", "", head).strip()
+    if dot and tail == f.title and stem and f.title.startswith(stem):
         return f.title
     return f.label
 

@@ -392,7 +392,10 @@
         root.querySelectorAll(".entries[data-entries]").forEach(function (box) {
           var spec = L.fields[box.getAttribute("data-entries") + "{}"];
           box.hidden = !spec;
-          if (spec) box.querySelector(":scope > p.note").textContent = spec.note;
+          if (spec) {
+            box.querySelector(":scope > h3").textContent = spec.label;
+            box.querySelector(":scope > p.note").textContent = spec.note;
+          }
         });
       });
       // lists, groups and sections: shown when anything in them is
