@@ -435,21 +435,25 @@ def sample_record(pack_name: str | None, level: str | None):
 # --- the catalogue ------------------------------------------------------------------------
 
 
-def catalogue(pack=None, level: str | None = None, everything: bool = False) -> Catalogue:
+def catalogue(
+    pack=None, level: str | None = None, everything: bool = False, documents: tuple[str, ...] | None = None
+) -> Catalogue:
     """The fields ``pack`` (a Pack or its name) asks of an applicant at ``level`` (default:
     the pack's own level), in the order of its forms. Without a pack, or with
-    ``everything``, every field of the record model (with the pack's labels and notes)."""
+    ``everything``, every field of the record model (with the pack's labels and notes).
+    ``documents``: the ids of the documents that apply, where a record's content decides
+    (Gansu 附件2 applies when 优秀场景 are named); default: those that apply at the level."""
     if isinstance(pack, str):
         from .packs.pack import get_pack
 
         pack = get_pack(pack)
     if pack is not None and level is None:
         level = pack.level
-    return _catalogue(pack, level, everything)
+    return _catalogue(pack, level, everything, documents)
 
 
 @functools.lru_cache(maxsize=32)
-def _catalogue(pack, level, everything) -> Catalogue:
+def _catalogue(pack, level, everything, applying: tuple[str, ...] | None = None) -> Catalogue:
     from .packs.pack import available
     from .record.refdata import catalogue as scenario_catalogue
     from .record.refdata import enums, kpi_names, modes
@@ -461,6 +465,8 @@ def _catalogue(pack, level, everything) -> Catalogue:
     record = sample_record(pack.name if pack else None, level)
 
     documents = pack.documents_for(record) if pack is not None else []
+    if pack is not None and applying is not None:
+        documents = [d for d in pack.documents if d.id in applying]
     label_docs = documents or (pack.documents if pack is not None else [])
     labels = pack.labels_for(label_docs) if pack is not None else {}
     if pack is not None and everything:

@@ -29,27 +29,21 @@ SCREENSHOTS = ROOT / "out" / "screenshots"
 TOKEN = "browser-test-token"
 WAIT = 30  # seconds: the machine is shared, validation runs the real rules
 
-# The Gansu example (基础级, 附件3 and 附件2) under one name per scenario, each naming its pack.
+# The Gansu example (基础级, 附件3 and 附件2) under one name per scenario; every example names its pack.
 RECORDS = ["longyuan", "counter", "scenario", "oldname", "save", "conflict", "generate"]
-
-
-def with_pack(text: str, pack: str) -> str:
-    """The example names no pack (the CLI takes --pack); the page needs the record to."""
-    assert "\nschema_version:" in text
-    return text.replace("\nschema_version:", f"\npack: {pack}\nschema_version:", 1)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("serve")
-    gansu = with_pack((EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8"), "gansu")
+    gansu = (EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8")
     for name in RECORDS:
         (d / f"gansu-{name}.yaml").write_text(gansu, encoding="utf-8")
     # A 2024 scenario name, as an older record has it: not one of the page's options.
     old = gansu.replace("    name: 人机协同作业\n", "    name: 智能仓储\n", 1)
     assert old != gansu
     (d / "gansu-oldname.yaml").write_text(old, encoding="utf-8")
-    shanghai = with_pack((EXAMPLES / "shanghai-chengchuan.yaml").read_text(encoding="utf-8"), "shanghai")
+    shanghai = (EXAMPLES / "shanghai-chengchuan.yaml").read_text(encoding="utf-8")
     (d / "shanghai-total.yaml").write_text(shanghai, encoding="utf-8")
     shutil.copy(EXAMPLES / "gansu-longyuan.xlsx", d / "gansu-longyuan.xlsx")
     shutil.copy(EXAMPLES / "jiangsu-xiyun.yaml", d / "jiangsu-xiyun.yaml")
@@ -225,7 +219,8 @@ def test_typing_past_the_limit_turns_the_counter_red_and_shows_the_finding(brows
         (folder / "gansu-counter.yaml").read_text(encoding="utf-8").replace(before, text, 1), encoding="utf-8"
     )
     try:
-        assert cli_line(folder, "gansu-check.yaml", "WC001", path).endswith(" " + beside)
+        line = cli_line(folder, "gansu-check.yaml", "WC001", path)
+        assert beside == "错误 WC001 「企业简介(100字以内)」：" + line.split("」：", 1)[1]  # no path on the page
     finally:
         (folder / "gansu-check.yaml").unlink()
 
@@ -282,18 +277,18 @@ def test_a_scenario_of_another_stage_shows_the_stage_it_belongs_to(browser, serv
     groups = name.find_elements("css selector", "optgroup")
     assert len(groups) >= 4  # scenario names grouped by 环节
     other = next(g for g in groups if g.get_attribute("label") != "生产作业")
-    wrong = other.find_elements("css selector", "option")[0].get_attribute("value")
-    Select(name).select_by_value(wrong)
+    wrong = name.find_element("css selector", "option:checked").get_attribute("value")
+    stage.select_by_value(other.get_attribute("label"))  # a 环节 the scenario is not in
 
     def sc002(d):
         found = [t for p in ("scenarios[0].stage", "scenarios[0].name") for c, t in findings_at(d, p) if c == "SC002"]
         return found[0] if found else None
 
     said = wait_for(browser, sc002, "SC002 beside the scenario")
-    assert f"“{wrong}”" in said and f"属于“{other.get_attribute('label')}”环节" in said
+    assert f"“{wrong}”" in said and "属于“生产作业”环节" in said
     assert any(said == t for _, t in summary_links(browser))
     # Taking the suggestion clears it.
-    stage.select_by_value(other.get_attribute("label"))
+    stage.select_by_value("生产作业")
     wait_for(browser, lambda d: sc002(d) is None, "SC002 to go")
 
 
@@ -449,3 +444,70 @@ def test_the_bureau_ranks_the_folder_and_downloads_the_sheet(browser, server, do
         files[n].click()
     assert any("甘肃陇原精工机械有限公司" in t for t in xlsx_texts(downloaded(downloads, sheet)))
     assert any("兰州市工业和信息化局" in t for t in docx_texts(downloaded(downloads, pledge)))
+
+
+def shown_on_page(driver, element) -> bool:
+    """Whether the element takes space on the page (neither it nor a holder hidden)."""
+    return driver.execute_script("return !!arguments[0].getClientRects().length", element)
+
+
+def test_choosing_a_pack_lays_the_page_out_again_before_saving(browser, server, folder):
+    """Shanghai's example, gansu chosen in the drop-down: the 配图 section (Shanghai's only) goes,
+    Gansu's 企业简介(100字以内) appears with its 100-字 counter, the drop-down shows the packs by
+    their titles: all before anything is saved (the file is unchanged)."""
+    from selenium.webdriver.support.ui import Select
+
+    before = (folder / "shanghai-total.yaml").read_text(encoding="utf-8")
+    open_record(browser, server, "shanghai-total.yaml")
+    figures = browser.find_element("id", "s-figures[]")
+    intro = field(browser, "enterprise.intro_short")
+    assert shown_on_page(browser, figures) and not shown_on_page(browser, intro)
+    pack = Select(control(browser, "pack"))
+    titles = {o.get_attribute("value"): o.text for o in pack.options}
+    assert titles["gansu"] == "甘肃省智能工厂梯度培育申报（2025年）" and titles["shanghai"].startswith("上海市")
+
+    pack.select_by_value("gansu")
+    wait_for(browser, lambda d: not shown_on_page(d, figures), "the 配图 section to go")
+    Select(control(browser, "factory.level")).select_by_value("基础级")
+    wait_for(browser, lambda d: shown_on_page(d, intro), "企业简介(100字以内) to appear")
+    counter = intro.find_element("css selector", "span.count")
+    assert counter.get_attribute("data-limit") == "100" and shown_on_page(browser, counter)
+    assert intro.find_element("css selector", "label").text.startswith("企业简介(100字以内)")
+    replace_text(browser, "enterprise.intro_short", "甘肃陇原精工主要生产燃气锅炉和压力容器。" * 5 + "共5类")  # 103 字
+    wait_for(browser, lambda d: counter.text == "103" and "over" in counter.get_attribute("class"), "103, red")
+    assert not browser.find_elements("css selector", '#record .toc a[href="#s-figures[]"]:not([hidden])')
+    shoot(browser, "record-relaid")
+    assert (folder / "shanghai-total.yaml").read_text(encoding="utf-8") == before  # nothing saved
+
+
+def test_choosing_a_scenario_fills_in_its_stage(browser, server):
+    """环节 stands before the description and is filled in from the scenario chosen, as the
+    scenario catalogue puts it."""
+    from selenium.webdriver.support.ui import Select
+
+    from formgen.record.refdata import catalogue as scenario_catalogue
+
+    open_record(browser, server, "gansu-longyuan.yaml")
+    item = browser.find_element("css selector", '#f-scenarios .items > .item[data-index="0"]')
+    order = [f.get_attribute("data-pattern") for f in item.find_elements("css selector", ":scope > .field")]
+    assert order.index("scenarios[].stage") < order.index("scenarios[].description")
+    stage = control(browser, "scenarios[0].stage")
+    assert shown_on_page(browser, stage)
+    catalogue = scenario_catalogue(2025)
+    other = next(
+        s for s in catalogue.scenarios if s.stage != Select(stage).first_selected_option.get_attribute("value")
+    )
+    Select(control(browser, "scenarios[0].name")).select_by_value(other.name)
+    wait_for(
+        browser,
+        lambda d: Select(control(d, "scenarios[0].stage")).first_selected_option.get_attribute("value") == other.stage,
+        "环节 filled in",
+    )
+    time.sleep(1)
+    wait_for(
+        browser,
+        lambda d: (
+            not any(c == "SC002" for p in ("scenarios[0].stage", "scenarios[0].name") for c, _ in findings_at(d, p))
+        ),
+        "no SC002",
+    )

@@ -99,7 +99,7 @@ def test_problem_sheet(entries, batch_findings, workbook):
         severities = [r[4] for r in mine]
         assert severities == sorted(severities, key=lambda s: s != "错误")  # errors first
     first = next(f for f in entries[0].findings if f.code == "ID001")
-    assert (first.line, f"第{first.line}行") == (8, next(r[2] for r in body if r[3] == "ID001"))
+    assert (first.line, f"第{first.line}行") == (9, next(r[2] for r in body if r[3] == "ID001"))
     assert ("BT001", entries[1].name) in [(r[3], r[0]) for r in body]
     assert ("QT001", reports.BATCH_NAME) in [(r[3], r[0]) for r in body]
     xl = next(r for r in body if r[3] == "XL999")

@@ -54,11 +54,11 @@ def records_folder(tmp_path: Path) -> Path:
     root = tmp_path / "records"
     root.mkdir()
     (root / "gansu.yaml").write_text(
-        "# 陇原精工的申报记录\npack: gansu  # 甘肃\n" + (EXAMPLES / "gansu-longyuan.yaml").read_text("utf-8"), "utf-8"
+        "# 陇原精工的申报记录\npack: gansu  # 甘肃\n"
+        + (EXAMPLES / "gansu-longyuan.yaml").read_text("utf-8").replace("\npack: gansu\n", "\n", 1),
+        "utf-8",
     )
-    (root / "shanghai-bad.yaml").write_text(
-        "pack: shanghai\n" + (EXAMPLES / "shanghai-bad.yaml").read_text("utf-8"), "utf-8"
-    )
+    shutil.copy(EXAMPLES / "shanghai-bad.yaml", root / "shanghai-bad.yaml")  # it names its pack
     shutil.copy(EXAMPLES / "shanghai-chengchuan.xlsx", root / "chengchuan.xlsx")
     (root / "~$chengchuan.xlsx").write_bytes(b"lock")
     (root / "notes.txt").write_text("not a record", "utf-8")
@@ -346,7 +346,8 @@ def test_validate_runs_the_rules_on_what_is_typed(client):
     assert "共 301 字，超过 300 字的上限" in by[("WC001", "scenarios[0].description")]["message"]
     assert ("IN007", "enterprise.revenue") in by  # a type error, and still every other rule
     assert "最接近的是“设备运行监控”" in by[("SC001", "scenarios[1].name")]["message"]
-    assert by[("SC001", "scenarios[1].name")]["text"].startswith("错误 SC001 scenarios[1].name")
+    sc001 = by[("SC001", "scenarios[1].name")]
+    assert sc001["text"] == "错误 SC001 「典型场景名称」第 2 项：" + sc001["message"]  # the page's words, no path
 
 
 def test_validate_refuses_a_field_the_form_does_not_have(client):
@@ -460,7 +461,7 @@ def test_a_workbook_is_not_saved_with_a_text_no_cell_holds(client, folder):
     resp = client.post("/record/chengchuan.xlsx/save", json=state, headers=H)
     assert resp.status_code == 422 and path.read_bytes() == before
     text = json.dumps(resp.get_json(), ensure_ascii=False)
-    assert "「工厂地址」" in text and "超过 Excel 单元格上限 32,767 个字符" in text and "YAML" in text
+    assert "「工厂地址」" in text and "超过 Excel 单元格上限 32,767 个字符" in text
     state["values"]["factory.address"] = "址" * 32_767
     assert client.post("/record/chengchuan.xlsx/save", json=state, headers=H).status_code == 200
     assert load(path).record.factory.address == "址" * 32_767
@@ -700,7 +701,7 @@ def test_the_bureau_page_lists_every_records_state(client):
     doc = html(client.get("/bureau"))
     rows = {css(r, "a.record")[0].text_content(): css(r, ".state")[0].text_content() for r in css(doc, "tr.state-row")}
     assert rows == {"chengchuan.xlsx": "有错误", "gansu.yaml": "通过", "shanghai-bad.yaml": "有错误"}
-    assert "PK001" in doc.text_content()  # chengchuan.xlsx names no pack
+    assert "FG002" in doc.text_content()  # chengchuan.xlsx's figures are not in the folder
 
 
 def test_the_bureau_ranks_and_downloads_as_summary_does(client, folder):
@@ -730,7 +731,7 @@ def test_a_refused_batch_s_problem_list_lists_no_one(client, folder):
     text = (folder / "gansu.yaml").read_text("utf-8")
     text = text.replace("916201037102653100", "91620103710265329W").replace("710265310", "710265329")
     (folder / "longxi.yaml").write_text(text.replace("陇原", "陇西"), "utf-8")
-    (folder / "gansu-bad.yaml").write_text("pack: gansu\n" + (EXAMPLES / "gansu-bad.yaml").read_text("utf-8"), "utf-8")
+    shutil.copy(EXAMPLES / "gansu-bad.yaml", folder / "gansu-bad.yaml")
     gen = client.post("/bureau/generate", json={"pack": "gansu", "unit": "兰州市工业和信息化局"}, headers=H)
     files = gen.get_json()["files"]
     assert [f["name"] for f in files] == ["问题清单.xlsx"]
@@ -822,9 +823,7 @@ def test_json_endpoints_answer_in_chinese_json(client):
 
 
 def test_a_limit_over_several_parts_has_a_total_counter(client, folder):
-    (folder / "chengchuan.yaml").write_text(
-        "pack: shanghai\n" + (EXAMPLES / "shanghai-chengchuan.yaml").read_text("utf-8"), "utf-8"
-    )
+    shutil.copy(EXAMPLES / "shanghai-chengchuan.yaml", folder / "chengchuan.yaml")
     doc = html(client.get("/record/chengchuan.yaml"))
     (total,) = css(doc, "#s-narrative div.total")
     assert total.get("data-paths").split()[0] == "narrative.development"
@@ -903,3 +902,149 @@ def test_too_many_posted_values_are_refused(client):
     items = ["scenarios[0]"] * (MAX_POSTED_VALUES + 1)
     resp = client.post("/record/gansu.yaml/validate", json={"items": items}, headers=H)
     assert resp.status_code == 400 and "上限" in resp.get_json()["message"]
+
+
+# --- the page in plain Chinese (issue 27) -----------------------------------------------------
+
+
+def visible(el) -> bool:
+    """Neither the element nor one holding it is drawn hidden."""
+    return not el.xpath("ancestor-or-self::*[@hidden]")
+
+
+def test_packs_are_offered_and_listed_by_their_titles(client):
+    doc = html(client.get("/record/gansu.yaml"))
+    options = {o.get("value"): o.text_content() for o in doc.xpath('//select[@name="pack"]/option[@value!=""]')}
+    assert options == {name: get_pack(name).title for name in options} and len(options) >= 5
+    assert options["gansu"] == "甘肃省智能工厂梯度培育申报（2025年）"
+    rows = {
+        css(r, "a.record")[0].text_content(): r.xpath("./td")[2].text_content()
+        for r in css(html(client.get("/")), "tbody tr")
+    }
+    assert rows["gansu.yaml"] == get_pack("gansu").title and "gansu" not in rows.values()
+
+
+def test_the_bureau_offers_unit_kinds_in_chinese(client):
+    doc = html(client.get("/bureau"))
+    kinds = {o.get("value"): o.text_content() for o in doc.xpath('//select[@name="unit_kind"]/option[@value!=""]')}
+    assert kinds == {
+        "city": "市",
+        "province": "省",
+        "plan-listed": "计划单列市",
+        "bingtuan": "兵团",
+        "central": "中央企业",
+    }
+    packs = [o.text_content() for o in doc.xpath('//select[@name="pack"]/option')]
+    assert get_pack("shanghai").title in packs and "shanghai" not in packs
+
+
+def test_findings_are_told_in_the_page_s_words(client, folder):
+    """A scenario's description left empty: 「典型场景描述」第 N 项 (the label and the item the
+    page shows), no record path, beside the field and in the list."""
+    text = (folder / "gansu.yaml").read_text("utf-8")
+    data = load(folder / "gansu.yaml").record
+    assert len(data.scenarios) >= 1
+    state = page_state(client, "gansu.yaml")
+    state["values"]["scenarios[0].description"] = ""
+    found = client.post("/record/gansu.yaml/validate", json=state, headers=H).get_json()["findings"]
+    [rq] = [f for f in found if f["code"] == "RQ001" and f["path"] == "scenarios[0].description"]
+    assert rq["text"] == "错误 RQ001 「典型场景描述」第 1 项：" + rq["message"]
+    assert not [f["text"] for f in found if re.search(r"[a-z_]+(\[\d+\])?\.[a-z_]+", f["text"])]
+    (folder / "bad.yaml").write_text(text.replace("employees: 460", "employees: -3"), "utf-8")
+    doc = html(client.get("/record/bad.yaml"))
+    said = [li.text_content() for li in doc.xpath('//li[contains(@class,"finding")]')]
+    assert said and not [t for t in said if re.search(r"enterprise\.|scenarios\[", t)]
+
+
+def test_a_gansu_page_carries_no_note_of_another_province(client):
+    doc = html(client.get("/record/gansu.yaml"))
+    notes = [p.text_content() for p in doc.xpath('//p[@class="note"]')]
+    assert not [n for n in notes if "上海用" in n or "上海只受理" in n or n.startswith("上海附件")]
+    assert any("须为所用版本指引中的场景名称" in n for n in notes)  # the rest of the note stays
+    shanghai = html(client.get("/record/shanghai-bad.yaml"))
+    assert any("上海用2025年版" in p.text_content() for p in shanghai.xpath('//p[@class="note"]'))
+
+
+def repeated(label: str) -> bool:
+    """项目建设期(**年**月-**年**月)·项目建设期（起）: the words before · said again after it."""
+    head, dot, tail = label.partition("·")
+    stem = re.sub(r"[（(][^（）()]*[）)]", "", head).strip()
+    return bool(dot and stem and tail.startswith(stem))
+
+
+def test_labels_are_not_repeated(client, folder):
+    shutil.copy(EXAMPLES / "shanghai-chengchuan.yaml", folder / "chengchuan.yaml")
+    for name in ("gansu.yaml", "chengchuan.yaml"):
+        doc = html(client.get(f"/record/{name}"))
+        labels = [lb.text_content().rstrip("*") for lb in doc.xpath("//div[@data-pattern]/label")]
+        assert "应用建设起止日期（起）" in labels and not [x for x in labels if repeated(x)], name
+    for pack, level in (("gansu", "基础级"), ("gansu", "先进级"), ("gansu", "卓越级"), ("shanghai", ""), ("hebei", "")):
+        layout = client.get("/record/gansu.yaml/layout", query_string={"pack": pack, "level": level}).get_json()
+        assert not [s["label"] for s in layout["fields"].values() if repeated(s["label"])], (pack, level)
+
+
+def test_the_page_is_drawn_for_its_pack_and_level_and_knows_the_others(client):
+    """Every field is on the page, those the pack and level do not ask hidden; /layout gives the
+    page what another pack or level asks, from the catalogue."""
+    doc = html(client.get("/record/gansu.yaml"))  # gansu 基础级
+    figures = doc.get_element_by_id("s-figures[]")
+    assert not visible(figures)  # Shanghai's 配图: on the page, hidden
+    assert visible(doc.get_element_by_id("f-enterprise.intro_short"))
+    gansu = client.get("/record/gansu.yaml/layout", query_string={"pack": "gansu", "level": "基础级"}).get_json()
+    shanghai = client.get("/record/gansu.yaml/layout", query_string={"pack": "shanghai", "level": "基础级"}).get_json()
+    assert shanghai["level"] == "先进级" and gansu["level"] == "基础级"  # Shanghai takes 先进级 only
+    assert not any(p.startswith("figures[]") for p in gansu["fields"])
+    assert any(p.startswith("figures[]") for p in shanghai["fields"])
+    assert gansu["fields"]["enterprise.intro_short"]["limit"] == 100
+    assert "enterprise.intro_short" not in shanghai["fields"]
+    assert gansu["names"]["gansu"] == get_pack("gansu").title
+    assert [t["max"] for t in shanghai["totals"]] == [5000] and not gansu["totals"]
+    stage = gansu["fields"]["scenarios[].stage"]  # worked out from the name, shown filled in
+    assert "生产作业" in [v for _, group in stage["options"] for v in group]
+    everything = client.get("/record/gansu.yaml/layout").get_json()
+    assert len(everything["fields"]) > len(gansu["fields"]) and not everything["pack"]
+
+
+def test_a_scenario_s_stage_stands_before_its_description(client):
+    doc = html(client.get("/record/gansu.yaml"))
+    item = doc.xpath('//div[@id="f-scenarios"]//div[@class="item"]')[0]
+    order = [f.get("data-pattern") for f in item.xpath('./div[contains(@class,"field")]')]
+    assert order.index("scenarios[].stage") < order.index("scenarios[].description")
+    assert visible(doc.get_element_by_id("f-scenarios[0].stage"))
+    groups = doc.xpath('//select[@name="scenarios[0].name"]/optgroup/@label')
+    assert set(groups) <= {o.get("value") for o in doc.xpath('//select[@name="scenarios[0].stage"]/option')}
+
+
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in EXAMPLES.glob("*.yaml")) + sorted(p.name for p in EXAMPLES.glob("*.xlsx"))
+)
+def test_every_bundled_example_opens_without_pk001(tmp_path, example):
+    shutil.copy(EXAMPLES / example, tmp_path / example)
+    c = create_app(tmp_path, TOKEN).test_client()
+    c.get(f"/?token={TOKEN}")
+    doc = html(c.get(f"/record/{example}"))
+    assert load(EXAMPLES / example).record.pack
+    assert not [li.text_content() for li in doc.xpath('//li[@data-code="PK001"]')]
+    assert doc.xpath('//select[@name="pack"]/option[@selected]')[0].get("value") == load(EXAMPLES / example).record.pack
+
+
+def test_notes_speak_of_the_page_not_of_files(client):
+    """No command option, true/false or YYYY-MM-DD in a note, and packs by their titles only."""
+    doc = html(client.get("/record/gansu.yaml"))
+    notes = [p.text_content() for p in doc.xpath('//p[@class="note"]')]
+    assert notes and not [n for n in notes if re.search(r"--pack|true=|false=|YYYY-MM|\bgansu\b|\bshanghai\b", n)]
+
+
+def test_what_the_record_holds_decides_which_documents_fields_are_shown(client, folder):
+    """Gansu 附件2 applies when 优秀场景 are named: its fields are shown on the page of a
+    record naming them; values no document of the pack asks for are hidden, counted, and kept."""
+    doc = html(client.get("/record/gansu.yaml"))
+    assert visible(doc.get_element_by_id("f-factory.excellent_scenarios"))
+    assert visible(doc.get_element_by_id("f-narrative.improvement_plan"))  # 附件2 三（一）
+    kept = doc.get_element_by_id("kept")
+    n = int(re.search(r"另有 (\d+) 项", kept.text_content()).group(1))
+    assert visible(kept) and n > 0
+    state = page_state(client, "gansu.yaml")
+    before = (folder / "gansu.yaml").read_text("utf-8")
+    assert client.post("/record/gansu.yaml/save", json=state, headers=H).get_json()["ok"]
+    assert (folder / "gansu.yaml").read_text("utf-8") == before  # the hidden values saved as they were

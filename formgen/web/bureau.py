@@ -12,6 +12,13 @@ from flask import jsonify, make_response, render_template, request
 from . import form as F
 
 
+def _pack(e):
+    """The pack a record of the folder is shown by: the one it was checked by, else its own."""
+    if e.pack is not None or e.loaded is None:
+        return e.pack
+    return F.pack_of(e.loaded.record.pack)[0]
+
+
 def _row(i: int, e, state: str) -> dict:
     errors = sum(1 for f in e.findings if f.is_error)
     return {
@@ -21,11 +28,29 @@ def _row(i: int, e, state: str) -> dict:
         "errors": errors,
         "warnings": len(e.findings) - errors,
         "state": state,
-        "findings": [F.finding_dict(f) for f in e.findings],
+        "findings": F.finding_dicts(e.findings, e.loaded.record if e.loaded is not None else None, _pack(e)),
     }
 
 
-UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.model.Recommender.unit_kind
+def unit_kinds() -> dict[str, str]:
+    """推荐单位类别 as the record model names them (city -> 市 …): its values, each with the
+    Chinese the model's description gives it.
+
+    >>> unit_kinds()["plan-listed"]
+    '计划单列市'
+    """
+    import re
+    import typing
+
+    from ..record.model import Recommender
+    from ..record.schema import strip_optional
+
+    info = Recommender.model_fields["unit_kind"]
+    said = dict(re.findall(r"([a-z-]+) ([^、，；\s]+)", info.description or ""))
+    return {k: said.get(k, k) for k in typing.get_args(strip_optional(info.annotation))}
+
+
+UNIT_KINDS = tuple(unit_kinds())  # formgen.record.model.Recommender.unit_kind
 
 
 def _settings(source) -> dict:
@@ -48,7 +73,7 @@ def _batch(store, s: dict):
     if not s["unit"]:
         return None, pack, "请填写推荐单位"
     if s["unit_kind"] and s["unit_kind"] not in UNIT_KINDS:
-        return None, pack, f"推荐单位类别应为 {'、'.join(UNIT_KINDS)} 之一"
+        return None, pack, f"推荐单位类别应为 {'、'.join(unit_kinds().values())} 之一"
     from ..record.types import xml_illegal_chars
 
     if xml_illegal_chars(s["unit"]):
@@ -65,7 +90,7 @@ def _batch(store, s: dict):
     if limit is None and pack.quota.get("required"):
         kinds = pack.quota.get("by_unit_kind")
         if kinds:
-            choices = "、".join(f"{k}（{v}个）" for k, v in kinds.items())
+            choices = "、".join(f"{unit_kinds().get(k, k)}（{v}个）" for k, v in kinds.items())
             return None, pack, f"{pack.title} 的名额按推荐单位类别而定：请选择推荐单位类别（{choices}），或填写推荐名额"
         return None, pack, f"{pack.title} 的推荐名额上限须由推荐单位给出：请填写推荐名额"
     paths = [store.record_path(n) for n in store.records()]
@@ -76,7 +101,6 @@ def _batch(store, s: dict):
 
 def register(app, store, downloads) -> None:
     from .. import app as flow
-    from ..packs.pack import available
 
     @app.get("/bureau")
     def bureau():
@@ -99,7 +123,7 @@ def register(app, store, downloads) -> None:
             if batch is not None:
                 ranked = {
                     "rows": [_row(i, e, batch.state(e)) for i, e in enumerate(batch.entries, 1)],
-                    "problems": [F.finding_dict(f) for f in batch.problems],
+                    "problems": F.finding_dicts(batch.problems, None, pack),
                     "listed": [e.name for e in batch.ranked],
                     "quota": batch.quota,
                     "blocked": batch.blocked,
@@ -108,8 +132,8 @@ def register(app, store, downloads) -> None:
             "bureau.html",
             rows=rows,
             settings=s,
-            packs=list(available()),
-            unit_kinds=UNIT_KINDS,
+            packs=F.pack_choices(),
+            unit_kinds=list(unit_kinds().items()),
             ranked=ranked,
             problem=problem,
             token=app.config["FORMGEN_TOKEN"],

@@ -17,15 +17,16 @@ Two directions:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..catalogue import Catalogue, Field, Sheet, catalogue, length_totals, levels
-from ..record.findings import ERROR, Finding
+from ..catalogue import Catalogue, Field, Sheet, catalogue, length_totals, levels, sample_record
+from ..record.findings import ERROR, SEVERITY_ZH, Finding
 from ..record.loader import Loaded, build
 from ..record.model import Record
 
@@ -101,9 +102,10 @@ def pack_of(name: str | None):
         return get_pack(name), None
     except PackError:
         if name in available():  # there, but its files have problems (formgen pack check says which)
-            said = f"表格包 {name} 的文件有误，暂不能使用；请联系提供此表格包的人员"
+            said = f"表格包“{name}”的文件有误，暂不能使用；请联系提供此表格包的人员"
             return None, Finding("PK001", "error", "pack", "表格包", said)
-        return None, Finding("PK001", "error", "pack", "表格包", f"没有表格包 {name}（可用：{'、'.join(available())}）")
+        choices = "、".join(title for _, title in pack_choices())
+        return None, Finding("PK001", "error", "pack", "表格包", f"没有表格包“{name}”（可选：{choices}）")
 
 
 def shown(value, f: Field | None = None) -> str:
@@ -160,6 +162,166 @@ def value_at(obj, parts: list):
     return obj
 
 
+# --- the page's words ----------------------------------------------------------------------
+
+
+@functools.cache
+def pack_choices() -> tuple[tuple[str, str], ...]:
+    """(name, title as its manifest gives it) of every pack, for the pack drop-down."""
+    from ..packs.pack import PackError, available, get_pack
+
+    out = []
+    for name in available():
+        try:
+            out.append((name, get_pack(name).title))
+        except PackError:
+            out.append((name, name))
+    return tuple(out)
+
+
+_PLACE = re.compile(r"(\w{2,3}?)[省市]")
+
+
+def _place(title: str) -> str:
+    """The province a pack's title begins with, without 省/市 (甘肃省智能工厂… -> 甘肃); "" for
+    a pack of no province (the national one).
+
+    >>> _place("甘肃省智能工厂梯度培育申报（2025年）"), _place("上海市先进级智能工厂申报（2025年）")
+    ('甘肃', '上海')
+    >>> _place("卓越级智能工厂项目推荐（2024年度，报工业和信息化部）")
+    ''
+    """
+    m = _PLACE.match(title)
+    return m.group(1) if m else ""
+
+
+def _places() -> set[str]:
+    return {p for p in (_place(title) for _, title in pack_choices()) if p}
+
+
+def own_words(text: str, pack) -> str:
+    """``text`` (a field's note) without what it says for another province's pack only: a
+    bracket, or a part between ；/。, naming another pack's province and not ``pack``'s (an
+    example, 如 …, stays). Without a pack, all of it.
+
+    >>> class P: title = "甘肃省智能工厂梯度培育申报（2025年）"
+    >>> own_words("须为所用版本指引中的场景名称（上海用2025年版）", P)
+    '须为所用版本指引中的场景名称'
+    >>> own_words("成熟度等级；1-5级；上海只受理L3-L5", P)
+    '成熟度等级；1-5级'
+    >>> own_words("如 上海市、甘肃省", P), own_words("甘肃附件3 一（三）", P)
+    ('如 上海市、甘肃省', '甘肃附件3 一（三）')
+    """
+    if pack is None or not text:
+        return text
+    own = _place(pack.title)
+    others = _places() - {own}
+
+    def foreign(part: str) -> bool:
+        named = {p for p in others if p in part}
+        return bool(named) and not (own and own in part) and not part.lstrip().startswith("如")
+
+    text = re.sub(r"（([^（）]*)）", lambda m: "" if foreign(m.group(1)) else m.group(0), text)
+    pieces = re.split(r"([；。])", text)
+    kept: list[str] = []
+    for i in range(0, len(pieces), 2):
+        part, mark = pieces[i], pieces[i + 1] if i + 1 < len(pieces) else ""
+        if part.strip() and not foreign(part):
+            kept.append(part + mark)
+    return "".join(kept).rstrip("；。") if kept else ""
+
+
+def page_label(f: Field) -> str:
+    """The label the page shows: the catalogue's, where it tells two fields of one block
+    apart by their titles (起止日期·起止日期（起）), the title alone when it repeats the label.
+
+    >>> page_label(Field("a.start", "应用建设起止日期·应用建设起止日期（起）", "应用建设起止日期（起）"))
+    '应用建设起止日期（起）'
+    >>> page_label(Field("p.start", "项目建设期(**年**月-**年**月)·项目建设期（起）", "项目建设期（起）"))
+    '项目建设期（起）'
+    >>> page_label(Field("a.b", "组织机构代码·统一社会信用代码", "统一社会信用代码"))
+    '组织机构代码·统一社会信用代码'
+    """
+    head, dot, tail = f.label.partition("·")
+    stem = re.sub(r"[（(][^（）()]*[）)]", "", head).strip()
+    if dot and tail == f.title and stem and f.title.startswith(stem):
+        return f.title
+    return f.label
+
+
+_FILE_ONLY = re.compile(r"--[a-z]|\b(?:true|false)=")  # a command option; YAML's spelling of 是/否
+_DATE_PATTERN = re.compile(r"[，,]?\s*YYYY-MM(?:-DD)?")  # the page's hint says 如 2024-03-01
+
+
+def _plain_words(text: str) -> str:
+    """``text`` without what speaks to the writer of a file rather than of the page: command
+    options, true/false, YYYY-MM-DD patterns, packs by their file names (the page shows titles).
+
+    >>> _plain_words("按哪个省份（表格包）的规则检查和生成，如 shanghai、gansu；命令行 --pack 优先")
+    ''
+    >>> _plain_words("甘肃附件2；true=是，false=否；用于检查：近三年事故")
+    '甘肃附件2；用于检查：近三年事故'
+    >>> _plain_words("甘肃附件1 提交时间，YYYY-MM-DD")
+    '甘肃附件1 提交时间'
+    """
+    names = [name for name, _ in pack_choices()]
+    text = _DATE_PATTERN.sub("", text)
+    pieces = re.split(r"([；。])", text)
+    kept: list[str] = []
+    for i in range(0, len(pieces), 2):
+        part, mark = pieces[i], pieces[i + 1] if i + 1 < len(pieces) else ""
+        if not part.strip() or _FILE_ONLY.search(part) or any(re.search(rf"\b{n}\b", part) for n in names):
+            continue
+        kept.append(part + mark)
+    return "".join(kept).rstrip("；。")
+
+
+def page_note(f: Field, pack) -> str:
+    """The note under a field: what may be written (type, bounds, options, limits), the
+    field's own note and the documents that use it, in the words of ``pack`` only and of
+    the page (:func:`_plain_words`)."""
+    said = _plain_words(f.summary())
+    said = "" if said == f.kind_zh else said  # 选项 alone: the drop-down says it
+    note = _plain_words(own_words(f.note, pack))
+    text = said + ("。" if said and note else "") + note
+    return text + (f"（{'、'.join(f.documents)}）" if f.documents else "")
+
+
+def page_place(path: str, cat: Catalogue) -> str:
+    """Where a finding about ``path`` is on the page, in the page's words: the field's label
+    and the number of the item it is in (「典型场景描述」第 4 项; for a nested list, each
+    item: 第 1 项 · 关键装备 第 2 项); a mapping entry by its name.
+
+    >>> cat = catalogue(None)
+    >>> page_place("scenarios[3].description", cat), page_place("enterprise.name", cat)
+    ('「应用描述」第 4 项', '「企业名称」')
+    >>> page_place("scenarios[0].equipment[1].kind", cat)
+    '「种类」第 1 项 · 关键装备 第 2 项'
+    """
+    f, label, rest = None, "", path
+    while rest:
+        f = cat.find(rest)
+        if f is not None:
+            label = page_label(f)
+            break
+        table = re.sub(r"\[\d+\]", "[]", rest) + "[]"
+        if table in cat.titles:
+            label = cat.titles[table]
+            break
+        cut = max(rest.rfind("."), rest.rfind("["))
+        rest = rest[:cut] if cut > 0 else ""
+    where = f"「{label}」" if label else ""
+    if f is not None and f.entry:
+        key = path[len(f.path) - 1 :] if path.startswith(f.path[:-2] + ".") else ""
+        return where + (f"“{key}”" if key else "")
+    rows = []
+    for m in re.finditer(r"\[(\d+)\]", path):
+        table = re.sub(r"\[\d+\]", "[]", path[: m.start()]) + "[]"
+        title = cat.titles.get(table, "") if rows else ""
+        rows.append(f"{title} 第 {int(m.group(1)) + 1} 项".strip())
+    return where + " · ".join(rows)
+
+
 # --- the page's tree ----------------------------------------------------------------------
 
 
@@ -172,6 +334,9 @@ class Control:
     value: str
     options: list = field(default_factory=list)  # [(group label or "", [values])]
     extra: list = field(default_factory=list)  # values the record holds outside the options
+    hidden: bool = False  # a field the chosen pack and level do not ask (kept, and posted)
+    label: str = ""  # the label the page shows (page_label)
+    note: str = ""  # the note the page shows (page_note)
 
     @property
     def chosen(self) -> set[str]:
@@ -191,6 +356,10 @@ class ListNode:
     items: list[Item]
     template: Item
 
+    @property
+    def hidden(self) -> bool:
+        return all(p.hidden for p in self.template.parts)
+
 
 @dataclass
 class Entries:
@@ -199,12 +368,18 @@ class Entries:
     field: Field
     path: str  # kpis
     entries: list[tuple[str, str]]
+    hidden: bool = False
+    note: str = ""
 
 
 @dataclass
 class Group:
     title: str
     parts: list
+
+    @property
+    def hidden(self) -> bool:
+        return all(p.hidden for p in self.parts)
 
 
 @dataclass
@@ -213,6 +388,10 @@ class Section:
     title: str
     parts: list  # Controls, Groups, Entries; or a single ListNode for a table section
     totals: list = field(default_factory=list)  # (Total, its count now): 字数 limits over several fields
+
+    @property
+    def hidden(self) -> bool:
+        return all(p.hidden for p in self.parts)
 
 
 def _options(f: Field, pack) -> list:
@@ -227,7 +406,7 @@ def _options(f: Field, pack) -> list:
     return [("", list(f.options))]
 
 
-def _control(f: Field, path: str, value, pack) -> Control:
+def _control(f: Field, path: str, value, pack, asked: set[str] | None) -> Control:
     text = shown(value, f)
     options = _options(f, pack)
     known = {o for _, group in options for o in group}
@@ -235,7 +414,8 @@ def _control(f: Field, path: str, value, pack) -> Control:
     # a value outside the options stays selectable, also where a field has no options at
     # all (an enumeration a pack leaves empty): never dropped by a save that changes nothing
     extra = [v for v in have if v not in known and (options or f.kind != "bool")]
-    return Control(f, path, text, options, extra)
+    hidden = asked is not None and f.path not in asked
+    return Control(f, path, text, options, extra, hidden, page_label(f), page_note(f, pack))
 
 
 def _concrete(pattern: str, indices: list[int]) -> str:
@@ -245,7 +425,7 @@ def _concrete(pattern: str, indices: list[int]) -> str:
     return out
 
 
-def _list_node(sheet: Sheet, children: dict, record, indices: list[int] | None, pack) -> ListNode:
+def _list_node(sheet: Sheet, children: dict, record, indices: list[int] | None, pack, asked) -> ListNode:
     """A table sheet as a list: an item per entry of the record (for a nested table, of the
     parent item at ``indices``), and the template item."""
     pattern = sheet.key[:-2]  # scenarios, scenarios[].equipment
@@ -253,22 +433,24 @@ def _list_node(sheet: Sheet, children: dict, record, indices: list[int] | None, 
     items_value = value_at(record, split_path(path)) if indices is not None else None
     items = []
     for i, item in enumerate(items_value or []):
-        items.append(_item(sheet, children, record, [*(indices or []), i], item, pack))
-    return ListNode(sheet, path, items, _item(sheet, children, record, None, None, pack))
+        items.append(_item(sheet, children, record, [*(indices or []), i], item, pack, asked))
+    return ListNode(sheet, path, items, _item(sheet, children, record, None, None, pack, asked))
 
 
-def _item(sheet: Sheet, children: dict, record, indices: list[int] | None, item, pack) -> Item:
+def _item(sheet: Sheet, children: dict, record, indices: list[int] | None, item, pack, asked) -> Item:
     parts: list = []
     for f in sheet.fields:
         path = _concrete(f.path, indices) if indices is not None else f.path
-        parts.append(_control(f, path, getattr(item, f.key, None) if item is not None else None, pack))
+        parts.append(_control(f, path, getattr(item, f.key, None) if item is not None else None, pack, asked))
     for child in children.get(sheet.key, []):
-        parts.append(_list_node(child, children, record, indices, pack))
+        parts.append(_list_node(child, children, record, indices, pack, asked))
     return Item(indices[-1] if indices is not None else None, parts)
 
 
-def page(cat: Catalogue, record) -> list[Section]:
-    """The record's sections in the order of the forms."""
+def page(cat: Catalogue, record, asked: set[str] | None = None) -> list[Section]:
+    """The record's sections in the order of the forms; the fields outside ``asked`` (field
+    patterns, :func:`asked_fields`) are drawn hidden, for the page to show when another pack
+    or level is chosen."""
     pack = cat.pack
     sheets = cat.sheets()
     children: dict[str, list[Sheet]] = {}
@@ -280,7 +462,7 @@ def page(cat: Catalogue, record) -> list[Section]:
         if s.parent:
             continue  # drawn inside each item of its parent
         if s.is_table:
-            out.append(Section(s.key, s.title, [_list_node(s, children, record, [], pack)]))
+            out.append(Section(s.key, s.title, [_list_node(s, children, record, [], pack, asked)]))
             continue
         parts: list = []
         group: Group | None = None
@@ -288,9 +470,10 @@ def page(cat: Catalogue, record) -> list[Section]:
             if f.entry:
                 base = f.path[:-2]
                 held = value_at(record, split_path(base)) or {}
-                node = Entries(f, base, [(str(k), shown(v)) for k, v in held.items()])
+                hidden = asked is not None and f.path not in asked
+                node = Entries(f, base, [(str(k), shown(v)) for k, v in held.items()], hidden, page_note(f, pack))
             else:
-                node = _control(f, f.path, value_at(record, split_path(f.path)), pack)
+                node = _control(f, f.path, value_at(record, split_path(f.path)), pack, asked)
             if f.group:
                 if group is None or group.title != f.group:
                     group = Group(f.group, [])
@@ -324,13 +507,79 @@ def _controls(parts):
             yield p
 
 
-def form_catalogue(record, pack) -> Catalogue:
-    """The catalogue a record's page is drawn from: its pack at its level (the pack's own
-    level when the record names none it takes), and every other field the record holds."""
-    level = record.factory.level
+def level_of(record, pack) -> str | None:
+    """The level a record's page is laid out for: the record's, when its pack takes it; else
+    the pack's own."""
+    level = record.factory.level if record is not None else None
     if pack is not None and level not in levels(pack):
         level = pack.level
-    return catalogue(pack, level).with_record(record)
+    return level
+
+
+def form_catalogue(record, pack) -> Catalogue:
+    """The catalogue a record's page is drawn from: every field of the record model, with
+    the labels, notes and limits of its pack at its level (:func:`level_of`), and every other
+    field the record holds; :func:`asked_fields` says which of them the page shows."""
+    return catalogue(pack, level_of(record, pack), everything=True).with_record(record)
+
+
+def applying(record, pack, level: str | None) -> tuple[str, ...] | None:
+    """The ids of ``pack``'s documents that apply to ``record`` at ``level`` (what the record
+    holds decides some: Gansu 附件2 applies when 优秀场景 are named); None without a record."""
+    if record is None or pack is None:
+        return None
+    factory = record.factory.model_copy(update={"level": level})
+    return tuple(d.id for d in pack.documents_for(record.model_copy(update={"pack": pack.name, "factory": factory})))
+
+
+def documents_made(record, pack, level: str | None) -> list[str]:
+    """The titles of the documents made for ``record`` by ``pack`` at ``level`` (without a
+    record: those that apply at the level)."""
+    if pack is None:
+        return []
+    ids = applying(record, pack, level)
+    return [
+        d.title
+        for d in (pack.documents_for(sample_record(pack.name, level)) if ids is None else pack.documents)
+        if ids is None or d.id in ids
+    ]
+
+
+def asked_fields(pack, level: str | None, record=None) -> set[str] | None:
+    """The field patterns the page shows for ``pack`` at ``level``: those the pack asks of
+    ``record`` (:func:`formgen.catalogue.catalogue`, the documents that apply to it, and the
+    fields that decide whether one applies), and the fields worked out from one of them (a
+    scenario's 环节 from its name, filled in on the page); None without a pack (every field)."""
+    from ..record.derived import DERIVED
+
+    if pack is None:
+        return None
+    out = {f.path for f in catalogue(pack, level, documents=applying(record, pack, level))}
+    out |= {p for p, d in DERIVED.items() if d.source in out and d.holds(pack)}
+    everything = catalogue(pack, level, everything=True)
+    out |= {p for d in pack.documents for p in _condition_paths(d.when) if p in everything}
+    return out
+
+
+def _condition_paths(when) -> list[str]:
+    """The record fields a document's ``when`` names (what decides whether it applies: the
+    优秀场景 that call for Gansu 附件2): the page asks for them.
+
+    >>> _condition_paths({"any": [{"factory.level": "基础级"}, {"factory.excellent_scenarios": {"filled": True}}]})
+    ['factory.level', 'factory.excellent_scenarios']
+    """
+    out: list[str] = []
+    if isinstance(when, dict):
+        for k, v in when.items():
+            if k in ("any", "all", "not"):
+                for c in v if isinstance(v, list) else [v]:
+                    out += _condition_paths(c)
+            elif "." in k:
+                out.append(k)
+    elif isinstance(when, list):
+        for c in when:
+            out += _condition_paths(c)
+    return out
 
 
 def parse_catalogue(record) -> Catalogue:
@@ -339,6 +588,40 @@ def parse_catalogue(record) -> Catalogue:
     other entry the record on disk holds."""
     cat = catalogue(None)
     return cat.with_record(record) if record is not None else cat
+
+
+def layout(pack, level: str | None, record=None) -> dict:
+    """What the page needs to lay itself out again for ``pack`` at ``level`` when either is
+    chosen, before saving (form.js): every field it shows (label, note, kind, required,
+    字数 limit, options), the order of the sections, the combined 字数 limits, the level
+    taken and the documents made (for ``record``, as it is on disk). Fields it leaves out are hidden."""
+    if pack is not None and level not in levels(pack):
+        level = pack.level
+    cat = catalogue(pack, level, everything=True)  # labels and notes as the level's forms give them
+    asked = asked_fields(pack, level, record)
+    fields = {}
+    for f in cat:
+        if asked is not None and f.path not in asked:
+            continue
+        spec: dict = {"label": page_label(f), "note": page_note(f, pack), "kind": f.kind, "required": f.required}
+        if f.max_chars:
+            spec["limit"] = f.max_chars
+        if f.kind in ("enum", "enums"):
+            spec["options"] = _options(f, pack)
+        fields[f.path] = spec
+    return {
+        "pack": pack.name if pack is not None else "",
+        "title": pack.title if pack is not None else "",
+        "level": level or "",
+        "documents": documents_made(record, pack, level),
+        "names": dict(pack_choices()),
+        "sections": [s.key for s in cat.sheets() if not s.parent],
+        "fields": fields,
+        "totals": [
+            {"label": t.label, "paths": list(t.paths), "min": t.minimum, "max": t.maximum}
+            for t in length_totals(pack, level)
+        ],
+    }
 
 
 # --- what the page posts, back into a record --------------------------------------------------
@@ -457,20 +740,62 @@ def check(
     return loaded, app.validate(loaded, pack, today=today)
 
 
-def finding_dict(f: Finding) -> dict:
-    """A finding as the page shows it: the line ``formgen validate`` prints, without the
-    file and line (the page is the place)."""
+def finding_dict(f: Finding, cat: Catalogue | None = None) -> dict:
+    """A finding as the page shows it, in the page's words: severity, rule code, the field's
+    label as the page shows it with the number of its item (:func:`page_place`, ``cat``: the
+    page's catalogue, else the record model's), and ``formgen validate``'s message. The
+    path stays in ``path``, for the page to place it, and is never shown."""
+    cat = cat if cat is not None else catalogue(None)
+    message = f.message
+    if f.code == "PK001" and f.path == "pack" and "--pack" in message:  # formgen validate's advice
+        from ..app import PACK_CHECKS
+
+        message = f"未选择表格包，只做了与省份无关的检查；未检查：{PACK_CHECKS}。请在“表格包”一栏中选择"
+    where = page_place(f.path, cat) if f.path else ""
+    where = where or (f"「{f.label}」" if f.label else "")
     return {
         "code": f.code,
         "severity": f.severity,
         "path": f.path,
         "label": f.label,
-        "message": f.message,
-        "text": replace(f, source="", line=None).text(),
+        "message": message,
+        "text": f"{SEVERITY_ZH[f.severity]} {f.code} {where}：{message}"
+        if where
+        else f"{SEVERITY_ZH[f.severity]} {f.code}：{message}",
     }
 
 
+def finding_dicts(findings: list[Finding], record=None, pack=None) -> list[dict]:
+    """:func:`finding_dict` of each finding, in the words of the page drawn for ``record``
+    and ``pack`` (the record model's without a record)."""
+    cat = form_catalogue(record, pack) if record is not None else catalogue(pack, everything=True)
+    return [finding_dict(f, cat) for f in findings]
+
+
 __all__ = ["FormError", "form_catalogue", "page", "record_data", "check", "shown", "split_path", "value_at"]
+
+
+def hidden_filled(sections: list[Section]) -> int:
+    """How many values the record holds in fields the page hides (another pack's or level's):
+    kept, and saved with the rest."""
+    n = 0
+
+    def walk(parts, hidden: bool):
+        nonlocal n
+        for p in parts:
+            if isinstance(p, Control):
+                n += bool((hidden or p.hidden) and p.value.strip())
+            elif isinstance(p, ListNode):
+                for item in p.items:
+                    walk(item.parts, hidden or p.hidden)
+            elif isinstance(p, Entries):
+                n += sum(1 for _, v in p.entries if (hidden or p.hidden) and v.strip())
+            elif isinstance(p, Group):
+                walk(p.parts, hidden)
+
+    for s in sections:
+        walk(s.parts, False)
+    return n
 
 
 def page_paths(sections: list[Section]) -> set[str]:

@@ -177,12 +177,12 @@ def _soffice() -> bool:
         return False
 
 
-def _not_done(message: str, findings=None):
+def _not_done(message: str, findings=None, loaded=None, pack=None):
     """A request from the page that could not be carried out (422): the reason, and the
     findings behind it for the page to show beside their fields."""
     body = {"ok": False, "message": message}
     if findings is not None:
-        body["findings"] = [F.finding_dict(f) for f in findings]
+        body["findings"] = F.finding_dicts(findings, loaded.record if loaded is not None else None, pack)
     return make_response(jsonify(body), 422)
 
 
@@ -272,6 +272,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
                     "name": name,
                     "enterprise": (rec.enterprise.name if rec else "") or "",
                     "pack": (rec.pack if rec else "") or "",
+                    "pack_title": dict(F.pack_choices()).get(rec.pack, rec.pack) if rec and rec.pack else "",
                     "level": (rec.factory.level if rec else "") or "",
                     "format": "工作簿" if path.suffix.casefold() == ".xlsx" else "YAML",
                     "unreadable": loaded is None,
@@ -300,8 +301,8 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
             return render_template(
                 "unreadable.html", name=name, findings=[F.finding_dict(f) for f in findings], token=secret
             )
-        sections = F.page(cat, loaded.record)
-        shown = [F.finding_dict(f) for f in findings]
+        sections = F.page(cat, loaded.record, F.asked_fields(pack, cat.level, loaded.record))
+        shown = [F.finding_dict(f, cat) for f in findings]
         placed = F.placed(shown, F.page_paths(sections))
         errors = sum(1 for f in findings if f.is_error)
         return render_template(
@@ -310,7 +311,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
             record=loaded.record,
             pack=pack,
             level=cat.level,
-            documents=[d.title for d in cat.documents],
+            documents=F.documents_made(loaded.record, pack, cat.level),
             sections=sections,
             findings=shown,
             placed=placed,
@@ -320,8 +321,18 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
             workbook=path.suffix.casefold() == ".xlsx",
             figure_rules=_figure_rules(loaded, pack),
             soffice=_soffice(),
+            names=dict(F.pack_choices()),
+            kept=F.hidden_filled(sections),
             token=secret,
         )
+
+    @app.get("/record/<path:name>/layout")
+    def page_layout(name: str):
+        """The page's fields for a pack and level chosen on it (form.js lays the page out again)."""
+        _, loaded, _, _ = store.open(name)
+        pack, _ = F.pack_of(request.args.get("pack", "").strip() or None)
+        record = loaded.record if loaded is not None else None
+        return jsonify(F.layout(pack, request.args.get("level") or None, record))
 
     def _figure_rules(loaded, pack) -> dict:
         from ..rules import Context
@@ -354,7 +365,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         current = store.version(name)
         return jsonify(
             ok=True,
-            findings=[F.finding_dict(f) for f in findings],
+            findings=F.finding_dicts(findings, loaded.record if loaded is not None else None, pack),
             errors=sum(1 for f in findings if f.is_error),
             warnings=sum(1 for f in findings if not f.is_error),
             changed_on_disk=current.sha256 != body.get("sha256"),
@@ -366,7 +377,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
         _, loaded, pack, findings = _from_page(name, body)
         typing_errors = [f for f in findings if f.code.startswith(("IN", "XL"))]
         if loaded is None or typing_errors:
-            return _not_done("有填写格式错误，未保存：请先改正标出的字段", findings)
+            return _not_done("有填写格式错误，未保存：请先改正标出的字段", findings, loaded, pack)
         opened = body.get("sha256")
         if not isinstance(opened, str):
             raise F.FormError("缺少打开时的文件版本")
@@ -379,7 +390,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
             else f"已保存 {name}（{when}），原文件已备份",
             sha256=version.sha256,
             mtime=version.mtime,
-            findings=[F.finding_dict(f) for f in findings],
+            findings=F.finding_dicts(findings, loaded.record, pack),
         )
 
     @app.post("/record/<path:name>/generate")
@@ -395,7 +406,7 @@ def create_app(folder: Path, token: str | None = None) -> Flask:
             return _not_done("未指定表格包，无法生成：请先选择表格包")
         errors = any(f.is_error for f in findings)
         if errors and not draft:
-            return _not_done("记录有错误，未生成：请先改正，或勾选“草稿”生成标注草稿的文档", findings)
+            return _not_done("记录有错误，未生成：请先改正，或勾选“草稿”生成标注草稿的文档", findings, loaded, pack)
         if not pack.documents_for(loaded.record, single=True):
             return _not_done(f"{pack.title} 没有适用于此记录的单个企业文档（汇总表请到“推荐单位”页生成）")
         files = flow.render_single(loaded, pack, draft and errors)

@@ -43,7 +43,7 @@
 
   function updateCount(field) {
     var span = field.querySelector(":scope > .meta .count");
-    var box = field.querySelector(":scope > textarea");
+    var box = field.querySelector(":scope > textarea, :scope > input[name]");
     if (!span || !box || typeof window.formgenCount !== "function") return;
     var n = window.formgenCount(box.value);
     span.textContent = String(n);
@@ -56,7 +56,7 @@
     document.querySelectorAll("#record .total").forEach(function (box) {
       var n = 0;
       box.getAttribute("data-paths").split(" ").forEach(function (path) {
-        var c = document.querySelector('#record textarea[name="' + path.replace(/"/g, '\\"') + '"]');
+        var c = document.querySelector('#record [name="' + path.replace(/"/g, '\\"') + '"]');
         if (c) n += window.formgenCount(c.value);
       });
       var span = box.querySelector(".count");
@@ -211,13 +211,6 @@
     var timer = null;
     var running = 0;
 
-    function regrouped() {
-      var pack = form.querySelector('[name="pack"]');
-      var level = form.querySelector('[name="factory.level"]');
-      return (pack && pack.value !== form.getAttribute("data-pack")) ||
-        (level && level.value !== form.getAttribute("data-level"));
-    }
-
     function validate() {
       var mine = ++running;
       post(base + "/validate", collect(form)).then(function (r) {
@@ -225,8 +218,7 @@
         if (!r.ok) { status(r.message || "检查失败", "error"); return; }
         showFindings(r.findings);
         if (r.changed_on_disk) conflictStatus();
-        else if (!conflict) status(counts(r.findings) + (regrouped() ? "；表格包或申报层级已改，保存后按新的要求重新排列栏目" : ""),
-                                   r.errors ? "has-errors" : "");
+        else if (!conflict) status(counts(r.findings), r.errors ? "has-errors" : "");
       });
     }
 
@@ -249,6 +241,8 @@
     });
     form.addEventListener("change", function (ev) {
       if (ev.target.classList.contains("figure-upload")) { upload(ev.target); return; }
+      if (ev.target.name === "pack" || ev.target.name === "factory.level") relayout();
+      if (ev.target.tagName === "SELECT" && /^scenarios\[\d+\]\.name$/.test(ev.target.name)) fillStage(ev.target);
       if (ev.target.tagName === "SELECT" || ev.target.type === "checkbox") {
         if (ev.target.id !== "draft" && ev.target.id !== "pdf") changed();
       }
@@ -295,6 +289,176 @@
       }
     });
 
+    // --- the page laid out again for the pack and level chosen (before saving) -----------
+
+    function fillStage(select) {
+      // a scenario's 环节 is the group the catalogue puts its name in (the options' optgroup)
+      var chosen = select.options[select.selectedIndex];
+      var group = chosen && chosen.parentElement.tagName === "OPTGROUP" ? chosen.parentElement.label : "";
+      var stage = form.querySelector('[name="' + select.name.replace(/\.name$/, ".stage") + '"]');
+      if (!group || !stage || stage.value === group) return;
+      var has = Array.prototype.some.call(stage.options, function (o) { return o.value === group; });
+      if (!has) stage.appendChild(el("option", "", group)).value = group;
+      stage.value = group;
+    }
+
+    function setOptions(select, spec, names) {
+      var chosen = {};
+      Array.prototype.forEach.call(select.options, function (o) { if (o.selected && o.value) chosen[o.value] = true; });
+      select.textContent = "";
+      if (!select.multiple) select.appendChild(el("option", "", "（未选）")).value = "";
+      var known = {};
+      (spec.options || []).forEach(function (g) { g[1].forEach(function (v) { known[v] = true; }); });
+      Object.keys(chosen).forEach(function (v) {
+        if (known[v]) return;
+        var o = el("option", "unknown", v + "（不在选项中）");
+        o.value = v; o.selected = true;
+        select.appendChild(o);
+      });
+      (spec.options || []).forEach(function (g) {
+        var holder = select;
+        if (g[0]) { holder = el("optgroup"); holder.label = g[0]; select.appendChild(holder); }
+        g[1].forEach(function (v) {
+          var o = el("option", "", (names && names[v]) || v);
+          o.value = v;
+          if (chosen[v]) o.selected = true;
+          holder.appendChild(o);
+        });
+      });
+    }
+
+    function layField(field, spec, names) {
+      var label = field.querySelector(":scope > label");
+      if (label) {
+        label.textContent = spec.label;
+        if (spec.required) { var star = el("span", "req", "*"); star.title = "必填"; label.appendChild(star); }
+      }
+      field.classList.toggle("required", !!spec.required);
+      var note = field.querySelector(":scope > p.note");
+      if (note) note.textContent = spec.note;
+      var meta = field.querySelector(":scope > .meta");
+      if (meta) {
+        var span = meta.querySelector(".count");
+        if (spec.limit) span.setAttribute("data-limit", String(spec.limit)); else span.removeAttribute("data-limit");
+        meta.querySelector(".limit").textContent = spec.limit ? " / " + spec.limit : "";
+        meta.hidden = !spec.limit && !field.querySelector(":scope > textarea");
+      }
+      var select = field.querySelector(":scope > select[name]");
+      if (select && spec.options && spec.options.length) setOptions(select, spec, names);
+    }
+
+    function hiddenFilled(root) {
+      // values the chosen pack does not ask for: kept and saved, but not shown
+      var n = 0;
+      root.querySelectorAll(".field[data-pattern] > [name]").forEach(function (c) {
+        if (c.closest("[hidden]") && c.value && c.value.trim()) n += 1;
+      });
+      return n;
+    }
+
+    function layTotals(totals) {
+      form.querySelectorAll(".section > .total").forEach(function (t) { t.remove(); });
+      totals.forEach(function (t) {
+        var first = form.querySelector('[name="' + t.paths[0].replace(/"/g, '\\"') + '"]');
+        var section = first && first.closest(".section");
+        if (!section) return;
+        var box = el("div", "total");
+        box.setAttribute("data-paths", t.paths.join(" "));
+        if (t.min) box.setAttribute("data-min", String(t.min));
+        box.appendChild(document.createTextNode((t.label || "合计") + "字数 "));
+        var span = el("span", "count total-count", "0");
+        if (t.max) span.setAttribute("data-limit", String(t.max));
+        box.appendChild(span);
+        box.appendChild(document.createTextNode(
+          t.min && t.max ? "（要求 " + t.min + "-" + t.max + " 字）" : t.max ? "（不超过 " + t.max + " 字）" : t.min ? "（不少于 " + t.min + " 字）" : ""));
+        section.querySelector(":scope > h2").after(box);
+      });
+      updateTotals();
+    }
+
+    function applyLayout(L) {
+      var names = L.names || {};
+      var roots = [];
+      (function walk(root) {  // the page, and the item templates (nested ones too) copied for new items
+        roots.push(root);
+        root.querySelectorAll("template").forEach(function (t) { walk(t.content); });
+      })(form);
+      roots.forEach(function (root) {
+        root.querySelectorAll(".field[data-pattern]").forEach(function (field) {
+          var spec = L.fields[field.getAttribute("data-pattern")];
+          field.hidden = !spec;
+          if (spec) layField(field, spec, names);
+        });
+        root.querySelectorAll(".entries[data-entries]").forEach(function (box) {
+          var spec = L.fields[box.getAttribute("data-entries") + "{}"];
+          box.hidden = !spec;
+          if (spec) {
+            box.querySelector(":scope > h3").textContent = spec.label;
+            box.querySelector(":scope > p.note").textContent = spec.note;
+          }
+        });
+      });
+      // lists, groups and sections: shown when anything in them is
+      var lists = Array.prototype.slice.call(form.querySelectorAll(".list")).reverse();
+      lists.forEach(function (list) {
+        var tpl = list.querySelector(":scope > template.item-template");
+        var any = tpl && tpl.content.querySelector(".field[data-pattern]:not([hidden])");
+        list.hidden = !any;
+      });
+      form.querySelectorAll("fieldset.group").forEach(function (g) {
+        g.hidden = !g.querySelector(".field[data-pattern]:not([hidden]), .entries:not([hidden])");
+      });
+      var sections = form.querySelector(".sections");
+      var toc = form.querySelector("nav.toc");
+      L.sections.forEach(function (key) {  // in the order of the chosen pack's forms
+        var s = document.getElementById("s-" + key);
+        var link = toc.querySelector('a[data-section="' + key + '"]');
+        if (s) sections.appendChild(s);
+        if (link) toc.appendChild(link);
+      });
+      form.querySelectorAll("section.section").forEach(function (s) {
+        var shown = !!s.querySelector(".field[data-pattern]:not([hidden]), .entries:not([hidden]), .list:not([hidden])");
+        s.hidden = !shown;
+        var link = toc.querySelector('a[data-section="' + s.getAttribute("data-section") + '"]');
+        if (link) link.hidden = s.hidden;
+      });
+      layTotals(L.totals || []);
+      form.querySelectorAll(".field").forEach(updateCount);
+      form.setAttribute("data-pack", L.pack);
+      form.setAttribute("data-level", L.level);
+      var about = form.querySelector(".about .chosen");
+      if (about) {
+        about.textContent = (L.title ? " · " + L.title + (L.level ? " · " + L.level : "") : " · 未指定表格包") +
+          (L.documents.length ? " · 用于：" + L.documents.join("、") : "");
+      }
+      var rules = document.getElementById("figure-rules");  // the drawn pack's: another's are not known here
+      if (rules) rules.hidden = rules.getAttribute("data-pack") !== L.pack;
+      var kept = document.getElementById("kept");
+      var n = hiddenFilled(form);
+      if (kept) {
+        kept.hidden = !n;
+        kept.textContent = n ? "另有 " + n + " 项已填内容不属于所选表格包和申报层级，已隐藏；保存时仍保留在记录中" : "";
+      }
+    }
+
+    var laying = 0;
+
+    function relayout() {
+      var pack = form.querySelector('[name="pack"]');
+      var level = form.querySelector('[name="factory.level"]');
+      var url = base + "/layout?pack=" + encodeURIComponent(pack ? pack.value : "") +
+        "&level=" + encodeURIComponent(level ? level.value : "");
+      var mine = ++laying;
+      form.classList.add("relaying");
+      fetch(url, { credentials: "same-origin", headers: (function () { var h = {}; h[HEADER] = token(); return h; })() })
+        .then(function (resp) { return resp.json(); })
+        .then(function (L) {
+          if (mine !== laying) return;
+          form.classList.remove("relaying");
+          if (L && L.fields) applyLayout(L);
+        }, function () { form.classList.remove("relaying"); });
+    }
+
     function save() {
       if (conflict) { conflictStatus(); return; }
       clearTimeout(timer);
@@ -306,10 +470,6 @@
         form.setAttribute("data-sha256", r.sha256);
         form.setAttribute("data-mtime", String(r.mtime));
         status(r.message + "；" + counts(r.findings), "saved");
-        if (regrouped()) {
-          status(r.message + "；表格包或申报层级已改变，正在按新的要求重新排列栏目…", "saved");
-          window.location.reload();
-        }
       });
     }
 
