@@ -1020,8 +1020,7 @@ def test_a_scenario_s_stage_stands_before_its_description(client):
 )
 def test_every_bundled_example_opens_without_pk001(tmp_path, example):
     shutil.copy(EXAMPLES / example, tmp_path / example)
-    c = create_app(tmp_path, TOKEN).test_client()
-    c.get(f"/?token={TOKEN}")
+    c = served(tmp_path)
     doc = html(c.get(f"/record/{example}"))
     assert load(EXAMPLES / example).record.pack
     assert not [li.text_content() for li in doc.xpath('//li[@data-code="PK001"]')]
