@@ -39,6 +39,7 @@ from .record.derived import DERIVED
 from .record.model import Record
 from .record.paths import generic
 from .record.schema import model_of, resolve_path, strip_optional
+from .record.unitkinds import UNIT_KINDS
 
 # Kinds of value, and how each is named to the user.
 KINDS = {
@@ -711,7 +712,7 @@ def recommender_catalogue(pack=None) -> Catalogue:
         kinds = (p.quota or {}).get("by_unit_kind") or {}
         if kinds:
             where = "" if pack is not None else f"{p.name} "
-            quotas.append(where + "、".join(f"{k} {v}个" for k, v in kinds.items()))
+            quotas.append(where + "、".join(f"{UNIT_KINDS.get(k, k)} {v}个" for k, v in kinds.items()))
             used_by.setdefault("unit_kind", [])
     fields = []
     for name, info in Recommender.model_fields.items():
@@ -721,8 +722,9 @@ def recommender_catalogue(pack=None) -> Catalogue:
         if kind == "text" and options:
             kind = "enum"
         note = info.description or ""
-        if name == "unit_kind" and quotas:
-            note = "；".join(x for x in (note, "推荐名额按此而定：" + "；".join(quotas)) if x)
+        if name == "unit_kind":  # written by its name (市 …), which the model reads as its code
+            options = tuple(UNIT_KINDS[o] for o in options)
+            note = "；".join(x for x in (note, "推荐名额按此而定：" + "；".join(quotas) if quotas else "") if x)
         low, high = _bounds(info, info.annotation)
         fields.append(
             Field(

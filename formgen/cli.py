@@ -13,6 +13,7 @@ import click
 
 from . import cli_zh
 from .bureau import regnames
+from .record.unitkinds import UNIT_KINDS, read_unit_kind
 
 cli_zh.install()  # click's own words (usage, section titles, --help, errors) in Chinese
 
@@ -735,8 +736,9 @@ def _fill_batch(entries, pack, out_dir, draft, force, with_pdf, jobs=1):
 @click.option("--recommender", type=click.Path(dir_okay=False, path_type=Path), help="推荐单位资料 YAML。")
 @click.option(
     "--unit-kind",
-    type=click.Choice(["city", "province", "plan-listed", "bingtuan", "central"]),
-    help="推荐单位类别，决定名额上限。",
+    type=click.Choice([*UNIT_KINDS.values(), *UNIT_KINDS]),
+    callback=lambda _ctx, _param, value: read_unit_kind(value) if value else value,
+    help="推荐单位类别（市、省、计划单列市、兵团、中央企业），决定名额上限。",
 )
 @click.option("--quota", type=int, help="推荐名额上限（覆盖表格包的规定）。")
 @click.option(
@@ -832,7 +834,7 @@ def summary(
     if limit is None and pack.quota.get("required"):
         kinds = pack.quota.get("by_unit_kind")
         if kinds:
-            choices = "、".join(f"{k}（{v}个）" for k, v in kinds.items())
+            choices = "、".join(f"{UNIT_KINDS.get(k, k)}（{v}个）" for k, v in kinds.items())
             raise click.UsageError(
                 f"{pack.title} 的名额按推荐单位类别而定：请加 --unit-kind（{choices}），或 --quota N。"
             )

@@ -128,7 +128,7 @@ def test_the_web_form_says_the_pack_has_problems_not_that_it_is_missing(tmp_path
     monkeypatch.setenv("FORMGEN_PACKS", str(tmp_path / "packs"))
     pack, bad = pack_of("myshanghai")
     assert pack is None and bad.code == "PK001"
-    assert bad.message == "表格包 myshanghai 的文件有误，暂不能使用；请联系提供此表格包的人员"
+    assert bad.message == "表格包“myshanghai”的文件有误，暂不能使用；请联系提供此表格包的人员"
     assert "formgen" not in bad.message and "/" not in bad.message  # a page says no command or path
 
 

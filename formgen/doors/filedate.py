@@ -17,8 +17,6 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from ..render.ooxml import CORE_PART, read_package_part
-
 ZIPPED = (".docx", ".xlsx", ".docm", ".xlsm")
 _W3CDTF = re.compile(
     r"<dcterms:(modified|created)\b[^>]*>\s*(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?"
@@ -35,6 +33,8 @@ def own_date(path: Path) -> dt.datetime | None:
     """
     if Path(path).suffix.casefold() not in ZIPPED:
         return None
+    from ..render.ooxml import CORE_PART, read_package_part  # python-docx's oxml: only for a package
+
     text = read_package_part(Path(path), CORE_PART)
     if text is None:
         return None

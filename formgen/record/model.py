@@ -37,6 +37,7 @@ from .types import (
     read_level,
     read_score,
 )
+from .unitkinds import UnitKind, read_unit_kind
 
 Nature = Literal["中央企业", "地方国企", "民营企业", "三资企业"]
 Size = Literal["大型", "中型", "小型", "微型"]
@@ -548,10 +549,13 @@ class Recommender(Model):
     """The recommending bureau's profile, for the bureau-side sheets and letters."""
 
     unit: Text | None = F("推荐单位", "如 上海市浦东新区科技和经济委员会")
-    unit_kind: Literal["city", "province", "plan-listed", "bingtuan", "central"] | None = F(
-        "推荐单位类别", "city 市、province 省、plan-listed 计划单列市、bingtuan 兵团、central 中央企业"
-    )
+    unit_kind: UnitKind | None = F("推荐单位类别", "市、省、计划单列市、兵团 或 中央企业")
     contact: Text | None = F("联系人")
     phone: Text | None = F("联系电话")
     head: Text | None = F("主要负责人")
     date: Date | None = F("日期", "YYYY-MM-DD；不填则留空供手写")
+
+    @field_validator("unit_kind", mode="before")
+    @classmethod
+    def _unit_kind_by_name(cls, value):
+        return read_unit_kind(value)

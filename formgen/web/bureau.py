@@ -33,21 +33,14 @@ def _row(i: int, e, state: str) -> dict:
 
 
 def unit_kinds() -> dict[str, str]:
-    """推荐单位类别 as the record model names them (city -> 市 …): its values, each with the
-    Chinese the model's description gives it.
+    """推荐单位类别, code -> name (formgen.record.model.UNIT_KINDS).
 
     >>> unit_kinds()["plan-listed"]
     '计划单列市'
     """
-    import re
-    import typing
+    from ..record.unitkinds import UNIT_KINDS as names
 
-    from ..record.model import Recommender
-    from ..record.schema import strip_optional
-
-    info = Recommender.model_fields["unit_kind"]
-    said = dict(re.findall(r"([a-z-]+) ([^、，；\s]+)", info.description or ""))
-    return {k: said.get(k, k) for k in typing.get_args(strip_optional(info.annotation))}
+    return dict(names)
 
 
 UNIT_KINDS = tuple(unit_kinds())  # formgen.record.model.Recommender.unit_kind
