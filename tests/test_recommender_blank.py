@@ -5,7 +5,6 @@ used by ``formgen summary --recommender``."""
 from __future__ import annotations
 
 import re
-import typing
 
 import docx
 import openpyxl
@@ -16,6 +15,7 @@ from formgen.doors.workbook import read_workbook
 from formgen.packs.pack import get_pack
 from formgen.record.loader import LoadError
 from formgen.record.model import Recommender
+from formgen.record.unitkinds import UNIT_KINDS
 
 from .conftest import ROOT
 
@@ -56,14 +56,14 @@ def test_blank_profile_lists_every_field_with_its_label_note_and_options(cli, tm
         assert fields[name].startswith(info.title), name
         if info.description:
             assert info.description in fields[name], name
-    kinds = typing.get_args(typing.get_args(Recommender.model_fields["unit_kind"].annotation)[0])
-    assert all(k in fields["unit_kind"] for k in kinds)
+    assert "市、省、计划单列市、兵团 或 中央企业" in fields["unit_kind"]  # written by name
+    assert not re.search(r"city|province|plan-listed|bingtuan|central", fields["unit_kind"])
     # what it is for: the command, and the bureau's documents of every pack that read it
     assert "--recommender 本文件" in text
     assert "gansu 附件8 主管部门承诺书（推荐单位、日期）" in text
     assert "shanghai 附件5" in text
     assert "必填" in fields["unit"] and "选填" in fields["contact"]
-    assert "national province 20个" in fields["unit_kind"]  # the quota that goes by it, from the manifest
+    assert "national 省 20个" in fields["unit_kind"]  # the quota that goes by it, from the manifest
     assert "如 2024-03-01" in fields["date"]
 
 
@@ -91,7 +91,7 @@ def test_pack_narrows_the_blank_to_what_its_bureau_documents_read(cli, tmp_path)
     fields = _lines(national.read_text(encoding="utf-8"))
     assert list(fields) == ["unit", "unit_kind"]
     quota = get_pack("national").quota["by_unit_kind"]
-    assert all(f"{k} {v}个" in fields["unit_kind"] for k, v in quota.items())
+    assert all(f"{UNIT_KINDS[k]} {v}个" in fields["unit_kind"] for k, v in quota.items())
     # Jiangsu's 自评价 has no sheet of the bureau's: nothing to ask, nothing written
     r = cli("init", tmp_path / "jiangsu.yaml", "--recommender", "--pack", "jiangsu")
     assert r.exit_code == 2 and "jiangsu" in r.output and not (tmp_path / "jiangsu.yaml").exists()

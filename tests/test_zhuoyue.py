@@ -63,10 +63,14 @@ def test_example_is_valid_for_hebei_and_national():
     "pack, kind, limit",
     [
         ("hebei", "city", 5),
+        ("hebei", "市", 5),  # by its name, as the bureau calls itself
         ("national", "province", 20),
+        ("national", "省", 20),
         ("national", "plan-listed", 5),
+        ("national", "计划单列市", 5),
         ("national", "bingtuan", 5),
         ("national", "central", 5),
+        ("national", "中央企业", 5),
     ],
 )
 def test_quota_at_limit_and_one_over(hebei_records, tmp_path, pack, kind, limit):
@@ -95,7 +99,22 @@ def test_quota_override_and_draft(hebei_records, tmp_path):
 
 def test_national_needs_the_unit_kind(hebei_records, tmp_path):
     r = run("summary", *hebei_records(1), "--pack", "national", "--unit", "河北省工业和信息化厅", "--out", tmp_path)
-    assert r.exit_code == 2 and "--unit-kind" in r.output and "province（20个）" in r.output
+    assert r.exit_code == 2 and "--unit-kind" in r.output and "省（20个）、计划单列市（5个）" in r.output
+
+
+def test_a_recommender_writes_its_kind_by_name(tmp_path):
+    """推荐单位类别 in a recommender YAML by its name (兵团) reads as the quota's key; a name
+    that is none of them is one Chinese line naming the five."""
+    from formgen.doors.opener import load_recommender
+
+    p = tmp_path / "推荐单位.yaml"
+    p.write_text("unit: 新疆生产建设兵团工业和信息化局\nunit_kind: 兵团\n", "utf-8")
+    assert load_recommender(p).record.unit_kind == "bingtuan"
+    p.write_text("unit: 某市工信局\nunit_kind: 地级市\n", "utf-8")
+    got = load_recommender(p)
+    (note,) = got.notes
+    assert (note.code, note.path, note.line) == ("IN007", "unit_kind", 2) and got.record.unit_kind is None
+    assert note.message == "应为 市、省、计划单列市、兵团、中央企业 之一；实际为 地级市"
 
 
 def test_order_file_and_json(hebei_records, tmp_path):
