@@ -111,8 +111,6 @@ class Field:
             parts.append("如 2024-03-01")
         elif self.kind == "year_month":
             parts.append("如 2024-03（或 2024年3月）")
-        elif self.kind == "bool":
-            parts.append("是 或 否")
         if self.options and all(o in self.note for o in self.options):
             pass  # the note names them already
         elif self.options and self.kind in ("enum", "enums") and len(self.options) <= 8:

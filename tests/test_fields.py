@@ -277,3 +277,14 @@ def test_init_refuses_what_it_cannot_do(cli, tmp_path):
     # a pack with one level needs no --level
     r = cli("init", tmp_path / "s.yaml", "--pack", "shanghai")
     assert r.exit_code == 0 and "level: 先进级" in (tmp_path / "s.yaml").read_text(encoding="utf-8")
+
+
+def test_a_fields_summary_says_each_thing_once():
+    """What a cell's input message and the web page say of a field (type, bounds, options)
+    never repeats itself: a 是/否 field is not also told 是 或 否."""
+    for name in ("gansu", "shanghai", "hebei", "national"):
+        for level in levels(get_pack(name)) or [None]:
+            for f in catalogue(get_pack(name), level):
+                parts = [p.strip() for p in f.summary().split("；")]
+                words = [w for p in parts for w in re.split(r"[/ ]或?", p) if w in ("是", "否")]
+                assert len(words) == len(set(words)), (f.path, f.summary())
