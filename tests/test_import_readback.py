@@ -301,3 +301,37 @@ def test_import_reads_the_extra_kpis_back_into_kpis(tmp_path):
         **EXTRA_KPIS,
     }
     assert back.kpi_others == OWN_TEXT
+
+
+# -- 附件2's 法人代表/负责人电话: printed from the legal representative's phone, else the head's --
+
+
+def test_the_head_s_phone_printed_for_the_legal_rep_comes_back_as_the_head_s(tmp_path):
+    """The example's 法定代表人 has no phone, so 附件2 prints the 企业负责人's under
+    法人代表/负责人 电话: read back, it is the head's phone (nothing put into the legal
+    representative's), and the imported record is not missing 「法人代表/负责人电话」."""
+    from formgen.app import validate
+    from formgen.doors.importer import to_loaded
+
+    rec = _read(_rendered(tmp_path, "a2"))
+    assert rec.data["people"]["head"]["phone"] == "0931-2345678"
+    assert "phone" not in rec.data["people"].get("legal_rep", {})
+    gansu = get_pack("gansu")
+    missing = [f for f in validate(to_loaded(rec, gansu), gansu) if f.code == "RQ001" and f.path.startswith("people.")]
+    assert missing == []
+
+
+def test_a_legal_rep_s_phone_is_told_from_the_head_s_on_annex4(tmp_path):
+    """A 先进级 record with two phones: 附件2 prints the legal representative's, 附件4 the
+    head's; read back together, each is in its own field and nothing is reported."""
+    from formgen.doors.importer import import_forms
+
+    def advanced(d):
+        d["factory"].update(level="先进级", modes=["离散型智能制造"], start="2023-01")
+        d["people"]["legal_rep"]["phone"] = "0931-8888777"
+
+    forms = [_rendered(tmp_path, "a2", advanced), _rendered(tmp_path, "a4", advanced)]
+    (entry,) = import_forms(forms, get_pack("gansu")).records
+    people = entry[2].data["people"]
+    assert (people["legal_rep"]["phone"], people["head"]["phone"]) == ("0931-8888777", "0931-2345678")
+    assert [f for f in entry[2].findings if f.code == "IM003"] == []

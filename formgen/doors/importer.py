@@ -46,6 +46,7 @@ from .imported import (
     _item_keys,
     finish_aggregates,
     finish_document,
+    finish_eithers,
     read_spec,
 )
 from .readback import reading
@@ -107,6 +108,7 @@ def read_single(path: Path, docx: Docx, pack: Pack, doc: Document) -> Imported:
     _read_structured(rec, doc, body)
     _read_paragraphs(rec, check, doc)
     finish_aggregates(rec)
+    finish_eithers(rec, items_only=True)  # the others once the forms of the enterprise are merged
     _unread(rec, doc)
     finish_document(rec, pack)
     return rec
@@ -406,13 +408,22 @@ def _row_specs(rows):
 # -- entry points ----------------------------------------------------------------------------
 
 
-def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list[Imported]:
+def import_file(path: str | Path, pack: Pack, doc_id: str | None = None, merging: bool = False) -> list[Imported]:
     """The records a filled form holds: one for a single-record Word form, one per row
     (per enterprise) for a multi-record sheet, in Word or .xlsx (:mod:`formgen.doors.sheetread`).
+    ``merging``: the record is to be merged with other forms of its enterprise, so a value
+    printed from ``a or b`` waits to be put (:func:`imported.finish_eithers`).
     Raises DraftError (one line of Chinese) for a file that cannot be read."""
+    recs = _import_file(Path(path), pack, doc_id)
+    if not merging:
+        for rec in recs:
+            finish_eithers(rec)
+    return recs
+
+
+def _import_file(path: Path, pack: Pack, doc_id: str | None) -> list[Imported]:
     from . import sheetread
 
-    path = Path(path)
     if path.suffix.casefold() == ".xlsx":
         from .workbook import is_record_workbook
 
@@ -566,7 +577,7 @@ def read_forms(paths: list[Path], pack: Pack, doc_id: str | None = None) -> tupl
     unreadable: list[Finding] = []
     for path in paths:
         try:
-            recs = import_file(path, pack, doc_id)
+            recs = import_file(path, pack, doc_id, merging=True)
         except DraftError as e:
             unreadable.append(e.finding(str(path)))
             continue
@@ -576,6 +587,8 @@ def read_forms(paths: list[Path], pack: Pack, doc_id: str | None = None) -> tupl
                 merge(same, rec)  # 附件3 and 附件4 of one enterprise: one record
             else:
                 read.append(rec)
+    for rec in read:
+        finish_eithers(rec)
     return read, unreadable
 
 
@@ -619,6 +632,7 @@ def merge(into: Imported, other: Imported) -> None:
     into.figures += other.figures
     into.extra_sources.append(other.source)
     into.extra_documents.append(other.document)
+    into.eithers += other.eithers  # of fields outside lists: no item moves them
 
 
 def _from_end(path: str, lasts: set[str]) -> str:
