@@ -41,14 +41,12 @@ ROUND = "2025"
 
 # --- known defects: (door, pack, level, variant) -> what differs; "*" matches any ----------
 
-_SUPPLIERS = "suppliers printed joined by 、 come back as one item"
+
+def _all(*parts: str) -> str:
+    return "; ".join(parts)
 
 
-KNOWN: dict[tuple[str, str, str, str], str] = {
-    ("forms", "gansu", "基础级", "widest"): _SUPPLIERS,
-    ("forms", "gansu", "先进级", "widest"): _SUPPLIERS,
-    ("forms", "gansu", "卓越级", "widest"): _SUPPLIERS,
-}
+KNOWN: dict[tuple[str, str, str, str], str] = {}
 
 # packs that name no level: pack -> the defect
 KNOWN_LEVELS: dict[str, str] = {}

@@ -335,3 +335,37 @@ def test_a_legal_rep_s_phone_is_told_from_the_head_s_on_annex4(tmp_path):
     people = entry[2].data["people"]
     assert (people["legal_rep"]["phone"], people["head"]["phone"]) == ("0931-8888777", "0931-2345678")
     assert [f for f in entry[2].findings if f.code == "IM003"] == []
+
+
+# -- 附件2's 应用建设系统解决方案供应商名称: a list printed joined by 、 -----------------------------
+
+
+@pytest.mark.parametrize(
+    "suppliers,shown",
+    [
+        (["自建", "兰州智联工业技术有限公司"], "自建、兰州智联工业技术有限公司"),
+        (["自建", "华为、中兴联合体"], "自建、“华为、中兴联合体”"),
+        (["华为、中兴联合体"], "“华为、中兴联合体”"),
+        (["“陇原”智造、自建"], "““陇原”智造、自建”"),
+    ],
+)
+def test_suppliers_printed_joined_come_back_as_their_items(tmp_path, suppliers, shown):
+    """附件2 for one 优秀场景 prints its suppliers joined by 、: read back, they are the
+    same items, one that holds a 、 itself (printed in “”) included."""
+
+    def edit(d):
+        d["scenarios"][0]["suppliers"] = suppliers
+
+    data = yaml.safe_load(GANSU.read_text(encoding="utf-8"))
+    edit(data)
+    record = tmp_path / "record.yaml"
+    record.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    loaded = load(record)
+    pack = get_pack("gansu")
+    doc = pack.document("a2")
+    printed = doc.split_view(derive(loaded.record, pack), data["scenarios"][0]["name"])
+    form = tmp_path / "附件2.docx"
+    form.write_bytes(docx_render.render_single(doc.layout, printed, loaded.base_dir, False, {}))
+    cells = [c.text for t in docx.Document(str(form)).tables for row in t.rows for c in row.cells]
+    assert shown in cells
+    assert _read(form).data["scenarios"][0]["suppliers"] == suppliers

@@ -138,12 +138,17 @@ def field_of(path: str) -> Field | None:
 
 def typed(path: str, raw):
     """Raw text as the record model reads the field at ``path`` (numbers without their
-    unit, 2021年1月 as 2021-01, 是/否, several values one a line)."""
+    unit, 2021年1月 as 2021-01, 是/否, several values one a line). A list of texts printed
+    on one line is split where the form joined it (the 、 of ``written.join_items``, not
+    one inside “”), unless written one a line or with ；."""
+    from ..record.written import split_items
     from .workbook import cell_value
 
     f = field_of(path)
     if f is None or not isinstance(raw, str):
         return raw
+    if f.kind == "texts" and not re.search(r"[\n；;]", raw):
+        raw = "\n".join(split_items(raw))
     return cell_value(f, raw)
 
 
