@@ -632,7 +632,10 @@ def merge(into: Imported, other: Imported) -> None:
     into.figures += other.figures
     into.extra_sources.append(other.source)
     into.extra_documents.append(other.document)
-    into.eithers += other.eithers  # of fields outside lists: no item moves them
+    # ``a or b`` of fields outside lists (no item moves them), at their place in other's form
+    into.eithers += [
+        (paths, raw, f"{other.source.name} {where}".strip(), lab) for paths, raw, where, lab in other.eithers
+    ]
 
 
 def _from_end(path: str, lasts: set[str]) -> str:
