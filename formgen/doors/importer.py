@@ -448,10 +448,36 @@ def _import_file(path: Path, pack: Pack, doc_id: str | None) -> list[Imported]:
 
 
 def _identify(body, pack: Pack, doc_id: str | None, name: str) -> Document:
+    """The form a Word file is: by the title it carries (or ``--doc``), and only when it
+    has that form's make as well (:func:`has_form`): a 整改通知 that names 附件3's title
+    is no 附件3 (IM006, nothing read)."""
     from .draft import _choose
 
     doc, _notes = _choose(body, pack, doc_id, name)
+    if doc.single and not has_form(body, doc):
+        head, _, rest = doc.title.partition(" ")
+        title = rest if rest and head.startswith("附件") else doc.title
+        raise DraftError(
+            f"{name}：不是{pack.title}的申报表：文中提到《{title}》，却没有它的表格栏目和标题，未读入",
+            "IM006",
+        )
     return doc
+
+
+STRUCTURE_SHARE = 0.25  # of a form's table labels and headings, found in a file that is that form
+
+
+def has_form(body, doc: Document) -> bool:
+    """Whether a Word file has the make of ``doc``: at least a quarter of the labelled cells
+    of its tables and of its headings are found in it (a hand-made form may leave rows out
+    or word a heading its own way; a letter that names the form has none of them)."""
+    cells = read_table_fields(doc, body, exprs=True)
+    headings = outline(doc)
+    found = sum(not v.missing for v in cells)
+    if headings:
+        found += len(find_structure(body, headings).matches)
+    total = len(cells) + len(headings)
+    return total == 0 or found >= STRUCTURE_SHARE * total
 
 
 def to_loaded(rec: Imported, pack: Pack):
