@@ -250,7 +250,8 @@ def finish_eithers(rec: Imported, items_only: bool = False) -> None:
     is printed whenever it is not empty, so the value is the first alternative's that the
     record read holds equal to it (nothing more to put); else it goes to the last
     alternative that can have been printed (every one before it empty in the record read,
-    and itself empty or equal): ``b`` when the record read has neither, ``a`` when it
+    and itself empty or equal): ``b`` when the record read has neither (附件2: the
+    企业负责人电话 the pack asks for; no form asks for the 法定代表人's), ``a`` when it
     has a different ``b``. Nothing is put into a field that was not printed; a value no
     alternative can have printed is put into the first, where it is reported (IM003).
     ``items_only``: only those whose fields are in a list's item (settled within one form);
