@@ -261,3 +261,34 @@ def test_conflicting_values_in_two_forms_are_reported(tmp_path, shanghai):
     assert rec.data["factory"]["region"]["district"] == "浦东新区"
     (conflict,) = [f for f in rec.findings if f.code == "IM003"]
     assert "闵行区" in conflict.message and "b.docx" in conflict.line
+
+
+# -- a 整改通知 that names a form is no form ------------------------------------------------------
+
+
+def test_a_letter_naming_a_form_is_not_read_as_that_form(tmp_path):
+    """The 整改通知 formgen writes names 附件3's title in every item; `formgen import` says in
+    one line that it is no 申报表 (IM006) and writes no record, where it took it for 附件3
+    with every field missing. The forms filled from the same record are still read."""
+    record = tmp_path / "陇原.yaml"
+    text = (EXAMPLES / "gansu-longyuan.yaml").read_text(encoding="utf-8")
+    record.write_text(text.replace('"13993145210"', '"1399314521"'), encoding="utf-8")
+    args = ["--pack", "gansu", "--notices", tmp_path / "通知", "--unit", "兰州市工业和信息化局"]
+    CliRunner().invoke(main, ["validate", str(record), *map(str, args)])
+    (letter,) = (tmp_path / "通知").glob("整改通知_*.docx")
+    assert "附件3《甘肃省基础级智能工厂申报书》" in "\n".join(p.text for p in docx.Document(letter).paragraphs)
+
+    result = CliRunner().invoke(main, ["import", str(letter), "--pack", "gansu", "--out", str(tmp_path / "读入")])
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert "IM006" in lines[0] and "不是甘肃省智能工厂梯度培育申报（2025年）的申报表" in lines[0]
+    assert "《甘肃省基础级智能工厂申报书》" in lines[0]
+    assert not (tmp_path / "读入").exists() or not any((tmp_path / "读入").iterdir())
+
+    CliRunner().invoke(
+        main, ["fill", str(EXAMPLES / "gansu-longyuan.yaml"), "--pack", "gansu", "--out", str(tmp_path / "表")]
+    )
+    forms = sorted((tmp_path / "表").glob("*.docx"))
+    result = CliRunner().invoke(main, ["import", *map(str, forms), "--pack", "gansu", "--out", str(tmp_path / "读入")])
+    assert result.exit_code in (0, 1) and "IM006" not in result.output, result.output
+    assert [p.name for p in (tmp_path / "读入").glob("*.yaml")] == ["甘肃陇原精工机械有限公司.yaml"]

@@ -301,3 +301,71 @@ def test_import_reads_the_extra_kpis_back_into_kpis(tmp_path):
         **EXTRA_KPIS,
     }
     assert back.kpi_others == OWN_TEXT
+
+
+# -- 附件2's 法人代表/负责人电话: printed from the legal representative's phone, else the head's --
+
+
+def test_the_head_s_phone_printed_for_the_legal_rep_comes_back_as_the_head_s(tmp_path):
+    """The example's 法定代表人 has no phone, so 附件2 prints the 企业负责人's under
+    法人代表/负责人 电话: read back, it is the head's phone (nothing put into the legal
+    representative's), and the imported record is not missing 「法人代表/负责人电话」."""
+    from formgen.app import validate
+    from formgen.doors.importer import to_loaded
+
+    rec = _read(_rendered(tmp_path, "a2"))
+    assert rec.data["people"]["head"]["phone"] == "0931-2345678"
+    assert "phone" not in rec.data["people"].get("legal_rep", {})
+    gansu = get_pack("gansu")
+    missing = [f for f in validate(to_loaded(rec, gansu), gansu) if f.code == "RQ001" and f.path.startswith("people.")]
+    assert missing == []
+
+
+def test_a_legal_rep_s_phone_is_told_from_the_head_s_on_annex4(tmp_path):
+    """A 先进级 record with two phones: 附件2 prints the legal representative's, 附件4 the
+    head's; read back together, each is in its own field and nothing is reported."""
+    from formgen.doors.importer import import_forms
+
+    def advanced(d):
+        d["factory"].update(level="先进级", modes=["离散型智能制造"], start="2023-01")
+        d["people"]["legal_rep"]["phone"] = "0931-8888777"
+
+    forms = [_rendered(tmp_path, "a2", advanced), _rendered(tmp_path, "a4", advanced)]
+    (entry,) = import_forms(forms, get_pack("gansu")).records
+    people = entry[2].data["people"]
+    assert (people["legal_rep"]["phone"], people["head"]["phone"]) == ("0931-8888777", "0931-2345678")
+    assert [f for f in entry[2].findings if f.code == "IM003"] == []
+
+
+# -- 附件2's 应用建设系统解决方案供应商名称: a list printed joined by 、 -----------------------------
+
+
+@pytest.mark.parametrize(
+    "suppliers,shown",
+    [
+        (["自建", "兰州智联工业技术有限公司"], "自建、兰州智联工业技术有限公司"),
+        (["自建", "华为、中兴联合体"], "自建、“华为、中兴联合体”"),
+        (["华为、中兴联合体"], "“华为、中兴联合体”"),
+        (["“陇原”智造、自建"], "““陇原”智造、自建”"),
+    ],
+)
+def test_suppliers_printed_joined_come_back_as_their_items(tmp_path, suppliers, shown):
+    """附件2 for one 优秀场景 prints its suppliers joined by 、: read back, they are the
+    same items, one that holds a 、 itself (printed in “”) included."""
+
+    def edit(d):
+        d["scenarios"][0]["suppliers"] = suppliers
+
+    data = yaml.safe_load(GANSU.read_text(encoding="utf-8"))
+    edit(data)
+    record = tmp_path / "record.yaml"
+    record.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    loaded = load(record)
+    pack = get_pack("gansu")
+    doc = pack.document("a2")
+    printed = doc.split_view(derive(loaded.record, pack), data["scenarios"][0]["name"])
+    form = tmp_path / "附件2.docx"
+    form.write_bytes(docx_render.render_single(doc.layout, printed, loaded.base_dir, False, {}))
+    cells = [c.text for t in docx.Document(str(form)).tables for row in t.rows for c in row.cells]
+    assert shown in cells
+    assert _read(form).data["scenarios"][0]["suppliers"] == suppliers

@@ -39,6 +39,9 @@ class Imported:
     # concrete path (enterprise.financials[0]): another form's items go before them
     lasts: set[str] = field(default_factory=set)
     extra_documents: list[Document] = field(default_factory=list)  # the form each of extra_sources was read as
+    # values printed from ``a or b`` (法人代表/负责人电话), put once the record is read:
+    # (the alternatives' concrete paths, the text, where, label); see finish_eithers
+    eithers: list[tuple[tuple[str, ...], str, str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -135,12 +138,17 @@ def field_of(path: str) -> Field | None:
 
 def typed(path: str, raw):
     """Raw text as the record model reads the field at ``path`` (numbers without their
-    unit, 2021年1月 as 2021-01, 是/否, several values one a line)."""
+    unit, 2021年1月 as 2021-01, 是/否, several values one a line). A list of texts printed
+    on one line is split where the form joined it (the 、 of ``written.join_items``, not
+    one inside “”), unless written one a line or with ；."""
+    from ..record.written import split_items
     from .workbook import cell_value
 
     f = field_of(path)
     if f is None or not isinstance(raw, str):
         return raw
+    if f.kind == "texts" and not re.search(r"[\n；;]", raw):
+        raw = "\n".join(split_items(raw))
     return cell_value(f, raw)
 
 
@@ -165,6 +173,10 @@ def read_spec(rec: Imported, spec: dict, r: Reading, text: str, base: str, where
     if got is None:
         return False
     for slot, raw in got.items():
+        if slot.how == "either":  # which field it is is told once the record is read
+            paths = tuple(join_path(base, p) for p in [slot.path, *slot.key.split("\n")])
+            rec.eithers.append((paths, raw, where, label))
+            continue
         if slot.how in ("aggregate", "place"):  # finished once the whole form is read
             rec.data.setdefault(f"__{slot.how}s__", []).append((slot, raw, base, where, label))
             continue
@@ -230,6 +242,46 @@ def finish_aggregates(rec: Imported) -> None:
                 f"「{label}」是 {n} 项的汇总值，无法分到各项，未读入：请在记录中逐项填写",
                 join_path(base, slot.path),
             )
+
+
+def finish_eithers(rec: Imported, items_only: bool = False) -> None:
+    """A value printed from ``a or b`` (附件2's 法人代表/负责人电话: the legal
+    representative's phone, else the head's) put into the field that was printed: ``a``
+    is printed whenever it is not empty, so the value is the first alternative's that the
+    record read holds equal to it (nothing more to put); else it goes to the last
+    alternative that can have been printed (every one before it empty in the record read,
+    and itself empty or equal): ``b`` when the record read has neither (附件2: the
+    企业负责人电话 the pack asks for; no form asks for the 法定代表人's), ``a`` when it
+    has a different ``b``. Nothing is put into a field that was not printed; a value no
+    alternative can have printed is put into the first, where it is reported (IM003).
+    ``items_only``: only those whose fields are in a list's item (settled within one form);
+    the others wait for the forms of the same enterprise to be merged."""
+    waiting = []
+    for paths, raw, where, label in rec.eithers:
+        if items_only and not all("[" in p for p in paths):
+            waiting.append((paths, raw, where, label))
+            continue
+        text = raw.strip(" \t\n\u3000")
+        if not text:
+            continue
+        try:
+            values = [typed(p, text) for p in paths]
+        except ValueError as e:
+            rec.add("IM002", ERROR, where, label, f"「{label}」{e}", paths[0])
+            continue
+        held = [_at(rec.data, p) for p in paths]
+        target = paths[0]
+        for i, (path, value, old) in enumerate(zip(paths, values, held, strict=True)):
+            if any(h not in (None, "") for h in held[:i]):
+                break  # an earlier alternative is not empty: this one was not printed
+            if old == value:
+                target = None  # printed from a field the record read holds
+                break
+            if old in (None, ""):
+                target = path
+        if target is not None:
+            rec.put(target, values[paths.index(target)], where, label)
+    rec.eithers = waiting
 
 
 def pack_province(pack: Pack) -> str:

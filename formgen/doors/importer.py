@@ -46,6 +46,7 @@ from .imported import (
     _item_keys,
     finish_aggregates,
     finish_document,
+    finish_eithers,
     read_spec,
 )
 from .readback import reading
@@ -107,6 +108,7 @@ def read_single(path: Path, docx: Docx, pack: Pack, doc: Document) -> Imported:
     _read_structured(rec, doc, body)
     _read_paragraphs(rec, check, doc)
     finish_aggregates(rec)
+    finish_eithers(rec, items_only=True)  # the others once the forms of the enterprise are merged
     _unread(rec, doc)
     finish_document(rec, pack)
     return rec
@@ -406,13 +408,22 @@ def _row_specs(rows):
 # -- entry points ----------------------------------------------------------------------------
 
 
-def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list[Imported]:
+def import_file(path: str | Path, pack: Pack, doc_id: str | None = None, merging: bool = False) -> list[Imported]:
     """The records a filled form holds: one for a single-record Word form, one per row
     (per enterprise) for a multi-record sheet, in Word or .xlsx (:mod:`formgen.doors.sheetread`).
+    ``merging``: the record is to be merged with other forms of its enterprise, so a value
+    printed from ``a or b`` waits to be put (:func:`imported.finish_eithers`).
     Raises DraftError (one line of Chinese) for a file that cannot be read."""
+    recs = _import_file(Path(path), pack, doc_id)
+    if not merging:
+        for rec in recs:
+            finish_eithers(rec)
+    return recs
+
+
+def _import_file(path: Path, pack: Pack, doc_id: str | None) -> list[Imported]:
     from . import sheetread
 
-    path = Path(path)
     if path.suffix.casefold() == ".xlsx":
         from .workbook import is_record_workbook
 
@@ -437,10 +448,36 @@ def import_file(path: str | Path, pack: Pack, doc_id: str | None = None) -> list
 
 
 def _identify(body, pack: Pack, doc_id: str | None, name: str) -> Document:
+    """The form a Word file is: by the title it carries (or ``--doc``), and only when it
+    has that form's make as well (:func:`has_form`): a 整改通知 that names 附件3's title
+    is no 附件3 (IM006, nothing read)."""
     from .draft import _choose
 
     doc, _notes = _choose(body, pack, doc_id, name)
+    if doc.single and not has_form(body, doc):
+        head, _, rest = doc.title.partition(" ")
+        title = rest if rest and head.startswith("附件") else doc.title
+        raise DraftError(
+            f"{name}：不是{pack.title}的申报表：文中提到《{title}》，却没有它的表格栏目和标题，未读入",
+            "IM006",
+        )
     return doc
+
+
+STRUCTURE_SHARE = 0.25  # of a form's table labels and headings, found in a file that is that form
+
+
+def has_form(body, doc: Document) -> bool:
+    """Whether a Word file has the make of ``doc``: at least a quarter of the labelled cells
+    of its tables and of its headings are found in it (a hand-made form may leave rows out
+    or word a heading its own way; a letter that names the form has none of them)."""
+    cells = read_table_fields(doc, body, exprs=True)
+    headings = outline(doc)
+    found = sum(not v.missing for v in cells)
+    if headings:
+        found += len(find_structure(body, headings).matches)
+    total = len(cells) + len(headings)
+    return total == 0 or found >= STRUCTURE_SHARE * total
 
 
 def to_loaded(rec: Imported, pack: Pack):
@@ -566,7 +603,7 @@ def read_forms(paths: list[Path], pack: Pack, doc_id: str | None = None) -> tupl
     unreadable: list[Finding] = []
     for path in paths:
         try:
-            recs = import_file(path, pack, doc_id)
+            recs = import_file(path, pack, doc_id, merging=True)
         except DraftError as e:
             unreadable.append(e.finding(str(path)))
             continue
@@ -576,6 +613,8 @@ def read_forms(paths: list[Path], pack: Pack, doc_id: str | None = None) -> tupl
                 merge(same, rec)  # 附件3 and 附件4 of one enterprise: one record
             else:
                 read.append(rec)
+    for rec in read:
+        finish_eithers(rec)
     return read, unreadable
 
 
@@ -619,6 +658,10 @@ def merge(into: Imported, other: Imported) -> None:
     into.figures += other.figures
     into.extra_sources.append(other.source)
     into.extra_documents.append(other.document)
+    # ``a or b`` of fields outside lists (no item moves them), at their place in other's form
+    into.eithers += [
+        (paths, raw, f"{other.source.name} {where}".strip(), lab) for paths, raw, where, lab in other.eithers
+    ]
 
 
 def _from_end(path: str, lasts: set[str]) -> str:

@@ -9,7 +9,9 @@ keep. A spec's *reading* comes from the spec itself:
 - ``{expr: ...}``: the Jinja expression parsed, and each piece turned around:
   literal text is matched (spaces, line breaks and full/half-width forms are free),
   ``fmt(x)``, ``x | ym`` and attribute paths are slots for ``x``; ``a if c else b`` reads
-  ``a`` (or nothing, when the text is ``b``'s literal); ``a or b`` reads ``a``;
+  ``a`` (or nothing, when the text is ``b``'s literal); ``a or b`` of two fields reads
+  into the one that was printed, told from what the record read has (an ``either`` slot,
+  see ``imported.finish_eithers``); ``a or b`` of anything else reads ``a``;
   ``industry_at(code, level)``, ``kpi(kpis, name)``, ``ym_range(a, b)``,
   ``boxes(field, options)``, ``instances(list)`` and the ``derived`` values have their
   inverse here. What cannot be turned around (a sum, an earliest date, a headcount band)
@@ -61,6 +63,9 @@ class Slot:
     - ``app_type``: 甘肃附件6 申报类型 to the level applied for;
     - ``aggregate``: a total, earliest, latest or union of ``key`` over a list, read back
       only when the list has one item (see ``imported.finish_aggregates``);
+    - ``either``: ``a or b`` of fields, the value of the first that is not empty: read
+      into the one that was printed, told once the record is read (``key`` holds the
+      later alternatives, '\\n'-joined; see ``imported.finish_eithers``);
     - ``place``: a region block's city and district printed together (兰州市七里河区),
       split by the administrative divisions of the pack's province (see
       ``imported.finish_places``).
@@ -267,6 +272,9 @@ def _parts(node) -> tuple[list, list[str]]:
             raise _Unread
         return then, empty
     if isinstance(node, nodes.Or):
+        either = _alternatives(node)
+        if either:
+            return [Slot(either[0], "either", "\n".join(either[1:]))], []
         return _parts(node.left)
     if isinstance(node, nodes.Filter):
         if node.name in ("fmt", "ym"):
@@ -289,6 +297,16 @@ def _parts(node) -> tuple[list, list[str]]:
             raise _Unread
         return [Slot(p)], []
     raise _Unread
+
+
+def _alternatives(node) -> list[str] | None:
+    """The fields of ``a or b or c`` in order, when every side is a field's path
+    (``people.legal_rep.phone or people.head.phone``); None otherwise."""
+    if isinstance(node, nodes.Or):
+        left, right = _alternatives(node.left), _alternatives(node.right)
+        return left + right if left and right else None
+    p = _path(node)
+    return [p] if p and not p.startswith("derived.") else None
 
 
 def _selected_kind(test) -> tuple[str, str] | None:

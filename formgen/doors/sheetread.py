@@ -30,7 +30,17 @@ from ..packs.pack import Document, Pack, _label_text
 from ..record.findings import ERROR, WARNING
 from .docxread import Body, Docx, DraftError
 from .draft import Where, _label_norm, _main, _norm
-from .imported import Imported, _at, _brief, field_of, finish_aggregates, finish_document, read_spec, typed
+from .imported import (
+    Imported,
+    _at,
+    _brief,
+    field_of,
+    finish_aggregates,
+    finish_document,
+    finish_eithers,
+    read_spec,
+    typed,
+)
 from .readback import Reading, reading, ticked_options
 
 TOP_ROWS = 12  # rows of a workbook searched for the sheet's title
@@ -317,6 +327,7 @@ def _boxes(rec: Imported, r: Reading, text: str, base: str, where: str, label: s
 
 def _finish(rec: Imported, rows: list[int], grid: _Grid, header: _Header, columns, readings) -> None:
     finish_aggregates(rec)
+    finish_eithers(rec)
     for i, col in enumerate(columns):
         r = readings[i]
         label = _label(col)

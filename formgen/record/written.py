@@ -1,6 +1,7 @@
 """How a record's values are written in Chinese, on the forms and in every finding and
 letter alike: 是/否, numbers without trailing zeros, dates as 2021年1月5日 and year-months
-as 2021年1月, lists joined with 、, long texts in paragraphs.
+as 2021年1月, lists joined with 、 (an item that holds a 、 in “”, so that the list reads
+back as its items: :func:`split_items`), long texts in paragraphs.
 
 >>> fmt(dt.date(2099, 1, 1)), fmt("2023-01"), fmt(Decimal("45.30")), fmt(True), fmt(["自建", "华信"])
 ('2099年1月1日', '2023年1月', '45.3', '是', '自建、华信')
@@ -50,10 +51,48 @@ def fmt(value) -> str:
     if isinstance(value, dt.date):
         return f"{value.year}年{value.month}月{value.day}日"
     if isinstance(value, (list, tuple)):
-        return "、".join(fmt(v).rstrip("。；;，,、") for v in value)
+        return join_items([fmt(v).rstrip("。；;，,、") for v in value])
     if isinstance(value, str) and _YEAR_MONTH.match(value):
         return ym(value)
     return str(value)
+
+
+def join_items(items: list[str]) -> str:
+    """Items joined with 、 as a form prints a list, an item that holds a 、 (or opens
+    with “) put in “” so the join is read back as the same items (:func:`split_items`).
+
+    >>> join_items(["自建", "华为、中兴联合体"])
+    '自建、“华为、中兴联合体”'
+    """
+    return "、".join(f"“{x}”" if "、" in x or x.startswith("“") else x for x in items)
+
+
+def split_items(text: str) -> list[str]:
+    """A list printed by :func:`join_items` back as its items: split at each 、 outside
+    “”, an item wholly in “” taken without them.
+
+    >>> split_items("自建、“华为、中兴联合体”"), split_items("“华为、中兴联合体”"), split_items("自建")
+    (['自建', '华为、中兴联合体'], ['华为、中兴联合体'], ['自建'])
+    """
+    pieces, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "“":
+            depth += 1
+        elif ch == "”" and depth:
+            depth -= 1
+        elif ch == "、" and not depth:
+            pieces.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    pieces.append("".join(cur))
+    out = []
+    for x in (p.strip(" \t\n\u3000") for p in pieces):
+        if len(x) > 1 and x[0] == "“" and x[-1] == "”":
+            x = x[1:-1]
+        if x:
+            out.append(x)
+    return out
 
 
 def ym(value) -> str:
