@@ -950,7 +950,10 @@ def test_a_draft_with_an_error_is_kept_unregistered_then_fixed_and_submitted(sql
     body["values"]["people.head.mobile"] = good[:-1]  # ten digits
     r = _post(client, secret, "save", body, token)
     assert (
-        r.status_code == 200 and r.json["ok"] and "草稿（第1版" in r.json["message"] and "1 个错误" in r.json["message"]
+        r.status_code == 200
+        and r.json["ok"]
+        and "草稿（第1版" in r.json["message"]
+        and "改正错误后才能提交" in r.json["message"]
     )
     assert any(f["path"] == "people.head.mobile" for f in r.json["findings"])
     (sub,) = it.submissions_of(invite.id)

@@ -333,8 +333,7 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         data = record_yaml(record).encode("utf-8")
         shown = [_as_shown(d) for d in F.finding_dicts(findings, record, pack)]
         sub = save_draft(intake, invite, [(DRAFT_KIND, FORM_FILE, data)], shown)
-        errors = sum(1 for f in findings if f.is_error)
-        said = f"，还有 {errors} 个错误，改正后才能提交" if errors else "，没有错误，可以提交"
+        said = "，改正错误后才能提交" if any(f.is_error for f in findings) else "，没有错误，可以提交"
         return jsonify(
             ok=True,
             message=f"已保存为草稿（第{sub['version']}版，{sub['at']:%H:%M:%S}）{said}",
