@@ -255,6 +255,8 @@ def test_filled_forms_uploaded_then_the_bureaus_fields_completed_in_place_to_a_r
     button.click()
     wait_for(browser, lambda d: "/form?focus=1" in d.current_url and d.find_elements(By.ID, "record"), "the form")
     assert "自评得分" in browser.find_element(By.ID, "focus").text
+    wait_for(browser, lambda d: "个错误" in d.find_element(By.ID, "status").text, "the check of the draft")
+    shoot(browser, "intake-11-only-the-fields-to-complete")
     values, items = _page_values(example)
     for item in items:  # the lists the page shows: as many items as the enterprise has
         lst = item.rsplit("[", 1)[0]
@@ -268,13 +270,13 @@ def test_filled_forms_uploaded_then_the_bureaus_fields_completed_in_place_to_a_r
     for path in shown:
         if path in values:
             assert browser.execute_script(SET_VALUE, path, values[path]), path
-    shoot(browser, "intake-11-completed-in-place")
+    shoot(browser, "intake-12-completed-in-place")
     browser.find_element(By.ID, "generate").click()
     link = wait_for(
         browser, lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, "#downloads a") if "回执" in a.text], "receipt"
     )[0]
     assert "已受理" in browser.find_element(By.ID, "status").text
-    shoot(browser, "intake-12-accepted-from-the-form")
+    shoot(browser, "intake-13-accepted-from-the-form")
     with urllib.request.urlopen(link.get_attribute("href"), timeout=30) as resp:
         assert resp.read()[:2] == b"PK"
     assert [(s["version"], s["state"]) for s in it.submissions_of(invite.id)] == [(2, "已提交"), (1, "草稿")]
