@@ -113,11 +113,18 @@ def test_the_layers_import_downwards():
 
 def test_the_intake_sits_on_top():
     """formgen.intake (the bureau's online intake, issue 28) uses the layers below it (the
-    registry, the flow, the reports); nothing but the command line imports it."""
+    registry, the flow, the reports); nothing but the command line imports it.
+
+    The enterprise's form on its link is formgen serve's page, reused: the intake may import
+    formgen.web.form (the page's tree from the catalogue, what it posts read back into a
+    record) and serve web's templates and static form.js/count.js. Never formgen.web.server:
+    that is the one-person serve's application, with its own access scheme (the token in the
+    path, its Gate and guard) that the multi-user intake must not inherit or bypass."""
     graph = _graph()
     intake = {m for m in graph if m == "formgen.intake" or m.startswith("formgen.intake.")}
     assert {"formgen.intake.db", "formgen.intake.web"} <= intake
     users = sorted(m for m, targets in graph.items() if m not in intake and targets & intake)
     assert users == ["formgen.cli"]
     assert "formgen.bureau.registry" in graph["formgen.intake.db"]
-    assert not any(t.startswith("formgen.web") for m in intake for t in graph[m])  # not the one-person serve
+    assert not any(t == "formgen.web.server" for m in intake for t in graph[m])  # not the one-person serve's app
+    assert "formgen.web.form" in graph["formgen.intake.fill"]

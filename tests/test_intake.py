@@ -846,3 +846,268 @@ def test_the_link_offers_a_blank_record_workbook_with_the_enterprises_name(sqlit
     assert client.get(f"/s/{secret}/blank.xlsx?level=至尊级").status_code == 404
     it.revoke(it.invite_by_secret(secret).id)
     assert client.get(f"/s/{secret}/blank.xlsx?level=基础级").status_code == 410
+
+
+# -- the web form on the link, drafts, the fields only the bureau's sheets need ------------------
+
+
+def _example(name: str = LONGYUAN, n: int = 0):
+    """The clean Gansu example as a record, for the enterprise ``name``."""
+    from formgen.doors.opener import load
+
+    path = Path(__import__("tempfile").mkdtemp()) / "r.yaml"
+    path.write_bytes(_record(name, n))
+    return load(path).record
+
+
+def _posted(record) -> dict:
+    """What the link's form posts for ``record``, as form.js collects the page: every field's
+    text (hidden ones too), the mapping entries, the list items."""
+    from formgen.packs.pack import get_pack
+    from formgen.web import form as F
+
+    values, entries, items = {}, [], []
+
+    def walk(parts):
+        for p in parts:
+            if isinstance(p, F.Control):
+                values[p.path] = p.value
+            elif isinstance(p, F.Group):
+                walk(p.parts)
+            elif isinstance(p, F.Entries):
+                entries.extend({"path": p.path, "key": k, "value": v} for k, v in p.entries)
+            elif isinstance(p, F.ListNode):
+                for item in p.items:
+                    items.append(f"{p.path}[{item.index}]")
+                    walk(item.parts)
+
+    for s in F.page(F.form_catalogue(record, get_pack("gansu")), record):
+        walk(s.parts)
+    return {"values": values, "entries": entries, "items": items}
+
+
+def _form(client, secret: str, query: str = "") -> tuple[str, str]:
+    """(the link's form page, its form token)."""
+    r = client.get(f"/s/{secret}/form{query}")
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    page = r.get_data(as_text=True)
+    return page, re.search(r'<meta name="formgen-token" content="([^"]+)">', page).group(1)
+
+
+def _post(client, secret: str, what: str, body: dict, token: str | None):
+    headers = {"X-Formgen-Token": token} if token is not None else {}
+    return client.post(f"/s/{secret}/form/{what}", json=body, headers=headers)
+
+
+def test_the_enterprise_fills_the_web_form_on_its_link_from_empty_to_receipt(intake):
+    """The page of formgen serve on the link: the link's pack (no drop-down), the invited name
+    locked, the pack's levels; empty, it has errors; filled and submitted, a receipt."""
+    from formgen.catalogue import levels
+    from formgen.packs.pack import get_pack
+
+    invite, secret = intake.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(intake)
+    assert f'href="/s/{secret}/form"' in client.get(f"/s/{secret}").get_data(as_text=True)
+    page, token = _form(client, secret)
+    assert re.search(
+        r'id="c-enterprise\.name" name="enterprise\.name" type="text" value="' + LONGYUAN + '" readonly', page
+    )
+    assert re.search(r'<div class="field[^"]*" id="f-pack"[^>]*hidden>', page)  # the pack: fixed, not offered
+    level = re.search(r'<select id="c-factory\.level".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="([^"]+)"', level) == levels(get_pack("gansu"))  # the pack's, no other
+    assert "/static-form/form.js" in page and client.get("/static-form/form.js").status_code == 200
+    assert client.get("/static-form/server.py").status_code == 404
+    empty = _post(client, secret, "validate", {"values": {}, "entries": [], "items": []}, token).json
+    assert empty["ok"] and empty["errors"] > 10
+    r = _post(client, secret, "generate", {"values": {}, "entries": [], "items": []}, token)
+    assert r.status_code == 422 and "未提交" in r.json["message"] and intake.submissions_of(invite.id) == []
+    body = _posted(_example())
+    body["values"]["enterprise.name"] = OTHER  # the name is the link's, whatever the page sends
+    r = _post(client, secret, "generate", body, token)
+    assert r.status_code == 200 and r.json["ok"], r.json
+    assert r.json["version"] == 1 and "已受理（第1版）" in r.json["message"]
+    got = client.get(r.json["receipt"])
+    assert got.status_code == 200 and got.data[:2] == b"PK"
+    sub = intake.submissions_of(invite.id)[0]
+    assert sub["state"] == "已提交"
+    upload = next(f for f in sub["files"] if f["kind"] == "upload")
+    kept = intake.path_of(upload["stored"]).read_bytes()
+    assert upload["name"] == "网上填报记录.yaml" and hashlib.sha256(kept).hexdigest() == upload["sha256"]
+    assert LONGYUAN in kept.decode("utf-8") and OTHER not in kept.decode("utf-8")
+    receipt = "\n".join(c.text for t in Document(io.BytesIO(got.data)).tables for row in t.rows for c in row.cells)
+    assert upload["sha256"] in receipt
+    assert [e.enterprise for e in intake.registry.list("2026")] == [LONGYUAN]
+
+
+def test_a_draft_with_an_error_is_kept_unregistered_then_fixed_and_submitted(sqlite_intake):
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    invite, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    _, token = _form(client, secret)
+    body = _posted(_example())
+    good = body["values"]["people.head.mobile"]
+    body["values"]["people.head.mobile"] = good[:-1]  # ten digits
+    r = _post(client, secret, "save", body, token)
+    assert (
+        r.status_code == 200
+        and r.json["ok"]
+        and "草稿（第1版" in r.json["message"]
+        and "改正错误后才能提交" in r.json["message"]
+    )
+    assert any(f["path"] == "people.head.mobile" for f in r.json["findings"])
+    (sub,) = it.submissions_of(invite.id)
+    assert sub["state"] == "草稿" and [f["kind"] for f in sub["files"]] == ["draft"]
+    assert it.registry.list("2026") == []  # a draft is never registered
+    assert _post(client, secret, "generate", body, token).status_code == 422  # not submitted with its error
+    assert [s["state"] for s in it.submissions_of(invite.id)] == ["草稿"]
+    clerk = _client(it)
+    _login(clerk)
+    rows = clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    assert LONGYUAN in rows and '<td class="state">草稿</td>' in rows  # the list shows the draft
+    # come back: the page holds the draft as saved
+    page, token = _form(client, secret)
+    assert f'value="{good[:-1]}"' in page and "第1版草稿" in page
+    first = sub["files"][0]
+    r = _post(client, secret, "save", body, token)  # saved again: the same draft, its record replaced
+    assert r.json["ok"] and [s["version"] for s in it.submissions_of(invite.id)] == [1]
+    assert not it.path_of(first["stored"]).exists()
+    body["values"]["people.head.mobile"] = good
+    r = _post(client, secret, "generate", body, token)
+    assert r.status_code == 200 and r.json["version"] == 2, r.json
+    subs = it.submissions_of(invite.id)
+    assert [(s["version"], s["state"]) for s in subs] == [(2, "已提交"), (1, "草稿")]  # the draft stays
+    assert not any(f["kind"] in ("receipt", "document") for f in subs[1]["files"])  # a draft has no receipt
+    assert [e.version for e in it.registry.list("2026", all_versions=True)] == [1]  # the submission only
+    page = client.get(f"/s/{secret}").get_data(as_text=True)
+    for version, state in ((1, "草稿"), (2, "已提交")):
+        assert re.search(rf'<div class="sub" id="v{version}">\s*<h3>[^<]*<span class="state">{state}</span>', page)
+
+
+def test_a_link_cannot_save_into_another_links_draft(intake):
+    a_inv, a = intake.invite("2026", "gansu", LONGYUAN, LATER)
+    b_inv, b = intake.invite("2026", "gansu", OTHER, LATER)
+    client = _client(intake)
+    _, a_token = _form(client, a)
+    _, b_token = _form(client, b)
+    assert a_token != b_token
+    body = _posted(_example(OTHER, 1))
+    assert _post(client, b, "save", body, b_token).json["ok"]
+    before = intake.submissions_of(b_inv.id)
+    for what in ("save", "generate", "validate"):  # B's address with A's token
+        r = _post(client, b, what, _posted(_example()), a_token)
+        assert r.status_code == 403 and r.json["ok"] is False
+    r = client.post(
+        f"/s/{b}/draft", data={"file": (io.BytesIO(_record()), "a.yaml")}, headers={"X-Formgen-Token": a_token}
+    )
+    assert r.status_code == 403
+    assert _post(client, "x" * 43, "save", body, a_token).status_code == 404
+    assert intake.submissions_of(b_inv.id) == before and intake.submissions_of(a_inv.id) == []
+    # A's own save lands in A's versions, with A's name, never B's
+    assert _post(client, a, "save", body, a_token).json["ok"]
+    (sub,) = intake.submissions_of(a_inv.id)
+    text = intake.path_of(sub["files"][0]["stored"]).read_text(encoding="utf-8")
+    assert re.search(r"^enterprise:\n  name: (.+)$", text, re.M).group(1) == LONGYUAN
+    assert f'value="{LONGYUAN}" readonly' in _form(client, a)[0] and f'value="{OTHER}" readonly' in _form(client, b)[0]
+    assert "第1版草稿" in _form(client, b)[0]  # B's draft, untouched
+
+
+def test_the_link_form_refuses_a_post_without_its_token(sqlite_intake):
+    it = sqlite_intake
+    invite, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    body = _posted(_example())
+    for what in ("validate", "save", "generate", "upload"):
+        for token in (None, "", "0" * 64):
+            r = _post(client, secret, what, body, token)
+            assert r.status_code == 403 and "令牌" in r.json["message"], (what, token)
+    r = client.post(f"/s/{secret}/draft", data={"file": (io.BytesIO(_record()), "a.yaml")})
+    assert r.status_code == 403
+    assert it.submissions_of(invite.id) == [] and _stored_files(it) == []
+    it.revoke(invite.id)
+    assert client.get(f"/s/{secret}/form").status_code == 410
+
+
+def test_filled_gansu_forms_then_the_fields_only_the_bureaus_sheets_need_completed_in_place(sqlite_intake):
+    """Filled forms alone cannot carry what only the bureau's summary sheets print: the
+    answer names those fields in plain words and offers the form; kept as a draft, the form
+    shows just them (and any other error), completed there, the submission is accepted."""
+    from formgen import app as flow
+    from formgen.doors.opener import load
+    from formgen.intake import fill
+    from formgen.packs.pack import get_pack
+    from formgen.record.paths import generic
+
+    it = sqlite_intake
+    invite, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    pack = get_pack("gansu")
+    forms = flow.render_single(load(EXAMPLES / "gansu-longyuan.yaml"), pack, False)
+    files = lambda: {"file": [(io.BytesIO(b), n) for n, b in forms]}  # noqa: E731
+    r = client.post(f"/s/{secret}/submit", data=files()).json
+    assert r["accepted"] is False
+    only = {f["path"] for f in r["sheet_only"]}
+    assert {"factory.cmmm.score", "enterprise.employees", "factory.production_mode"} <= only
+    assert "只用于推荐单位的汇总表" in r["sheet_only_text"] and "自评得分" in r["sheet_only_text"]
+    assert not re.search(r"[a-z_]+\.[a-z_]+", r["sheet_only_text"])  # labels, never record paths
+    assert r["form"] == f"/s/{secret}/form?focus=1"
+    _, token = _form(client, secret)
+    saved = client.post(f"/s/{secret}/draft", data=files(), headers={"X-Formgen-Token": token}).json
+    assert saved["saved"] and saved["version"] == 1 and saved["form"] == r["form"]
+    (sub,) = it.submissions_of(invite.id)
+    assert sub["state"] == "草稿" and sorted(f["kind"] for f in sub["files"]) == ["draft", "upload", "upload"]
+    page, token = _form(client, secret, "?focus=1")
+    shown = set(
+        re.findall(r'<div class="field[^"]*" id="f-[^"]+" data-path="[^"]+" data-pattern="([^"]+)"[^>]*?>', page)
+    )
+    hidden = set(
+        re.findall(r'<div class="field[^"]*" id="f-[^"]+" data-path="[^"]+" data-pattern="([^"]+)"[^>]*hidden>', page)
+    )
+    visible = shown - hidden
+    for p in {generic(p) for p in only}:  # each field, or a list's item fields
+        assert p in visible or any(v.startswith(p + "[]") for v in visible), p
+    single = {v for v in visible if "[]" not in v}  # a list's item fields: one list
+    assert len(single) < 25 and "enterprise.address" not in visible  # the forms' own fields: not asked again
+    assert re.search(r'<div class="focus" id="focus">.*?只用于推荐单位的汇总表.*?自评得分.*?</div>', page, re.S)
+    # the enterprise completes the fields the page shows; the rest is what its forms held
+    record, _ = fill.latest_record(it, invite, pack)
+    body = _posted(record)
+    example = _posted(_example())
+    for path, value in example["values"].items():
+        if generic(path) in visible:
+            body["values"][path] = value
+    for item in example["items"]:  # the items the enterprise adds to a list the page shows
+        if any(v.startswith(generic(item) + ".") for v in visible) and item not in body["items"]:
+            body["items"].append(item)
+    r = _post(client, secret, "generate", body, token)
+    assert r.status_code == 200 and r.json["ok"], r.json
+    assert [(s["version"], s["state"]) for s in it.submissions_of(invite.id)] == [(2, "已提交"), (1, "草稿")]
+
+
+def test_a_draft_after_a_recommended_submission_leaves_it_in_the_rounds_sheets(sqlite_intake):
+    """The clerk's list shows the 草稿; the round's sheets still take the submitted version,
+    and a draft gets no state and no 整改通知."""
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    invite, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    client = _client(it)
+    assert _submit(client, secret, _record()).json["accepted"]
+    (first,) = it.submissions_of(invite.id)
+    it.set_state(first["id"], "推荐", "", "用户:张三")
+    _, token = _form(client, secret)
+    assert _post(client, secret, "save", _posted(_example()), token).json["ok"]  # v2: a draft
+    clerk = _client(it)
+    _login(clerk)
+    assert '<td class="state">草稿</td>' in clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    form = {"round": "2026", "pack": "gansu", "unit": BUREAU, "unit_kind": "", "quota": "", "order": ""}
+    r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200 and r.mimetype == "application/zip", r.get_data(as_text=True)[:300]
+    draft = it.submissions_of(invite.id)[0]
+    assert draft["state"] == "草稿"
+    page = clerk.get(f"/clerk/submission/{draft['id']}").get_data(as_text=True)
+    assert "尚未提交" in page and 'id="state-form"' not in page
+    csrf = _csrf(clerk, "/clerk/")
+    assert clerk.post(f"/clerk/submission/{draft['id']}/state", data={"state": "推荐", "csrf": csrf}).status_code == 400
+    assert clerk.post(f"/clerk/submission/{first['id']}/state", data={"state": "草稿", "csrf": csrf}).status_code == 400
+    r = clerk.post(f"/clerk/submission/{draft['id']}/notice", data={"items": "补充", "csrf": csrf})
+    assert r.status_code == 400 and it.submissions_of(invite.id)[0]["state"] == "草稿"

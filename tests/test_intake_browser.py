@@ -146,3 +146,137 @@ def test_a_clerk_logs_in_and_sends_a_notice_the_link_shows(browser, site):
     with urllib.request.urlopen(notice.get_attribute("href"), timeout=30) as resp:
         text = "\n".join(p.text for p in Document(io.BytesIO(resp.read())).paragraphs)
     assert item in text and LONGYUAN in text
+
+
+def _page_values(record) -> tuple[dict, list[str]]:
+    """({field path: text as typed}, [list item paths]) of ``record`` on the link's form."""
+    from formgen.packs.pack import get_pack
+    from formgen.web import form as F
+
+    values, items = {}, []
+
+    def walk(parts):
+        for p in parts:
+            if isinstance(p, F.Control):
+                values[p.path] = p.value
+            elif isinstance(p, F.Group):
+                walk(p.parts)
+            elif isinstance(p, F.ListNode):
+                for item in p.items:
+                    items.append(f"{p.path}[{item.index}]")
+                    walk(item.parts)
+
+    for s in F.page(F.form_catalogue(record, get_pack("gansu")), record):
+        walk(s.parts)
+    return values, items
+
+
+SET_VALUE = """
+const [name, value] = arguments;
+const c = document.querySelector('#record [name="' + CSS.escape(name) + '"]');
+if (!c) return false;
+if (c.tagName === "SELECT" && c.multiple) {
+  const wanted = value.split("\\n");
+  for (const o of c.options) o.selected = wanted.includes(o.value);
+} else {
+  c.value = value;
+}
+c.dispatchEvent(new Event("input", { bubbles: true }));
+c.dispatchEvent(new Event("change", { bubbles: true }));
+return true;
+"""
+
+SHOWN_NAMES = """
+return Array.from(document.querySelectorAll('#record .field[data-pattern] > [name]'))
+  .filter((c) => !c.closest('[hidden]')).map((c) => c.name);
+"""
+
+
+def test_an_enterprise_fills_the_web_form_in_place_and_saves_a_draft(browser, site):
+    """The link's 网页表单: formgen serve's page with the link's pack and the invited name
+    locked; typed into, kept as a 草稿 the link then lists."""
+    from selenium.webdriver.common.by import By
+
+    base, it, _, _ = site
+    invite, secret = it.invite("2027", "gansu", LONGYUAN, dt.date.today() + dt.timedelta(days=30))
+    browser.get(f"{base}/s/{secret}")
+    browser.find_element(By.ID, "fill").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "record"), "the web form")
+    name = browser.find_element(By.ID, "c-enterprise.name")
+    assert name.get_attribute("value") == LONGYUAN and name.get_attribute("readonly") is not None
+    assert not browser.find_element(By.ID, "f-pack").is_displayed()  # the link's pack: no drop-down
+    wait_for(browser, lambda d: "个错误" in d.find_element(By.ID, "status").text, "the check of the empty form")
+    assert browser.find_elements(By.CSS_SELECTOR, "#summary li.finding.error")
+    shoot(browser, "intake-8-web-form")
+    mobile = browser.find_element(By.ID, "c-people.contact.mobile")
+    mobile.send_keys("1390931886")  # ten digits
+    wait_for(
+        browser,
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, '#f-people\\.contact\\.mobile li.finding.error:not([data-code="RQ001"])'
+        ),
+        "the finding beside the field",
+    )
+    browser.find_element(By.ID, "save").click()
+    wait_for(browser, lambda d: "已保存为草稿（第1版" in d.find_element(By.ID, "status").text, "the draft saved")
+    shoot(browser, "intake-9-draft-saved")
+    (sub,) = it.submissions_of(invite.id)
+    assert sub["state"] == "草稿" and not any(f["kind"] == "receipt" for f in sub["files"])
+    browser.get(f"{base}/s/{secret}")
+    assert "草稿" in browser.find_element(By.ID, "v1").text
+    browser.find_element(By.ID, "fill").click()  # come back: the draft as saved
+    wait_for(browser, lambda d: d.find_elements(By.ID, "record"), "the web form again")
+    assert browser.find_element(By.ID, "c-people.contact.mobile").get_attribute("value") == "1390931886"
+
+
+def test_filled_forms_uploaded_then_the_bureaus_fields_completed_in_place_to_a_receipt(browser, site, tmp_path):
+    """Gansu's filled forms lack what only the bureau's sheets print: the page says so, the
+    enterprise completes those fields in the web form and submits, and gets a receipt."""
+    from selenium.webdriver.common.by import By
+
+    from formgen import app as flow
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
+
+    base, it, _, _ = site
+    invite, secret = it.invite("2028", "gansu", LONGYUAN, dt.date.today() + dt.timedelta(days=30))
+    example = load(EXAMPLES / "gansu-longyuan.yaml").record
+    paths = []
+    for name, data in flow.render_single(load(EXAMPLES / "gansu-longyuan.yaml"), get_pack("gansu"), False):
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    browser.get(f"{base}/s/{secret}")
+    browser.find_element(By.ID, "file").send_keys("\n".join(paths))
+    browser.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    button = wait_for(browser, lambda d: d.find_elements(By.ID, "complete"), "the offer to complete in place")[0]
+    said = browser.find_element(By.CSS_SELECTOR, "#result p.sheet-only").text
+    assert "只用于推荐单位的汇总表" in said and "自评得分" in said
+    shoot(browser, "intake-10-forms-lack-the-sheets-fields")
+    button.click()
+    wait_for(browser, lambda d: "/form?focus=1" in d.current_url and d.find_elements(By.ID, "record"), "the form")
+    assert "自评得分" in browser.find_element(By.ID, "focus").text
+    wait_for(browser, lambda d: "个错误" in d.find_element(By.ID, "status").text, "the check of the draft")
+    shoot(browser, "intake-11-only-the-fields-to-complete")
+    values, items = _page_values(example)
+    for item in items:  # the lists the page shows: as many items as the enterprise has
+        lst = item.rsplit("[", 1)[0]
+        if "." in lst or "[" in lst:
+            continue
+        box = browser.find_elements(By.ID, f"f-{lst}")
+        if box and box[0].is_displayed() and not browser.find_elements(By.CSS_SELECTOR, f'[name^="{item}."]'):
+            box[0].find_element(By.CSS_SELECTOR, ":scope > button.add-item").click()
+    shown = browser.execute_script(SHOWN_NAMES)
+    assert 10 < len(shown) < 80, shown
+    for path in shown:
+        if path in values:
+            assert browser.execute_script(SET_VALUE, path, values[path]), path
+    shoot(browser, "intake-12-completed-in-place")
+    browser.find_element(By.ID, "generate").click()
+    link = wait_for(
+        browser, lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, "#downloads a") if "回执" in a.text], "receipt"
+    )[0]
+    assert "已受理" in browser.find_element(By.ID, "status").text
+    shoot(browser, "intake-13-accepted-from-the-form")
+    with urllib.request.urlopen(link.get_attribute("href"), timeout=30) as resp:
+        assert resp.read()[:2] == b"PK"
+    assert [(s["version"], s["state"]) for s in it.submissions_of(invite.id)] == [(2, "已提交"), (1, "草稿")]

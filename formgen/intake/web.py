@@ -30,6 +30,7 @@ from urllib.parse import quote
 from flask import Flask, abort, jsonify, make_response, redirect, render_template, request, send_file, session
 
 from . import check as C
+from . import fill
 from .db import STATES, TO_FIX, Intake, IntakeError, Invite, NotFound
 
 CSP = (
@@ -134,6 +135,8 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             limit_mb=C.MAX_UPLOAD_BYTES // 1048576,
             pdf=app.config["FORMGEN_INTAKE_PDF"],
             levels=_levels(pack),
+            token=fill.form_token(intake, invite),
+            draft=subs[0] if subs and subs[0]["state"] == fill.DRAFT else None,
         )
 
     @app.get("/s/<secret>/blank.xlsx")
@@ -164,16 +167,24 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     @app.post("/s/<secret>/submit")
     def submit(secret: str):
         invite = opened(secret)
+        uploads, refusal = received(invite)
+        if refusal is not None:
+            return refusal
+        return jsonify(**accept(invite, secret, uploads))
+
+    def received(invite: Invite):
+        """(the files of the request's multipart field ``file`` as (shown name, bytes), None),
+        or (None, the refusal to answer): none, too many, a type or a size refused."""
         given = request.files.getlist("file")
         if not given:
-            return make_response(
+            return None, make_response(
                 jsonify(accepted=False, findings=[], receipt=None, message="请求中没有文件（表单字段 file）"), 400
             )
         who = f"链接:{invite.id}"
         if len(given) > C.MAX_FILES:
             refused = C.refused(C.SB_MANY, "上传文件", f"一次最多上传 {C.MAX_FILES} 个文件，本次 {len(given)} 个")
             intake.log(who, "提交被拒", f"{invite.enterprise}：{refused.shown[0]['text']}")
-            return jsonify(accepted=False, findings=refused.shown, receipt=None)
+            return None, jsonify(accepted=False, findings=refused.shown, receipt=None)
         uploads = []  # (shown name, bytes)
         total = 0
         for got in given:
@@ -183,8 +194,17 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             refused = C.precheck(name, len(data) if total <= C.MAX_UPLOAD_BYTES else total)
             if refused is not None:
                 intake.log(who, "提交被拒", f"{invite.enterprise}：{name}：{refused.shown[0]['text']}", _sha(data))
-                return jsonify(accepted=False, findings=refused.shown, receipt=None)
+                return None, jsonify(accepted=False, findings=refused.shown, receipt=None)
             uploads.append((name, data))
+        return uploads, None
+
+    def accept(invite: Invite, secret: str, uploads: list[tuple[str, bytes]]) -> dict:
+        """The submit contract's answer for ``uploads`` (shown name, bytes) on ``invite``'s
+        link: checked by the link's pack; accepted, a new version with its receipt and the
+        pack's documents, registered; refused, the findings (and the fields only the
+        bureau's sheets need, for the link's form to ask in place: ``sheet_only``).
+        The upload and the link's web form (:mod:`formgen.intake.fill`) both submit here."""
+        who = f"链接:{invite.id}"
         pack = pack_named(invite.pack)
         kept: list[tuple[str, str, bytes]] = []  # (shown name, stored name, bytes)
         try:
@@ -197,7 +217,12 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
                 errors = sum(1 for f in checked.findings if f.is_error)
                 for name, _stored, data in kept:
                     intake.log(who, "提交未通过检查", f"{invite.enterprise}：{name}，错误 {errors} 条", _sha(data))
-                return jsonify(accepted=False, findings=checked.shown, receipt=None)
+                return dict(
+                    accepted=False,
+                    findings=checked.shown,
+                    receipt=None,
+                    **fill.sheet_only(checked, pack, f"/s/{secret}"),
+                )
             from .. import app as flow
             from .receipt import receipt, receipt_name
 
@@ -216,13 +241,15 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
                 intake.discard(stored)
         intake.register(sub, checked.entry)
         rec = next(f for f in sub["files"] if f["kind"] == "receipt")
-        return jsonify(
+        return dict(
             accepted=True,
             findings=checked.shown,
             receipt=f"/s/{secret}/file/{rec['id']}",
             version=sub["version"],
             files=[_file_json(f, f"/s/{secret}") for f in sub["files"]],
         )
+
+    fill.register(app, intake, opened, answer, received, accept, pack_named)
 
     @app.get("/s/<secret>/file/<int:file_id>")
     def link_file(secret: str, file_id: int):
@@ -397,6 +424,9 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     def clerk_state(sub_id: int):
         state = request.form.get("state", "")
         note = request.form.get("note", "").strip()
+        sub = intake.submission(sub_id)
+        if state == fill.DRAFT or (sub is not None and sub["state"] == fill.DRAFT):
+            return page(400, "草稿是企业尚未提交的版本：不能设置状态，也不能把提交改回草稿")
         if state not in STATES or len(note) > NOTE_MAX:
             return page(400, f"状态应为 {'、'.join(STATES)} 之一，备注不超过 {NOTE_MAX} 字")
         try:
@@ -410,6 +440,8 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         sub = intake.submission(sub_id)
         if sub is None:
             return page(404, "没有这份提交")
+        if sub["state"] == fill.DRAFT:
+            return page(400, "草稿是企业尚未提交的版本：不能发出整改通知")
         items = [ln.strip() for ln in request.form.get("items", "").splitlines() if ln.strip()]
         if any(len(i) > NOTE_MAX for i in items):
             return page(400, f"每条整改意见不超过 {NOTE_MAX} 字")
@@ -517,10 +549,10 @@ def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
     limit = flow.quota_for(pack, form["unit_kind"] or None, quota)
     if limit is None and pack.quota.get("required"):
         raise IntakeError(f"{pack.title} 的推荐名额须由推荐单位给出：请填写推荐名额或推荐单位类别")
-    chosen = [
+    chosen = [  # each enterprise's latest submitted version (a 草稿 after it is not submitted)
         s
-        for s in intake.round_submissions(round_)
-        if s["state"] == RECOMMENDED and s["invite_id"] in _of_pack(intake, round_, pack.name)
+        for s in (_submitted(intake, i) for i in _of_pack(intake, round_, pack.name))
+        if s is not None and s["state"] == RECOMMENDED
     ]
     if not chosen:
         raise IntakeError(f"{round_} 轮次（{pack.title}）还没有状态为“推荐”的提交")
@@ -571,6 +603,11 @@ def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
     return f"汇总表_{safe_name(round_, 40)}_{safe_name(pack.name, 40)}.zip", buf.getvalue()
 
 
+def _submitted(intake: Intake, invite_id: int) -> dict | None:
+    """The latest version of a link that is not a 草稿, or None."""
+    return next((s for s in intake.submissions_of(invite_id) if s["state"] != fill.DRAFT), None)
+
+
 def _of_pack(intake: Intake, round_: str, pack: str) -> set[int]:
     return {i.id for i in intake.invites(round_) if i.pack == pack}
 
@@ -614,4 +651,10 @@ def _sha(data: bytes) -> str:
 
 
 def _file_json(f: dict, base: str) -> dict:
-    return {"kind": f["kind"], "name": f["name"], "sha256": f["sha256"], "url": f"{base}/file/{f['id']}"}
+    return {
+        "kind": f["kind"],
+        "name": f["name"],
+        "sha256": f["sha256"],
+        "size": f["size"],
+        "url": f"{base}/file/{f['id']}",
+    }

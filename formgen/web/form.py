@@ -337,6 +337,7 @@ class Control:
     hidden: bool = False  # a field the chosen pack and level do not ask (kept, and posted)
     label: str = ""  # the label the page shows (page_label)
     note: str = ""  # the note the page shows (page_note)
+    locked: bool = False  # shown, not to be changed (the intake's link fixes the enterprise's name)
 
     @property
     def chosen(self) -> set[str]:
