@@ -27,16 +27,15 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, abort, jsonify, make_response, redirect, render_template, request, send_file, session
+from flask import Flask, abort, g, jsonify, make_response, redirect, render_template, request, send_file, session
 
 from . import check as C
-from .db import STATES, TO_FIX, Intake, IntakeError, Invite, NotFound
+from .db import SESSION_HOURS, STATES, TO_FIX, Closed, Intake, IntakeError, Invite, NotFound, closed_why
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-SESSION_HOURS = 8
 NOTE_MAX = 2000  # a status note or one 整改通知 item
 NOTICE_CODE = "SB010"  # an item a clerk writes into a 整改通知
 AUDIT_SHOWN = 500  # the latest rows of the audit log a page shows
@@ -84,6 +83,8 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
 
     @app.errorhandler(413)
     def too_large(_e):
+        if (request.content_length or 0) <= app.config["MAX_CONTENT_LENGTH"]:  # not its size: its parts
+            return answer(413, f"一次提交的表单内容过多（最多 {C.MAX_FILES} 个文件），请只上传本企业的申报文件")
         return answer(413, f"上传的文件超过 {C.MAX_UPLOAD_BYTES // 1048576} MB 的上限")
 
     @app.errorhandler(400)
@@ -114,10 +115,9 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         invite = intake.invite_by_secret(secret)
         if invite is None:
             abort(answer(404, "申报链接无效：请核对推荐单位发给贵单位的链接"))
-        if invite.revoked_at is not None:
-            abort(answer(410, "该申报链接已被推荐单位撤销；如需继续申报，请联系推荐单位"))
-        if not invite.open_on(dt.date.today()):
-            abort(answer(410, f"该申报链接已于 {invite.expires:%Y年%m月%d日} 到期，不再受理"))
+        why = closed_why(invite, dt.date.today())
+        if why:
+            abort(answer(410, why))
         return invite
 
     @app.get("/s/<secret>")
@@ -209,7 +209,11 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
                 out = [("receipt", receipt_name(invite.enterprise, invite.round, version), body)]
                 return out + [("document", name, blob) for name, blob in documents]
 
-            sub = intake.submit(invite, kept, checked.shown, make_files)
+            try:
+                sub = intake.submit(invite, kept, checked.shown, make_files)
+            except Closed as e:  # revoked or expired while the upload was checked
+                intake.log(who, "提交被拒", f"{invite.enterprise}：{e}")
+                return answer(410, str(e))
             kept = []  # the submission's now
         finally:
             for _name, stored, _data in kept:  # refused, or failed: nothing of it stays
@@ -277,11 +281,12 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     def clerk() -> str | None:
-        """The logged-in clerk's name: the session's clerk, still there under the same name."""
-        cid, name = session.get("clerk"), session.get("clerk_name")
-        if not isinstance(cid, int) or not isinstance(name, str):
-            return None
-        return name if intake.clerk_name(cid) == name else None
+        """The logged-in clerk's name: the session's, kept in the database (opened at login, ended
+        by logout, a new password, the account's removal or SESSION_HOURS), not only in the cookie:
+        a cookie kept or copied from before the session ended opens nothing."""
+        if "clerk_name" not in g:
+            g.clerk_name = intake.session_clerk(session.get("sid"))
+        return g.clerk_name
 
     @app.before_request
     def guard():
@@ -311,16 +316,16 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         if cid is None:
             status = 429 if "频繁" in why else 401
             return make_response(render_template("login.html", message=why), status)
-        session.clear()
+        session.clear()  # nothing of the session before the login carries over (its token neither)
         session.permanent = True
-        session["clerk"] = cid
-        session["clerk_name"] = intake.clerk_name(cid)
+        session["sid"] = intake.open_session(cid)
         session["csrf"] = secrets.token_urlsafe(32)
         return redirect("/clerk/", code=303)
 
     @app.post("/clerk/logout")
     def logout():
         who = clerk()
+        intake.close_session(session.get("sid"))
         session.clear()
         if who:
             intake.log(f"用户:{who}", "退出登录")
@@ -598,8 +603,12 @@ def _shown_name(filename: str) -> str:
     >>> _shown_name("../../etc/passwd.yaml"), _shown_name("C:\\\\x\\\\申报.docx"), _shown_name("")
     ('passwd.yaml', '申报.docx', '上传文件')
     """
+    import unicodedata
+
     from ..output import safe_name
 
+    # invisible characters out (a right-to-left override would show "申报\u202excod.yaml" as "申报yaml.docx")
+    filename = "".join(c for c in filename if unicodedata.category(c) not in ("Cc", "Cf"))
     base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not base:
         return "上传文件"
