@@ -157,12 +157,12 @@ def test_the_answer_to_a_locked_account_is_the_answer_to_a_name_that_does_not_ex
     assert "锁定" in D.WRONG_LOGIN
 
 
-def test_parallel_wrong_passwords_get_no_more_guesses_than_one_after_another(sqlite_intake, monkeypatch):
-    """Twelve attempts at once (from twelve addresses): the account's hash is verified at most
-    MAX_FAILURES times, then it is locked, the right password too late."""
+def test_parallel_wrong_passwords_get_no_more_guesses_than_one_after_another(intake, monkeypatch):
+    """Twelve attempts at once (from twelve addresses, on either database): the account's hash is
+    verified at most MAX_FAILURES times, then it is locked, the right password too late."""
     from argon2 import PasswordHasher
 
-    it = sqlite_intake
+    it = intake
     it.add_clerk("张三", PASSWORD)
     real = D.sa.select(D.clerks.c.password_hash)
     with it.registry._read() as conn:
@@ -454,6 +454,16 @@ def test_every_answer_carries_the_security_headers_and_none_is_cached(sqlite_int
     page = answers["500"].get_data(as_text=True)
     assert "Traceback" not in page and "ZeroDivision" not in page and str(it.storage.parent) not in page
     assert '<meta name="referrer" content="no-referrer">' in answers["link"].get_data(as_text=True)
+
+
+def test_a_failed_request_is_logged_without_the_links_secret(sqlite_intake, monkeypatch, caplog):
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    monkeypatch.setattr(it, "submissions_of", lambda _i: 1 / 0)
+    with caplog.at_level("ERROR"):
+        assert _client(it).get(f"/s/{secret}").status_code == 500
+    assert "ZeroDivisionError" in caplog.text and "/s/" in caplog.text  # the operator still learns what failed
+    assert secret not in caplog.text
 
 
 def test_the_host_header_reaches_no_link_or_page(sqlite_intake):

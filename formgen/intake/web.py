@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import hmac
 import io
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import quote
@@ -41,10 +42,26 @@ NOTICE_CODE = "SB010"  # an item a clerk writes into a 整改通知
 AUDIT_SHOWN = 500  # the latest rows of the audit log a page shows
 
 
+class _Flask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Flask's log line of a failed request, without a link's secret (the server's log is
+        read by more people, and kept longer, than the database that holds only its hash)."""
+        self.logger.error(f"Exception on {_redacted(request.path)} [{request.method}]", exc_info=exc_info)
+
+
+def _redacted(path: str) -> str:
+    """``path`` with a link's secret left out.
+
+    >>> _redacted("/s/Vq3abc/file/7"), _redacted("/clerk/")
+    ('/s/…/file/7', '/clerk/')
+    """
+    return re.sub(r"^/s/[^/]*", "/s/…", path)
+
+
 def create_app(intake: Intake, pdf: bool = True) -> Flask:
     """The intake's Flask application over ``intake``; ``pdf``: receipts' PDFs made by
     LibreOffice on request (off where it is not installed)."""
-    app = Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
+    app = _Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
     app.secret_key = intake.secret_key
     app.config.update(
         MAX_CONTENT_LENGTH=C.MAX_UPLOAD_BYTES + 64 * 1024,
