@@ -108,6 +108,27 @@ def test_login_renews_the_session_and_a_fixed_cookie_gains_nothing(sqlite_intake
     assert r.status_code == 403 and victim.get("/clerk/").status_code == 200
 
 
+def test_every_route_is_a_links_a_clerks_or_static(sqlite_intake):
+    """Each GET route under /clerk (those added later too) sends a visitor without a session to
+    the login; no route lives outside /s/<secret>, /clerk and /static but the root's redirect."""
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    _submit(_client(it), secret, _record())
+    app = create_app(it, pdf=False)
+    stranger = app.test_client()
+    stranger.get("/clerk/login")  # a session of its own, without a login
+    rules = list(app.url_map.iter_rules())
+    for rule in rules:
+        path = re.sub(r"<(?:int:)?\w+>", "1", rule.rule)
+        if not rule.rule.startswith("/clerk"):
+            assert rule.rule.startswith(("/s/<secret>", "/static/")) or rule.rule == "/", rule.rule
+        elif "GET" in rule.methods and rule.endpoint != "login":  # the POST ones: the CSRF test below
+            r = stranger.get(path)
+            assert r.status_code == 303 and r.headers["Location"] == "/clerk/login", path
+            assert LONGYUAN not in r.get_data(as_text=True)
+
+
 def test_every_state_changing_clerk_route_wants_the_sessions_csrf_token(sqlite_intake):
     """Each POST route under /clerk (those added later too), for a logged-in clerk: no token,
     a wrong one, or another session's, is 403 and changes nothing."""
@@ -155,6 +176,23 @@ def test_the_answer_to_a_locked_account_is_the_answer_to_a_name_that_does_not_ex
     assert answers["张三"] == answers["王五"]
     assert it.login("张三", PASSWORD, "10.1.1.1") == (None, D.WRONG_LOGIN)  # locked all the same
     assert "锁定" in D.WRONG_LOGIN
+
+
+def test_every_refused_login_costs_one_password_hash(sqlite_intake, monkeypatch):
+    """Timing: an unknown name, a wrong password and a locked account each cost one argon2
+    verification (the unknown one against a dummy hash), so the time taken tells nothing."""
+    from argon2 import PasswordHasher
+
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    calls = []
+    original = PasswordHasher.verify
+    monkeypatch.setattr(PasswordHasher, "verify", lambda self, h, p: calls.append(h) or original(self, h, p))
+    D._dummy_hash()  # made once per process, before it is timed
+    for name in ["王五"] + ["张三"] * (D.MAX_FAILURES + 2):
+        calls.clear()
+        assert it.login(name, "wrong password!!", "10.4.0.1") == (None, D.WRONG_LOGIN)
+        assert len(calls) == 1, name
 
 
 def test_parallel_wrong_passwords_get_no_more_guesses_than_one_after_another(intake, monkeypatch):
