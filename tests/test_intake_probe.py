@@ -320,6 +320,31 @@ def test_proxy_headers_count_only_from_the_proxy_named(sqlite_intake, proxy):
         proc.communicate(timeout=30)
 
 
+def test_a_huge_body_is_refused_on_its_length_before_it_is_received(sqlite_intake):
+    """`formgen intake serve`: a POST announcing 500 MB gets 413 at once; waitress does not wait
+    for (and spool to disk) what the application would refuse anyway."""
+    import signal
+    import socket
+
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    proc, base = _serve(it)
+    try:
+        host, port = base.rsplit("/", 1)[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            head = (
+                f"POST /s/{secret}/submit HTTP/1.1\r\nHost: {host}\r\nContent-Length: {500 * 1024 * 1024}\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+            )
+            sock.sendall(head.encode() + b"x" * 65536)
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert _stored_files(it) == []
+
+
 # -- links -------------------------------------------------------------------------------------
 
 
