@@ -387,6 +387,40 @@ def test_a_link_cannot_reach_another_links_notice_or_receipt_pdf(sqlite_intake):
     assert "补充产能" not in ent.get(f"/s/{a}").get_data(as_text=True)
 
 
+def test_a_receipts_pdf_asked_for_at_once_is_made_once(sqlite_intake, monkeypatch):
+    """Bounded work: ten downloads of a receipt's PDF at once run LibreOffice once and keep one file."""
+    from formgen.intake import receipt
+
+    it = sqlite_intake
+    _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    app = create_app(it, pdf=True)
+    url = _submit(app.test_client(), secret, _record()).json["receipt"] + "/pdf"
+    made = []
+
+    def slow_pdf(docx, name):
+        made.append(name)
+        time.sleep(0.3)
+        return b"%PDF-1.4 receipt"
+
+    monkeypatch.setattr(receipt, "pdf", slow_pdf)
+    start = threading.Barrier(10)
+    answers = []
+
+    def download():
+        client = app.test_client()
+        start.wait()
+        answers.append(client.get(url))
+
+    threads = [threading.Thread(target=download) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in answers] == [200] * 10 and {r.data for r in answers} == {b"%PDF-1.4 receipt"}
+    assert len(made) == 1
+    assert sum(f["kind"] == "receipt-pdf" for f in it.submission(1)["files"]) == 1
+
+
 # -- uploads -------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ import hmac
 import io
 import re
 import secrets
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ CSP = (
 )
 NOTE_MAX = 2000  # a status note or one 整改通知 item
 NOTICE_CODE = "SB010"  # an item a clerk writes into a 整改通知
+PDF_AT_ONCE = 2  # LibreOffice conversions at a time (a receipt's or notice's PDF, made on first download)
 AUDIT_SHOWN = 500  # the latest rows of the audit log a page shows
 
 
@@ -261,22 +263,32 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             return answer(404, "没有这个文件")
         return pdf_of(f, f"链接:{invite.id}")
 
-    def pdf_of(f: dict, who: str):
-        """The PDF of a receipt or notice, made once (LibreOffice) and kept beside it."""
-        name = Path(f["name"]).with_suffix(".pdf").name
-        sub = intake.submission(f["submission_id"])
-        kept = next((x for x in sub["files"] if x["kind"] == "receipt-pdf" and x["name"] == name), None)
-        if kept is None:
-            if not app.config["FORMGEN_INTAKE_PDF"]:
-                return answer(404, "本服务器未安装 LibreOffice，只提供 .docx 版本")
-            from ..render.pdf import PdfError
-            from .receipt import pdf
+    pdf_locks: dict[int, threading.Lock] = {}  # file id -> held while its PDF is made
+    pdf_locks_guard = threading.Lock()
+    converting = threading.BoundedSemaphore(PDF_AT_ONCE)
 
-            try:
-                data = pdf(intake.path_of(f["stored"]).read_bytes(), f["name"])
-            except PdfError:
-                return answer(503, "暂时无法生成 PDF，请下载 .docx 版本")
-            kept = intake.add_file(f["submission_id"], "receipt-pdf", name, data, who, "生成PDF")
+    def pdf_of(f: dict, who: str):
+        """The PDF of a receipt or notice, made once (LibreOffice) and kept beside it: requests
+        for it at once wait for the one making it (one LibreOffice run, one file kept), and at
+        most PDF_AT_ONCE conversions run at a time."""
+        with pdf_locks_guard:
+            lock = pdf_locks.setdefault(f["id"], threading.Lock())
+        with lock:
+            name = Path(f["name"]).with_suffix(".pdf").name
+            sub = intake.submission(f["submission_id"])
+            kept = next((x for x in sub["files"] if x["kind"] == "receipt-pdf" and x["name"] == name), None)
+            if kept is None:
+                if not app.config["FORMGEN_INTAKE_PDF"]:
+                    return answer(404, "本服务器未安装 LibreOffice，只提供 .docx 版本")
+                from ..render.pdf import PdfError
+                from . import receipt
+
+                try:
+                    with converting:
+                        data = receipt.pdf(intake.path_of(f["stored"]).read_bytes(), f["name"])
+                except PdfError:
+                    return answer(503, "暂时无法生成 PDF，请下载 .docx 版本")
+                kept = intake.add_file(f["submission_id"], "receipt-pdf", name, data, who, "生成PDF")
         return _send(kept)
 
     def _send(f: dict):
