@@ -195,6 +195,22 @@ def test_every_refused_login_costs_one_password_hash(sqlite_intake, monkeypatch)
         assert len(calls) == 1, name
 
 
+def test_the_first_unknown_name_after_start_costs_no_more_than_the_next(sqlite_intake, monkeypatch):
+    """The dummy hash an unknown name is verified against is made when the app starts, not by
+    the first unknown name (which would take twice as long as a real name's)."""
+    from argon2 import PasswordHasher
+
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    D._dummy_hash.cache_clear()
+    create_app(it, pdf=False)  # the server starts
+    hashed = []
+    original = PasswordHasher.hash
+    monkeypatch.setattr(PasswordHasher, "hash", lambda self, pw, **kw: hashed.append(1) or original(self, pw, **kw))
+    assert it.login("王五", "wrong password!!", "10.5.0.1") == (None, D.WRONG_LOGIN)
+    assert hashed == []
+
+
 def test_parallel_wrong_passwords_get_no_more_guesses_than_one_after_another(intake, monkeypatch):
     """Twelve attempts at once (from twelve addresses, on either database): the account's hash is
     verified at most MAX_FAILURES times, then it is locked, the right password too late."""
