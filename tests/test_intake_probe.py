@@ -269,6 +269,16 @@ def test_x_forwarded_for_does_not_dodge_the_rate_limit_without_a_proxy(sqlite_in
     assert r.status_code == 429
 
 
+def test_an_ipv6_network_is_one_address_to_the_rate_limit(sqlite_intake):
+    """Addresses picked from one /64 (what one home line has) share one count of login attempts."""
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    for i in range(D.MAX_LOGINS_PER_WINDOW):
+        assert it.login("nobody", "x" * 12, f"2001:db8:7:7::{i + 1:x}") == (None, D.WRONG_LOGIN)
+    assert it.login("张三", PASSWORD, "2001:db8:7:7:ffff::1") == (None, D.TOO_MANY_LOGINS)
+    assert it.login("张三", PASSWORD, "2001:db8:7:8::1")[0] is not None  # the next network is another
+
+
 def _serve(it, *args):
     """`formgen intake serve` on a free port: (process, base address)."""
     import os

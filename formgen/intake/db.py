@@ -366,16 +366,17 @@ class Intake:
                 return False
 
         moment = now()
+        counted = _counted_as(address)  # the rate limit's key; the audit log names the address itself
         address = (address or "?")[:64]
         name = name.strip()[:NAME_MAX]
         with self.engine.begin() as conn:  # counted first: attempts racing each other all count
-            attempt = conn.execute(logins.insert().values(address=address, at=moment, ok=False)).inserted_primary_key[0]
+            attempt = conn.execute(logins.insert().values(address=counted, at=moment, ok=False)).inserted_primary_key[0]
             conn.execute(logins.delete().where(logins.c.at <= moment - LOGIN_WINDOW))  # older ones count no more
         with self.registry._read() as conn:
             recent = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(logins)
-                .where(logins.c.address == address, logins.c.at > moment - LOGIN_WINDOW)
+                .where(logins.c.address == counted, logins.c.at > moment - LOGIN_WINDOW)
             ).scalar_one()
             row = conn.execute(sa.select(clerks).where(clerks.c.name == name)).first()
         if recent > MAX_LOGINS_PER_WINDOW:
@@ -762,6 +763,26 @@ def _is_stored_name(name: str) -> bool:
         and bool(dot)
         and "." + suffix in (*UPLOAD_SUFFIXES, ".pdf")
     )
+
+
+def _counted_as(address: str) -> str:
+    """The address a login attempt is counted against: an IPv6 address by its /64 network (one
+    home line or server has a whole /64 to pick addresses from), an IPv4 address as it is.
+
+    >>> _counted_as("2001:db8:1:2:a::9"), _counted_as("203.0.113.7"), _counted_as("")
+    ('2001:db8:1:2::/64', '203.0.113.7', '?')
+    """
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return (address or "?")[:64]
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 @functools.lru_cache(maxsize=1)
