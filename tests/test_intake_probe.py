@@ -528,6 +528,7 @@ def test_the_same_file_twice_and_a_long_reserved_name(sqlite_intake):
     body = MultiDict([("file", (io.BytesIO(_record()), "记录.yaml")), ("file", (io.BytesIO(_record()), "记录.yaml"))])
     twice = client.post(f"/s/{secret}/submit", data=body).json
     assert twice["accepted"] is False and twice["findings"][0]["code"] == "SB003" and _stored_files(it) == []
+    assert "同一个文件" in twice["findings"][0]["text"]  # not "2 records in 记录.yaml"
     r = _submit(client, secret, _record(), "CON" + "长" * 300 + ".yaml").json
     assert r["accepted"]
     [up] = [f for f in r["files"] if f["name"].endswith(".yaml")]

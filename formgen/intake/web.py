@@ -212,6 +212,9 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             data = got.stream.read(C.MAX_UPLOAD_BYTES + 1)
             total += len(data)
             refused = C.precheck(name, len(data) if total <= C.MAX_UPLOAD_BYTES else total)
+            same = next((n for n, d in uploads if d == data), None)
+            if refused is None and same is not None:  # the same file picked twice: said as such
+                refused = C.refused(C.SB_MANY, "上传文件", f"“{name}”与“{same}”是同一个文件：每个文件只需上传一次")
             if refused is not None:
                 intake.log(who, "提交被拒", f"{invite.enterprise}：{name}：{refused.shown[0]['text']}", _sha(data))
                 return jsonify(accepted=False, findings=refused.shown, receipt=None)
