@@ -2096,7 +2096,16 @@ def intake_serve(host, port, threads, proxy, db):
             "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
         }
     try:
-        server = create_server(app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=True, **behind)
+        server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            clear_untrusted_proxy_headers=True,
+            # a body over the app's limit is refused on its Content-Length, before waitress spools it
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1,
+            **behind,
+        )
     except OSError as e:
         raise click.ClickException(f"无法在 {host}:{port} 上启动（{e.strerror or e}）：端口可能已被占用") from e
     click.echo(f"网上受理：{intake.bureau}，受理库 {intake.where}")

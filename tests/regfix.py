@@ -22,7 +22,7 @@ def fresh_pg() -> str:
         c.exec_driver_sql("DROP VIEW IF EXISTS someone_elses")
         c.exec_driver_sql(
             "DROP TABLE IF EXISTS intake_files, intake_submissions, intake_invites, intake_clerks, intake_audit,"
-            " intake_logins, status_log, applications, formgen_meta CASCADE"
+            " intake_logins, intake_sessions, status_log, applications, formgen_meta CASCADE"
         )
     eng.dispose()
     return PG_URL

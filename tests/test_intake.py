@@ -374,7 +374,7 @@ def test_logins_from_one_address_are_rate_limited(sqlite_intake):
     it = sqlite_intake
     it.add_clerk("张三", PASSWORD)
     for i in range(D.MAX_LOGINS_PER_WINDOW):
-        assert it.login(f"nobody{i}", "x" * 12, "10.0.0.9") == (None, "用户名或密码不对")
+        assert it.login(f"nobody{i}", "x" * 12, "10.0.0.9") == (None, D.WRONG_LOGIN)
     cid, why = it.login("张三", PASSWORD, "10.0.0.9")
     assert cid is None and "频繁" in why
     assert it.login("张三", PASSWORD, "10.0.0.10")[0] is not None  # another address is not held up

@@ -26,7 +26,7 @@ MAX_FILES = 10  # files in one submission: a record, or the forms of one enterpr
 
 SB_TYPE = "SB001"  # a file of a type the intake does not read
 SB_SIZE = "SB002"  # empty, or over MAX_UPLOAD_BYTES
-SB_MANY = "SB003"  # the file holds more than one enterprise's record (a sheet of several rows)
+SB_MANY = "SB003"  # more than one record in one submission (a sheet of several rows, too many files, one file twice)
 SB_NAME = "SB004"  # the record's enterprise is not the link's
 SB_PACK = "SB005"  # the record names another pack than the link's
 

@@ -41,6 +41,13 @@ MAX_LOGINS_PER_WINDOW = 20
 SECRET_BYTES = 32
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx", ".docx")
 NAME_MAX = 64  # a clerk's login name
+SESSION_HOURS = 8  # a clerk's session ends this long after the login, whatever its cookie says
+# one answer to every refused password: a name that exists and one that does not, an account
+# locked and one that is not, read the same
+WRONG_LOGIN = (
+    f"用户名或密码不对（连续输错 {MAX_FAILURES} 次的账户将锁定 {LOCKOUT.seconds // 60} 分钟，锁定期间无法登录）"
+)
+TOO_MANY_LOGINS = "登录尝试过于频繁，请稍后再试"
 
 metadata = sa.MetaData()
 
@@ -115,6 +122,15 @@ logins = sa.Table(
     sa.Column("ok", sa.Boolean, nullable=False),
 )
 
+sessions = sa.Table(
+    "intake_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # the cookie's token, as SHA-256
+    sa.Column("clerk_id", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 TABLES = [t.name for t in metadata.sorted_tables]
 META = {"schema": "intake_schema", "secret": "intake_secret", "bureau": "intake_bureau", "url": "intake_url"}
 META_STORAGE = "intake_storage"
@@ -126,6 +142,19 @@ class IntakeError(Exception):
 
 class NotFound(IntakeError):
     pass
+
+
+class Closed(IntakeError):
+    """The link was revoked or expired (while the request was being answered)."""
+
+
+def closed_why(invite: Invite, day: dt.date) -> str | None:
+    """Why ``invite``'s link takes nothing on ``day`` (one Chinese line), or None when it is open."""
+    if invite.revoked_at is not None:
+        return "该申报链接已被推荐单位撤销；如需继续申报，请联系推荐单位"
+    if day > invite.expires:
+        return f"该申报链接已于 {invite.expires:%Y年%m月%d日} 到期，不再受理"
+    return None
 
 
 def now() -> dt.datetime:
@@ -181,6 +210,19 @@ class Intake:
         if settings.get(META["schema"]) not in (None, str(INTAKE_SCHEMA)):
             raise IntakeError(f"{self.where} 的网上受理由其他版本的 formgen 创建，未改动")
         self.settings = settings
+        if settings.get(META["schema"]) is not None:
+            self._add_missing_tables()
+
+    def _add_missing_tables(self) -> None:
+        """Tables a later formgen added to the intake (``intake_sessions``), made when missing."""
+        with self.registry._read() as conn:
+            seen = set(sa.inspect(conn).get_table_names())
+        if sessions.name in seen:
+            return
+        with self.engine.begin() as conn:
+            if self.pg:
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(R._lock_key("intake-schema"))))
+            sessions.create(conn, checkfirst=True)
 
     def _settings(self) -> dict[str, str]:
         with self.registry._read() as conn:
@@ -289,11 +331,13 @@ class Intake:
             ).rowcount
             if not done:
                 raise NotFound(f"没有用户“{name.strip()}”")
+            self._end_sessions(conn, name.strip())
             self._log(conn, "命令行", "修改密码", name.strip())
 
     def remove_clerk(self, name: str) -> None:
         """Remove a clerk: the account logs in no more, and a session of it open now ends."""
         with self.engine.begin() as conn:
+            self._end_sessions(conn, name.strip())
             if not conn.execute(clerks.delete().where(clerks.c.name == name.strip())).rowcount:
                 raise NotFound(f"没有用户“{name.strip()}”")
             self._log(conn, "命令行", "删除用户", name.strip())
@@ -305,56 +349,109 @@ class Intake:
     def login(self, name: str, password: str, address: str) -> tuple[int | None, str]:
         """(the clerk's id, "") when ``password`` is the clerk's, else (None, why, in one line).
 
-        Every attempt is counted against ``address`` (more than MAX_LOGINS_PER_WINDOW in
-        LOGIN_WINDOW: refused before the password is looked at); MAX_FAILURES wrong
-        passwords in a row lock the account for LOCKOUT. A name that does not exist costs the
-        same hash as one that does."""
+        Every attempt is counted against ``address`` before anything else (more than
+        MAX_LOGINS_PER_WINDOW in LOGIN_WINDOW: refused before the password is looked at);
+        MAX_FAILURES wrong passwords in a row lock the account for LOCKOUT. Each attempt on an
+        account takes one of its MAX_FAILURES guesses before the password is verified, so
+        attempts in parallel get no more guesses than attempts one after another. A name that
+        does not exist, or an account locked, costs the same hash and reads the same answer
+        (:data:`WRONG_LOGIN`) as a wrong password: the answer does not tell which names exist."""
         from argon2 import PasswordHasher
         from argon2.exceptions import InvalidHashError, VerificationError
 
+        def verify(hashed: str) -> bool:
+            try:
+                return PasswordHasher().verify(hashed, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
         moment = now()
+        counted = _counted_as(address)  # the rate limit's key; the audit log names the address itself
         address = (address or "?")[:64]
-        with self.engine.begin() as conn:
+        name = name.strip()[:NAME_MAX]
+        with self.engine.begin() as conn:  # counted first: attempts racing each other all count
+            attempt = conn.execute(logins.insert().values(address=counted, at=moment, ok=False)).inserted_primary_key[0]
+            conn.execute(logins.delete().where(logins.c.at <= moment - LOGIN_WINDOW))  # older ones count no more
+        with self.registry._read() as conn:
             recent = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(logins)
-                .where(logins.c.address == address, logins.c.at > moment - LOGIN_WINDOW)
+                .where(logins.c.address == counted, logins.c.at > moment - LOGIN_WINDOW)
             ).scalar_one()
-            if recent >= MAX_LOGINS_PER_WINDOW:
-                conn.execute(logins.insert().values(address=address, at=moment, ok=False))
-                self._log(conn, f"地址:{address}", "登录过于频繁", name[:NAME_MAX])
-                return None, "登录尝试过于频繁，请稍后再试"
-        row = None
-        with self.registry._read() as conn:
-            row = conn.execute(sa.select(clerks).where(clerks.c.name == name[:NAME_MAX])).first()
-        if row is not None and row.locked_until and row.locked_until > moment:
-            with self.engine.begin() as conn:
-                conn.execute(logins.insert().values(address=address, at=moment, ok=False))
-                self._log(conn, f"地址:{address}", "登录被拒（已锁定）", row.name)
-            return None, "该账户因多次密码错误已暂时锁定，请稍后再试"
-        try:
-            ok = PasswordHasher().verify(row.password_hash if row is not None else _dummy_hash(), password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-        ok = ok and row is not None
+            row = conn.execute(sa.select(clerks).where(clerks.c.name == name)).first()
+        if recent > MAX_LOGINS_PER_WINDOW:
+            if recent == MAX_LOGINS_PER_WINDOW + 1:  # logged once per burst: a flood does not fill the log
+                # the name is not logged: what was typed there may be a password
+                self.log(f"地址:{address}", "登录过于频繁", f"{LOGIN_WINDOW.seconds // 60} 分钟内第 {recent} 次")
+            return None, TOO_MANY_LOGINS
+        if row is None:
+            verify(_dummy_hash())
+            self.log(f"地址:{address}", "登录失败（无此用户）")  # the name typed may be a password
+            return None, WRONG_LOGIN
+        with self.engine.begin() as conn:  # one guess of the account's, taken before verifying
+            taken = conn.execute(
+                clerks.update()
+                .where(
+                    clerks.c.id == row.id,
+                    clerks.c.failures < MAX_FAILURES,
+                    sa.or_(clerks.c.locked_until.is_(None), clerks.c.locked_until <= moment),
+                )
+                .values(failures=clerks.c.failures + 1, locked_until=None)
+            ).rowcount
+        if not taken:
+            verify(_dummy_hash())
+            self.log(f"地址:{address}", "登录被拒（已锁定）", row.name)
+            return None, WRONG_LOGIN
+        ok = verify(row.password_hash)
         with self.engine.begin() as conn:
-            conn.execute(logins.insert().values(address=address, at=moment, ok=ok))
             if ok:
+                conn.execute(logins.update().where(logins.c.id == attempt).values(ok=True))
                 conn.execute(clerks.update().where(clerks.c.id == row.id).values(failures=0, locked_until=None))
                 self._log(conn, f"用户:{row.name}", "登录", f"地址 {address}")
                 return row.id, ""
-            if row is not None:
-                failures = conn.execute(sa.select(clerks.c.failures).where(clerks.c.id == row.id)).scalar_one() + 1
-                locked = moment + LOCKOUT if failures >= MAX_FAILURES else None
-                conn.execute(
-                    clerks.update()
-                    .where(clerks.c.id == row.id)
-                    .values(failures=0 if locked else failures, locked_until=locked)
+            locked = conn.execute(
+                clerks.update()
+                .where(clerks.c.id == row.id, clerks.c.failures >= MAX_FAILURES)
+                .values(failures=0, locked_until=moment + LOCKOUT)
+            ).rowcount
+            self._log(conn, f"地址:{address}", "登录失败" + ("，账户锁定" if locked else ""), row.name)
+        return None, WRONG_LOGIN
+
+    # -- clerks' sessions -----------------------------------------------------------
+
+    def open_session(self, clerk_id: int) -> str:
+        """A new session of the clerk (at login): its token, for the cookie; only its hash is kept."""
+        token = secrets.token_urlsafe(SECRET_BYTES)
+        with self.engine.begin() as conn:
+            conn.execute(sessions.insert().values(token_hash=secret_hash(token), clerk_id=clerk_id, created_at=now()))
+            conn.execute(sessions.delete().where(sessions.c.created_at <= now() - dt.timedelta(hours=SESSION_HOURS)))
+        return token
+
+    def session_clerk(self, token: str) -> str | None:
+        """The name of the clerk whose session ``token`` is: a session opened by a login in the
+        last SESSION_HOURS, not ended by logout, a new password or the account's removal."""
+        if not isinstance(token, str) or not token or len(token) > 200:
+            return None
+        with self.registry._read() as conn:
+            row = conn.execute(
+                sa.select(clerks.c.name)
+                .join(sessions, sessions.c.clerk_id == clerks.c.id)
+                .where(
+                    sessions.c.token_hash == secret_hash(token),
+                    sessions.c.created_at > now() - dt.timedelta(hours=SESSION_HOURS),
                 )
-                self._log(conn, f"地址:{address}", "登录失败" + ("，账户锁定" if locked else ""), row.name)
-            else:
-                self._log(conn, f"地址:{address}", "登录失败（无此用户）")  # the name typed may be a password
-        return None, "用户名或密码不对"
+            ).first()
+        return row.name if row is not None else None
+
+    def close_session(self, token: str) -> None:
+        """End the session ``token`` (logout): its cookie, kept or copied, opens nothing more."""
+        if isinstance(token, str) and token:
+            with self.engine.begin() as conn:
+                conn.execute(sessions.delete().where(sessions.c.token_hash == secret_hash(token)))
+
+    def _end_sessions(self, conn, name: str) -> None:
+        ids = sa.select(clerks.c.id).where(clerks.c.name == name).scalar_subquery()
+        conn.execute(sessions.delete().where(sessions.c.clerk_id == ids))
 
     def clerk_name(self, clerk_id: int) -> str | None:
         with self.registry._read() as conn:
@@ -478,6 +575,11 @@ class Intake:
                 with self.engine.begin() as conn:
                     if self.pg:  # one invite's versions are numbered one writer at a time
                         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(R._lock_key("intake", str(invite.id)))))
+                    # the link as it is now: revoked or expired while the upload was checked, it takes nothing
+                    current = conn.execute(sa.select(invites).where(invites.c.id == invite.id)).first()
+                    why = closed_why(_invite(current), dt.date.today()) if current is not None else "申报链接无效"
+                    if why:
+                        raise Closed(why)
                     last = conn.execute(
                         sa.select(sa.func.max(submissions.c.version)).where(submissions.c.invite_id == invite.id)
                     ).scalar()
@@ -661,6 +763,26 @@ def _is_stored_name(name: str) -> bool:
         and bool(dot)
         and "." + suffix in (*UPLOAD_SUFFIXES, ".pdf")
     )
+
+
+def _counted_as(address: str) -> str:
+    """The address a login attempt is counted against: an IPv6 address by its /64 network (one
+    home line or server has a whole /64 to pick addresses from), an IPv4 address as it is.
+
+    >>> _counted_as("2001:db8:1:2:a::9"), _counted_as("203.0.113.7"), _counted_as("")
+    ('2001:db8:1:2::/64', '203.0.113.7', '?')
+    """
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return (address or "?")[:64]
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 @functools.lru_cache(maxsize=1)

@@ -23,30 +23,59 @@ import datetime as dt
 import functools
 import hmac
 import io
+import re
 import secrets
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, abort, jsonify, make_response, redirect, render_template, request, send_file, session
+from flask import Flask, abort, g, jsonify, make_response, redirect, render_template, request, send_file, session
 
 from . import check as C
 from . import fill
-from .db import STATES, TO_FIX, Intake, IntakeError, Invite, NotFound
+from .db import (
+    SESSION_HOURS,
+    STATES,
+    TO_FIX,
+    Closed,
+    Intake,
+    IntakeError,
+    Invite,
+    NotFound,
+    _dummy_hash,  # noqa: PLC2701 - the intake's own
+    closed_why,
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-SESSION_HOURS = 8
 NOTE_MAX = 2000  # a status note or one 整改通知 item
 NOTICE_CODE = "SB010"  # an item a clerk writes into a 整改通知
+PDF_AT_ONCE = 2  # LibreOffice conversions at a time (a receipt's or notice's PDF, made on first download)
 AUDIT_SHOWN = 500  # the latest rows of the audit log a page shows
+
+
+class _Flask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Flask's log line of a failed request, without a link's secret (the server's log is
+        read by more people, and kept longer, than the database that holds only its hash)."""
+        self.logger.error(f"Exception on {_redacted(request.path)} [{request.method}]", exc_info=exc_info)
+
+
+def _redacted(path: str) -> str:
+    """``path`` with a link's secret left out.
+
+    >>> _redacted("/s/Vq3abc/file/7"), _redacted("/clerk/")
+    ('/s/…/file/7', '/clerk/')
+    """
+    return re.sub(r"^/s/[^/]*", "/s/…", path)
 
 
 def create_app(intake: Intake, pdf: bool = True) -> Flask:
     """The intake's Flask application over ``intake``; ``pdf``: receipts' PDFs made by
     LibreOffice on request (off where it is not installed)."""
-    app = Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
+    app = _Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
     app.secret_key = intake.secret_key
     app.config.update(
         MAX_CONTENT_LENGTH=C.MAX_UPLOAD_BYTES + 64 * 1024,
@@ -59,6 +88,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         FORMGEN_INTAKE_PDF=pdf,
     )
     app.json.ensure_ascii = False
+    _dummy_hash()  # made now: the first login with a name that is no one's costs what the others do
 
     @functools.lru_cache(maxsize=16)
     def pack_named(name: str):
@@ -85,6 +115,8 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
 
     @app.errorhandler(413)
     def too_large(_e):
+        if (request.content_length or 0) <= app.config["MAX_CONTENT_LENGTH"]:  # not its size: its parts
+            return answer(413, f"一次提交的表单内容过多（最多 {C.MAX_FILES} 个文件），请只上传本企业的申报文件")
         return answer(413, f"上传的文件超过 {C.MAX_UPLOAD_BYTES // 1048576} MB 的上限")
 
     @app.errorhandler(400)
@@ -115,10 +147,9 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         invite = intake.invite_by_secret(secret)
         if invite is None:
             abort(answer(404, "申报链接无效：请核对推荐单位发给贵单位的链接"))
-        if invite.revoked_at is not None:
-            abort(answer(410, "该申报链接已被推荐单位撤销；如需继续申报，请联系推荐单位"))
-        if not invite.open_on(dt.date.today()):
-            abort(answer(410, f"该申报链接已于 {invite.expires:%Y年%m月%d日} 到期，不再受理"))
+        why = closed_why(invite, dt.date.today())
+        if why:
+            abort(answer(410, why))
         return invite
 
     @app.get("/s/<secret>")
@@ -192,6 +223,9 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             data = got.stream.read(C.MAX_UPLOAD_BYTES + 1)
             total += len(data)
             refused = C.precheck(name, len(data) if total <= C.MAX_UPLOAD_BYTES else total)
+            same = next((n for n, d in uploads if d == data), None)
+            if refused is None and same is not None:  # the same file picked twice: said as such
+                refused = C.refused(C.SB_MANY, "上传文件", f"“{name}”与“{same}”是同一个文件：每个文件只需上传一次")
             if refused is not None:
                 intake.log(who, "提交被拒", f"{invite.enterprise}：{name}：{refused.shown[0]['text']}", _sha(data))
                 return None, jsonify(accepted=False, findings=refused.shown, receipt=None)
@@ -234,7 +268,11 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
                 out = [("receipt", receipt_name(invite.enterprise, invite.round, version), body)]
                 return out + [("document", name, blob) for name, blob in documents]
 
-            sub = intake.submit(invite, kept, checked.shown, make_files)
+            try:
+                sub = intake.submit(invite, kept, checked.shown, make_files)
+            except Closed as e:  # revoked or expired while the upload was checked
+                intake.log(who, "提交被拒", f"{invite.enterprise}：{e}")
+                return answer(410, str(e))
             kept = []  # the submission's now
         finally:
             for _name, stored, _data in kept:  # refused, or failed: nothing of it stays
@@ -267,22 +305,32 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             return answer(404, "没有这个文件")
         return pdf_of(f, f"链接:{invite.id}")
 
-    def pdf_of(f: dict, who: str):
-        """The PDF of a receipt or notice, made once (LibreOffice) and kept beside it."""
-        name = Path(f["name"]).with_suffix(".pdf").name
-        sub = intake.submission(f["submission_id"])
-        kept = next((x for x in sub["files"] if x["kind"] == "receipt-pdf" and x["name"] == name), None)
-        if kept is None:
-            if not app.config["FORMGEN_INTAKE_PDF"]:
-                return answer(404, "本服务器未安装 LibreOffice，只提供 .docx 版本")
-            from ..render.pdf import PdfError
-            from .receipt import pdf
+    pdf_locks: dict[int, threading.Lock] = {}  # file id -> held while its PDF is made
+    pdf_locks_guard = threading.Lock()
+    converting = threading.BoundedSemaphore(PDF_AT_ONCE)
 
-            try:
-                data = pdf(intake.path_of(f["stored"]).read_bytes(), f["name"])
-            except PdfError:
-                return answer(503, "暂时无法生成 PDF，请下载 .docx 版本")
-            kept = intake.add_file(f["submission_id"], "receipt-pdf", name, data, who, "生成PDF")
+    def pdf_of(f: dict, who: str):
+        """The PDF of a receipt or notice, made once (LibreOffice) and kept beside it: requests
+        for it at once wait for the one making it (one LibreOffice run, one file kept), and at
+        most PDF_AT_ONCE conversions run at a time."""
+        with pdf_locks_guard:
+            lock = pdf_locks.setdefault(f["id"], threading.Lock())
+        with lock:
+            name = Path(f["name"]).with_suffix(".pdf").name
+            sub = intake.submission(f["submission_id"])
+            kept = next((x for x in sub["files"] if x["kind"] == "receipt-pdf" and x["name"] == name), None)
+            if kept is None:
+                if not app.config["FORMGEN_INTAKE_PDF"]:
+                    return answer(404, "本服务器未安装 LibreOffice，只提供 .docx 版本")
+                from ..render.pdf import PdfError
+                from . import receipt
+
+                try:
+                    with converting:
+                        data = receipt.pdf(intake.path_of(f["stored"]).read_bytes(), f["name"])
+                except PdfError:
+                    return answer(503, "暂时无法生成 PDF，请下载 .docx 版本")
+                kept = intake.add_file(f["submission_id"], "receipt-pdf", name, data, who, "生成PDF")
         return _send(kept)
 
     def _send(f: dict):
@@ -304,11 +352,12 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     def clerk() -> str | None:
-        """The logged-in clerk's name: the session's clerk, still there under the same name."""
-        cid, name = session.get("clerk"), session.get("clerk_name")
-        if not isinstance(cid, int) or not isinstance(name, str):
-            return None
-        return name if intake.clerk_name(cid) == name else None
+        """The logged-in clerk's name: the session's, kept in the database (opened at login, ended
+        by logout, a new password, the account's removal or SESSION_HOURS), not only in the cookie:
+        a cookie kept or copied from before the session ended opens nothing."""
+        if "clerk_name" not in g:
+            g.clerk_name = intake.session_clerk(session.get("sid"))
+        return g.clerk_name
 
     @app.before_request
     def guard():
@@ -338,16 +387,16 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         if cid is None:
             status = 429 if "频繁" in why else 401
             return make_response(render_template("login.html", message=why), status)
-        session.clear()
+        session.clear()  # nothing of the session before the login carries over (its token neither)
         session.permanent = True
-        session["clerk"] = cid
-        session["clerk_name"] = intake.clerk_name(cid)
+        session["sid"] = intake.open_session(cid)
         session["csrf"] = secrets.token_urlsafe(32)
         return redirect("/clerk/", code=303)
 
     @app.post("/clerk/logout")
     def logout():
         who = clerk()
+        intake.close_session(session.get("sid"))
         session.clear()
         if who:
             intake.log(f"用户:{who}", "退出登录")
@@ -635,8 +684,12 @@ def _shown_name(filename: str) -> str:
     >>> _shown_name("../../etc/passwd.yaml"), _shown_name("C:\\\\x\\\\申报.docx"), _shown_name("")
     ('passwd.yaml', '申报.docx', '上传文件')
     """
+    import unicodedata
+
     from ..output import safe_name
 
+    # invisible characters out (a right-to-left override would show "申报\u202excod.yaml" as "申报yaml.docx")
+    filename = "".join(c for c in filename if unicodedata.category(c) not in ("Cc", "Cf"))
     base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not base:
         return "上传文件"
