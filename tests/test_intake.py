@@ -669,6 +669,7 @@ def test_the_clerk_downloads_the_rounds_sheets_of_the_recommended(sqlite_intake)
     _login(clerk)
     home = clerk.get("/clerk/?round=2026").get_data(as_text=True)
     assert 'id="sheets-form"' in home
+    assert '<option value="plan-listed">计划单列市</option>' in home  # 推荐单位类别 by name, sent as the code
     r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
     assert r.status_code == 200 and r.data[:2] == b"PK"
     z = zipfile.ZipFile(io.BytesIO(r.data))

@@ -119,10 +119,14 @@ def test_every_route_is_a_links_a_clerks_or_static(sqlite_intake):
     stranger = app.test_client()
     stranger.get("/clerk/login")  # a session of its own, without a login
     rules = list(app.url_map.iter_rules())
+    assert stranger.get("/static-form/form.js").status_code == 200
+    assert stranger.get("/static-form/..%2F..%2Fserver.py").status_code == 404
+    assert stranger.get("/static-form/bureau.html").status_code == 404
     for rule in rules:
         path = re.sub(r"<(?:int:)?\w+>", "1", rule.rule)
         if not rule.rule.startswith("/clerk"):
-            assert rule.rule.startswith(("/s/<secret>", "/static/")) or rule.rule == "/", rule.rule
+            # /static-form/: serve's form.js, count.js and form.css, by a fixed list of names
+            assert rule.rule.startswith(("/s/<secret>", "/static/", "/static-form/")) or rule.rule == "/", rule.rule
         elif "GET" in rule.methods and rule.endpoint != "login":  # the POST ones: the CSRF test below
             r = stranger.get(path)
             assert r.status_code == 303 and r.headers["Location"] == "/clerk/login", path

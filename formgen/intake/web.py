@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from flask import Flask, abort, g, jsonify, make_response, redirect, render_template, request, send_file, session
 
+from ..record.unitkinds import UNIT_KINDS
 from . import check as C
 from . import fill
 from .db import (
@@ -132,12 +133,13 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         return answer(500, "服务器内部错误，本次提交未受理，请稍后重试；如仍不行请联系推荐单位")
 
     def answer(status: int, message: str):
-        """A refusal: JSON to the submit contract's callers, else a page."""
-        if request.path.endswith("/submit"):
-            return make_response(
-                jsonify(accepted=False, findings=[], receipt=None, message=message),
-                status,
-            )
+        """A refusal: JSON to a link's POST (the submit contract's callers, the link's web
+        form: ``ok`` false as form.js reads it), else a page."""
+        if request.method == "POST" and request.path.startswith("/s/"):
+            said = dict(accepted=False, findings=[], receipt=None, message=message)
+            if not request.path.endswith("/submit"):
+                said["ok"] = False  # what form.js reads
+            return make_response(jsonify(**said), status)
         return page(status, message)
 
     # -- the enterprise's link ----------------------------------------------------
@@ -270,9 +272,9 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
 
             try:
                 sub = intake.submit(invite, kept, checked.shown, make_files)
-            except Closed as e:  # revoked or expired while the upload was checked
+            except Closed as e:  # revoked or expired while the upload was checked: nothing kept
                 intake.log(who, "提交被拒", f"{invite.enterprise}：{e}")
-                return answer(410, str(e))
+                abort(answer(410, str(e)))
             kept = []  # the submission's now
         finally:
             for _name, stored, _data in kept:  # refused, or failed: nothing of it stays
@@ -421,7 +423,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             today=dt.date.today(),
             packs=sorted({row["invite"].pack for row in rows}),
             unit=intake.bureau,
-            unit_kinds=UNIT_KINDS,
+            unit_kinds=list(UNIT_KINDS.items()),
             all_packs=list(available_packs()),
             default_expires=dt.date.today() + dt.timedelta(days=30),
         )
@@ -556,7 +558,6 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     return app
 
 
-UNIT_KINDS = ("city", "province", "plan-listed", "bingtuan", "central")  # formgen.record.model.Recommender.unit_kind
 RECOMMENDED = "推荐"
 
 
@@ -589,7 +590,7 @@ def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
     except PackError as e:
         raise IntakeError(str(e)) from e
     if form["unit_kind"] and form["unit_kind"] not in UNIT_KINDS:
-        raise IntakeError(f"推荐单位类别应为 {'、'.join(UNIT_KINDS)} 之一")
+        raise IntakeError(f"推荐单位类别应为 {'、'.join(UNIT_KINDS.values())} 之一")
     quota = None
     if form["quota"]:
         if not form["quota"].isdigit() or int(form["quota"]) < 1:
