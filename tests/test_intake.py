@@ -1086,8 +1086,8 @@ def test_filled_gansu_forms_then_the_fields_only_the_bureaus_sheets_need_complet
 
 
 def test_a_draft_after_a_recommended_submission_leaves_it_in_the_rounds_sheets(sqlite_intake):
-    """The clerk's list shows the 草稿; the round's sheets still take the submitted version,
-    and a draft gets no state and no 整改通知."""
+    """The clerk's list shows the submitted version's state with a note of the newer 草稿; the
+    round's sheets still take the submitted version, and a draft gets no state and no 整改通知."""
     it = sqlite_intake
     it.add_clerk("张三", PASSWORD)
     invite, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
@@ -1099,7 +1099,11 @@ def test_a_draft_after_a_recommended_submission_leaves_it_in_the_rounds_sheets(s
     assert _post(client, secret, "save", _posted(_example()), token).json["ok"]  # v2: a draft
     clerk = _client(it)
     _login(clerk)
-    assert '<td class="state">草稿</td>' in clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    rows = clerk.get("/clerk/?round=2026").get_data(as_text=True)
+    row = re.search(r"<tr>\s*<td>" + LONGYUAN + r"</td>.*?</tr>", rows, re.S).group(0)
+    assert f'<a href="/clerk/submission/{first["id"]}">第1版</a>' in row  # the submitted version, its state
+    assert '<td class="state">推荐<span class="newer">（另有第2版草稿，未提交）</span></td>' in row
+    assert '<td class="state">草稿' not in row
     form = {"round": "2026", "pack": "gansu", "unit": BUREAU, "unit_kind": "", "quota": "", "order": ""}
     r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
     assert r.status_code == 200 and r.mimetype == "application/zip", r.get_data(as_text=True)[:300]
@@ -1112,3 +1116,36 @@ def test_a_draft_after_a_recommended_submission_leaves_it_in_the_rounds_sheets(s
     assert clerk.post(f"/clerk/submission/{first['id']}/state", data={"state": "草稿", "csrf": csrf}).status_code == 400
     r = clerk.post(f"/clerk/submission/{draft['id']}/notice", data={"items": "补充", "csrf": csrf})
     assert r.status_code == 400 and it.submissions_of(invite.id)[0]["state"] == "草稿"
+
+
+def test_the_rounds_sheets_read_every_file_of_a_submission_even_two_of_one_name(sqlite_intake):
+    """Two files one enterprise gave the same name (its 附件2 and 附件3, each saved as 申报表.docx)
+    both reach the 问题清单 under that name: neither is written over the other."""
+    import zipfile
+
+    import openpyxl
+
+    from formgen import app as flow
+    from formgen.doors.opener import load
+    from formgen.packs.pack import get_pack
+
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    invite, _secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    forms = flow.render_single(load(EXAMPLES / "gansu-longyuan.yaml"), get_pack("gansu"), False)
+    kept = []
+    for _name, data in forms:
+        stored = it.new_stored_name(".docx")
+        it.keep(stored, data)
+        kept.append(("申报表.docx", stored, data))
+    sub = it.submit(invite, kept, [], lambda *_a: [])
+    it.set_state(sub["id"], "推荐", "", "test")
+    clerk = _client(it)
+    _login(clerk)
+    form = {"round": "2026", "pack": "gansu", "unit": BUREAU, "unit_kind": "", "quota": "", "order": ""}
+    r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200 and r.data[:2] == b"PK", r.get_data(as_text=True)[:300]
+    report = openpyxl.load_workbook(io.BytesIO(zipfile.ZipFile(io.BytesIO(r.data)).read("问题清单.xlsx")))
+    text = "\n".join(" ".join(str(c.value) for c in row if c.value) for ws in report for row in ws.iter_rows())
+    assert "申报表.docx" in text and not re.search(r"[0-9a-f]{32}", text)
+    assert "916201037102653100" in text  # 附件2's 统一社会信用代码: read beside 附件3, not written over by it

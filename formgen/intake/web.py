@@ -413,7 +413,12 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             latest = {s["invite_id"]: s for s in intake.round_submissions(round_)}
             refused = intake.refused_counts()
             for inv in intake.invites(round_):
-                rows.append({"invite": inv, "sub": latest.get(inv.id), "refused": refused.get(inv.id, 0)})
+                sub, draft = latest.get(inv.id), None
+                if sub is not None and sub["state"] == fill.DRAFT:  # the submitted version's state, if any
+                    submitted = _submitted(intake, inv.id)
+                    if submitted is not None:
+                        sub, draft = submitted, sub
+                rows.append({"invite": inv, "sub": sub, "draft": draft, "refused": refused.get(inv.id, 0)})
         return render_template(
             "round.html",
             clerk=clerk(),
@@ -616,11 +621,11 @@ def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
     )
     with tempfile.TemporaryDirectory(prefix="formgen-intake-") as tmp:
         paths = []
-        for s in chosen:  # each enterprise's files under the names it gave them, for the 问题清单
-            folder = Path(tmp) / f"{s['id']}"
-            folder.mkdir()
-            for f in intake.submission(s["id"])["files"]:
+        for s in chosen:  # each enterprise's files under the names it gave them, for the 问题清单:
+            for f in intake.submission(s["id"])["files"]:  # each in a folder of its own (two may share a name)
                 if f["kind"] == "upload":
+                    folder = Path(tmp) / f"{s['id']}" / f"{f['id']}"
+                    folder.mkdir(parents=True)
                     dest = folder / f["name"]
                     dest.write_bytes(intake.path_of(f["stored"]).read_bytes())
                     paths.append(dest)
