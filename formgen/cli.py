@@ -2021,7 +2021,9 @@ def intake_invite(enterprise, round_, pack_name, expires, db):
                 f"{pack.title} 没有截止日期：请用 --expires 给出链接的有效期", param_hint="--expires"
             )
         until = min(dates)
-    if until < datetime.date.today():
+    from .intake.db import today
+
+    if until < today():
         raise click.BadParameter(f"有效期 {until} 已过", param_hint="--expires")
     intake = _open_intake(db)
     try:
@@ -2037,8 +2039,10 @@ def intake_invite(enterprise, round_, pack_name, expires, db):
 @click.option("--round", "round_", help="只列此轮次。")
 @click.option("--db", default=regnames.DEFAULT_DB, show_default=True, help=_INTAKE_DB_HELP)
 def intake_links(round_, db):
+    from .intake.db import today as bureau_today
+
     intake = _open_intake(db)
-    today = datetime.date.today()
+    today = bureau_today()
     rows = intake.invites(round_)
     for i in rows:
         state = "已撤销" if i.revoked_at else ("有效" if i.open_on(today) else "已到期")

@@ -1149,3 +1149,64 @@ def test_the_rounds_sheets_read_every_file_of_a_submission_even_two_of_one_name(
     text = "\n".join(" ".join(str(c.value) for c in row if c.value) for ws in report for row in ws.iter_rows())
     assert "申报表.docx" in text and not re.search(r"[0-9a-f]{32}", text)
     assert "916201037102653100" in text  # 附件2's 统一社会信用代码: read beside 附件3, not written over by it
+
+
+@pytest.fixture
+def server_clock_not_beijings(monkeypatch):
+    """The server's own time zone set so that its date today is not Beijing's (whatever the hour):
+    what the intake shows and closes by must still be the bureau's (Asia/Shanghai)."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    hour = dt.datetime.now(ZoneInfo("Asia/Shanghai")).hour
+    offset = -12 if hour < 19 else 14  # hours from UTC: a day behind Beijing's, or a day ahead
+    monkeypatch.setenv("TZ", f"Etc/GMT{-offset:+d}")  # (Etc/ names count the other way)
+    time.tzset()
+    assert dt.date.today() != dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_links_close_and_times_show_by_the_bureaus_clock_not_the_servers(sqlite_intake, server_clock_not_beijings):
+    from zoneinfo import ZoneInfo
+
+    it = sqlite_intake
+    beijing = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    invite, open_ = it.invite("2026", "gansu", LONGYUAN, beijing.date())  # through Beijing's today
+    _, closed = it.invite("2026", "gansu", OTHER, beijing.date() - dt.timedelta(days=1))
+    client = _client(it)
+    assert client.get(f"/s/{closed}").status_code == 410
+    assert client.get(f"/s/{open_}").status_code == 200
+    r = _submit(client, open_, _record()).json
+    assert r["accepted"], r
+    sub = it.submissions_of(invite.id)[0]
+    utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    assert abs(sub["at"] - utc) < dt.timedelta(minutes=2)  # stored in UTC
+    shown = D.local(sub["at"])
+    assert abs(shown - beijing.replace(tzinfo=None)) < dt.timedelta(minutes=2)
+    page = client.get(f"/s/{open_}").get_data(as_text=True)
+    assert f"{shown:%Y-%m-%d %H:%M}" in page
+    receipt = client.get(r["receipt"]).data
+    text = "\n".join(p.text for p in Document(io.BytesIO(receipt)).paragraphs)
+    assert f"{shown.year}年{shown.month}月{shown.day}日 {shown:%H:%M}" in text
+
+
+def test_a_lock_others_caused_does_not_keep_the_clerk_out(sqlite_intake):
+    """Wrong guesses at a clerk's name from one address lock the account for that address (and
+    any that failed), yet the clerk's right password from an address that has not failed logs in;
+    the lock stays on the guessers, and a clean address gets one try, not five."""
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    for _ in range(D.MAX_FAILURES):
+        assert it.login("张三", "wrong password!!", "203.0.113.66") == (None, D.WRONG_LOGIN)
+    assert it.login("张三", PASSWORD, "203.0.113.66") == (None, D.WRONG_LOGIN)  # locked for the guesser
+    cid, why = it.login("张三", PASSWORD, "198.51.100.7")  # the clerk, from the office
+    assert cid is not None and why == "", why
+    assert any("锁定期间" in (r.detail or "") for r in it.audit_rows())
+    assert it.login("张三", PASSWORD, "203.0.113.66") == (None, D.WRONG_LOGIN)  # still locked for the guesser
+    assert it.login("张三", "wrong password!!", "192.0.2.9") == (None, D.WRONG_LOGIN)  # a new address: one try
+    assert it.login("张三", PASSWORD, "192.0.2.9") == (None, D.WRONG_LOGIN)  # it failed: locked for it now
+    client = _client(it)  # the web's login, from an address that has not failed
+    r, _t = _login(client)
+    assert r.status_code == 303 and client.get("/clerk/").status_code == 200

@@ -22,12 +22,15 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from ..bureau import registry as R
 
 INTAKE_SCHEMA = 1
+# the bureau's clock: the day a link expires after, the times pages and receipts show (times are stored in UTC)
+BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 STATES = ("草稿", "已提交", "需整改", "推荐", "未通过")
 SUBMITTED, TO_FIX = "已提交", "需整改"
 # what the registry (formgen registry, the ranked sheet's and the annual report's data) records
@@ -158,7 +161,29 @@ def closed_why(invite: Invite, day: dt.date) -> str | None:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    """The time now in UTC (as every time is stored: naive, in UTC), to the second."""
+    return _utc_now().replace(tzinfo=None, microsecond=0)
+
+
+def today() -> dt.date:
+    """The bureau's date today (BUREAU_TZ), whatever the server's own time zone: a link works
+    through its last day as the bureau counts it."""
+    return _utc_now().astimezone(BUREAU_TZ).date()
+
+
+def local(at: dt.datetime | None) -> dt.datetime | None:
+    """A stored time (naive UTC) as the bureau reads it (BUREAU_TZ, naive), for pages and receipts.
+
+    >>> local(dt.datetime(2026, 6, 30, 17, 0))
+    datetime.datetime(2026, 7, 1, 1, 0)
+    """
+    if at is None:
+        return None
+    return at.replace(tzinfo=dt.timezone.utc).astimezone(BUREAU_TZ).replace(tzinfo=None)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def digest(data: bytes) -> str:
@@ -353,7 +378,11 @@ class Intake:
         MAX_LOGINS_PER_WINDOW in LOGIN_WINDOW: refused before the password is looked at);
         MAX_FAILURES wrong passwords in a row lock the account for LOCKOUT. Each attempt on an
         account takes one of its MAX_FAILURES guesses before the password is verified, so
-        attempts in parallel get no more guesses than attempts one after another. A name that
+        attempts in parallel get no more guesses than attempts one after another. So that no
+        one can keep a clerk locked out by guessing at the name, an address that made no failed
+        attempt in the last LOCKOUT (:meth:`_clean`) still gets one try on a locked account:
+        the right password logs in (the lock stays for the others), a wrong one is a failure
+        of that address. A name that
         does not exist, or an account locked, costs the same hash and reads the same answer
         (:data:`WRONG_LOGIN`) as a wrong password: the answer does not tell which names exist."""
         from argon2 import PasswordHasher
@@ -371,7 +400,8 @@ class Intake:
         name = name.strip()[:NAME_MAX]
         with self.engine.begin() as conn:  # counted first: attempts racing each other all count
             attempt = conn.execute(logins.insert().values(address=counted, at=moment, ok=False)).inserted_primary_key[0]
-            conn.execute(logins.delete().where(logins.c.at <= moment - LOGIN_WINDOW))  # older ones count no more
+            # older ones count no more (kept through a lockout: they tell an address that failed from one that did not)
+            conn.execute(logins.delete().where(logins.c.at <= moment - max(LOGIN_WINDOW, LOCKOUT)))
         with self.registry._read() as conn:
             recent = conn.execute(
                 sa.select(sa.func.count())
@@ -398,7 +428,7 @@ class Intake:
                 )
                 .values(failures=clerks.c.failures + 1, locked_until=None)
             ).rowcount
-        if not taken:
+        if not taken and not self._clean(counted, attempt, moment):
             verify(_dummy_hash())
             self.log(f"地址:{address}", "登录被拒（已锁定）", row.name)
             return None, WRONG_LOGIN
@@ -406,9 +436,14 @@ class Intake:
         with self.engine.begin() as conn:
             if ok:
                 conn.execute(logins.update().where(logins.c.id == attempt).values(ok=True))
-                conn.execute(clerks.update().where(clerks.c.id == row.id).values(failures=0, locked_until=None))
-                self._log(conn, f"用户:{row.name}", "登录", f"地址 {address}")
+                if taken:  # a login past a lock (from a clean address) leaves the lock on the others
+                    conn.execute(clerks.update().where(clerks.c.id == row.id).values(failures=0, locked_until=None))
+                detail = f"地址 {address}" + ("" if taken else "（账户锁定期间，来自近期未输错的地址）")
+                self._log(conn, f"用户:{row.name}", "登录", detail)
                 return row.id, ""
+            if not taken:  # its one guess past the lock, spent: this address is not clean now
+                self._log(conn, f"地址:{address}", "登录失败（已锁定）", row.name)
+                return None, WRONG_LOGIN
             locked = conn.execute(
                 clerks.update()
                 .where(clerks.c.id == row.id, clerks.c.failures >= MAX_FAILURES)
@@ -416,6 +451,23 @@ class Intake:
             ).rowcount
             self._log(conn, f"地址:{address}", "登录失败" + ("，账户锁定" if locked else ""), row.name)
         return None, WRONG_LOGIN
+
+    def _clean(self, counted: str, attempt: int, moment: dt.datetime) -> bool:
+        """Whether the address ``counted`` made no failed login attempt (on any name) in the
+        last LOCKOUT besides ``attempt``: such an address may try the right password on an
+        account that others' wrong guesses locked (one try: a wrong one makes it unclean)."""
+        with self.registry._read() as conn:
+            failed = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(logins)
+                .where(
+                    logins.c.address == counted,
+                    logins.c.at > moment - LOCKOUT,
+                    logins.c.ok.is_(False),
+                    logins.c.id != attempt,
+                )
+            ).scalar_one()
+        return failed == 0
 
     # -- clerks' sessions -----------------------------------------------------------
 
@@ -577,7 +629,7 @@ class Intake:
                         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(R._lock_key("intake", str(invite.id)))))
                     # the link as it is now: revoked or expired while the upload was checked, it takes nothing
                     current = conn.execute(sa.select(invites).where(invites.c.id == invite.id)).first()
-                    why = closed_why(_invite(current), dt.date.today()) if current is not None else "申报链接无效"
+                    why = closed_why(_invite(current), today()) if current is not None else "申报链接无效"
                     if why:
                         raise Closed(why)
                     last = conn.execute(
@@ -744,7 +796,7 @@ class Intake:
         status = REGISTRY_STATUS.get(state)
         if status:  # as `formgen registry set-status` sets it, on the enterprise's latest version
             try:
-                self.registry.set_status(sub["enterprise"], sub["round"], status, dt.date.today(), note)
+                self.registry.set_status(sub["enterprise"], sub["round"], status, today(), note)
             except R.RegistryError as e:
                 self.log(who, "登记库状态未改", f"提交编号 {sub_id}：{e}")
         return sub

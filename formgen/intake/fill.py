@@ -26,6 +26,7 @@ link's drafts are its own: every route finds the invite by the secret in the pat
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -336,9 +337,9 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         said = "，改正错误后才能提交" if any(f.is_error for f in findings) else "，没有错误，可以提交"
         return jsonify(
             ok=True,
-            message=f"已保存为草稿（第{sub['version']}版，{sub['at']:%H:%M:%S}）{said}",
+            message=f"已保存为草稿（第{sub['version']}版，{D.local(sub['at']):%H:%M:%S}）{said}",
             sha256=D.digest(data),
-            mtime=sub["at"].timestamp(),
+            mtime=sub["at"].replace(tzinfo=dt.timezone.utc).timestamp(),
             findings=F.finding_dicts(findings, record, pack),
             version=sub["version"],
         )

@@ -31,7 +31,11 @@ def receipt(
     files: list[tuple[str, str, int]],
     bureau: str,
 ) -> bytes:
-    """The 回执 (.docx): ``files`` as (name, SHA-256, size in bytes)."""
+    """The 回执 (.docx): ``files`` as (name, SHA-256, size in bytes); ``at`` as stored (UTC),
+    printed in the bureau's time."""
+    from .db import local
+
+    at = local(at)
     doc = ooxml.new_document(PAGE, BODY)
     size = ooxml.size_pt(BODY["size"])
 

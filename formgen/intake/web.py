@@ -45,6 +45,8 @@ from .db import (
     NotFound,
     _dummy_hash,  # noqa: PLC2701 - the intake's own
     closed_why,
+    local,
+    today,
 )
 
 CSP = (
@@ -89,6 +91,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         FORMGEN_INTAKE_PDF=pdf,
     )
     app.json.ensure_ascii = False
+    app.jinja_env.filters["local"] = local  # a stored (UTC) time as the bureau reads it
     _dummy_hash()  # made now: the first login with a name that is no one's costs what the others do
 
     @functools.lru_cache(maxsize=16)
@@ -149,7 +152,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         invite = intake.invite_by_secret(secret)
         if invite is None:
             abort(answer(404, "申报链接无效：请核对推荐单位发给贵单位的链接"))
-        why = closed_why(invite, dt.date.today())
+        why = closed_why(invite, today())
         if why:
             abort(answer(410, why))
         return invite
@@ -425,12 +428,12 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             rounds=rounds,
             round=round_,
             rows=rows,
-            today=dt.date.today(),
+            today=today(),
             packs=sorted({row["invite"].pack for row in rows}),
             unit=intake.bureau,
             unit_kinds=list(UNIT_KINDS.items()),
             all_packs=list(available_packs()),
-            default_expires=dt.date.today() + dt.timedelta(days=30),
+            default_expires=today() + dt.timedelta(days=30),
         )
 
     @app.post("/clerk/invite")
@@ -444,7 +447,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             until = dt.date.fromisoformat(form["expires"])
         except (PackError, ValueError):
             return page(400, "请选择表格包，并按 YYYY-MM-DD 填写有效期")
-        if until < dt.date.today() or not form["round"]:
+        if until < today() or not form["round"]:
             return page(400, "请填写轮次；有效期不能早于今天")
         try:
             invite, secret = intake.invite(form["round"], pack.name, form["enterprise"], until, f"用户:{clerk()}")
@@ -679,7 +682,7 @@ def _notice(intake: Intake, pack, sub: dict, items: list[str]) -> tuple[bytes, s
     if not findings:
         raise IntakeError("整改通知中没有任何事项：请填写整改意见")
     entry = ReportEntry(sub["enterprise"], findings=findings)
-    data = notice(entry, pack.title, intake.bureau, dt.date.today())
+    data = notice(entry, pack.title, intake.bureau, today())
     name = f"整改通知_{safe_name(sub['enterprise'], 80)}_第{sub['version']}版.docx"
     return data, name
 
