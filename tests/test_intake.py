@@ -1210,3 +1210,33 @@ def test_a_lock_others_caused_does_not_keep_the_clerk_out(sqlite_intake):
     client = _client(it)  # the web's login, from an address that has not failed
     r, _t = _login(client)
     assert r.status_code == 303 and client.get("/clerk/").status_code == 200
+
+
+def test_a_links_form_gets_a_bounded_share_of_the_servers_work(sqlite_intake, monkeypatch):
+    """The web form checks as the enterprise types: past FORM_BURST requests a link is told in
+    Chinese to wait (429, Retry-After), another link is not held up; a record's JSON over formgen
+    serve's bound is refused before it is read."""
+    from formgen.intake import fill
+    from formgen.web.form import MAX_JSON_BYTES
+
+    monkeypatch.setattr(fill, "FORM_BURST", 3, raising=False)
+    monkeypatch.setattr(fill, "FORM_EVERY", 3600.0, raising=False)
+    it = sqlite_intake
+    _, a = it.invite("2026", "gansu", LONGYUAN, LATER)
+    _, b = it.invite("2026", "gansu", OTHER, LATER)
+    client = _client(it)
+    _, token_a = _form(client, a)
+    _, token_b = _form(client, b)
+    empty = {"values": {}, "entries": [], "items": []}
+    assert [_post(client, a, "validate", empty, token_a).status_code for _ in range(3)] == [200, 200, 200]
+    for what in ("validate", "save", "generate"):
+        r = _post(client, a, what, empty, token_a)
+        assert r.status_code == 429 and r.json["ok"] is False, what
+        assert "过于频繁" in r.json["message"] and "已填写的内容不受影响" in r.json["message"]
+        assert int(r.headers["Retry-After"]) >= 1
+    assert "秒后自动重新检查" in _post(client, a, "validate", empty, token_a).json["message"]
+    assert _post(client, b, "validate", empty, token_b).status_code == 200  # B's own share
+    assert it.submissions_of(1) == []
+    big = {"values": {"factory.description": "字" * (MAX_JSON_BYTES // 3 + 1)}, "entries": [], "items": []}
+    r = _post(client, b, "save", big, token_b)
+    assert r.status_code == 413 and r.json["ok"] is False and f"{MAX_JSON_BYTES // 1048576} MB" in r.json["message"]

@@ -280,3 +280,41 @@ def test_filled_forms_uploaded_then_the_bureaus_fields_completed_in_place_to_a_r
     with urllib.request.urlopen(link.get_attribute("href"), timeout=30) as resp:
         assert resp.read()[:2] == b"PK"
     assert [(s["version"], s["state"]) for s in it.submissions_of(invite.id)] == [(2, "已提交"), (1, "草稿")]
+
+
+def test_the_web_form_waits_when_the_server_asks_and_checks_again_keeping_the_typing(browser, tmp_path, monkeypatch):
+    """Past its share of checks the link is answered 429: the page says so in Chinese, keeps what
+    was typed, and checks again after Retry-After by itself."""
+    from selenium.webdriver.common.by import By
+    from waitress import create_server
+
+    from formgen.intake import fill
+
+    monkeypatch.setattr(fill, "FORM_BURST", 1, raising=False)  # the page's first check, then one per 4 s
+    monkeypatch.setattr(fill, "FORM_EVERY", 4.0, raising=False)
+    it = Intake(tmp_path / "registry.sqlite", create=True)
+    it.init("天水市工业和信息化局", "http://127.0.0.1", tmp_path / "files")
+    _, secret = it.invite("2026", "gansu", LONGYUAN, dt.date.today() + dt.timedelta(days=30))
+    server = create_server(create_app(it, pdf=False), host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.effective_port}/s/{secret}/form")
+        wait_for(browser, lambda d: "个错误" in d.find_element(By.ID, "status").text, "the check of the empty form")
+        mobile = browser.find_element(By.ID, "c-people.contact.mobile")
+        mobile.send_keys("1390931886")  # ten digits: its finding comes with the next check
+        wait_for(browser, lambda d: "秒后自动重新检查" in d.find_element(By.ID, "status").text, "the request to wait")
+        shoot(browser, "intake-13-form-asked-to-wait")
+        assert mobile.get_attribute("value") == "1390931886"
+        wait_for(
+            browser,
+            lambda d: d.find_elements(
+                By.CSS_SELECTOR, '#f-people\\.contact\\.mobile li.finding.error:not([data-code="RQ001"])'
+            ),
+            "the check made again after the wait",
+        )
+        assert "个错误" in browser.find_element(By.ID, "status").text
+        assert mobile.get_attribute("value") == "1390931886"
+    finally:
+        server.close()
+        thread.join(10)

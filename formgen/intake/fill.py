@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ from flask import jsonify, make_response, render_template, request, send_from_di
 
 from ..bureau import registry as R
 from . import db as D
+from .limits import Buckets
 
 HEADER = "X-Formgen-Token"  # as formgen serve's form.js sends it
 DRAFT = "草稿"
@@ -46,6 +48,10 @@ DRAFT_KIND = "draft"  # the record a 草稿 holds, as YAML (the form opens it)
 FORM_FILE = "网上填报记录.yaml"  # the record the link's form submits, as the receipt lists it
 SHARED_STATIC = ("form.js", "count.js", "form.css")  # formgen serve's, served to the link's form
 TYPING = ("IN", "XL")  # codes of a value the form could not read (a number that is not one)
+# the work one link's form may ask (check, save, submit the record): FORM_BURST at once, then one
+# every FORM_EVERY seconds; form.js checks after each pause in typing, so a person never waits long
+FORM_BURST = 10
+FORM_EVERY = 1.0
 
 
 def form_token(intake: D.Intake, invite: D.Invite) -> str:
@@ -216,6 +222,25 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
             return invite, refused(403, "请求缺少本页的令牌，已拒绝（请从申报链接的页面操作）")
         return invite, None
 
+    buckets = Buckets(FORM_BURST, FORM_EVERY)
+
+    def bounded(secret: str, later: str):
+        """As :func:`posting`, and the record's JSON within formgen serve's bound, and the link
+        within its share of the server's work (:data:`FORM_BURST`, :data:`FORM_EVERY`): else
+        413, or 429 with Retry-After (form.js checks again then; what was typed stays)."""
+        invite, refusal = posting(secret)
+        if refusal is not None:
+            return invite, refusal
+        if (request.content_length or 0) > F.MAX_JSON_BYTES:
+            return invite, refused(413, f"表单内容超过 {F.MAX_JSON_BYTES // 1048576} MB 的上限，未处理")
+        wait = buckets.take(invite.id)
+        if wait:
+            seconds = max(1, math.ceil(wait))
+            resp = refused(429, f"操作过于频繁，{later.format(seconds)}（已填写的内容不受影响）")
+            resp.headers["Retry-After"] = str(seconds)
+            return invite, resp
+        return invite, None
+
     def from_page(invite: D.Invite, pack, body: dict, current):
         """(loaded record or None, findings) of what the page posted: the link's pack and
         the invited name, whatever the page sent for them."""
@@ -303,7 +328,7 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
 
     @app.post("/s/<secret>/form/validate")
     def link_form_validate(secret: str):
-        invite, refusal = posting(secret)
+        invite, refusal = bounded(secret, "{} 秒后自动重新检查")
         if refusal is not None:
             return refusal
         pack = pack_named(invite.pack)
@@ -322,7 +347,7 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
     def link_form_save(secret: str):
         from ..doors.blank import record_yaml
 
-        invite, refusal = posting(secret)
+        invite, refusal = bounded(secret, "请 {} 秒后再保存")
         if refusal is not None:
             return refusal
         pack = pack_named(invite.pack)
@@ -349,7 +374,7 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         """提交: the page's record, when it has no error, as a record file through the submit contract."""
         from ..doors.blank import record_yaml
 
-        invite, refusal = posting(secret)
+        invite, refusal = bounded(secret, "请 {} 秒后再提交")
         if refusal is not None:
             return refusal
         pack = pack_named(invite.pack)

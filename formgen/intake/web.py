@@ -119,6 +119,10 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
 
     @app.errorhandler(413)
     def too_large(_e):
+        if request.path.startswith("/s/") and "/form/" in request.path:  # the web form's record, as JSON
+            from ..web.form import MAX_JSON_BYTES
+
+            return answer(413, f"表单内容超过 {MAX_JSON_BYTES // 1048576} MB 的上限，未处理")
         if (request.content_length or 0) <= app.config["MAX_CONTENT_LENGTH"]:  # not its size: its parts
             return answer(413, f"一次提交的表单内容过多（最多 {C.MAX_FILES} 个文件），请只上传本企业的申报文件")
         return answer(413, f"上传的文件超过 {C.MAX_UPLOAD_BYTES // 1048576} MB 的上限")

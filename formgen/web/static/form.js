@@ -24,7 +24,7 @@
       credentials: "same-origin",
     }).then(function (resp) {
       return resp.json().then(
-        function (data) { data.status = resp.status; return data; },
+        function (data) { data.status = resp.status; data.retryAfter = Number(resp.headers.get("Retry-After")) || 0; return data; },
         function () { return { ok: false, status: resp.status, message: "服务器返回了无法识别的内容（" + resp.status + "）" }; }
       );
     }, function () {
@@ -215,6 +215,12 @@
       var mine = ++running;
       post(base + "/validate", collect(form)).then(function (r) {
         if (mine !== running) return;  // a newer check is under way
+        if (r.status === 429) {  // the server asks for a pause: say so, check again then (typing goes on)
+          status(r.message, "busy");
+          clearTimeout(timer);
+          timer = setTimeout(validate, Math.max(1, r.retryAfter) * 1000);
+          return;
+        }
         if (!r.ok) { status(r.message || "检查失败", "error"); return; }
         showFindings(r.findings);
         if (r.changed_on_disk) conflictStatus();
