@@ -789,7 +789,7 @@ def test_a_clerks_password_changed_and_an_account_removed(sqlite_intake):
     assert r.status_code == 303 and client.get("/clerk/").status_code == 200
     for _ in range(D.MAX_FAILURES):
         it.login("张三", "wrong password!!", "10.2.2.2")
-    assert it.login("张三", PASSWORD, "10.2.2.3")[0] is None  # locked
+    assert it.login("张三", PASSWORD, "10.2.2.2")[0] is None  # locked (for the address that failed)
     r = run(main, ["intake", "user", "passwd", "张三", "--db", db], input="a new long password\n")
     assert r.exit_code == 0 and "a new long password" not in r.output
     assert it.login("张三", PASSWORD, "10.2.2.4")[0] is None
