@@ -426,32 +426,36 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
 
         name = FG.shown_name(got.filename or "")
         data = got.stream.read(MAX_BYTES + 1)
-        if not FG.is_image_name(name):
-            return refused(415, f"“{name}”不是图片文件：配图只接受 .jpg、.png、.bmp")
+        if not FG.is_named_file(name):
+            return refused(415, f"“{name}”不是图片文件：配图只接受 .jpg、.png、.bmp（附件为 .pdf）")
         bad = C.precheck_image(name, data, len(data))
         if bad is not None:
             intake.log(f"链接:{invite.id}", "提交被拒", f"{invite.enterprise}：{bad.shown[0]['text']}", D.digest(data))
             return refused(415 if bad.findings[0].code == C.SB_TYPE else 413, bad.shown[0]["message"])
         last = latest(invite)
         have = {n.casefold(): n for n, _s in FG.figures_of(last)}
-        same = next(
-            (n for n, st in FG.figures_of(last) if D.digest(intake.path_of(st).read_bytes()) == D.digest(data)), None
+        digest = D.digest(data)
+        same = next(  # the same file again: the name it has
+            (f["name"] for f in (last or {}).get("files", []) if f["kind"] in FG.NAMED_KINDS and f["sha256"] == digest),
+            None,
         )
+        kind = D._upload_kind(name)  # noqa: SLF001 - the intake's own
         if same is None:
             stem, suffix, n = Path(name).stem, Path(name).suffix, 2
             while name.casefold() in have:
                 name, n = f"{stem}_{n}{suffix}", n + 1
             if last is not None and last["state"] == DRAFT:
-                intake.add_file(last["id"], FG.FIGURE_KIND, name, data, f"链接:{invite.id}", "上传配图")
+                intake.add_file(last["id"], kind, name, data, f"链接:{invite.id}", "上传配图")
             else:  # a new 草稿: the latest record and its figures, and this one
                 pack = pack_named(invite.pack)
                 current, _sub = latest_record(intake, invite, pack)
                 record = linked(current, invite, pack)
                 kept = [(DRAFT_KIND, FORM_FILE, record_yaml(record).encode("utf-8")), *carried(invite)]
-                save_draft(intake, invite, [*kept, (FG.FIGURE_KIND, name, data)], (last or {}).get("findings", []))
+                save_draft(intake, invite, [*kept, (kind, name, data)], (last or {}).get("findings", []))
         else:
             name = same
-        return jsonify(ok=True, file=name, **_facts(data))
+        facts = _facts(data) if FG.is_image_name(name) else {"bytes": len(data), "format": "PDF", "problem": ""}
+        return jsonify(ok=True, file=name, **facts)
 
     @app.get("/s/<secret>/form/image")
     def link_form_image(secret: str):
