@@ -291,14 +291,17 @@ def test_uploads_are_bounded_and_typed(sqlite_intake):
     it = sqlite_intake
     _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
     client = _client(it)
-    big = _submit(client, secret, b"a" * (MAX_UPLOAD_BYTES + 70 * 1024))
+    limit = client.application.config["MAX_CONTENT_LENGTH"]  # the record's files and its figures together
+    big = _submit(client, secret, b"a" * (limit + 70 * 1024))
     assert big.status_code == 413 and big.json["accepted"] is False and "MB" in big.json["message"]
     just_over = _submit(client, secret, b"a" * (MAX_UPLOAD_BYTES + 1))
     assert just_over.json["accepted"] is False and just_over.json["findings"][0]["code"] == "SB002"
     empty = _submit(client, secret, b"")
     assert empty.json["findings"][0]["code"] == "SB002" and "空" in empty.json["findings"][0]["message"]
-    pdf = _submit(client, secret, b"%PDF-1.4", "申报书.pdf")
-    assert pdf.json["findings"][0]["code"] == "SB001" and ".pdf" in pdf.json["findings"][0]["message"]
+    doc = _submit(client, secret, b"\xd0\xcf\x11\xe0", "申报书.doc")
+    assert doc.json["findings"][0]["code"] == "SB001" and ".doc" in doc.json["findings"][0]["message"]
+    pdf = _submit(client, secret, b"%PDF-1.4", "申报书.pdf")  # an attachment alone: no record in it
+    assert pdf.json["accepted"] is False and "没有读到申报表或记录" in pdf.json["findings"][0]["message"]
     none = client.post(f"/s/{secret}/submit", data={"other": "x"})
     assert none.status_code == 400 and none.json["accepted"] is False
     not_yaml = _submit(client, secret, b"\xff\xfe not utf-8 \x00", "a.yaml")
