@@ -1311,3 +1311,27 @@ def test_the_web_form_uploads_figures_into_its_draft_and_submits_them(sqlite_int
     doc = Document(io.BytesIO(client.get(r.json["receipt"]).data))
     listed = " ".join(c.text for row in doc.tables[0].rows for c in row.cells)
     assert all(hashlib.sha256(p.read_bytes()).hexdigest() in listed for p in figures)
+
+
+def test_the_clerks_sheets_read_a_shanghai_record_with_the_figures_it_was_submitted_with(sqlite_intake, figures_dir):
+    """The round's sheets read each recommended record as `formgen summary` does: its figures
+    are found (placed where it names them, inside the sheets' own folder), so the sheets are made."""
+    import zipfile
+
+    import openpyxl
+
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    invite, secret = it.invite("2026", "shanghai", SHANGHAI, LATER)
+    assert _client(it).post(f"/s/{secret}/submit", data={"file": _shanghai_files(figures_dir)}).json["accepted"]
+    it.set_state(it.submissions_of(invite.id)[0]["id"], "推荐", "", "test")
+    clerk = _client(it)
+    _login(clerk)
+    form = {"round": "2026", "pack": "shanghai", "unit": BUREAU, "unit_kind": "", "quota": "5"}
+    r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200 and r.data[:2] == b"PK", r.get_data(as_text=True)[:300]
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    report = openpyxl.load_workbook(io.BytesIO(z.read("问题清单.xlsx")))
+    said = " ".join(str(c.value) for ws in report for row in ws.iter_rows() for c in row if c.value)
+    assert "FG002" not in said and "AT001" not in said, said[:500]
+    assert len(z.namelist()) > 1  # the sheets were made

@@ -174,3 +174,32 @@ def rewrite_data(data: dict, names: dict[str, str], pack) -> dict:
             if isinstance(value, str) and value.strip():
                 put(data, path, ref_name(value, names))
     return data
+
+
+def place(folder: Path, records: list[Path], files: dict[str, bytes], pack) -> None:
+    """Put a submission's files its record names (``files``: shown name -> bytes) where the
+    record in ``folder`` finds them when read as ``formgen summary`` reads it (the clerk's
+    sheets): each reference matched to a file by base name and written only inside
+    ``folder``, never over a file; a reference pointing elsewhere is left to find nothing."""
+    from .. import app as flow
+    from ..record.paths import expand
+
+    root = folder.resolve()
+    names = {n.casefold(): n for n in files}
+    try:
+        entries = flow.load_entries(records, pack)
+    except (OSError, flow.FormsNeedPack):
+        return
+    for entry in entries:
+        if entry.loaded is None or entry.loaded.files_dir is not None:
+            continue
+        for pattern in named_paths(pack):
+            for _path, value in expand(entry.loaded.record, pattern):
+                name = names.get(shown_name(value).casefold()) if isinstance(value, str) and value.strip() else None
+                if name is None:
+                    continue
+                target = (root / value.replace("\\", "/")).resolve()
+                if not target.is_relative_to(root) or target == root or target.exists():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(files[name])

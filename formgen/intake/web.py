@@ -647,11 +647,17 @@ def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
         for s in chosen:  # each enterprise's files under the names it gave them, for the 问题清单
             folder = Path(tmp) / f"{s['id']}"
             folder.mkdir()
+            records, named = [], {}
             for f in intake.submission(s["id"])["files"]:
                 if f["kind"] == "upload":
                     dest = folder / f["name"]
                     dest.write_bytes(intake.path_of(f["stored"]).read_bytes())
-                    paths.append(dest)
+                    records.append(dest)
+                elif f["kind"] in FG.NAMED_KINDS:
+                    named[f["name"]] = intake.path_of(f["stored"]).read_bytes()
+            if named:  # its figures where its record finds them, inside this folder only
+                FG.place(folder, records, named, pack)
+            paths += records
         batch = flow.build_batch(paths, pack, limit)
         state_of = (lambda e: unwritten_state(batch.state(e))) if batch.blocked else batch.state
         outcome = "本次未生成汇总表：请先解决问题清单中的错误。" if batch.blocked else ""
