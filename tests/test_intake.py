@@ -1273,6 +1273,8 @@ def test_the_web_form_uploads_figures_into_its_draft_and_submits_them(sqlite_int
         headers={"X-Formgen-Token": token},
     )
     assert r.json["saved"] and any(f["code"] == "FG002" for f in r.json["findings"])
+    page, _ = _form(client, secret, "?focus=1")
+    assert 'data-code="FG002"' in page and 'id="figure-rules"' in page and 'class="figure-upload"' in page
     figures = sorted(figures_dir.iterdir())
     for p in figures:
         r = client.post(
@@ -1284,6 +1286,8 @@ def test_the_web_form_uploads_figures_into_its_draft_and_submits_them(sqlite_int
         assert r.json["width"] * r.json["height"] > 8_000_000 and r.json["problem"] == ""
     draft = it.submissions_of(invite.id)[0]
     assert draft["state"] == "草稿" and sum(f["kind"] == "figure" for f in draft["files"]) == 10
+    page, _ = _form(client, secret, "?focus=1")  # the figures it holds are found: none to fix
+    assert 'data-code="FG002"' not in page and 'data-code="FG001"' not in page
     info = client.get(f"/s/{secret}/form/image", query_string={"file": "figures/fig01.jpg"}).json
     assert info["ok"] and info["problem"] == "" and info["width"] > 0
     # another link: neither its form's image route nor its file route gives any of them

@@ -287,8 +287,9 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         focus: list[dict] = []
         findings = []
         if request.args.get("focus") and current is not None:
-            with tempfile.TemporaryDirectory(prefix="formgen-intake-form-") as tmp:  # figures resolve to nothing
-                entry = flow.Entry(Path(tmp) / FORM_FILE, loaded=_loaded(record, Path(tmp) / FORM_FILE))
+            with FG.folder(intake, FG.figures_of(sub)) as where:  # its own figures, by name, nothing else
+                entry = flow.Entry(where / FORM_FILE, loaded=_loaded(record, where / FORM_FILE))
+                FG.resolve(entry, where, pack)
                 entry.findings = flow.validate(entry.loaded, pack)
             errors = {_generic(f.path) for f in entry.findings if f.is_error and f.path}
             focus = sheet_fields(entry, pack)
@@ -320,6 +321,7 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
             sub=sub,
             focus=focus,
             focused=bool(request.args.get("focus") and current is not None),
+            figure_rules=pack.checks.get("figures") or {},
         )
 
     @app.get("/s/<secret>/form/layout")
