@@ -291,14 +291,17 @@ def test_uploads_are_bounded_and_typed(sqlite_intake):
     it = sqlite_intake
     _, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
     client = _client(it)
-    big = _submit(client, secret, b"a" * (MAX_UPLOAD_BYTES + 70 * 1024))
+    limit = client.application.config["MAX_CONTENT_LENGTH"]  # the record's files and its figures together
+    big = _submit(client, secret, b"a" * (limit + 70 * 1024))
     assert big.status_code == 413 and big.json["accepted"] is False and "MB" in big.json["message"]
     just_over = _submit(client, secret, b"a" * (MAX_UPLOAD_BYTES + 1))
     assert just_over.json["accepted"] is False and just_over.json["findings"][0]["code"] == "SB002"
     empty = _submit(client, secret, b"")
     assert empty.json["findings"][0]["code"] == "SB002" and "空" in empty.json["findings"][0]["message"]
-    pdf = _submit(client, secret, b"%PDF-1.4", "申报书.pdf")
-    assert pdf.json["findings"][0]["code"] == "SB001" and ".pdf" in pdf.json["findings"][0]["message"]
+    doc = _submit(client, secret, b"\xd0\xcf\x11\xe0", "申报书.doc")
+    assert doc.json["findings"][0]["code"] == "SB001" and ".doc" in doc.json["findings"][0]["message"]
+    pdf = _submit(client, secret, b"%PDF-1.4", "申报书.pdf")  # an attachment alone: no record in it
+    assert pdf.json["accepted"] is False and "没有读到申报表或记录" in pdf.json["findings"][0]["message"]
     none = client.post(f"/s/{secret}/submit", data={"other": "x"})
     assert none.status_code == 400 and none.json["accepted"] is False
     not_yaml = _submit(client, secret, b"\xff\xfe not utf-8 \x00", "a.yaml")
@@ -1240,3 +1243,227 @@ def test_a_links_form_gets_a_bounded_share_of_the_servers_work(sqlite_intake, mo
     big = {"values": {"factory.description": "字" * (MAX_JSON_BYTES // 3 + 1)}, "entries": [], "items": []}
     r = _post(client, b, "save", big, token_b)
     assert r.status_code == 413 and r.json["ok"] is False and f"{MAX_JSON_BYTES // 1048576} MB" in r.json["message"]
+
+
+# -- figures: a record's images (and the files its pack asks for) uploaded with it ---------------
+
+SHANGHAI = "上海澄川精密机械股份有限公司"
+REPORT_NAME = "澄川精密_CMMM自评估报告_L3.pdf"
+
+
+def _shanghai_files(figures_dir: Path, text: str | None = None, figures: bool = True) -> list:
+    """The Shanghai example record, its ten figures (by their own names) and its CMMM report."""
+    text = text or (EXAMPLES / "shanghai-chengchuan.yaml").read_text(encoding="utf-8")
+    out = [(io.BytesIO(text.encode("utf-8")), "shanghai-chengchuan.yaml")]
+    if figures:
+        out += [(io.BytesIO(p.read_bytes()), p.name) for p in sorted(figures_dir.iterdir())]
+    return out + [(io.BytesIO((EXAMPLES / REPORT_NAME).read_bytes()), REPORT_NAME)]
+
+
+def _inline_images(data: bytes) -> int:
+    return len(Document(io.BytesIO(data)).inline_shapes)
+
+
+def test_a_shanghai_record_uploaded_with_its_figures_is_accepted_and_its_documents_hold_them(
+    sqlite_intake, figures_dir
+):
+    it = sqlite_intake
+    invite, secret = it.invite("2026", "shanghai", SHANGHAI, LATER)
+    client = _client(it)
+    r = client.post(f"/s/{secret}/submit", data={"file": _shanghai_files(figures_dir)})
+    assert r.status_code == 200 and r.json["accepted"] is True, r.json["findings"]
+    figs = [f for f in r.json["files"] if f["kind"] == "figure"]
+    assert [f["name"] for f in figs] == [p.name for p in sorted(figures_dir.iterdir())]
+    # the receipt lists each image with its SHA-256, the hash of the file kept
+    doc = Document(io.BytesIO(client.get(r.json["receipt"]).data))
+    listed = {row.cells[1].text.split("（")[0]: row.cells[2].text for row in doc.tables[0].rows[1:]}
+    sub = it.submissions_of(invite.id)[0]
+    for p in sorted(figures_dir.iterdir()):
+        kept = next(f for f in sub["files"] if f["name"] == p.name)
+        assert kept["kind"] == "figure"
+        assert listed[p.name] == hashlib.sha256(p.read_bytes()).hexdigest() == kept["sha256"]
+        assert hashlib.sha256(it.path_of(kept["stored"]).read_bytes()).hexdigest() == kept["sha256"]
+    # the 申报书 holds the ten figures
+    shenbao = next(f for f in r.json["files"] if f["kind"] == "document" and f["name"].startswith("附件4_"))
+    assert _inline_images(client.get(shenbao["url"]).data) == 10
+    # nothing of the check's work folder stays in the storage
+    assert not [p for p in it.storage.iterdir() if p.name.startswith("work-")]
+    page = client.get(f"/s/{secret}").get_data(as_text=True)
+    assert "配图：" in page and sub["files"][1]["sha256"] in page
+
+
+def test_a_figure_named_by_a_path_resolves_to_the_submissions_own_files_only(sqlite_intake, figures_dir):
+    """``../../etc/passwd`` or another link's stored figure resolve to nothing: the pack's own
+    finding, by the name alone, and accepted nothing."""
+    it = sqlite_intake
+    _, secret_b = it.invite("2026", "shanghai", "上海别的企业有限公司", LATER)
+    _, secret = it.invite("2026", "shanghai", SHANGHAI, LATER)
+    client = _client(it)
+    # link B keeps a figure in a 草稿 (its form's upload)
+    _page, token_b = _form(client, secret_b)
+    fig = sorted(figures_dir.iterdir())[0]
+    r = client.post(
+        f"/s/{secret_b}/form/upload",
+        data={"file": (io.BytesIO(fig.read_bytes()), "b厂区.jpg")},
+        headers={"X-Formgen-Token": token_b},
+    )
+    assert r.status_code == 200 and r.json["ok"], r.json
+    b_sub = it.submissions_of(it.invite_by_secret(secret_b).id)[0]
+    b_fig = next(f for f in b_sub["files"] if f["kind"] == "figure")
+    b_path = it.path_of(b_fig["stored"])
+    text = (EXAMPLES / "shanghai-chengchuan.yaml").read_text(encoding="utf-8")
+    text = text.replace("figures/fig01.jpg", "../../../../../../etc/passwd")
+    text = text.replace("figures/fig02.jpg", str(b_path))
+    text = text.replace("figures/fig03.jpg", f"../../{b_path.parent.parent.name}/{b_path.parent.name}/{b_path.name}")
+    text = text.replace("figures/fig04.jpg", b_fig["name"])
+    r = client.post(f"/s/{secret}/submit", data={"file": _shanghai_files(figures_dir, text)})
+    assert r.status_code == 200 and r.json["accepted"] is False
+    fg = [f for f in r.json["findings"] if f["code"] == "FG002"]
+    assert len(fg) == 4, r.json["findings"]
+    assert all(f["message"].endswith("文件不存在") for f in fg)
+    said = " ".join(f["text"] for f in r.json["findings"])
+    assert "“passwd”" in said and b_fig["stored"] in said  # the name alone …
+    assert "/etc" not in said and str(it.storage) not in said  # … never a path
+    # the four files it did not name are said as such (a warning), none stored
+    unused = [f for f in r.json["findings"] if f["code"] == "SB006"]
+    assert {re.search(r"“(.+?)”", f["message"]).group(1) for f in unused} == {f"fig0{i}.jpg" for i in range(1, 5)}
+    assert it.submissions_of(it.invite_by_secret(secret).id) == []
+
+
+def _pixel_bomb() -> bytes:
+    """A small PNG of 12000 x 8000 = 96 million pixels, over Pillow's limit."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (12000, 8000)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name, data, said",
+    [
+        ("炸弹.png", None, "超过 89,478,485 像素的上限"),
+        ("厂区.png", "这不是图片".encode(), "文件内容是文本，不是图片"),
+        ("报告.pdf", b"PK\x03\x04 not a pdf", "不是 PDF 文件"),
+    ],
+)
+def test_a_pixel_bomb_or_a_file_that_is_not_what_its_name_says_is_refused_in_one_line(sqlite_intake, name, data, said):
+    it = sqlite_intake
+    invite, secret = it.invite("2026", "gansu", LONGYUAN, LATER)
+    data = data if data is not None else _pixel_bomb()
+    assert len(data) < 1024 * 1024
+    r = _client(it).post(
+        f"/s/{secret}/submit",
+        data={"file": [(io.BytesIO(_record()), "r.yaml"), (io.BytesIO(data), name)]},
+    )
+    assert r.json["accepted"] is False and len(r.json["findings"]) == 1
+    f = r.json["findings"][0]
+    assert f["code"] == "SB001" and said in f["text"] and name in f["text"] and "\n" not in f["text"]
+    assert it.submissions_of(invite.id) == [] and _stored_files(it) == []
+
+
+def _shanghai_posted(record) -> dict:
+    from formgen.packs.pack import get_pack
+    from formgen.web import form as F
+
+    values, entries, items = {}, [], []
+
+    def walk(parts):
+        for p in parts:
+            if isinstance(p, F.Control):
+                values[p.path] = p.value
+            elif isinstance(p, F.Group):
+                walk(p.parts)
+            elif isinstance(p, F.Entries):
+                entries.extend({"path": p.path, "key": k, "value": v} for k, v in p.entries)
+            elif isinstance(p, F.ListNode):
+                for item in p.items:
+                    items.append(f"{p.path}[{item.index}]")
+                    walk(item.parts)
+
+    for s in F.page(F.form_catalogue(record, get_pack("shanghai")), record):
+        walk(s.parts)
+    return {"values": values, "entries": entries, "items": items}
+
+
+def test_the_web_form_uploads_figures_into_its_draft_and_submits_them(sqlite_intake, figures_dir):
+    """A Shanghai enterprise keeps its record and report as a 草稿 (no figures yet: FG002),
+    uploads each figure on the form, and submits: the documents hold the figures, the
+    receipt lists them, and another link can see none of them."""
+    it = sqlite_intake
+    invite, secret = it.invite("2026", "shanghai", SHANGHAI, LATER)
+    _, secret_b = it.invite("2026", "shanghai", "上海别的企业有限公司", LATER)
+    client = _client(it)
+    _page, token = _form(client, secret)
+    r = client.post(
+        f"/s/{secret}/draft",
+        data={"file": _shanghai_files(figures_dir, figures=False)},
+        headers={"X-Formgen-Token": token},
+    )
+    assert r.json["saved"] and any(f["code"] == "FG002" for f in r.json["findings"])
+    page, _ = _form(client, secret, "?focus=1")
+    assert 'data-code="FG002"' in page and 'id="figure-rules"' in page and 'class="figure-upload"' in page
+    figures = sorted(figures_dir.iterdir())
+    for p in figures:
+        r = client.post(
+            f"/s/{secret}/form/upload",
+            data={"file": (io.BytesIO(p.read_bytes()), p.name)},
+            headers={"X-Formgen-Token": token},
+        )
+        assert r.status_code == 200 and r.json["ok"] and r.json["file"] == p.name, r.json
+        assert r.json["width"] * r.json["height"] > 8_000_000 and r.json["problem"] == ""
+    draft = it.submissions_of(invite.id)[0]
+    assert draft["state"] == "草稿" and sum(f["kind"] == "figure" for f in draft["files"]) == 10
+    page, _ = _form(client, secret, "?focus=1")  # the figures it holds are found: none to fix
+    assert 'data-code="FG002"' not in page and 'data-code="FG001"' not in page
+    info = client.get(f"/s/{secret}/form/image", query_string={"file": "figures/fig01.jpg"}).json
+    assert info["ok"] and info["problem"] == "" and info["width"] > 0
+    # another link: neither its form's image route nor its file route gives any of them
+    kept = next(f for f in draft["files"] if f["kind"] == "figure")
+    other = client.get(f"/s/{secret_b}/form/image", query_string={"file": kept["name"]}).json
+    assert other["problem"] and other["width"] == 0
+    assert client.get(f"/s/{secret_b}/file/{kept['id']}").status_code == 404
+    assert client.get(f"/s/{secret}/file/{kept['id']}").data == figures[0].read_bytes()
+    # the form opens the 草稿; validating finds every figure; a save keeps them
+    from formgen.intake.fill import latest_record
+    from formgen.packs.pack import get_pack
+
+    record, _ = latest_record(it, invite, get_pack("shanghai"))
+    body = _shanghai_posted(record)
+    checked = _post(client, secret, "validate", body, token).json
+    assert checked["ok"] and not [f for f in checked["findings"] if f["code"].startswith("FG")], checked["findings"]
+    assert _post(client, secret, "save", body, token).json["ok"]
+    assert sum(f["kind"] == "figure" for f in it.submissions_of(invite.id)[0]["files"]) == 10
+    r = _post(client, secret, "generate", body, token)
+    assert r.status_code == 200 and r.json["ok"], r.json
+    sub = it.submissions_of(invite.id)[0]
+    assert sub["state"] == "已提交" and sum(f["kind"] == "figure" for f in sub["files"]) == 10
+    shenbao = next(f for f in r.json["files"] if f["name"].startswith("附件4_"))
+    assert _inline_images(client.get(shenbao["url"]).data) == 10
+    doc = Document(io.BytesIO(client.get(r.json["receipt"]).data))
+    listed = " ".join(c.text for row in doc.tables[0].rows for c in row.cells)
+    assert all(hashlib.sha256(p.read_bytes()).hexdigest() in listed for p in figures)
+
+
+def test_the_clerks_sheets_read_a_shanghai_record_with_the_figures_it_was_submitted_with(sqlite_intake, figures_dir):
+    """The round's sheets read each recommended record as `formgen summary` does: its figures
+    are found (placed where it names them, inside the sheets' own folder), so the sheets are made."""
+    import zipfile
+
+    import openpyxl
+
+    it = sqlite_intake
+    it.add_clerk("张三", PASSWORD)
+    invite, secret = it.invite("2026", "shanghai", SHANGHAI, LATER)
+    assert _client(it).post(f"/s/{secret}/submit", data={"file": _shanghai_files(figures_dir)}).json["accepted"]
+    it.set_state(it.submissions_of(invite.id)[0]["id"], "推荐", "", "test")
+    clerk = _client(it)
+    _login(clerk)
+    form = {"round": "2026", "pack": "shanghai", "unit": BUREAU, "unit_kind": "", "quota": "5"}
+    r = clerk.post("/clerk/round/sheets", data=dict(form, csrf=_csrf(clerk, "/clerk/")))
+    assert r.status_code == 200 and r.data[:2] == b"PK", r.get_data(as_text=True)[:300]
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    report = openpyxl.load_workbook(io.BytesIO(z.read("问题清单.xlsx")))
+    said = " ".join(str(c.value) for ws in report for row in ws.iter_rows() for c in row if c.value)
+    assert "FG002" not in said and "AT001" not in said, said[:500]
+    assert len(z.namelist()) > 1  # the sheets were made

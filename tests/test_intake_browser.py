@@ -318,3 +318,36 @@ def test_the_web_form_waits_when_the_server_asks_and_checks_again_keeping_the_ty
     finally:
         server.close()
         thread.join(10)
+
+
+def test_a_figure_uploaded_on_the_web_form_goes_into_the_draft(browser, site, tmp_path):
+    """A Shanghai enterprise's 草稿 names its figures; 上传图片 beside the first one sends the
+    photo to the link's 草稿: the field gets its name, the page tells its pixels against the
+    pack's rule, and the 草稿 keeps the image."""
+    from selenium.webdriver.common.by import By
+
+    from formgen.demo import make_figure
+    from formgen.intake.fill import save_draft
+
+    base, it, _, _ = site
+    invite, secret = it.invite(
+        "2026", "shanghai", "上海澄川精密机械股份有限公司", dt.date.today() + dt.timedelta(days=30)
+    )
+    save_draft(it, invite, [("draft", "网上填报记录.yaml", (EXAMPLES / "shanghai-chengchuan.yaml").read_bytes())], [])
+    photo = tmp_path / "厂区全景.jpg"
+    make_figure(photo, 1)
+    browser.get(f"{base}/s/{secret}/form")
+    wait_for(browser, lambda d: d.find_elements(By.ID, "record"), "the web form")
+    assert "配图要求" in browser.find_element(By.ID, "figure-rules").text
+    field = browser.find_element(By.CSS_SELECTOR, ".field[data-pattern='figures[].file']")
+    field.find_element(By.CSS_SELECTOR, "input.figure-upload").send_keys(str(photo))
+    wait_for(browser, lambda d: "已上传" in d.find_element(By.ID, "status").text, "the figure uploaded")
+    box = field.find_element(By.CSS_SELECTOR, ":scope > input[name]")
+    assert box.get_attribute("value") == "厂区全景.jpg"
+    wait_for(browser, lambda d: "符合要求" in field.find_element(By.CSS_SELECTOR, ".image-info").text, "its facts")
+    shoot(browser, "intake-14-figure-uploaded")
+    (sub,) = it.submissions_of(invite.id)
+    kept = [f for f in sub["files"] if f["kind"] == "figure"]
+    assert [f["name"] for f in kept] == ["厂区全景.jpg"] and it.path_of(
+        kept[0]["stored"]
+    ).read_bytes() == photo.read_bytes()

@@ -18,8 +18,9 @@ from pathlib import Path
 from .. import app as flow
 from ..bureau.reports import entry_for, letter_place, problem_line
 from ..packs.pack import Pack
-from ..record.findings import ERROR, SEVERITY_ZH, Finding
-from .db import UPLOAD_SUFFIXES
+from ..record.findings import ERROR, SEVERITY_ZH, WARNING, Finding
+from . import figures as FG
+from .db import ATTACHMENT_SUFFIXES, IMAGE_SUFFIXES, UPLOAD_SUFFIXES
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # all files of one submission; a record file is held to 5 MB by its reader
 MAX_FILES = 10  # files in one submission: a record, or the forms of one enterprise
@@ -29,6 +30,7 @@ SB_SIZE = "SB002"  # empty, or over MAX_UPLOAD_BYTES
 SB_MANY = "SB003"  # more than one record in one submission (a sheet of several rows, too many files, one file twice)
 SB_NAME = "SB004"  # the record's enterprise is not the link's
 SB_PACK = "SB005"  # the record names another pack than the link's
+SB_UNUSED = "SB006"  # an image uploaded with the record that no figure of it names (a warning)
 
 
 @dataclass
@@ -47,16 +49,19 @@ def refused(code: str, label: str, message: str) -> Checked:
 def precheck(filename: str, size: int) -> Checked | None:
     """Why an upload is refused before it is written anywhere (its type, its size), or None.
 
-    >>> precheck("a.pdf", 10).shown[0]["text"]
-    '「上传文件」：只接受记录文件（.yaml、.yml、.xlsx）或填好的申报表（.docx、.xlsx），本文件为 .pdf。'
+    >>> precheck("a.doc", 10).shown[0]["text"]
+    '「上传文件」：只接受记录文件（.yaml、.yml、.xlsx）或填好的申报表（.docx、.xlsx），以及记录中的配图（.jpg、.png、.bmp）和附件（.pdf），本文件为 .doc。'
     >>> precheck("a.yaml", 0).findings[0].code, precheck("a.yaml", 10) is None
     ('SB002', True)
     """
     suffix = Path(filename or "").suffix.casefold()
-    if suffix not in UPLOAD_SUFFIXES:
+    if suffix not in UPLOAD_SUFFIXES + IMAGE_SUFFIXES + ATTACHMENT_SUFFIXES:
         kind = f"本文件为 {suffix}" if suffix else "本文件没有扩展名"
         return refused(
-            SB_TYPE, "上传文件", f"只接受记录文件（.yaml、.yml、.xlsx）或填好的申报表（.docx、.xlsx），{kind}"
+            SB_TYPE,
+            "上传文件",
+            f"只接受记录文件（.yaml、.yml、.xlsx）或填好的申报表（.docx、.xlsx），以及记录中的配图"
+            f"（.jpg、.png、.bmp）和附件（.pdf），{kind}",
         )
     if size <= 0:
         return refused(SB_SIZE, "上传文件", "文件是空的")
@@ -67,11 +72,38 @@ def precheck(filename: str, size: int) -> Checked | None:
     return None
 
 
-def check_files(files: list[tuple[Path, str]], pack: Pack, enterprise: str, today: dt.date | None = None) -> Checked:
+def precheck_image(name: str, data: bytes, total: int) -> Checked | None:
+    """Why an image (or an attachment, a PDF) uploaded with a record is refused before it is
+    kept (empty, too large, the submission's such files together too large, or not a figure
+    by its content, not a PDF by its content), or None."""
+    from ..render.images import MAX_BYTES
+
+    if not data:
+        return refused(SB_SIZE, "上传图片", f"“{name}”是空文件")
+    if len(data) > MAX_BYTES:
+        return refused(SB_SIZE, "上传图片", f"“{name}”超过每张配图 {MAX_BYTES // 1048576} MB 的上限")
+    if total > FG.MAX_FIGURE_BYTES:
+        return refused(
+            SB_SIZE, "上传图片", f"一次上传的图片合计超过 {FG.MAX_FIGURE_BYTES // 1048576} MB 的上限（“{name}”处）"
+        )
+    problem = FG.image_problem(data) if FG.is_image_name(name) else FG.attachment_problem(data)
+    if problem:
+        return refused(SB_TYPE, "上传图片", f"“{name}”{problem}")
+    return None
+
+
+def check_files(
+    files: list[tuple[Path, str]],
+    pack: Pack,
+    enterprise: str,
+    today: dt.date | None = None,
+    figures: Path | None = None,
+) -> Checked:
     """Check the uploaded files (``(path, the name the enterprise gave it)``) by ``pack``, for
     the link of ``enterprise``: accepted when they hold one record of that enterprise (a record
     file, or the forms of one enterprise, merged as ``formgen import`` merges them) with no
-    error (warnings allowed)."""
+    error (warnings allowed). ``figures``: the folder of the submission's images (see
+    :mod:`formgen.intake.figures`), the only place a figure the record names is looked for."""
     today = today or dt.date.today()
     names = {str(p): n for p, n in files}
     try:
@@ -93,9 +125,22 @@ def check_files(files: list[tuple[Path, str]], pack: Pack, enterprise: str, toda
             "（一份记录，或同一企业的几份申报表）",
         )
     entry = entries[0]
+    extra = []
+    if figures is not None:
+        named = {n.casefold() for n in FG.resolve(entry, figures, pack)}
+        for image in sorted(p.name for p in figures.iterdir()):
+            if image.casefold() not in named:
+                extra.append(
+                    Finding(
+                        SB_UNUSED,
+                        WARNING,
+                        "figures",
+                        "配图",
+                        f"上传的“{image}”没有被记录引用（记录中写的文件名须与上传文件的文件名一致），不会用于申报书",
+                    )
+                )
     flow.check_entry(entry, pack, today)
     record = entry.loaded.record
-    extra = []
     if record.pack and record.pack != pack.name:
         extra.append(
             Finding(

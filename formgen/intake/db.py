@@ -36,13 +36,15 @@ SUBMITTED, TO_FIX = "已提交", "需整改"
 # what the registry (formgen registry, the ranked sheet's and the annual report's data) records
 # for each state: a submission is 申报 there until the clerk recommends or rejects it
 REGISTRY_STATUS = {"已提交": "申报", "需整改": "申报", "推荐": "推荐", "未通过": "未通过"}
-KINDS = ("upload", "receipt", "receipt-pdf", "document", "notice")  # what a stored file is
+KINDS = ("upload", "figure", "attachment", "receipt", "receipt-pdf", "document", "notice")  # what a stored file is
 MAX_FAILURES = 5  # consecutive wrong passwords before a clerk's account is locked
 LOCKOUT = dt.timedelta(minutes=15)
 LOGIN_WINDOW = dt.timedelta(minutes=10)  # login attempts counted per address over this window
 MAX_LOGINS_PER_WINDOW = 20
 SECRET_BYTES = 32
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".xlsx", ".docx")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")  # a record's figures, uploaded with it
+ATTACHMENT_SUFFIXES = (".pdf",)  # a file a pack asks the record to name (Shanghai's CMMM report)
 NAME_MAX = 64  # a clerk's login name
 SESSION_HOURS = 8  # a clerk's session ends this long after the login, whatever its cookie says
 # one answer to every refused password: a name that exists and one that does not, an account
@@ -590,7 +592,7 @@ class Intake:
             pass
 
     def new_stored_name(self, suffix: str) -> str:
-        if suffix not in (*UPLOAD_SUFFIXES, ".pdf"):
+        if suffix not in (*UPLOAD_SUFFIXES, *IMAGE_SUFFIXES, ".pdf"):
             raise IntakeError(f"不接受的文件类型：{suffix}")
         return secrets.token_hex(16) + suffix
 
@@ -618,7 +620,7 @@ class Intake:
         files written for a transaction that fails are removed. Returns the submission
         with its files."""
         ups = [
-            {"kind": "upload", "name": shown, "stored": stored, "sha256": digest(data), "size": len(data)}
+            {"kind": _upload_kind(shown), "name": shown, "stored": stored, "sha256": digest(data), "size": len(data)}
             for shown, stored, data in uploads
         ]
         written: list[Path] = []
@@ -802,6 +804,13 @@ class Intake:
         return sub
 
 
+def _upload_kind(name: str) -> str:
+    """What an uploaded file is kept as: a figure or an attachment (a file the record names),
+    else the record's file."""
+    suffix = Path(name).suffix.casefold()
+    return "figure" if suffix in IMAGE_SUFFIXES else "attachment" if suffix in ATTACHMENT_SUFFIXES else "upload"
+
+
 def _is_stored_name(name: str) -> bool:
     """A name :meth:`Intake.new_stored_name` makes: 32 hex digits and an accepted suffix.
 
@@ -813,7 +822,7 @@ def _is_stored_name(name: str) -> bool:
         len(stem) == 32
         and all(c in "0123456789abcdef" for c in stem)
         and bool(dot)
-        and "." + suffix in (*UPLOAD_SUFFIXES, ".pdf")
+        and "." + suffix in (*UPLOAD_SUFFIXES, *IMAGE_SUFFIXES, ".pdf")
     )
 
 

@@ -40,6 +40,7 @@ from flask import jsonify, make_response, render_template, request, send_from_di
 
 from ..bureau import registry as R
 from . import db as D
+from . import figures as FG
 from .limits import Buckets
 
 HEADER = "X-Formgen-Token"  # as formgen serve's form.js sends it
@@ -92,8 +93,9 @@ def sheet_fields(entry, pack) -> list[dict]:
 
 def save_draft(intake: D.Intake, invite: D.Invite, kept: list[tuple[str, str, bytes]], findings: list[dict]) -> dict:
     """Keep a 草稿 of ``invite``: the files ``(kind, shown name, bytes)``. When the latest
-    version is a 草稿 it is replaced (its files removed: a draft was never submitted);
-    else a new version, state 草稿. Never registered, no receipt. Returns the submission."""
+    version is a 草稿 it is replaced (its files removed: a draft was never submitted; its
+    figures kept, but one of the same name given anew); else a new version, state 草稿.
+    Never registered, no receipt. Returns the submission."""
     rows, stored = [], []
     try:
         for kind, name, data in kept:
@@ -117,10 +119,19 @@ def save_draft(intake: D.Intake, invite: D.Invite, kept: list[tuple[str, str, by
                     shown = json.dumps(findings, ensure_ascii=False)
                     if last is not None and last.state == DRAFT:
                         sub_id, version = last.id, last.version
-                        old = list(
-                            conn.execute(sa.select(D.files.c.stored).where(D.files.c.submission_id == sub_id)).scalars()
-                        )
-                        conn.execute(D.files.delete().where(D.files.c.submission_id == sub_id))
+                        given = {r["name"].casefold() for r in rows if r["kind"] in FG.NAMED_KINDS}
+                        gone = [  # its record and uploads; its figures stay unless one of a name comes anew
+                            (f.id, f.stored)
+                            for f in conn.execute(
+                                sa.select(D.files.c.id, D.files.c.stored, D.files.c.kind, D.files.c.name).where(
+                                    D.files.c.submission_id == sub_id
+                                )
+                            )
+                            if f.kind not in FG.NAMED_KINDS or f.name.casefold() in given
+                        ]
+                        old = [stored for _id, stored in gone]
+                        if gone:
+                            conn.execute(D.files.delete().where(D.files.c.id.in_([i for i, _s in gone])))
                         conn.execute(
                             D.submissions.update().where(D.submissions.c.id == sub_id).values(at=at, findings=shown)
                         )
@@ -250,9 +261,30 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         values = {**values, "pack": pack.name, "enterprise.name": invite.enterprise}
         cat = F.parse_catalogue(current)
         data, problems, left_out = F.record_data(cat, values, body.get("entries", []), body.get("items", []))
-        with tempfile.TemporaryDirectory(prefix="formgen-intake-form-") as tmp:  # figures resolve to nothing
-            loaded, findings = F.check(Path(tmp) / FORM_FILE, data, pack, problems, left_out)
+        figs = FG.figures_of(latest(invite))
+        with FG.folder(intake, figs) as where:  # the figures of the link's latest version, by name, nothing else
+            names = {p.name.casefold(): p.name for p in where.iterdir()}
+            data = FG.rewrite_data(data, names, pack)
+            loaded, findings = F.check(where / FORM_FILE, data, pack, problems, left_out)
         return loaded, findings
+
+    def latest(invite: D.Invite) -> dict | None:
+        subs = intake.submissions_of(invite.id)
+        return subs[0] if subs else None
+
+    def carried(invite: D.Invite, names=None) -> list[tuple[str, str, bytes]]:
+        """The figures of the link's latest version (those named ``names``, when given) as
+        files to keep again: ``(kind, shown name, bytes)``."""
+        wanted = {n.casefold() for n in names} if names is not None else None
+        return [
+            (
+                FG.FIGURE_KIND if FG.is_image_name(name) else FG.ATTACHMENT_KIND,
+                name,
+                intake.path_of(stored).read_bytes(),
+            )
+            for name, stored in FG.figures_of(latest(invite))
+            if wanted is None or name.casefold() in wanted
+        ]
 
     @app.errorhandler(F.FormError)
     def bad_form(e):
@@ -281,8 +313,9 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         focus: list[dict] = []
         findings = []
         if request.args.get("focus") and current is not None:
-            with tempfile.TemporaryDirectory(prefix="formgen-intake-form-") as tmp:  # figures resolve to nothing
-                entry = flow.Entry(Path(tmp) / FORM_FILE, loaded=_loaded(record, Path(tmp) / FORM_FILE))
+            with FG.folder(intake, FG.figures_of(sub)) as where:  # its own figures, by name, nothing else
+                entry = flow.Entry(where / FORM_FILE, loaded=_loaded(record, where / FORM_FILE))
+                FG.resolve(entry, where, pack)
                 entry.findings = flow.validate(entry.loaded, pack)
             errors = {_generic(f.path) for f in entry.findings if f.is_error and f.path}
             focus = sheet_fields(entry, pack)
@@ -314,6 +347,7 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
             sub=sub,
             focus=focus,
             focused=bool(request.args.get("focus") and current is not None),
+            figure_rules=pack.checks.get("figures") or {},
         )
 
     @app.get("/s/<secret>/form/layout")
@@ -358,7 +392,9 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
             return refused(422, "有填写格式错误，未保存：请先改正标出的字段", findings, record, pack)
         data = record_yaml(record).encode("utf-8")
         shown = [_as_shown(d) for d in F.finding_dicts(findings, record, pack)]
-        sub = save_draft(intake, invite, [(DRAFT_KIND, FORM_FILE, data)], shown)
+        last = latest(invite)
+        again = carried(invite) if last is not None and last.get("state") != DRAFT else []  # a new 草稿 keeps them
+        sub = save_draft(intake, invite, [(DRAFT_KIND, FORM_FILE, data), *again], shown)
         said = "，改正错误后才能提交" if any(f.is_error for f in findings) else "，没有错误，可以提交"
         return jsonify(
             ok=True,
@@ -385,11 +421,12 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         if loaded is None or errors:
             message = f"有 {errors} 个错误，未提交：请改正标出的字段（可先保存为草稿，以后再来）"
             return refused(422, message, findings, record, pack)
-        got = accept(invite, secret, [(FORM_FILE, record_yaml(record).encode("utf-8"))])
+        figs = [(name, data) for _kind, name, data in carried(invite, _named(record, pack))]
+        got = accept(invite, secret, [(FORM_FILE, record_yaml(record).encode("utf-8")), *figs])
         if not got["accepted"]:
             texts = "；".join(f["text"] for f in got["findings"][:5])
             return refused(422, f"未受理：{texts or got.get('message', '')}", findings, record, pack)
-        files = [f for f in got["files"] if f["kind"] != "upload"]
+        files = [f for f in got["files"] if f["kind"] not in ("upload", *FG.NAMED_KINDS)]
         return jsonify(
             ok=True,
             message=f"已受理（第{got['version']}版）：请下载回执和申报书，打印盖章",
@@ -401,13 +438,63 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
 
     @app.post("/s/<secret>/form/upload")
     def link_form_upload(secret: str):
+        """A figure for the link's 草稿 (form.js's upload, as ``formgen serve`` answers it): checked
+        as every figure is, kept with the 草稿 in the intake's storage under a generated name;
+        the field gets its name (unique within the 草稿), by which the record finds it."""
+        from ..doors.blank import record_yaml
+        from . import check as C
+
         invite, refusal = posting(secret)
-        return refusal or refused(404, "网上填报暂不能上传图片：配图请写入申报书 Word 文件后上传")
+        if refusal is not None:
+            return refusal
+        got = request.files.get("file")
+        if got is None:
+            return refused(400, "没有收到图片文件")
+        from ..render.images import MAX_BYTES
+
+        name = FG.shown_name(got.filename or "")
+        data = got.stream.read(MAX_BYTES + 1)
+        if not FG.is_named_file(name):
+            return refused(415, f"“{name}”不是图片文件：配图只接受 .jpg、.png、.bmp（附件为 .pdf）")
+        bad = C.precheck_image(name, data, len(data))
+        if bad is not None:
+            intake.log(f"链接:{invite.id}", "提交被拒", f"{invite.enterprise}：{bad.shown[0]['text']}", D.digest(data))
+            return refused(415 if bad.findings[0].code == C.SB_TYPE else 413, bad.shown[0]["message"])
+        last = latest(invite)
+        have = {n.casefold(): n for n, _s in FG.figures_of(last)}
+        digest = D.digest(data)
+        same = next(  # the same file again: the name it has
+            (f["name"] for f in (last or {}).get("files", []) if f["kind"] in FG.NAMED_KINDS and f["sha256"] == digest),
+            None,
+        )
+        kind = D._upload_kind(name)  # noqa: SLF001 - the intake's own
+        if same is None:
+            stem, suffix, n = Path(name).stem, Path(name).suffix, 2
+            while name.casefold() in have:
+                name, n = f"{stem}_{n}{suffix}", n + 1
+            if last is not None and last["state"] == DRAFT:
+                intake.add_file(last["id"], kind, name, data, f"链接:{invite.id}", "上传配图")
+            else:  # a new 草稿: the latest record and its figures, and this one
+                pack = pack_named(invite.pack)
+                current, _sub = latest_record(intake, invite, pack)
+                record = linked(current, invite, pack)
+                kept = [(DRAFT_KIND, FORM_FILE, record_yaml(record).encode("utf-8")), *carried(invite)]
+                save_draft(intake, invite, [*kept, (kind, name, data)], (last or {}).get("findings", []))
+        else:
+            name = same
+        facts = _facts(data) if FG.is_image_name(name) else {"bytes": len(data), "format": "PDF", "problem": ""}
+        return jsonify(ok=True, file=name, **facts)
 
     @app.get("/s/<secret>/form/image")
     def link_form_image(secret: str):
-        opened(secret)
-        return refused(404, "网上填报暂不能查看图片")
+        """What a figure of the link's latest version is (form.js shows it beside the field)."""
+        invite = opened(secret)
+        wanted = FG.shown_name(request.args.get("file", "")).casefold()
+        stored = next((st for n, st in FG.figures_of(latest(invite)) if n.casefold() == wanted), None)
+        if stored is None:
+            none = {"width": 0, "height": 0, "bytes": 0, "megapixels": 0, "format": ""}
+            return jsonify(ok=True, file="", problem="本链接的草稿中没有这张图片：请点“上传图片”", **none)
+        return jsonify(ok=True, file=request.args.get("file", ""), **_facts(intake.path_of(stored).read_bytes()))
 
     @app.post("/s/<secret>/draft")
     def link_draft(secret: str):
@@ -423,18 +510,22 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         if refusal is not None:
             return refusal
         pack = pack_named(invite.pack)
+        images = [(name, data) for name, data in uploads if FG.is_named_file(name)]
         with tempfile.TemporaryDirectory(prefix="formgen-intake-draft-") as tmp:
             paths = []
             for i, (name, data) in enumerate(uploads):
+                if FG.is_named_file(name):
+                    continue
                 folder = Path(tmp) / str(i)  # each alone, as the intake keeps it
                 folder.mkdir()
                 (folder / f"upload{Path(name).suffix.casefold()}").write_bytes(data)
                 paths.append((folder / f"upload{Path(name).suffix.casefold()}", name))
-            checked = C.check_files(paths, pack, invite.enterprise)
+            where = FG.folder_of_bytes(Path(tmp) / "figures", images)  # the record's figures: these, nothing else
+            checked = C.check_files(paths, pack, invite.enterprise, figures=where)
         if checked.entry is None or checked.entry.loaded is None:
             return jsonify(saved=False, findings=checked.shown, message="文件中没有读到本企业的一份记录，未保存为草稿")
         record = linked(checked.entry.loaded.record, invite, pack)
-        kept = [("upload", name, data) for name, data in uploads]
+        kept = [(D._upload_kind(name), name, data) for name, data in uploads]  # noqa: SLF001 - the intake's own
         kept.append((DRAFT_KIND, FORM_FILE, record_yaml(record).encode("utf-8")))
         sub = save_draft(intake, invite, kept, checked.shown)
         errors = sum(1 for f in checked.findings if f.is_error)
@@ -446,6 +537,30 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
             form=f"/s/{secret}/form" + ("?focus=1" if errors else ""),
             **{k: v for k, v in sheet_only(checked, pack, f"/s/{secret}").items() if k != "form"},
         )
+
+
+def _named(record, pack) -> list[str]:
+    """The files ``record`` names (its figures, and those ``pack`` asks for)."""
+    from ..record.paths import expand
+
+    return [
+        v for pattern in FG.named_paths(pack) for _p, v in expand(record, pattern) if isinstance(v, str) and v.strip()
+    ]
+
+
+def _facts(data: bytes) -> dict:
+    """A figure's facts as form.js shows them (``formgen serve``'s answer's shape)."""
+    from ..render.images import examine
+
+    info = examine(data)
+    return {
+        "width": info.width,
+        "height": info.height,
+        "bytes": info.bytes,
+        "megapixels": round(info.width * info.height / 1_000_000, 2),
+        "format": info.format,
+        "problem": info.problem,
+    }
 
 
 def _loaded(record, path: Path):

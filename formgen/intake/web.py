@@ -33,6 +33,7 @@ from flask import Flask, abort, g, jsonify, make_response, redirect, render_temp
 
 from ..record.unitkinds import UNIT_KINDS
 from . import check as C
+from . import figures as FG
 from . import fill
 from .db import (
     SESSION_HOURS,
@@ -81,7 +82,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
     app = _Flask(__name__, static_folder="static", static_url_path="/static", template_folder="templates")
     app.secret_key = intake.secret_key
     app.config.update(
-        MAX_CONTENT_LENGTH=C.MAX_UPLOAD_BYTES + 64 * 1024,
+        MAX_CONTENT_LENGTH=C.MAX_UPLOAD_BYTES + FG.MAX_FIGURE_BYTES + 64 * 1024,
         SESSION_COOKIE_NAME="formgen_intake",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
@@ -124,8 +125,15 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
 
             return answer(413, f"表单内容超过 {MAX_JSON_BYTES // 1048576} MB 的上限，未处理")
         if (request.content_length or 0) <= app.config["MAX_CONTENT_LENGTH"]:  # not its size: its parts
-            return answer(413, f"一次提交的表单内容过多（最多 {C.MAX_FILES} 个文件），请只上传本企业的申报文件")
-        return answer(413, f"上传的文件超过 {C.MAX_UPLOAD_BYTES // 1048576} MB 的上限")
+            return answer(
+                413,
+                f"一次提交的表单内容过多（最多 {C.MAX_FILES} 个文件和 {FG.MAX_FIGURES} 张配图），请只上传本企业的申报文件",
+            )
+        return answer(
+            413,
+            f"上传的文件超过上限（记录和申报表合计 {C.MAX_UPLOAD_BYTES // 1048576} MB，"
+            f"配图合计 {FG.MAX_FIGURE_BYTES // 1048576} MB）",
+        )
 
     @app.errorhandler(400)
     def bad_request(_e):
@@ -173,6 +181,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
             subs=subs,
             base=f"/s/{secret}",
             limit_mb=C.MAX_UPLOAD_BYTES // 1048576,
+            figures_mb=FG.MAX_FIGURE_BYTES // 1048576,
             pdf=app.config["FORMGEN_INTAKE_PDF"],
             levels=_levels(pack),
             token=fill.form_token(intake, invite),
@@ -221,20 +230,36 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
                 jsonify(accepted=False, findings=[], receipt=None, message="请求中没有文件（表单字段 file）"), 400
             )
         who = f"链接:{invite.id}"
-        if len(given) > C.MAX_FILES:
-            refused = C.refused(C.SB_MANY, "上传文件", f"一次最多上传 {C.MAX_FILES} 个文件，本次 {len(given)} 个")
+        images = sum(1 for got in given if FG.is_named_file(_shown_name(got.filename or "")))
+        if len(given) - images > C.MAX_FILES or images > FG.MAX_FIGURES:
+            refused = C.refused(
+                C.SB_MANY,
+                "上传文件",
+                f"一次最多上传 {C.MAX_FILES} 个记录或申报表文件和 {FG.MAX_FIGURES} 个配图或附件，"
+                f"本次分别为 {len(given) - images} 个、{images} 个",
+            )
             intake.log(who, "提交被拒", f"{invite.enterprise}：{refused.shown[0]['text']}")
             return None, jsonify(accepted=False, findings=refused.shown, receipt=None)
         uploads = []  # (shown name, bytes)
-        total = 0
+        total = pictures = 0
         for got in given:
             name = _shown_name(got.filename or "")
-            data = got.stream.read(C.MAX_UPLOAD_BYTES + 1)
-            total += len(data)
-            refused = C.precheck(name, len(data) if total <= C.MAX_UPLOAD_BYTES else total)
+            if FG.is_named_file(name):  # a figure (or attachment) of the record: bounded, checked by its content
+                data = got.stream.read(FG.MAX_FIGURE_BYTES + 1)
+                pictures += len(data)
+                refused = C.precheck_image(name, data, pictures)
+            else:
+                data = got.stream.read(C.MAX_UPLOAD_BYTES + 1)
+                total += len(data)
+                refused = C.precheck(name, len(data) if total <= C.MAX_UPLOAD_BYTES else total)
             same = next((n for n, d in uploads if d == data), None)
             if refused is None and same is not None:  # the same file picked twice: said as such
                 refused = C.refused(C.SB_MANY, "上传文件", f"“{name}”与“{same}”是同一个文件：每个文件只需上传一次")
+            named = next((n for n, _d in uploads if n.casefold() == name.casefold()), None)
+            if refused is None and named is not None:  # two images of one name: which would the record mean?
+                refused = C.refused(
+                    C.SB_MANY, "上传文件", f"有两个不同的文件都叫“{name}”：请改名，并在记录中写明各自的文件名"
+                )
             if refused is not None:
                 intake.log(who, "提交被拒", f"{invite.enterprise}：{name}：{refused.shown[0]['text']}", _sha(data))
                 return None, jsonify(accepted=False, findings=refused.shown, receipt=None)
@@ -247,6 +272,8 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
         pack's documents, registered; refused, the findings (and the fields only the
         bureau's sheets need, for the link's form to ask in place: ``sheet_only``).
         The upload and the link's web form (:mod:`formgen.intake.fill`) both submit here."""
+        from .. import app as flow
+
         who = f"链接:{invite.id}"
         pack = pack_named(invite.pack)
         kept: list[tuple[str, str, bytes]] = []  # (shown name, stored name, bytes)
@@ -255,7 +282,11 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
                 stored = intake.new_stored_name(Path(name).suffix.casefold())
                 kept.append((name, stored, data))
                 intake.keep(stored, data)
-            checked = C.check_files([(intake.path_of(s), n) for n, s, _ in kept], pack, invite.enterprise)
+            figs = [(n, s) for n, s, _ in kept if FG.is_named_file(n)]
+            records = [(intake.path_of(s), n) for n, s, _ in kept if not FG.is_named_file(n)]
+            with FG.folder(intake, figs) as where:  # the record's figures: these images, nothing else
+                checked = C.check_files(records, pack, invite.enterprise, figures=where)
+                documents = flow.render_single(checked.entry.loaded, pack, draft=False) if checked.accepted else []
             if not checked.accepted:
                 errors = sum(1 for f in checked.findings if f.is_error)
                 for name, _stored, data in kept:
@@ -266,10 +297,7 @@ def create_app(intake: Intake, pdf: bool = True) -> Flask:
                     receipt=None,
                     **fill.sheet_only(checked, pack, f"/s/{secret}"),
                 )
-            from .. import app as flow
             from .receipt import receipt, receipt_name
-
-            documents = flow.render_single(checked.entry.loaded, pack, draft=False)
 
             def make_files(version, at, ups):
                 listed = [(up["name"], up["sha256"], up["size"]) for up in ups]
@@ -629,13 +657,19 @@ def _sheets(intake: Intake, pack_named, form: dict) -> tuple[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="formgen-intake-") as tmp:
         paths = []
         for s in chosen:  # each enterprise's files under the names it gave them, for the 问题清单:
+            records, named = [], {}
             for f in intake.submission(s["id"])["files"]:  # each in a folder of its own (two may share a name)
                 if f["kind"] == "upload":
                     folder = Path(tmp) / f"{s['id']}" / f"{f['id']}"
                     folder.mkdir(parents=True)
                     dest = folder / f["name"]
                     dest.write_bytes(intake.path_of(f["stored"]).read_bytes())
-                    paths.append(dest)
+                    records.append(dest)
+                elif f["kind"] in FG.NAMED_KINDS:
+                    named[f["name"]] = intake.path_of(f["stored"]).read_bytes()
+            for record in records if named else ():  # its figures where its record finds them, beside it only
+                FG.place(record.parent, [record], named, pack)
+            paths += records
         batch = flow.build_batch(paths, pack, limit)
         state_of = (lambda e: unwritten_state(batch.state(e))) if batch.blocked else batch.state
         outcome = "本次未生成汇总表：请先解决问题清单中的错误。" if batch.blocked else ""
@@ -692,22 +726,12 @@ def _notice(intake: Intake, pack, sub: dict, items: list[str]) -> tuple[bytes, s
 
 
 def _shown_name(filename: str) -> str:
-    """The name an upload is shown and downloaded by: its last part only, made safe.
+    """The name an upload is shown and downloaded by (:func:`formgen.intake.figures.shown_name`).
 
     >>> _shown_name("../../etc/passwd.yaml"), _shown_name("C:\\\\x\\\\申报.docx"), _shown_name("")
     ('passwd.yaml', '申报.docx', '上传文件')
     """
-    import unicodedata
-
-    from ..output import safe_name
-
-    # invisible characters out (a right-to-left override would show "申报\u202excod.yaml" as "申报yaml.docx")
-    filename = "".join(c for c in filename if unicodedata.category(c) not in ("Cc", "Cf"))
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if not base:
-        return "上传文件"
-    stem, suffix = Path(base).stem, Path(base).suffix
-    return safe_name(stem, 100) + ("." + safe_name(suffix[1:], 10) if suffix else "")
+    return FG.shown_name(filename)
 
 
 def _sha(data: bytes) -> str:

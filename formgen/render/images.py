@@ -568,6 +568,21 @@ def _verdict(path: str, size: int) -> ImageInfo:
         return ImageInfo(bytes=size, problem=str(e))
 
 
+def examine(data: bytes) -> ImageInfo:
+    """What ``probe`` says of a figure given as bytes (an upload not yet kept anywhere):
+    ``problem`` set when fill could not embed it; never raises on a hostile file."""
+    if len(data) > MAX_BYTES:
+        return ImageInfo(bytes=len(data), problem=_too_big(len(data)))
+    try:
+        return _examine(data)
+    except _Refused as e:
+        return ImageInfo(bytes=len(data), problem=str(e))
+    except MemoryError:
+        return ImageInfo(bytes=len(data), problem="内存不足，无法读取图片；请稍后重试")
+    except Exception as e:  # noqa: BLE001 - a hostile file must give a finding, never a crash
+        return ImageInfo(bytes=len(data), problem=f"不是可识别的图片（{e.__class__.__name__}）")
+
+
 def probe(base_dir: Path, name: str) -> ImageInfo:
     """Facts about the image file ``name`` of a record in ``base_dir``; ``problem`` is
     set when fill could not embed it."""
