@@ -313,7 +313,7 @@ def _once(text: str) -> str:
         if not core or _ANNEX_ONLY.match(core):
             continue
         if any(
-            j != i and (core == other or (len(core) >= 4 and core in other)) and (len(other) > len(core) or j > i)
+            j != i and (core == other or (len(core) >= 2 and core in other)) and (len(other) > len(core) or j > i)
             for j, other in enumerate(cores)
         ):
             continue
