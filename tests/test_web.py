@@ -1079,3 +1079,12 @@ def test_no_note_says_a_thing_twice(client):
     assert notes["factory.line.prompts.equipment_monitoring"].count("生产设备运行状态实时监控") == 1
     assert notes["factory.line.overview"].count("不超过500字") == 1
     assert "（从智能装备应用及联网" in notes["factory.line.overview"]  # the annex's hint kept
+
+
+def test_no_note_repeats_its_field_s_label(client):
+    """应用建设起止日期（起）'s note ended with 应用建设起止日期（起） again."""
+    for pack, level in (("gansu", "基础级"), ("gansu", "先进级"), ("shanghai", "")):
+        fields = client.get("/record/gansu.yaml/layout", query_string={"pack": pack, "level": level}).get_json()
+        for path, spec in fields["fields"].items():
+            label = re.sub(r"[（）()\s，,、：:。；“”]", "", spec["label"])
+            assert label not in _pieces(spec.get("note") or ""), (pack, path, spec["note"])
