@@ -1176,7 +1176,7 @@ def checklist(record, pack_name, out_dir, fmt, force):
 
 
 @main.command(help="按 Word“字数统计”的口径计算字数；Word 文档（.docx）另列每个标题下的字数。")
-@click.argument("text", required=False)
+@click.argument("text", required=False, metavar="[文字]")
 @click.option(
     "--file",
     "file",

@@ -13,6 +13,7 @@ no English click text in any help or error, says so).
 from __future__ import annotations
 
 import gettext
+import re
 import sys
 
 # click's English msgids -> the words formgen's users read.
@@ -80,6 +81,21 @@ PLURALS = {
     ),
 }
 
+# click's parameter-type names, shown as an option's placeholder (``--pack TEXT``) and in errors
+# (``'abc' is not a valid integer``); set on click's type classes by :func:`install`.
+TYPE_NAMES = {
+    "text": "文本",
+    "integer": "整数",
+    "integer range": "整数",
+    "float": "数",
+    "float range": "数",
+    "boolean": "是或否",
+    "filename": "文件名",
+    "choice": "选项",
+    "datetime": "日期时间",
+    "uuid": "UUID",
+}
+
 _STDLIB = (gettext.gettext, gettext.ngettext)
 
 
@@ -114,6 +130,36 @@ def install() -> None:
             module._ = zh
         if getattr(module, "ngettext", None) is gettext.ngettext:
             module.ngettext = zh_n
+    _name_types()
+    _missing_full_stop()
+
+
+def _name_types() -> None:
+    """click's type names (``TEXT``, ``INTEGER RANGE``) in Chinese, on each type class that names itself."""
+    import inspect
+
+    import click.types
+
+    for _, cls in inspect.getmembers(click.types, inspect.isclass):
+        name = cls.__dict__.get("name")
+        if issubclass(cls, click.types.ParamType) and name in TYPE_NAMES:
+            cls.name = TYPE_NAMES[name]
+
+
+def _missing_full_stop() -> None:
+    """click ends "Missing argument 'PATH'" with an ASCII full stop of its own, outside the
+    message catalogue: 缺少参数 'PATH'。 ends with a Chinese one."""
+    from click.exceptions import MissingParameter
+
+    english = MissingParameter.format_message
+    if getattr(english, "formgen_zh", False):
+        return
+
+    def format_message(self) -> str:
+        return re.sub(r"^(缺少[^ '.]*(?: '[^']*')?)\. ?", r"\1。", english(self), count=1)
+
+    format_message.formgen_zh = True
+    MissingParameter.format_message = format_message
 
 
 def width(text: str) -> int:

@@ -103,3 +103,42 @@ def test_option_help_aligned_by_terminal_columns():
         for x in rows
     }
     assert any("路径" in x for x in rows) and len(starts) == 1, rows
+
+
+# click's type names, shown as an option's placeholder (--pack TEXT) and in its errors
+TYPE_WORDS = ("TEXT", "INTEGER", "RANGE", "FLOAT", "BOOLEAN", "FILENAME", "integer", "is not a valid")
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=" ".join)
+def test_no_click_type_names_in_any_help(path):
+    out = _run([*path, "--help"]).output
+    assert [w for w in TYPE_WORDS if w in out] == [], out
+
+
+def test_option_placeholders_in_chinese():
+    assert "--pack 文本" in _run(["check", "--help"]).output
+    assert "--port 整数" in _run(["serve", "--help"]).output
+
+
+def test_a_number_that_is_not_one_said_in_chinese():
+    r = _run(["serve", "--port", "abc"])
+    assert r.exit_code == 2 and "'abc' 不是有效的整数。" in r.output, r.output
+    assert [w for w in TYPE_WORDS if w in r.output] == []
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=" ".join)
+def test_every_command_usage_errors_in_chinese(path):
+    """A wrong option and a missing argument or option, for every command and sub-command
+    (intake, registry, report and their own sub-commands included)."""
+    for extra in (["--bogus"], []):
+        r = _run([*path, *extra])
+        assert _english(r.output) == [], (path, extra, r.output)
+        if extra:
+            assert r.exit_code == 2 and "错误：没有选项 '--bogus'" in r.output, (path, r.output)
+        errors = [x for x in r.output.splitlines() if x.startswith("错误：")]
+        assert not [e for e in errors if e.endswith(".")], errors  # click's ASCII stop after 缺少参数 'X'
+
+
+def test_missing_argument_ends_with_a_chinese_full_stop():
+    assert "错误：缺少参数 'RECORDS...'。" in _run(["fill"]).output
+    assert "错误：缺少选项 '--bureau'。" in _run(["intake", "init"]).output

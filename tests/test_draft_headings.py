@@ -449,3 +449,34 @@ def test_check_and_count_file_state_the_same_total(tmp_path):
     # plain text has no pack
     r = CliRunner().invoke(main, ["count", "智能工厂", "--pack", "shanghai"])
     assert r.exit_code == 2 and "只用于 Word 文档" in r.output
+
+
+# -- a letter is not a draft -----------------------------------------------------------------------
+
+
+def test_a_rectification_letter_is_not_a_draft(tmp_path):
+    """formgen's own 整改通知 names 附件3《…申报单位信息表》 in its lines: check says it is no
+    draft of that form (DR004, exit 2), not "检查通过" with every table cell unfound."""
+    from formgen.doors.docxread import DraftError
+
+    from .conftest import EXAMPLE
+
+    notices = tmp_path / "整改通知"
+    r = CliRunner().invoke(
+        main,
+        ["validate", str(EXAMPLE.with_name("shanghai-bad.yaml")), "--pack", "shanghai"]
+        + ["--notices", str(notices), "--unit", "上海市浦东新区科技和经济委员会"],
+    )
+    (letter,) = notices.glob("*.docx")
+    assert "上海市先进级智能工厂申报单位信息表" in "".join(p.text for p in docx.Document(str(letter)).paragraphs)
+    r = CliRunner().invoke(main, ["check", str(letter), "--pack", "shanghai"])
+    assert r.exit_code == 2, r.output
+    assert "DR004" in r.output and "不是《上海市先进级智能工厂申报单位信息表》的草稿" in r.output, r.output
+    assert "DR041" not in r.output and "未找到" not in r.output
+    with pytest.raises(DraftError) as e:
+        check_draft(letter, get_pack("shanghai"))
+    assert e.value.code == "DR004"
+    # a draft that has the form's headings is still checked, and --doc checks the letter anyway
+    draft = write_draft(tmp_path / "申报书.docx", lambda i: f"{i}. ")
+    assert CliRunner().invoke(main, ["check", str(draft), "--pack", "shanghai"]).exit_code in (0, 1)
+    assert CliRunner().invoke(main, ["check", str(letter), "--pack", "shanghai", "--doc", "a3"]).exit_code in (0, 1)

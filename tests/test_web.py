@@ -1047,3 +1047,44 @@ def test_what_the_record_holds_decides_which_documents_fields_are_shown(client, 
     before = (folder / "gansu.yaml").read_text("utf-8")
     assert client.post("/record/gansu.yaml/save", json=state, headers=H).get_json()["ok"]
     assert (folder / "gansu.yaml").read_text("utf-8") == before  # the hidden values saved as they were
+
+
+def _pieces(note: str) -> list[str]:
+    """A note's pieces between ；/。 (a bracket kept whole), compared without punctuation."""
+    note = re.sub(r"（附件[^（）]*）$", "", note)  # the documents that use the field
+    out, depth, cur = [], 0, ""
+    for ch in note:
+        depth += (ch == "（") - (ch == "）")
+        if ch in "；。" and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return [re.sub(r"[（）()\s，,、：:。；“”]|请简要说明", "", p) for p in out if p.strip()]
+
+
+def test_no_note_says_a_thing_twice(client):
+    """生产设备运行状态监控: the catalogue's note and the annex's hint (请简要说明…) both said it;
+    总体描述 said 不超过500字 three times; 细分行业's note was 甘肃附件6 before (附件6)."""
+    for pack, level in (("gansu", "基础级"), ("gansu", "先进级"), ("shanghai", ""), ("jiangsu", "基础级")):
+        fields = client.get("/record/gansu.yaml/layout", query_string={"pack": pack, "level": level}).get_json()
+        for path, spec in fields["fields"].items():
+            pieces = _pieces(spec.get("note") or "")
+            twice = [p for i, p in enumerate(pieces) for j, q in enumerate(pieces) if i != j and len(p) >= 2 and p in q]
+            assert not twice, (pack, level, path, spec["note"])
+            assert not re.fullmatch(r"甘肃附件[\d/]+", pieces[0] if pieces else ""), (path, spec["note"])
+    gansu = client.get("/record/gansu.yaml/layout", query_string={"pack": "gansu", "level": "基础级"}).get_json()
+    notes = {p: s.get("note") or "" for p, s in gansu["fields"].items()}
+    assert notes["factory.line.prompts.equipment_monitoring"].count("生产设备运行状态实时监控") == 1
+    assert notes["factory.line.overview"].count("不超过500字") == 1
+    assert "（从智能装备应用及联网" in notes["factory.line.overview"]  # the annex's hint kept
+
+
+def test_no_note_repeats_its_field_s_label(client):
+    """应用建设起止日期（起）'s note ended with 应用建设起止日期（起） again."""
+    for pack, level in (("gansu", "基础级"), ("gansu", "先进级"), ("shanghai", "")):
+        fields = client.get("/record/gansu.yaml/layout", query_string={"pack": pack, "level": level}).get_json()
+        for path, spec in fields["fields"].items():
+            label = re.sub(r"[（）()\s，,、：:。；“”]", "", spec["label"])
+            assert label not in _pieces(spec.get("note") or ""), (pack, path, spec["note"])

@@ -87,6 +87,7 @@ DRAFT_RULES = {
     "DR001": (ERROR, "Word 文档无法读取：不是 .docx、旧版 .doc、设有密码、已损坏、压缩炸弹、含实体声明或过大"),
     "DR002": (ERROR, "无法判断草稿是表格包中的哪份文档（请用 --doc 指定）"),
     "DR003": (WARNING, "草稿标题与 --doc 指定的文档不一致"),
+    "DR004": (ERROR, "文件提到表格的标题，却没有它的任何标题或表格栏目（如整改通知），不是它的草稿"),
     "DR010": (ERROR, "缺少附件规定的部分或小节标题（可以不写内容的小节缺标题为警告）"),
     "DR011": (ERROR, "部分或小节标题的顺序与附件不一致"),
     "DR012": (ERROR, "（必填项）小节缺失或没有正文"),
@@ -1536,6 +1537,34 @@ def _numbering_only(text: str) -> bool:
 # -- entry points ---------------------------------------------------------------------------
 
 
+def form_found(body: Body, doc: Document) -> tuple[int, int]:
+    """How many of ``doc``'s labelled table cells and headings a Word file has, of how many."""
+    cells = read_table_fields(doc, body, exprs=True)
+    headings = outline(doc)
+    found = sum(not v.missing for v in cells)
+    if headings:
+        found += len(find_structure(body, headings).matches)
+    return found, len(cells) + len(headings)
+
+
+def _not_a_draft(body: Body, doc: Document, name: str) -> None:
+    """A file that names ``doc``'s title but has none of its headings or labelled cells (a
+    整改通知, a cover letter) is no draft of it: said in one line (DR004) instead of every
+    heading and cell reported missing."""
+    found, total = form_found(body, doc)
+    if total and not found:
+        raise DraftError(
+            f"不是《{_title_words(doc)}》的草稿：文中提到它，却没有它的任何标题或表格栏目"
+            "（如整改通知、函件），未检查；若确是刚开始写的草稿，请用 --doc 指定后再检查",
+            "DR004",
+        )
+
+
+def _title_words(doc: Document) -> str:
+    head, _, rest = doc.title.partition(" ")
+    return rest if rest and head.startswith("附件") else doc.title
+
+
 def check_draft(path, pack: Pack, doc_id: str | None = None) -> tuple[str, list[Finding], DraftSummary]:
     """Check the Word draft at ``path`` against the pack document it is (``doc_id``, or
     recognised by its title). Returns (document id, findings, summary). Raises
@@ -1545,6 +1574,8 @@ def check_draft(path, pack: Pack, doc_id: str | None = None) -> tuple[str, list[
     with Docx(path) as docx:
         body = read_body(docx)
         doc, notes = _choose(body, pack, doc_id, path.name)
+        if doc_id is None:
+            _not_a_draft(body, doc, path.name)
         c = _Check(docx, pack, doc, str(path))
         for code, message in notes:
             c.add(code, None, message, doc.title)

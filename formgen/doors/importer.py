@@ -34,6 +34,7 @@ from .draft import (
     _norm,
     _notes,
     find_structure,
+    form_found,
     outline,
     read_table_fields,
     stand_ins,
@@ -471,12 +472,7 @@ def has_form(body, doc: Document) -> bool:
     """Whether a Word file has the make of ``doc``: at least a quarter of the labelled cells
     of its tables and of its headings are found in it (a hand-made form may leave rows out
     or word a heading its own way; a letter that names the form has none of them)."""
-    cells = read_table_fields(doc, body, exprs=True)
-    headings = outline(doc)
-    found = sum(not v.missing for v in cells)
-    if headings:
-        found += len(find_structure(body, headings).matches)
-    total = len(cells) + len(headings)
+    found, total = form_found(body, doc)
     return total == 0 or found >= STRUCTURE_SHARE * total
 
 

@@ -276,6 +276,54 @@ def _plain_words(text: str) -> str:
     return "".join(kept).rstrip("；。")
 
 
+_ANNEX_ONLY = re.compile(r"^[\u4e00-\u9fff]{0,3}附件[\d/、，,]+$")  # 甘肃附件6: the (附件6) after the note says it
+
+
+def _core(part: str) -> str:
+    """A piece of a note as compared with another: no brackets, punctuation, spaces or 请简要说明."""
+    return re.sub(r"[（）()\s，,、：:。；“”]|请简要说明|请说明", "", part)
+
+
+def _once(text: str, label: str = "") -> str:
+    """``text`` with each thing said once: a piece (between ；/。) that another piece says
+    in full (the catalogue's short note beside the annex's own hint, a limit the hint repeats)
+    is left out, and so are a bare annex reference that the documents after the note name and
+    the field's label said again.
+
+    >>> _once("生产设备运行状态监控的情况；（请简要说明生产设备运行状态监控的情况）")
+    '（请简要说明生产设备运行状态监控的情况）'
+    >>> _once("长文本；不超过500字。不超过500字；（从智能装备应用等方面进行简要描述，不超过500字。）")
+    '长文本；（从智能装备应用等方面进行简要描述，不超过500字。）'
+    >>> _once("年月；如 2024-03。应用建设起止日期（起）", label="应用建设起止日期（起）")
+    '年月；如 2024-03'
+    >>> _once("甘肃附件6 细分行业"), _once("甘肃附件6"), _once("甘肃附件2/3")
+    ('甘肃附件6 细分行业', '', '')
+    """
+    pieces = re.split(r"([；。])", text)
+    parts = [(pieces[i], pieces[i + 1] if i + 1 < len(pieces) else "") for i in range(0, len(pieces), 2)]
+    # a bracket's 。 splits it; keep an unclosed bracket with the pieces that close it
+    merged: list[list[str]] = []
+    for part, mark in parts:
+        if merged and merged[-1][0].count("（") > merged[-1][0].count("）"):
+            merged[-1][0] += merged[-1][1] + part
+            merged[-1][1] = mark
+        else:
+            merged.append([part, mark])
+    cores = [_core(part) for part, _ in merged]
+    kept = []
+    for i, (part, mark) in enumerate(merged):
+        core = cores[i]
+        if not core or _ANNEX_ONLY.match(core) or core == _core(label):  # the label said again
+            continue
+        if any(
+            j != i and (core == other or (len(core) >= 2 and core in other)) and (len(other) > len(core) or j > i)
+            for j, other in enumerate(cores)
+        ):
+            continue
+        kept.append(part + mark)
+    return "".join(kept).rstrip("；。") if kept else ""
+
+
 def page_note(f: Field, pack) -> str:
     """The note under a field: what may be written (type, bounds, options, limits), the
     field's own note and the documents that use it, in the words of ``pack`` only and of
@@ -283,7 +331,7 @@ def page_note(f: Field, pack) -> str:
     said = _plain_words(f.summary())
     said = "" if said == f.kind_zh else said  # 选项 alone: the drop-down says it
     note = _plain_words(own_words(f.note, pack))
-    text = said + ("。" if said and note else "") + note
+    text = _once(said + ("。" if said and note else "") + note, page_label(f))
     return text + (f"（{'、'.join(f.documents)}）" if f.documents else "")
 
 
