@@ -980,3 +980,22 @@ def test_a_tables_hints_are_its_headers_notes(tmp_path):
     assert head.comment is not None and "300" in head.comment.text
     f = catalogue(get_pack("gansu"), "基础级").get("scenarios[].description")
     assert f.summary() in head.comment.text
+
+
+def test_the_workbooks_notes_speak_as_people_type(tmp_path):
+    """A 是/否 field is typed 是 or 否 (formgen reads both); no 说明 or input message speaks of
+    YAML's true/false."""
+    from formgen.catalogue import levels
+    from formgen.packs.pack import get_pack
+
+    for name in ("gansu", "shanghai", "hebei"):
+        for level in levels(get_pack(name)) or [None]:
+            wb = openpyxl.load_workbook(io.BytesIO(blank_workbook(catalogue(get_pack(name), level))))
+            said = [
+                str(c.value)
+                for ws in wb
+                for row in ws.iter_rows()
+                for c in row
+                if isinstance(c.value, str) and re.search(r"\btrue\b|\bfalse\b", c.value)
+            ]
+            assert said == [], (name, level, said[:3])

@@ -195,7 +195,7 @@ AccidentSeverity = Literal["一般", "较大", "重大", "特别重大"]
 
 
 class Accident(Model):
-    occurred: Bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2；true=是，false=否")
+    occurred: Bool | None = F("近三年是否发生过重大安全生产事故、重大环境事故", "甘肃附件2")
     name: Text | None = F("事故名称", "发生过事故时必填")
     severity: AccidentSeverity | None = F(
         "事故等级",
@@ -495,7 +495,7 @@ class Project(Model):
     filing_no: Text | None = F("备案（核准）文号")
     eia_no: Text | None = F("环评批复文号")
     eco_benefit: Text | None = F("预计生态效益/乡村振兴工作成效", "乡村振兴项目填写")
-    in_park: Bool | None = F("项目是否在园区", "true=是，false=否")
+    in_park: Bool | None = F("项目是否在园区")
 
 
 class DxAnswer(Model):
