@@ -515,6 +515,25 @@ def _date_text(date: dt.date | None) -> str:
     return f"{date.year}年{date.month}月{date.day}日" if date else BLANK_DATE
 
 
+def letter_paragraph(doc, text: str = "", align: str = "left", indent: bool = False, font=None, psize=None):
+    """A paragraph of a letter to an enterprise (整改通知, 回执) in the 公文 body (:data:`BODY`):
+    ``indent`` two characters, ``font``/``psize`` for a title or a line of its own."""
+    p = doc.add_paragraph()
+    p.alignment = ooxml.ALIGN[align]
+    ooxml.set_spacing(p, first_line_chars=2 if indent else None, font_size_pt=ooxml.size_pt(BODY["size"]))
+    if text:
+        run = p.add_run(text)
+        ooxml.set_run_font(run, font or BODY["east_asia"], BODY["ascii"], psize or BODY["size"])
+    return p
+
+
+def letter_title(doc, text: str):
+    """A letter's title: centred, 二号 方正小标宋, its own line height and space after."""
+    title = letter_paragraph(doc, text, "center", font=TITLE_FONT, psize="二号")
+    ooxml.set_spacing(title, line_exact_pt=40, after_pt=28)
+    return title
+
+
 def notice(entry: ReportEntry, round_title: str, unit: str, date: dt.date | None = None, batch: str = "") -> bytes:
     """One 整改通知: title, the enterprise as addressee, the round, every problem numbered
     (errors first; warnings marked 建议), the bureau and the date (blank for handwriting).
@@ -525,16 +544,9 @@ def notice(entry: ReportEntry, round_title: str, unit: str, date: dt.date | None
     ooxml.page_numbers(section, "四号")
 
     def para(text: str = "", align: str = "left", indent: bool = False, font: str | None = None, psize=None):
-        p = doc.add_paragraph()
-        p.alignment = ooxml.ALIGN[align]
-        ooxml.set_spacing(p, first_line_chars=2 if indent else None, font_size_pt=size)
-        if text:
-            run = p.add_run(text)
-            ooxml.set_run_font(run, font or BODY["east_asia"], BODY["ascii"], psize or BODY["size"])
-        return p
+        return letter_paragraph(doc, text, align, indent, font, psize)
 
-    title = para("整改通知", "center", font=TITLE_FONT, psize="二号")
-    ooxml.set_spacing(title, line_exact_pt=40, after_pt=28)
+    letter_title(doc, "整改通知")
     para(f"{entry.name}：")
     items = letter_items(entry)
     if any(error for error, _ in items):

@@ -9,7 +9,7 @@ import datetime as dt
 
 from docx.shared import Pt
 
-from ..bureau.reports import BODY, PAGE, TITLE_FONT
+from ..bureau.reports import BODY, PAGE, letter_paragraph, letter_title
 from ..render import ooxml
 
 SMALL = "小四"
@@ -40,16 +40,9 @@ def receipt(
     size = ooxml.size_pt(BODY["size"])
 
     def para(text: str = "", align: str = "left", font: str | None = None, psize=None, indent=False):
-        p = doc.add_paragraph()
-        p.alignment = ooxml.ALIGN[align]
-        ooxml.set_spacing(p, first_line_chars=2 if indent else None, font_size_pt=size)
-        if text:
-            run = p.add_run(text)
-            ooxml.set_run_font(run, font or BODY["east_asia"], BODY["ascii"], psize or BODY["size"])
-        return p
+        return letter_paragraph(doc, text, align, indent, font, psize)
 
-    title = para("申报材料受理回执", "center", font=TITLE_FONT, psize="二号")
-    ooxml.set_spacing(title, line_exact_pt=40, after_pt=28)
+    letter_title(doc, "申报材料受理回执")
     para(f"{enterprise}：", indent=False)
     para(
         f"你单位于 {at.year}年{at.month}月{at.day}日 {at:%H:%M} 通过网上受理报送的《{pack_title}》{round_} 轮次申报材料"
