@@ -252,6 +252,16 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
             return invite, resp
         return invite, None
 
+    def page_record(secret: str, later: str):
+        """What the link's page posted, read as its record once :func:`bounded` lets it through:
+        ((invite, pack, loaded or None, findings, record or None), None), or (None, the refusal)."""
+        invite, refusal = bounded(secret, later)
+        if refusal is not None:
+            return None, refusal
+        pack = pack_named(invite.pack)
+        loaded, findings = from_page(invite, pack, F.posted_json(request), None)
+        return (invite, pack, loaded, findings, loaded.record if loaded is not None else None), None
+
     def from_page(invite: D.Invite, pack, body: dict, current):
         """(loaded record or None, findings) of what the page posted: the link's pack and
         the invited name, whatever the page sent for them."""
@@ -362,13 +372,10 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
 
     @app.post("/s/<secret>/form/validate")
     def link_form_validate(secret: str):
-        invite, refusal = bounded(secret, "{} 秒后自动重新检查")
+        posted, refusal = page_record(secret, "{} 秒后自动重新检查")
         if refusal is not None:
             return refusal
-        pack = pack_named(invite.pack)
-        body = F.posted_json(request)
-        loaded, findings = from_page(invite, pack, body, None)
-        record = loaded.record if loaded is not None else None
+        invite, pack, loaded, findings, record = posted
         return jsonify(
             ok=True,
             findings=F.finding_dicts(findings, record, pack),
@@ -381,13 +388,10 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
     def link_form_save(secret: str):
         from ..doors.blank import record_yaml
 
-        invite, refusal = bounded(secret, "请 {} 秒后再保存")
+        posted, refusal = page_record(secret, "请 {} 秒后再保存")
         if refusal is not None:
             return refusal
-        pack = pack_named(invite.pack)
-        body = F.posted_json(request)
-        loaded, findings = from_page(invite, pack, body, None)
-        record = loaded.record if loaded is not None else None
+        invite, pack, loaded, findings, record = posted
         if loaded is None or any(f.code.startswith(TYPING) for f in findings):
             return refused(422, "有填写格式错误，未保存：请先改正标出的字段", findings, record, pack)
         data = record_yaml(record).encode("utf-8")
@@ -410,13 +414,10 @@ def register(app, intake: D.Intake, opened, answer, received, accept, pack_named
         """提交: the page's record, when it has no error, as a record file through the submit contract."""
         from ..doors.blank import record_yaml
 
-        invite, refusal = bounded(secret, "请 {} 秒后再提交")
+        posted, refusal = page_record(secret, "请 {} 秒后再提交")
         if refusal is not None:
             return refusal
-        pack = pack_named(invite.pack)
-        body = F.posted_json(request)
-        loaded, findings = from_page(invite, pack, body, None)
-        record = loaded.record if loaded is not None else None
+        invite, pack, loaded, findings, record = posted
         errors = sum(1 for f in findings if f.is_error)
         if loaded is None or errors:
             message = f"有 {errors} 个错误，未提交：请改正标出的字段（可先保存为草稿，以后再来）"
